@@ -1,0 +1,363 @@
+// Package config loads rebindwatch's TOML configuration. Unknown keys and bad
+// values are errors that name the key and its line.
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/rebindwatch/rebindwatch/detect"
+)
+
+// Config is the whole file, decoded.
+type Config struct {
+	Hosts   Hosts   `toml:"hosts"`
+	Origins Origins `toml:"origins"`
+	Keys    Keys    `toml:"keys"`
+	Burst   Burst   `toml:"burst"`
+	Spread  Spread  `toml:"spread"`
+	Alerts  Alerts  `toml:"alerts"`
+	Capture Capture `toml:"capture"`
+	Log     Log     `toml:"log"`
+	Limits  Limits  `toml:"limits"`
+
+	// Path is the file it came from ("" for defaults only).
+	Path string `toml:"-"`
+}
+
+// Hosts is [hosts].
+type Hosts struct {
+	Allowed []string `toml:"allowed"`
+}
+
+// Origins is [origins].
+type Origins struct {
+	Allowed      []string `toml:"allowed"`
+	AllowNull    bool     `toml:"allow_null"`
+	CheckReferer bool     `toml:"check_referer"`
+}
+
+// Keys is [keys].
+type Keys struct {
+	Headers   []string `toml:"headers"`
+	Query     []string `toml:"query"`
+	LogFields []string `toml:"log_fields"`
+	Salt      string   `toml:"salt"`
+}
+
+// Burst is [burst].
+type Burst struct {
+	Window      string `toml:"window"`
+	MaxRequests int    `toml:"max_requests"`
+}
+
+// Spread is [spread].
+type Spread struct {
+	Window     string `toml:"window"`
+	MaxHosts   int    `toml:"max_hosts"`
+	MaxClients int    `toml:"max_clients"`
+}
+
+// Alerts is [alerts].
+type Alerts struct {
+	Dedupe string `toml:"dedupe"`
+}
+
+// Capture is [capture].
+type Capture struct {
+	Ports           []int `toml:"ports"`
+	AnyPort         bool  `toml:"any_port"`
+	MaxStreams      int   `toml:"max_streams"`
+	MaxStreamBuffer int   `toml:"max_stream_buffer"`
+}
+
+// Log is [log].
+type Log struct {
+	Format string `toml:"format"`
+}
+
+// Limits is [limits].
+type Limits struct {
+	Keys       int `toml:"keys"`
+	Values     int `toml:"values"`
+	Alerts     int `toml:"alerts"`
+	Recent     int `toml:"recent"`
+	Evidence   int `toml:"evidence"`
+	DedupeKeys int `toml:"dedupe_keys"`
+	Rows       int `toml:"rows"`
+}
+
+// Default returns every option at its documented default.
+func Default() Config {
+	d := detect.DefaultConfig()
+	k := detect.DefaultKeyConfig()
+	l := d.Limits
+	return Config{
+		Origins: Origins{AllowNull: d.AllowNull, CheckReferer: d.CheckReferer},
+		Keys:    Keys{Headers: k.Headers, Query: k.Query, LogFields: k.LogFields},
+		Burst:   Burst{Window: "10s", MaxRequests: d.BurstMax},
+		Spread:  Spread{Window: "10m", MaxHosts: d.SpreadMaxHosts, MaxClients: d.SpreadMaxClients},
+		Alerts:  Alerts{Dedupe: "60s"},
+		Capture: Capture{Ports: []int{80, 8080, 8000, 5000}, MaxStreams: 100_000, MaxStreamBuffer: 1 << 20},
+		Log:     Log{Format: "auto"},
+		Limits:  Limits{Keys: l.Keys, Values: l.Values, Alerts: l.Alerts, Recent: l.Recent, Evidence: l.Evidence, DedupeKeys: l.DedupeKeys, Rows: l.Rows},
+	}
+}
+
+// Error is a configuration error with the file, line and key at fault.
+type Error struct {
+	Path string
+	Line int    // 0 when unknown
+	Key  string // "burst.window"; "" when not about one key
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Path)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		b.WriteString(e.Key)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Find returns the config file to use: explicit if given, else
+// ./rebindwatch.toml, else $XDG_CONFIG_HOME/rebindwatch/config.toml (or
+// ~/.config/...), else "" (defaults).
+func Find(explicit string) string {
+	if explicit != "" {
+		return explicit
+	}
+	if _, err := os.Stat("rebindwatch.toml"); err == nil {
+		return "rebindwatch.toml"
+	}
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			dir = filepath.Join(home, ".config")
+		}
+	}
+	if dir != "" {
+		p := filepath.Join(dir, "rebindwatch", "config.toml")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// Load reads path over the defaults. path "" gives the defaults.
+func Load(path string) (Config, error) {
+	c := Default()
+	if path == "" {
+		return c, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("reading config %s: %w", path, err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes data (named path in errors) over the defaults and checks it.
+func Parse(path string, data []byte) (Config, error) {
+	c := Default()
+	c.Path = path
+	md, err := toml.Decode(string(data), &c)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return c, &Error{Path: path, Line: pe.Position.Line, Msg: oneLine(pe.Message)}
+		}
+		if m := typeErr.FindStringSubmatch(err.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return c, &Error{Path: path, Line: line, Key: m[2], Msg: m[3]}
+		}
+		return c, &Error{Path: path, Msg: oneLine(err.Error())}
+	}
+	if u := md.Undecoded(); len(u) > 0 {
+		key := u[0].String()
+		msg := "unknown key" + suggest(u[0])
+		if len(u[0]) == 1 && md.Type(u[0]...) == "Hash" {
+			msg = "unknown section [" + key + "]" + suggest(u[0])[len(" "):]
+			msg = strings.Replace(msg, "(sections:", "(known sections:", 1)
+		}
+		return c, &Error{Path: path, Line: lineOf(data, u[0]), Key: key, Msg: msg}
+	}
+	if _, err := c.Detect(); err != nil {
+		var ke *keyError
+		if errors.As(err, &ke) {
+			return c, &Error{Path: path, Line: lineOf(data, strings.Split(ke.key, ".")), Key: ke.key, Msg: ke.msg}
+		}
+		return c, &Error{Path: path, Msg: err.Error()}
+	}
+	return c, nil
+}
+
+// typeErr matches the decoder's type mismatch, which has no ParseError.
+var typeErr = regexp.MustCompile(`line (\d+) \(last key "([^"]+)"\): (.*)`)
+
+// keyError is a bad value of one key.
+type keyError struct{ key, msg string }
+
+func (e *keyError) Error() string { return e.key + ": " + e.msg }
+
+// Detect returns the engine's part of the configuration.
+func (c *Config) Detect() (detect.Config, error) {
+	d := detect.DefaultConfig()
+	d.AllowedHosts = c.Hosts.Allowed
+	d.AllowedOrigins = c.Origins.Allowed
+	d.AllowNull = c.Origins.AllowNull
+	d.CheckReferer = c.Origins.CheckReferer
+	var err error
+	if d.BurstWindow, err = duration("burst.window", c.Burst.Window); err != nil {
+		return d, err
+	}
+	if d.SpreadWindow, err = duration("spread.window", c.Spread.Window); err != nil {
+		return d, err
+	}
+	if d.Dedupe, err = duration("alerts.dedupe", c.Alerts.Dedupe); err != nil {
+		return d, err
+	}
+	d.BurstMax = c.Burst.MaxRequests
+	d.SpreadMaxHosts = c.Spread.MaxHosts
+	d.SpreadMaxClients = c.Spread.MaxClients
+	l := c.Limits
+	d.Limits = detect.Limits{Keys: l.Keys, Values: l.Values, Alerts: l.Alerts, Recent: l.Recent, Evidence: l.Evidence, DedupeKeys: l.DedupeKeys, Rows: l.Rows}
+	if err := d.Validate(); err != nil {
+		key, msg := splitKeyMsg(err.Error())
+		return d, &keyError{key, msg}
+	}
+	for _, p := range c.Capture.Ports {
+		if p < 1 || p > 65535 {
+			return d, &keyError{"capture.ports", fmt.Sprintf("%d is not a TCP port", p)}
+		}
+	}
+	if c.Capture.MaxStreams < 1 {
+		return d, &keyError{"capture.max_streams", "must be at least 1"}
+	}
+	if c.Capture.MaxStreamBuffer < 4096 {
+		return d, &keyError{"capture.max_stream_buffer", "must be at least 4096 bytes"}
+	}
+	return d, nil
+}
+
+// KeyConfig returns the key extractor's configuration.
+func (c *Config) KeyConfig() detect.KeyConfig {
+	return detect.KeyConfig{Headers: c.Keys.Headers, Query: c.Keys.Query, LogFields: c.Keys.LogFields, Salt: c.Keys.Salt}
+}
+
+// Ports returns [capture] ports as uint16s (validated by Detect).
+func (c *Config) Ports() []uint16 {
+	out := make([]uint16, 0, len(c.Capture.Ports))
+	for _, p := range c.Capture.Ports {
+		out = append(out, uint16(p))
+	}
+	return out
+}
+
+func duration(key, s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, &keyError{key, fmt.Sprintf("%q is not a duration (use e.g. \"10s\", \"10m\")", s)}
+	}
+	if d <= 0 {
+		return 0, &keyError{key, "must be positive"}
+	}
+	return d, nil
+}
+
+// splitKeyMsg turns detect's "[burst] max_requests must ..." into a key and message.
+func splitKeyMsg(s string) (string, string) {
+	if strings.HasPrefix(s, "[") {
+		if end := strings.IndexByte(s, ']'); end > 0 {
+			table := s[1:end]
+			rest := strings.TrimSpace(s[end+1:])
+			name, msg, _ := strings.Cut(rest, " ")
+			name = strings.TrimSuffix(name, ":")
+			return table + "." + name, msg
+		}
+	}
+	return "", s
+}
+
+// lineOf finds the line that sets key (table path + name) in data, or 0.
+func lineOf(data []byte, key []string) int {
+	if len(key) == 0 {
+		return 0
+	}
+	table := strings.Join(key[:len(key)-1], ".")
+	name := key[len(key)-1]
+	cur := ""
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "[") && !strings.HasPrefix(line, "[[") {
+			h := strings.TrimSpace(strings.Trim(strings.SplitN(line, "#", 2)[0], " []"))
+			cur = h
+			if len(key) == 1 && h == name {
+				return n
+			}
+			continue
+		}
+		k, _, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		k = strings.Trim(strings.TrimSpace(k), `"'`)
+		full := k
+		if cur != "" {
+			full = cur + "." + k
+		}
+		if full == strings.Join(key, ".") || (cur == table && k == name) {
+			return n
+		}
+	}
+	return 0
+}
+
+// suggest names the sections and keys that exist, for an unknown key.
+func suggest(k toml.Key) string {
+	known := map[string][]string{
+		"hosts":   {"allowed"},
+		"origins": {"allowed", "allow_null", "check_referer"},
+		"keys":    {"headers", "query", "log_fields", "salt"},
+		"burst":   {"window", "max_requests"},
+		"spread":  {"window", "max_hosts", "max_clients"},
+		"alerts":  {"dedupe"},
+		"capture": {"ports", "any_port", "max_streams", "max_stream_buffer"},
+		"log":     {"format"},
+		"limits":  {"keys", "values", "alerts", "recent", "evidence", "dedupe_keys", "rows"},
+	}
+	if len(k) == 1 {
+		return " (sections: [hosts] [origins] [keys] [burst] [spread] [alerts] [capture] [log] [limits])"
+	}
+	if names, ok := known[k[0]]; ok {
+		return fmt.Sprintf(" in [%s] (known: %s)", k[0], strings.Join(names, ", "))
+	}
+	return fmt.Sprintf(": there is no section [%s]", k[0])
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

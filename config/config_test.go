@@ -1,0 +1,86 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseErrorsNameKeyAndLine(t *testing.T) {
+	tests := []struct {
+		name, toml string
+		line       int
+		key, msg   string
+	}{
+		{"unknown_key", "[hosts]\nallowed = [\"a\"]\nalowed_x = 1\n", 3, "hosts.alowed_x", "unknown key"},
+		{"unknown_section", "[hostz]\nallowed = []\n", 1, "hostz", "unknown section [hostz]"},
+		{"unknown_top", "colour = true\n", 1, "colour", "unknown key"},
+		{"bad_duration", "[burst]\nmax_requests = 5\nwindow = \"ten seconds\"\n", 3, "burst.window", "not a duration"},
+		{"zero_max", "[burst]\nmax_requests = 0\n", 2, "burst.max_requests", "at least 1"},
+		{"bad_host_pattern", "[hosts]\nallowed = [\"https://api.example.com/\"]\n", 2, "hosts.allowed", "not a URL"},
+		{"bad_origin", "[origins]\nallowed = [\"app.example.com\"]\n", 2, "origins.allowed", "scheme://"},
+		{"bad_port", "[capture]\nports = [70000]\n", 2, "capture.ports", "not a TCP port"},
+		{"wrong_type", "[burst]\nmax_requests = \"many\"\n", 2, "burst.max_requests", "incompatible types"},
+		{"syntax", "[burst\nmax_requests = 1\n", 2, "", "table name"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("rw.toml", []byte(tc.toml))
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("got %v, want a *config.Error", err)
+			}
+			if ce.Line != tc.line || ce.Key != tc.key || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("got %q (line %d, key %q), want line %d key %q containing %q", err, ce.Line, ce.Key, tc.line, tc.key, tc.msg)
+			}
+			if !strings.HasPrefix(err.Error(), "rw.toml:") {
+				t.Errorf("error %q does not name the file", err)
+			}
+		})
+	}
+}
+
+func TestExampleIsValidAndDefault(t *testing.T) {
+	data, err := os.ReadFile("../config.toml.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse("config.toml.example", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Default()
+	// The example documents the defaults: decoding it must give them back
+	// (apart from the allowlists, which it fills with examples).
+	c.Hosts, c.Origins.Allowed, c.Path = d.Hosts, d.Origins.Allowed, ""
+	if got, want := strings.Join(c.Keys.Headers, ","), strings.Join(d.Keys.Headers, ","); got != want {
+		t.Errorf("example keys.headers = %s, default %s", got, want)
+	}
+	dc, _ := c.Detect()
+	dd, _ := d.Detect()
+	if dc.BurstWindow != 10*time.Second || dc.BurstMax != dd.BurstMax || dc.SpreadWindow != dd.SpreadWindow || dc.Limits != dd.Limits || dc.Dedupe != dd.Dedupe {
+		t.Errorf("example disagrees with defaults:\n%+v\n%+v", dc, dd)
+	}
+}
+
+func TestAddAllowedKeepsComments(t *testing.T) {
+	path := t.TempDir() + "/rw.toml"
+	orig := "# my config\n[hosts]\n# names\nallowed = [\n  \"api.example.com\",\n]\n\n[burst]\nmax_requests = 5\n"
+	if err := os.WriteFile(path, []byte(orig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := AddAllowed(path, []string{"eu.example.com", "api.example.com"}, []string{"https://app.example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	if strings.Join(c.Hosts.Allowed, ",") != "api.example.com,eu.example.com" || strings.Join(c.Origins.Allowed, ",") != "https://app.example.com" ||
+		c.Burst.MaxRequests != 5 || !strings.Contains(string(data), "# names") {
+		t.Errorf("after AddAllowed:\n%s", data)
+	}
+}

@@ -1,0 +1,76 @@
+package detect
+
+import (
+	"strconv"
+	"time"
+)
+
+// burstDetector raises key_burst: one key makes more than max requests within
+// window. An alert is one episode; it re-arms once the key's count in the
+// window is back at or under max.
+type burstDetector struct {
+	window time.Duration
+	max    int
+}
+
+// burstState is a key's last max+1 request times, grown as needed, so a key
+// that never bursts costs a few words.
+type burstState struct {
+	times  []int64 // ring of unix nanos
+	next   int     // where the next time goes once the ring is full
+	active bool    // inside an episode
+}
+
+func (burstDetector) name() string { return DetKeyBurst }
+
+func (d *burstDetector) observe(e *Engine, o *observation) {
+	k := o.key
+	if k == nil {
+		return
+	}
+	b := &k.burst
+	t := o.r.Time.UnixNano()
+	var oldest int64
+	if len(b.times) <= d.max {
+		b.times = append(b.times, t)
+		if len(b.times) <= d.max {
+			b.active = false
+			return
+		}
+		oldest = b.times[0]
+	} else {
+		b.times[b.next] = t
+		b.next = (b.next + 1) % len(b.times)
+		oldest = b.times[b.next]
+	}
+	// The ring holds max+1 times: more than max fell inside the window
+	// exactly when the oldest of them is inside it.
+	over := t-oldest < int64(d.window)
+	if !over {
+		b.active = false
+		return
+	}
+	if b.active {
+		return
+	}
+	b.active = true
+	r := o.r
+	e.raise(o, Alert{
+		Detector: DetKeyBurst,
+		Severity: burstSeverity(r),
+		Subject:  k.fp,
+		Key:      k.fp,
+		Host:     r.Host,
+		Origin:   r.Origin,
+		Message:  "key " + k.fp + " made more than " + strconv.Itoa(d.max) + " requests within " + d.window.String(),
+	}, func() []Request { return e.keyEvidence(k.fp, r) })
+}
+
+// burstSeverity is medium, high when the burst reaches a sensitive path. A
+// burst is about volume, so a 2xx answer adds nothing here.
+func burstSeverity(r *Request) Severity {
+	if sensitivePath(r.Target) {
+		return SeverityHigh
+	}
+	return SeverityMedium
+}

@@ -1,0 +1,96 @@
+package detect
+
+import "strings"
+
+// hostDetector raises unexpected_host: a Host that matches no allowed pattern,
+// or no Host at all on HTTP/1.1 (RFC 9112 §3.2 makes it mandatory there).
+type hostDetector struct{}
+
+func (hostDetector) name() string { return DetUnexpectedHost }
+
+// missingHost is the subject of an HTTP/1.1 request without a Host.
+const missingHost = "(missing)"
+
+func (hostDetector) observe(e *Engine, o *observation) {
+	r := o.r
+	if len(e.hostAllow) == 0 || r.Blind.Has(BlindHost) {
+		return
+	}
+	subject := o.host
+	switch {
+	case r.HasHost && o.hostAllowed:
+		return
+	case !r.HasHost && r.Proto != "HTTP/1.1":
+		return // HTTP/1.0 may omit Host
+	case !r.HasHost:
+		subject = missingHost
+	}
+	sev := SeverityMedium
+	if !r.HasHost {
+		sev = SeverityLow
+	}
+	sev = raiseFor(sev, o)
+	msg := "Host " + subject + " is not an allowed name"
+	if !r.HasHost {
+		msg = "HTTP/1.1 request without a Host header"
+	} else if r.DupHost {
+		msg += " (two Host headers)"
+	}
+	if served(r.Status) {
+		msg += "; the server answered " + statusText(r.Status)
+	}
+	e.raise(o, Alert{
+		Detector: DetUnexpectedHost,
+		Severity: sev,
+		Subject:  subject,
+		Key:      r.Key,
+		Host:     r.Host,
+		Origin:   r.Origin,
+		Message:  msg,
+	}, nil)
+}
+
+// raiseFor adds a level for each piece of evidence: a key on the request, a
+// sensitive path, a server that answered 2xx.
+func raiseFor(sev Severity, o *observation) Severity {
+	if o.r.Key != "" {
+		sev++
+	}
+	if sensitivePath(o.r.Target) {
+		sev++
+	}
+	if served(o.r.Status) {
+		sev++
+	}
+	return min(sev, SeverityCritical)
+}
+
+func served(status int) bool { return status >= 200 && status < 300 }
+
+func statusText(s int) string {
+	return string([]byte{byte('0' + s/100%10), byte('0' + s/10%10), byte('0' + s%10)})
+}
+
+// sensitiveSegments are path segments that make a request worth more.
+var sensitiveSegments = []string{"admin", "internal", "debug", "config", ".env", ".git", "actuator", "console", "manage", "management", "private", "secrets", "keys", "token", "tokens", "users", "export", "backup"}
+
+// sensitivePath reports whether the target's path has a sensitive segment.
+func sensitivePath(target string) bool {
+	path, _, _ := strings.Cut(target, "?")
+	if i := strings.Index(path, "://"); i >= 0 { // absolute-form
+		rest := path[i+3:]
+		if j := strings.IndexByte(rest, '/'); j >= 0 {
+			path = rest[j:]
+		} else {
+			return false
+		}
+	}
+	for seg := range strings.SplitSeq(path, "/") {
+		for _, s := range sensitiveSegments {
+			if strings.EqualFold(seg, s) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,384 @@
+package detect
+
+import (
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 26, 21, 0, 0, 0, time.UTC)
+
+// collect is a Sink that keeps what it gets.
+type collect struct {
+	reqs   int
+	alerts []Alert
+}
+
+func (c *collect) Request(*Request) error { c.reqs++; return nil }
+func (c *collect) Alert(a *Alert) error   { c.alerts = append(c.alerts, *a); return nil }
+
+func newTestEngine(t *testing.T, mod func(*Config)) (*Engine, *collect) {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.AllowedHosts = []string{"api.example.com", "*.example.com", "api.example.com:8443", "[::1]:8080"}
+	cfg.AllowedOrigins = []string{"https://app.example.com"}
+	if mod != nil {
+		mod(&cfg)
+	}
+	c := &collect{}
+	e, err := NewEngine(cfg, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, c
+}
+
+// rq builds a request at t0+at seconds.
+func rq(at float64, host, key string) Request {
+	return Request{
+		Time:    t0.Add(time.Duration(at * float64(time.Second))),
+		Source:  "test",
+		Client:  netip.MustParseAddrPort("10.0.0.7:51234"),
+		Method:  "GET",
+		Host:    host,
+		HasHost: host != "",
+		Target:  "/v1/items",
+		Proto:   "HTTP/1.1",
+		Key:     key,
+	}
+}
+
+func feed(t *testing.T, e *Engine, reqs ...Request) {
+	t.Helper()
+	if err := e.Observe(&Batch{Source: "test", Requests: reqs}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func subjects(as []Alert, det string) []string {
+	var out []string
+	for _, a := range as {
+		if a.Detector == det {
+			s := a.Subject
+			if a.Dimension != "" {
+				s += "/" + a.Dimension
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func TestUnexpectedHost(t *testing.T) {
+	tests := []struct {
+		name  string
+		host  string
+		proto string
+		want  string // subject, "" = no alert
+	}{
+		{"exact_name", "api.example.com", "", ""},
+		{"name_any_port", "api.example.com:9999", "", ""},
+		{"mixed_case", "API.Example.COM", "", ""},
+		{"trailing_dot", "api.example.com.", "", ""},
+		{"trailing_dot_port", "api.example.com.:80", "", ""},
+		{"wildcard_sub", "eu.example.com", "", ""},
+		{"wildcard_deep", "a.b.example.com:8080", "", ""},
+		{"wildcard_not_apex", "example.com", "", "example.com"},
+		{"wildcard_not_suffix_trick", "evilexample.com", "", "evilexample.com"},
+		{"foreign_domain", "evil.rebind.test", "", "evil.rebind.test"},
+		{"foreign_keeps_port", "Evil.Rebind.Test.:8080", "", "evil.rebind.test:8080"},
+		{"localhost", "localhost", "", "localhost"},
+		{"ip_literal_port", "127.0.0.1:8080", "", "127.0.0.1:8080"},
+		{"ipv6_allowed_port", "[::1]:8080", "", ""},
+		{"ipv6_other_port", "[::1]:9090", "", "[::1]:9090"},
+		{"ipv6_no_port", "[::1]", "", "[::1]"},
+		{"missing_http11", "", "HTTP/1.1", "(missing)"},
+		{"missing_http10", "", "HTTP/1.0", ""},
+		{"empty_host_header", "\x00", "", "\x00"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, c := newTestEngine(t, nil)
+			r := rq(0, tc.host, "")
+			if tc.proto != "" {
+				r.Proto = tc.proto
+			}
+			feed(t, e, r)
+			got := subjects(c.alerts, DetUnexpectedHost)
+			switch {
+			case tc.want == "" && len(got) != 0:
+				t.Errorf("Host %q: got alerts %q, want none", tc.host, got)
+			case tc.want != "" && (len(got) != 1 || got[0] != tc.want):
+				t.Errorf("Host %q: got %q, want [%q]", tc.host, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestHostPortPattern(t *testing.T) {
+	e, c := newTestEngine(t, func(c *Config) { c.AllowedHosts = []string{"api.example.com:8443"} })
+	feed(t, e, rq(0, "api.example.com:8443", ""), rq(1, "api.example.com", ""), rq(2, "api.example.com:443", ""))
+	if got := subjects(c.alerts, DetUnexpectedHost); fmt.Sprint(got) != "[api.example.com api.example.com:443]" {
+		t.Errorf("name:port pattern: got %q", got)
+	}
+}
+
+func TestNoAllowedHostsSaysSo(t *testing.T) {
+	e, c := newTestEngine(t, func(c *Config) { c.AllowedHosts = nil })
+	feed(t, e, rq(0, "evil.rebind.test", ""))
+	if len(c.alerts) != 0 {
+		t.Errorf("with no allowed hosts: got %d alerts, want none", len(c.alerts))
+	}
+	if e.Snapshot().HostCheck == "" {
+		t.Error("with no allowed hosts the snapshot must say the Host check is off")
+	}
+}
+
+func TestBlindSourceSkipsHost(t *testing.T) {
+	e, c := newTestEngine(t, nil)
+	r := rq(0, "", "")
+	r.Blind = BlindHost | BlindOrigin
+	feed(t, e, r)
+	if len(c.alerts) != 0 {
+		t.Errorf("a source without a Host field must not raise unexpected_host: %v", c.alerts)
+	}
+	if off := e.Snapshot().Sources[0].Off; len(off) == 0 {
+		t.Error("the source must be reported with its detectors off")
+	}
+}
+
+func TestForeignOrigin(t *testing.T) {
+	tests := []struct {
+		name, origin, referer string
+		mod                   func(*Config)
+		want                  string
+	}{
+		{"allowed", "https://app.example.com", "", nil, ""},
+		{"allowed_default_port", "https://APP.example.com:443", "", nil, ""},
+		{"other_port", "https://app.example.com:8443", "", nil, "https://app.example.com:8443"},
+		{"other_scheme", "http://app.example.com", "", nil, "http://app.example.com"},
+		{"foreign", "http://evil.rebind.test", "", nil, "http://evil.rebind.test"},
+		{"foreign_default_port_dropped", "HTTP://Evil.Rebind.Test:80", "", nil, "http://evil.rebind.test"},
+		{"null", "null", "", nil, "null"},
+		{"null_allowed", "null", "", func(c *Config) { c.AllowNull = true }, ""},
+		{"referer_fallback", "", "http://evil.rebind.test/page?x=1", nil, "http://evil.rebind.test"},
+		{"referer_allowed", "", "https://app.example.com/x", nil, ""},
+		{"referer_off", "", "http://evil.rebind.test/page", func(c *Config) { c.CheckReferer = false }, ""},
+		{"origin_wins_over_referer", "https://app.example.com", "http://evil.rebind.test/", nil, ""},
+		{"wildcard_origin", "https://x.example.org", "", func(c *Config) { c.AllowedOrigins = []string{"https://*.example.org"} }, ""},
+		{"wildcard_origin_apex", "https://example.org", "", func(c *Config) { c.AllowedOrigins = []string{"https://*.example.org"} }, "https://example.org"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, c := newTestEngine(t, tc.mod)
+			r := rq(0, "api.example.com", "")
+			r.Origin, r.HasOrigin, r.Referer = tc.origin, tc.origin != "", tc.referer
+			feed(t, e, r)
+			got := subjects(c.alerts, DetForeignOrigin)
+			switch {
+			case tc.want == "" && len(got) != 0:
+				t.Errorf("got %q, want none", got)
+			case tc.want != "" && (len(got) != 1 || got[0] != tc.want):
+				t.Errorf("got %q, want [%q]", got, tc.want)
+			}
+		})
+	}
+}
+
+// burst sends n requests on key, one every step seconds from start.
+func burst(start, step float64, n int, key string) []Request {
+	out := make([]Request, n)
+	for i := range out {
+		out[i] = rq(start+float64(i)*step, "api.example.com", key)
+	}
+	return out
+}
+
+func TestKeyBurstBoundary(t *testing.T) {
+	tests := []struct {
+		name  string
+		reqs  []Request
+		count int
+	}{
+		{"exactly_max", burst(0, 0.01, 100, "k1"), 0},
+		{"one_more", burst(0, 0.01, 101, "k1"), 1},
+		{"window_slides", burst(0, 0.11, 300, "k1"), 0},        // 100 per 11 s: never 101 within 10 s
+		{"just_inside_window", burst(0, 0.0999, 101, "k1"), 1}, // 101 within 9.99 s
+		{"two_keys_split", append(burst(0, 0.01, 60, "k1"), burst(1, 0.01, 60, "k2")...), 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, c := newTestEngine(t, nil)
+			feed(t, e, tc.reqs...)
+			if got := len(subjects(c.alerts, DetKeyBurst)); got != tc.count {
+				t.Errorf("got %d burst alerts, want %d", got, tc.count)
+			}
+		})
+	}
+}
+
+func TestKeyBurstRearms(t *testing.T) {
+	e, c := newTestEngine(t, func(c *Config) { c.Dedupe = 30 * time.Second })
+	feed(t, e, burst(0, 0.01, 150, "k1")...)   // episode 1
+	feed(t, e, burst(20, 0.01, 150, "k1")...)  // quiet >10 s, then episode 2 inside dedupe
+	feed(t, e, burst(100, 0.01, 150, "k1")...) // episode 3 after dedupe: a new alert
+	got := subjects(c.alerts, DetKeyBurst)
+	if len(got) != 2 {
+		t.Fatalf("got %d burst alerts, want 2 (the second episode only counts)", len(got))
+	}
+	snap := e.Snapshot()
+	var counts []int
+	for _, a := range snap.Alerts {
+		counts = append(counts, a.Count)
+	}
+	if fmt.Sprint(counts) != "[1 2]" {
+		t.Errorf("alert counts newest first = %v, want [1 2]", counts)
+	}
+	if len(c.alerts[0].Evidence) == 0 || c.alerts[0].Evidence[0].Key != "k1" {
+		t.Error("a burst alert must carry the key's requests as evidence")
+	}
+}
+
+func TestKeySpread(t *testing.T) {
+	hosts := func(n int) []Request {
+		var out []Request
+		for i := range n {
+			out = append(out, rq(float64(i), fmt.Sprintf("h%d.example.com", i), "k1"))
+		}
+		return out
+	}
+	clients := func(n int, step float64) []Request {
+		var out []Request
+		for i := range n {
+			r := rq(float64(i)*step, "api.example.com", "k2")
+			r.Client = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, byte(2 + i)}), 40000)
+			out = append(out, r)
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		reqs []Request
+		want []string
+	}{
+		{"three_hosts", hosts(3), nil},
+		{"four_hosts", hosts(4), []string{"k1/host"}},
+		{"twenty_clients", clients(20, 1), nil},
+		{"twentyone_clients", clients(21, 1), []string{"k2/client"}},
+		{"clients_outside_window", clients(21, 31), nil}, // 21 clients over 620 s > 10 min window
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, c := newTestEngine(t, nil)
+			feed(t, e, tc.reqs...)
+			if got := subjects(c.alerts, DetKeySpread); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDedupeCounts(t *testing.T) {
+	e, c := newTestEngine(t, nil)
+	feed(t, e, rq(0, "evil.test", ""), rq(30, "evil.test", ""), rq(59, "evil.test", ""), rq(61, "evil.test", ""))
+	if len(c.alerts) != 2 {
+		t.Fatalf("got %d alerts, want 2 (one, then one after the 60 s dedupe)", len(c.alerts))
+	}
+	if got := e.Snapshot().Alerts[1].Count; got != 3 {
+		t.Errorf("first alert count = %d, want 3", got)
+	}
+	if got := e.Summary().Alerts[DetUnexpectedHost]; got != 2 {
+		t.Errorf("summary counts %d unexpected_host alerts, want 2", got)
+	}
+}
+
+func TestSeverityRisesWithEvidence(t *testing.T) {
+	e, c := newTestEngine(t, nil)
+	plain := rq(0, "a.evil.test", "")
+	keyed := rq(0, "b.evil.test", "k1")
+	served := rq(0, "c.evil.test", "k1")
+	served.Status, served.Target = 200, "/admin/users"
+	feed(t, e, plain, keyed, served)
+	want := []Severity{SeverityMedium, SeverityHigh, SeverityCritical}
+	for i, a := range c.alerts {
+		if a.Severity != want[i] {
+			t.Errorf("%s: severity %s, want %s", a.Subject, a.Severity, want[i])
+		}
+	}
+}
+
+func TestCapsEvict(t *testing.T) {
+	e, _ := newTestEngine(t, func(c *Config) { c.Limits.Keys = 10; c.Limits.Values = 5; c.Limits.Alerts = 3 })
+	var reqs []Request
+	for i := range 50 {
+		reqs = append(reqs, rq(float64(i), fmt.Sprintf("x%d.evil.test", i), fmt.Sprintf("key%d", i)))
+	}
+	feed(t, e, reqs...)
+	s := e.Snapshot()
+	if len(s.Keys) != 10 || s.Evicted["keys"] != 40 {
+		t.Errorf("keys: %d tracked, %d evicted; want 10, 40", len(s.Keys), s.Evicted["keys"])
+	}
+	if len(s.Hosts) != 5 || s.Evicted["hosts"] != 45 {
+		t.Errorf("hosts: %d tracked, %d evicted; want 5, 45", len(s.Hosts), s.Evicted["hosts"])
+	}
+	if len(s.Alerts) != 3 || s.Evicted["alerts"] != 47 {
+		t.Errorf("alerts: %d kept, %d evicted; want 3, 47", len(s.Alerts), s.Evicted["alerts"])
+	}
+	if s.AlertsByDetector[DetUnexpectedHost] != 50 {
+		t.Errorf("alert totals must count evicted alerts too")
+	}
+}
+
+func TestAllowMarksAlerts(t *testing.T) {
+	e, c := newTestEngine(t, nil)
+	feed(t, e, rq(0, "evil.test", ""))
+	e.Allow("host", "Evil.Test")
+	feed(t, e, rq(1, "evil.test", ""), rq(100, "evil.test", ""))
+	if len(c.alerts) != 1 {
+		t.Errorf("after allowing, got %d alerts, want 1", len(c.alerts))
+	}
+	s := e.Snapshot()
+	if !s.Alerts[0].Allowed || fmt.Sprint(s.AddedHosts) != "[evil.test]" {
+		t.Errorf("alert allowed=%v, added=%v", s.Alerts[0].Allowed, s.AddedHosts)
+	}
+}
+
+func TestKeyDetail(t *testing.T) {
+	e, _ := newTestEngine(t, nil)
+	r := rq(0, "api.example.com", "k1")
+	r2 := rq(1, "eu.example.com", "k1")
+	r2.Origin, r2.HasOrigin = "https://app.example.com", true
+	feed(t, e, r, r2, rq(2, "api.example.com", "k1"))
+	d, ok := e.KeyDetail("k1")
+	if !ok || d.Stat.Requests != 3 || len(d.Hosts) != 2 || d.Hosts[0].Value != "api.example.com" || len(d.Origins) != 1 || len(d.Recent) != 3 {
+		t.Errorf("detail = %+v", d)
+	}
+}
+
+func BenchmarkEngineObserve(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.AllowedHosts = []string{"api.example.com", "*.example.com"}
+	cfg.AllowedOrigins = []string{"https://app.example.com"}
+	e, _ := NewEngine(cfg)
+	keys := make([]string, 64)
+	for i := range keys {
+		keys[i] = Fingerprint("", fmt.Sprint("key", i))
+	}
+	batch := make([]Request, 256)
+	proto := rq(0, "api.example.com", "")
+	proto.Origin, proto.HasOrigin = "https://app.example.com", true
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; {
+		for j := range batch {
+			r := proto
+			r.Time = t0.Add(time.Duration(i+j) * time.Millisecond)
+			r.Key = keys[(i+j)%len(keys)]
+			batch[j] = r
+		}
+		n := min(len(batch), b.N-i)
+		e.Observe(&Batch{Source: "bench", Requests: batch[:n]})
+		i += n
+	}
+}

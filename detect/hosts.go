@@ -1,0 +1,260 @@
+package detect
+
+import (
+	"fmt"
+	"strings"
+)
+
+// NormalizeHost lower-cases a Host value and drops the trailing dot of its
+// name, keeping the port: "API.Example.com.:8080" -> "api.example.com:8080".
+// It returns h itself when nothing changes, so the common case allocates nothing.
+func NormalizeHost(h string) string {
+	name, port := SplitHostPort(h)
+	trimmed := strings.TrimSuffix(name, ".")
+	if trimmed == name && !hasUpper(h) {
+		return h
+	}
+	name = strings.ToLower(trimmed)
+	if port == "" && !strings.HasSuffix(h, ":") {
+		return name
+	}
+	return name + ":" + port
+}
+
+// SplitHostPort splits a Host value into name and port without validating
+// it: "[::1]:8080" -> ("[::1]", "8080"), "a.b" -> ("a.b", ""). A bare IPv6
+// address without brackets is all name. Brackets stay on IPv6 names so the
+// normalised form can be shown and matched as written in an allowlist.
+func SplitHostPort(h string) (name, port string) {
+	if strings.HasPrefix(h, "[") {
+		end := strings.IndexByte(h, ']')
+		if end < 0 {
+			return h, ""
+		}
+		if rest := h[end+1:]; strings.HasPrefix(rest, ":") {
+			return h[:end+1], rest[1:]
+		}
+		return h[:end+1], ""
+	}
+	i := strings.LastIndexByte(h, ':')
+	if i < 0 || strings.IndexByte(h[:i], ':') >= 0 {
+		return h, ""
+	}
+	return h[:i], h[i+1:]
+}
+
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+// hostPattern is one compiled [hosts] allowed entry.
+type hostPattern struct {
+	raw      string
+	name     string // lower-case; for wildcards the domain after "*."
+	port     string // "" = any port
+	wildcard bool   // "*.domain": any subdomain of domain, not domain itself
+	any      bool   // "*": everything
+}
+
+// compileHostPattern parses "name", "name:port", "*.domain", "[v6]:port" or "*".
+func compileHostPattern(p string) (hostPattern, error) {
+	raw := p
+	p = strings.TrimSpace(p)
+	if p == "" {
+		return hostPattern{}, fmt.Errorf("empty host pattern")
+	}
+	if p == "*" {
+		return hostPattern{raw: raw, any: true}, nil
+	}
+	if strings.Contains(p, "://") || strings.ContainsAny(p, "/ ?#@") {
+		return hostPattern{}, fmt.Errorf("host pattern %q must be a name, name:port or *.domain, not a URL", raw)
+	}
+	name, port := SplitHostPort(strings.ToLower(p))
+	if port != "" && port != "*" {
+		for _, c := range port {
+			if c < '0' || c > '9' {
+				return hostPattern{}, fmt.Errorf("host pattern %q has a port that is not a number", raw)
+			}
+		}
+	}
+	if port == "*" {
+		port = ""
+	}
+	name = strings.TrimSuffix(name, ".")
+	hp := hostPattern{raw: raw, name: name, port: port}
+	if strings.HasPrefix(name, "*.") {
+		hp.wildcard, hp.name = true, name[2:]
+	}
+	if strings.Contains(hp.name, "*") || hp.name == "" {
+		return hostPattern{}, fmt.Errorf("host pattern %q: a wildcard is only allowed as a leading \"*.\"", raw)
+	}
+	return hp, nil
+}
+
+// match reports whether a normalised host name and port match the pattern.
+func (p *hostPattern) match(name, port string) bool {
+	if p.any {
+		return true
+	}
+	if p.port != "" && p.port != port {
+		return false
+	}
+	if p.wildcard {
+		return len(name) > len(p.name)+1 && strings.HasSuffix(name, p.name) && name[len(name)-len(p.name)-1] == '.'
+	}
+	return name == p.name
+}
+
+// hostAllowlist is the compiled [hosts] allowed list.
+type hostAllowlist []hostPattern
+
+func compileHosts(list []string) (hostAllowlist, error) {
+	out := make(hostAllowlist, 0, len(list))
+	for _, s := range list {
+		p, err := compileHostPattern(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// allows reports whether a normalised Host is allowed.
+func (l hostAllowlist) allows(host string) bool {
+	name, port := SplitHostPort(host)
+	for i := range l {
+		if l[i].match(name, port) {
+			return true
+		}
+	}
+	return false
+}
+
+// NormalizeOrigin serialises an Origin the way browsers compare them (RFC 6454
+// §6.1): lower-case scheme and host, default port dropped, no path. "null"
+// stays "null". A value that is not a URL is returned lower-cased as is.
+func NormalizeOrigin(o string) string {
+	o = strings.TrimSpace(o)
+	scheme, rest, ok := strings.Cut(o, "://")
+	if !ok {
+		if hasUpper(o) {
+			return strings.ToLower(o)
+		}
+		return o
+	}
+	clean := !hasUpper(o) && strings.IndexAny(rest, "/?#@") < 0
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+		rest = rest[at+1:]
+	}
+	name, port := SplitHostPort(rest)
+	lscheme := strings.ToLower(scheme)
+	defaultPort := (lscheme == "http" && port == "80") || (lscheme == "https" && port == "443")
+	if clean && !defaultPort && !strings.HasSuffix(name, ".") {
+		return o
+	}
+	if defaultPort {
+		port = ""
+	}
+	return lscheme + "://" + strings.ToLower(joinHostPort(strings.TrimSuffix(name, "."), port))
+}
+
+func joinHostPort(name, port string) string {
+	if port == "" {
+		return name
+	}
+	return name + ":" + port
+}
+
+// originPattern is one [origins] allowed entry: an exact origin, or
+// scheme://*.domain[:port] for any subdomain.
+type originPattern struct {
+	exact    string
+	scheme   string
+	host     hostPattern
+	wildcard bool
+}
+
+type originAllowlist []originPattern
+
+func compileOrigins(list []string) (originAllowlist, error) {
+	out := make(originAllowlist, 0, len(list))
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return nil, fmt.Errorf("empty origin")
+		}
+		if s == "null" {
+			out = append(out, originPattern{exact: "null"})
+			continue
+		}
+		scheme, rest, ok := strings.Cut(s, "://")
+		if !ok || scheme == "" || rest == "" {
+			return nil, fmt.Errorf("origin %q must look like scheme://host[:port]", s)
+		}
+		if strings.TrimRight(rest, "/") != rest {
+			rest = strings.TrimRight(rest, "/")
+		}
+		if strings.ContainsAny(rest, "/?#") {
+			return nil, fmt.Errorf("origin %q must not have a path", s)
+		}
+		if strings.HasPrefix(rest, "*.") {
+			hp, err := compileHostPattern(rest)
+			if err != nil {
+				return nil, fmt.Errorf("origin %q: %w", s, err)
+			}
+			out = append(out, originPattern{scheme: strings.ToLower(scheme), host: hp, wildcard: true})
+			continue
+		}
+		out = append(out, originPattern{exact: NormalizeOrigin(scheme + "://" + rest)})
+	}
+	return out, nil
+}
+
+// allows reports whether a normalised origin is allowed.
+func (l originAllowlist) allows(origin string) bool {
+	for i := range l {
+		p := &l[i]
+		if !p.wildcard {
+			if p.exact == origin {
+				return true
+			}
+			continue
+		}
+		scheme, rest, ok := strings.Cut(origin, "://")
+		if !ok || scheme != p.scheme {
+			continue
+		}
+		name, port := SplitHostPort(rest)
+		pp := p.host
+		if pp.port == "" && port != "" {
+			continue // "https://*.a.com" means the default port only
+		}
+		if pp.match(name, port) {
+			return true
+		}
+	}
+	return false
+}
+
+// RefererOrigin returns the origin part of a Referer URL ("" when it has none).
+func RefererOrigin(ref string) string {
+	scheme, rest, ok := strings.Cut(ref, "://")
+	if !ok || scheme == "" || rest == "" {
+		return ""
+	}
+	for _, c := range scheme {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
+			return ""
+		}
+	}
+	return NormalizeOrigin(ref)
+}

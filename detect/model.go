@@ -1,0 +1,158 @@
+// Package detect holds rebindwatch's model (requests, alerts, batches) and the
+// engine that runs the detectors over requests in event time.
+//
+// Sources (capture, logsrc) depend on this package for the Request type and
+// the key extractor; this package depends on nothing else of ours.
+package detect
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Request is one HTTP request as a source saw it. Strings hold only what the
+// engine keeps; the raw API key never enters a Request, only its fingerprint.
+type Request struct {
+	Time   time.Time      // event time: packet timestamp or log line time
+	Source string         // "pcap", "live", or the log file's name
+	Client netip.AddrPort // client address; port 0 when the source does not know it
+	Server netip.AddrPort // server address; invalid when unknown (most logs)
+
+	Method    string
+	Host      string // Host header as sent (empty when absent, see HasHost)
+	HasHost   bool   // whether a Host was present at all
+	Target    string // request-target as sent
+	Proto     string // "HTTP/1.1", "HTTP/1.0", ...
+	Origin    string // Origin header as sent (empty when absent, see HasOrigin)
+	HasOrigin bool
+	Referer   string
+	UserAgent string
+	Key       string // key fingerprint (12 hex digits), "" when the request carries no key
+	Status    int    // response status when known, else 0
+
+	// Signals the parser noticed; the engine may raise severity on them.
+	DupHost bool // two or more Host headers
+
+	// Blind says which fields the source cannot see at all (a log format
+	// without a Host column). Zero means it sees everything, as a capture does.
+	Blind Blindness
+}
+
+// Blindness is a set of fields a source cannot observe. A detector that needs
+// one of them is off for that source rather than firing on the absence.
+type Blindness uint8
+
+// Fields a source may be blind to.
+const (
+	BlindHost Blindness = 1 << iota
+	BlindOrigin
+	BlindReferer
+	BlindKey
+)
+
+// Has reports whether b includes all of f.
+func (b Blindness) Has(f Blindness) bool { return b&f == f }
+
+// Severity orders alerts by how much evidence backs them.
+type Severity int
+
+// Severities, lowest first.
+const (
+	SeverityLow Severity = iota
+	SeverityMedium
+	SeverityHigh
+	SeverityCritical
+)
+
+var severityNames = [...]string{"low", "medium", "high", "critical"}
+
+// String returns the lower-case name used in JSON and on screen.
+func (s Severity) String() string {
+	if s < 0 || int(s) >= len(severityNames) {
+		return "unknown"
+	}
+	return severityNames[s]
+}
+
+// Detector names are part of the JSON contract.
+const (
+	DetUnexpectedHost = "unexpected_host"
+	DetForeignOrigin  = "foreign_origin"
+	DetKeyBurst       = "key_burst"
+	DetKeySpread      = "key_spread"
+)
+
+// Detectors lists the detector names in display order.
+var Detectors = []string{DetUnexpectedHost, DetForeignOrigin, DetKeyBurst, DetKeySpread}
+
+// Alert is one raised finding. Count grows while further occurrences fall
+// inside the de-duplication window.
+type Alert struct {
+	ID        uint64 // engine-assigned, increasing
+	Time      time.Time
+	LastSeen  time.Time
+	Detector  string
+	Severity  Severity
+	Subject   string
+	Dimension string // key_spread: "host" or "client"
+	Key       string // key fingerprint
+	Client    string // client IP
+	Host      string
+	Origin    string
+	Target    string
+	Status    int
+	Message   string
+	Count     int
+	Allowed   bool      // the operator allowed the subject after the alert was raised
+	Evidence  []Request // the requests that made it, oldest first, capped
+}
+
+// Problem is one input the source could not turn into a request: a garbage
+// log line, a truncated packet. Text is already sanitised for display.
+type Problem struct {
+	Source string // file name or "pcap"
+	Where  string // "access.log:17" or "packet 1234"
+	Text   string
+}
+
+// SourceState says what a source is doing, for the header and the summary.
+type SourceState int
+
+// Source states.
+const (
+	StateStarting SourceState = iota
+	StateReplaying
+	StateFollowing
+	StateLive
+	StatePaused
+	StateDone
+	StateFailed
+)
+
+var stateNames = [...]string{"starting", "replaying", "following", "live", "paused", "done", "failed"}
+
+// String names the state.
+func (s SourceState) String() string {
+	if s < 0 || int(s) >= len(stateNames) {
+		return "unknown"
+	}
+	return stateNames[s]
+}
+
+// Batch is what a source hands the engine: requests in event-time order plus
+// the bookkeeping that must not be lost (parse errors, drops, progress).
+// Counters are deltas since the source's previous batch.
+type Batch struct {
+	Source   string
+	Requests []Request
+
+	ParseErrors uint64            // lines or messages that did not parse
+	Dropped     uint64            // requests or packets lost (kernel drops, caps)
+	Problems    []Problem         // a sample of what did not parse, sanitised
+	Counters    map[string]uint64 // other source-specific counts (e.g. "truncated_packets"), deltas
+
+	// Progress, when the source knows it (files). Absolute values.
+	Done, Total int64
+	State       SourceState
+	Note        string // e.g. the log format auto-detection chose
+}

@@ -1,0 +1,84 @@
+package detect
+
+import "time"
+
+// Snapshot is a copy of the engine's state for display. It shares nothing
+// mutable with the engine; the UI may keep it as long as it likes.
+type Snapshot struct {
+	EventTime time.Time // latest event time seen
+	Requests  uint64
+	RateNow   float64   // requests/s over the last second of event time
+	History   []float64 // requests per second, oldest first, last 60 s of event time
+
+	AlertsByDetector map[string]int // alerts raised, by detector
+	Alerts           []Alert        // newest first, capped at [limits] alerts_kept
+	Keys             []KeyStat      // every tracked key (capped), unsorted
+	Hosts            []ValueStat    // every Host value seen (capped)
+	Origins          []ValueStat    // every Origin seen (capped)
+	Recent           []Request      // newest first, capped at [limits] recent_requests
+
+	Sources     []SourceStatus
+	ParseErrors uint64
+	Dropped     uint64
+	Evicted     map[string]uint64 // evictions by table: "keys", "hosts", "origins", "alerts", ...
+	Counters    map[string]uint64 // source counters summed (truncated_packets, ...)
+	Problems    []Problem         // the first few inputs that did not parse
+
+	HostCheck      string   // "" when on; otherwise why it is off
+	AllowedHosts   []string // current [hosts] allowed, including additions of this run
+	AllowedOrigins []string
+	AddedHosts     []string // allowed during this run, not yet written to the config
+	AddedOrigins   []string
+}
+
+// KeyStat is one key fingerprint's row in the keys table.
+type KeyStat struct {
+	Key       string
+	Requests  uint64
+	RateNow   float64 // requests/s over the last second of event time
+	PeakRate  float64 // highest one-second rate seen
+	Hosts     int     // distinct Host values in the spread window (capped)
+	Clients   int     // distinct client addresses in the spread window (capped)
+	Origins   int     // distinct Origins seen (capped)
+	FirstSeen time.Time
+	LastSeen  time.Time
+	Fired     []string // detectors that raised an alert naming this key
+}
+
+// ValueStat is one Host or Origin value's row.
+type ValueStat struct {
+	Value    string // normalised
+	Requests uint64
+	Keys     int // distinct keys seen with it (capped)
+	Allowed  bool
+	LastSeen time.Time
+}
+
+// SourceStatus is one source's state for the header.
+type SourceStatus struct {
+	Name        string
+	State       SourceState
+	Done, Total int64 // progress in bytes when known
+	Requests    uint64
+	ParseErrors uint64
+	Dropped     uint64
+	Note        string
+	Off         []string // detectors this source cannot feed, with the reason
+}
+
+// KeyDetail is the drill-down of one key.
+type KeyDetail struct {
+	Key     string
+	Stat    KeyStat
+	Hosts   []Count // values with counts, most first
+	Clients []Count // client IPs
+	Origins []Count
+	History []float64 // requests per second over the last 60 s of event time
+	Recent  []Request // newest first
+}
+
+// Count is a value with how often it was seen.
+type Count struct {
+	Value string
+	N     uint64
+}

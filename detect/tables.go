@@ -1,0 +1,136 @@
+package detect
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// smallSetCap bounds the distinct values remembered per key or per value
+// (origins of a key, keys of a Host); tables show "N+" past it.
+const smallSetCap = 16
+
+// smallSet is a tiny set of strings with a cap; beyond the cap it only
+// remembers that it overflowed.
+type smallSet struct {
+	vals []string
+	full bool
+}
+
+func (s *smallSet) add(v string) {
+	if v == "" || slices.Contains(s.vals, v) {
+		return
+	}
+	if len(s.vals) >= smallSetCap {
+		s.full = true
+		return
+	}
+	s.vals = append(s.vals, v)
+}
+
+func (s *smallSet) len() int {
+	if s.full {
+		return len(s.vals) + 1
+	}
+	return len(s.vals)
+}
+
+// keyState is everything the engine keeps about one key fingerprint.
+type keyState struct {
+	fp          string
+	requests    uint64
+	first, last time.Time
+	rates       secondRing
+	origins     smallSet
+	hostCounts  map[string]uint64     // capped at smallSetCap values
+	clientCount map[netip.Addr]uint64 // capped likewise
+	fired       uint8                 // bit i: Detectors[i] fired on this key
+	burst       burstState
+	spread      spreadState
+}
+
+func (k *keyState) fire(det string) {
+	if i := slices.Index(Detectors, det); i >= 0 {
+		k.fired |= 1 << i
+	}
+}
+
+func (k *keyState) firedNames() []string {
+	var out []string
+	for i, d := range Detectors {
+		if k.fired&(1<<i) != 0 {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// valueState is one Host or Origin value's row.
+type valueState struct {
+	requests uint64
+	keys     smallSet
+	allowed  bool
+	last     time.Time
+}
+
+// keyFor finds or creates the state of the request's key.
+func (e *Engine) keyFor(r *Request) *keyState {
+	k, ok := e.keys.get(r.Key)
+	if !ok {
+		k = &keyState{fp: r.Key, first: r.Time}
+		e.keys.put(r.Key, k)
+	}
+	return k
+}
+
+// tally updates the keys, hosts and origins tables.
+func (e *Engine) tally(o *observation) {
+	r := o.r
+	if k := o.key; k != nil {
+		k.requests++
+		if r.Time.After(k.last) {
+			k.last = r.Time
+		}
+		k.rates.add(r.Time)
+		if o.origin != "" && !o.fromReferer {
+			k.origins.add(o.origin)
+		}
+		countCapped(&k.hostCounts, o.host, r.HasHost)
+		countCapped(&k.clientCount, o.client, o.client.IsValid())
+	}
+	if r.HasHost {
+		v := e.value(e.hosts, o.host, o.hostAllowed, r.Time)
+		v.keys.add(r.Key)
+	}
+	if o.origin != "" && !o.fromReferer {
+		v := e.value(e.origins, o.origin, o.originAllowed, r.Time)
+		v.keys.add(r.Key)
+	}
+}
+
+// countCapped counts v in *m, remembering at most smallSetCap distinct values.
+func countCapped[K comparable](m *map[K]uint64, v K, present bool) {
+	if !present {
+		return
+	}
+	if *m == nil {
+		*m = make(map[K]uint64, 2)
+	}
+	if _, ok := (*m)[v]; ok || len(*m) < smallSetCap {
+		(*m)[v]++
+	}
+}
+
+func (e *Engine) value(table *lru[string, *valueState], v string, allowed bool, t time.Time) *valueState {
+	s, ok := table.get(v)
+	if !ok {
+		s = &valueState{}
+		table.put(v, s)
+	}
+	s.requests++
+	s.allowed = allowed
+	if t.After(s.last) {
+		s.last = t
+	}
+	return s
+}

@@ -1,0 +1,189 @@
+package detect
+
+import (
+	"cmp"
+	"maps"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Snapshot copies the state the dashboard shows. Tables hold at most
+// [limits] rows entries each, the most recently seen.
+func (e *Engine) Snapshot() Snapshot {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.eventTime
+	s := Snapshot{
+		EventTime:        now,
+		Requests:         e.requests,
+		RateNow:          e.rates.rate(now),
+		History:          e.rates.history(now),
+		AlertsByDetector: maps.Clone(e.byDetector),
+		ParseErrors:      e.parseErrors,
+		Dropped:          e.dropped,
+		Evicted:          e.evictions(),
+		Counters:         maps.Clone(e.counters),
+		Problems:         slices.Clone(e.problems),
+		HostCheck:        e.hostCheck(),
+		AllowedHosts:     e.allowedHosts(),
+		AllowedOrigins:   e.allowedOrigins(),
+		AddedHosts:       slices.Clone(e.added["host"]),
+		AddedOrigins:     slices.Clone(e.added["origin"]),
+	}
+	s.Alerts = make([]Alert, 0, len(e.alerts))
+	for i := len(e.alerts) - 1; i >= 0; i-- {
+		a := *e.alerts[i]
+		a.Evidence = nil
+		s.Alerts = append(s.Alerts, a)
+	}
+	rows := e.cfg.Limits.Rows
+	e.keys.each(func(_ string, k *keyState) bool {
+		s.Keys = append(s.Keys, k.stat(now))
+		return len(s.Keys) < rows
+	})
+	s.Hosts = valueRows(e.hosts, rows)
+	s.Origins = valueRows(e.origins, rows)
+	e.recentEach(func(r *Request) bool {
+		s.Recent = append(s.Recent, *r)
+		return len(s.Recent) < rows
+	})
+	for _, src := range e.sources {
+		c := *src
+		c.Off = slices.Clone(src.Off)
+		s.Sources = append(s.Sources, c)
+	}
+	return s
+}
+
+func (e *Engine) evictions() map[string]uint64 {
+	return map[string]uint64{
+		"keys":    e.keys.evicted,
+		"hosts":   e.hosts.evicted,
+		"origins": e.origins.evicted,
+		"alerts":  e.alertsDropped,
+		"dedupe":  e.dedupe.evicted,
+	}
+}
+
+func (e *Engine) allowedHosts() []string {
+	out := make([]string, 0, len(e.hostAllow))
+	for _, p := range e.hostAllow {
+		out = append(out, strings.TrimSpace(p.raw))
+	}
+	return out
+}
+
+func (e *Engine) allowedOrigins() []string {
+	out := slices.Clone(e.cfg.AllowedOrigins)
+	out = append(out, e.added["origin"]...)
+	if e.cfg.AllowNull {
+		out = append(out, "null")
+	}
+	return out
+}
+
+func valueRows(t *lru[string, *valueState], rows int) []ValueStat {
+	var out []ValueStat
+	t.each(func(v string, s *valueState) bool {
+		out = append(out, ValueStat{Value: v, Requests: s.requests, Keys: s.keys.len(), Allowed: s.allowed, LastSeen: s.last})
+		return len(out) < rows
+	})
+	return out
+}
+
+func (k *keyState) stat(now time.Time) KeyStat {
+	return KeyStat{
+		Key:       k.fp,
+		Requests:  k.requests,
+		RateNow:   k.rates.rate(now),
+		PeakRate:  float64(k.rates.peak),
+		Hosts:     len(k.hostCounts),
+		Clients:   len(k.clientCount),
+		Origins:   k.origins.len(),
+		FirstSeen: k.first,
+		LastSeen:  k.last,
+		Fired:     k.firedNames(),
+	}
+}
+
+// AlertDetail returns an alert by ID with its evidence.
+func (e *Engine) AlertDetail(id uint64) (Alert, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, a := range e.alerts {
+		if a.ID == id {
+			c := *a
+			c.Evidence = slices.Clone(a.Evidence)
+			return c, true
+		}
+	}
+	return Alert{}, false
+}
+
+// KeyDetail returns the drill-down of one key.
+func (e *Engine) KeyDetail(fp string) (KeyDetail, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	k, ok := e.keys.peek(fp)
+	if !ok {
+		return KeyDetail{}, false
+	}
+	d := KeyDetail{Key: fp, Stat: k.stat(e.eventTime), History: k.rates.history(e.eventTime)}
+	for h, n := range k.hostCounts {
+		d.Hosts = append(d.Hosts, Count{h, n})
+	}
+	for c, n := range k.clientCount {
+		d.Clients = append(d.Clients, Count{addrString(c), n})
+	}
+	for _, o := range k.origins.vals {
+		d.Origins = append(d.Origins, Count{Value: o})
+	}
+	for _, l := range [][]Count{d.Hosts, d.Clients} {
+		slices.SortFunc(l, func(a, b Count) int {
+			if c := cmp.Compare(b.N, a.N); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Value, b.Value)
+		})
+	}
+	e.recentEach(func(r *Request) bool {
+		if r.Key == fp {
+			d.Recent = append(d.Recent, *r)
+		}
+		return len(d.Recent) < 100
+	})
+	return d, true
+}
+
+func addrString(a netip.Addr) string { return a.Unmap().String() }
+
+// Summary is the end-of-run account written as the JSON summary line.
+type Summary struct {
+	Requests    uint64
+	Alerts      map[string]int
+	ParseErrors uint64
+	Dropped     uint64
+	Evicted     map[string]uint64
+	Counters    map[string]uint64
+	HostCheck   string
+	Sources     []SourceStatus
+	Problems    []Problem
+}
+
+// Summary returns the totals so far.
+func (e *Engine) Summary() Summary {
+	s := e.Snapshot()
+	return Summary{
+		Requests:    s.Requests,
+		Alerts:      s.AlertsByDetector,
+		ParseErrors: s.ParseErrors,
+		Dropped:     s.Dropped,
+		Evicted:     s.Evicted,
+		Counters:    s.Counters,
+		HostCheck:   s.HostCheck,
+		Sources:     s.Sources,
+		Problems:    s.Problems,
+	}
+}

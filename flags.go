@@ -1,0 +1,168 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// options are the parsed command line.
+type options struct {
+	read         string
+	iface        string
+	logs         []string
+	demo         bool
+	config       string
+	allowHosts   []string
+	allowOrigins []string
+	logFormat    string
+	noFollow     bool
+	speed        float64
+	speedSet     bool
+	noTUI        bool
+	output       string
+	emit         string
+	version      bool
+}
+
+var errHelp = errors.New("help shown")
+
+// listFlag is a repeatable string flag.
+type listFlag struct{ vals *[]string }
+
+func (l listFlag) String() string {
+	if l.vals == nil {
+		return ""
+	}
+	return strings.Join(*l.vals, ",")
+}
+func (l listFlag) Set(s string) error { *l.vals = append(*l.vals, s); return nil }
+
+// speedFlag records whether --speed was given, since its default depends on the source.
+type speedFlag struct {
+	v   *float64
+	set *bool
+}
+
+func (s speedFlag) String() string {
+	if s.v == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(*s.v, 'g', -1, 64)
+}
+
+func (s speedFlag) Set(v string) error {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 {
+		return fmt.Errorf("want a number >= 0 (0 = as fast as possible, 1 = as recorded)")
+	}
+	*s.v, *s.set = f, true
+	return nil
+}
+
+const usageText = `rebindwatch watches HTTP traffic to an API protected by API keys and flags
+DNS rebinding and key abuse: unexpected Host names, foreign Origins, bursts on
+one key, one key under many hostnames or from many clients.
+
+Usage:
+  rebindwatch [flags] [LOGFILE ...]
+  rebindwatch fingerprint [-c FILE]     read a key on stdin, print its fingerprint
+
+Sources:
+  -r, --read FILE          replay a pcap or pcapng file ("-" = stdin)
+  -i, --interface NAME     live capture (not available in this build yet)
+  LOGFILE ...              access logs to follow ("-" = stdin)
+      --demo               replay the embedded demo capture in the dashboard
+
+Configuration:
+  -c, --config FILE        TOML config (default: ./rebindwatch.toml, then
+                           $XDG_CONFIG_HOME/rebindwatch/config.toml)
+      --allow-host H       add an allowed Host pattern (repeatable)
+      --allow-origin O     add an allowed Origin (repeatable)
+      --log-format FMT     auto | nginx-combined | apache-combined |
+                           nginx:'<log_format string or directive>'
+      --no-follow          read logs to their end, then stop
+      --speed X            replay pace: 0 = as fast as possible (default for -r),
+                           1 = as recorded (default for --demo), 10 = ten times faster
+
+Output:
+      --no-tui             no dashboard: write JSON lines (default stdout)
+  -o, --output FILE        where JSON lines go
+      --emit LIST          any of alert,request,summary (default alert,summary)
+      --version            print the version
+  -h, --help               this help
+
+Examples:
+  rebindwatch --demo
+  rebindwatch --no-tui -c rebindwatch.toml -r capture.pcapng
+  rebindwatch --no-tui --allow-host api.example.com -r capture.pcap --emit alert,request
+  rebindwatch --no-tui --no-follow --log-format "nginx:$(cat fmt.txt)" /var/log/nginx/api.log
+  rebindwatch --no-tui --emit alert -c rebindwatch.toml /var/log/nginx/api.log >> alerts.jsonl
+  echo -n "$API_KEY" | rebindwatch fingerprint
+
+Exit status: 0 on success, 1 on a runtime failure, 2 on a usage or config error.
+`
+
+// parseFlags parses args, allowing flags after positional arguments.
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	o.emit = "alert,summary"
+	fs := flag.NewFlagSet("rebindwatch", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	for _, n := range []string{"r", "read"} {
+		fs.StringVar(&o.read, n, "", "")
+	}
+	for _, n := range []string{"i", "interface"} {
+		fs.StringVar(&o.iface, n, "", "")
+	}
+	for _, n := range []string{"c", "config"} {
+		fs.StringVar(&o.config, n, "", "")
+	}
+	for _, n := range []string{"o", "output"} {
+		fs.StringVar(&o.output, n, "", "")
+	}
+	fs.BoolVar(&o.demo, "demo", false, "")
+	fs.Var(listFlag{&o.allowHosts}, "allow-host", "")
+	fs.Var(listFlag{&o.allowOrigins}, "allow-origin", "")
+	fs.StringVar(&o.logFormat, "log-format", "", "")
+	fs.BoolVar(&o.noFollow, "no-follow", false, "")
+	fs.Var(speedFlag{&o.speed, &o.speedSet}, "speed", "")
+	fs.BoolVar(&o.noTUI, "no-tui", false, "")
+	fs.StringVar(&o.emit, "emit", o.emit, "")
+	fs.BoolVar(&o.version, "version", false, "")
+	help := false
+	for _, n := range []string{"h", "help"} {
+		fs.BoolVar(&help, n, false, "")
+	}
+	rest := args
+	for {
+		before := rest
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(stderr, usageText)
+				return o, errHelp
+			}
+			return o, usageError{err}
+		}
+		if help {
+			fmt.Fprint(stderr, usageText)
+			return o, errHelp
+		}
+		rest = fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		// "--" ends flags; otherwise this is one positional argument and
+		// flags may follow it.
+		if n := len(before) - len(rest); n > 0 && before[n-1] == "--" {
+			o.logs = append(o.logs, rest...)
+			break
+		}
+		o.logs = append(o.logs, rest[0])
+		rest = rest[1:]
+	}
+	return o, nil
+}

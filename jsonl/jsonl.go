@@ -1,0 +1,285 @@
+// Package jsonl writes rebindwatch's JSON lines: one object a line, "type"
+// first, in the schema the README documents.
+package jsonl
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rebindwatch/rebindwatch/detect"
+)
+
+// Emit says which line types are written.
+type Emit struct {
+	Alert, Request, Summary bool
+}
+
+// ParseEmit parses "alert,request,summary" (any subset).
+func ParseEmit(s string) (Emit, error) {
+	var e Emit
+	for _, part := range strings.Split(s, ",") {
+		switch strings.TrimSpace(part) {
+		case "alert", "alerts":
+			e.Alert = true
+		case "request", "requests":
+			e.Request = true
+		case "summary":
+			e.Summary = true
+		case "":
+		default:
+			return e, fmt.Errorf("--emit: unknown kind %q (use any of alert,request,summary)", strings.TrimSpace(part))
+		}
+	}
+	return e, nil
+}
+
+// Writer is a detect.Sink that writes JSON lines. It is used from the
+// engine's goroutine only. Alerts are flushed at once so a pipeline sees them
+// when they happen; requests are flushed at the end of each batch.
+type Writer struct {
+	bw   *bufio.Writer
+	emit Emit
+	buf  []byte
+}
+
+// New returns a writer to w.
+func New(w io.Writer, emit Emit) *Writer {
+	return &Writer{bw: bufio.NewWriterSize(w, 64<<10), emit: emit, buf: make([]byte, 0, 1024)}
+}
+
+// Request writes a request line when requests are emitted.
+func (w *Writer) Request(r *detect.Request) error {
+	if !w.emit.Request {
+		return nil
+	}
+	b := w.buf[:0]
+	b = append(b, `{"type":"request","time":`...)
+	b = appendTime(b, r.Time)
+	b = field(b, "source", r.Source)
+	b = addrField(b, "client", r.Client)
+	b = addrField(b, "server", r.Server)
+	b = field(b, "method", r.Method)
+	b = field(b, "host", r.Host)
+	b = field(b, "target", r.Target)
+	b = field(b, "proto", r.Proto)
+	b = field(b, "origin", r.Origin)
+	b = field(b, "referer", r.Referer)
+	b = field(b, "user_agent", r.UserAgent)
+	b = field(b, "key", r.Key)
+	if r.Status != 0 {
+		b = append(b, `,"status":`...)
+		b = strconv.AppendInt(b, int64(r.Status), 10)
+	}
+	b = append(b, "}\n"...)
+	w.buf = b
+	_, err := w.bw.Write(b)
+	return wrap(err)
+}
+
+// Alert writes an alert line and flushes it.
+func (w *Writer) Alert(a *detect.Alert) error {
+	if !w.emit.Alert {
+		return nil
+	}
+	b := w.buf[:0]
+	b = append(b, `{"type":"alert","time":`...)
+	b = appendTime(b, a.Time)
+	b = field(b, "detector", a.Detector)
+	b = field(b, "severity", a.Severity.String())
+	b = field(b, "subject", a.Subject)
+	if a.Dimension != "" {
+		b = field(b, "dimension", a.Dimension)
+	}
+	b = field(b, "key", a.Key)
+	b = field(b, "client", a.Client)
+	b = field(b, "host", a.Host)
+	b = field(b, "origin", a.Origin)
+	b = field(b, "target", a.Target)
+	if a.Status != 0 {
+		b = append(b, `,"status":`...)
+		b = strconv.AppendInt(b, int64(a.Status), 10)
+	}
+	b = field(b, "message", a.Message)
+	b = append(b, `,"count":`...)
+	b = strconv.AppendInt(b, int64(a.Count), 10)
+	b = append(b, "}\n"...)
+	w.buf = b
+	if _, err := w.bw.Write(b); err != nil {
+		return wrap(err)
+	}
+	return wrap(w.bw.Flush())
+}
+
+// BatchEnd flushes what the batch wrote.
+func (w *Writer) BatchEnd() error { return wrap(w.bw.Flush()) }
+
+// Summary writes the summary line when summaries are emitted, and flushes.
+func (w *Writer) Summary(s detect.Summary) error {
+	if w.emit.Summary {
+		b := w.buf[:0]
+		b = append(b, `{"type":"summary","requests":`...)
+		b = strconv.AppendUint(b, s.Requests, 10)
+		b = append(b, `,"alerts":{`...)
+		for i, d := range detect.Detectors {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, d)
+			b = append(b, ':')
+			b = strconv.AppendInt(b, int64(s.Alerts[d]), 10)
+		}
+		b = append(b, `},"parse_errors":`...)
+		b = strconv.AppendUint(b, s.ParseErrors, 10)
+		b = append(b, `,"dropped":`...)
+		b = strconv.AppendUint(b, s.Dropped, 10)
+		b = append(b, `,"evicted":`...)
+		b = appendCounts(b, s.Evicted)
+		b = append(b, `,"counters":`...)
+		b = appendCounts(b, s.Counters)
+		if s.HostCheck != "" {
+			b = field(b, "host_check", s.HostCheck)
+		}
+		b = append(b, `,"sources":[`...)
+		for i, src := range s.Sources {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"name":`...)
+			b = appendString(b, src.Name)
+			b = field(b, "state", src.State.String())
+			b = append(b, `,"requests":`...)
+			b = strconv.AppendUint(b, src.Requests, 10)
+			b = append(b, `,"parse_errors":`...)
+			b = strconv.AppendUint(b, src.ParseErrors, 10)
+			if src.Note != "" {
+				b = field(b, "note", src.Note)
+			}
+			if len(src.Off) > 0 {
+				b = append(b, `,"off":[`...)
+				for j, o := range src.Off {
+					if j > 0 {
+						b = append(b, ',')
+					}
+					b = appendString(b, o)
+				}
+				b = append(b, ']')
+			}
+			b = append(b, '}')
+		}
+		b = append(b, "]}\n"...)
+		w.buf = b
+		if _, err := w.bw.Write(b); err != nil {
+			return wrap(err)
+		}
+	}
+	return wrap(w.bw.Flush())
+}
+
+func wrap(err error) error {
+	if err != nil {
+		return fmt.Errorf("writing JSON lines: %w", err)
+	}
+	return nil
+}
+
+func appendCounts(b []byte, m map[string]uint64) []byte {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = strconv.AppendUint(b, m[k], 10)
+	}
+	return append(b, '}')
+}
+
+func field(b []byte, name, v string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return appendString(b, v)
+}
+
+func appendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
+	return append(b, '"')
+}
+
+// addrField writes "ip:port", or just the IP when the port is unknown (logs).
+func addrField(b []byte, name string, a netip.AddrPort) []byte {
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':', '"')
+	switch {
+	case !a.IsValid():
+	case a.Port() == 0:
+		b = a.Addr().Unmap().AppendTo(b)
+	default:
+		b = netip.AddrPortFrom(a.Addr().Unmap(), a.Port()).AppendTo(b)
+	}
+	return append(b, '"')
+}
+
+// appendString appends s as a JSON string. Control characters are escaped,
+// invalid UTF-8 becomes U+FFFD, and U+2028/2029 are escaped so the line is
+// safe for JavaScript consumers too.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || r == 0x2028 || r == 0x2029 || (r >= 0x80 && r <= 0x9f) {
+			b = append(b, s[start:i]...)
+			if r == utf8.RuneError {
+				b = append(b, `\ufffd`...)
+			} else {
+				b = append(b, '\\', 'u', hex[r>>12&15], hex[r>>8&15], hex[r>>4&15], hex[r&15])
+			}
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

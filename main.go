@@ -1,0 +1,68 @@
+// Command rebindwatch watches HTTP traffic to an API protected by API keys
+// and flags the signs of DNS rebinding and key abuse: a Host that is not one
+// of the server's names, a foreign Origin, a burst of requests on one key,
+// one key under many hostnames or from many clients. It reads pcap/pcapng
+// captures, a live interface, or access logs, and shows a dashboard or
+// writes JSON lines.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// exit codes
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// usageError is a mistake in flags, config or input files: exit 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// run is main without the process: testable, and every exit path returns.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "fingerprint" {
+		return runFingerprint(args[1:], stdin, stdout, stderr)
+	}
+	opts, err := parseFlags(args, stderr)
+	if errors.Is(err, errHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "rebindwatch: %v\n", err)
+		fmt.Fprintln(stderr, "Run 'rebindwatch --help' for usage.")
+		return exitUsage
+	}
+	if opts.version {
+		fmt.Fprintln(stdout, "rebindwatch", version)
+		return exitOK
+	}
+	err = runWatch(opts, stdin, stdout, stderr)
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "rebindwatch: %v\n", err)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "rebindwatch: %v\n", err)
+		return exitFailure
+	}
+}

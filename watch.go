@@ -1,0 +1,299 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"sync"
+	"syscall"
+
+	"github.com/rebindwatch/rebindwatch/capture"
+	"github.com/rebindwatch/rebindwatch/config"
+	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/jsonl"
+	"github.com/rebindwatch/rebindwatch/logsrc"
+)
+
+// source is one input started by the pipeline.
+type source struct {
+	name string
+	run  func(ctx context.Context, out chan<- detect.Batch) error
+}
+
+// setup is everything runWatch builds before anything starts.
+type setup struct {
+	cfg     config.Config
+	dcfg    detect.Config
+	sources []source
+	pacer   *detect.Pacer
+	live    bool // a source follows or listens: the run ends on a signal
+	cleanup []func()
+}
+
+func runWatch(o options, stdin io.Reader, stdout, stderr io.Writer) error {
+	s, err := prepare(o)
+	defer func() {
+		for _, f := range s.cleanup {
+			f()
+		}
+	}()
+	if err != nil {
+		return err
+	}
+	emit, err := jsonl.ParseEmit(o.emit)
+	if err != nil {
+		return usageError{err}
+	}
+	out := stdout
+	if o.output != "" {
+		f, err := os.OpenFile(o.output, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return usagef("-o %s: %v", o.output, unwrapPath(err))
+		}
+		defer f.Close()
+		out = f
+	}
+	tui := !o.noTUI
+	if tui && !uiAvailable {
+		fmt.Fprintln(stderr, "rebindwatch: the dashboard is not in this build yet; writing JSON lines as with --no-tui")
+		tui = false
+	}
+	sinks := []detect.Sink{}
+	var w *jsonl.Writer
+	if !tui || o.output != "" {
+		w = jsonl.New(out, emit)
+		sinks = append(sinks, w)
+	}
+	if !tui {
+		sinks = append(sinks, &stderrReporter{w: stderr, max: 5})
+		if len(s.dcfg.AllowedHosts) == 0 {
+			fmt.Fprintln(stderr, "rebindwatch: no allowed hosts configured, so the Host check is off (set [hosts] allowed or --allow-host)")
+		}
+	}
+	engine, err := detect.NewEngine(s.dcfg, sinks...)
+	if err != nil {
+		return usageError{err}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	batches := make(chan detect.Batch, 64)
+	srcErrs := startSources(ctx, cancel, s.sources, batches)
+
+	var runErr error
+	if tui {
+		runErr = runDashboard(ctx, cancel, engine, batches, s, o)
+	} else {
+		runErr = engine.Run(ctx, batches)
+		if errors.Is(runErr, context.Canceled) {
+			runErr = nil
+		}
+	}
+	cancel(nil)
+	errs := srcErrs()
+	if w != nil {
+		if err := w.Summary(engine.Summary()); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	if runErr != nil {
+		return runErr
+	}
+	return errors.Join(errs...)
+}
+
+// startSources runs each source in its own goroutine and closes out when all
+// have finished. A panic in a source ends the run with the error. The returned
+// function waits for the sources and gives their errors.
+func startSources(ctx context.Context, cancel context.CancelCauseFunc, srcs []source, out chan<- detect.Batch) func() []error {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for _, src := range srcs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if p := recover(); p != nil {
+					cancel(fmt.Errorf("internal error in source %s: %v\n%s", src.name, p, debug.Stack()))
+				}
+			}()
+			if err := src.run(ctx, out); err != nil && !errors.Is(err, context.Canceled) {
+				mu.Lock()
+				errs = append(errs, classify(err))
+				mu.Unlock()
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(out)
+		close(done)
+	}()
+	return func() []error {
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		return errs
+	}
+}
+
+// classify makes bad input files usage errors (exit 2).
+func classify(err error) error {
+	if errors.Is(err, capture.ErrNotCapture) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, logsrc.ErrUnknownFormat) {
+		return usageError{err}
+	}
+	return err
+}
+
+// prepare loads the config, applies the flags and builds the sources.
+func prepare(o options) (*setup, error) {
+	s := &setup{}
+	nsrc := len(o.logs)
+	if o.read != "" {
+		nsrc++
+	}
+	if o.iface != "" {
+		return s, usagef("-i %s: live capture is not in this build yet; record with tcpdump and replay with -r", o.iface)
+	}
+	if o.demo {
+		nsrc++
+	}
+	if nsrc == 0 {
+		return s, usagef("nothing to watch: give -r FILE, LOGFILE ..., or --demo")
+	}
+	cfgPath := config.Find(o.config)
+	var err error
+	if o.demo && o.config == "" {
+		s.cfg, err = config.Parse("demo.toml (embedded)", demoConfig())
+	} else {
+		s.cfg, err = config.Load(cfgPath)
+	}
+	if err != nil {
+		return s, usageError{err}
+	}
+	s.cfg.Hosts.Allowed = append(s.cfg.Hosts.Allowed, o.allowHosts...)
+	s.cfg.Origins.Allowed = append(s.cfg.Origins.Allowed, o.allowOrigins...)
+	if s.dcfg, err = s.cfg.Detect(); err != nil {
+		return s, usagef("%v (from the config or --allow-host/--allow-origin)", err)
+	}
+	if o.logFormat != "" {
+		s.cfg.Log.Format = o.logFormat
+	}
+
+	speed := o.speed
+	if !o.speedSet && o.demo {
+		speed = 1
+	}
+	s.pacer = detect.NewPacer(speed)
+	keys := detect.NewKeyExtractor(s.cfg.KeyConfig())
+	capOpts := capture.Options{
+		Ports:           s.cfg.Ports(),
+		AnyPort:         s.cfg.Capture.AnyPort,
+		Pacer:           s.pacer,
+		MaxStreams:      s.cfg.Capture.MaxStreams,
+		MaxStreamBuffer: s.cfg.Capture.MaxStreamBuffer,
+	}
+	if o.demo {
+		path, remove, err := demoCapture()
+		if err != nil {
+			return s, err
+		}
+		s.cleanup = append(s.cleanup, remove)
+		if o.config == "" {
+			capOpts.Ports = s.cfg.Ports()
+		}
+		s.sources = append(s.sources, captureSource("demo", path, capOpts, keys.Clone()))
+	}
+	if o.read != "" {
+		if o.read != "-" {
+			if _, err := os.Stat(o.read); err != nil {
+				return s, usagef("-r %s: %v", o.read, unwrapPath(err))
+			}
+		}
+		s.sources = append(s.sources, captureSource(o.read, o.read, capOpts, keys.Clone()))
+	}
+	if len(o.logs) > 0 {
+		if _, err := logsrc.Compile(s.cfg.Log.Format); err != nil {
+			return s, usagef("--log-format: %v", err)
+		}
+		stdinUsed := o.read == "-"
+		for _, path := range o.logs {
+			if path == "-" {
+				if stdinUsed {
+					return s, usagef("stdin (-) can be read only once")
+				}
+				stdinUsed = true
+			} else if _, err := os.Stat(path); err != nil && (o.noFollow || !errors.Is(err, fs.ErrNotExist)) {
+				return s, usagef("%s: %v", path, unwrapPath(err))
+			}
+			lopts := logsrc.Options{
+				Format: s.cfg.Log.Format,
+				Follow: !o.noFollow && path != "-",
+				Keys:   keys.Clone(),
+			}
+			if lopts.Follow {
+				s.live = true
+			}
+			s.sources = append(s.sources, source{name: path, run: func(ctx context.Context, out chan<- detect.Batch) error {
+				return logsrc.Run(ctx, path, lopts, out)
+			}})
+		}
+	}
+	return s, nil
+}
+
+func captureSource(name, path string, opts capture.Options, keys *detect.KeyExtractor) source {
+	opts.Keys = keys
+	return source{name: name, run: func(ctx context.Context, out chan<- detect.Batch) error {
+		return capture.ReadFile(ctx, path, opts, out)
+	}}
+}
+
+// unwrapPath drops the *PathError prefix the caller already printed.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// stderrReporter prints the first few unparsed inputs and source notes.
+type stderrReporter struct {
+	w     io.Writer
+	max   int
+	shown int
+}
+
+func (r *stderrReporter) Request(*detect.Request) error { return nil }
+func (r *stderrReporter) Alert(*detect.Alert) error     { return nil }
+
+// Problem prints one unparsed input (already sanitised by the engine).
+func (r *stderrReporter) Problem(p detect.Problem) {
+	if r.shown >= r.max {
+		return
+	}
+	r.shown++
+	fmt.Fprintf(r.w, "rebindwatch: %s: %s\n", p.Where, p.Text)
+	if r.shown == r.max {
+		fmt.Fprintln(r.w, "rebindwatch: further unparsed input is counted in the summary (parse_errors), not shown")
+	}
+}
+
+// Note prints a source's status note.
+func (r *stderrReporter) Note(source, note string) {
+	fmt.Fprintf(r.w, "rebindwatch: %s: %s\n", detect.Sanitize(source), note)
+}
