@@ -41,7 +41,7 @@ func runFingerprint(args []string, stdin io.Reader, stdout, stderr io.Writer) in
 	}
 	key := strings.TrimRight(line, "\r\n")
 	if key == "" {
-		fmt.Fprintln(stderr, "rebindwatch: no key on stdin (try: printf %s \"$KEY\" | rebindwatch fingerprint)")
+		fmt.Fprintln(stderr, "rebindwatch: no key on stdin (try: echo -n \"$KEY\" | rebindwatch fingerprint)")
 		return exitUsage
 	}
 	fmt.Fprintln(stdout, detect.Fingerprint(cfg.Keys.Salt, key))

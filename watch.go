@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/rebindwatch/rebindwatch/capture"
 	"github.com/rebindwatch/rebindwatch/config"
@@ -18,6 +19,10 @@ import (
 	"github.com/rebindwatch/rebindwatch/jsonl"
 	"github.com/rebindwatch/rebindwatch/logsrc"
 )
+
+// reorderWindow is how far in event time requests from several sources may
+// arrive out of order and still be observed in time order.
+const reorderWindow = 2 * time.Second
 
 // source is one input started by the pipeline.
 type source struct {
@@ -78,6 +83,10 @@ func runWatch(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 	engine, err := detect.NewEngine(s.dcfg, sinks...)
 	if err != nil {
 		return usageError{err}
+	}
+	if len(s.sources) > 1 {
+		// Several files deliver slightly out of step; merge them in time order.
+		engine.SetReorder(reorderWindow)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -225,6 +225,7 @@ func (c *Config) Detect() (detect.Config, error) {
 	d.AllowedOrigins = c.Origins.Allowed
 	d.AllowNull = c.Origins.AllowNull
 	d.CheckReferer = c.Origins.CheckReferer
+	d.RedactQuery = c.Keys.Query
 	var err error
 	if d.BurstWindow, err = duration("burst.window", c.Burst.Window); err != nil {
 		return d, err

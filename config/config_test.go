@@ -84,3 +84,17 @@ func TestAddAllowedKeepsComments(t *testing.T) {
 		t.Errorf("after AddAllowed:\n%s", data)
 	}
 }
+
+func FuzzParse(f *testing.F) {
+	if data, err := os.ReadFile("../config.toml.example"); err == nil {
+		f.Add(data)
+	}
+	f.Add([]byte("[hosts]\nallowed = [\"a\", \"*.b\"]\n[burst]\nwindow = \"1s\"\n"))
+	f.Add([]byte("[burst\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, err := Parse("fuzz.toml", data)
+		if err != nil && err.Error() == "" {
+			t.Fatal("empty error")
+		}
+	})
+}

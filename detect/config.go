@@ -22,6 +22,10 @@ type Config struct {
 
 	Dedupe time.Duration
 
+	// RedactQuery names the query parameters whose values are keys
+	// ([keys] query): they are replaced by REDACTED in every output.
+	RedactQuery []string
+
 	Limits Limits
 }
 
@@ -48,6 +52,7 @@ func DefaultConfig() Config {
 		SpreadMaxHosts:   3,
 		SpreadMaxClients: 20,
 		Dedupe:           60 * time.Second,
+		RedactQuery:      DefaultKeyConfig().Query,
 		Limits:           DefaultLimits(),
 	}
 }

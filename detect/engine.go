@@ -86,6 +86,7 @@ type Engine struct {
 	problems    []Problem
 	sinkErr     error       // first sink failure; stops the engine
 	obs         observation // scratch for the request being observed
+	reorder     reorderer   // held requests when a reorder window is set
 }
 
 // maxProblems is how many unparsed inputs are kept for display.
@@ -121,15 +122,32 @@ func NewEngine(cfg Config, sinks ...Sink) (*Engine, error) {
 
 // Run consumes batches until in is closed or ctx ends. It returns the first
 // sink error, or ctx's error.
+//
+// With a reorder window (SetReorder), requests are held until the newest
+// event time seen is a window past them, then observed in time order, so
+// several sources that deliver slightly out of step (log files written by
+// different workers) give the same alerts as one merged stream. Whatever is
+// held is released when input pauses (idle) and at the end.
 func (e *Engine) Run(ctx context.Context, in <-chan Batch) error {
+	idle := time.NewTicker(reorderIdle)
+	defer idle.Stop()
+	busy := false
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-idle.C:
+			if !busy {
+				if err := e.release(true); err != nil {
+					return err
+				}
+			}
+			busy = false
 		case b, ok := <-in:
 			if !ok {
-				return nil
+				return e.release(true)
 			}
+			busy = true
 			if err := e.Observe(&b); err != nil {
 				return err
 			}
@@ -137,16 +155,58 @@ func (e *Engine) Run(ctx context.Context, in <-chan Batch) error {
 	}
 }
 
+// reorderIdle is how long input must pause before held requests are released.
+const reorderIdle = 250 * time.Millisecond
+
+// SetReorder sets the reorder window (0, the default, observes requests in
+// arrival order). Call it before Run.
+func (e *Engine) SetReorder(window time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.reorder.window = window
+}
+
 // Observe processes one batch.
 func (e *Engine) Observe(b *Batch) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.account(b)
+	if e.reorder.window > 0 {
+		e.reorder.push(b.Requests)
+		return e.releaseLocked(false)
+	}
 	for i := range b.Requests {
 		if err := e.observe(&b.Requests[i]); err != nil {
 			return err
 		}
 	}
+	return e.batchEnd()
+}
+
+// release observes the held requests that are due (all of them with all).
+func (e *Engine) release(all bool) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.releaseLocked(all)
+}
+
+func (e *Engine) releaseLocked(all bool) error {
+	if e.reorder.len() == 0 {
+		return nil
+	}
+	for {
+		r, ok := e.reorder.pop(all)
+		if !ok {
+			break
+		}
+		if err := e.observe(&r); err != nil {
+			return err
+		}
+	}
+	return e.batchEnd()
+}
+
+func (e *Engine) batchEnd() error {
 	for _, s := range e.sinks {
 		if f, ok := s.(interface{ BatchEnd() error }); ok {
 			if err := f.BatchEnd(); err != nil {
@@ -184,7 +244,7 @@ func (e *Engine) account(b *Batch) {
 		if len(e.problems) >= maxProblems {
 			break
 		}
-		p.Text = Sanitize(p.Text)
+		p.Text = Sanitize(RedactQuery(p.Text, e.cfg.RedactQuery))
 		p.Where = Sanitize(p.Where)
 		e.problems = append(e.problems, p)
 		for _, s := range e.sinks {
@@ -225,6 +285,10 @@ func (e *Engine) blindness(b Blindness) []string {
 }
 
 func (e *Engine) observe(r *Request) error {
+	// Keys sent in the query must not reach any output: redact them once,
+	// here, before the request is kept, shown or written.
+	r.Target = RedactQuery(r.Target, e.cfg.RedactQuery)
+	r.Referer = RedactQuery(r.Referer, e.cfg.RedactQuery)
 	e.requests++
 	if r.Time.After(e.eventTime) {
 		e.eventTime = r.Time

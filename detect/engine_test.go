@@ -382,3 +382,52 @@ func BenchmarkEngineObserve(b *testing.B) {
 		i += n
 	}
 }
+
+// TestReorderMergesSources feeds two sources whose batches interleave out of
+// time order: with a reorder window the burst (101 requests within 10 s when
+// merged) is found exactly as in one time-ordered stream.
+func TestReorderMergesSources(t *testing.T) {
+	a := burst(0, 0.1, 60, "k1")    // 0 .. 5.9 s
+	b := burst(0.05, 0.1, 41, "k1") // 0.05 .. 4.05 s
+	for _, window := range []time.Duration{0, 5 * time.Second} {
+		e, c := newTestEngine(t, nil)
+		e.SetReorder(window)
+		in := make(chan Batch, 4)
+		in <- Batch{Source: "a.log", Requests: a[:30]}
+		in <- Batch{Source: "b.log", Requests: b}
+		in <- Batch{Source: "a.log", Requests: a[30:]}
+		close(in)
+		if err := e.Run(t.Context(), in); err != nil {
+			t.Fatal(err)
+		}
+		got := len(subjects(c.alerts, DetKeyBurst))
+		if got != 1 {
+			t.Errorf("window %v: %d burst alerts, want 1", window, got)
+		}
+		if window > 0 && !c.alerts[0].Time.Equal(t0.Add(5900*time.Millisecond)) {
+			// merged in time order, the 101st request is the last, at 5.9 s
+			t.Errorf("window %v: burst at %v, want at +5.9s", window, c.alerts[0].Time.Sub(t0))
+		}
+	}
+}
+
+func TestRedactQuery(t *testing.T) {
+	names := DefaultKeyConfig().Query
+	tests := []struct{ in, want string }{
+		{"/v1/items", "/v1/items"},
+		{"/v1/items?api_key=sk_live_abc", "/v1/items?api_key=REDACTED"},
+		{"/v1/items?x=1&API_KEY=sk_live_abc&y=2", "/v1/items?x=1&API_KEY=REDACTED&y=2"},
+		{"/v1/items?monkey=abc&key=k1#frag", "/v1/items?monkey=abc&key=REDACTED#frag"},
+		{"/v1/items?token=", "/v1/items?token="},
+		{"https://app/x?access_token=t1&token=t2", "https://app/x?access_token=REDACTED&token=REDACTED"},
+		{`"GET /a?apikey=zzz HTTP/1.1" 200`, `"GET /a?apikey=REDACTED HTTP/1.1" 200`},
+	}
+	for _, tc := range tests {
+		if got := RedactQuery(tc.in, names); got != tc.want {
+			t.Errorf("RedactQuery(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = RedactQuery("/v1/items?x=1&y=2", names) }); n != 0 {
+		t.Errorf("nothing to redact costs %v allocations", n)
+	}
+}

@@ -10,7 +10,7 @@ import (
 // It returns h itself when nothing changes, so the common case allocates nothing.
 func NormalizeHost(h string) string {
 	name, port := SplitHostPort(h)
-	trimmed := strings.TrimSuffix(name, ".")
+	trimmed := strings.TrimRight(name, ".")
 	if trimmed == name && !hasUpper(h) {
 		return h
 	}
@@ -85,7 +85,7 @@ func compileHostPattern(p string) (hostPattern, error) {
 	if port == "*" {
 		port = ""
 	}
-	name = strings.TrimSuffix(name, ".")
+	name = strings.TrimRight(name, ".")
 	hp := hostPattern{raw: raw, name: name, port: port}
 	if strings.HasPrefix(name, "*.") {
 		hp.wildcard, hp.name = true, name[2:]
@@ -164,7 +164,7 @@ func NormalizeOrigin(o string) string {
 	if defaultPort {
 		port = ""
 	}
-	return lscheme + "://" + strings.ToLower(joinHostPort(strings.TrimSuffix(name, "."), port))
+	return lscheme + "://" + strings.ToLower(joinHostPort(strings.TrimRight(name, "."), port))
 }
 
 func joinHostPort(name, port string) string {

@@ -59,6 +59,7 @@ type KeyExtractor struct {
 	fields  []string
 	mac     hash.Hash
 	cache   map[string]string
+	scratch [256]byte // decoded Basic credentials; kept here so they do not escape per call
 }
 
 // NewKeyExtractor builds an extractor for cfg.
@@ -107,7 +108,7 @@ func (k *KeyExtractor) FromHeader(name, value []byte) (string, bool) {
 	value = bytes.TrimSpace(value)
 	if asciiEqualFold(name, []byte("authorization")) {
 		var ok bool
-		if value, ok = authCredential(value); !ok {
+		if value, ok = authCredential(value, k.scratch[:]); !ok {
 			return "", false
 		}
 	}
@@ -175,8 +176,9 @@ func (k *KeyExtractor) fingerprint(key []byte) string {
 	return fp
 }
 
-// authCredential extracts the key from an Authorization value (RFC 9110 §11.6.2).
-func authCredential(v []byte) ([]byte, bool) {
+// authCredential extracts the key from an Authorization value (RFC 9110
+// §11.6.2). Basic credentials are decoded into scratch.
+func authCredential(v, scratch []byte) ([]byte, bool) {
 	scheme, cred, ok := bytes.Cut(v, []byte(" "))
 	if !ok {
 		return nil, false
@@ -186,18 +188,15 @@ func authCredential(v []byte) ([]byte, bool) {
 	case asciiEqualFold(scheme, []byte("bearer")), asciiEqualFold(scheme, []byte("token")), asciiEqualFold(scheme, []byte("apikey")):
 		return cred, len(cred) > 0
 	case asciiEqualFold(scheme, []byte("basic")):
-		var buf [256]byte
-		n, err := base64.StdEncoding.Decode(buf[:], cred)
-		if len(cred) > base64.StdEncoding.EncodedLen(len(buf)) || err != nil {
+		if len(cred) > base64.StdEncoding.EncodedLen(len(scratch)) {
 			return nil, false
 		}
-		user, _, _ := bytes.Cut(buf[:n], []byte(":"))
-		if len(user) == 0 {
+		n, err := base64.StdEncoding.Decode(scratch, cred)
+		if err != nil {
 			return nil, false
 		}
-		out := make([]byte, len(user))
-		copy(out, user)
-		return out, true
+		user, _, _ := bytes.Cut(scratch[:n], []byte(":"))
+		return user, len(user) > 0
 	}
 	return nil, false
 }

@@ -1,0 +1,183 @@
+// Package capture turns packets into rebindwatch requests: it reads pcap
+// and pcapng files (live capture plugs into the same pipeline), decodes
+// link layers without allocating, reassembles TCP with gopacket's
+// reassembly package, parses HTTP/1.x in both directions, pairs responses
+// with requests, and hands the engine batches of detect.Request in event
+// time order.
+//
+// Everything runs on packet time: flushing of reassembly gaps, closing of
+// idle connections and the short holds that keep requests ordered and let
+// their responses arrive. A replay therefore behaves as the live run did.
+//
+// Bad input never stops a replay: truncated packets, gaps, malformed HTTP
+// and a file cut mid-record are counted (Batch.Counters, ParseErrors) and
+// sampled (Batch.Problems), and parsing resumes at the next message.
+package capture
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/rebindwatch/rebindwatch/detect"
+)
+
+// Defaults for zero Options fields.
+const (
+	DefaultMaxStreams      = 100000
+	DefaultMaxStreamBuffer = 1 << 20
+	DefaultBatchSize       = 256
+)
+
+// sourceName is Batch.Source and Request.Source for capture files.
+const sourceName = "pcap"
+
+// ErrNotCapture is wrapped by the error ReadFile returns for a file that is
+// neither pcap nor pcapng.
+var ErrNotCapture = errors.New("not a pcap or pcapng capture")
+
+// Options configures a capture source.
+type Options struct {
+	Ports           []uint16             // server ports whose TCP connections are HTTP ([capture] ports)
+	AnyPort         bool                 // any connection whose client opens with an HTTP request line
+	Keys            *detect.KeyExtractor // not shared: the source uses it from one goroutine
+	Pacer           *detect.Pacer        // nil = unpaced
+	MaxStreams      int                  // cap on open TCP connections tracked (0 = default 100000)
+	MaxStreamBuffer int                  // cap on buffered bytes per connection direction (0 = default 1 MiB); reassembly page caps derived
+	BatchSize       int                  // requests per batch (0 = default 256)
+}
+
+// withDefaults returns o with zero fields set to their defaults.
+func (o Options) withDefaults() Options {
+	if o.MaxStreams <= 0 {
+		o.MaxStreams = DefaultMaxStreams
+	}
+	if o.MaxStreamBuffer <= 0 {
+		o.MaxStreamBuffer = DefaultMaxStreamBuffer
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	return o
+}
+
+// progressEvery is how many packets pass between checks of the context and
+// of the time since the last batch.
+const progressEvery = 1024
+
+// ReadFile replays a pcap or pcapng capture ("-" = stdin) and sends batches to out
+// until the end of the file or ctx is done. It does not close out. A file that is
+// not a capture returns an error wrapping ErrNotCapture whose text is one clear sentence naming the file.
+//
+// Batches carry Source "pcap", State StateReplaying and then a last one with
+// StateDone, and Done/Total as bytes read and file size (Total 0 for stdin).
+// A file that ends in the middle of a record is read up to the cut and
+// reported in the "truncated_file" counter, not as an error.
+func ReadFile(ctx context.Context, path string, opts Options, out chan<- detect.Batch) error {
+	name := displayName(path)
+	var f *os.File
+	if path == "-" {
+		f = os.Stdin
+	} else {
+		var err error
+		if f, err = os.Open(path); err != nil {
+			return fmt.Errorf("opening capture: %w", err)
+		}
+		defer f.Close()
+	}
+	var total int64
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && path != "-" {
+		total = st.Size()
+	}
+	return readCapture(ctx, f, name, total, opts, out)
+}
+
+// readCapture is ReadFile on an open reader; name is how messages call it.
+func readCapture(ctx context.Context, r io.Reader, name string, total int64, opts Options, out chan<- detect.Batch) error {
+	opts = opts.withDefaults()
+	cr := &countingReader{r: r}
+	src, err := openCapture(cr, name)
+	if cr.err != nil {
+		return fmt.Errorf("reading %s: %w", name, cr.err)
+	}
+	if err != nil {
+		return err
+	}
+
+	p := newPipeline(&opts, sourceName)
+	e := newEmitter(ctx, out, &opts, sourceName, &p.t)
+	e.progress = func() (int64, int64) { return cr.n, total }
+	if src == nil {
+		p.t.add(cTruncatedFile, 1)
+		p.t.problem(sourceName, name, "the file ends inside its header")
+	} else if err := run(ctx, src, p, e, cr, name); err != nil {
+		return err
+	}
+	e.state = detect.StateDone
+	return e.flush()
+}
+
+// run reads every packet of src into p and drains requests into e.
+func run(ctx context.Context, src packetReader, p *pipeline, e *emitter, cr *countingReader, name string) error {
+	if err := e.flush(); err != nil { // the engine learns the file's size at once
+		return err
+	}
+	for n := 1; ; n++ {
+		data, ci, link, err := src.next()
+		if err != nil {
+			if rerr := endOfFile(err, p, cr, name); rerr != nil {
+				e.state = detect.StateFailed
+				e.note = rerr.Error()
+				_ = e.flush()
+				return rerr
+			}
+			break
+		}
+		p.packet(data, ci, link)
+		if err := p.drain(e, false); err != nil {
+			return err
+		}
+		if n%progressEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("replaying %s: %w", name, err)
+			}
+			if e.dueProgress() {
+				if err := e.flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	p.finish()
+	return p.drain(e, true)
+}
+
+// endOfFile classifies the error that ended reading: nil for the end of the
+// file, a cut record or a damaged one (counted); an error for I/O failure.
+func endOfFile(err error, p *pipeline, cr *countingReader, name string) error {
+	switch {
+	case cr.err != nil:
+		return fmt.Errorf("reading %s: %w", name, cr.err)
+	case err == io.EOF:
+		return nil
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		p.t.add(cTruncatedFile, 1)
+		p.t.problem(sourceName, p.whereAfter(), "the file ends in the middle of a record; read up to the cut")
+	default:
+		p.t.add(cCorruptFile, 1)
+		p.t.problem(sourceName, p.whereAfter(), "damaged record, reading stopped: "+detect.Sanitize(err.Error()))
+	}
+	return nil
+}
+
+// progressInterval is how often, in wall time, a long replay reports its
+// progress even when no batch filled up.
+const progressInterval = 250 * time.Millisecond
+
+// dueProgress says whether a progress-only batch is due.
+func (e *emitter) dueProgress() bool {
+	return time.Since(e.lastSend) >= progressInterval
+}

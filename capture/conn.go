@@ -1,0 +1,739 @@
+package capture
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/reassembly"
+	"github.com/rebindwatch/rebindwatch/detect"
+)
+
+// sniffLimit is how many bytes of a connection whose roles are unknown (no
+// SYN seen, no port in Ports) are scanned for a start line before it is
+// declared not HTTP.
+const sniffLimit = 64 << 10
+
+// role is which end of an HTTP exchange a direction of a connection carries.
+type role uint8
+
+const (
+	roleUnknown role = iota
+	roleClient       // requests
+	roleServer       // responses
+)
+
+// hstate is where a direction's parser is in its message stream.
+type hstate uint8
+
+const (
+	stStart      hstate = iota // at a message boundary: start line and fields next
+	stBody                     // skipping remain bytes of a Content-Length body
+	stChunkSize                // a chunk-size line next
+	stChunkData                // skipping remain bytes of chunk data
+	stChunkEnd                 // the CRLF after chunk data next
+	stTrailer                  // trailer field lines up to the empty line
+	stUntilClose               // a response body that ends with the connection
+	stResync                   // looking for the next start line (gap, error, mid-connection start)
+	stIgnore                   // not HTTP (any more)
+)
+
+// half is one direction of a connection.
+type half struct {
+	role      role
+	st        hstate
+	remain    int64  // bytes left in a body or chunk
+	buf       []byte // an unfinished element (head, line) carried to the next data
+	bufAt     int64  // packet time of buf[0]
+	scan      int    // headEnd resume offset within the unfinished head
+	lineStart bool   // stResync: the next byte begins a line
+	begun     bool   // data seen
+	syn       bool   // SYN seen: the first byte is a message boundary
+	fresh     bool   // SYN-started and nothing parsed yet: must look like HTTP
+	closed    bool
+	sniffed   int   // bytes scanned while roles were unknown
+	trailer   int   // trailer bytes so far
+	lastAt    int64 // time of the last message head
+
+	// The data being parsed, for timing: offsets below winOld are in buf
+	// (time bufAt), the rest are sg's bytes from winOff on.
+	sg     reassembly.ScatterGather
+	winOld int
+	winOff int
+}
+
+// orphan is a response that arrived before any request it could answer
+// was reassembled.
+type orphan struct {
+	at   int64
+	code int
+}
+
+// conn is one TCP connection: a reassembly.Stream that parses HTTP/1.x in
+// both directions and pairs responses with requests in order.
+type conn struct {
+	p        *pipeline
+	id       uint64
+	h        [2]half           // h[0] carries what the first packet's sender sent
+	addr     [2]netip.AddrPort // addr[i] sends h[i]
+	client   int               // index of the client's half, -1 while unknown
+	byPort   bool              // a port in Ports: HTTP by configuration
+	ignore   bool
+	midstrm  bool
+	fifo     []*pending // requests awaiting a response, oldest first
+	orphans  []orphan
+	lastSeen int64
+	prev     *conn // LRU, least recently seen first
+	next     *conn
+}
+
+func (c *conn) setClient(i int) {
+	c.client = i
+	c.h[i].role = roleClient
+	c.h[1-i].role = roleServer
+}
+
+// Accept implements reassembly.Stream. It accepts every segment: a capture
+// that starts mid-connection starts the stream at the first segment seen
+// (AllowMissingInit). A segment ahead of the stream will be queued by the
+// assembler, which keeps its context: mark it so the pipeline does not
+// reuse that context for the next packet.
+func (c *conn) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, ac reassembly.AssemblerContext) bool {
+	c.p.touch(c, ci.Timestamp.UnixNano())
+	if nextSeq == invalidSeq {
+		*start = true
+	} else if nextSeq.Difference(reassembly.Sequence(tcp.Seq)) > 0 {
+		if pc, ok := ac.(*pktCtx); ok {
+			pc.retained = true
+		}
+	}
+	return true
+}
+
+// ReassembledSG implements reassembly.Stream. The bytes are only valid
+// during the call: parsing copies what it must carry over into half.buf.
+func (c *conn) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.AssemblerContext) {
+	dir, start, end, skip := sg.Info()
+	i := 0
+	if dir == reassembly.TCPDirServerToClient {
+		i = 1
+	}
+	h := &c.h[i]
+	if start {
+		h.syn = true
+	}
+	length, _ := sg.Lengths()
+	if skip > 0 {
+		c.p.t.add(cMissingBytes, uint64(skip))
+	}
+	if !c.ignore && (length > 0 || skip > 0) {
+		if !h.begun {
+			c.begin(i)
+		}
+		if skip > 0 {
+			c.gap(i, int64(skip), sg)
+		}
+		if length > 0 && !c.ignore {
+			h.sg = sg
+			c.feed(i, sg.Fetch(length))
+			h.sg = nil
+		}
+	}
+	if end {
+		c.endHalf(i)
+	}
+}
+
+// ReassemblyComplete implements reassembly.Stream: both directions ended
+// (FIN, RST, idle flush, eviction or end of capture). Requests still
+// waiting for a response are released without a status.
+func (c *conn) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
+	c.endHalf(0)
+	c.endHalf(1)
+	c.unanswered()
+	c.p.t.add(cUnmatchedResponses, uint64(len(c.orphans)))
+	c.orphans = nil
+	c.p.lruRemove(c)
+	c.p.live--
+	if c.p.evicting {
+		c.p.t.add(cStreamsEvicted, 1)
+	}
+	return true // nothing more to learn from its last ACKs
+}
+
+// begin sets up a direction on its first data.
+func (c *conn) begin(i int) {
+	h := &c.h[i]
+	h.begun = true
+	if h.syn && h.role != roleUnknown {
+		h.st, h.fresh = stStart, true
+		return
+	}
+	// Joined mid-connection: the first byte captured often starts a
+	// message (a segment boundary), so try there first.
+	h.st, h.lineStart = stResync, true
+	if !c.midstrm {
+		c.midstrm = true
+		c.p.t.add(cMidstreamStreams, 1)
+	}
+}
+
+// gap handles skip bytes the capture never saw.
+func (c *conn) gap(i int, skip int64, sg reassembly.ScatterGather) {
+	h := &c.h[i]
+	switch h.st {
+	case stBody, stChunkData:
+		if h.remain > skip {
+			h.remain -= skip // the gap fell inside a body: still in step
+			return
+		}
+		if h.remain == skip {
+			h.remain = 0
+			if h.st == stBody {
+				h.st = stStart
+			} else {
+				h.st = stChunkEnd
+			}
+			return
+		}
+	case stUntilClose, stIgnore:
+		return
+	}
+	h.buf, h.scan = h.buf[:0], 0
+	h.st, h.lineStart = stResync, true
+	if h.role == roleServer {
+		// The gap may hold responses: requests sent before it may have
+		// lost theirs, and must not take a later one.
+		c.dropBefore(sg.CaptureInfo(0).Timestamp.UnixNano())
+	}
+}
+
+// feed parses data, carrying an unfinished element over in h.buf.
+func (c *conn) feed(i int, data []byte) {
+	h := &c.h[i]
+	maxBuf := c.p.maxBuf
+	off := 0
+	if h.st == stResync && len(h.buf) == 0 {
+		// A segment boundary often is a message boundary: a server writes
+		// each response head anew. Let a start line begin here.
+		h.lineStart = true
+	}
+	for len(data) > 0 && !c.ignore {
+		if len(h.buf) == 0 {
+			h.winOld, h.winOff = 0, off
+			n := c.parse(i, data)
+			if n == len(data) || c.ignore {
+				return
+			}
+			h.bufAt = c.timeAt(h, n)
+			data, off = data[n:], off+n
+			take := min(len(data), maxBuf)
+			h.buf = append(h.buf[:0], data[:take]...)
+			data, off = data[take:], off+take
+			continue
+		}
+		old := len(h.buf)
+		take := min(len(data), maxBuf-old, max(old, 4096))
+		h.buf = append(h.buf, data[:take]...)
+		h.winOld, h.winOff = old, off
+		data, off = data[take:], off+take
+		n := c.parse(i, h.buf)
+		switch {
+		case c.ignore:
+			h.buf = h.buf[:0]
+		case n == len(h.buf):
+			h.buf = h.buf[:0]
+		case n > 0:
+			h.bufAt = c.timeAt(h, n)
+			h.buf = h.buf[:copy(h.buf, h.buf[n:])]
+		case len(h.buf) >= maxBuf:
+			// An unfinished element outgrew the cap (only with a cap below
+			// the header block limit): drop it and look for the next message.
+			c.p.t.add(cStreamBytesCapped, uint64(len(h.buf)))
+			h.buf = h.buf[:0]
+			c.fault(i, faultBufferCap, false)
+		}
+	}
+}
+
+// timeAt returns the packet time of byte i of the data being parsed.
+func (c *conn) timeAt(h *half, i int) int64 {
+	if i < h.winOld || h.sg == nil {
+		return h.bufAt
+	}
+	ts := h.sg.CaptureInfo(h.winOff + i - h.winOld).Timestamp
+	if ts.IsZero() {
+		return c.p.now
+	}
+	return ts.UnixNano()
+}
+
+// parse runs direction i's state machine over w and returns how many bytes
+// it consumed; it stops early only when it needs more data to go on.
+func (c *conn) parse(i int, w []byte) int {
+	h := &c.h[i]
+	pos := 0
+	for pos < len(w) {
+		switch h.st {
+		case stIgnore, stUntilClose:
+			return len(w)
+		case stBody, stChunkData:
+			n := int(min(int64(len(w)-pos), h.remain))
+			pos += n
+			h.remain -= int64(n)
+			if h.remain == 0 {
+				if h.st == stBody {
+					h.st = stStart
+				} else {
+					h.st = stChunkEnd
+				}
+			}
+		case stChunkEnd:
+			// CRLF after chunk data (RFC 9112 §7.1); a bare LF is accepted.
+			switch {
+			case w[pos] == '\n':
+				pos++
+				h.st = stChunkSize
+			case w[pos] == '\r' && pos+1 == len(w):
+				return pos
+			case w[pos] == '\r' && w[pos+1] == '\n':
+				pos += 2
+				h.st = stChunkSize
+			default:
+				c.fault(i, faultChunk, false)
+			}
+		case stChunkSize:
+			line, next, ok := lineAt(w, pos)
+			if !ok {
+				if len(w)-pos > maxLineBytes {
+					c.fault(i, faultChunk, false)
+					continue
+				}
+				return pos
+			}
+			n, ok := parseChunkSize(line)
+			if !ok {
+				c.fault(i, faultChunk, false)
+				continue
+			}
+			pos = next
+			if n == 0 {
+				h.st, h.trailer = stTrailer, 0
+			} else {
+				h.st, h.remain = stChunkData, n
+			}
+		case stTrailer:
+			// Trailer fields are skipped up to the empty line (RFC 9112 §7.1.2).
+			line, next, ok := lineAt(w, pos)
+			if !ok {
+				if h.trailer+len(w)-pos > maxHeadBytes {
+					c.fault(i, faultTrailer, false)
+					continue
+				}
+				return pos
+			}
+			h.trailer += next - pos
+			pos = next
+			if len(line) == 0 {
+				h.st = stStart
+			} else if h.trailer > maxHeadBytes {
+				c.fault(i, faultTrailer, true)
+			}
+		case stStart:
+			// Empty lines before a start line are ignored (RFC 9112 §2.2).
+			for pos < len(w) && (w[pos] == '\r' || w[pos] == '\n') {
+				pos++
+			}
+			if pos == len(w) {
+				return pos
+			}
+			if h.fresh && !c.looksHTTP(i, w[pos:]) {
+				if c.ignore {
+					return len(w)
+				}
+				return pos // too few bytes to tell
+			}
+			end, next := headEnd(w[pos:], h.scan)
+			if end < 0 {
+				if len(w)-pos > c.p.headCap {
+					h.scan = 0
+					c.fault(i, faultHeadTooLarge, false)
+					continue
+				}
+				h.scan = next
+				return pos
+			}
+			h.scan = 0
+			if end > c.p.headCap {
+				c.fault(i, faultHeadTooLarge, false)
+				continue
+			}
+			// A message cannot start before the one before it on this
+			// direction, even when reassembly put a late packet first.
+			at := max(c.timeAt(h, pos), h.lastAt)
+			h.lastAt = at
+			head := w[pos : pos+end]
+			var ok bool
+			if h.role == roleClient {
+				ok = c.request(i, head, at)
+			} else {
+				ok = c.response(i, head, at)
+			}
+			if ok {
+				pos += end
+			}
+		case stResync:
+			want := wantRequest | wantResponse
+			switch h.role {
+			case roleClient:
+				want = wantRequest
+			case roleServer:
+				want = wantResponse
+			}
+			at, kind, keep := findStart(w[pos:], h.lineStart, want)
+			if at < 0 {
+				np := pos + keep
+				h.lineStart = (np == pos && h.lineStart) || (np > 0 && (w[np-1] == '\n' || w[np-1] == 0))
+				if h.role == roleUnknown {
+					h.sniffed += np - pos
+					if !c.byPort && h.sniffed+c.h[1-i].sniffed > sniffLimit {
+						c.notHTTP()
+						return len(w)
+					}
+				}
+				return np
+			}
+			pos += at
+			if h.role == roleUnknown {
+				if kind == wantRequest {
+					c.setClient(i)
+				} else {
+					c.setClient(1 - i)
+				}
+			}
+			h.st, h.lineStart = stStart, false
+		}
+	}
+	return pos
+}
+
+// looksHTTP checks the first bytes of a SYN-started direction: a client
+// must open with a request line and a server with a status line, or the
+// connection is another protocol (TLS, SSH, ...) and is ignored. It
+// returns true when b looks right; false with c.ignore unset means too
+// few bytes to tell.
+func (c *conn) looksHTTP(i int, b []byte) bool {
+	h := &c.h[i]
+	s := looksLikeRequest(b)
+	if h.role == roleServer {
+		s = looksLikeResponse(b)
+	}
+	switch s {
+	case sniffYes:
+		h.fresh = false
+		return true
+	case sniffNo:
+		c.notHTTP()
+	}
+	return false
+}
+
+// notHTTP gives up on the connection.
+func (c *conn) notHTTP() {
+	if c.ignore {
+		return
+	}
+	c.ignore = true
+	c.p.t.add(cNonHTTPStreams, 1)
+	for i := range c.h {
+		c.h[i].st, c.h[i].buf = stIgnore, nil
+	}
+	c.unanswered()
+}
+
+// fault counts a parse error, records a Problem and makes direction i look
+// for the next start line; lineStart says whether the byte where the
+// search begins starts a line.
+func (c *conn) fault(i int, f fault, lineStart bool) {
+	p := c.p
+	p.t.parseErrors++
+	c.problem(i, f)
+	h := &c.h[i]
+	h.st, h.lineStart, h.scan = stResync, lineStart, 0
+}
+
+// problem records a Problem naming the connection and direction.
+func (c *conn) problem(i int, f fault) {
+	p := c.p
+	if p.t.nProblems >= maxProblems {
+		return
+	}
+	p.t.problem(p.source, p.whereNow(), c.addr[i].String()+" > "+c.addr[1-i].String()+": "+f.String())
+}
+
+// request handles a complete request head. It returns false when the head
+// is not a request (the direction is then resynchronising).
+func (c *conn) request(i int, head []byte, at int64) bool {
+	p := c.p
+	rh := &p.rh
+	if f := parseRequestHead(head, rh, p.keys, &p.fold); f != faultNone {
+		c.fault(i, f, false)
+		return false
+	}
+	if rh.badLines > 0 {
+		p.t.parseErrors++
+		c.problem(i, faultFieldLine)
+	}
+	x := p.newPending()
+	r := &x.req
+	r.Time = time.Unix(0, at).UTC()
+	r.Source = p.source
+	r.Client, r.Server = c.addr[i], c.addr[1-i]
+	r.Method = internMethod(rh.method)
+	if r.Method == "" {
+		r.Method = p.str(rh.method)
+	}
+	r.Host, r.HasHost, r.DupHost = p.str(rh.host), rh.hasHost, rh.dupHost
+	r.Target = detect.Sanitize(string(rh.target))
+	r.Proto = internProto(rh.proto)
+	r.Origin, r.HasOrigin = p.str(rh.origin), rh.hasOrigin
+	r.Referer = p.str(rh.referer)
+	r.UserAgent = p.str(rh.userAgent)
+	r.Key = c.key(rh)
+	x.at = at
+	x.head = r.Method == "HEAD"
+	c.expect(x)
+	p.push(x)
+
+	kind, n := rh.requestBody()
+	if rh.ambiguous {
+		p.t.add(cAmbiguousFraming, 1)
+	}
+	h := &c.h[i]
+	switch kind {
+	case bodyLength:
+		h.st, h.remain = stBody, n
+	case bodyChunked:
+		h.st = stChunkSize
+	case bodyBroken:
+		c.fault(i, faultFraming, true)
+	default:
+		h.st = stStart
+	}
+	return true
+}
+
+// key returns the request's key fingerprint: from the key header of lowest
+// rank that yields one, else from the target's query.
+func (c *conn) key(rh *reqHead) string {
+	k := c.p.keys
+	if k == nil {
+		return ""
+	}
+	for r := 0; r < maxKeyRanks && rh.keyMask>>r != 0; r++ {
+		if rh.keyMask&(1<<r) != 0 {
+			if fp, ok := k.FromHeader(rh.keyName[r], rh.keyVal[r]); ok {
+				return fp
+			}
+		}
+	}
+	if fp, ok := k.FromTarget(rh.target); ok {
+		return fp
+	}
+	return ""
+}
+
+// expect queues a request for its response, or answers it at once with a
+// response that was reassembled before it.
+func (c *conn) expect(x *pending) {
+	p := c.p
+	n := 0
+	for n < len(c.orphans) && c.orphans[n].at < x.at {
+		n++ // earlier than the request: they answered something we missed
+	}
+	if n > 0 {
+		p.t.add(cUnmatchedResponses, uint64(n))
+		c.orphans = c.orphans[:copy(c.orphans, c.orphans[n:])]
+	}
+	if len(c.orphans) > 0 {
+		x.req.Status, x.ready = c.orphans[0].code, true
+		c.orphans = c.orphans[:copy(c.orphans, c.orphans[1:])]
+		return
+	}
+	if c.client >= 0 && c.h[1-c.client].closed {
+		x.ready = true // the server has finished sending
+		return
+	}
+	if len(c.fifo) >= maxFIFO {
+		old := c.fifo[0]
+		c.fifo = c.fifo[:copy(c.fifo, c.fifo[1:])]
+		old.ready, old.queued = true, false
+		p.release(old)
+		p.t.add(cPipelineOverflow, 1)
+	}
+	x.queued = true
+	c.fifo = append(c.fifo, x)
+}
+
+// response handles a complete response head.
+func (c *conn) response(i int, head []byte, at int64) bool {
+	p := c.p
+	rs := &p.rsp
+	if f := parseResponseHead(head, rs, &p.fold); f != faultNone {
+		c.fault(i, f, false)
+		return false
+	}
+	if rs.badLines > 0 {
+		p.t.parseErrors++
+		c.problem(i, faultFieldLine)
+	}
+	h := &c.h[i]
+	code := rs.code
+	if code < 200 && code != 101 {
+		// Interim (100 Continue, 103 Early Hints): the request still
+		// waits for its final response (RFC 9110 §15.2).
+		h.st = stStart
+		return true
+	}
+	x := c.answer(at)
+	headReq, connect := false, false
+	if x != nil {
+		if !x.out {
+			x.req.Status = code
+		}
+		headReq, connect = x.head, x.req.Method == "CONNECT"
+		x.ready, x.queued = true, false
+		p.release(x)
+	}
+	if code == 101 || (connect && code/100 == 2) {
+		// The connection now carries another protocol (RFC 9110 §15.2.2,
+		// §9.3.6): stop parsing both directions.
+		p.t.add(cTunnels, 1)
+		for j := range c.h {
+			c.h[j].st, c.h[j].buf = stIgnore, nil
+		}
+		c.unanswered()
+		return true
+	}
+	kind, n := rs.responseBody(headReq)
+	switch kind {
+	case bodyLength:
+		h.st, h.remain = stBody, n
+	case bodyChunked:
+		h.st = stChunkSize
+	case bodyClose:
+		h.st = stUntilClose
+	case bodyBroken:
+		c.fault(i, faultFraming, true)
+	default:
+		h.st = stStart
+	}
+	return true
+}
+
+// answer takes the request a final response at time at answers: the
+// oldest waiting one, unless the response is older than it (it answers a
+// request sent before the capture or lost in a gap). With nothing waiting,
+// the response is kept briefly in case its request is still being
+// reassembled.
+func (c *conn) answer(at int64) *pending {
+	if len(c.fifo) == 0 {
+		if len(c.orphans) < maxOrphans {
+			c.orphans = append(c.orphans, orphan{at: at, code: c.p.rsp.code})
+		} else {
+			c.p.t.add(cUnmatchedResponses, 1)
+		}
+		return nil
+	}
+	x := c.fifo[0]
+	if x.at > at {
+		c.p.t.add(cUnmatchedResponses, 1)
+		return nil
+	}
+	c.fifo = c.fifo[:copy(c.fifo, c.fifo[1:])]
+	return x
+}
+
+// dropBefore releases, without a status, the waiting requests sent before at.
+func (c *conn) dropBefore(at int64) {
+	n := 0
+	for n < len(c.fifo) && c.fifo[n].at < at {
+		x := c.fifo[n]
+		x.ready, x.queued = true, false
+		c.p.release(x)
+		n++
+	}
+	c.fifo = c.fifo[:copy(c.fifo, c.fifo[n:])]
+}
+
+// unanswered releases every waiting request without a status.
+func (c *conn) unanswered() {
+	for _, x := range c.fifo {
+		x.ready, x.queued = true, false
+		c.p.release(x)
+	}
+	clear(c.fifo)
+	c.fifo = c.fifo[:0]
+}
+
+// endHalf handles the end of direction i (FIN, RST or close by flush).
+func (c *conn) endHalf(i int) {
+	h := &c.h[i]
+	if h.closed {
+		return
+	}
+	h.closed = true
+	if !c.ignore {
+		switch h.st {
+		case stStart:
+			for _, b := range h.buf {
+				if b != '\r' && b != '\n' {
+					c.p.t.add(cIncompleteMessages, 1)
+					break
+				}
+			}
+		case stBody, stChunkSize, stChunkData, stChunkEnd, stTrailer:
+			c.p.t.add(cIncompleteMessages, 1)
+		}
+	}
+	h.buf = nil
+	if h.role == roleServer {
+		c.unanswered()
+	}
+}
+
+// internMethod returns the registered methods (RFC 9110 §9) as constants.
+func internMethod(b []byte) string {
+	switch string(b) {
+	case "GET":
+		return "GET"
+	case "POST":
+		return "POST"
+	case "HEAD":
+		return "HEAD"
+	case "PUT":
+		return "PUT"
+	case "DELETE":
+		return "DELETE"
+	case "OPTIONS":
+		return "OPTIONS"
+	case "PATCH":
+		return "PATCH"
+	case "CONNECT":
+		return "CONNECT"
+	case "TRACE":
+		return "TRACE"
+	}
+	return ""
+}
+
+func internProto(b []byte) string {
+	switch string(b) {
+	case "HTTP/1.1":
+		return "HTTP/1.1"
+	case "HTTP/1.0":
+		return "HTTP/1.0"
+	}
+	return string(b) // validProto: HTTP/1.x, printable
+}

@@ -1,0 +1,152 @@
+package capture
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/rebindwatch/rebindwatch/detect"
+)
+
+// counter indexes the source-specific counts reported in Batch.Counters.
+type counter int
+
+// Counters; their names are what Batch.Counters and the summary show.
+const (
+	cTruncatedPackets   counter = iota // the capture cut the packet short (snap length)
+	cUndecodablePackets                // a malformed link, IP or TCP header
+	cUnsupportedLink                   // packets of a link type not decoded
+	cIPFragments                       // IP fragments (not reassembled)
+	cStreamsEvicted                    // connections closed early to respect MaxStreams
+	cStreamBytesCapped                 // bytes dropped to respect MaxStreamBuffer
+	cMissingBytes                      // sequence space never captured (gaps), or cut by the snap length
+	cNonHTTPStreams                    // connections that turned out not to speak HTTP/1.x
+	cMidstreamStreams                  // connections joined after their start (no SYN seen)
+	cTunnels                           // connections that left HTTP (101 Switching Protocols, CONNECT)
+	cUnmatchedResponses                // responses with no request to attach to
+	cIncompleteMessages                // a head cut by the end of its stream
+	cPipelineOverflow                  // requests given up waiting for a response (per-connection cap)
+	cAmbiguousFraming                  // both Content-Length and Transfer-Encoding (smuggling sign)
+	cTruncatedFile                     // the file ends in the middle of a record
+	cCorruptFile                       // a record the reader could not make sense of; reading stopped
+	nCounters
+)
+
+var counterNames = [nCounters]string{
+	cTruncatedPackets:   "truncated_packets",
+	cUndecodablePackets: "undecodable_packets",
+	cUnsupportedLink:    "unsupported_link_packets",
+	cIPFragments:        "ip_fragments",
+	cStreamsEvicted:     "streams_evicted",
+	cStreamBytesCapped:  "stream_bytes_capped",
+	cMissingBytes:       "missing_bytes",
+	cNonHTTPStreams:     "non_http_streams",
+	cMidstreamStreams:   "midstream_streams",
+	cTunnels:            "tunnels",
+	cUnmatchedResponses: "unmatched_responses",
+	cIncompleteMessages: "incomplete_messages",
+	cPipelineOverflow:   "pipeline_overflow",
+	cAmbiguousFraming:   "ambiguous_framing",
+	cTruncatedFile:      "truncated_file",
+	cCorruptFile:        "corrupt_file",
+}
+
+// maxProblems is how many Problems one source reports; later ones are
+// only counted.
+const maxProblems = 20
+
+// tally is a source's running counts. The emitter reports differences
+// between batches, so the hot path only increments fields.
+type tally struct {
+	c           [nCounters]uint64
+	parseErrors uint64
+	problems    []detect.Problem // not yet sent
+	nProblems   int              // ever recorded
+}
+
+func (t *tally) add(c counter, n uint64) { t.c[c] += n }
+
+// problem records a problem; text must already be safe to display.
+func (t *tally) problem(source, where, text string) {
+	if t.nProblems >= maxProblems {
+		return
+	}
+	t.nProblems++
+	t.problems = append(t.problems, detect.Problem{Source: source, Where: where, Text: text})
+}
+
+// emitter hands requests to the engine in batches, paced in event time.
+type emitter struct {
+	ctx    context.Context
+	out    chan<- detect.Batch
+	pacer  *detect.Pacer
+	source string
+	size   int
+	t      *tally
+	sent   tally // counts as of the previous batch
+
+	reqs     []detect.Request
+	progress func() (done, total int64)
+	state    detect.SourceState
+	note     string
+	lastSend time.Time
+}
+
+func newEmitter(ctx context.Context, out chan<- detect.Batch, opts *Options, source string, t *tally) *emitter {
+	return &emitter{
+		ctx: ctx, out: out, pacer: opts.Pacer, source: source, size: opts.BatchSize, t: t,
+		reqs:  make([]detect.Request, 0, opts.BatchSize),
+		state: detect.StateReplaying,
+	}
+}
+
+// add queues one request, flushing first when the pacer would make us wait,
+// so the engine already holds everything before the pause.
+func (e *emitter) add(r *detect.Request) error {
+	if !e.pacer.Due(r.Time) {
+		if err := e.flush(); err != nil {
+			return err
+		}
+		if err := e.pacer.Wait(e.ctx, r.Time); err != nil {
+			return fmt.Errorf("pacing replay: %w", err)
+		}
+	}
+	e.reqs = append(e.reqs, *r)
+	if len(e.reqs) >= e.size {
+		return e.flush()
+	}
+	return nil
+}
+
+// flush sends what is pending, with counter deltas and progress.
+func (e *emitter) flush() error {
+	b := detect.Batch{
+		Source:      e.source,
+		Requests:    e.reqs,
+		ParseErrors: e.t.parseErrors - e.sent.parseErrors,
+		Problems:    e.t.problems,
+		State:       e.state,
+		Note:        e.note,
+	}
+	for i := range e.t.c {
+		if d := e.t.c[i] - e.sent.c[i]; d > 0 {
+			if b.Counters == nil {
+				b.Counters = make(map[string]uint64)
+			}
+			b.Counters[counterNames[i]] = d
+		}
+	}
+	if e.progress != nil {
+		b.Done, b.Total = e.progress()
+	}
+	select {
+	case e.out <- b:
+	case <-e.ctx.Done():
+		return fmt.Errorf("sending batch: %w", e.ctx.Err())
+	}
+	e.sent.c, e.sent.parseErrors = e.t.c, e.t.parseErrors
+	e.t.problems = nil
+	e.reqs = make([]detect.Request, 0, e.size) // the engine owns the sent slice
+	e.lastSend = time.Now()
+	return nil
+}

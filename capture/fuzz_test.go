@@ -1,0 +1,139 @@
+package capture
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/rebindwatch/rebindwatch/detect"
+)
+
+// checkRequest asserts what holds for any request the parser makes.
+func checkRequest(t *testing.T, r detect.Request) {
+	t.Helper()
+	for _, s := range []string{r.Method, r.Host, r.Target, r.Proto, r.Origin, r.Referer, r.UserAgent} {
+		if s != detect.Sanitize(s) {
+			t.Fatalf("unsanitised string %q in %+v", s, r)
+		}
+	}
+	if r.Method == "" || r.Target == "" || !strings.HasPrefix(r.Proto, "HTTP/1.") {
+		t.Fatalf("incomplete request %+v", r)
+	}
+	if r.Host != "" && !r.HasHost || r.Origin != "" && !r.HasOrigin {
+		t.Fatalf("value without presence flag: %+v", r)
+	}
+	if r.Key != "" && len(r.Key) != detect.FingerprintLen {
+		t.Fatalf("key %q is not a fingerprint", r.Key)
+	}
+}
+
+// FuzzParseRequest feeds a client byte stream (cut in two at split) and a
+// server byte stream to one connection. Nothing may panic or hang, every
+// request must be well formed and sanitised, and a lone request that
+// net/http accepts must come out with the same method, target and host.
+func FuzzParseRequest(f *testing.F) {
+	seeds := []string{
+		benchHead,
+		"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nUser-Agent: x\r\n y\r\n\r\n",
+		"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;e\r\nhello\r\n0\r\nT: 1\r\n\r\n",
+		"GET /lf HTTP/1.1\nHost: a\n\n",
+		"GET http://x/y HTTP/1.1\r\nHost: z\r\n\r\n",
+		"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+		"GET / HTTP/1.0\r\n\r\nGET /2 HTTP/1.0\r\n\r\n",
+		"GET /?api_key=abc HTTP/1.1\r\nAuthorization: Basic dXNlcjpwYXNz\r\n\r\n",
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s), []byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), uint16(len(s)/2))
+	}
+	keys := detect.NewKeyExtractor(detect.DefaultKeyConfig())
+	f.Fuzz(func(t *testing.T, client, server []byte, split uint16) {
+		cut := int(split) % (len(client) + 1)
+		events := []ev{{0, string(client[:cut])}, {1, string(server)}, {0, string(client[cut:])}}
+		reqs, _ := runStream(t, events, Options{Keys: keys}, false)
+		for _, r := range reqs {
+			checkRequest(t, r)
+		}
+		// Differential check against net/http on the whole client bytes.
+		whole, _ := runStream(t, []ev{{0, string(client)}}, Options{Keys: keys}, false)
+		hr, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(client)))
+		if err != nil || hr.ProtoMajor != 1 || len(client) > maxHeadBytes {
+			return
+		}
+		if len(whole) == 0 {
+			t.Fatalf("net/http reads %s %s, we read nothing", hr.Method, hr.RequestURI)
+		}
+		r := whole[0]
+		if r.Method != detect.Sanitize(hr.Method) || r.Target != detect.Sanitize(hr.RequestURI) {
+			t.Fatalf("net/http reads %q %q, we read %q %q", hr.Method, hr.RequestURI, r.Method, r.Target)
+		}
+		if strings.HasPrefix(hr.RequestURI, "/") && r.Host != detect.Sanitize(hr.Host) {
+			t.Fatalf("net/http reads Host %q, we read %q", hr.Host, r.Host)
+		}
+	})
+}
+
+// FuzzReadCapture reads arbitrary bytes as a capture file: it must not
+// panic or hang, and whatever it reports must be well formed.
+func FuzzReadCapture(f *testing.F) {
+	// Real recordings, small enough to mutate.
+	for _, pat := range []string{"*.pcap", "*.pcapng"} {
+		m, _ := filepath.Glob(filepath.Join(recDir, pat))
+		for _, p := range m {
+			if b, err := os.ReadFile(p); err == nil && len(b) <= 64<<10 {
+				f.Add(b)
+			}
+		}
+	}
+	// Synthetic ones for the link types and formats recordings lack.
+	c := newConvo("10.0.0.7:51234", "10.0.0.1:80", synthEpoch).handshake().
+		req("POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n").
+		resp("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").close()
+	for _, ls := range []linkSpec{{link: layers.LinkTypeEthernet, vlan: 2}, {link: layers.LinkTypeNull}, {link: layers.LinkTypeLinuxSLL2}} {
+		f.Add(writePcap(f, c.pkts, ls, pcapOpts{}))
+	}
+	var ng []ngPkt
+	for _, p := range c.pkts {
+		ng = append(ng, ngPkt{p, 0})
+	}
+	f.Add(writePcapng(f, []linkSpec{{link: layers.LinkTypeRaw}}, ng))
+	f.Add(writePcap(f, c.pkts, linkSpec{link: layers.LinkTypeEthernet}, pcapOpts{nano: true, be: true, snaplen: 90}))
+
+	opts := Options{Ports: []uint16{80}, Keys: detect.NewKeyExtractor(detect.DefaultKeyConfig()), MaxStreams: 16}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		out := make(chan detect.Batch, 1024)
+		errc := make(chan error, 1)
+		go func() { errc <- readCapture(ctx, bytes.NewReader(data), "fuzz", int64(len(data)), opts, out); close(out) }()
+		var last detect.Batch
+		for b := range out {
+			for _, r := range b.Requests {
+				checkRequest(t, r)
+			}
+			for _, p := range b.Problems {
+				if p.Text != detect.Sanitize(p.Text) {
+					t.Fatalf("unsanitised problem %q", p.Text)
+				}
+			}
+			last = b
+		}
+		if err := <-errc; err != nil {
+			if ctx.Err() != nil {
+				t.Fatalf("replay did not finish: %v", err)
+			}
+			return // not a capture, or a bad header
+		}
+		if last.State != detect.StateDone {
+			t.Fatalf("last batch state %v", last.State)
+		}
+	})
+}

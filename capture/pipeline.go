@@ -1,0 +1,451 @@
+package capture
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/reassembly"
+	"github.com/rebindwatch/rebindwatch/detect"
+)
+
+// Timing in packet time. Files and live captures both run on the packets'
+// timestamps, so a replay flushes and closes exactly as the live run would.
+const (
+	// flushEvery is how often (packet time) the assembler is flushed.
+	flushEvery = time.Second
+	// gapTimeout is how long segments wait for a missing one before the
+	// gap is skipped (FlushOptions.T).
+	gapTimeout = 5 * time.Second
+	// idleTimeout closes connections that saw no packet for this long
+	// (FlushOptions.TC), reporting their pending requests.
+	idleTimeout = 2 * time.Minute
+	// reorderHold keeps a request that already has its response back this
+	// long, so a request that took several packets to arrive, on another
+	// connection, can still be emitted before it.
+	reorderHold = 250 * time.Millisecond
+	// responseWait is how long a request waits for its response before it
+	// is emitted without a status.
+	responseWait = 5 * time.Second
+	// maxPending caps the requests held for ordering; beyond it the oldest
+	// are emitted at once.
+	maxPending = 1 << 16
+	// maxFIFO caps the requests of one connection awaiting responses
+	// (pipelining depth).
+	maxFIFO = 64
+	// maxOrphans caps responses that arrived before their request was
+	// reassembled.
+	maxOrphans = 16
+	// internMax bounds the table of repeated header strings.
+	internMax = 4096
+	// maxIntern is the longest value worth interning.
+	maxIntern = 256
+	// pageBytes is reassembly's page size, for deriving its caps.
+	pageBytes = 1900
+	// totalPagesConns is how many connections' worth of pages the
+	// assembler may buffer in all.
+	totalPagesConns = 64
+)
+
+// invalidSeq is reassembly's "no sequence number yet" value.
+const invalidSeq = reassembly.Sequence(-1)
+
+// pktCtx carries a packet's CaptureInfo through the assembler. One is
+// reused for every in-order packet; the assembler keeps the context of a
+// segment it queues, so such a packet gets the current one and the next
+// packet a fresh one (see conn.Accept).
+type pktCtx struct {
+	ci       gopacket.CaptureInfo
+	retained bool
+}
+
+func (c *pktCtx) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
+
+// pending is a request held for ordering and for its response status.
+type pending struct {
+	req    detect.Request
+	at     int64  // req.Time in Unix nanoseconds
+	seq    uint64 // tie-breaker: order of parsing
+	head   bool   // HEAD: its response has no body
+	ready  bool   // its status is known or never will be
+	out    bool   // handed to the emitter
+	queued bool   // still in its connection's FIFO
+}
+
+// portSet is a bitmap of TCP ports.
+type portSet [1024]uint64
+
+func (s *portSet) add(p uint16)      { s[p>>6] |= 1 << (p & 63) }
+func (s *portSet) has(p uint16) bool { return s[p>>6]&(1<<(p&63)) != 0 }
+
+// pipeline turns packets into requests: decode, reassemble, parse, order.
+// It is driven by one goroutine: a file reader now, a live capture later,
+// calling packet for each frame, advance when time passes without packets,
+// and finish at the end.
+type pipeline struct {
+	source      string
+	keys        *detect.KeyExtractor
+	anyPort     bool
+	ports       *portSet
+	maxStreams  int
+	maxBuf      int
+	headCap     int
+	dec         *decoder
+	pool        *reassembly.StreamPool
+	asm         *reassembly.Assembler
+	ctx         *pktCtx
+	t           tally
+	pktNum      uint64
+	now         int64 // latest packet time seen, Unix nanoseconds
+	nextFlush   int64
+	curSrc      netip.AddrPort // endpoints of the packet being assembled
+	curDst      netip.AddrPort
+	live        int
+	lruHead     *conn // least recently seen
+	lruTail     *conn
+	needEvict   bool
+	evicting    bool
+	heap        []*pending
+	seq         uint64
+	free        []*pending
+	intern      map[string]string
+	rh          reqHead
+	rsp         respHead
+	fold        []byte
+	pad         []byte
+	finishing   bool
+	where       string // Problem.Where for the packet being handled, built lazily
+	wherePkt    uint64
+	streamCount uint64
+}
+
+func newPipeline(opts *Options, source string) *pipeline {
+	p := &pipeline{
+		source:     source,
+		keys:       opts.Keys,
+		anyPort:    opts.AnyPort,
+		ports:      new(portSet),
+		maxStreams: opts.MaxStreams,
+		maxBuf:     opts.MaxStreamBuffer,
+		headCap:    min(maxHeadBytes, opts.MaxStreamBuffer),
+		dec:        newDecoder(),
+		ctx:        new(pktCtx),
+		intern:     make(map[string]string),
+	}
+	for _, port := range opts.Ports {
+		p.ports.add(port)
+	}
+	p.pool = reassembly.NewStreamPool(p)
+	p.asm = reassembly.NewAssembler(p.pool)
+	perConn := (opts.MaxStreamBuffer + pageBytes - 1) / pageBytes
+	p.asm.MaxBufferedPagesPerConnection = perConn
+	p.asm.MaxBufferedPagesTotal = perConn * totalPagesConns
+	return p
+}
+
+// packet handles one captured frame of the given link type.
+func (p *pipeline) packet(data []byte, ci gopacket.CaptureInfo, link layers.LinkType) {
+	p.pktNum++
+	ts := ci.Timestamp.UnixNano()
+	if ts > p.now {
+		p.now = ts
+	}
+	res := p.dec.decode(data, link)
+	cut := ci.CaptureLength < ci.Length || p.dec.truncated
+	if cut {
+		p.t.add(cTruncatedPackets, 1)
+	}
+	switch res {
+	case decodedLinkType:
+		if p.t.c[cUnsupportedLink] == 0 {
+			p.t.problem(p.source, p.whereNow(), "link type "+strconv.Itoa(int(link))+" ("+link.String()+") is not decoded; its packets are skipped")
+		}
+		p.t.add(cUnsupportedLink, 1)
+	case decodedError:
+		if !cut {
+			// A packet cut by the snap length is counted as truncated only.
+			p.t.add(cUndecodablePackets, 1)
+		}
+	case decodedFragment:
+		p.t.add(cIPFragments, 1)
+	case decodedTCP:
+		p.tcp(ci, cut)
+	}
+	if ts >= p.nextFlush {
+		p.flushOld(ts)
+	}
+}
+
+// tcp hands the decoded segment to the assembler.
+func (p *pipeline) tcp(ci gopacket.CaptureInfo, cut bool) {
+	tcp := &p.dec.tcp
+	if !p.anyPort && !p.ports.has(uint16(tcp.SrcPort)) && !p.ports.has(uint16(tcp.DstPort)) {
+		return
+	}
+	if cut && p.dec.full > len(tcp.Payload) {
+		// Stand the bytes the capture cut off in with NULs, so the stream
+		// stays continuous: a cut inside a body costs nothing, and the
+		// parser treats NUL in a head as the loss it is.
+		n := len(tcp.Payload)
+		if cap(p.pad) < p.dec.full {
+			p.pad = make([]byte, p.dec.full)
+		}
+		pad := p.pad[:p.dec.full]
+		copy(pad, tcp.Payload)
+		clear(pad[n:])
+		tcp.Payload = pad
+		p.t.add(cMissingBytes, uint64(p.dec.full-n))
+	}
+	p.curSrc, p.curDst = p.dec.addrs()
+	ci.AncillaryData = nil
+	p.ctx.ci = ci
+	p.asm.AssembleWithContext(p.dec.flow(), tcp, p.ctx)
+	if p.ctx.retained {
+		p.ctx = new(pktCtx)
+	}
+	if p.needEvict {
+		p.evict()
+	}
+}
+
+// advance moves packet time forward without a packet (a live capture's
+// idle tick), so held requests and idle connections are not stuck.
+func (p *pipeline) advance(t time.Time) {
+	ts := t.UnixNano()
+	if ts > p.now {
+		p.now = ts
+	}
+	if ts >= p.nextFlush {
+		p.flushOld(ts)
+	}
+}
+
+// flushOld skips gaps older than gapTimeout and closes connections idle
+// for idleTimeout, by packet time.
+func (p *pipeline) flushOld(ts int64) {
+	p.nextFlush = ts + int64(flushEvery)
+	now := time.Unix(0, ts)
+	p.asm.FlushWithOptions(reassembly.FlushOptions{T: now.Add(-gapTimeout), TC: now.Add(-idleTimeout)})
+}
+
+// evict closes the least recently seen connections when there are more
+// than maxStreams: a sixteenth of the cap at once, so a flood of new
+// connections costs one pass over the pool per many connections. The
+// assembler can only close by age, so the cut-off is the last seen time of
+// the youngest connection to go.
+func (p *pipeline) evict() {
+	p.needEvict = false
+	if p.live <= p.maxStreams {
+		return
+	}
+	n := p.live - p.maxStreams + max(1, p.maxStreams/16)
+	c := p.lruHead
+	for i := 1; i < n && c.next != nil; i++ {
+		c = c.next
+	}
+	cut := time.Unix(0, c.lastSeen+1)
+	p.evicting = true
+	p.asm.FlushWithOptions(reassembly.FlushOptions{T: cut, TC: cut})
+	p.evicting = false
+}
+
+// finish flushes every connection: requests on connections still open at
+// the end of the capture are reported too.
+func (p *pipeline) finish() {
+	p.finishing = true
+	p.asm.FlushAll()
+}
+
+// New implements reassembly.StreamFactory. A segment with neither SYN nor
+// payload (the ACK, FIN or RST after a connection closed) starts nothing.
+func (p *pipeline) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac reassembly.AssemblerContext) reassembly.Stream {
+	if !tcp.SYN && len(tcp.Payload) == 0 {
+		return nil
+	}
+	c := &conn{p: p, client: -1, id: p.streamCount}
+	p.streamCount++
+	c.addr[0], c.addr[1] = p.curSrc, p.curDst
+	src, dst := uint16(tcp.SrcPort), uint16(tcp.DstPort)
+	c.byPort = p.ports.has(src) || p.ports.has(dst)
+	switch {
+	case tcp.SYN && !tcp.ACK:
+		c.setClient(0)
+	case tcp.SYN && tcp.ACK:
+		c.setClient(1)
+	case p.ports.has(dst) && !p.ports.has(src):
+		c.setClient(0)
+	case p.ports.has(src) && !p.ports.has(dst):
+		c.setClient(1)
+	}
+	c.lastSeen = ac.GetCaptureInfo().Timestamp.UnixNano()
+	p.lruPush(c)
+	p.live++
+	if p.live > p.maxStreams {
+		// Not here: New runs inside AssembleWithContext, which must not be
+		// re-entered by a flush. packet evicts once the call returns.
+		p.needEvict = true
+	}
+	return c
+}
+
+func (p *pipeline) lruPush(c *conn) {
+	c.prev, c.next = p.lruTail, nil
+	if p.lruTail != nil {
+		p.lruTail.next = c
+	} else {
+		p.lruHead = c
+	}
+	p.lruTail = c
+}
+
+func (p *pipeline) lruRemove(c *conn) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		p.lruHead = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		p.lruTail = c.prev
+	}
+	c.prev, c.next = nil, nil
+}
+
+// touch marks c as seen at ts.
+func (p *pipeline) touch(c *conn, ts int64) {
+	if ts > c.lastSeen {
+		c.lastSeen = ts
+	}
+	if p.lruTail != c {
+		p.lruRemove(c)
+		p.lruPush(c)
+	}
+}
+
+// whereNow names the current position for a Problem.
+func (p *pipeline) whereNow() string {
+	if p.finishing {
+		return "end of capture"
+	}
+	if p.where == "" || p.wherePkt != p.pktNum {
+		p.where, p.wherePkt = "packet "+strconv.FormatUint(p.pktNum, 10), p.pktNum
+	}
+	return p.where
+}
+
+// whereAfter names the position after the last packet read.
+func (p *pipeline) whereAfter() string {
+	return "after packet " + strconv.FormatUint(p.pktNum, 10)
+}
+
+// str makes a kept string of wire bytes: sanitised for display, and shared
+// with earlier requests when short and seen before (hosts, user agents and
+// origins repeat), so a request allocates only for values that are new.
+func (p *pipeline) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > maxIntern {
+		return detect.Sanitize(string(b))
+	}
+	if s, ok := p.intern[string(b)]; ok {
+		return s
+	}
+	k := string(b)
+	s := detect.Sanitize(k)
+	if len(p.intern) >= internMax {
+		clear(p.intern)
+	}
+	p.intern[k] = s
+	return s
+}
+
+// newPending returns a cleared pending from the free list.
+func (p *pipeline) newPending() *pending {
+	if n := len(p.free); n > 0 {
+		x := p.free[n-1]
+		p.free = p.free[:n-1]
+		*x = pending{}
+		return x
+	}
+	return new(pending)
+}
+
+// release returns x to the free list once both its connection and the
+// emitter are done with it.
+func (p *pipeline) release(x *pending) {
+	if x.out && !x.queued && len(p.free) < maxPending {
+		x.req = detect.Request{}
+		p.free = append(p.free, x)
+	}
+}
+
+// push adds a parsed request to the ordering heap.
+func (p *pipeline) push(x *pending) {
+	x.seq = p.seq
+	p.seq++
+	p.heap = append(p.heap, x)
+	for i := len(p.heap) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !p.before(p.heap[i], p.heap[parent]) {
+			break
+		}
+		p.heap[i], p.heap[parent] = p.heap[parent], p.heap[i]
+		i = parent
+	}
+}
+
+func (p *pipeline) before(a, b *pending) bool {
+	return a.at < b.at || a.at == b.at && a.seq < b.seq
+}
+
+func (p *pipeline) pop() *pending {
+	h := p.heap
+	x := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h[n] = nil
+	h = h[:n]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && p.before(h[l], h[m]) {
+			m = l
+		}
+		if r < n && p.before(h[r], h[m]) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	p.heap = h
+	return x
+}
+
+// drain hands the emitter every request that may go: all of them when
+// force is set, else those answered at least reorderHold ago, those that
+// waited responseWait for an answer, and the oldest beyond maxPending.
+func (p *pipeline) drain(e *emitter, force bool) error {
+	for len(p.heap) > 0 {
+		x := p.heap[0]
+		if !force && len(p.heap) <= maxPending {
+			answered := x.ready && x.at <= p.now-int64(reorderHold)
+			if !answered && x.at > p.now-int64(responseWait) {
+				return nil
+			}
+		}
+		p.pop()
+		x.out = true
+		err := e.add(&x.req)
+		p.release(x)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

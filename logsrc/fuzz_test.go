@@ -1,0 +1,132 @@
+package logsrc
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/rebindwatch/rebindwatch/detect"
+)
+
+// fuzzFormats are the formats FuzzParseLine reads lines against.
+var fuzzFormats = []string{
+	"nginx-combined",
+	"auto",
+	"common",
+	fmtExt,
+	fmtJSON,
+	`nginx:log_format n escape=none '$remote_addr "$http_user_agent" $request_method $uri?$args $server_protocol $host k=$api_key_suffix a=$arg_api_key'`,
+	`nginx:$msec|$remote_addr|$server_addr:$server_port|"$request"|$status|$http_host|$http_origin|$http_authorization`,
+}
+
+// seedLines are the recorded lines plus the hostile cases of TestParse.
+func seedLines(f *testing.F) []string {
+	var lines []string
+	for _, name := range []string{"testdata/nginx_real.log", "testdata/nginx_combined.log", "testdata/nginx_json.log",
+		"../testdata/rec/scenarios_access_ext.log", "../testdata/rec/scenarios_access_combined.log"} {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		for i, l := range strings.Split(string(b), "\n") {
+			if i < 40 && l != "" {
+				lines = append(lines, l)
+			}
+		}
+	}
+	return append(lines,
+		`1795731199.551|::1|127.0.0.1:80|"GET /?api_key=k HTTP/1.1"|200|h|null|Basic Zm9vOmJhcg==`,
+		`203.0.113.7 "a "quoted" \x22 ua" GET /x?y HTTP/1.1 h k=abc a=%2D`,
+		`203.0.113.7 - - [26/Nov/2026:22:13:19 +0000] "GET /v1/items HTTP/1.1" 200 13 "-" "evil \"quoted\" \\back\\"`,
+		`{"t":"2026-11-26T22:13:19+00:00","ip":"203.0.113.7","req":"GET /a\"b HTTP/1.1","s":200,"host":"h","origin":"","ua":"\ud83d\ude00 \ud800","key":"\u0000"}`,
+		"", " ", `"`, `\`, `\x`, `\u12`, `[]`)
+}
+
+func FuzzParseLine(f *testing.F) {
+	for _, l := range seedLines(f) {
+		for i := range fuzzFormats {
+			f.Add([]byte(l), uint8(i))
+		}
+	}
+	keys := testKeys()
+	parsers := make([]*Parser, len(fuzzFormats))
+	for i, spec := range fuzzFormats {
+		parsers[i] = mustCompile(f, spec)
+	}
+	f.Fuzz(func(t *testing.T, line []byte, which uint8) {
+		p := parsers[int(which)%len(parsers)]
+		orig := bytes.Clone(line)
+		var r1, r2 detect.Request
+		err1 := p.Parse(line, keys, &r1)
+		if !bytes.Equal(line, orig) {
+			t.Fatalf("Parse modified its input")
+		}
+		err2 := p.Parse(line, keys, &r2)
+		if (err1 == nil) != (err2 == nil) || r1 != r2 {
+			t.Fatalf("parsing twice differs: %v %+v / %v %+v", err1, r1, err2, r2)
+		}
+		if err1 != nil {
+			if strings.ContainsFunc(err1.Error(), unicode.IsControl) {
+				t.Fatalf("error with control characters: %q", err1)
+			}
+			return
+		}
+		if r1.Key != "" && len(r1.Key) != detect.FingerprintLen {
+			t.Fatalf("key %q is not a fingerprint", r1.Key)
+		}
+		if r1.Status < 0 || r1.Status > 999 {
+			t.Fatalf("status %d", r1.Status)
+		}
+		if r1.HasHost != (r1.Host != "") || r1.HasOrigin != (r1.Origin != "") {
+			t.Fatalf("Has flags disagree: %+v", r1)
+		}
+		if r1.Method != "" && strings.ContainsAny(r1.Method, " \x00") {
+			t.Fatalf("method %q", r1.Method)
+		}
+		if p.has&(1<<kRequest) != 0 && (r1.Method == "" || r1.Target == "") {
+			t.Fatalf("a parsed $request without method or target: %+v", r1)
+		}
+	})
+}
+
+func FuzzCompileNginx(f *testing.F) {
+	f.Add(readFile(f, "testdata/nginx_real.fmt"))
+	f.Add(readFile(f, "testdata/nginx_json.fmt"))
+	if b, err := os.ReadFile("../testdata/rec/ext.fmt"); err == nil {
+		f.Add(string(b))
+	}
+	for _, s := range []string{combinedFormat, commonFormat, `'$a' "$b"`, `escape=json '$a'`, `log_format x escape=none '${a}b$c';`,
+		`"$request" "$http_host"`, `$`, `${`, `${}`, `$a$b`, `'`, `"`, `log_format`, `log_format x;`, `'$a' # c` + "\n" + `'$b';`,
+		`'a\'b$c'`, "$a\\\n$b", `$http_ ${http_x_y}z$arg_$arg_k`} {
+		f.Add(s)
+	}
+	lines := seedLines(f)
+	keys := testKeys()
+	f.Fuzz(func(t *testing.T, spec string) {
+		p, err := Compile("nginx:" + spec)
+		if err != nil {
+			msg := err.Error()
+			if strings.ContainsFunc(msg, unicode.IsControl) {
+				t.Fatalf("error with control characters: %q", msg)
+			}
+			if msg == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		if len(p.fields) == 0 || p.Format() == "" || strings.ContainsFunc(p.Format(), unicode.IsControl) {
+			t.Fatalf("compiled %q into %d fields, format %q", spec, len(p.fields), p.Format())
+		}
+		for i, f := range p.fields {
+			if i < len(p.fields)-1 && len(f.lit) == 0 {
+				t.Fatalf("field $%s has no literal after it", f.name)
+			}
+		}
+		var r detect.Request
+		for _, l := range lines[:min(len(lines), 8)] {
+			p.Parse([]byte(l), keys, &r)
+		}
+	})
+}

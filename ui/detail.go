@@ -1,0 +1,365 @@
+package ui
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/rebindwatch/rebindwatch/detect"
+)
+
+type detailKind uint8
+
+const (
+	detailNone detailKind = iota
+	detailAlert
+	detailKey
+	detailRequest
+)
+
+// detailView is the drill-down that replaces the panes: an alert with its
+// evidence, a key with its hosts, clients, origins, rate and requests, or
+// one request with every field. It scrolls; esc goes back.
+type detailView struct {
+	ctx    *viewCtx
+	kind   detailKind
+	alert  detect.Alert
+	key    detect.KeyDetail
+	req    detect.Request
+	loaded bool // the Backend answered (evidence / key detail present)
+	gone   bool // the Backend no longer has it (cleared, evicted)
+	offset int
+	canAct bool     // `a` can allow this alert's subject
+	body   []string // lines, memoised for one frame by the root's View
+}
+
+// Render draws the detail's body, scrolled, in width×height cells; the
+// footer shows hint().
+func (d *detailView) Render(width, height int) string {
+	if height <= 0 {
+		return ""
+	}
+	body := d.lines(width)
+	off := min(d.offset, max(0, len(body)-height))
+	out := make([]string, 0, height)
+	for i := off; i < len(body) && len(out) < height; i++ {
+		out = append(out, clipLine(body[i], width))
+	}
+	return strings.Join(out, "\n")
+}
+
+// hint is the footer while the detail is open: how to get back, what `a`
+// does here, and where the scroll is.
+func (d *detailView) hint(width, height int) (left, right string) {
+	left = "esc back · ↑↓ scroll"
+	if d.canAct {
+		left += " · a allow this " + allowKindOf(d.alert.Detector)
+	}
+	body := d.lines(width)
+	if len(body) > height {
+		off := min(d.offset, len(body)-height)
+		right = strconv.Itoa(off+1) + "–" + strconv.Itoa(min(off+height, len(body))) + " of " + strconv.Itoa(len(body))
+	}
+	return left, right
+}
+
+// maxOffset is how far the body can scroll in a height-row view.
+func (d *detailView) maxOffset(width, height int) int {
+	return max(0, len(d.lines(width))-height)
+}
+
+func (d *detailView) lines(width int) []string {
+	if d.body != nil {
+		return d.body
+	}
+	switch d.kind {
+	case detailAlert:
+		return d.alertLines(width)
+	case detailKey:
+		return d.keyLines(width)
+	case detailRequest:
+		return d.requestLines(width)
+	}
+	return nil
+}
+
+// kv renders "label  value" with the label in a fixed column.
+func (d *detailView) kv(label, value string, width int) string {
+	const lw = 11
+	return d.ctx.st.dim.Render(fit(label, lw)) + cut(value, width-lw)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func (d *detailView) alertLines(width int) []string {
+	st := &d.ctx.st
+	a := &d.alert
+	now := d.ctx.now
+	var out []string
+	head := st.accents[sevAccent(a.Severity)].Render(sevLabel(a.Severity)) + "  " + st.bold.Render(clean(a.Detector))
+	if a.Dimension != "" {
+		head += st.dim.Render(" (" + clean(a.Dimension) + ")")
+	}
+	head += "  " + clean(a.Subject)
+	if a.Allowed {
+		head += st.good.Render("  ✓ allowed")
+	}
+	out = append(out, clipLine(head, width))
+	out = append(out, wrapCut(clean(a.Message), width, 3)...)
+	out = append(out, "")
+	n := "×" + strconv.Itoa(a.Count)
+	out = append(out,
+		d.kv("raised", clock(a.Time)+" ("+age(now, a.Time)+" ago)", width),
+		d.kv("last seen", clock(a.LastSeen)+" ("+age(now, a.LastSeen)+" ago) · "+n, width),
+		d.kv("key", orDash(clean(a.Key)), width),
+		d.kv("client", orDash(clean(a.Client)), width),
+		d.kv("host", orDash(clean(a.Host)), width),
+		d.kv("origin", orDash(clean(a.Origin)), width),
+		d.kv("target", orDash(clean(a.Target)), width),
+	)
+	if a.Status != 0 {
+		out = append(out, d.kv("status", strconv.Itoa(a.Status), width))
+	}
+	out = append(out, "")
+	switch {
+	case d.gone:
+		out = append(out, st.warn.Render("this alert is no longer kept by the engine (cleared or evicted)"))
+	case !d.loaded:
+		out = append(out, st.dim.Render("loading evidence…"))
+	case len(a.Evidence) == 0:
+		out = append(out, st.dim.Render("no evidence kept for this alert"))
+	default:
+		out = append(out, st.bold.Render("Evidence — "+plural(len(a.Evidence), "request", "requests")+", oldest first"))
+		out = append(out, requestTable(d.ctx, a.Evidence, width)...)
+	}
+	return out
+}
+
+// requestTable renders requests as a non-interactive table, every row.
+func requestTable(c *viewCtx, reqs []detect.Request, width int) []string {
+	t := table{n: len(reqs), sortCol: -1, cursor: -1}
+	return renderTable(c, requestCols(), &t, func(i int) row { return requestRow(&reqs[i]) }, width, len(reqs)+1, false, "")
+}
+
+func (d *detailView) keyLines(width int) []string {
+	st := &d.ctx.st
+	k := &d.key
+	s := &k.Stat
+	now := d.ctx.now
+	var out []string
+	head := st.bold.Render("Key ") + st.accents[acKey].Render(clean(k.Key))
+	if len(s.Fired) > 0 {
+		names := make([]string, len(s.Fired))
+		for i, f := range s.Fired {
+			names[i] = clean(f)
+		}
+		head += "  " + st.bad.Render("fired: "+strings.Join(names, ", "))
+	}
+	out = append(out, clipLine(head, width))
+	out = append(out, clipLine(strings.Join([]string{
+		count(s.Requests) + " requests",
+		"now " + rate(s.RateNow) + "/s",
+		"peak " + rate(s.PeakRate) + "/s",
+		"first " + clock(s.FirstSeen),
+		"last " + clock(s.LastSeen) + " (" + age(now, s.LastSeen) + " ago)",
+	}, " · "), width))
+	out = append(out, "")
+	peak := 0.0
+	for _, v := range k.History {
+		peak = max(peak, v)
+	}
+	out = append(out, st.bold.Render("Rate, last 60 s")+st.dim.Render(" (max "+rate(peak)+"/s)"))
+	sw := min(width, max(len(k.History), 60)*2)
+	out = append(out, st.spark.Render(sparkline(stretch(k.History, sw), sw)))
+	out = append(out, st.dim.Render(spaceBetween("-60s", "now", sw)))
+	out = append(out, "")
+	switch {
+	case d.gone:
+		out = append(out, st.warn.Render("this key is no longer tracked by the engine (evicted)"))
+		return out
+	case !d.loaded:
+		out = append(out, st.dim.Render("loading…"))
+		return out
+	}
+	out = append(out, countColumns(d.ctx, width, []countList{
+		{"Hosts", k.Hosts, s.Hosts},
+		{"Clients", k.Clients, s.Clients},
+		{"Origins", k.Origins, s.Origins},
+	})...)
+	out = append(out, "")
+	if len(k.Recent) == 0 {
+		out = append(out, st.dim.Render("no recent requests kept for this key"))
+		return out
+	}
+	out = append(out, st.bold.Render("Recent requests ("+strconv.Itoa(len(k.Recent))+"), newest first"))
+	out = append(out, requestTable(d.ctx, k.Recent, width)...)
+	return out
+}
+
+// stretch repeats each value so a 60-value history fills w cells.
+func stretch(vals []float64, w int) []float64 {
+	if len(vals) == 0 || w <= len(vals) {
+		return vals
+	}
+	out := make([]float64, 0, w)
+	for i := 0; i < w; i++ {
+		out = append(out, vals[i*len(vals)/w])
+	}
+	return out
+}
+
+// countList is one titled list of values with counts.
+type countList struct {
+	title string
+	items []detect.Count
+	total int // distinct values the engine counted (may exceed the list)
+}
+
+const countRows = 8
+
+// countColumns lays out lists side by side (one under the other when
+// narrow), each value with its count right-aligned.
+func countColumns(c *viewCtx, width int, lists []countList) []string {
+	st := &c.st
+	render := func(l countList, w int) []string {
+		title := l.title + " (" + strconv.Itoa(max(l.total, len(l.items))) + ")"
+		lines := []string{st.bold.Render(fit(title, w))}
+		nw := 1
+		for _, it := range l.items[:min(len(l.items), countRows)] {
+			nw = max(nw, len(count(it.N)))
+		}
+		for i, it := range l.items {
+			if i == countRows {
+				lines = append(lines, st.dim.Render(fit("… "+strconv.Itoa(len(l.items)-countRows)+" more", w)))
+				break
+			}
+			n := count(it.N)
+			v := clean(it.Value)
+			if v == "" {
+				v = "(none)"
+			}
+			lines = append(lines, fit(v, w-nw-1)+" "+fitRight(n, nw))
+		}
+		if len(l.items) == 0 {
+			lines = append(lines, st.dim.Render(fit("none", w)))
+		}
+		return lines
+	}
+	if width < 60 {
+		var out []string
+		for _, l := range lists {
+			out = append(out, render(l, width)...)
+		}
+		return out
+	}
+	gap := 3
+	colW := (width - gap*(len(lists)-1)) / len(lists)
+	cols := make([][]string, len(lists))
+	rows := 0
+	for i, l := range lists {
+		cols[i] = render(l, colW)
+		rows = max(rows, len(cols[i]))
+	}
+	out := make([]string, 0, rows)
+	blank := strings.Repeat(" ", colW)
+	for r := 0; r < rows; r++ {
+		var b strings.Builder
+		for i := range cols {
+			if i > 0 {
+				b.WriteString(strings.Repeat(" ", gap))
+			}
+			if r < len(cols[i]) {
+				b.WriteString(cols[i][r])
+			} else {
+				b.WriteString(blank)
+			}
+		}
+		out = append(out, b.String())
+	}
+	return out
+}
+
+func (d *detailView) requestLines(width int) []string {
+	st := &d.ctx.st
+	r := &d.req
+	now := d.ctx.now
+	out := []string{
+		clipLine(st.bold.Render(clean(r.Method)+" "+clean(r.Target)+" "+clean(r.Proto)), width),
+		"",
+		d.kv("time", clock(r.Time)+" ("+age(now, r.Time)+" ago) · "+r.Time.Format("2006-01-02 15:04:05.000000 -0700"), width),
+		d.kv("source", orDash(clean(r.Source)), width),
+		d.kv("client", addrPort(r.Client), width),
+		d.kv("server", addrPort(r.Server), width),
+	}
+	host := clean(r.Host)
+	if !r.HasHost {
+		host = "(no Host header)"
+	}
+	if r.DupHost {
+		host += st.bad.Render("  (two or more Host headers)")
+	}
+	origin := clean(r.Origin)
+	if !r.HasOrigin {
+		origin = "(no Origin header)"
+	}
+	out = append(out,
+		d.kv("host", host, width),
+		d.kv("origin", origin, width),
+		d.kv("referer", orDash(clean(r.Referer)), width),
+		d.kv("user-agent", orDash(clean(r.UserAgent)), width),
+		d.kv("key", orDash(clean(r.Key)), width),
+	)
+	if r.Status != 0 {
+		out = append(out, d.kv("status", strconv.Itoa(r.Status), width))
+	}
+	return out
+}
+
+func addrPort(a netip.AddrPort) string {
+	if !a.IsValid() {
+		return "-"
+	}
+	return clean(a.String())
+}
+
+// wrapCut wraps sanitised text to width and keeps at most n lines, the last
+// one cut with an ellipsis when there was more.
+func wrapCut(s string, w, n int) []string {
+	if s == "" || w <= 0 {
+		return nil
+	}
+	if len(s) > w*n*4+64 {
+		s = cut(s, w*n+8)
+	}
+	lines := strings.Split(ansi.Wrap(s, w, " /&?="), "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+		if l := lines[n-1]; width(l) < w {
+			lines[n-1] = l + ellipsis
+		} else {
+			lines[n-1] = cut(l+"..", w)
+		}
+	}
+	for i := range lines {
+		lines[i] = cut(lines[i], w)
+	}
+	return lines
+}
+
+// allowKindOf says what `a` would allow for an alert of this detector.
+func allowKindOf(det string) string {
+	switch det {
+	case detect.DetUnexpectedHost:
+		return "host"
+	case detect.DetForeignOrigin:
+		return "origin"
+	}
+	return ""
+}

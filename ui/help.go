@@ -1,0 +1,107 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/lipgloss/v2"
+)
+
+// helpView is the `?` screen: every binding of the KeyMap (through
+// bubbles/help, so it cannot drift from what Update matches), then what
+// the symbols on screen mean.
+type helpView struct {
+	ctx    *viewCtx
+	notes  []string // mode-specific notes: what space does here, whether w works
+	offset int
+}
+
+func newHelpModel(st *styles) help.Model {
+	h := help.New()
+	h.Styles = help.Styles{
+		Ellipsis:       st.helpSep,
+		ShortKey:       st.helpKey,
+		ShortDesc:      st.helpDesc,
+		ShortSeparator: st.helpSep,
+		FullKey:        st.helpKey,
+		FullDesc:       st.helpDesc,
+		FullSeparator:  st.helpSep,
+	}
+	h.ShortSeparator = " · "
+	h.FullSeparator = "   "
+	return h
+}
+
+// lines packs the key groups into as few rows of columns as the width
+// allows, then adds the legend.
+func (v *helpView) lines(width int) []string {
+	st := &v.ctx.st
+	var out []string
+	groups := v.ctx.keys.FullHelp()
+	hm := v.ctx.help // width 0: the packing below decides what fits
+	var rowGroups [][]key.Binding
+	flush := func() {
+		if len(rowGroups) == 0 {
+			return
+		}
+		if len(out) > 0 {
+			out = append(out, "")
+		}
+		out = append(out, strings.Split(hm.FullHelpView(rowGroups), "\n")...)
+		rowGroups = nil
+	}
+	for _, g := range groups {
+		try := append(append([][]key.Binding(nil), rowGroups...), g)
+		if len(rowGroups) > 0 && lipgloss.Width(hm.FullHelpView(try)) > width {
+			flush()
+		}
+		rowGroups = append(rowGroups, g)
+	}
+	flush()
+	out = append(out, "", st.title.Render("Reading the screen"))
+	legend := []string{
+		"severity  ■ CRIT ▲ HIGH ● MED · LOW: symbol and word, readable without colour",
+		"flags     H foreign Host · O foreign Origin · B burst · S spread (keys table)",
+		"ages      relative to the event clock (top right), not to wall time",
+		"↓ ↑       the sorted column and its direction; s picks the column, S flips it",
+		"N new ↑   alerts that came while you were scrolled down; g jumps to them",
+		"dim       an alert on a host or origin you allowed during this run",
+	}
+	out = append(out, legend...)
+	if len(v.notes) > 0 {
+		out = append(out, "")
+		out = append(out, v.notes...)
+	}
+	return out
+}
+
+// Render draws the help in width×height cells, scrolled by offset.
+func (v *helpView) Render(width, height int) string {
+	if height <= 0 {
+		return ""
+	}
+	body := v.lines(width)
+	off := min(v.offset, max(0, len(body)-height))
+	out := make([]string, 0, height)
+	for i := off; i < len(body) && len(out) < height; i++ {
+		out = append(out, clipLine(body[i], width))
+	}
+	return strings.Join(out, "\n")
+}
+
+// hint is the footer while the help is open.
+func (v *helpView) hint(width, height int) (left, right string) {
+	body := v.lines(width)
+	if len(body) > height {
+		off := min(v.offset, len(body)-height)
+		right = strconv.Itoa(off+1) + "–" + strconv.Itoa(min(off+height, len(body))) + " of " + strconv.Itoa(len(body))
+		return "? or esc closes the help · ↑↓ scroll", right
+	}
+	return "? or esc closes the help", ""
+}
+
+func (v *helpView) maxOffset(width, height int) int {
+	return max(0, len(v.lines(width))-height)
+}

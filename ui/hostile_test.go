@@ -1,0 +1,224 @@
+package ui
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/rebindwatch/rebindwatch/detect"
+)
+
+// hostileValues are strings an attacker controls (Host, Origin, a target,
+// a User-Agent, a log line) that try to reach the terminal as commands or
+// to pass for something else.
+var hostileValues = map[string]string{
+	"csi_color":   "evil\x1b[31mRED\x1b[0m.test",
+	"osc52_clip":  "x\x1b]52;c;ZXZpbA==\x07y",
+	"osc8_link":   "\x1b]8;;http://evil.test\x1b\\click\x1b]8;;\x1b\\",
+	"c1_raw":      "a\x9b31mb",
+	"c1_utf8":     "a\u009b31mb",
+	"cr":          "api.example.com\rEVIL",
+	"backspace":   "adm\b\b\bxyz",
+	"rlo":         "\u202etset.elpmaxe",
+	"zwj":         "a\u200db.example.com",
+	"invalid":     "\xff\xfe\xfdhost",
+	"huge":        strings.Repeat("A", 10_000),
+	"huge_wide":   strings.Repeat("漢", 5_000),
+	"wide":        "漢字ドメイン.test",
+	"combining":   "e\u0301\u0301\u0301\u0301x.test",
+	"bel_nul":     "a\x07b\x00c",
+	"del":         "a\x7fb",
+	"tab_newline": "a\tb\nc",
+	"bidi_isol":   "\u2066ab\u2069",
+	"nonchar":     "a\ufffeb\U0010ffff",
+}
+
+// hostileSnapshot puts hostile strings in every field that can come from
+// traffic or a log, one hostile kind per row.
+func hostileSnapshot() detect.Snapshot {
+	s := demoSnapshot()
+	names := make([]string, 0, len(hostileValues))
+	for n := range hostileValues {
+		names = append(names, n)
+	}
+	// Deterministic order.
+	for i := 1; i < len(names); i++ {
+		for j := i; j > 0 && names[j] < names[j-1]; j-- {
+			names[j], names[j-1] = names[j-1], names[j]
+		}
+	}
+	var reqs []detect.Request
+	var alerts []detect.Alert
+	var hosts, origins []detect.ValueStat
+	var keys []detect.KeyStat
+	var problems []detect.Problem
+	for i, n := range names {
+		v := hostileValues[n]
+		r := fxRequest(0, "10.0.0.7:51234", v, v, "/"+v, v, v, 200)
+		r.UserAgent, r.Referer, r.Source, r.Proto = v, v, v, v
+		reqs = append(reqs, r)
+		alerts = append(alerts, detect.Alert{
+			ID: uint64(100 + i), Time: fxNow, LastSeen: fxNow, Detector: detect.DetUnexpectedHost, Severity: detect.Severity(i % 4),
+			Subject: v, Dimension: v, Key: v, Client: v, Host: v, Origin: v, Target: v, Message: "Host " + v + " is not allowed", Count: i,
+			Evidence: []detect.Request{r},
+		})
+		hosts = append(hosts, detect.ValueStat{Value: v, Requests: uint64(i), LastSeen: fxNow})
+		origins = append(origins, detect.ValueStat{Value: v, Requests: uint64(i), LastSeen: fxNow})
+		keys = append(keys, detect.KeyStat{Key: v, Requests: uint64(1000 - i), Fired: []string{v, detect.DetKeyBurst}, LastSeen: fxNow})
+		problems = append(problems, detect.Problem{Source: v, Where: v, Text: v})
+	}
+	s.Recent, s.Alerts, s.Hosts, s.Origins, s.Keys, s.Problems = reqs, alerts, hosts, origins, keys, problems
+	s.ParseErrors = uint64(len(problems))
+	s.HostCheck = hostileValues["osc52_clip"]
+	s.Sources = []detect.SourceStatus{
+		{Name: hostileValues["csi_color"], State: detect.StateReplaying, Done: 1, Total: 3, Note: hostileValues["rlo"]},
+		{Name: hostileValues["huge"], State: detect.StateFailed, Note: hostileValues["osc8_link"]},
+	}
+	s.Evicted = map[string]uint64{hostileValues["cr"]: 3}
+	s.Counters = map[string]uint64{hostileValues["backspace"]: 2}
+	s.AlertsByDetector[hostileValues["zwj"]] = 1
+	return s
+}
+
+func hostileBackend() *fakeBackend {
+	s := hostileSnapshot()
+	b := &fakeBackend{snap: s, alerts: map[uint64]detect.Alert{}, keys: map[string]detect.KeyDetail{}}
+	for _, a := range s.Alerts {
+		b.alerts[a.ID] = a
+	}
+	for _, k := range s.Keys {
+		var counts []detect.Count
+		for _, v := range hostileValues {
+			counts = append(counts, detect.Count{Value: v, N: 1})
+		}
+		b.keys[k.Key] = detect.KeyDetail{Key: k.Key, Stat: k, Hosts: counts, Clients: counts, Origins: counts, Recent: s.Recent, History: s.History}
+	}
+	return b
+}
+
+var sgr = regexp.MustCompile("\x1b\\[[0-9;:]*m")
+
+// checkSafe asserts a frame carries nothing from the hostile values to the
+// terminal: no escape sequence but our own SGR styling, no control or C1
+// character, no bidi or zero-width character, valid UTF-8, every line
+// within the width. With colour off our SGRs carry no colour, so a leaked
+// ESC[31m would be caught.
+func checkSafe(t *testing.T, what, frame string, w, h int, colour bool) {
+	t.Helper()
+	checkFrame(t, frame, w, h)
+	if !utf8.ValidString(frame) {
+		t.Errorf("%s: frame is not valid UTF-8", what)
+	}
+	if !colour {
+		for _, seq := range sgr.FindAllString(frame, -1) {
+			for _, p := range strings.FieldsFunc(seq[2:len(seq)-1], func(r rune) bool { return r == ';' || r == ':' }) {
+				switch p {
+				case "0", "1", "2", "4", "7", "22", "24", "27":
+				default:
+					t.Errorf("%s: SGR %q with colour off (leaked or coloured)", what, seq)
+				}
+			}
+		}
+	}
+	text := sgr.ReplaceAllString(frame, "")
+	for i, r := range text {
+		switch {
+		case r == '\n':
+		case r == utf8.RuneError:
+			t.Fatalf("%s: invalid UTF-8 at byte %d", what, i)
+		case r < 0x20 || r == 0x7f:
+			t.Fatalf("%s: control character %U at byte %d: %q", what, r, i, around(text, i))
+		case r >= 0x80 && r <= 0x9f:
+			t.Fatalf("%s: C1 control %U at byte %d: %q", what, r, i, around(text, i))
+		case unicode.Is(unicode.Cf, r):
+			t.Fatalf("%s: format character %U (bidi/zero-width) at byte %d: %q", what, r, i, around(text, i))
+		case detect.Invisible(r):
+			t.Fatalf("%s: invisible character %U at byte %d", what, r, i)
+		}
+	}
+}
+
+func around(s string, i int) string {
+	return s[max(0, i-20):min(len(s), i+20)]
+}
+
+// TestHostileStrings renders every screen over a snapshot full of hostile
+// strings, with colour off and on, at both sizes.
+func TestHostileStrings(t *testing.T) {
+	seen := map[string]bool{}
+	for _, colour := range []bool{false, true} {
+		for _, sz := range sizes {
+			b := hostileBackend()
+			opts := []testOpt{withPacer(detect.NewPacer(1)), func(o *Options) { o.Title = hostileValues["osc52_clip"] }}
+			if !colour {
+				opts = append(opts, noColor())
+			}
+			m := newTestModel(t, b, sz[0], sz[1], opts...)
+			check := func(what string, m Model) {
+				t.Helper()
+				v := m.View()
+				name := fmt.Sprintf("%s colour=%v %dx%d", what, colour, sz[0], sz[1])
+				checkSafe(t, name, v.Content, sz[0], sz[1], colour)
+				checkSafe(t, name+" title", v.WindowTitle, 1000, 1, colour)
+				plain := ansi.Strip(v.Content)
+				for _, lit := range []string{`\x1b`, `\u202e`, `\u200d`, `\xff`, `\r`, `\x9b`, `\u009b`, "…", "漢", `\x07`} {
+					if strings.Contains(plain, lit) {
+						seen[lit] = true
+					}
+				}
+			}
+			check("main", m)
+			for p := 1; p <= 5; p++ {
+				mp, _ := press(t, m, fmt.Sprint(p))
+				check(fmt.Sprintf("pane %d", p), mp)
+				// Walk down the rows, opening each one's detail.
+				for i := 0; i < len(hostileValues); i++ {
+					md, _ := press(t, mp, "enter")
+					check(fmt.Sprintf("pane %d row %d detail", p, i), md)
+					md, _ = press(t, md, "G")
+					check(fmt.Sprintf("pane %d row %d detail end", p, i), md)
+					mp, _ = press(t, mp, "j")
+					check(fmt.Sprintf("pane %d row %d", p, i), mp)
+				}
+				// Allow the selected value: the flash names it.
+				ma, _ := press(t, mp, "a")
+				check(fmt.Sprintf("pane %d allow", p), ma)
+			}
+			mh, _ := press(t, m, "?")
+			check("help", mh)
+			mf, _ := press(t, m, "/", "\x1b", "x")
+			check("filter with typed escape", mf)
+		}
+	}
+	// The hostile text must be visible in its escaped form, not just gone.
+	for _, lit := range []string{`\x1b`, `\u202e`, `\u200d`, `\xff`, `\r`, `\x9b`, `\u009b`, "…", "漢", `\x07`} {
+		if !seen[lit] {
+			t.Errorf("escaped form %q never shown: hostile text vanished instead of being escaped", lit)
+		}
+	}
+}
+
+// TestCutWidths checks cut and fit on hostile and wide strings at every
+// width: never wider than asked, an ellipsis when something was cut.
+func TestCutWidths(t *testing.T) {
+	for name, v := range hostileValues {
+		s := clean(v)
+		for w := 0; w <= 40; w++ {
+			c := cut(s, w)
+			if cw := ansi.StringWidth(c); cw > w {
+				t.Fatalf("%s: cut to %d is %d wide: %q", name, w, cw, c)
+			}
+			if w > 0 && ansi.StringWidth(s) > w && !strings.HasSuffix(c, ellipsis) {
+				t.Fatalf("%s: cut to %d lost the ellipsis: %q", name, w, c)
+			}
+			if f := fit(s, w); ansi.StringWidth(f) != w {
+				t.Fatalf("%s: fit to %d is %d wide: %q", name, w, ansi.StringWidth(f), f)
+			}
+		}
+	}
+}

@@ -1,0 +1,82 @@
+package ui
+
+import (
+	"charm.land/bubbles/v2/key"
+)
+
+// KeyMap is every key the dashboard answers to. The same bindings drive
+// Update (matched with key.Matches) and the help screen, so the help can
+// never list a key that does nothing or miss one that does something.
+type KeyMap struct {
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	NextPane, PrevPane                      key.Binding
+	Pane1, Pane2, Pane3, Pane4, Pane5       key.Binding
+	Enter, Back                             key.Binding
+	Filter, Sort, SortReverse               key.Binding
+	Pause, Faster, Slower, Step             key.Binding
+	Allow, Write, Clear                     key.Binding
+	Yes, No                                 key.Binding
+	Help, Quit                              key.Binding
+}
+
+// DefaultKeyMap returns the bindings described in the help screen.
+func DefaultKeyMap() KeyMap {
+	b := func(help, desc string, keys ...string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
+	return KeyMap{
+		Up:          b("↑/k", "up", "up", "k"),
+		Down:        b("↓/j", "down", "down", "j"),
+		PageUp:      b("pgup", "page up", "pgup", "ctrl+b", "ctrl+u"),
+		PageDown:    b("pgdn", "page down", "pgdown", "ctrl+f", "ctrl+d"),
+		Top:         b("g/home", "top (newest)", "g", "home"),
+		Bottom:      b("G/end", "bottom", "G", "end"),
+		NextPane:    b("tab", "next pane", "tab"),
+		PrevPane:    b("shift+tab", "previous pane", "shift+tab"),
+		Pane1:       b("1", "alerts", "1"),
+		Pane2:       b("2", "keys", "2"),
+		Pane3:       b("3", "hosts", "3"),
+		Pane4:       b("4", "origins", "4"),
+		Pane5:       b("5", "requests", "5"),
+		Enter:       b("enter", "details", "enter"),
+		Back:        b("esc", "back / clear filter", "esc"),
+		Filter:      b("/", "filter this pane", "/"),
+		Sort:        b("s", "sort by next column", "s"),
+		SortReverse: b("S", "reverse sort", "S"),
+		Pause:       b("space", "pause", "space"),
+		Faster:      b("+", "replay faster", "+", "="),
+		Slower:      b("-", "replay slower", "-", "_"),
+		Step:        b(".", "step 1 s (paused)", "."),
+		Allow:       b("a", "allow host/origin (this run)", "a"),
+		Write:       b("w", "write allowlist to config", "w"),
+		Clear:       b("c", "clear alerts", "c"),
+		Yes:         b("y", "confirm", "y", "Y"),
+		No:          b("n", "cancel", "n", "N", "esc"),
+		Help:        b("?", "help", "?"),
+		Quit:        b("q", "quit", "q", "ctrl+c"),
+	}
+}
+
+// ShortHelp is the footer line (help.KeyMap): the same bindings with
+// terser words, so the line fits 80 columns.
+func (k KeyMap) ShortHelp() []key.Binding {
+	short := func(b key.Binding, desc string) key.Binding {
+		b.SetHelp(b.Help().Key, desc)
+		return b
+	}
+	return []key.Binding{
+		short(k.Help, "help"), short(k.Quit, "quit"), short(k.NextPane, "pane"), short(k.Enter, "open"),
+		short(k.Filter, "filter"), short(k.Sort, "sort"), short(k.Pause, "pause"), short(k.Allow, "allow"),
+	}
+}
+
+// FullHelp is the help screen, one group per column (help.KeyMap).
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+		{k.NextPane, k.PrevPane, k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Pane5},
+		{k.Enter, k.Back, k.Filter, k.Sort, k.SortReverse},
+		{k.Pause, k.Faster, k.Slower, k.Step},
+		{k.Allow, k.Write, k.Clear, k.Help, k.Quit},
+	}
+}

@@ -1,0 +1,594 @@
+package ui
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/rebindwatch/rebindwatch/detect"
+)
+
+// Timing. The tick is a Cmd that takes a snapshot; it slows down when
+// nothing changes so an idle dashboard costs almost nothing.
+const (
+	tickFast  = 100 * time.Millisecond
+	tickIdle  = 500 * time.Millisecond
+	idleAfter = 20 // unchanged snapshots before the tick slows down
+	maxFPS    = 20
+	flashFor  = 4 * time.Second
+	// Grid layout (panes side by side) from this size on; tabs below.
+	gridMinWidth  = 140
+	gridMinHeight = 30
+	// Below this the dashboard only says the terminal is too small.
+	minWidth, minHeight = 40, 12
+)
+
+// paneID names the five list panes, in tab order (keys 1-5).
+type paneID int
+
+const (
+	paneAlerts paneID = iota
+	paneKeys
+	paneHosts
+	paneOrigins
+	paneRequests
+	nPanes
+)
+
+type mode uint8
+
+const (
+	modeNormal  mode = iota
+	modeFilter       // typing a filter for the focused pane
+	modeConfirm      // y/n before writing the allowlist
+	modeHelp
+	modeDetail
+)
+
+// Messages. Every call into the Backend or the Pacer happens in a Cmd that
+// returns one of these; Update only changes state.
+type (
+	// snapMsg carries a snapshot and the pacer's state at the time it was
+	// taken. chain marks the tick's own snapshots (they schedule the next
+	// tick); one-shot refreshes after an action do not.
+	snapMsg struct {
+		snap   detect.Snapshot
+		at     time.Time // wall clock when taken: only for rates and flash expiry
+		paused bool
+		speed  float64
+		gen    uint64 // pacer controls applied when it was taken
+		done   bool
+		chain  bool
+	}
+	alertDetailMsg struct {
+		id    uint64
+		alert detect.Alert
+		ok    bool
+	}
+	keyDetailMsg struct {
+		fp     string
+		detail detect.KeyDetail
+		ok     bool
+	}
+	// actionMsg reports that a Backend/Pacer action ran.
+	actionMsg struct {
+		text   string
+		paused bool
+		speed  float64
+		pacer  bool   // paused/speed are valid
+		gen    uint64 // the pacer control generation it carries
+	}
+	saveMsg struct {
+		path string
+		err  error
+	}
+)
+
+// pacerCtl orders pacer controls. Bubble Tea runs each command in its own
+// goroutine, so "+ + +" could reach the pacer as 2×, 10×, 5×; each control
+// carries a generation and one older than the last applied is dropped.
+type pacerCtl struct {
+	mu      sync.Mutex
+	applied uint64
+}
+
+// snapSig is what decides whether a snapshot changed enough to re-sort and
+// re-filter the tables.
+type snapSig struct {
+	requests    uint64
+	event       time.Time
+	alerts      int
+	firstAlert  uint64
+	firstCount  int
+	keys        int
+	hosts       int
+	origins     int
+	added       int
+	parseErrors uint64
+	dropped     uint64
+	srcDone     int64
+	srcState    int
+	hostCheck   string
+}
+
+func signature(s *detect.Snapshot) snapSig {
+	g := snapSig{
+		requests: s.Requests, event: s.EventTime, alerts: len(s.Alerts),
+		keys: len(s.Keys), hosts: len(s.Hosts), origins: len(s.Origins),
+		added:       len(s.AddedHosts) + len(s.AddedOrigins),
+		parseErrors: s.ParseErrors, dropped: s.Dropped, hostCheck: s.HostCheck,
+	}
+	if len(s.Alerts) > 0 {
+		g.firstAlert, g.firstCount = s.Alerts[0].ID, s.Alerts[0].Count
+	}
+	for _, src := range s.Sources {
+		g.srcDone += src.Done
+		g.srcState = g.srcState*7 + int(src.State)
+	}
+	return g
+}
+
+// Model is the dashboard's root model: all state lives here, the panes are
+// plain structs it renders.
+type Model struct {
+	opts  Options
+	ctx   *viewCtx
+	ctl   *pacerCtl
+	// pacerGen numbers the pacer controls issued; see pacerCtl.
+	pacerGen uint64
+	input textinput.Model
+
+	snap    detect.Snapshot // what is on screen
+	latest  detect.Snapshot // newest snapshot while the display is held
+	loaded  bool
+	sig     snapSig
+	idle    int
+	wall    time.Time // wall time of the latest snapshot (from its message)
+	prog    map[string]progress
+	paused  bool // replay paused (Pacer)
+	speed   float64
+	held    bool // display held (live)
+	done    bool
+	mode    mode
+	back    mode // where help returns to
+	flash   string
+	flashTo time.Time
+	warn    bool // the flash is a warning
+
+	confirmHosts, confirmOrigins []string
+
+	alerts   alertsPane
+	keysP    keysPane
+	hosts    valuesPane
+	origins  valuesPane
+	requests requestsPane
+	detail   detailView
+	helpV    helpView
+}
+
+// New returns the root model (for Run, tests and teatest).
+func New(opts Options) Model {
+	c := &viewCtx{st: newStyles(opts.NoColor)}
+	c.help = newHelpModel(&c.st)
+	km := DefaultKeyMap()
+	var notes []string
+	switch {
+	case opts.Pacer != nil:
+		km.Pause.SetHelp("space", "pause/resume replay")
+		notes = append(notes, "replay    space pauses the replay; + - change speed; . steps 1 s of event time")
+	default:
+		km.Pause.SetHelp("space", "hold display (counting goes on)")
+		km.Faster.SetHelp("+", "faster (replays only)")
+		km.Slower.SetHelp("-", "slower (replays only)")
+		km.Step.SetHelp(".", "step 1 s (replays only)")
+		notes = append(notes, "live      space holds the display; counting goes on (the header says how much)")
+	}
+	if opts.SaveAllowlist == nil {
+		km.Write.SetHelp("w", "write allowlist (not available)")
+		notes = append(notes, "config    no config file to write: allowlist changes last for this run only")
+	}
+	in := textinput.New()
+	in.Prompt = "/"
+	in.CharLimit = 256
+	is := textinput.DefaultStyles(true)
+	is.Cursor.Blink = false
+	if opts.NoColor {
+		is = textinput.Styles{Cursor: textinput.CursorStyle{Blink: false}}
+	}
+	in.SetStyles(is)
+
+	c.keys = km
+	m := Model{
+		opts:  opts,
+		ctx:   c,
+		ctl:   &pacerCtl{},
+		input: in,
+		speed: opts.Pacer.Speed(),
+	}
+	m.alerts = alertsPane{ctx: c, t: table{sortCol: -1}}
+	m.keysP = keysPane{ctx: c, t: table{sortCol: keysDefaultSort, desc: true}}
+	m.hosts = valuesPane{ctx: c, kind: "host", id: paneHosts, t: table{sortCol: valuesDefaultSort, desc: true}}
+	m.origins = valuesPane{ctx: c, kind: "origin", id: paneOrigins, t: table{sortCol: valuesDefaultSort, desc: true}}
+	m.requests = requestsPane{ctx: c, t: table{sortCol: -1}}
+	m.detail = detailView{ctx: c}
+	m.helpV = helpView{ctx: c, notes: notes}
+	return m
+}
+
+// Init starts the snapshot tick.
+func (m Model) Init() tea.Cmd {
+	return m.fetch(0, true)
+}
+
+// fetch is the tick: after delay it takes a snapshot and reads the pacer.
+// It is the only place the Backend is read on a schedule.
+func (m Model) fetch(delay time.Duration, chain bool) tea.Cmd {
+	b, p, done, ctl := m.opts.Backend, m.opts.Pacer, m.opts.Done, m.ctl
+	take := func(at time.Time) tea.Msg {
+		msg := snapMsg{snap: b.Snapshot(), at: at, chain: chain}
+		if p != nil {
+			ctl.mu.Lock()
+			msg.paused, msg.speed, msg.gen = p.Paused(), p.Speed(), ctl.applied
+			ctl.mu.Unlock()
+		}
+		if done != nil {
+			select {
+			case <-done:
+				msg.done = true
+			default:
+			}
+		}
+		return msg
+	}
+	if delay <= 0 {
+		return func() tea.Msg { return take(time.Now()) }
+	}
+	return tea.Tick(delay, take)
+}
+
+// Update is the state transition; it never calls the Backend itself.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.ctx.width, m.ctx.height = msg.Width, msg.Height
+		m.ctx.grid = msg.Width >= gridMinWidth && msg.Height >= gridMinHeight
+		m.fixScroll()
+		return m, nil
+	case snapMsg:
+		return m.onSnapshot(msg)
+	case alertDetailMsg:
+		if m.mode == modeDetail && m.detail.kind == detailAlert && m.detail.alert.ID == msg.id {
+			if msg.ok {
+				m.detail.alert, m.detail.loaded, m.detail.gone = msg.alert, true, false
+			} else {
+				m.detail.gone = true
+			}
+			m.detail.canAct = allowKindOf(m.detail.alert.Detector) != "" && !m.detail.alert.Allowed
+		}
+		return m, nil
+	case keyDetailMsg:
+		if m.mode == modeDetail && m.detail.kind == detailKey && m.detail.key.Key == msg.fp {
+			if msg.ok {
+				m.detail.key, m.detail.loaded, m.detail.gone = msg.detail, true, false
+			} else {
+				m.detail.gone = true
+			}
+		}
+		return m, nil
+	case actionMsg:
+		if msg.pacer && msg.gen == m.pacerGen {
+			m.paused, m.speed = msg.paused, msg.speed
+		}
+		m.setFlash(msg.text, false)
+		return m, m.fetch(0, false)
+	case saveMsg:
+		if msg.err != nil {
+			m.setFlash("could not write the allowlist: "+clean(msg.err.Error()), true)
+		} else {
+			m.setFlash("allowlist written to "+clean(msg.path), false)
+		}
+		return m, m.fetch(0, false)
+	case tea.KeyPressMsg:
+		m.idle = 0
+		return m.onKey(msg)
+	case tea.PasteMsg:
+		if m.mode == modeFilter {
+			return m.updateInput(msg)
+		}
+		return m, nil
+	}
+	if m.mode == modeFilter {
+		return m.updateInput(msg)
+	}
+	return m, nil
+}
+
+func (m Model) onSnapshot(msg snapMsg) (tea.Model, tea.Cmd) {
+	m.wall = msg.at
+	if !m.flashTo.IsZero() && msg.at.After(m.flashTo) {
+		m.flash, m.flashTo = "", time.Time{}
+	}
+	if m.opts.Pacer != nil && msg.gen >= m.pacerGen {
+		// Only a snapshot taken after our latest control shows its effect;
+		// an older one would flip the badge back for a frame.
+		m.paused, m.speed = msg.paused, msg.speed
+	}
+	m.done = m.done || msg.done
+	m.prog = nextProgress(m.prog, msg.snap.Sources, msg.at)
+
+	sig := signature(&msg.snap)
+	changed := sig != m.sig || !m.loaded || !msg.chain
+	m.sig = sig
+	var cmds []tea.Cmd
+	switch {
+	case m.held:
+		m.latest = msg.snap
+	case changed:
+		m.apply(msg.snap)
+		if m.mode == modeDetail || (m.mode == modeHelp && m.back == modeDetail) {
+			cmds = append(cmds, m.fetchDetail())
+		}
+	}
+	if msg.chain {
+		if changed {
+			m.idle = 0
+		} else {
+			m.idle++
+		}
+		d := tickFast
+		if m.idle >= idleAfter {
+			d = tickIdle
+		}
+		cmds = append(cmds, m.fetch(d, true))
+	}
+	return m, tea.Batch(cmds...)
+}
+
+// nextProgress updates each source's catch-up rate (bytes per wall second,
+// smoothed) from the previous estimate; it returns a new map so model
+// copies never share one being written.
+func nextProgress(prev map[string]progress, srcs []detect.SourceStatus, at time.Time) map[string]progress {
+	if len(srcs) == 0 {
+		return prev
+	}
+	next := make(map[string]progress, len(srcs))
+	for _, s := range srcs {
+		p := prev[s.Name]
+		if dt := at.Sub(p.at).Seconds(); !p.at.IsZero() && dt > 0.05 && s.Done >= p.done {
+			inst := float64(s.Done-p.done) / dt
+			if p.samples == 0 {
+				p.rate = inst
+			} else {
+				p.rate = 0.7*p.rate + 0.3*inst
+			}
+			p.samples++
+			p.done, p.at = s.Done, at
+		} else if p.at.IsZero() || s.Done < p.done {
+			p = progress{done: s.Done, at: at}
+		}
+		next[s.Name] = p
+	}
+	return next
+}
+
+// apply puts a snapshot on screen: every pane filters and sorts its rows.
+func (m *Model) apply(s detect.Snapshot) {
+	m.snap = s
+	m.loaded = true
+	m.ctx.now = s.EventTime
+	m.reapply()
+}
+
+// reapply re-filters and re-sorts every pane from the snapshot on screen.
+func (m *Model) reapply() {
+	m.alerts.apply(m.snap.Alerts, m.shown(paneAlerts))
+	m.keysP.apply(m.snap.Keys)
+	m.hosts.apply(m.snap.Hosts)
+	m.origins.apply(m.snap.Origins)
+	m.requests.apply(m.snap.Recent)
+	m.fixScroll()
+}
+
+// shown reports whether a pane is on screen now.
+func (m *Model) shown(p paneID) bool {
+	if m.mode == modeDetail || m.mode == modeHelp {
+		return false
+	}
+	return m.ctx.grid || m.ctx.focus == p
+}
+
+func (m *Model) setFlash(text string, warn bool) {
+	m.flash, m.warn = text, warn
+	m.flashTo = m.wall.Add(flashFor)
+	if m.wall.IsZero() {
+		m.flashTo = time.Time{}
+	}
+}
+
+// table returns the focused pane's table state.
+func (m *Model) table(p paneID) *table {
+	switch p {
+	case paneAlerts:
+		return &m.alerts.t
+	case paneKeys:
+		return &m.keysP.t
+	case paneHosts:
+		return &m.hosts.t
+	case paneOrigins:
+		return &m.origins.t
+	}
+	return &m.requests.t
+}
+
+// idAt returns a pane's row identity function.
+func (m *Model) idAt(p paneID) func(int) string {
+	switch p {
+	case paneAlerts:
+		return m.alerts.idAt
+	case paneKeys:
+		return m.keysP.idAt
+	case paneHosts:
+		return m.hosts.idAt
+	case paneOrigins:
+		return m.origins.idAt
+	}
+	return m.requests.idAt
+}
+
+// reapplyPane re-filters and re-sorts one pane.
+func (m *Model) reapplyPane(p paneID) {
+	switch p {
+	case paneAlerts:
+		m.alerts.apply(m.snap.Alerts, m.shown(paneAlerts))
+	case paneKeys:
+		m.keysP.apply(m.snap.Keys)
+	case paneHosts:
+		m.hosts.apply(m.snap.Hosts)
+	case paneOrigins:
+		m.origins.apply(m.snap.Origins)
+	default:
+		m.requests.apply(m.snap.Recent)
+	}
+	m.fixScroll()
+}
+
+func (m *Model) paneTitle(p paneID) string {
+	switch p {
+	case paneAlerts:
+		return m.alerts.title()
+	case paneKeys:
+		return m.keysP.title()
+	case paneHosts:
+		return m.hosts.title()
+	case paneOrigins:
+		return m.origins.title()
+	}
+	return m.requests.title()
+}
+
+func (m *Model) paneName(p paneID) string {
+	return [...]string{"alerts", "keys", "hosts", "origins", "requests"}[p]
+}
+
+// fixScroll keeps every cursor inside its rows and its pane's window.
+func (m *Model) fixScroll() {
+	rects := m.paneRects()
+	for p := paneAlerts; p < nPanes; p++ {
+		t := m.table(p)
+		t.clamp(rects[p].h - 1)
+		if t.n > 0 {
+			t.selID = m.idAt(p)(t.cursor)
+		}
+	}
+}
+
+// header builds the header for the current state.
+func (m *Model) header() header {
+	h := header{
+		ctx:        m.ctx,
+		title:      m.opts.Title,
+		snap:       &m.snap,
+		replay:     m.opts.Pacer != nil,
+		live:       m.opts.Live,
+		paused:     m.paused && m.opts.Pacer != nil,
+		held:       m.held,
+		speed:      m.speed,
+		done:       m.done,
+		progress:   m.prog,
+		canSave:    m.opts.SaveAllowlist != nil,
+		loaded:     m.loaded,
+		maxOptLine: min(4, max(1, (m.ctx.height-14)/2)),
+	}
+	if h.title == "" {
+		h.title = "rebindwatch"
+	}
+	if m.held {
+		h.heldSince = m.latest.Requests - min(m.latest.Requests, m.snap.Requests)
+	}
+	for p := paneAlerts; p < nPanes; p++ {
+		if f := m.table(p).filter; f != "" {
+			if h.filter != "" {
+				h.filter += ", "
+			}
+			h.filter += m.paneName(p) + " ~ \"" + clean(f) + "\""
+		}
+	}
+	return h
+}
+
+// rect is a pane's content size (inside its border, if any).
+type rect struct{ w, h int }
+
+// bodyHeight is the rows between the header and the footer. It counts
+// the header's lines without rendering them.
+func (m *Model) bodyHeight() int {
+	h := m.header()
+	return max(0, m.ctx.height-h.height(m.ctx.height/2)-1)
+}
+
+// paneRects lays the panes out: tabs (one pane, full width) below the grid
+// size, else alerts | keys on top and requests | hosts/origins below.
+func (m *Model) paneRects() [nPanes]rect {
+	return m.paneRectsFor(m.bodyHeight())
+}
+
+func (m *Model) paneRectsFor(bodyH int) [nPanes]rect {
+	var r [nPanes]rect
+	W := m.ctx.width
+	if !m.ctx.grid {
+		for p := range r {
+			r[p] = rect{W, bodyH - 1}
+		}
+		return r
+	}
+	topH := max(8, bodyH*45/100)
+	botH := bodyH - topH
+	leftW := W / 2
+	reqW := W * 60 / 100
+	hostsH := botH / 2
+	r[paneAlerts] = rect{leftW - 2, topH - 2}
+	r[paneKeys] = rect{W - leftW - 2, topH - 2}
+	r[paneRequests] = rect{reqW - 2, botH - 2}
+	r[paneHosts] = rect{W - reqW - 2, hostsH - 2}
+	r[paneOrigins] = rect{W - reqW - 2, botH - hostsH - 2}
+	return r
+}
+
+// speedLadder is the replay speeds + and - step through; 0 is "max".
+func speedLadder() []float64 {
+	return []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 0}
+}
+
+// nextSpeed returns the next speed up (dir>0) or down the ladder.
+func nextSpeed(cur float64, dir int) float64 {
+	l := speedLadder()
+	idx := len(l) - 1 // max
+	if cur > 0 {
+		idx = 0
+		for i, v := range l[:len(l)-1] {
+			if v <= cur+1e-9 {
+				idx = i
+			}
+		}
+	}
+	switch {
+	case dir < 0 && cur > 0 && l[idx] < cur-1e-9:
+		idx++ // between two steps: down goes to the lower one
+	case dir > 0 && cur > 0 && l[idx] > cur+1e-9:
+		idx-- // below the ladder: up goes to its first step
+	}
+	idx += dir
+	idx = max(0, min(len(l)-1, idx))
+	return l[idx]
+}
+
+// speedText names a speed for messages.
+func speedText(x float64) string {
+	if x <= 0 {
+		return "as fast as possible"
+	}
+	return strconv.FormatFloat(x, 'g', 3, 64) + "× recorded speed"
+}

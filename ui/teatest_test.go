@@ -1,0 +1,153 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/rebindwatch/rebindwatch/detect"
+)
+
+// End-to-end through a real tea.Program (teatest): the tick fetches
+// snapshots by itself, keys arrive as input, the program quits on q.
+
+func waitFor(t *testing.T, tm *teatest.TestModel, what ...string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(out []byte) bool {
+		for _, w := range what {
+			if !bytes.Contains(out, []byte(w)) {
+				return false
+			}
+		}
+		return true
+	}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+}
+
+func TestTeaDemoTabsAndQuit(t *testing.T) {
+	b := demoBackend()
+	tm := teatest.NewTestModel(t, New(Options{Backend: b, Title: "rebindwatch — demo capture", Live: true}),
+		teatest.WithInitialTermSize(80, 24))
+	waitFor(t, tm, "Alerts", "evil.rebind.test", "LIVE")
+	tm.Send(keyPress("2"))
+	waitFor(t, tm, "PEAK", "HOBS")
+	tm.Send(keyPress("q"))
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+	if fm.ctx.focus != paneKeys {
+		t.Errorf("focus = %d, want keys", fm.ctx.focus)
+	}
+	b.mu.Lock()
+	n := b.snaps
+	b.mu.Unlock()
+	if n == 0 {
+		t.Errorf("the tick never took a snapshot")
+	}
+}
+
+func TestTeaDrillDownGrid(t *testing.T) {
+	b := demoBackend()
+	tm := teatest.NewTestModel(t, New(Options{Backend: b, Title: "rebindwatch", Pacer: detect.NewPacer(1)}),
+		teatest.WithInitialTermSize(140, 40))
+	waitFor(t, tm, "Requests", "Origins")
+	tm.Send(keyPress("enter"))
+	waitFor(t, tm, "Evidence")
+	tm.Send(keyPress("esc"))
+	tm.Send(keyPress("?"))
+	waitFor(t, tm, "Reading the screen")
+	tm.Send(keyPress("ctrl+c"))
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+	if fm.mode != modeHelp {
+		t.Errorf("mode = %d, want help", fm.mode)
+	}
+}
+
+func TestTeaPauseReplay(t *testing.T) {
+	b := demoBackend()
+	p := detect.NewPacer(1)
+	tm := teatest.NewTestModel(t, New(Options{Backend: b, Pacer: p}), teatest.WithInitialTermSize(100, 30))
+	waitFor(t, tm, "Alerts")
+	tm.Send(keyPress("space"))
+	waitFor(t, tm, "PAUSED")
+	tm.Send(keyPress("+"))
+	waitFor(t, tm, "2× recorded speed")
+	tm.Send(keyPress("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	if !p.Paused() {
+		t.Errorf("space did not pause the pacer")
+	}
+	if p.Speed() != 2 {
+		t.Errorf("speed = %v after +, want 2", p.Speed())
+	}
+}
+
+// TestRunEndsWithContext: Run returns nil when its context ends.
+func TestRunEndsWithContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	in, inW := io.Pipe()
+	defer inW.Close()
+	var out bytes.Buffer
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, Options{Backend: demoBackend()}, tea.WithInput(in), tea.WithOutput(&lockedBuffer{b: &out}), tea.WithWindowSize(80, 24))
+	}()
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatalf("Run after cancel = %v, want nil", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+}
+
+// TestRunPanicRestores: a panic in the UI (here: the backend panics inside
+// the tick) ends Run with an error wrapping tea.ErrProgramPanic.
+func TestRunPanicRestores(t *testing.T) {
+	in, inW := io.Pipe()
+	defer inW.Close()
+	var out bytes.Buffer
+	b := demoBackend()
+	b.panicOn = true
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(context.Background(), Options{Backend: b}, tea.WithInput(in), tea.WithOutput(&lockedBuffer{b: &out}), tea.WithWindowSize(80, 24))
+	}()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, tea.ErrProgramPanic) {
+			t.Fatalf("Run = %v, want an error wrapping ErrProgramPanic", err)
+		}
+		if !strings.Contains(err.Error(), "ui:") {
+			t.Errorf("error %q does not say where it came from", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after a panic")
+	}
+}
+
+func TestRunNeedsBackend(t *testing.T) {
+	if err := Run(context.Background(), Options{}); err == nil {
+		t.Fatal("Run without a Backend succeeded")
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the renderer's goroutine.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}

@@ -1,0 +1,96 @@
+// Package ui is rebindwatch's live dashboard: a Bubble Tea v2 program that
+// reads engine snapshots on a tick and shows alerts, keys, hosts, origins and
+// recent requests, with drill-downs into an alert's evidence and a key's
+// history. It holds no detection logic; everything it shows comes from a
+// [Backend].
+//
+// Structure: one root [Model] owns all state and returns the tea.View; the
+// panes (header.go, alerts.go, keys.go, values.go, requests.go, detail.go,
+// help.go) are plain structs with Render(width, height int) string that read a
+// shared, read-mostly context (sizes, styles, the event clock). Update is a
+// pure state transition: every call into the Backend or the Pacer happens in
+// a tea.Cmd that returns a message.
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/rebindwatch/rebindwatch/detect"
+)
+
+// Backend is what the dashboard reads and controls; *detect.Engine
+// implements it. Every method must be safe to call from any goroutine.
+type Backend interface {
+	// Snapshot returns a copy of the engine's state.
+	Snapshot() detect.Snapshot
+	// AlertDetail returns one alert with its Evidence (the requests that made it).
+	AlertDetail(id uint64) (detect.Alert, bool)
+	// KeyDetail returns the drill-down of one key fingerprint.
+	KeyDetail(fp string) (detect.KeyDetail, bool)
+	// Allow allows a value for this run; kind is "host" or "origin". Alerts
+	// on it get Allowed=true.
+	Allow(kind, value string)
+	// ClearAlerts drops the alerts kept for display.
+	ClearAlerts()
+}
+
+// Options configures the dashboard.
+type Options struct {
+	Backend Backend
+	// Pacer is non-nil when replaying (a capture or the demo): space pauses
+	// the replay, + and - change its speed, . steps one second of event time.
+	Pacer *detect.Pacer
+	// Live is set for live capture or followed logs: space holds the
+	// display while counting goes on.
+	Live bool
+	// Title is shown at the top left, e.g. "rebindwatch — demo capture".
+	Title string
+	// SaveAllowlist writes this run's allowlist additions (w, after a y/n
+	// confirmation) and returns the file written. Nil means not available;
+	// the dashboard says so.
+	SaveAllowlist func(hosts, origins []string) (path string, err error)
+	// Done is closed when all sources have finished; the header shows it and
+	// the dashboard stays up.
+	Done <-chan struct{}
+	// NoColor drops all colours (NO_COLOR); bold, faint and reverse remain so
+	// that selection and severity still read.
+	NoColor bool
+}
+
+// Run shows the dashboard until the user quits or ctx ends, and restores the
+// terminal on every exit path. A quit key, SIGINT/SIGTERM or the end of ctx
+// return nil; a panic inside the UI is recovered by Bubble Tea (terminal
+// restored, stack on stderr) and returned as an error wrapping
+// tea.ErrProgramPanic.
+func Run(ctx context.Context, opts Options) error {
+	return run(ctx, opts)
+}
+
+// run is Run with extra program options, so tests can give it pipes instead
+// of a terminal.
+func run(ctx context.Context, opts Options, extra ...tea.ProgramOption) error {
+	if opts.Backend == nil {
+		return errors.New("ui: Options.Backend is nil")
+	}
+	popts := append([]tea.ProgramOption{
+		tea.WithContext(ctx),
+		tea.WithFPS(maxFPS),
+	}, extra...)
+	p := tea.NewProgram(New(opts), popts...)
+	_, err := p.Run()
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, tea.ErrProgramPanic):
+		return fmt.Errorf("ui: dashboard crashed (terminal restored): %w", err)
+	case errors.Is(err, tea.ErrInterrupted):
+		return nil
+	case ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled):
+		return nil
+	}
+	return fmt.Errorf("ui: %w", err)
+}

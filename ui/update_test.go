@@ -1,0 +1,467 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/rebindwatch/rebindwatch/detect"
+)
+
+// manySnapshot has enough rows to page through.
+func manySnapshot() detect.Snapshot {
+	s := demoSnapshot()
+	s.Alerts = nil
+	for i := 0; i < 100; i++ {
+		s.Alerts = append(s.Alerts, detect.Alert{ID: uint64(200 - i), Time: fxNow, LastSeen: fxNow, Detector: detect.DetForeignOrigin,
+			Severity: detect.Severity(i % 4), Subject: fmt.Sprintf("https://site-%03d.test", i), Count: 1})
+	}
+	return s
+}
+
+// keyTests covers every binding of the KeyMap; TestEveryBindingTested
+// checks that no binding is left out.
+func TestKeys(t *testing.T) {
+	type check func(t *testing.T, before, after Model, b *fakeBackend, quit bool)
+	cursor := func(want int) check {
+		return func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if got := m.table(m.ctx.focus).cursor; got != want {
+				t.Errorf("cursor = %d, want %d", got, want)
+			}
+		}
+	}
+	focus := func(want paneID) check {
+		return func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if m.ctx.focus != want {
+				t.Errorf("focus = %d, want %d", m.ctx.focus, want)
+			}
+		}
+	}
+	modeIs := func(want mode) check {
+		return func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if m.mode != want {
+				t.Errorf("mode = %d, want %d", m.mode, want)
+			}
+		}
+	}
+	quits := func(t *testing.T, _, _ Model, _ *fakeBackend, quit bool) {
+		if !quit {
+			t.Errorf("did not quit")
+		}
+	}
+	flash := func(sub string) check {
+		return func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if !strings.Contains(m.flash, sub) {
+				t.Errorf("flash = %q, want it to mention %q", m.flash, sub)
+			}
+		}
+	}
+	all := func(cs ...check) check {
+		return func(t *testing.T, before, after Model, b *fakeBackend, quit bool) {
+			t.Helper()
+			for _, c := range cs {
+				c(t, before, after, b, quit)
+			}
+		}
+	}
+	replay := func(o *Options) { o.Pacer = detect.NewPacer(1) }
+
+	cases := []struct {
+		name  string
+		opts  []testOpt
+		many  bool
+		setup []string // keys before the one under test
+		keys  []string
+		check check
+	}{
+		{name: "down", keys: []string{"down"}, check: cursor(1)},
+		{name: "j", keys: []string{"j", "j"}, check: cursor(2)},
+		{name: "up", setup: []string{"j", "j"}, keys: []string{"up"}, check: cursor(1)},
+		{name: "k", setup: []string{"j"}, keys: []string{"k"}, check: cursor(0)},
+		{name: "up_at_top", keys: []string{"k"}, check: cursor(0)},
+		{name: "down_at_bottom", setup: []string{"G"}, keys: []string{"j"}, check: cursor(5)},
+		{name: "pgdown", many: true, keys: []string{"pgdown"}, check: cursor(15)},
+		{name: "ctrl+f", many: true, keys: []string{"ctrl+f"}, check: cursor(15)},
+		{name: "ctrl+d", many: true, keys: []string{"ctrl+d"}, check: cursor(15)},
+		{name: "pgup", many: true, setup: []string{"pgdown", "pgdown"}, keys: []string{"pgup"}, check: cursor(15)},
+		{name: "ctrl+b", many: true, setup: []string{"pgdown"}, keys: []string{"ctrl+b"}, check: cursor(0)},
+		{name: "ctrl+u", many: true, setup: []string{"pgdown"}, keys: []string{"ctrl+u"}, check: cursor(0)},
+		{name: "G", many: true, keys: []string{"G"}, check: cursor(99)},
+		{name: "end", many: true, keys: []string{"end"}, check: cursor(99)},
+		{name: "g", many: true, setup: []string{"G"}, keys: []string{"g"}, check: cursor(0)},
+		{name: "home", many: true, setup: []string{"G"}, keys: []string{"home"}, check: cursor(0)},
+		{name: "tab", keys: []string{"tab"}, check: focus(paneKeys)},
+		{name: "tab_wraps", keys: []string{"tab", "tab", "tab", "tab", "tab"}, check: focus(paneAlerts)},
+		{name: "shift+tab", keys: []string{"shift+tab"}, check: focus(paneRequests)},
+		{name: "1", setup: []string{"3"}, keys: []string{"1"}, check: focus(paneAlerts)},
+		{name: "2", keys: []string{"2"}, check: focus(paneKeys)},
+		{name: "3", keys: []string{"3"}, check: focus(paneHosts)},
+		{name: "4", keys: []string{"4"}, check: focus(paneOrigins)},
+		{name: "5", keys: []string{"5"}, check: focus(paneRequests)},
+		{name: "enter_alert", keys: []string{"enter"}, check: all(modeIs(modeDetail), func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if m.detail.kind != detailAlert || m.detail.alert.ID != 6 || !m.detail.loaded || len(m.detail.alert.Evidence) != 2 {
+				t.Errorf("detail = kind %d id %d loaded %v evidence %d", m.detail.kind, m.detail.alert.ID, m.detail.loaded, len(m.detail.alert.Evidence))
+			}
+		})},
+		{name: "enter_key", setup: []string{"2"}, keys: []string{"enter"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if m.mode != modeDetail || m.detail.kind != detailKey || m.detail.key.Key != fpEvil || len(m.detail.key.Hosts) != 4 {
+				t.Errorf("detail = mode %d kind %d key %q hosts %d", m.mode, m.detail.kind, m.detail.key.Key, len(m.detail.key.Hosts))
+			}
+		}},
+		{name: "enter_host_filters_requests", setup: []string{"3", "j"}, keys: []string{"enter"}, check: all(focus(paneRequests), func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			// Substring: evil.rebind.test:8080 matches too.
+			if m.requests.t.filter != "evil.rebind.test" || m.requests.t.n != 2 {
+				t.Errorf("requests filter %q rows %d", m.requests.t.filter, m.requests.t.n)
+			}
+		})},
+		{name: "enter_request", setup: []string{"5"}, keys: []string{"enter"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if m.mode != modeDetail || m.detail.kind != detailRequest || m.detail.req.Target != "/admin/export?format=csv" {
+				t.Errorf("detail = mode %d kind %d target %q", m.mode, m.detail.kind, m.detail.req.Target)
+			}
+		}},
+		{name: "esc_closes_detail", setup: []string{"enter"}, keys: []string{"esc"}, check: modeIs(modeNormal)},
+		{name: "esc_clears_filter", setup: []string{"2", "/", "3", "f", "enter"}, keys: []string{"esc"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if m.keysP.t.filter != "" || m.keysP.t.n != 4 {
+				t.Errorf("filter %q rows %d after esc", m.keysP.t.filter, m.keysP.t.n)
+			}
+		}},
+		{name: "slash_filters", setup: []string{"2"}, keys: []string{"/", "3", "f"}, check: all(modeIs(modeFilter), func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if m.keysP.t.filter != "3f" || m.keysP.t.n != 1 {
+				t.Errorf("filter %q rows %d", m.keysP.t.filter, m.keysP.t.n)
+			}
+		})},
+		{name: "filter_backspace", setup: []string{"2", "/", "3", "f"}, keys: []string{"backspace"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if m.keysP.t.filter != "3" {
+				t.Errorf("filter %q after backspace", m.keysP.t.filter)
+			}
+		}},
+		{name: "filter_esc_clears", setup: []string{"2", "/", "3", "f"}, keys: []string{"esc"}, check: all(modeIs(modeNormal), func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if m.keysP.t.filter != "" {
+				t.Errorf("filter %q after esc", m.keysP.t.filter)
+			}
+		})},
+		{name: "filter_q_is_text", setup: []string{"/"}, keys: []string{"q"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, quit bool) {
+			if quit || m.alerts.t.filter != "q" {
+				t.Errorf("q while filtering: quit=%v filter=%q", quit, m.alerts.t.filter)
+			}
+		}},
+		{name: "s", setup: []string{"2"}, keys: []string{"s"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if m.keysP.t.sortCol != 2 || !m.keysP.t.desc || m.keysP.data[0].Key != fpEvil {
+				t.Errorf("sort col %d desc %v first %s", m.keysP.t.sortCol, m.keysP.t.desc, m.keysP.data[0].Key)
+			}
+		}},
+		{name: "s_cycles_all_columns", setup: []string{"2"}, keys: []string{"s", "s", "s", "s", "s", "s", "s", "s"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if m.keysP.t.sortCol != 0 || m.keysP.t.desc || m.keysP.data[0].Key != fpBatch {
+				t.Errorf("after a full cycle: col %d desc %v first %s", m.keysP.t.sortCol, m.keysP.t.desc, m.keysP.data[0].Key)
+			}
+		}},
+		{name: "S", setup: []string{"2"}, keys: []string{"S"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if m.keysP.t.sortCol != 1 || m.keysP.t.desc || m.keysP.data[0].Key != fpOld {
+				t.Errorf("reversed: col %d desc %v first %s", m.keysP.t.sortCol, m.keysP.t.desc, m.keysP.data[0].Key)
+			}
+		}},
+		{name: "S_alerts_oldest_first", keys: []string{"S"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if m.alerts.data[0].ID != 1 {
+				t.Errorf("first alert %d, want the oldest", m.alerts.data[0].ID)
+			}
+		}},
+		{name: "space_pauses_replay", opts: []testOpt{replay}, keys: []string{"space"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if !m.opts.Pacer.Paused() || !m.paused {
+				t.Errorf("pacer paused %v, model paused %v", m.opts.Pacer.Paused(), m.paused)
+			}
+		}},
+		{name: "space_resumes_replay", opts: []testOpt{replay}, setup: []string{"space"}, keys: []string{"space"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if m.opts.Pacer.Paused() || m.paused {
+				t.Errorf("still paused")
+			}
+		}},
+		{name: "space_holds_live", opts: []testOpt{live()}, keys: []string{"space"}, check: func(t *testing.T, _, m Model, b *fakeBackend, _ bool) {
+			if !m.held {
+				t.Fatal("not held")
+			}
+			s := b.Snapshot()
+			s.Requests += 50
+			m = snap(t, m, s, wall0.Add(time.Second))
+			if m.snap.Requests != 1234 || !strings.Contains(stripped(t, m), "50 events since") {
+				t.Errorf("held display moved or does not count: %d", m.snap.Requests)
+			}
+			m, _ = press(t, m, "space")
+			if m.held || m.snap.Requests != 1284 {
+				t.Errorf("release: held %v requests %d", m.held, m.snap.Requests)
+			}
+		}},
+		{name: "+", opts: []testOpt{replay}, keys: []string{"+"}, check: speed(2)},
+		{name: "=", opts: []testOpt{replay}, keys: []string{"=", "="}, check: speed(5)},
+		{name: "-", opts: []testOpt{replay}, keys: []string{"-"}, check: speed(0.5)},
+		{name: "_", opts: []testOpt{replay}, keys: []string{"_", "_"}, check: speed(0.25)},
+		{name: "+_to_max", opts: []testOpt{replay}, keys: []string{"+", "+", "+", "+", "+", "+", "+", "+", "+"}, check: speed(0)},
+		{name: "speed_live", opts: []testOpt{live()}, keys: []string{"+"}, check: flash("replays")},
+		{name: "step_paused", opts: []testOpt{replay}, setup: []string{"space"}, keys: []string{"."}, check: flash("stepped 1 s")},
+		{name: "step_running", opts: []testOpt{replay}, keys: []string{"."}, check: flash("pause first")},
+		{name: "step_live", opts: []testOpt{live()}, keys: []string{"."}, check: flash("replays")},
+		{name: "c", keys: []string{"c"}, check: func(t *testing.T, _, _ Model, b *fakeBackend, _ bool) {
+			if b.clears != 1 {
+				t.Errorf("ClearAlerts called %d times", b.clears)
+			}
+		}},
+		{name: "a_host", setup: []string{"3", "j"}, keys: []string{"a"}, check: allowed("host", "evil.rebind.test")},
+		{name: "a_origin", setup: []string{"4", "j"}, keys: []string{"a"}, check: allowed("origin", "http://evil.rebind.test")},
+		{name: "a_alert", setup: []string{"j", "j", "j"}, keys: []string{"a"}, check: allowed("host", "evil.rebind.test")},
+		{name: "a_alert_detail", setup: []string{"j", "j", "enter"}, keys: []string{"a"}, check: allowed("origin", "null")},
+		{name: "a_already", setup: []string{"3"}, keys: []string{"a"}, check: all(allowed(), flash("already allowed"))},
+		{name: "a_key_pane", setup: []string{"2"}, keys: []string{"a"}, check: all(allowed(), flash("allows a host or an origin"))},
+		{name: "w_unavailable", keys: []string{"w"}, check: all(modeIs(modeNormal), flash("not available"))},
+		{name: "w_y", opts: []testOpt{withSave(saveOK)}, keys: []string{"w", "y"}, check: all(modeIs(modeNormal), flash("written to /tmp/rw.toml"))},
+		{name: "w_n", opts: []testOpt{withSave(saveFail)}, keys: []string{"w", "n"}, check: all(modeIs(modeNormal), flash("not written"))},
+		{name: "w_N", opts: []testOpt{withSave(saveFail)}, keys: []string{"w", "N"}, check: flash("not written")},
+		{name: "w_Y_error", opts: []testOpt{withSave(saveFail)}, keys: []string{"w", "Y"}, check: flash("could not write the allowlist: disk full")},
+		{name: "w_esc", opts: []testOpt{withSave(saveFail)}, keys: []string{"w", "esc"}, check: flash("not written")},
+		{name: "w_asks", opts: []testOpt{withSave(saveFail)}, keys: []string{"w"}, check: all(modeIs(modeConfirm), func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if !strings.Contains(stripped(t, m), "Add 1 host to the allowlist") {
+				t.Errorf("no question on screen")
+			}
+		})},
+		{name: "?", keys: []string{"?"}, check: modeIs(modeHelp)},
+		{name: "?_closes", setup: []string{"?"}, keys: []string{"?"}, check: modeIs(modeNormal)},
+		{name: "esc_closes_help", setup: []string{"?"}, keys: []string{"esc"}, check: modeIs(modeNormal)},
+		{name: "help_from_detail_returns", setup: []string{"enter", "?"}, keys: []string{"esc"}, check: modeIs(modeDetail)},
+		{name: "q", keys: []string{"q"}, check: quits},
+		{name: "ctrl+c", keys: []string{"ctrl+c"}, check: quits},
+		{name: "ctrl+c_filtering", setup: []string{"/"}, keys: []string{"ctrl+c"}, check: quits},
+		{name: "ctrl+c_confirm", opts: []testOpt{withSave(saveFail)}, setup: []string{"w"}, keys: []string{"ctrl+c"}, check: quits},
+		{name: "q_in_help", setup: []string{"?"}, keys: []string{"q"}, check: quits},
+		{name: "q_in_detail", setup: []string{"enter"}, keys: []string{"q"}, check: quits},
+		{name: "detail_scroll", setup: []string{"2", "enter"}, keys: []string{"j", "j", "j"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			maxOff := m.detail.maxOffset(m.ctx.width, m.bodyHeight())
+			if maxOff == 0 || m.detail.offset != maxOff {
+				t.Errorf("detail offset %d, want the end (%d)", m.detail.offset, maxOff)
+			}
+			if !strings.Contains(stripped(t, m), "of 19") {
+				t.Errorf("no scroll position in the footer")
+			}
+		}},
+		{name: "detail_scroll_top", setup: []string{"2", "enter", "G"}, keys: []string{"g"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if m.detail.offset != 0 {
+				t.Errorf("detail offset %d after g", m.detail.offset)
+			}
+		}},
+		{name: "detail_tab_leaves", setup: []string{"enter"}, keys: []string{"tab"}, check: all(modeIs(modeNormal), focus(paneKeys))},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := demoBackend()
+			if c.many {
+				b.setSnap(manySnapshot())
+			}
+			m := newTestModel(t, b, 80, 24, c.opts...)
+			m, _ = press(t, m, c.setup...)
+			before := m
+			after, quit := press(t, m, c.keys...)
+			c.check(t, before, after, b, quit)
+			if !quit {
+				screen(t, after)
+			}
+		})
+	}
+}
+
+func speed(want float64) func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+	return func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+		if got := m.opts.Pacer.Speed(); got != want || m.speed != want {
+			t.Errorf("pacer speed %v, model speed %v, want %v", got, m.speed, want)
+		}
+	}
+}
+
+// allowed checks the Allow calls (none when called without arguments).
+func allowed(kv ...string) func(t *testing.T, _, _ Model, b *fakeBackend, _ bool) {
+	return func(t *testing.T, _, _ Model, b *fakeBackend, _ bool) {
+		var want [][2]string
+		if len(kv) == 2 {
+			want = [][2]string{{kv[0], kv[1]}}
+		}
+		if !reflect.DeepEqual(b.allowed, want) && !(len(want) == 0 && len(b.allowed) == 0) {
+			t.Errorf("Allow calls %v, want %v", b.allowed, want)
+		}
+	}
+}
+
+func saveOK(h, o []string) (string, error) {
+	if len(h) != 1 || h[0] != "192.168.1.50:8080" || len(o) != 0 {
+		return "", fmt.Errorf("unexpected additions %v %v", h, o)
+	}
+	return "/tmp/rw.toml", nil
+}
+
+func saveFail([]string, []string) (string, error) { return "", errors.New("disk full") }
+
+// TestEveryBindingTested makes sure each key of every binding in the
+// KeyMap appears in TestKeys (by name), so a new binding needs a test.
+func TestEveryBindingTested(t *testing.T) {
+	tested := map[string]bool{}
+	src := testSource(t)
+	km := DefaultKeyMap()
+	v := reflect.ValueOf(km)
+	for i := 0; i < v.NumField(); i++ {
+		b := v.Field(i).Interface().(key.Binding)
+		if len(b.Keys()) == 0 || b.Help().Desc == "" {
+			t.Errorf("binding %s has no keys or no help", v.Type().Field(i).Name)
+		}
+		for _, k := range b.Keys() {
+			if !strings.Contains(src, fmt.Sprintf("%q", k)) {
+				t.Errorf("key %q (%s) is not exercised in TestKeys", k, v.Type().Field(i).Name)
+			}
+			tested[k] = true
+		}
+	}
+	// Every binding is listed in the help, so the help lists every key.
+	listed := map[string]bool{}
+	for _, g := range km.FullHelp() {
+		for _, b := range g {
+			for _, k := range b.Keys() {
+				listed[k] = true
+			}
+		}
+	}
+	for k := range tested {
+		if !listed[k] && k != "y" && k != "Y" && k != "n" && k != "N" {
+			t.Errorf("key %q is not in the help screen", k)
+		}
+	}
+}
+
+// TestKeyPressMatchesBinding: the messages the tests send spell the keys
+// as a terminal would deliver them.
+func TestKeyPressMatchesBinding(t *testing.T) {
+	km := DefaultKeyMap()
+	v := reflect.ValueOf(km)
+	for i := 0; i < v.NumField(); i++ {
+		b := v.Field(i).Interface().(key.Binding)
+		for _, k := range b.Keys() {
+			if !key.Matches(keyPress(k), b) {
+				t.Errorf("%q: keyPress(%q).String() = %q does not match its binding", v.Type().Field(i).Name, k, keyPress(k).String())
+			}
+		}
+	}
+	if got := (tea.KeyPressMsg{Code: ' ', Text: " "}).String(); got != "space" {
+		t.Errorf("space reads %q", got)
+	}
+}
+
+// TestConfirmListsWhatItWrites: y/n names the additions.
+func TestConfirmListsWhatItWrites(t *testing.T) {
+	b := demoBackend()
+	s := b.Snapshot()
+	s.AddedOrigins = []string{"https://a.test", "https://b.test"}
+	b.setSnap(s)
+	var got [][]string
+	m := newTestModel(t, b, 80, 24, withSave(func(h, o []string) (string, error) {
+		got = append(got, h, o)
+		return "rw.toml", nil
+	}))
+	m, _ = press(t, m, "w")
+	if !strings.Contains(stripped(t, m), "Add 1 host and 2 origins") {
+		t.Errorf("question does not list the additions:\n%s", stripped(t, m))
+	}
+	m, _ = press(t, m, "y")
+	if len(got) != 2 || len(got[0]) != 1 || len(got[1]) != 2 {
+		t.Errorf("SaveAllowlist got %v", got)
+	}
+}
+
+// TestTickSlowsWhenIdle: unchanged snapshots slow the tick; a change
+// brings it back.
+func TestTickSlowsWhenIdle(t *testing.T) {
+	b := demoBackend()
+	m := newTestModel(t, b, 80, 24)
+	for i := 0; i < idleAfter+1; i++ {
+		m = snap(t, m, b.Snapshot(), wall0.Add(time.Duration(i)*time.Second))
+	}
+	if m.idle < idleAfter {
+		t.Fatalf("idle = %d after unchanged snapshots", m.idle)
+	}
+	s := b.Snapshot()
+	s.Requests++
+	m = snap(t, m, s, wall0.Add(time.Minute))
+	if m.idle != 0 {
+		t.Errorf("idle = %d after a change", m.idle)
+	}
+}
+
+// TestFollowSelection: the cursor stays on its row when rows reorder, and
+// at the top when it was there.
+func TestFollowSelection(t *testing.T) {
+	b := demoBackend()
+	m := newTestModel(t, b, 80, 24)
+	m, _ = press(t, m, "2", "j") // keys by requests: evil, app, batch, old -> on app
+	if k, _ := m.keysP.selected(); k.Key != fpApp {
+		t.Fatalf("selected %s", k.Key)
+	}
+	s := b.Snapshot()
+	s.Keys[0].Requests = 10_000 // batch jumps to the top
+	m = snap(t, m, s, wall0.Add(time.Second))
+	if k, _ := m.keysP.selected(); k.Key != fpApp {
+		t.Errorf("after reorder selected %s, want %s", k.Key, fpApp)
+	}
+}
+
+// TestProgressRate: the catch-up rate comes from successive snapshots and
+// wall times carried by the messages (no clock read in Update).
+func TestProgressRate(t *testing.T) {
+	b := demoBackend()
+	m := newTestModel(t, b, 100, 30)
+	s := b.Snapshot()
+	for i := 1; i <= 3; i++ {
+		s.Sources[0].Done += 100_000
+		s.Requests++
+		m = snap(t, m, s, wall0.Add(time.Duration(i)*time.Second))
+	}
+	got := stripped(t, m)
+	if !strings.Contains(got, "100.0 kB/s") || !strings.Contains(got, "3s left") {
+		t.Errorf("no rate or time left in the header:\n%s", got)
+	}
+}
+
+// TestDoneShown: when every source finished, the header says so.
+func TestDoneShown(t *testing.T) {
+	b := demoBackend()
+	m := newTestModel(t, b, 80, 24, withPacer(detect.NewPacer(1)))
+	m = upd(t, m, snapMsg{snap: b.Snapshot(), at: wall0, done: true, chain: true, speed: 1})
+	if !strings.Contains(stripped(t, m), "DONE") {
+		t.Errorf("no DONE in the header")
+	}
+}
+
+// TestHeaderHeightMatches: the counted header height equals the rendered
+// one for every snapshot shape (the layout depends on it).
+func TestHeaderHeightMatches(t *testing.T) {
+	for name, s := range map[string]detect.Snapshot{"demo": demoSnapshot(), "warnings": warningSnapshot(), "hostile": hostileSnapshot(), "empty": {}} {
+		for _, h := range []int{12, 16, 24, 40} {
+			b := &fakeBackend{snap: s}
+			m := newTestModel(t, b, 100, h)
+			hd := m.header()
+			if got, want := len(hd.lines(100, h/2)), hd.height(h/2); got != want {
+				t.Errorf("%s at height %d: %d lines rendered, %d counted", name, h, got, want)
+			}
+		}
+	}
+}
+
+// TestNextSpeed walks the speed ladder.
+func TestNextSpeed(t *testing.T) {
+	for _, c := range []struct {
+		cur  float64
+		dir  int
+		want float64
+	}{{1, 1, 2}, {1, -1, 0.5}, {100, 1, 0}, {0, 1, 0}, {0, -1, 100}, {0.1, -1, 0.1}, {3, 1, 5}, {3, -1, 2}, {0.05, 1, 0.1}} {
+		if got := nextSpeed(c.cur, c.dir); got != c.want {
+			t.Errorf("nextSpeed(%v, %d) = %v, want %v", c.cur, c.dir, got, c.want)
+		}
+	}
+}
