@@ -26,6 +26,7 @@ type options struct {
 	output       string
 	emit         string
 	version      bool
+	importAllow  string
 }
 
 var errHelp = errors.New("help shown")
@@ -88,6 +89,12 @@ Configuration:
       --speed X            replay pace: 0 = as fast as possible (default for -r),
                            1 = as recorded (default for --demo), 10 = ten times faster
 
+Tools:
+      --import-allowlist FILE
+                           read an app's own allowlist (Django settings.py, Flask config,
+                           Rails config, vite.config.*, webpack.config.js, MCP server code,
+                           nginx server_name) and print [hosts]/[origins] for rebindwatch.toml
+
 Output:
       --no-tui             no dashboard: write JSON lines (default stdout)
   -o, --output FILE        where JSON lines go
@@ -102,6 +109,7 @@ Examples:
   rebindwatch --no-tui --no-follow --log-format "nginx:$(cat fmt.txt)" /var/log/nginx/api.log
   rebindwatch --no-tui --emit alert -c rebindwatch.toml /var/log/nginx/api.log >> alerts.jsonl
   echo -n "$API_KEY" | rebindwatch fingerprint
+  rebindwatch --import-allowlist mysite/settings.py >> rebindwatch.toml
 
 Exit status: 0 on success, 1 on a runtime failure, 2 on a usage or config error.
 `
@@ -133,6 +141,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.noTUI, "no-tui", false, "")
 	fs.StringVar(&o.emit, "emit", o.emit, "")
 	fs.BoolVar(&o.version, "version", false, "")
+	fs.StringVar(&o.importAllow, "import-allowlist", "", "")
 	help := false
 	for _, n := range []string{"h", "help"} {
 		fs.BoolVar(&help, n, false, "")

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/rebindwatch/rebindwatch/allowimport"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -51,6 +53,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if opts.version {
 		fmt.Fprintln(stdout, "rebindwatch", version)
+		return exitOK
+	}
+	if opts.importAllow != "" {
+		r, err := allowimport.Import(opts.importAllow)
+		if err != nil {
+			fmt.Fprintf(stderr, "rebindwatch: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprint(stdout, r.TOML(opts.importAllow))
 		return exitOK
 	}
 	err = runWatch(opts, stdin, stdout, stderr)

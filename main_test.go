@@ -10,7 +10,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
 )
@@ -315,6 +318,81 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 }
 
+func at(s []string, i int) string {
+	if i < len(s) {
+		return s[i]
+	}
+	return ""
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimRight(string(data), "\n")
+}
+
+// TestSignalsWhileFollowing follows a log, reloads a broken config on SIGHUP
+// (reported, old config kept), then stops on SIGTERM with the summary written.
+func TestSignalsWhileFollowing(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "access.log")
+	cfgPath := filepath.Join(dir, "rw.toml")
+	os.WriteFile(logPath, []byte(readFile(t, rec+"scenarios_access_combined.log")+"\n"), 0o644)
+	os.WriteFile(cfgPath, []byte(readFile(t, rec+"rebindwatch.toml")), 0o644)
+
+	cmd := exec.Command(bin, "--no-tui", "-c", cfgPath, logPath)
+	var out bytes.Buffer
+	stderr := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = &out, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				t.Fatalf("timed out waiting for %s; stderr: %s", what, stderr.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("the format note", func() bool { return strings.Contains(stderr.String(), "format:") })
+	os.WriteFile(cfgPath, []byte("[burst]\nmax_requests = 0\n"), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitFor("the reload failure", func() bool { return strings.Contains(stderr.String(), "config reload failed") })
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("after SIGTERM: %v; stderr: %s", err, stderr.String())
+	}
+	outputs.all = append(outputs.all, out.String(), stderr.String())
+	if !strings.Contains(out.String(), `"type":"summary"`) || !strings.Contains(stderr.String(), "max_requests") {
+		t.Errorf("stdout %q\nstderr %q", out.String(), stderr.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the writer goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // TestNoRawKeyInAnyOutput runs last (Go runs tests in file order) and checks
 // that nothing any run printed contains a recorded key or any 8-character
 // piece of one.
@@ -341,18 +419,18 @@ func TestNoRawKeyInAnyOutput(t *testing.T) {
 	}
 }
 
-func at(s []string, i int) string {
-	if i < len(s) {
-		return s[i]
+func TestImportAllowlist(t *testing.T) {
+	r := runBin(t, "--import-allowlist", "allowimport/testdata/settings.py")
+	if r.code != 0 || !strings.Contains(r.stdout, "[hosts]") || !strings.Contains(r.stdout, `"*.shop.example.com"`) {
+		t.Errorf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	return ""
-}
-
-func readFile(t *testing.T, path string) string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+	// What it prints must load as a rebindwatch config.
+	path := filepath.Join(t.TempDir(), "rw.toml")
+	os.WriteFile(path, []byte(r.stdout), 0o644)
+	if r := runBin(t, "--no-tui", "-c", path, "-r", rec+"normal.pcap", "--emit", "summary"); r.code != 0 {
+		t.Errorf("imported config does not load: %s", r.stderr)
 	}
-	return strings.TrimRight(string(data), "\n")
+	if r := runBin(t, "--import-allowlist", "README.md"); r.code != 2 {
+		t.Errorf("an unknown file: exit %d, want 2", r.code)
+	}
 }

@@ -96,6 +96,7 @@ func runWatch(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 
 	batches := make(chan detect.Batch, 64)
 	srcErrs := startSources(ctx, cancel, s.sources, batches)
+	go reloadOnHUP(ctx, engine, o)
 
 	var runErr error
 	if tui {
@@ -120,6 +121,44 @@ func runWatch(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 		return runErr
 	}
 	return errors.Join(errs...)
+}
+
+// reloadOnHUP reloads the config on SIGHUP. A bad config is reported and the
+// old one kept.
+func reloadOnHUP(ctx context.Context, e *detect.Engine, o options) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			err := reload(e, o)
+			text := "config reloaded"
+			if err != nil {
+				text = "config reload failed, the old config stays: " + err.Error()
+			}
+			e.Report(detect.Problem{Source: "config", Where: "SIGHUP", Text: text})
+		}
+	}
+}
+
+func reload(e *detect.Engine, o options) error {
+	if o.demo && o.config == "" {
+		return fmt.Errorf("the demo's config is embedded; give -c FILE to reload one")
+	}
+	cfg, err := config.Load(config.Find(o.config))
+	if err != nil {
+		return err
+	}
+	cfg.Hosts.Allowed = append(cfg.Hosts.Allowed, o.allowHosts...)
+	cfg.Origins.Allowed = append(cfg.Origins.Allowed, o.allowOrigins...)
+	dcfg, err := cfg.Detect()
+	if err != nil {
+		return err
+	}
+	return e.Reload(dcfg)
 }
 
 // startSources runs each source in its own goroutine and closes out when all

@@ -92,23 +92,35 @@ func ImportBytes(name string, data []byte) (Result, error) {
 		return Result{}, fmt.Errorf("import allowlist: %s: %w; it reads %s", detect.Sanitize(name), errUnknownFormat, understood)
 	}
 	c := newConv(filepath.Base(name), fw)
+	var p *parser
+	switch fw {
+	case fwDjango, fwFlask, fwMCPPython:
+		p = newParser(src, langPython)
+	case fwRails:
+		p = newParser(src, langRuby)
+	case fwVite, fwWebpack, fwMCPTypeScript:
+		p = newParser(src, langJS)
+	}
 	switch fw {
 	case fwDjango:
-		convertDjango(c, newParser(src, langPython))
+		convertDjango(c, p)
 	case fwFlask:
-		convertFlask(c, newParser(src, langPython))
+		convertFlask(c, p)
 	case fwMCPPython:
-		convertMCPPython(c, newParser(src, langPython))
+		convertMCPPython(c, p)
 	case fwRails:
-		convertRails(c, newParser(src, langRuby))
+		convertRails(c, p)
 	case fwVite:
-		convertVite(c, newParser(src, langJS))
+		convertVite(c, p)
 	case fwWebpack:
-		convertWebpack(c, newParser(src, langJS))
+		convertWebpack(c, p)
 	case fwMCPTypeScript:
-		convertMCPTypeScript(c, newParser(src, langJS))
+		convertMCPTypeScript(c, p)
 	case fwNginx:
 		convertNginx(c, src)
+	}
+	if p != nil && p.truncated() {
+		c.note(0, "the file is too convoluted to read completely; the import stopped early and may be missing entries")
 	}
 	return c.result(), nil
 }

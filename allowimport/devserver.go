@@ -45,7 +45,7 @@ func convertVite(c *conv, p *parser) {
 		case pr.key == "allowedHosts":
 			found = true
 			r := viteHosts
-			if innermost(pr.frames, "server", "preview") == "preview" {
+			if f := pr.in.inner("server", "preview"); f != nil && f.name == "preview" {
 				r.setting = "preview.allowedHosts"
 			}
 			for _, e := range els {
@@ -55,7 +55,7 @@ func convertVite(c *conv, p *parser) {
 				}
 				c.hostElem(e, r)
 			}
-		case pr.key == "host" && len(pr.frames) > 0 && (pr.frames[len(pr.frames)-1] == "server" || pr.frames[len(pr.frames)-1] == "preview"):
+		case pr.key == "host" && pr.in.is("server", "preview"):
 			c.listenHost(els, "server.host", "Vite")
 		}
 	}
@@ -70,7 +70,7 @@ func convertWebpack(c *conv, p *parser) {
 	found := false
 	for _, pr := range props {
 		els, _, _ := p.expr(pr.at)
-		inDevServer := len(pr.frames) > 0 && pr.frames[len(pr.frames)-1] == "devServer"
+		inDevServer := pr.in.is("devServer")
 		switch pr.key {
 		case "allowedHosts":
 			found = true

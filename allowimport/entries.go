@@ -280,13 +280,13 @@ func (c *conv) addOrigin(raw string, line int, r originRules) {
 		return
 	}
 	name, port := detect.SplitHostPort(strings.ToLower(rest))
+	anyPort := false
 	if port == "*" {
-		if r.anyPort {
-			c.note(line, "%s entry %s allows any port, which rebindwatch's [origins] cannot express; skipped (add the origins with the ports you use, e.g. %s://%s:3000)", r.setting, q(raw), scheme, detect.Sanitize(name))
-		} else {
+		if !r.anyPort {
 			c.note(line, "%s entry %s has a port wildcard the application does not support; skipped", r.setting, q(raw))
+			return
 		}
-		return
+		anyPort, port = true, "" // rebindwatch's [origins] takes scheme://host:* too
 	}
 	if port != "" && !validPort(port) || strings.HasSuffix(rest, ":") {
 		c.note(line, "%s entry %s does not end in a port number; skipped", r.setting, q(raw))
@@ -298,6 +298,10 @@ func (c *conv) addOrigin(raw string, line int, r originRules) {
 	canon, why := hostName(name)
 	if why != "" {
 		c.note(line, "%s entry %s: the host %s; skipped", r.setting, q(raw), why)
+		return
+	}
+	if anyPort {
+		c.origin(scheme + "://" + canon + ":*")
 		return
 	}
 	c.origin(scheme + "://" + joinHostPort(canon, port))

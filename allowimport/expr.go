@@ -41,7 +41,21 @@ type parser struct {
 	busy   map[string]bool
 	depth  int
 	copied int // elements copied so far, bounded by maxElems
+	// steps counts the reader's work; past budget every read returns at
+	// once, so a file built to make the reader backtrack (thousands of
+	// unclosed "ALLOWED_HOSTS = [") costs time linear in its size.
+	steps, budget int
 }
+
+// exhausted reports, and counts one step of work, whether the budget is
+// spent.
+func (p *parser) exhausted() bool {
+	p.steps++
+	return p.steps > p.budget
+}
+
+// truncated reports whether reading stopped early for lack of budget.
+func (p *parser) truncated() bool { return p.steps > p.budget }
 
 const (
 	maxDepth = 64     // nesting the reader follows before treating the rest as dynamic
@@ -51,6 +65,7 @@ const (
 
 func newParser(src string, lg lang) *parser {
 	p := &parser{toks: lex(src, lg), src: src, lang: lg, cache: map[string][]elem{}, busy: map[string]bool{}}
+	p.budget = 64*len(p.toks) + 100_000
 	p.syms = p.symbols()
 	return p
 }
@@ -88,6 +103,9 @@ func (p *parser) skipBalanced(i int) int {
 	}
 	depth := 0
 	for j := i; j < len(p.toks); j++ {
+		if p.exhausted() {
+			return len(p.toks)
+		}
 		switch {
 		case isOpener(p.toks[j]):
 			depth++
@@ -195,6 +213,9 @@ func (p *parser) dynamic(i, j int) elem {
 // list literal (so + joins lists rather than concatenating strings), and the
 // index after it. It returns j == i only when i cannot start an expression.
 func (p *parser) expr(i int) ([]elem, bool, int) {
+	if i < len(p.toks) && p.exhausted() {
+		return nil, false, len(p.toks)
+	}
 	if p.depth > maxDepth {
 		j := p.skipExpr(i)
 		return []elem{p.dynamic(i, j)}, false, j
@@ -277,7 +298,7 @@ func (p *parser) sameStatement(j int) bool {
 // skipExpr skips to the end of the expression at i without reading it.
 func (p *parser) skipExpr(i int) int {
 	j := i
-	for j < len(p.toks) {
+	for j < len(p.toks) && !p.exhausted() {
 		t := p.toks[j]
 		if isCloser(t) || t.kind == tPunct && (t.text == "," || t.text == ";") || j > i && !p.sameStatement(j) {
 			break
@@ -407,7 +428,7 @@ func (p *parser) identTerm(i int) ([]elem, bool, int) {
 // (IPAddr.new("10.0.0.1")); anything longer is dynamic.
 func (p *parser) call(i int) ([]elem, bool, int) {
 	j := i + 1
-	for (p.isPunct(j, ".") || p.isPunct(j, "::") || p.isPunct(j, "?.")) && p.tok(j+1).kind == tIdent {
+	for (p.isPunct(j, ".") || p.isPunct(j, "::") || p.isPunct(j, "?.")) && p.tok(j+1).kind == tIdent && !p.exhausted() {
 		j += 2
 	}
 	if p.isPunct(j, "(") && p.sameStatement(j) {
@@ -444,7 +465,7 @@ func (p *parser) operandEnd(j int) int {
 
 // primaryEnd skips member access, calls and subscripts from j on.
 func (p *parser) primaryEnd(j int) int {
-	for j < len(p.toks) {
+	for j < len(p.toks) && !p.exhausted() {
 		switch {
 		case (p.isPunct(j, ".") || p.isPunct(j, "::") || p.isPunct(j, "?.")) && p.tok(j+1).kind == tIdent:
 			j += 2
@@ -464,6 +485,9 @@ func (p *parser) elems(i int, closer string) ([]elem, int) {
 	var out []elem
 	j := i
 	for j < len(p.toks) {
+		if p.exhausted() {
+			return out, len(p.toks)
+		}
 		t := p.toks[j]
 		if t.kind == tPunct && t.text == closer {
 			return out, j + 1
@@ -490,7 +514,7 @@ func (p *parser) elems(i int, closer string) ([]elem, int) {
 		out = p.add(out, els, key)
 		j = k
 		// Skip what the reader did not understand up to the next separator.
-		for j < len(p.toks) && !isCloser(p.toks[j]) && !(p.toks[j].kind == tPunct && (p.toks[j].text == "," || p.toks[j].text == ";")) {
+		for j < len(p.toks) && !isCloser(p.toks[j]) && !(p.toks[j].kind == tPunct && (p.toks[j].text == "," || p.toks[j].text == ";")) && !p.exhausted() {
 			j = p.skipBalanced(j)
 		}
 	}

@@ -45,7 +45,8 @@ func (p *parser) pyFind(names ...string) []assignment {
 			}
 		case t.kind == tString && !t.dyn && want[t.val]:
 			switch {
-			case p.isPunct(i+1, "]") && (p.isPunct(i+2, "=") || p.isPunct(i+2, "+=")):
+			case p.isPunct(i+1, "]") && (p.isPunct(i+2, "=") || p.isPunct(i+2, "+=")) &&
+				!p.isIdent(i-2, "environ"): // os.environ["NAME"] = ... sets a variable, not the setting
 				out = append(out, assignment{name: t.val, op: p.tok(i + 2).text, at: i + 3, line: t.line})
 			case p.isPunct(i+1, ":"): // {"NAME": value}
 				out = append(out, assignment{name: t.val, op: "=", at: i + 2, line: t.line})
@@ -64,7 +65,7 @@ func (p *parser) pyIdentAssign(i int) (assignment, bool) {
 	case p.isPunct(i+1, "+=") || p.isPunct(i+1, "|="):
 		a.op, a.at = "+=", i+2
 	case p.isPunct(i+1, ":") && !p.isPunct(i-1, "{") && !p.isPunct(i-1, ","): // NAME: list[str] = [...]
-		for k := i + 2; k < len(p.toks) && p.tok(k).line == t.line; k = p.skipBalanced(k) {
+		for k := i + 2; k < len(p.toks) && p.tok(k).line == t.line && !p.exhausted(); k = p.skipBalanced(k) {
 			if p.isPunct(k, "=") {
 				a.op, a.at = "=", k+1
 				return a, true
@@ -84,22 +85,60 @@ func (p *parser) pyIdentAssign(i int) (assignment, bool) {
 	return a, true
 }
 
+// frame is one object, array or call around a JavaScript property. Frames
+// share their parents, so recording where each property sits costs one
+// pointer however deep the file nests.
+type frame struct {
+	name   string // the property that holds an object or array, or a call's callee
+	open   int    // index of the opening bracket's token; -1 for a dotted path
+	parent *frame
+}
+
+// maxFrameWalk bounds how far up the frames a converter looks.
+const maxFrameWalk = 64
+
+// inner returns the innermost frame named one of names, or nil.
+func (f *frame) inner(names ...string) *frame {
+	for n := 0; f != nil && n < maxFrameWalk; f, n = f.parent, n+1 {
+		for _, name := range names {
+			if f.name == name {
+				return f
+			}
+		}
+	}
+	return nil
+}
+
+// is reports whether the innermost frame is named one of names.
+func (f *frame) is(names ...string) bool {
+	if f == nil {
+		return false
+	}
+	for _, name := range names {
+		if f.name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // jsProp is a property set in a JavaScript object or by assignment, with the
-// names of the objects and calls around it (outermost first), so a converter
-// can tell devServer.allowedHosts from preview.allowedHosts.
+// objects and calls around it, so a converter can tell
+// devServer.allowedHosts from preview.allowedHosts.
 type jsProp struct {
-	key    string
-	at     int
-	line   int
-	frames []string
+	key  string
+	at   int
+	line int
+	in   *frame
 }
 
 // jsCall is a call to one of the functions a converter asked about.
 type jsCall struct {
-	name   string
-	at     int // index after "("
-	line   int
-	frames []string
+	name string
+	open int // index of the "(" token
+	at   int // index after "("
+	line int
+	in   *frame
 }
 
 func (p *parser) jsScan(keys []string, callees []string) ([]jsProp, []jsCall) {
@@ -113,11 +152,13 @@ func (p *parser) jsScan(keys []string, callees []string) ([]jsProp, []jsCall) {
 	}
 	var props []jsProp
 	var calls []jsCall
-	var frames, openers []string
-	snapshot := func(extra ...string) []string {
-		out := make([]string, 0, len(frames)+len(extra))
-		out = append(out, frames...)
-		return append(out, extra...)
+	var stack []*frame
+	var openers []string
+	top := func() *frame {
+		if len(stack) == 0 {
+			return nil
+		}
+		return stack[len(stack)-1]
 	}
 	for i, t := range p.toks {
 		if isOpener(t) {
@@ -127,20 +168,20 @@ func (p *parser) jsScan(keys []string, callees []string) ([]jsProp, []jsCall) {
 			case t.text == "(" && prev.kind == tIdent:
 				name = prev.text
 				if wantCall[name] {
-					calls = append(calls, jsCall{name: name, at: i + 1, line: t.line, frames: snapshot()})
+					calls = append(calls, jsCall{name: name, open: i, at: i + 1, line: t.line, in: top()})
 				}
 			case t.text != "(" && p.isPunct(i-1, ":") && (p.tok(i-2).kind == tIdent || p.tok(i-2).kind == tString):
 				name = propName(p.tok(i - 2))
 			case t.text != "(" && p.isPunct(i-1, "=") && p.tok(i-2).kind == tIdent:
 				name = p.tok(i - 2).text
 			}
-			frames = append(frames, name)
+			stack = append(stack, &frame{name: name, open: i, parent: top()})
 			openers = append(openers, t.text)
 			continue
 		}
 		if isCloser(t) {
-			if n := len(frames); n > 0 {
-				frames, openers = frames[:n-1], openers[:n-1]
+			if n := len(stack); n > 0 {
+				stack, openers = stack[:n-1], openers[:n-1]
 			}
 			continue
 		}
@@ -150,21 +191,22 @@ func (p *parser) jsScan(keys []string, callees []string) ([]jsProp, []jsCall) {
 		inObject := len(openers) > 0 && openers[len(openers)-1] == "{"
 		switch {
 		case inObject && p.isPunct(i+1, ":") && !p.isPunct(i-1, "?"):
-			props = append(props, jsProp{key: propName(t), at: i + 2, line: t.line, frames: snapshot()})
+			props = append(props, jsProp{key: propName(t), at: i + 2, line: t.line, in: top()})
 		case inObject && t.kind == tIdent && (p.isPunct(i+1, ",") || p.isPunct(i+1, "}")) &&
 			(p.isPunct(i-1, "{") || p.isPunct(i-1, ",")):
 			// shorthand { allowedHosts }: the value is the variable of that name
-			props = append(props, jsProp{key: t.text, at: i, line: t.line, frames: snapshot()})
+			props = append(props, jsProp{key: t.text, at: i, line: t.line, in: top()})
 		case t.kind == tIdent && p.isPunct(i-1, ".") && p.isPunct(i+1, "="):
 			// config.devServer.allowedHosts = [...]: the dotted path names the frames
-			var path []string
-			for k := i - 2; k >= 0 && p.tok(k).kind == tIdent; k -= 2 {
-				path = append([]string{p.tok(k).text}, path...)
-				if !p.isPunct(k-1, ".") {
-					break
-				}
+			start := i
+			for start-2 >= 0 && p.tok(start-2).kind == tIdent && p.isPunct(start-1, ".") && i-start < 2*maxFrameWalk {
+				start -= 2
 			}
-			props = append(props, jsProp{key: t.text, at: i + 2, line: t.line, frames: snapshot(path...)})
+			in := top()
+			for k := start; k < i; k += 2 {
+				in = &frame{name: p.tok(k).text, open: -1, parent: in}
+			}
+			props = append(props, jsProp{key: t.text, at: i + 2, line: t.line, in: in})
 		}
 	}
 	return props, calls
@@ -175,27 +217,4 @@ func propName(t token) string {
 		return t.val
 	}
 	return t.text
-}
-
-func hasFrame(frames []string, names ...string) bool {
-	for _, f := range frames {
-		for _, n := range names {
-			if f == n {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// innermost returns the innermost frame name that is one of names.
-func innermost(frames []string, names ...string) string {
-	for i := len(frames) - 1; i >= 0; i-- {
-		for _, n := range names {
-			if frames[i] == n {
-				return n
-			}
-		}
-	}
-	return ""
 }

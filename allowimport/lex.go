@@ -256,7 +256,7 @@ func (lx *lexer) quoted(quote byte, prefix string, start int) {
 	case lx.lang == langRuby && quote != '\'':
 		interp = "#{"
 	}
-	triple := lx.lang == langPython && strings.HasPrefix(lx.src[lx.pos:], string([]byte{quote, quote, quote}))
+	triple := lx.lang == langPython && strings.HasPrefix(lx.src[lx.pos:], strings.Repeat(string(quote), 3))
 	if triple {
 		lx.pos += 3
 	} else {
@@ -273,9 +273,13 @@ func (lx *lexer) quoted(quote byte, prefix string, start int) {
 func (lx *lexer) body(quote byte, triple, raw bool, interp string, multiline, rubySingle bool) (string, bool) {
 	var b strings.Builder
 	dyn := false
+	closing := string(quote)
+	if triple {
+		closing = strings.Repeat(closing, 3)
+	}
 	for lx.pos < len(lx.src) {
 		c := lx.src[lx.pos]
-		if c == quote && (!triple || strings.HasPrefix(lx.src[lx.pos:], string([]byte{quote, quote, quote}))) {
+		if c == quote && strings.HasPrefix(lx.src[lx.pos:], closing) {
 			if triple {
 				lx.pos += 3
 			} else {
@@ -400,6 +404,10 @@ func (lx *lexer) skipInterpolation() {
 	}
 }
 
+// maxRegex bounds a regex literal: a longer one is taken for a division, so
+// a line of unclosed "(/[" cannot make each slash scan the rest of the line.
+const maxRegex = 200
+
 // regex reads /source/flags. It reports false, consuming nothing, when the
 // slash turns out to be a division (no closing slash on the line).
 func (lx *lexer) regex() bool {
@@ -409,7 +417,7 @@ func (lx *lexer) regex() bool {
 	for i < len(lx.src) {
 		c := lx.src[i]
 		switch {
-		case c == '\n':
+		case c == '\n' || i-start > maxRegex:
 			return false
 		case c == '\\':
 			i++

@@ -118,33 +118,46 @@ func convertMCPTypeScript(c *conv, p *parser) {
 	props, calls := p.jsScan(
 		[]string{"allowedHosts", "allowedOrigins", "enableDnsRebindingProtection", "host"},
 		append([]string{"hostHeaderValidation", "localhostHostValidation", "originValidation", "localhostOriginValidation"}, mcpApps...))
+	owners := append(append([]string(nil), mcpApps...), mcpTransports...)
 	transportHosts, protection := 0, false
-	appHosts := map[int]bool{} // line of an app call that got allowedHosts
+	appHosts := map[int]bool{}  // app calls (by "(" index) given allowedHosts
+	appListen := map[int]elem{} // app calls given a host to listen on
 	for _, pr := range props {
-		byName := innermost(pr.frames, append(append([]string(nil), mcpApps...), mcpTransports...)...)
-		app := byName != "" && hasFrame([]string{byName}, mcpApps...)
-		els, _, _ := p.expr(pr.at)
+		owner := pr.in.inner(owners...)
+		app := owner != nil && owner.is(mcpApps...)
 		switch pr.key {
 		case "allowedHosts":
 			r := mcpTSExact
 			if app {
 				r = mcpTSNames
-				appHosts[appLine(calls, byName, pr.line)] = true
+				appHosts[owner.open] = true
 			} else {
 				transportHosts++
 			}
+			els, _, _ := p.expr(pr.at)
 			for _, e := range els {
 				c.hostElem(e, r)
 			}
 		case "allowedOrigins":
+			els, _, _ := p.expr(pr.at)
 			for _, e := range els {
 				c.tsOrigin(e, app)
 			}
 		case "enableDnsRebindingProtection":
+			els, _, _ := p.expr(pr.at)
 			for _, e := range els {
 				if e.kind == eTrue {
 					protection = true
 				}
+			}
+		case "host":
+			if app && pr.in != nil && pr.in.parent == owner { // createMcpExpressApp({ host })
+				els, _, _ := p.expr(pr.at)
+				v := elem{kind: eDynamic}
+				if len(els) == 1 {
+					v = els[0]
+				}
+				appListen[owner.open] = v
 			}
 		}
 	}
@@ -168,17 +181,14 @@ func convertMCPTypeScript(c *conv, p *parser) {
 		case "localhostOriginValidation":
 			c.note(cl.line, "localhostOriginValidation() allows origins on localhost, 127.0.0.1 and [::1] with any port, which [origins] cannot express; add the origins of your clients")
 		default: // an app: without allowedHosts it protects a loopback host itself
-			if appHosts[cl.line] {
+			if appHosts[cl.open] {
 				continue
 			}
 			host := "127.0.0.1"
-			for _, pr := range props {
-				if pr.key == "host" && pr.line >= cl.line && innermost(pr.frames, mcpApps...) == cl.name {
-					host = ""
-					if els, _, _ := p.expr(pr.at); len(els) == 1 && els[0].kind == eString {
-						host = els[0].val
-					}
-					break
+			if v, ok := appListen[cl.open]; ok {
+				host = ""
+				if v.kind == eString && !v.dyn {
+					host = v.val
 				}
 			}
 			if host == "127.0.0.1" || host == "localhost" || host == "::1" {
@@ -188,18 +198,6 @@ func convertMCPTypeScript(c *conv, p *parser) {
 			}
 		}
 	}
-}
-
-// appLine finds the line of the app call a property belongs to: the last
-// call of that name at or before the property.
-func appLine(calls []jsCall, name string, line int) int {
-	at := -1
-	for _, cl := range calls {
-		if cl.name == name && cl.line <= line {
-			at = cl.line
-		}
-	}
-	return at
 }
 
 func (c *conv) mcpTSLocalhost(line int, what string) {

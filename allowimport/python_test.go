@@ -212,6 +212,14 @@ else:
 			src:  "ALLOWED_HOSTS = " + repeat("[", 5000) + "'deep.example.com'" + repeat("]", 5000) + "\n",
 		},
 		{
+			// Thousands of unclosed lists make every assignment read to the
+			// end of the file; the work budget stops that and says so.
+			name:  "hostile_backtracking",
+			file:  "settings.py",
+			src:   repeat("ALLOWED_HOSTS = [", 5000) + "\nALLOWED_HOSTS = ['late.example.com']\n",
+			notes: []string{"settings.py: the file is too convoluted to read completely; the import stopped early"},
+		},
+		{
 			name:  "hostile_self_reference",
 			file:  "settings.py",
 			src:   "A = B\nB = A\nALLOWED_HOSTS = A\n",
@@ -266,6 +274,12 @@ func TestFlask(t *testing.T) {
 			hosts: []string{"a.example.com"},
 		},
 		{
+			name:  "environ_assignment_is_not_the_setting",
+			file:  "app.py",
+			src:   "import os\nos.environ['TRUSTED_HOSTS'] = 'env.example.com'\napp.config['TRUSTED_HOSTS'] = ['cfg.example.com']\n",
+			hosts: []string{"cfg.example.com"},
+		},
+		{
 			name:  "werkzeug_ignores_the_port",
 			file:  "config.py",
 			src:   "TRUSTED_HOSTS = ['localhost:5000']\n",
@@ -314,9 +328,9 @@ mcp = FastMCP("My App", transport_security=TransportSecuritySettings(
     allowed_origins=["http://localhost:*"],
 ))
 `,
-			fw:    "mcp-python",
-			hosts: []string{"localhost", "127.0.0.1"},
-			notes: []string{"server.py:5: allowed_origins entry 'http://localhost:*' allows any port, which rebindwatch's [origins] cannot express"},
+			fw:      "mcp-python",
+			hosts:   []string{"localhost", "127.0.0.1"},
+			origins: []string{"http://localhost:*"},
 		},
 		{
 			name:    "exact_port_and_no_port",

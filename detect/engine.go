@@ -507,3 +507,49 @@ func (e *Engine) String() string {
 	defer e.mu.Unlock()
 	return fmt.Sprintf("engine: %d requests, %d keys, %d alerts", e.requests, e.keys.len(), len(e.alerts))
 }
+
+// Reload replaces the configuration (SIGHUP). Allowlist additions made during
+// this run are kept; tables, alerts and counts are kept; burst windows start
+// afresh because their ring sizes follow max_requests. A config that does not
+// validate is refused and the old one stays.
+func (e *Engine) Reload(cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	hosts, _ := compileHosts(cfg.AllowedHosts)
+	origins, _ := compileOrigins(cfg.AllowedOrigins)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, v := range e.added["host"] {
+		if p, err := compileHostPattern(v); err == nil {
+			hosts = append(hosts, p)
+		}
+	}
+	for _, v := range e.added["origin"] {
+		origins = append(origins, originPattern{exact: v})
+	}
+	cfg.Limits = e.cfg.Limits // caps size live tables; they change on restart only
+	e.cfg, e.hostAllow, e.origAllow = cfg, hosts, origins
+	e.detectors = newDetectors(cfg)
+	e.keys.each(func(_ string, k *keyState) bool {
+		k.burst = burstState{}
+		return true
+	})
+	e.hosts.each(func(v string, s *valueState) bool {
+		s.allowed = e.hostAllow.allows(v)
+		return true
+	})
+	e.origins.each(func(v string, s *valueState) bool {
+		s.allowed = e.originAllowed(v)
+		return true
+	})
+	return nil
+}
+
+// Report records a problem that did not come from a source batch (a config
+// reload that failed), for the dashboard and the stderr reporter.
+func (e *Engine) Report(p Problem) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.account(&Batch{Source: p.Source, Problems: []Problem{p}, State: e.source(p.Source).State})
+}

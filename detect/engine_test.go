@@ -167,6 +167,9 @@ func TestForeignOrigin(t *testing.T) {
 		{"referer_off", "", "http://evil.rebind.test/page", func(c *Config) { c.CheckReferer = false }, ""},
 		{"origin_wins_over_referer", "https://app.example.com", "http://evil.rebind.test/", nil, ""},
 		{"wildcard_origin", "https://x.example.org", "", func(c *Config) { c.AllowedOrigins = []string{"https://*.example.org"} }, ""},
+		{"any_port_origin", "http://localhost:5173", "", func(c *Config) { c.AllowedOrigins = []string{"http://localhost:*"} }, ""},
+		{"any_port_origin_default", "http://localhost", "", func(c *Config) { c.AllowedOrigins = []string{"http://localhost:*"} }, ""},
+		{"any_port_origin_other_scheme", "https://localhost:5173", "", func(c *Config) { c.AllowedOrigins = []string{"http://localhost:*"} }, "https://localhost:5173"},
 		{"wildcard_origin_apex", "https://example.org", "", func(c *Config) { c.AllowedOrigins = []string{"https://*.example.org"} }, "https://example.org"},
 	}
 	for _, tc := range tests {
@@ -429,5 +432,29 @@ func TestRedactQuery(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { _ = RedactQuery("/v1/items?x=1&y=2", names) }); n != 0 {
 		t.Errorf("nothing to redact costs %v allocations", n)
+	}
+}
+
+func TestReload(t *testing.T) {
+	e, c := newTestEngine(t, nil)
+	e.Allow("host", "kept.test")
+	bad := DefaultConfig()
+	bad.BurstMax = 0
+	if err := e.Reload(bad); err == nil {
+		t.Fatal("an invalid config must be refused")
+	}
+	next := DefaultConfig()
+	next.AllowedHosts = []string{"new.example.com"}
+	next.BurstMax = 5
+	if err := e.Reload(next); err != nil {
+		t.Fatal(err)
+	}
+	feed(t, e, rq(0, "new.example.com", ""), rq(1, "kept.test", ""), rq(2, "api.example.com", ""))
+	feed(t, e, burst(10, 0.1, 6, "k9")...)
+	if got := subjects(c.alerts, DetUnexpectedHost); fmt.Sprint(got) != "[api.example.com]" {
+		t.Errorf("after reload, host alerts %q, want only the host no longer allowed", got)
+	}
+	if len(subjects(c.alerts, DetKeyBurst)) != 1 {
+		t.Error("the new burst threshold must apply")
 	}
 }

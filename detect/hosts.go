@@ -174,13 +174,15 @@ func joinHostPort(name, port string) string {
 	return name + ":" + port
 }
 
-// originPattern is one [origins] allowed entry: an exact origin, or
-// scheme://*.domain[:port] for any subdomain.
+// originPattern is one [origins] allowed entry: an exact origin, or a
+// pattern: scheme://*.domain[:port] for any subdomain, scheme://host:* for
+// any port (as the MCP SDKs write "http://localhost:*").
 type originPattern struct {
-	exact    string
-	scheme   string
-	host     hostPattern
-	wildcard bool
+	exact   string
+	scheme  string
+	host    hostPattern
+	anyPort bool
+	pattern bool
 }
 
 type originAllowlist []originPattern
@@ -206,12 +208,16 @@ func compileOrigins(list []string) (originAllowlist, error) {
 		if strings.ContainsAny(rest, "/?#") {
 			return nil, fmt.Errorf("origin %q must not have a path", s)
 		}
-		if strings.HasPrefix(rest, "*.") {
+		anyPort := strings.HasSuffix(rest, ":*")
+		if anyPort {
+			rest = strings.TrimSuffix(rest, ":*")
+		}
+		if strings.HasPrefix(rest, "*.") || anyPort {
 			hp, err := compileHostPattern(rest)
 			if err != nil {
 				return nil, fmt.Errorf("origin %q: %w", s, err)
 			}
-			out = append(out, originPattern{scheme: strings.ToLower(scheme), host: hp, wildcard: true})
+			out = append(out, originPattern{scheme: strings.ToLower(scheme), host: hp, anyPort: anyPort, pattern: true})
 			continue
 		}
 		out = append(out, originPattern{exact: NormalizeOrigin(scheme + "://" + rest)})
@@ -223,7 +229,7 @@ func compileOrigins(list []string) (originAllowlist, error) {
 func (l originAllowlist) allows(origin string) bool {
 	for i := range l {
 		p := &l[i]
-		if !p.wildcard {
+		if !p.pattern {
 			if p.exact == origin {
 				return true
 			}
@@ -235,7 +241,9 @@ func (l originAllowlist) allows(origin string) bool {
 		}
 		name, port := SplitHostPort(rest)
 		pp := p.host
-		if pp.port == "" && port != "" {
+		if p.anyPort {
+			port = ""
+		} else if pp.port == "" && port != "" {
 			continue // "https://*.a.com" means the default port only
 		}
 		if pp.match(name, port) {
