@@ -110,7 +110,18 @@ func alertKey(m map[string]any) string {
 	return k
 }
 
-func expected(t *testing.T, file string) []string {
+// expected reads the expected alerts of one or more files under testdata/rec.
+func expected(t *testing.T, files ...string) []string {
+	t.Helper()
+	var out []string
+	for _, f := range files {
+		out = append(out, expectedFile(t, f)...)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func expectedFile(t *testing.T, file string) []string {
 	t.Helper()
 	data, err := os.ReadFile(rec + file)
 	if err != nil {
@@ -148,7 +159,7 @@ func sameAlerts(t *testing.T, got, want []string) {
 }
 
 func TestScenarioCapturesRaiseExactlyTheExpectedAlerts(t *testing.T) {
-	want := expected(t, "expected_alerts.jsonl")
+	want := expected(t, "expected_alerts.jsonl", "expected_host_served.jsonl")
 	for _, f := range []string{"scenarios.pcap", "scenarios.pcapng"} {
 		t.Run(f, func(t *testing.T) {
 			r := runBin(t, "--no-tui", "-c", rec+"rebindwatch.toml", "-r", rec+f)
@@ -191,7 +202,7 @@ func TestExtendedLogRaisesTheExpectedAlerts(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	sameAlerts(t, alertKeys(r), expected(t, "expected_alerts_ext_log.jsonl"))
+	sameAlerts(t, alertKeys(r), expected(t, "expected_alerts_ext_log.jsonl", "expected_host_served_ext_log.jsonl"))
 }
 
 func TestCombinedLogRaisesWhatItCanSee(t *testing.T) {

@@ -39,6 +39,10 @@ func (hostDetector) observe(e *Engine, o *observation) {
 	if served(r.Status) {
 		msg += "; the server answered " + statusText(r.Status)
 	}
+	class := Classify(r, o.host)
+	if class == ClassScanner {
+		sev = SeverityLow
+	}
 	e.raise(o, Alert{
 		Detector: DetUnexpectedHost,
 		Severity: sev,
@@ -46,6 +50,8 @@ func (hostDetector) observe(e *Engine, o *observation) {
 		Key:      r.Key,
 		Host:     r.Host,
 		Origin:   r.Origin,
+		Outcome:  Outcome(r.Status),
+		Class:    class,
 		Message:  msg,
 	}, nil)
 }

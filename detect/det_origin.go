@@ -29,6 +29,7 @@ func (originDetector) observe(e *Engine, o *observation) {
 		Key:      r.Key,
 		Host:     r.Host,
 		Origin:   o.origin,
+		Outcome:  Outcome(r.Status),
 		Message:  msg,
 	}, nil)
 }

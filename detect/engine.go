@@ -30,6 +30,7 @@ type detector interface {
 func newDetectors(cfg Config) []detector {
 	return []detector{
 		&hostDetector{},
+		&servedDetector{},
 		&originDetector{},
 		&burstDetector{window: cfg.BurstWindow, max: cfg.BurstMax},
 		&spreadDetector{window: cfg.SpreadWindow, maxHosts: cfg.SpreadMaxHosts, maxClients: cfg.SpreadMaxClients},

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"strings"
 	"net/netip"
 	"testing"
 	"time"
@@ -304,7 +305,13 @@ func TestSeverityRisesWithEvidence(t *testing.T) {
 	served.Status, served.Target = 200, "/admin/users"
 	feed(t, e, plain, keyed, served)
 	want := []Severity{SeverityMedium, SeverityHigh, SeverityCritical}
-	for i, a := range c.alerts {
+	var hostAlerts []Alert
+	for _, a := range c.alerts {
+		if a.Detector == DetUnexpectedHost {
+			hostAlerts = append(hostAlerts, a)
+		}
+	}
+	for i, a := range hostAlerts {
 		if a.Severity != want[i] {
 			t.Errorf("%s: severity %s, want %s", a.Subject, a.Severity, want[i])
 		}
@@ -456,5 +463,38 @@ func TestReload(t *testing.T) {
 	}
 	if len(subjects(c.alerts, DetKeyBurst)) != 1 {
 		t.Error("the new burst threshold must apply")
+	}
+}
+
+func TestServedAndClasses(t *testing.T) {
+	e, c := newTestEngine(t, nil)
+	scan := rq(0, "203.0.113.9", "")
+	scan.Target, scan.Status = "/.env", 404
+	rebind := rq(1, "evil.rebind.test:8080", "k1")
+	rebind.Status, rebind.Target = 200, "/v1/admin/users"
+	blocked := rq(2, "blocked.test", "")
+	blocked.Status = 421
+	feed(t, e, scan, rebind, blocked)
+	got := map[string]Alert{}
+	for _, a := range c.alerts {
+		got[a.Detector+" "+a.Subject] = a
+	}
+	if a := got["unexpected_host 203.0.113.9"]; a.Class != ClassScanner || a.Severity != SeverityLow || a.Outcome != OutcomeOther {
+		t.Errorf("scanner: %+v", a)
+	}
+	if a := got["unexpected_host evil.rebind.test:8080"]; a.Class != ClassRebinding || a.Outcome != OutcomeServed {
+		t.Errorf("rebinding: %+v", a)
+	}
+	if a, ok := got["host_served evil.rebind.test:8080"]; !ok || a.Severity != SeverityCritical || !strings.Contains(a.Message, "200 for GET /v1/admin/users") {
+		t.Errorf("host_served missing or wrong: %+v", a)
+	}
+	if a := got["unexpected_host blocked.test"]; a.Outcome != OutcomeBlocked {
+		t.Errorf("blocked: %+v", a)
+	}
+	if _, ok := got["host_served blocked.test"]; ok {
+		t.Error("a blocked request is not served")
+	}
+	if _, ok := got["host_served 203.0.113.9"]; ok {
+		t.Error("a 404 is not served")
 	}
 }

@@ -80,10 +80,11 @@ const (
 	DetForeignOrigin  = "foreign_origin"
 	DetKeyBurst       = "key_burst"
 	DetKeySpread      = "key_spread"
+	DetHostServed     = "host_served"
 )
 
 // Detectors lists the detector names in display order.
-var Detectors = []string{DetUnexpectedHost, DetForeignOrigin, DetKeyBurst, DetKeySpread}
+var Detectors = []string{DetUnexpectedHost, DetHostServed, DetForeignOrigin, DetKeyBurst, DetKeySpread}
 
 // Alert is one raised finding. Count grows while further occurrences fall
 // inside the de-duplication window.
@@ -102,6 +103,8 @@ type Alert struct {
 	Target    string
 	Status    int
 	Message   string
+	Outcome   string // how the server answered: served, blocked, other, unknown (Host and Origin alerts)
+	Class     string // unexpected_host: "rebinding", "scanner" or "foreign" (see Classify)
 	Count     int
 	Allowed   bool      // the operator allowed the subject after the alert was raised
 	Evidence  []Request // the requests that made it, oldest first, capped

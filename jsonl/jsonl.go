@@ -106,6 +106,12 @@ func (w *Writer) Alert(a *detect.Alert) error {
 		b = append(b, `,"status":`...)
 		b = strconv.AppendInt(b, int64(a.Status), 10)
 	}
+	if a.Outcome != "" {
+		b = field(b, "outcome", a.Outcome)
+	}
+	if a.Class != "" {
+		b = field(b, "class", a.Class)
+	}
 	b = field(b, "message", a.Message)
 	b = append(b, `,"count":`...)
 	b = strconv.AppendInt(b, int64(a.Count), 10)

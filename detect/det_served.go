@@ -1,0 +1,33 @@
+package detect
+
+// servedDetector raises host_served: a foreign Host that the server answered
+// with 2xx or 3xx. That is the finding that means the application does not
+// validate Host, so a rebinding page can read its answers.
+type servedDetector struct{}
+
+func (servedDetector) name() string { return DetHostServed }
+
+func (servedDetector) observe(e *Engine, o *observation) {
+	r := o.r
+	if len(e.hostAllow) == 0 || r.Blind.Has(BlindHost) || !r.HasHost || o.hostAllowed {
+		return
+	}
+	if Outcome(r.Status) != OutcomeServed {
+		return
+	}
+	sev := SeverityHigh
+	if r.Key != "" || sensitivePath(r.Target) {
+		sev = SeverityCritical
+	}
+	e.raise(o, Alert{
+		Detector: DetHostServed,
+		Severity: sev,
+		Subject:  o.host,
+		Key:      r.Key,
+		Host:     r.Host,
+		Origin:   r.Origin,
+		Outcome:  OutcomeServed,
+		Class:    Classify(r, o.host),
+		Message:  "Host " + o.host + " was served (" + statusText(r.Status) + " for " + r.Method + " " + r.Target + "): the application does not validate Host",
+	}, nil)
+}
