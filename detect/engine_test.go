@@ -2,8 +2,8 @@ package detect
 
 import (
 	"fmt"
-	"strings"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 )
