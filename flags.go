@@ -98,7 +98,7 @@ Tools:
 Output:
       --no-tui             no dashboard: write JSON lines (default stdout)
   -o, --output FILE        where JSON lines go
-      --emit LIST          any of alert,request,summary (default alert,summary)
+      --emit LIST          any of alert,request,summary,dns (default alert,summary)
       --version            print the version
   -h, --help               this help
 

@@ -30,6 +30,7 @@ type Config struct {
 	Capture Capture `toml:"capture"`
 	Log     Log     `toml:"log"`
 	Limits  Limits  `toml:"limits"`
+	DNS     DNS     `toml:"dns"`
 
 	// Path is the file it came from ("" for defaults only).
 	Path string `toml:"-"`
@@ -86,6 +87,11 @@ type Log struct {
 	Format string `toml:"format"`
 }
 
+// DNS is [dns].
+type DNS struct {
+	InternalSuffixes []string `toml:"internal_suffixes"`
+}
+
 // Limits is [limits].
 type Limits struct {
 	Keys       int `toml:"keys"`
@@ -110,6 +116,7 @@ func Default() Config {
 		Alerts:  Alerts{Dedupe: "60s"},
 		Capture: Capture{Ports: []int{80, 8080, 8000, 5000}, MaxStreams: 100_000, MaxStreamBuffer: 1 << 20},
 		Log:     Log{Format: "auto"},
+		DNS:     DNS{InternalSuffixes: d.InternalSuffixes},
 		Limits:  Limits{Keys: l.Keys, Values: l.Values, Alerts: l.Alerts, Recent: l.Recent, Evidence: l.Evidence, DedupeKeys: l.DedupeKeys, Rows: l.Rows},
 	}
 }
@@ -226,6 +233,7 @@ func (c *Config) Detect() (detect.Config, error) {
 	d.AllowNull = c.Origins.AllowNull
 	d.CheckReferer = c.Origins.CheckReferer
 	d.RedactQuery = c.Keys.Query
+	d.InternalSuffixes = c.DNS.InternalSuffixes
 	var err error
 	if d.BurstWindow, err = duration("burst.window", c.Burst.Window); err != nil {
 		return d, err
@@ -345,9 +353,10 @@ func suggest(k toml.Key) string {
 		"capture": {"ports", "any_port", "max_streams", "max_stream_buffer"},
 		"log":     {"format"},
 		"limits":  {"keys", "values", "alerts", "recent", "evidence", "dedupe_keys", "rows"},
+		"dns":     {"internal_suffixes"},
 	}
 	if len(k) == 1 {
-		return " (sections: [hosts] [origins] [keys] [burst] [spread] [alerts] [capture] [log] [limits])"
+		return " (sections: [hosts] [origins] [keys] [burst] [spread] [alerts] [capture] [log] [limits] [dns])"
 	}
 	if names, ok := known[k[0]]; ok {
 		return fmt.Sprintf(" in [%s] (known: %s)", k[0], strings.Join(names, ", "))

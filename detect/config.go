@@ -22,6 +22,10 @@ type Config struct {
 
 	Dedupe time.Duration
 
+	// InternalSuffixes are DNS suffixes whose names may resolve to private
+	// addresses ([dns] internal_suffixes).
+	InternalSuffixes []string
+
 	// RedactQuery names the query parameters whose values are keys
 	// ([keys] query): they are replaced by REDACTED in every output.
 	RedactQuery []string
@@ -53,6 +57,7 @@ func DefaultConfig() Config {
 		SpreadMaxClients: 20,
 		Dedupe:           60 * time.Second,
 		RedactQuery:      DefaultKeyConfig().Query,
+		InternalSuffixes: []string{"localhost", "local", "internal", "lan", "home.arpa"},
 		Limits:           DefaultLimits(),
 	}
 }

@@ -34,6 +34,7 @@ func newDetectors(cfg Config) []detector {
 		&originDetector{},
 		&burstDetector{window: cfg.BurstWindow, max: cfg.BurstMax},
 		&spreadDetector{window: cfg.SpreadWindow, maxHosts: cfg.SpreadMaxHosts, maxClients: cfg.SpreadMaxClients},
+		&rebindDetector{},
 	}
 }
 
@@ -68,6 +69,9 @@ type Engine struct {
 	hosts   *lru[string, *valueState]
 	origins *lru[string, *valueState]
 	dedupe  *lru[dedupeKey, *Alert]
+
+	dnsNames *lru[string, *dnsName]
+	dnsCount uint64
 
 	alerts        []*Alert // oldest first, capped
 	alertsDropped uint64
@@ -112,6 +116,7 @@ func NewEngine(cfg Config, sinks ...Sink) (*Engine, error) {
 		hosts:      newLRU[string, *valueState](l.Values, nil),
 		origins:    newLRU[string, *valueState](l.Values, nil),
 		dedupe:     newLRU[dedupeKey, *Alert](l.DedupeKeys, nil),
+		dnsNames:   newLRU[string, *dnsName](l.Values, nil),
 		byDetector: map[string]int{},
 		counters:   map[string]uint64{},
 	}
@@ -173,13 +178,27 @@ func (e *Engine) Observe(b *Batch) error {
 	defer e.mu.Unlock()
 	e.account(b)
 	if e.reorder.window > 0 {
+		// DNS answers go first: a rebinding answer precedes the requests it steers.
+		for i := range b.DNS {
+			e.observeDNS(&b.DNS[i])
+		}
 		e.reorder.push(b.Requests)
 		return e.releaseLocked(false)
 	}
+	d := 0
 	for i := range b.Requests {
+		for ; d < len(b.DNS) && !b.DNS[d].Time.After(b.Requests[i].Time); d++ {
+			e.observeDNS(&b.DNS[d])
+		}
 		if err := e.observe(&b.Requests[i]); err != nil {
 			return err
 		}
+	}
+	for ; d < len(b.DNS); d++ {
+		e.observeDNS(&b.DNS[d])
+	}
+	if e.sinkErr != nil {
+		return e.sinkErr
 	}
 	return e.batchEnd()
 }

@@ -84,7 +84,7 @@ const (
 )
 
 // Detectors lists the detector names in display order.
-var Detectors = []string{DetUnexpectedHost, DetHostServed, DetForeignOrigin, DetKeyBurst, DetKeySpread}
+var Detectors = []string{DetUnexpectedHost, DetHostServed, DetForeignOrigin, DetKeyBurst, DetKeySpread, DetDNSPrivateAnswer, DetDNSRebind}
 
 // Alert is one raised finding. Count grows while further occurrences fall
 // inside the de-duplication window.
@@ -106,8 +106,9 @@ type Alert struct {
 	Outcome   string // how the server answered: served, blocked, other, unknown (Host and Origin alerts)
 	Class     string // unexpected_host: "rebinding", "scanner" or "foreign" (see Classify)
 	Count     int
-	Allowed   bool      // the operator allowed the subject after the alert was raised
-	Evidence  []Request // the requests that made it, oldest first, capped
+	Allowed   bool        // the operator allowed the subject after the alert was raised
+	Evidence  []Request   // the requests that made it, oldest first, capped
+	DNS       []DNSAnswer // DNS answers behind dns_* alerts, oldest first
 }
 
 // Problem is one input the source could not turn into a request: a garbage
@@ -148,6 +149,7 @@ func (s SourceState) String() string {
 type Batch struct {
 	Source   string
 	Requests []Request
+	DNS      []DNSAnswer // DNS responses seen, in time order with the requests
 
 	ParseErrors uint64            // lines or messages that did not parse
 	Dropped     uint64            // requests or packets lost (kernel drops, caps)

@@ -35,7 +35,7 @@ func (e *Engine) Snapshot() Snapshot {
 	s.Alerts = make([]Alert, 0, len(e.alerts))
 	for i := len(e.alerts) - 1; i >= 0; i-- {
 		a := *e.alerts[i]
-		a.Evidence = nil
+		a.Evidence, a.DNS = nil, nil
 		s.Alerts = append(s.Alerts, a)
 	}
 	rows := e.cfg.Limits.Rows
@@ -116,6 +116,7 @@ func (e *Engine) AlertDetail(id uint64) (Alert, bool) {
 		if a.ID == id {
 			c := *a
 			c.Evidence = slices.Clone(a.Evidence)
+			c.DNS = slices.Clone(a.DNS)
 			return c, true
 		}
 	}

@@ -18,7 +18,7 @@ import (
 
 // Emit says which line types are written.
 type Emit struct {
-	Alert, Request, Summary bool
+	Alert, Request, Summary, DNS bool
 }
 
 // ParseEmit parses "alert,request,summary" (any subset).
@@ -32,9 +32,11 @@ func ParseEmit(s string) (Emit, error) {
 			e.Request = true
 		case "summary":
 			e.Summary = true
+		case "dns":
+			e.DNS = true
 		case "":
 		default:
-			return e, fmt.Errorf("--emit: unknown kind %q (use any of alert,request,summary)", strings.TrimSpace(part))
+			return e, fmt.Errorf("--emit: unknown kind %q (use any of alert,request,summary,dns)", strings.TrimSpace(part))
 		}
 	}
 	return e, nil
@@ -121,6 +123,48 @@ func (w *Writer) Alert(a *detect.Alert) error {
 		return wrap(err)
 	}
 	return wrap(w.bw.Flush())
+}
+
+// DNS writes a dns line (a DNS response seen in a capture) when emitted.
+func (w *Writer) DNS(a *detect.DNSAnswer) error {
+	if !w.emit.DNS {
+		return nil
+	}
+	b := w.buf[:0]
+	b = append(b, `{"type":"dns","time":`...)
+	b = appendTime(b, a.Time)
+	b = field(b, "source", a.Source)
+	b = addrField(b, "client", a.Client)
+	b = addrField(b, "server", a.Server)
+	b = field(b, "name", a.Name)
+	b = append(b, `,"cname":[`...)
+	for i, c := range a.CNAMEs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, c)
+	}
+	b = append(b, `],"addrs":[`...)
+	for i, ip := range a.Addrs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = ip.AppendTo(b)
+		b = append(b, '"')
+	}
+	b = append(b, `],"ttl":`...)
+	b = strconv.AppendUint(b, uint64(a.TTL), 10)
+	b = append(b, `,"rcode":`...)
+	b = strconv.AppendInt(b, int64(a.Rcode), 10)
+	b = append(b, `,"private":`...)
+	b = strconv.AppendBool(b, a.Private)
+	b = append(b, `,"flipped":`...)
+	b = strconv.AppendBool(b, a.Flipped)
+	b = append(b, "}\n"...)
+	w.buf = b
+	_, err := w.bw.Write(b)
+	return wrap(err)
 }
 
 // BatchEnd flushes what the batch wrote.

@@ -1,0 +1,103 @@
+package detect
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+)
+
+func answer(at float64, name string, ttl uint32, addrs ...string) DNSAnswer {
+	a := DNSAnswer{
+		Time:   t0.Add(time.Duration(at * float64(time.Second))),
+		Source: "test",
+		Client: netip.MustParseAddrPort("10.0.0.7:40000"),
+		Server: netip.MustParseAddrPort("10.0.0.53:53"),
+		Name:   name,
+		TTL:    ttl,
+	}
+	for _, s := range addrs {
+		a.Addrs = append(a.Addrs, netip.MustParseAddr(s))
+	}
+	return a
+}
+
+func TestPrivateAddr(t *testing.T) {
+	for s, want := range map[string]bool{
+		"127.0.0.1": true, "10.1.2.3": true, "172.16.0.1": true, "172.32.0.1": false, "192.168.1.1": true,
+		"169.254.169.254": true, "100.64.0.1": true, "100.128.0.1": false, "0.0.0.0": true, "::1": true,
+		"fc00::1": true, "fd12::1": true, "fe80::1": true, "::ffff:127.0.0.1": true, "93.184.216.34": false, "2001:db8::1": false,
+	} {
+		if got := PrivateAddr(netip.MustParseAddr(s)); got != want {
+			t.Errorf("PrivateAddr(%s) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestDNSPrivateAnswer(t *testing.T) {
+	tests := []struct {
+		name    string
+		answers []DNSAnswer
+		want    []string // subjects
+		sev     Severity
+	}{
+		{"public", []DNSAnswer{answer(0, "www.example.com", 300, "93.184.216.34")}, nil, 0},
+		{"private_long_ttl", []DNSAnswer{answer(0, "evil.rebind.test", 300, "127.0.0.1")}, []string{"evil.rebind.test"}, SeverityMedium},
+		{"private_short_ttl", []DNSAnswer{answer(0, "Evil.Rebind.Test.", 1, "192.168.1.10")}, []string{"evil.rebind.test"}, SeverityHigh},
+		{"flip", []DNSAnswer{answer(0, "evil.rebind.test", 1, "93.184.216.34"), answer(2, "evil.rebind.test", 1, "127.0.0.1")}, []string{"evil.rebind.test"}, SeverityCritical},
+		{"internal_suffix", []DNSAnswer{answer(0, "db.internal", 1, "10.0.0.5")}, nil, 0},
+		{"cname_localhost", []DNSAnswer{func() DNSAnswer { a := answer(0, "x.evil.test", 1); a.CNAMEs = []string{"localhost."}; return a }()}, []string{"x.evil.test"}, SeverityHigh},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, c := newTestEngine(t, nil)
+			if err := e.Observe(&Batch{Source: "test", DNS: tc.answers}); err != nil {
+				t.Fatal(err)
+			}
+			got := subjects(c.alerts, DetDNSPrivateAnswer)
+			if len(got) != len(tc.want) || (len(got) > 0 && got[0] != tc.want[0]) {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+			if len(got) > 0 && c.alerts[0].Severity != tc.sev {
+				t.Errorf("severity %s, want %s", c.alerts[0].Severity, tc.sev)
+			}
+		})
+	}
+}
+
+func TestDNSRebindChain(t *testing.T) {
+	req := func(at float64, server string) Request {
+		r := rq(at, "evil.rebind.test:8080", "")
+		r.Server = netip.MustParseAddrPort(server)
+		return r
+	}
+	tests := []struct {
+		name string
+		dns  []DNSAnswer
+		reqs []Request
+		want int
+	}{
+		{"chain", []DNSAnswer{answer(0, "evil.rebind.test", 300, "93.184.216.34"), answer(5, "evil.rebind.test", 1, "127.0.0.1")}, []Request{req(6, "127.0.0.1:8080")}, 1},
+		{"private_within_ttl", []DNSAnswer{answer(0, "evil.rebind.test", 1, "127.0.0.1")}, []Request{req(30, "127.0.0.1:8080")}, 1},
+		{"private_expired_no_flip", []DNSAnswer{answer(0, "evil.rebind.test", 1, "127.0.0.1")}, []Request{req(300, "127.0.0.1:8080")}, 0},
+		{"public_server", []DNSAnswer{answer(0, "evil.rebind.test", 1, "127.0.0.1")}, []Request{req(1, "93.184.216.34:80")}, 0},
+		{"no_dns", nil, []Request{req(1, "127.0.0.1:8080")}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, c := newTestEngine(t, nil)
+			if err := e.Observe(&Batch{Source: "test", DNS: tc.dns, Requests: tc.reqs}); err != nil {
+				t.Fatal(err)
+			}
+			got := subjects(c.alerts, DetDNSRebind)
+			if len(got) != tc.want {
+				t.Fatalf("got %q, want %d dns_rebind alerts", got, tc.want)
+			}
+			if tc.want > 0 {
+				a, _ := e.AlertDetail(c.alerts[len(c.alerts)-1].ID)
+				if a.Detector == DetDNSRebind && (len(a.DNS) == 0 || len(a.Evidence) == 0 || a.Severity != SeverityCritical) {
+					t.Errorf("dns_rebind alert must carry DNS answers and requests: %+v", a)
+				}
+			}
+		})
+	}
+}
