@@ -17,24 +17,28 @@ func (hostDetector) observe(e *Engine, o *observation) {
 		return
 	}
 	subject := o.host
+	hasHost := r.HasHost || r.URIHost != ""
 	switch {
-	case r.HasHost && o.hostAllowed:
+	case hasHost && o.hostAllowed:
 		return
-	case !r.HasHost && r.Proto != "HTTP/1.1":
+	case !hasHost && r.Proto != "HTTP/1.1":
 		return // HTTP/1.0 may omit Host
-	case !r.HasHost:
+	case !hasHost:
 		subject = missingHost
 	}
 	sev := SeverityMedium
-	if !r.HasHost {
+	if !hasHost {
 		sev = SeverityLow
 	}
 	sev = raiseFor(sev, o)
 	msg := "Host " + subject + " is not an allowed name"
-	if !r.HasHost {
+	switch {
+	case !hasHost:
 		msg = "HTTP/1.1 request without a Host header"
-	} else if r.DupHost {
+	case r.DupHost:
 		msg += " (two Host headers)"
+	case r.URIHost != "" && r.HasHost && !strings.EqualFold(NormalizeHost(r.Host), o.host):
+		msg += " (absolute-form target; its Host header says " + Sanitize(r.Host) + ")"
 	}
 	if served(r.Status) {
 		msg += "; the server answered " + statusText(r.Status)

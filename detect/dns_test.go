@@ -101,3 +101,19 @@ func TestDNSRebindChain(t *testing.T) {
 		})
 	}
 }
+
+func TestUnexpectedSNI(t *testing.T) {
+	hello := func(sni string, port uint16) TLSHello {
+		return TLSHello{Time: t0, Source: "test", Client: netip.MustParseAddrPort("10.0.0.7:50000"),
+			Server: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), port), SNI: sni}
+	}
+	e, c := newTestEngine(t, nil)
+	hellos := []TLSHello{hello("api.example.com", 443), hello("EU.example.com.", 443), hello("api.example.com", 8443),
+		hello("evil.rebind.test", 443), hello("", 443), hello("[::1]", 8080)}
+	if err := e.Observe(&Batch{Source: "test", TLS: hellos}); err != nil {
+		t.Fatal(err)
+	}
+	if got := subjects(c.alerts, DetUnexpectedSNI); len(got) != 1 || got[0] != "evil.rebind.test" {
+		t.Errorf("got %q, want [evil.rebind.test]", got)
+	}
+}

@@ -72,6 +72,7 @@ type Engine struct {
 
 	dnsNames *lru[string, *dnsName]
 	dnsCount uint64
+	tlsCount uint64
 
 	alerts        []*Alert // oldest first, capped
 	alertsDropped uint64
@@ -182,6 +183,9 @@ func (e *Engine) Observe(b *Batch) error {
 		for i := range b.DNS {
 			e.observeDNS(&b.DNS[i])
 		}
+		for i := range b.TLS {
+			e.observeTLS(&b.TLS[i])
+		}
 		e.reorder.push(b.Requests)
 		return e.releaseLocked(false)
 	}
@@ -196,6 +200,9 @@ func (e *Engine) Observe(b *Batch) error {
 	}
 	for ; d < len(b.DNS); d++ {
 		e.observeDNS(&b.DNS[d])
+	}
+	for i := range b.TLS {
+		e.observeTLS(&b.TLS[i])
 	}
 	if e.sinkErr != nil {
 		return e.sinkErr
@@ -320,7 +327,12 @@ func (e *Engine) observe(r *Request) error {
 	// through an interface, which would otherwise move it to the heap.
 	o := &e.obs
 	*o = observation{r: r, client: r.Client.Addr()}
-	if r.HasHost {
+	switch {
+	case r.URIHost != "":
+		// An absolute-form target's authority overrides the Host header.
+		o.host = NormalizeHost(r.URIHost)
+		o.hostAllowed = e.hostAllow.allows(o.host)
+	case r.HasHost:
 		o.host = NormalizeHost(r.Host)
 		o.hostAllowed = e.hostAllow.allows(o.host)
 	}

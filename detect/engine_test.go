@@ -498,3 +498,18 @@ func TestServedAndClasses(t *testing.T) {
 		t.Error("a 404 is not served")
 	}
 }
+
+func TestAbsoluteFormHostWins(t *testing.T) {
+	e, c := newTestEngine(t, nil)
+	r := rq(0, "api.example.com", "")
+	r.Target, r.URIHost = "http://evil.rebind.test/x", "evil.rebind.test"
+	ok := rq(1, "evil.other", "")
+	ok.Target, ok.URIHost = "http://api.example.com/x", "api.example.com"
+	feed(t, e, r, ok)
+	if got := subjects(c.alerts, DetUnexpectedHost); fmt.Sprint(got) != "[evil.rebind.test]" {
+		t.Errorf("got %q", got)
+	}
+	if !strings.Contains(c.alerts[0].Message, "absolute-form") {
+		t.Errorf("message %q should say the Host header differs", c.alerts[0].Message)
+	}
+}

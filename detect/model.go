@@ -22,6 +22,7 @@ type Request struct {
 	Host      string // Host header as sent (empty when absent, see HasHost)
 	HasHost   bool   // whether a Host was present at all
 	Target    string // request-target as sent
+	URIHost   string // authority of an absolute-form target (GET http://h/ ...): the Host to check (RFC 9112 §3.2.2)
 	Proto     string // "HTTP/1.1", "HTTP/1.0", ...
 	Origin    string // Origin header as sent (empty when absent, see HasOrigin)
 	HasOrigin bool
@@ -84,7 +85,7 @@ const (
 )
 
 // Detectors lists the detector names in display order.
-var Detectors = []string{DetUnexpectedHost, DetHostServed, DetForeignOrigin, DetKeyBurst, DetKeySpread, DetDNSPrivateAnswer, DetDNSRebind}
+var Detectors = []string{DetUnexpectedHost, DetHostServed, DetForeignOrigin, DetKeyBurst, DetKeySpread, DetDNSPrivateAnswer, DetDNSRebind, DetUnexpectedSNI}
 
 // Alert is one raised finding. Count grows while further occurrences fall
 // inside the de-duplication window.
@@ -150,6 +151,7 @@ type Batch struct {
 	Source   string
 	Requests []Request
 	DNS      []DNSAnswer // DNS responses seen, in time order with the requests
+	TLS      []TLSHello  // TLS ClientHellos seen, in time order
 
 	ParseErrors uint64            // lines or messages that did not parse
 	Dropped     uint64            // requests or packets lost (kernel drops, caps)
