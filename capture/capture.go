@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"time"
 
@@ -84,7 +85,13 @@ func ReadFile(ctx context.Context, path string, opts Options, out chan<- detect.
 	} else {
 		var err error
 		if f, err = os.Open(path); err != nil {
-			return fmt.Errorf("opening capture: %w", err)
+			// The path comes from the user but may hold anything: name it
+			// sanitised, keep the cause for errors.Is (fs.ErrNotExist).
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return fmt.Errorf("cannot open capture %s: %w", name, err)
 		}
 		defer f.Close()
 	}

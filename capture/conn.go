@@ -42,6 +42,7 @@ const (
 // half is one direction of a connection.
 type half struct {
 	role      role
+	want      startKind // the start lines this direction carries
 	st        hstate
 	remain    int64  // bytes left in a body or chunk
 	buf       []byte // an unfinished element (head, line) carried to the next data
@@ -73,23 +74,25 @@ type orphan struct {
 // conn is one TCP connection: a reassembly.Stream that parses HTTP/1.x in
 // both directions and pairs responses with requests in order.
 type conn struct {
-	p        *pipeline
-	id       uint64
-	h        [2]half           // h[0] carries what the first packet's sender sent
-	addr     [2]netip.AddrPort // addr[i] sends h[i]
-	client   int               // index of the client's half, -1 while unknown
-	byPort   bool              // a port in Ports: HTTP by configuration
-	ignore   bool
-	midstrm  bool
-	fifo     []*pending // requests awaiting a response, oldest first
-	orphans  []orphan
-	lastSeen int64
-	prev     *conn // LRU, least recently seen first
-	next     *conn
+	p         *pipeline
+	h         [2]half           // h[0] carries what the first packet's sender sent
+	addr      [2]netip.AddrPort // addr[i] sends h[i]
+	client    int               // index of the client's half, -1 while unknown
+	byPort    bool              // a port in Ports: HTTP by configuration
+	firm      bool              // roles known from the SYN or a parsed message, not guessed from ports
+	ignore    bool
+	midstream bool
+	fifo      []*pending // requests awaiting a response, oldest first
+	orphans   []orphan
+	lastSeen  int64
+	prev      *conn // LRU, least recently seen first
+	next      *conn
 }
 
 func (c *conn) setClient(i int) {
 	c.client = i
+	c.h[i].want = wantRequest
+	c.h[1-i].want = wantResponse
 	c.h[i].role = roleClient
 	c.h[1-i].role = roleServer
 }
@@ -173,8 +176,8 @@ func (c *conn) begin(i int) {
 	// Joined mid-connection: the first byte captured often starts a
 	// message (a segment boundary), so try there first.
 	h.st, h.lineStart = stResync, true
-	if !c.midstrm {
-		c.midstrm = true
+	if !c.midstream {
+		c.midstream = true
 		c.p.t.add(cMidstreamStreams, 1)
 	}
 }
@@ -384,12 +387,11 @@ func (c *conn) parse(i int, w []byte) int {
 				pos += end
 			}
 		case stResync:
-			want := wantRequest | wantResponse
-			switch h.role {
-			case roleClient:
-				want = wantRequest
-			case roleServer:
-				want = wantResponse
+			want := h.want
+			if !c.firm {
+				// Roles guessed from ports (or unknown): whoever sends a
+				// request line is the client.
+				want = wantRequest | wantResponse
 			}
 			at, kind, keep := findStart(w[pos:], h.lineStart, want)
 			if at < 0 {
@@ -405,12 +407,15 @@ func (c *conn) parse(i int, w []byte) int {
 				return np
 			}
 			pos += at
-			if h.role == roleUnknown {
-				if kind == wantRequest {
-					c.setClient(i)
-				} else {
-					c.setClient(1 - i)
+			if !c.firm {
+				client := i
+				if kind == wantResponse {
+					client = 1 - i
 				}
+				if client != c.client {
+					c.setClient(client)
+				}
+				c.firm = true
 			}
 			h.st, h.lineStart = stStart, false
 		}
@@ -485,6 +490,7 @@ func (c *conn) request(i int, head []byte, at int64) bool {
 		p.t.parseErrors++
 		c.problem(i, faultFieldLine)
 	}
+	c.firm = true
 	x := p.newPending()
 	r := &x.req
 	r.Time = time.Unix(0, at).UTC()
@@ -495,10 +501,10 @@ func (c *conn) request(i int, head []byte, at int64) bool {
 		r.Method = p.str(rh.method)
 	}
 	r.Host, r.HasHost, r.DupHost = p.str(rh.host), rh.hasHost, rh.dupHost
-	r.Target = detect.Sanitize(string(rh.target))
+	r.Target = c.redacted(rh.target, false)
 	r.Proto = internProto(rh.proto)
 	r.Origin, r.HasOrigin = p.str(rh.origin), rh.hasOrigin
-	r.Referer = p.str(rh.referer)
+	r.Referer = c.redacted(rh.referer, true)
 	r.UserAgent = p.str(rh.userAgent)
 	r.Key = c.key(rh)
 	x.at = at
@@ -522,6 +528,20 @@ func (c *conn) request(i int, head []byte, at int64) bool {
 		h.st = stStart
 	}
 	return true
+}
+
+// redacted returns a target or URL as a kept string with the values of
+// key query parameters replaced by their fingerprints, so no raw key
+// reaches an output (see redactQuery).
+func (c *conn) redacted(b []byte, intern bool) string {
+	p := c.p
+	if r, ok := redactQuery(p.keys, b, &p.redact, &p.redactOut); ok {
+		return detect.Sanitize(string(r))
+	}
+	if intern {
+		return p.str(b)
+	}
+	return detect.Sanitize(string(b))
 }
 
 // key returns the request's key fingerprint: from the key header of lowest
@@ -588,6 +608,7 @@ func (c *conn) response(i int, head []byte, at int64) bool {
 		p.t.parseErrors++
 		c.problem(i, faultFieldLine)
 	}
+	c.firm = true
 	h := &c.h[i]
 	code := rs.code
 	if code < 200 && code != 101 {

@@ -95,7 +95,6 @@ type emitter struct {
 func newEmitter(ctx context.Context, out chan<- detect.Batch, opts *Options, source string, t *tally) *emitter {
 	return &emitter{
 		ctx: ctx, out: out, pacer: opts.Pacer, source: source, size: opts.BatchSize, t: t,
-		reqs:  make([]detect.Request, 0, opts.BatchSize),
 		state: detect.StateReplaying,
 	}
 }
@@ -146,7 +145,7 @@ func (e *emitter) flush() error {
 	}
 	e.sent.c, e.sent.parseErrors = e.t.c, e.t.parseErrors
 	e.t.problems = nil
-	e.reqs = make([]detect.Request, 0, e.size) // the engine owns the sent slice
+	e.reqs = nil // the engine owns the sent slice
 	e.lastSend = time.Now()
 	return nil
 }

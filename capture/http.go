@@ -82,7 +82,6 @@ type reqHead struct {
 	framing   framing
 	badLines  int  // malformed field lines, ignored
 	ambiguous bool // both Content-Length and Transfer-Encoding (RFC 9112 §6.3 item 3)
-	upgrade   bool // an Upgrade field: a 101 answer ends HTTP on the connection
 }
 
 // respHead is a parsed response head.
@@ -420,13 +419,8 @@ func (h *reqHead) field(name, value []byte, keys *detect.KeyExtractor) {
 			h.origin, h.hasOrigin = value, true
 		}
 	case 7:
-		switch {
-		case eqFold(name, "referer"):
-			if h.referer == nil {
-				h.referer = value
-			}
-		case eqFold(name, "upgrade"):
-			h.upgrade = true
+		if eqFold(name, "referer") && h.referer == nil {
+			h.referer = value
 		}
 	case 10:
 		if eqFold(name, "user-agent") && h.userAgent == nil {
@@ -695,4 +689,49 @@ func couldStart(b []byte, want startKind) bool {
 	}
 	return (want&wantRequest != 0 && looksLikeRequest(b) != sniffNo) ||
 		(want&wantResponse != 0 && looksLikeResponse(b) != sniffNo)
+}
+
+// redactQuery replaces the value of every query parameter of u (a
+// request-target or URL) that carries a key, by the KeyExtractor's rules,
+// with detect.Redacted, the engine's own marker, so no raw key enters a
+// Request. It returns false when there is none. The result lives in *out;
+// buf is scratch space; both are reused, so it allocates nothing once warm.
+func redactQuery(keys *detect.KeyExtractor, u []byte, buf, out *[]byte) ([]byte, bool) {
+	if keys == nil {
+		return nil, false
+	}
+	q := bytes.IndexByte(u, '?')
+	if q < 0 {
+		return nil, false
+	}
+	end := len(u)
+	if i := bytes.IndexByte(u[q:], '#'); i >= 0 {
+		end = q + i
+	}
+	o := (*out)[:0]
+	found := false
+	last := 0 // u[:last] is already in o
+	for i := q + 1; i < end; {
+		j := bytes.IndexByte(u[i:end], '&')
+		if j < 0 {
+			j = end - i
+		}
+		pair := u[i : i+j]
+		if eq := bytes.IndexByte(pair, '='); eq > 0 && eq < len(pair)-1 && string(pair[eq+1:]) != detect.Redacted {
+			// Ask the extractor about this pair alone: it knows the names.
+			*buf = append(append((*buf)[:0], '?'), pair...)
+			if _, ok := keys.FromTarget(*buf); ok {
+				o = append(o, u[last:i+eq+1]...)
+				o = append(o, detect.Redacted...)
+				last, found = i+j, true
+			}
+		}
+		i += j + 1
+	}
+	if !found {
+		return nil, false
+	}
+	o = append(o, u[last:]...)
+	*out = o
+	return o, true
 }

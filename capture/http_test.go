@@ -249,6 +249,7 @@ func runStream(t testing.TB, events []ev, opts Options, midstream bool) ([]detec
 	c := &conn{p: p, client: -1}
 	c.addr[0], c.addr[1] = testClient, testServer
 	c.setClient(0)
+	c.firm = !midstream // a SYN settles who is the client
 	c.h[0].syn, c.h[1].syn = !midstream, !midstream
 	p.lruPush(c)
 	p.live++
@@ -426,16 +427,16 @@ func TestStreamParse(t *testing.T) {
 			counters:  map[counter]uint64{cMidstreamStreams: 1, cUnmatchedResponses: 1}},
 		{name: "key_header_priority",
 			events: []ev{cl("GET /?api_key=q HTTP/1.1\r\nAuthorization: Bearer second\r\nX-API-Key: first\r\n\r\n")},
-			want:   []string{"GET /?api_key=q HTTP/1.1 key=" + fp("first") + " 0"}},
+			want:   []string{"GET /?api_key=" + detect.Redacted + " HTTP/1.1 key=" + fp("first") + " 0"}},
 		{name: "key_authorization_bearer",
 			events: []ev{cl("GET / HTTP/1.1\r\nAuthorization: Bearer tok\r\n\r\n")},
 			want:   []string{"GET / HTTP/1.1 key=" + fp("tok") + " 0"}},
 		{name: "key_unusable_header_falls_back_to_query",
 			events: []ev{cl("GET /x?token=qq HTTP/1.1\r\nAuthorization: Digest x\r\n\r\n")},
-			want:   []string{"GET /x?token=qq HTTP/1.1 key=" + fp("qq") + " 0"}},
+			want:   []string{"GET /x?token=" + detect.Redacted + " HTTP/1.1 key=" + fp("qq") + " 0"}},
 		{name: "key_from_query",
 			events: []ev{cl("GET /x?a=1&api_key=s3cr%65t HTTP/1.1\r\n\r\n")},
-			want:   []string{"GET /x?a=1&api_key=s3cr%65t HTTP/1.1 key=" + fp("s3cret") + " 0"}},
+			want:   []string{"GET /x?a=1&api_key=" + detect.Redacted + " HTTP/1.1 key=" + fp("s3cret") + " 0"}},
 		{name: "escape_sequences_sanitised",
 			events: []ev{cl("GET / HTTP/1.1\r\nHost: a\x1b[31m.test\r\nOrigin: http://\u202eevil\r\n\r\n")},
 			want:   []string{`GET / HTTP/1.1 host=a\x1b[31m.test origin=http://\u202eevil 0`}},
@@ -480,4 +481,33 @@ func splitEvents(dir int, s string, n ...int) []ev {
 		s = s[k:]
 	}
 	return out
+}
+
+func TestRedactQuery(t *testing.T) {
+	keys := detect.NewKeyExtractor(detect.DefaultKeyConfig())
+	fp := func(string) string { return detect.Redacted }
+	tests := []struct{ in, want string }{
+		{"/a?api_key=k1&x=1#frag", "/a?api_key=" + fp("k1") + "&x=1#frag"},
+		{"/a?x=1&token=t2", "/a?x=1&token=" + fp("t2")},
+		{"/a?token=t&api_key=k", "/a?token=" + fp("t") + "&api_key=" + fp("k")},
+		{"/a?api_key=a%2Bb", "/a?api_key=" + fp("a+b")},
+		{"/a?x=1", ""},
+		{"/a?api_key=", ""},
+		{"/a?api_key", ""},
+		{"/a#?api_key=k", "/a#?api_key=" + fp("k")}, // not a query, but a key all the same
+		{"/a?API_KEY=k", ""},                        // query names are case-sensitive
+		{"http://evil.test/steal?key=s3&x", "http://evil.test/steal?key=" + fp("s3") + "&x"},
+		{"/nokeys", ""},
+		{"/a?api_key=" + detect.Redacted, ""},
+	}
+	var buf []byte
+	for _, tt := range tests {
+		got, ok := redactQuery(keys, []byte(tt.in), &buf, new([]byte))
+		if (tt.want == "") == ok || ok && string(got) != tt.want {
+			t.Errorf("%q: got %q %v, want %q", tt.in, got, ok, tt.want)
+		}
+	}
+	if _, ok := redactQuery(nil, []byte("/a?api_key=k"), &buf, new([]byte)); ok {
+		t.Error("redacted without a key extractor")
+	}
 }

@@ -32,6 +32,8 @@ const (
 	// maxPending caps the requests held for ordering; beyond it the oldest
 	// are emitted at once.
 	maxPending = 1 << 16
+	// maxFree caps the recycled pending requests kept for reuse.
+	maxFree = 4096
 	// maxFIFO caps the requests of one connection awaiting responses
 	// (pipelining depth).
 	maxFIFO = 64
@@ -81,9 +83,16 @@ func (s *portSet) add(p uint16)      { s[p>>6] |= 1 << (p & 63) }
 func (s *portSet) has(p uint16) bool { return s[p>>6]&(1<<(p&63)) != 0 }
 
 // pipeline turns packets into requests: decode, reassemble, parse, order.
-// It is driven by one goroutine: a file reader now, a live capture later,
-// calling packet for each frame, advance when time passes without packets,
-// and finish at the end.
+// One goroutine drives it (the reassembly Assembler and the KeyExtractor
+// are not shared):
+//
+//	for each frame:   p.packet(data, ci, linkType); p.drain(e, false)
+//	when idle (live): p.advance(now); p.drain(e, false)
+//	at the end:       p.finish(); p.drain(e, true)
+//
+// ReadFile drives it from a file; a live source (AF_PACKET, libpcap) is
+// the same loop over its own packet reader plus an idle tick, with its own
+// source name and no Pacer.
 type pipeline struct {
 	source      string
 	keys        *detect.KeyExtractor
@@ -114,6 +123,8 @@ type pipeline struct {
 	rh          reqHead
 	rsp         respHead
 	fold        []byte
+	redact      []byte
+	redactOut   []byte
 	pad         []byte
 	finishing   bool
 	where       string // Problem.Where for the packet being handled, built lazily
@@ -148,6 +159,10 @@ func newPipeline(opts *Options, source string) *pipeline {
 // packet handles one captured frame of the given link type.
 func (p *pipeline) packet(data []byte, ci gopacket.CaptureInfo, link layers.LinkType) {
 	p.pktNum++
+	if ci.Timestamp.IsZero() {
+		// pcapng Simple Packet Blocks carry no time: use the last one seen.
+		ci.Timestamp = time.Unix(0, p.now)
+	}
 	ts := ci.Timestamp.UnixNano()
 	if ts > p.now {
 		p.now = ts
@@ -264,7 +279,7 @@ func (p *pipeline) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac reass
 	if !tcp.SYN && len(tcp.Payload) == 0 {
 		return nil
 	}
-	c := &conn{p: p, client: -1, id: p.streamCount}
+	c := &conn{p: p, client: -1}
 	p.streamCount++
 	c.addr[0], c.addr[1] = p.curSrc, p.curDst
 	src, dst := uint16(tcp.SrcPort), uint16(tcp.DstPort)
@@ -272,8 +287,10 @@ func (p *pipeline) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac reass
 	switch {
 	case tcp.SYN && !tcp.ACK:
 		c.setClient(0)
+		c.firm = true
 	case tcp.SYN && tcp.ACK:
 		c.setClient(1)
+		c.firm = true
 	case p.ports.has(dst) && !p.ports.has(src):
 		c.setClient(0)
 	case p.ports.has(src) && !p.ports.has(dst):
@@ -377,7 +394,7 @@ func (p *pipeline) newPending() *pending {
 // release returns x to the free list once both its connection and the
 // emitter are done with it.
 func (p *pipeline) release(x *pending) {
-	if x.out && !x.queued && len(p.free) < maxPending {
+	if x.out && !x.queued && len(p.free) < maxFree {
 		x.req = detect.Request{}
 		p.free = append(p.free, x)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -366,7 +367,7 @@ func TestNotCapture(t *testing.T) {
 			t.Errorf("%q: %d batches sent", name, len(out))
 		}
 	}
-	if err := ReadFile(context.Background(), filepath.Join(dir, "missing.pcap"), Options{}, make(chan detect.Batch, 1)); err == nil || errors.Is(err, ErrNotCapture) {
+	if err := ReadFile(context.Background(), filepath.Join(dir, "missing.pcap"), Options{}, make(chan detect.Batch, 1)); !errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrNotCapture) {
 		t.Errorf("missing file: %v", err)
 	}
 }
@@ -386,6 +387,16 @@ func TestMidstreamCapture(t *testing.T) {
 	}
 	if r.counters["midstream_streams"] != 1 || r.parse != 0 {
 		t.Errorf("counters %v parse %d", r.counters, r.parse)
+	}
+}
+
+// Joined mid-connection, roles guessed from ports are wrong when the
+// client's port is the configured one: the request line decides.
+func TestMidstreamRolesFromData(t *testing.T) {
+	c := newConvo("10.0.0.7:8080", "10.0.0.1:40000", synthEpoch).handshake().req(getA).resp(resp200)
+	r := readBytes(t, writePcap(t, c.pkts[3:], linkSpec{link: layers.LinkTypeEthernet}, pcapOpts{}), Options{Ports: []uint16{8080}})
+	if len(r.reqs) != 1 || r.reqs[0].Client.String() != "10.0.0.7:8080" || r.reqs[0].Status != 200 {
+		t.Fatalf("got %+v (counters %v)", r.reqs, r.counters)
 	}
 }
 
@@ -524,8 +535,8 @@ func TestStdin(t *testing.T) {
 	}
 }
 
-// A paused pacer: the requests before the pause reach the engine before
-// ReadFile blocks, and cancelling the context ends it.
+// A paused pacer stepped past the first two requests: they reach the
+// engine before ReadFile blocks on the third, and cancelling ends it.
 func TestPacerPausedFlushesFirst(t *testing.T) {
 	c := newConvo("10.0.0.7:51234", "10.0.0.1:80", synthEpoch).handshake()
 	for i := 0; i < 3; i++ {
@@ -537,19 +548,35 @@ func TestPacerPausedFlushesFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	pacer := detect.NewPacer(0)
-	if !pacer.Due(synthEpoch) {
-		t.Fatal("unpaced pacer not due")
-	}
-	pacer.Wait(context.Background(), synthEpoch) // anchor
+	pacer.Wait(context.Background(), synthEpoch) // the replay starts here
 	pacer.SetPaused(true)
+	pacer.Step(1500 * time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	out := make(chan detect.Batch, 16)
 	errc := make(chan error, 1)
-	go func() { errc <- ReadFile(ctx, path, Options{Ports: []uint16{80}, Pacer: pacer}, out) }()
+	go func() { errc <- ReadFile(ctx, path, Options{Ports: []uint16{80}, Pacer: pacer, BatchSize: 100}, out) }()
+	var got []string
+	deadline := time.After(5 * time.Second)
+	for len(got) < 2 {
+		select {
+		case b := <-out:
+			for _, r := range b.Requests {
+				got = append(got, r.Target)
+			}
+		case err := <-errc:
+			t.Fatalf("returned while paused: %v", err)
+		case <-deadline:
+			t.Fatalf("only %q reached the engine", got)
+		}
+	}
 	select {
 	case err := <-errc:
 		t.Fatalf("returned while paused: %v", err)
-	case <-time.After(300 * time.Millisecond):
+	case <-time.After(200 * time.Millisecond):
+	}
+	if !slices.Equal(got, []string{"/0", "/1"}) {
+		t.Errorf("before the pause: %q", got)
 	}
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
@@ -566,5 +593,74 @@ func TestCancelled(t *testing.T) {
 	err := ReadFile(ctx, path, Options{}, make(chan detect.Batch)) // nobody reads
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// A request whose response never comes is emitted, without a status, once
+// responseWait of packet time has passed, not only at the end; requests
+// answered meanwhile wait behind it, to keep time order.
+func TestResponseWait(t *testing.T) {
+	a := newConvo("10.0.0.7:1001", "10.0.0.1:80", synthEpoch).handshake().req("GET /unanswered HTTP/1.1\r\nHost: a\r\n\r\n")
+	b := newConvo("10.0.0.8:1002", "10.0.0.1:80", synthEpoch.Add(time.Second)).handshake()
+	for i := 0; i < 8; i++ {
+		b.req(fmt.Sprintf("GET /b%d HTTP/1.1\r\nHost: b\r\n\r\n", i)).resp(resp200)
+		b.t = b.t.Add(time.Second)
+	}
+	pk := append(slices.Clone(a.pkts), b.pkts...)
+	slices.SortStableFunc(pk, func(x, y pkt) int { return x.ts.Compare(y.ts) })
+
+	opts := Options{Ports: []uint16{80}, BatchSize: 1}.withDefaults()
+	p := newPipeline(&opts, "pcap")
+	out := make(chan detect.Batch, 64)
+	e := newEmitter(context.Background(), out, &opts, "pcap", &p.t)
+	eth := linkSpec{link: layers.LinkTypeEthernet}
+	var before []string // emitted while packets were still coming
+	for _, x := range pk {
+		data := frame(t, x, eth)
+		p.packet(data, gopacketCI(x.ts, len(data)), layers.LinkTypeEthernet)
+		if err := p.drain(e, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for len(out) > 0 {
+		for _, r := range (<-out).Requests {
+			before = append(before, fmt.Sprintf("%s %d", r.Target, r.Status))
+		}
+	}
+	if len(before) < 3 || before[0] != "/unanswered 0" || before[1] != "/b0 200" {
+		t.Fatalf("emitted before the end: %q", before)
+	}
+}
+
+// More malformed requests than maxProblems: all are counted, a sample is kept.
+func TestProblemsCapped(t *testing.T) {
+	c := newConvo("10.0.0.7:51234", "10.0.0.1:80", synthEpoch).handshake()
+	for i := 0; i < 30; i++ {
+		c.req("GET /x?api_key=SECRETKEY HTTP/1.1\r\nHost: a\r\nbroken line\r\n\r\n")
+	}
+	r := readBytes(t, writePcap(t, c.pkts, linkSpec{link: layers.LinkTypeEthernet}, pcapOpts{}), Options{})
+	if len(r.reqs) != 30 || r.parse != 30 || len(r.problems) != maxProblems {
+		t.Fatalf("%d requests, %d parse errors, %d problems", len(r.reqs), r.parse, len(r.problems))
+	}
+	for _, pr := range r.problems {
+		if strings.Contains(pr.Text, "SECRETKEY") || pr.Source != "pcap" || !strings.HasPrefix(pr.Where, "packet ") {
+			t.Fatalf("problem %+v", pr)
+		}
+	}
+}
+
+// A stream buffer cap below the header block limit: an oversized head is
+// dropped and counted, the next request is still read.
+func TestStreamBufferCap(t *testing.T) {
+	big := "GET /big HTTP/1.1\r\nHost: a\r\nX-Pad: " + strings.Repeat("p", 600) + "\r\n\r\n"
+	c := newConvo("10.0.0.7:51234", "10.0.0.1:80", synthEpoch).handshake().
+		req(big, 100).resp(resp200).req("GET /ok HTTP/1.1\r\nHost: a\r\n\r\n").resp(resp200)
+	r := readBytes(t, writePcap(t, c.pkts, linkSpec{link: layers.LinkTypeEthernet}, pcapOpts{}), Options{MaxStreamBuffer: 300})
+	var got []string
+	for _, q := range r.reqs {
+		got = append(got, fmt.Sprintf("%s %d", q.Target, q.Status))
+	}
+	if !slices.Equal(got, []string{"/ok 200"}) || r.counters["stream_bytes_capped"] == 0 || r.parse == 0 {
+		t.Fatalf("got %q, counters %v, parse errors %d", got, r.counters, r.parse)
 	}
 }

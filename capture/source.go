@@ -26,7 +26,7 @@ const (
 )
 
 // readBufSize is the read-ahead of a capture file.
-const readBufSize = 256 << 10
+const readBufSize = 64 << 10
 
 // notCaptureError is returned for a file that is neither pcap nor pcapng.
 type notCaptureError struct{ name string }

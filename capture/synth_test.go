@@ -321,3 +321,7 @@ func readPath(t testing.TB, path string, opts Options) result {
 	r.err = <-errc
 	return r
 }
+
+func gopacketCI(ts time.Time, n int) gopacket.CaptureInfo {
+	return gopacket.CaptureInfo{Timestamp: ts, CaptureLength: n, Length: n}
+}

@@ -9,7 +9,7 @@ func (servedDetector) name() string { return DetHostServed }
 
 func (servedDetector) observe(e *Engine, o *observation) {
 	r := o.r
-	if len(e.hostAllow) == 0 || r.Blind.Has(BlindHost) || !r.HasHost || o.hostAllowed {
+	if len(e.hostAllow) == 0 || r.Blind.Has(BlindHost) || o.host == "" || o.hostAllowed {
 		return
 	}
 	if Outcome(r.Status) != OutcomeServed {

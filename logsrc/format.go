@@ -9,21 +9,42 @@ import (
 	"github.com/rebindwatch/rebindwatch/detect"
 )
 
-// The predefined formats. nginx's "combined" is built in (ngx_http_log_module);
-// Apache's combined LogFormat, %h %l %u %t \"%r\" %>s %b \"%{Referer}i\"
-// \"%{User-agent}i\", writes the same line shape, and "common" is either
-// without the last two fields.
+// The predefined line shapes, written as nginx log_format strings. nginx's
+// "combined" is built in (ngx_http_log_module); Apache's combined LogFormat
+// (%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-agent}i\") and
+// gunicorn's default access_log_format write the same shape, and "common"
+// is any of them without the last two fields.
 const (
 	combinedFormat = `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"`
 	commonFormat   = `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent`
+	// extFormat is the line PrintLogConfig's snippets make every server write:
+	// combined plus the Host and Origin as sent and the key's last 8
+	// characters. Auto-detection knows it, so such a log needs no flag.
+	extFormat = combinedFormat + ` host="$http_host" origin="$http_origin" key="$api_key_suffix"`
+	// Apache's vhost_combined (Debian's apache2.conf):
+	// %v:%p %h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"
+	vhostCombinedFormat = `%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"`
+	// Apache's common and combined as Debian's apache2.conf defines them.
+	apacheCommonFormat   = `%h %l %u %t "%r" %>s %O`
+	apacheCombinedFormat = `%h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"`
+	// gunicorn's default access_log_format (gunicorn/config.py).
+	gunicornDefaultFormat = `%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"`
 )
 
 // Format names as they appear in specs, notes and messages.
 const (
 	nameAuto           = "auto"
+	nameCombined       = "combined"
 	nameNginxCombined  = "nginx-combined"
 	nameApacheCombined = "apache-combined"
 	nameCommon         = "common"
+	nameVhostCombined  = "vhost_combined"
+	nameExt            = "rebindwatch"
+	nameWerkzeug       = "werkzeug"
+	nameGunicorn       = "gunicorn"
+	nameCaddy          = "caddy"
+	nameTraefik        = "traefik"
+	nameJSON           = "json"
 )
 
 // ErrUnknownFormat is wrapped by the errors for a format spec that names no
@@ -31,386 +52,283 @@ const (
 // both are the user's to fix (a usage error, not a failure).
 var ErrUnknownFormat = errors.New("unknown log format")
 
-// formatHint is the list of --log-format values an error suggests.
-const formatHint = "auto, nginx-combined, apache-combined, common or nginx:'<log_format>'"
+// ErrNotRequest is returned by Parse for a line the format knows is not a
+// request (werkzeug's startup banner, a Caddy log line that is not an access
+// entry). Run skips such lines without counting them as parse errors.
+var ErrNotRequest = errors.New("not a request line")
 
-// escapeMode is how variable values were escaped when the line was written.
+// formatHint is the list of --log-format values an error suggests.
+const formatHint = "auto, combined, common, vhost_combined, werkzeug, gunicorn, caddy, traefik, json, " +
+	"nginx:'<log_format>', apache:'<LogFormat>', gunicorn:'<access_log_format>' or json:host=...,time=..."
+
+// escapeMode is how values were escaped when the line was written.
 type escapeMode uint8
 
 const (
 	// escDefault is nginx's default (\xHH for '"', '\\', bytes < 0x20 and
-	// > 0x7e); Apache's \" \\ \n \t are accepted too, since nginx never writes
-	// a raw backslash in this mode.
+	// > 0x7e) and Apache's (\" \\ \n \t \xhh); nginx never writes a raw
+	// backslash in this mode, so one decoder reads both.
 	escDefault escapeMode = iota
-	escJSON               // nginx escape=json: \" \\ \n \r \t \b \f \uXXXX
-	escNone               // nginx escape=none: values are raw
+	escJSON               // nginx escape=json and JSON logs: \" \\ \n \r \t \b \f \uXXXX
+	escNone               // nginx escape=none, werkzeug: values are raw
+	escQuote              // gunicorn: only '"' is escaped, as \"; backslashes are raw
 )
 
-// Compile parses a format spec (as for Options.Format): "auto",
-// "nginx-combined", "apache-combined", "common", or "nginx:" followed by an
-// nginx log_format string, bare, in quotes, or as the whole directive
-// ("log_format name [escape=...] '...' '...';", several lines allowed). The
-// error is one sentence naming what is wrong.
+// Compile parses a format spec (as for Options.Format). Accepted:
+//
+//   - "auto" (or empty): decide per file from its first lines;
+//   - a name: combined (nginx-combined, apache-combined), common,
+//     vhost_combined, rebindwatch (the PrintLogConfig line), werkzeug (flask),
+//     gunicorn (its default format), caddy, traefik, json (JSON with common
+//     key names);
+//   - "nginx:" + a log_format string, bare, quoted, or the whole directive
+//     ("log_format name [escape=...] '...' '...';", several lines allowed);
+//   - "apache:" + a LogFormat string, bare or as the LogFormat / CustomLog
+//     directive pasted from the config;
+//   - "gunicorn:" + an access_log_format string, bare or as the config line
+//     (access_log_format = '...') or the --access-logformat option;
+//   - "json:" + a field mapping (host=request.host,time=ts,...; see CompileJSON).
+//
+// A directive pasted without a prefix (log_format ..., LogFormat ...,
+// CustomLog ..., access_log_format = ...) is recognised too. The error is
+// one sentence naming what is wrong.
 func Compile(spec string) (*Parser, error) {
 	s := strings.TrimSpace(spec)
-	switch s {
+	switch strings.ToLower(s) {
 	case "", nameAuto:
 		return newAutoParser(), nil
-	case nameNginxCombined, "combined":
-		return compileFormat(nameNginxCombined, combinedFormat, escDefault, true)
-	case nameApacheCombined:
-		return compileFormat(nameApacheCombined, combinedFormat, escDefault, true)
-	case nameCommon, "nginx-common", "apache-common":
-		return compileFormat(nameCommon, commonFormat, escDefault, true)
-	case "werkzeug", "caddy", "json":
-		return nil, fmt.Errorf("log format %q is not supported yet; use %s", s, formatHint)
+	case nameCombined, nameNginxCombined, "nginx":
+		return compileNginxFormat(nameNginxCombined, combinedFormat, escDefault, true)
+	case nameApacheCombined, "apache":
+		return compileNginxFormat(nameApacheCombined, combinedFormat, escDefault, true)
+	case nameCommon, "nginx-common", "apache-common", "clf":
+		return compileNginxFormat(nameCommon, commonFormat, escDefault, true)
+	case nameVhostCombined, "vhost-combined", "apache-vhost_combined", "apache-vhost-combined":
+		return compileApacheFormat(nameVhostCombined, vhostCombinedFormat, true)
+	case nameExt, "ext":
+		return compileNginxFormat(nameExt, extFormat, escDefault, false)
+	case nameWerkzeug, "flask":
+		return newWerkzeugParser(), nil
+	case nameGunicorn:
+		return compileGunicornFormat(nameGunicorn, gunicornDefaultFormat)
+	case nameCaddy:
+		return newCaddyParser(), nil
+	case nameTraefik:
+		return newTraefikParser(), nil
+	case nameJSON:
+		return newGenericJSONParser(), nil
+	}
+	// A directive pasted as is, without a family prefix.
+	switch first := strings.ToLower(firstWord(s)); first {
+	case "log_format":
+		return compileNginxSpec(s)
+	case "logformat", "customlog", "globallog", "transferlog":
+		return compileApacheSpec(s)
+	case "access_log_format", "--access-logformat":
+		return compileGunicornSpec(s)
 	}
 	family, rest, ok := strings.Cut(s, ":")
 	if !ok {
-		return nil, fmt.Errorf("%w %q; use %s", ErrUnknownFormat, s, formatHint)
+		return nil, fmt.Errorf("%w %q; use %s", ErrUnknownFormat, short(s), formatHint)
 	}
-	switch family {
+	switch strings.ToLower(strings.TrimSpace(family)) {
 	case "nginx":
 		return compileNginxSpec(rest)
-	case "apache", "gunicorn":
-		return nil, fmt.Errorf("log format family %q is not supported yet; use %s", family, formatHint)
+	case "apache", "httpd", "apache2":
+		return compileApacheSpec(rest)
+	case "gunicorn":
+		return compileGunicornSpec(rest)
+	case "json":
+		return compileJSONSpec(rest)
 	}
-	return nil, fmt.Errorf("%w family %q in %q; use %s", ErrUnknownFormat, family, s, formatHint)
+	return nil, fmt.Errorf("%w family %q in %q; use %s", ErrUnknownFormat, short(family), short(s), formatHint)
 }
 
-// compileNginxSpec compiles what follows "nginx:".
-func compileNginxSpec(spec string) (*Parser, error) {
-	name, esc, format, err := parseDirective(spec)
-	if err != nil {
-		return nil, err
+// firstWord returns s up to its first white space or '='.
+func firstWord(s string) string {
+	if i := strings.IndexAny(s, " \t\r\n="); i >= 0 {
+		return s[:i]
 	}
-	label := "nginx"
-	if name != "" {
-		label = "nginx:" + detect.Sanitize(name)
-	}
-	return compileFormat(label, format, esc, false)
-}
-
-// parseDirective extracts the format string from an nginx log_format spec.
-// Accepted: the whole directive ("log_format name [escape=x] '..' '..';"),
-// the quoted parts alone ("'..' '..'", optionally after escape=x), or the
-// bare format string. A spec is bare unless it starts with log_format,
-// escape= or a single quote, or it is one double-quoted string: a bare
-// format may well start with "$request".
-func parseDirective(spec string) (name string, esc escapeMode, format string, err error) {
-	s := strings.TrimSpace(spec)
-	if s == "" {
-		return "", 0, "", errors.New("the nginx log_format is empty")
-	}
-	first := s
-	if i := strings.IndexAny(s, " \t\r\n"); i >= 0 {
-		first = s[:i]
-	}
-	directive := first == "log_format"
-	configLike := directive || strings.HasPrefix(s, "escape=") || s[0] == '\''
-	toks, terr := tokenize(s)
-	if !configLike && s[0] == '"' {
-		// One double-quoted string is the format in quotes; several are more
-		// likely a bare format whose lines quote their values.
-		configLike = terr == nil && len(toks) == 1 && toks[0].quoted
-	}
-	if !configLike {
-		return "", escDefault, s, nil
-	}
-	if terr != nil {
-		return "", 0, "", terr
-	}
-	if directive {
-		toks = toks[1:]
-		if len(toks) == 0 || toks[0].quoted {
-			return "", 0, "", errors.New("the log_format directive has no format name after \"log_format\"")
-		}
-		name = toks[0].text
-		toks = toks[1:]
-	}
-	if len(toks) > 0 && !toks[0].quoted && strings.HasPrefix(toks[0].text, "escape=") {
-		switch v := strings.TrimPrefix(toks[0].text, "escape="); v {
-		case "default":
-			esc = escDefault
-		case "json":
-			esc = escJSON
-		case "none":
-			esc = escNone
-		default:
-			return "", 0, "", fmt.Errorf("log_format has unknown escape=%q (want default, json or none)", v)
-		}
-		toks = toks[1:]
-	}
-	if len(toks) == 0 {
-		return "", 0, "", errors.New("the log_format directive has no format string")
-	}
-	var b strings.Builder
-	for _, t := range toks {
-		if t.text == "escape=json" || t.text == "escape=default" || t.text == "escape=none" {
-			return "", 0, "", fmt.Errorf("log_format has %s after the format string; it must come before it", t.text)
-		}
-		b.WriteString(t.text)
-	}
-	return name, esc, b.String(), nil
-}
-
-// token is one argument of an nginx directive.
-type token struct {
-	text   string
-	quoted bool
-}
-
-// tokenize splits directive text the way nginx's config reader does:
-// whitespace separates arguments, quotes group them (with \" \' \\ \n \r \t
-// escapes), '#' starts a comment, and ';' ends the directive.
-func tokenize(s string) ([]token, error) {
-	var toks []token
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-			i++
-		case c == '#':
-			for i < len(s) && s[i] != '\n' {
-				i++
-			}
-		case c == ';':
-			rest := strings.TrimSpace(s[i+1:])
-			if rest != "" && rest[0] != '#' {
-				return nil, fmt.Errorf("log_format has text after its closing \";\": \"%s\"", short(rest))
-			}
-			return toks, nil
-		case c == '\'' || c == '"':
-			var b strings.Builder
-			j := i + 1
-			closed := false
-			for j < len(s) {
-				d := s[j]
-				if d == c {
-					closed = true
-					break
-				}
-				if d == '\\' && j+1 < len(s) {
-					switch e := s[j+1]; e {
-					case '"', '\'', '\\':
-						b.WriteByte(e)
-						j += 2
-						continue
-					case 'n':
-						b.WriteByte('\n')
-						j += 2
-						continue
-					case 'r':
-						b.WriteByte('\r')
-						j += 2
-						continue
-					case 't':
-						b.WriteByte('\t')
-						j += 2
-						continue
-					}
-				}
-				b.WriteByte(d)
-				j++
-			}
-			if !closed {
-				return nil, fmt.Errorf("log_format has an unbalanced %c quote: the string starting at byte %d is never closed", c, i+1)
-			}
-			toks = append(toks, token{text: b.String(), quoted: true})
-			i = j + 1
-			if i < len(s) && !strings.ContainsRune(" \t\r\n;", rune(s[i])) {
-				return nil, fmt.Errorf("log_format has text right after a closing %c quote at byte %d; separate the quoted parts with spaces", c, i+1)
-			}
-		default:
-			j := i
-			for j < len(s) && !strings.ContainsRune(" \t\r\n;", rune(s[j])) {
-				j++
-			}
-			toks = append(toks, token{text: s[i:j]})
-			i = j
-		}
-	}
-	return toks, nil
+	return s
 }
 
 // short cuts s for an error message and makes it printable (Go escapes,
 // without the quotes around them: the messages add their own).
 func short(s string) string {
 	if len(s) > 40 {
-		s = s[:40] + "..."
+		cut := 40
+		for cut > 0 && s[cut]&0xc0 == 0x80 {
+			cut--
+		}
+		s = s[:cut] + "..."
 	}
 	q := strconv.Quote(s)
 	return q[1 : len(q)-1]
 }
 
-// compileFormat turns a log_format string into a Parser: a leading literal,
-// then variables each followed by the literal that ends its value.
-func compileFormat(label, format string, esc escapeMode, lenient bool) (*Parser, error) {
-	p := &Parser{name: label, escape: esc, lenientTail: lenient}
-	i := 0
-	lit := []byte{}
-	var prev *field
-	for i < len(format) {
-		c := format[i]
-		if c != '$' {
-			lit = append(lit, c)
-			i++
-			continue
-		}
-		start := i
-		i++
-		var name string
-		if i < len(format) && format[i] == '{' {
-			end := strings.IndexByte(format[i:], '}')
-			if end < 0 {
-				return nil, fmt.Errorf("log_format has \"${\" without a closing \"}\" at byte %d", start+1)
-			}
-			name = format[i+1 : i+end]
-			i += end + 1
-			if name == "" || !isVarName(name) {
-				return nil, fmt.Errorf("log_format has an invalid variable name %q at byte %d", "${"+name+"}", start+1)
-			}
-		} else {
-			j := i
-			for j < len(format) && isVarByte(format[j]) {
-				j++
-			}
-			if j == i {
-				return nil, fmt.Errorf("log_format has a \"$\" without a variable name at byte %d (write a literal dollar sign some other way)", start+1)
-			}
-			name = format[i:j]
-			i = j
-		}
-		if prev == nil {
-			p.prefix = lit
-		} else {
-			if len(lit) == 0 {
-				return nil, fmt.Errorf("log_format has $%s and $%s with nothing between them, so their values cannot be told apart in a line", prev.name, name)
-			}
-			prev.lit = lit
-		}
-		lit = []byte{}
-		p.fields = append(p.fields, newField(name))
-		prev = &p.fields[len(p.fields)-1]
-	}
-	if prev == nil {
-		return nil, fmt.Errorf("log_format \"%s\" has no variables, so its lines carry no request", short(format))
-	}
-	prev.lit = lit
-	for i := range p.fields {
-		f := &p.fields[i]
-		f.quoted = f.lit != nil && len(f.lit) > 0 && f.lit[0] == '"'
-		f.errMissing = &parseError{reason: "line ends before the text after $" + f.name}
-		if len(f.lit) == 0 {
-			f.errMissing = &parseError{reason: "line ends before $" + f.name}
-		}
-		p.has |= 1 << f.kind
-	}
-	if p.has&(1<<kHTTPHost|1<<kHost) == 0 {
-		p.blind |= detect.BlindHost
-	}
-	if p.has&(1<<kOrigin) == 0 {
-		p.blind |= detect.BlindOrigin
-	}
-	if p.has&(1<<kReferer) == 0 {
-		p.blind |= detect.BlindReferer
-	}
-	p.errPrefix = &parseError{reason: fmt.Sprintf("line does not start with %q as %s says", string(p.prefix), label)}
-	return p, nil
-}
-
-func isVarByte(c byte) bool {
-	return c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
-}
-
-func isVarName(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !isVarByte(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// fieldKind is what a variable's value means for a Request.
+// fieldKind is what a value means for a Request.
 type fieldKind uint8
 
 const (
-	kOpaque fieldKind = iota // skipped, unless Keys.IsLogField names it
-	kRemoteAddr
-	kTimeLocal
-	kTimeISO
-	kMsec
-	kRequest
+	kOpaque         fieldKind = iota // skipped, unless Keys.IsLogField names it
+	kRemoteAddr                      // client IP
+	kRemoteHost                      // client IP or name (Apache %h): used when there is no kRemoteAddr
+	kClientAddrPort                  // "ip:port" (Traefik ClientAddr)
+	kClientPort                      // client port
+	kTimeLocal                       // 02/Jan/2006:15:04:05 -0700
+	kTimeISO                         // 2006-01-02T15:04:05+00:00
+	kMsec                            // 1700000000.123
+	kTimeWerkzeug                    // 02/Jan/2006 15:04:05, local time without a zone
+	kTimeAny                         // JSON: RFC 3339, time_local, or epoch seconds/ms/µs/ns
+	kTimeFmt                         // Apache %{format}t: strftime, several may combine
+	kRequest                         // "GET /x HTTP/1.1"
 	kMethod
-	kRequestURI
-	kURI
-	kArgs
+	kRequestURI // target with query
+	kURI        // path only
+	kArgs       // query without '?'
+	kQueryQ     // query with '?' or empty (Apache %q)
+	kIsArgs     // nginx $is_args: "?" or ""; only in the $uri$is_args$args idiom
 	kProto
 	kStatus
-	kHTTPHost
-	kHost
-	kServerName
+	kStatusOrig // Apache %s / %<s, Traefik OriginStatus: used when there is no kStatus
+	kHTTPHost   // Host header as sent
+	kHost       // Host without port or the server's name when absent (nginx $host, Apache %V)
+	kServerName // the server block's own name: not what the client sent
 	kServerAddr
 	kServerPort
 	kOrigin
 	kReferer
 	kUserAgent
-	kHeader // another $http_<name>: a key header when Keys says so
-	kArg    // $arg_<name>: a query parameter, a key when Keys says so
+	kHeader   // another request header: a key header when Keys says so
+	kArg      // a query parameter ($arg_name): a key when Keys says so
+	kKeyValue // key material named by a JSON mapping
 	numKinds
 )
 
-var kindByName = map[string]fieldKind{
-	"remote_addr":     kRemoteAddr,
-	"time_local":      kTimeLocal,
-	"time_iso8601":    kTimeISO,
-	"msec":            kMsec,
-	"request":         kRequest,
-	"request_method":  kMethod,
-	"request_uri":     kRequestURI,
-	"uri":             kURI,
-	"document_uri":    kURI,
-	"args":            kArgs,
-	"query_string":    kArgs,
-	"server_protocol": kProto,
-	"status":          kStatus,
-	"http_host":       kHTTPHost,
-	"host":            kHost,
-	"server_name":     kServerName,
-	"server_addr":     kServerAddr,
-	"server_port":     kServerPort,
-	"http_origin":     kOrigin,
-	"http_referer":    kReferer,
-	"http_user_agent": kUserAgent,
-}
+// kinds is a set of fieldKinds.
+type kinds uint64
+
+func (s kinds) has(k fieldKind) bool { return s&(1<<k) != 0 }
 
 // field is one variable of a compiled format.
 type field struct {
-	name   string // as written, without "$" and braces
-	kind   fieldKind
-	header []byte // kHeader: the header name ("x-api-key"); kArg: the parameter name
-	lit    []byte // the literal that ends the value; empty: the value runs to the end
-	quoted bool   // the value sits in double quotes: escaped quotes inside do not end it
+	name    string    // for Keys.IsLogField: nginx variable, Apache %{X}e / %{X}n, gunicorn {x}e, JSON path
+	display string    // as written in the format, for messages: "$http_host", "%{Host}i", "%(h)s"
+	kind    fieldKind // what the value means
+	header  []byte    // kHeader: the header name ("x-api-key"); kArg: the parameter; kKeyValue: "authorization" or nil
+	lit     []byte    // the literal that ends the value; empty: the value runs to the end
+	quoted  bool      // the value sits in double quotes: escaped quotes inside do not end it
+	last    bool      // find lit by its last occurrence (formats that do not escape quotes)
+	tf      *strftime // kTimeFmt
+	end     bool      // kTimeFmt: %{end:...}t
+	prio    uint8     // JSON: among fields of one kind, lower wins
 
 	errMissing error // prebuilt so that a bad line costs no allocation
 }
 
-func newField(name string) field {
-	lower := strings.ToLower(name)
-	f := field{name: name}
-	if k, ok := kindByName[lower]; ok {
-		f.kind = k
-		return f
+// item is one piece of a format while it is compiled: a literal or a field.
+type item struct {
+	lit   string
+	field *field
+}
+
+// assemble turns a sequence of literals and fields into a Parser: a leading
+// literal, then fields each followed by the literal that ends its value. The
+// messages name fields by their display form, in the format's own syntax.
+func assemble(label string, items []item, esc escapeMode, lenient bool) (*Parser, error) {
+	items = mergeTargets(items)
+	p := &Parser{name: label, escape: esc, lenientTail: lenient}
+	lit := []byte{}
+	var prev *field
+	for _, it := range items {
+		if it.field == nil {
+			lit = append(lit, it.lit...)
+			continue
+		}
+		if prev == nil {
+			p.prefix = lit
+		} else {
+			if len(lit) == 0 {
+				return nil, fmt.Errorf("log format has %s and %s with nothing between them, so their values cannot be told apart in a line",
+					prev.display, it.field.display)
+			}
+			prev.lit = lit
+		}
+		lit = []byte{}
+		p.fields = append(p.fields, *it.field)
+		prev = &p.fields[len(p.fields)-1]
 	}
-	switch {
-	case strings.HasPrefix(lower, "http_") && len(lower) > len("http_"):
-		f.kind = kHeader
-		f.header = []byte(strings.ReplaceAll(lower[len("http_"):], "_", "-"))
-	case strings.HasPrefix(lower, "arg_") && len(lower) > len("arg_"):
-		f.kind = kArg
-		f.header = []byte(name[len("arg_"):])
+	if prev == nil {
+		return nil, fmt.Errorf("log format \"%s\" has no variables, so its lines carry no request", short(string(lit)))
 	}
-	return f
+	prev.lit = lit
+	for i := range p.fields {
+		f := &p.fields[i]
+		f.quoted = len(f.lit) > 0 && f.lit[0] == '"'
+		if f.quoted && (esc == escNone || esc == escQuote) {
+			// Quotes inside the value may be raw: when no later literal has
+			// a quote, the value ends at the last one.
+			f.last = true
+			for _, g := range p.fields[i+1:] {
+				if strings.IndexByte(string(g.lit), '"') >= 0 {
+					f.last = false
+				}
+			}
+		}
+		f.errMissing = &parseError{reason: "line ends before the text after " + f.display}
+		if len(f.lit) == 0 {
+			f.errMissing = &parseError{reason: "line ends before " + f.display}
+		}
+		p.has |= 1 << f.kind
+	}
+	p.errPrefix = &parseError{reason: fmt.Sprintf("line does not start with %q as %s says", string(p.prefix), label)}
+	p.setBlind()
+	p.setKindErrors()
+	return p, nil
+}
+
+// mergeTargets joins the idioms that write a target in two adjacent pieces
+// (nginx $uri$is_args$args, Apache %U%q) into one field: nothing separates
+// the pieces, but together they are the request-target.
+func mergeTargets(items []item) []item {
+	out := items[:0:0]
+	for i := 0; i < len(items); i++ {
+		f := items[i].field
+		if f != nil && (f.kind == kURI || f.kind == kRequestURI) && i+1 < len(items) {
+			if g := items[i+1].field; g != nil && g.kind == kQueryQ {
+				m := *f
+				m.kind, m.display = kRequestURI, f.display+g.display
+				out = append(out, item{field: &m})
+				i++
+				continue
+			}
+			if i+2 < len(items) {
+				g, h := items[i+1].field, items[i+2].field
+				if g != nil && h != nil && g.kind == kIsArgs && h.kind == kArgs {
+					m := *f
+					m.kind, m.display = kRequestURI, f.display+g.display+h.display
+					out = append(out, item{field: &m})
+					i += 2
+					continue
+				}
+			}
+		}
+		out = append(out, items[i])
+	}
+	return out
+}
+
+// setBlind records which fields the format cannot show. BlindKey is decided
+// by resolveKeys, which knows the key configuration.
+func (p *Parser) setBlind() {
+	p.blind = 0
+	if !p.has.has(kHTTPHost) && !p.has.has(kHost) && !p.headerMap {
+		p.blind |= detect.BlindHost
+	}
+	if !p.has.has(kOrigin) && !p.headerMap {
+		p.blind |= detect.BlindOrigin
+	}
+	if !p.has.has(kReferer) && !p.headerMap {
+		p.blind |= detect.BlindReferer
+	}
 }

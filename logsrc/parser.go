@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"net/netip"
 	"time"
-	"unicode/utf8"
 
 	"github.com/rebindwatch/rebindwatch/detect"
 )
@@ -19,9 +18,14 @@ type Parser struct {
 	prefix      []byte
 	fields      []field
 	lenientTail bool             // built-in formats: text after the last literal is ignored (nginx "main" adds fields)
-	has         uint32           // bit per fieldKind present
+	has         kinds            // the kinds of the fields
 	blind       detect.Blindness // fields the format cannot show; BlindKey is set by resolveKeys
 	errPrefix   error
+	errKind     [numKinds]error // a value of this kind is malformed, naming its field
+	werkzeug    bool            // werkzeug's line: banners are skipped, ANSI colours stripped
+	json        *jsonFormat     // a JSON format: fields are the leaves of its tree
+	headerMap   bool            // JSON: an object of request headers is read (Caddy, Traefik)
+	loc         *time.Location  // for times without a zone; nil = time.Local
 
 	// auto: candidates are tried until one matches a line, then it is kept.
 	auto       bool
@@ -32,6 +36,7 @@ type Parser struct {
 	keys    *detect.KeyExtractor // the extractor keyRole was resolved for
 	keyRole []int                // kHeader: HeaderRank; kOpaque: 0 when a key log field; else -1
 	buf     []byte               // unescaped values of the current line
+	plain   []byte               // werkzeug: the line without ANSI colours
 	intern  map[string]string
 	addrs   map[string]netip.Addr // IPv6 client addresses seen
 }
@@ -50,21 +55,52 @@ const (
 type parseError struct {
 	reason  string
 	notHTTP bool // the line has the format's shape; only its request line is not HTTP
+	skip    bool // not a request and not an error (ErrNotRequest)
 }
 
 func (e *parseError) Error() string { return e.reason }
+
+// Is makes errors.Is(err, ErrNotRequest) true for skipped lines.
+func (e *parseError) Is(target error) bool { return e.skip && target == ErrNotRequest }
 
 var (
 	errEmpty        = &parseError{reason: "empty line"}
 	errNotHTTP      = &parseError{reason: "request line is not HTTP", notHTTP: true}
 	errEmptyRequest = &parseError{reason: "request line is empty (the client sent no request)", notHTTP: true}
-	errStatus       = &parseError{reason: "$status is not a number"}
-	errTime         = [...]*parseError{
-		kTimeLocal: {reason: "$time_local is not a time like 02/Jan/2006:15:04:05 -0700"},
-		kTimeISO:   {reason: "$time_iso8601 is not a time like 2006-01-02T15:04:05+00:00"},
-		kMsec:      {reason: "$msec is not a time like 1700000000.123"},
+	errNoRequest    = &parseError{reason: "line has no request (no method and target)"}
+	// kindProblem is what a malformed value of a kind is said to be.
+	kindProblem = [...]string{
+		kTimeLocal:    "is not a time like 02/Jan/2006:15:04:05 -0700",
+		kTimeISO:      "is not a time like 2006-01-02T15:04:05+00:00",
+		kMsec:         "is not a time like 1700000000.123",
+		kTimeWerkzeug: "is not a time like 02/Jan/2006 15:04:05",
+		kTimeAny:      "is not a time (RFC 3339, 02/Jan/2006:15:04:05 -0700 or seconds since 1970)",
+		kTimeFmt:      "is not a time as its %{...}t says",
+		kStatus:       "is not a number",
+		kStatusOrig:   "is not a number",
+		kServerPort:   "is not a port number",
+		kClientPort:   "is not a port number",
 	}
 )
+
+// setKindErrors prebuilds, for each kind of the format that can be
+// malformed, the error naming the field (its first one).
+func (p *Parser) setKindErrors() {
+	for i := len(p.fields) - 1; i >= 0; i-- {
+		f := &p.fields[i]
+		if int(f.kind) < len(kindProblem) && kindProblem[f.kind] != "" {
+			p.errKind[f.kind] = &parseError{reason: f.display + " " + kindProblem[f.kind]}
+		}
+	}
+}
+
+// kindErr is the error for a malformed value of kind k.
+func (p *Parser) kindErr(k fieldKind) error {
+	if e := p.errKind[k]; e != nil {
+		return e
+	}
+	return &parseError{reason: "a value " + kindProblem[k]}
+}
 
 // Format names the format the parser reads; for "auto" the one it chose,
 // or "auto" while it has not seen a line it could read.
@@ -75,18 +111,56 @@ func (p *Parser) Format() string {
 	return p.name
 }
 
-func newAutoParser() *Parser {
-	combined, err1 := compileFormat(nameNginxCombined, combinedFormat, escDefault, true)
-	common, err2 := compileFormat(nameCommon, commonFormat, escDefault, true)
-	if err1 != nil || err2 != nil {
-		panic("logsrc: built-in format does not compile") // a bug caught by any test
+// SetLocation sets the zone of times a format writes without one
+// (werkzeug's, an Apache %{...}t without %z, JSON times without an offset).
+// nil means time.Local.
+func (p *Parser) SetLocation(loc *time.Location) {
+	p.loc = loc
+	for _, c := range p.candidates {
+		c.loc = loc
 	}
-	return &Parser{name: nameAuto, auto: true, candidates: []*Parser{combined, common}}
+}
+
+func (p *Parser) location() *time.Location {
+	if p.loc == nil {
+		return time.Local
+	}
+	return p.loc
+}
+
+// lineVals is what a format's extraction found in one line: raw (still
+// escaped) values by kind, and the key candidates. It lives on the stack.
+type lineVals struct {
+	seen kinds
+	vals [numKinds][]byte
+	prio [numKinds]uint8
+
+	tfs [4]tfVal // kTimeFmt values
+	ntf int
+
+	bestRank int // key header: rank, name and value
+	hdrName  []byte
+	hdrVal   []byte
+	argName  []byte // $arg_ of a key parameter
+	argVal   []byte
+	hasArg   bool
+	logVal   []byte // key log field
+	hasLog   bool
+	kvField  *field // kKeyValue
+	kvVal    []byte
+
+	sawPrefixHeader bool // JSON: a header field under the format's prefix was present
+}
+
+type tfVal struct {
+	f *field
+	v []byte
 }
 
 // Parse fills r from one line (without the newline). r is reset first, except
 // r.Source. It allocates only the strings it keeps, and not even those when
-// the value was seen recently. Parse does not modify line.
+// the value was seen recently. Parse does not modify line. A line the format
+// knows is not a request (a banner) gives an error that Is ErrNotRequest.
 func (p *Parser) Parse(line []byte, keys *detect.KeyExtractor, r *detect.Request) error {
 	if p.auto {
 		return p.parseAuto(line, keys, r)
@@ -99,19 +173,40 @@ func (p *Parser) Parse(line []byte, keys *detect.KeyExtractor, r *detect.Request
 		p.resolveKeys(keys)
 	}
 	r.Blind = p.blind
-	if !bytes.HasPrefix(line, p.prefix) {
-		return p.errPrefix
-	}
 	if cap(p.buf) > 64<<10 {
 		p.buf = nil // a huge line once should not pin its buffer for good
 	}
 	p.buf = p.buf[:0]
+	var x lineVals
+	x.bestRank = -1
+	var err error
+	if p.json != nil {
+		err = p.extractJSON(line, &x)
+		if err == nil && p.json.prefix != "" && !x.sawPrefixHeader {
+			// Traefik drops headers by default: a line without any is
+			// blind to Origin and Referer, not evidence of their absence.
+			r.Blind |= detect.BlindOrigin | detect.BlindReferer
+		}
+	} else {
+		if p.werkzeug {
+			if werkzeugBanner(line) {
+				return errBanner
+			}
+			line = p.stripANSI(line)
+		}
+		err = p.extractLiteral(line, &x)
+	}
+	if err != nil {
+		return err
+	}
+	return p.build(&x, keys, r)
+}
 
-	var vals [numKinds][]byte
-	var seen uint32
-	bestRank, hdrIdx := -1, -1
-	var hdrVal, argVal, logVal []byte
-	argIdx := -1
+// extractLiteral splits a line by the format's literals.
+func (p *Parser) extractLiteral(line []byte, x *lineVals) error {
+	if !bytes.HasPrefix(line, p.prefix) {
+		return p.errPrefix
+	}
 	pos := len(p.prefix)
 	for i := range p.fields {
 		f := &p.fields[i]
@@ -125,66 +220,75 @@ func (p *Parser) Parse(line []byte, keys *detect.KeyExtractor, r *detect.Request
 					return f.errMissing
 				}
 				end = len(line) - len(f.lit)
-			} else if end = p.findLit(line, pos, f); end < 0 {
+			} else if end = p.valueEnd(line, pos, f); end < 0 {
 				return f.errMissing
 			}
 			v, pos = line[pos:end], end+len(f.lit)
 		}
-		switch f.kind {
-		case kOpaque:
-			if p.keyRole[i] >= 0 && logVal == nil && !p.absent(v) {
-				logVal = v
-			}
-		case kHeader:
-			if rk := p.keyRole[i]; rk >= 0 && (bestRank < 0 || rk < bestRank) && !p.absent(v) {
-				bestRank, hdrIdx, hdrVal = rk, i, v
-			}
-		case kArg:
-			if argIdx < 0 && !p.absent(v) {
-				argIdx, argVal = i, v
-			}
-		default:
-			if seen&(1<<f.kind) == 0 { // a repeated variable: the first one counts
-				vals[f.kind] = v
-				seen |= 1 << f.kind
-			}
+		p.take(i, v, x)
+	}
+	return nil
+}
+
+// take records the value of field i.
+func (p *Parser) take(i int, v []byte, x *lineVals) {
+	f := &p.fields[i]
+	switch f.kind {
+	case kOpaque:
+		if p.keyRole[i] >= 0 && !x.hasLog && !absent(v) && !redacted(v) {
+			x.logVal, x.hasLog = v, true
+		}
+	case kHeader:
+		if rk := p.keyRole[i]; rk >= 0 && (x.bestRank < 0 || rk < x.bestRank) && !absent(v) && !redacted(v) {
+			x.bestRank, x.hdrName, x.hdrVal = rk, f.header, v
+		}
+	case kArg:
+		if !x.hasArg && !absent(v) {
+			x.argName, x.argVal, x.hasArg = f.header, v, true
+		}
+	case kKeyValue:
+		if x.kvField == nil && !absent(v) && !redacted(v) {
+			x.kvField, x.kvVal = f, v
+		}
+	case kTimeFmt:
+		if x.ntf < len(x.tfs) {
+			x.tfs[x.ntf] = tfVal{f, v}
+			x.ntf++
+		}
+	default:
+		// A repeated kind: the first (or, in JSON, the preferred) counts.
+		if !x.seen.has(f.kind) || f.prio < x.prio[f.kind] {
+			x.vals[f.kind] = v
+			x.prio[f.kind] = f.prio
+			x.seen |= 1 << f.kind
 		}
 	}
+}
 
-	// Event time: the most precise clock the format has.
-	for _, k := range [...]fieldKind{kMsec, kTimeISO, kTimeLocal} {
-		if seen&(1<<k) == 0 {
-			continue
-		}
-		var t time.Time
-		var ok bool
-		switch k {
-		case kMsec:
-			t, ok = parseMsec(vals[k])
-		case kTimeISO:
-			t, ok = parseISO(vals[k])
-		default:
-			t, ok = parseTimeLocal(vals[k])
-		}
-		if !ok {
-			return errTime[k]
-		}
-		r.Time = t
-		break
+// build turns extracted values into the Request.
+func (p *Parser) build(x *lineVals, keys *detect.KeyExtractor, r *detect.Request) error {
+	if err := p.buildTime(x, r); err != nil {
+		return err
 	}
-
-	if seen&(1<<kStatus) != 0 {
-		st, ok := parseStatus(vals[kStatus])
+	switch {
+	case x.seen.has(kStatus):
+		st, ok := parseStatus(x.vals[kStatus])
 		if !ok {
-			return errStatus
+			return p.kindErr(kStatus)
+		}
+		r.Status = st
+	case x.seen.has(kStatusOrig):
+		st, ok := parseStatus(x.vals[kStatusOrig])
+		if !ok {
+			return p.kindErr(kStatusOrig)
 		}
 		r.Status = st
 	}
 
-	// The request: $request, else its parts.
+	// The request: the request line, else its parts.
 	var target []byte
-	if seen&(1<<kRequest) != 0 {
-		v := p.unescape(vals[kRequest])
+	if x.seen.has(kRequest) {
+		v := p.unescape(x.vals[kRequest])
 		if len(v) == 0 {
 			return errEmptyRequest
 		}
@@ -194,65 +298,65 @@ func (p *Parser) Parse(line []byte, keys *detect.KeyExtractor, r *detect.Request
 		}
 		r.Method, r.Proto, target = p.method(method), p.proto(proto), tgt
 	} else {
-		if v := vals[kMethod]; !p.absent(v) {
+		if v := x.vals[kMethod]; !absent(v) {
 			r.Method = p.method(p.unescape(v))
 		}
-		if v := vals[kProto]; !p.absent(v) {
+		if v := x.vals[kProto]; !absent(v) {
 			r.Proto = p.proto(p.unescape(v))
 		}
 		switch {
-		case !p.absent(vals[kRequestURI]):
-			target = p.unescape(vals[kRequestURI])
-		case !p.absent(vals[kURI]):
-			uri := p.unescape(vals[kURI])
-			if args := vals[kArgs]; !p.absent(args) {
-				args = p.unescape(args)
+		case !absent(x.vals[kRequestURI]):
+			target = p.unescape(x.vals[kRequestURI])
+		case !absent(x.vals[kURI]):
+			uri := p.unescape(x.vals[kURI])
+			q := x.vals[kArgs]
+			sep := true
+			if absent(q) {
+				q, sep = x.vals[kQueryQ], false // Apache %q carries its own '?'
+			}
+			if !absent(q) {
+				q = p.unescape(q)
 				start := len(p.buf)
 				p.buf = append(p.buf, uri...)
-				p.buf = append(p.buf, '?')
-				p.buf = append(p.buf, args...)
+				if sep {
+					p.buf = append(p.buf, '?')
+				}
+				p.buf = append(p.buf, q...)
 				uri = p.buf[start:]
 			}
 			target = uri
 		}
+		if p.json != nil && (r.Method == "" || len(target) == 0) {
+			return errNoRequest
+		}
 	}
 	r.Target = p.str(target)
 
-	// Host as sent, else nginx's normalised $host. $server_name is the server block's own
-	// name, not what the client sent, so a format with only that is blind to Host.
+	// Host as sent, else the normalised one ($host, %V, Traefik's
+	// RequestHost). A server's own name ($server_name, %v) is not what the
+	// client sent, so a format with only that is blind to Host.
+	// A Host column that says "-" means the client sent none: the
+	// normalised one would only be the server's name then.
 	for _, k := range [...]fieldKind{kHTTPHost, kHost} {
-		if seen&(1<<k) == 0 {
+		if !x.seen.has(k) {
 			continue
 		}
-		if v := vals[k]; !p.absent(v) {
+		if v := x.vals[k]; !absent(v) {
 			r.Host, r.HasHost = p.str(p.unescape(v)), true
 		}
 		break
 	}
-	if v := vals[kOrigin]; !p.absent(v) {
+	if v := x.vals[kOrigin]; !absent(v) && !redacted(v) {
 		r.Origin, r.HasOrigin = p.str(p.unescape(v)), true
 	}
-	if v := vals[kReferer]; !p.absent(v) {
+	if v := x.vals[kReferer]; !absent(v) && !redacted(v) {
 		r.Referer = p.str(p.unescape(v))
 	}
-	if v := vals[kUserAgent]; !p.absent(v) {
+	if v := x.vals[kUserAgent]; !absent(v) && !redacted(v) {
 		r.UserAgent = p.str(p.unescape(v))
 	}
-	if v := vals[kRemoteAddr]; !p.absent(v) {
-		if a, ok := p.addr(v); ok {
-			r.Client = netip.AddrPortFrom(a, 0)
-		}
-	}
-	if v := vals[kServerAddr]; !p.absent(v) {
-		if a, ok := p.addr(v); ok {
-			port := 0
-			if pv := vals[kServerPort]; len(pv) <= 5 {
-				if port, _ = num(pv); port > 65535 {
-					port = 0
-				}
-			}
-			r.Server = netip.AddrPortFrom(a, uint16(port))
-		}
+	if err := p.buildAddrs(x, r); err != nil {
+		return err
 	}
 
 	// The key. A key log field (say $api_key_suffix from a map) comes first:
@@ -261,21 +365,28 @@ func (p *Parser) Parse(line []byte, keys *detect.KeyExtractor, r *detect.Request
 	// header (best rank), the target's query, a $arg_ of a key parameter.
 	if keys != nil {
 		fp, ok := "", false
-		if logVal != nil {
-			fp, ok = keys.FromValue(p.unescape(logVal))
+		if x.hasLog {
+			fp, ok = keys.FromValue(p.unescape(x.logVal))
 		}
-		if !ok && hdrIdx >= 0 {
-			fp, ok = keys.FromHeader(p.fields[hdrIdx].header, p.unescape(hdrVal))
+		if !ok && x.kvField != nil {
+			if len(x.kvField.header) > 0 {
+				fp, ok = keys.FromHeader(x.kvField.header, p.unescape(x.kvVal))
+			} else {
+				fp, ok = keys.FromValue(p.unescape(x.kvVal))
+			}
+		}
+		if !ok && x.bestRank >= 0 {
+			fp, ok = keys.FromHeader(x.hdrName, p.unescape(x.hdrVal))
 		}
 		if !ok && len(target) > 0 {
 			fp, ok = keys.FromTarget(target)
 		}
-		if !ok && argIdx >= 0 {
+		if !ok && x.hasArg {
 			start := len(p.buf)
 			p.buf = append(p.buf, '?')
-			p.buf = append(p.buf, p.fields[argIdx].header...)
+			p.buf = append(p.buf, x.argName...)
 			p.buf = append(p.buf, '=')
-			p.buf = append(p.buf, argVal...)
+			p.buf = append(p.buf, x.argVal...)
 			fp, ok = keys.FromTarget(p.buf[start:])
 		}
 		if ok {
@@ -285,28 +396,101 @@ func (p *Parser) Parse(line []byte, keys *detect.KeyExtractor, r *detect.Request
 	return nil
 }
 
-// parseAuto tries the candidate formats until one reads a line: parses it,
-// or matches its shape with a request line that is not HTTP.
-func (p *Parser) parseAuto(line []byte, keys *detect.KeyExtractor, r *detect.Request) error {
-	if p.chosen != nil {
-		return p.chosen.Parse(line, keys, r)
-	}
-	if isBlank(line) {
-		*r = detect.Request{Source: r.Source}
-		return errEmpty
-	}
-	var first error
-	for _, c := range p.candidates {
-		err := c.Parse(line, keys, r)
-		if pe, isPE := err.(*parseError); err == nil || (isPE && pe.notHTTP) {
-			p.chosen = c
-			return err
+// buildTime sets the event time from the most precise clock the line has.
+func (p *Parser) buildTime(x *lineVals, r *detect.Request) error {
+	var t time.Time
+	var ok bool
+	switch {
+	case x.seen.has(kMsec):
+		if t, ok = parseMsec(x.vals[kMsec]); !ok {
+			return p.kindErr(kMsec)
 		}
-		if first == nil {
-			first = err
+	case x.seen.has(kTimeAny):
+		if t, ok = parseTimeAny(x.vals[kTimeAny], p.location()); !ok {
+			return p.kindErr(kTimeAny)
+		}
+	case x.seen.has(kTimeISO):
+		if t, ok = parseISO(x.vals[kTimeISO]); !ok {
+			return p.kindErr(kTimeISO)
 		}
 	}
-	return &parseError{reason: "no known log format reads this line (as " + nameNginxCombined + ": " + first.Error() + ")"}
+	if ok {
+		r.Time = t
+		return nil
+	}
+	frac := -1
+	if x.ntf > 0 {
+		var complete bool
+		t, frac, complete, ok = p.mergeTimeFmt(x)
+		if !ok {
+			return p.kindErr(kTimeFmt)
+		}
+		if complete {
+			r.Time = t
+			return nil
+		}
+	}
+	switch {
+	case x.seen.has(kTimeLocal):
+		if t, ok = parseTimeLocal(x.vals[kTimeLocal]); !ok {
+			return p.kindErr(kTimeLocal)
+		}
+	case x.seen.has(kTimeWerkzeug):
+		if t, ok = parseWerkzeugTime(x.vals[kTimeWerkzeug], p.location()); !ok {
+			return p.kindErr(kTimeWerkzeug)
+		}
+	default:
+		if x.ntf > 0 {
+			return p.kindErr(kTimeFmt) // pieces of a time, but no date and clock
+		}
+		return nil
+	}
+	if frac >= 0 && t.Nanosecond() == 0 {
+		t = t.Add(time.Duration(frac)) // %t plus %{msec_frac}t
+	}
+	r.Time = t
+	return nil
+}
+
+// buildAddrs sets the client and server addresses.
+func (p *Parser) buildAddrs(x *lineVals, r *detect.Request) error {
+	port := 0
+	if v := x.vals[kClientPort]; !absent(v) {
+		n, ok := parsePort(v)
+		if !ok {
+			return p.kindErr(kClientPort)
+		}
+		port = n
+	}
+	switch {
+	case !absent(x.vals[kRemoteAddr]):
+		if a, ok := p.addr(x.vals[kRemoteAddr]); ok {
+			r.Client = netip.AddrPortFrom(a, uint16(port))
+		}
+	case !absent(x.vals[kRemoteHost]):
+		if a, ok := p.addr(x.vals[kRemoteHost]); ok {
+			r.Client = netip.AddrPortFrom(a, uint16(port))
+		}
+	}
+	if v := x.vals[kClientAddrPort]; !r.Client.IsValid() && !absent(v) {
+		if ap, ok := p.addrPort(v); ok {
+			r.Client = ap
+		}
+	}
+	sport := 0
+	if v := x.vals[kServerPort]; !absent(v) {
+		n, ok := parsePort(v)
+		if !ok {
+			return p.kindErr(kServerPort)
+		}
+		sport = n
+	}
+	if v := x.vals[kServerAddr]; !absent(v) {
+		if a, ok := p.addr(v); ok {
+			r.Server = netip.AddrPortFrom(a, uint16(sport))
+		}
+	}
+	return nil
 }
 
 // resolveKeys decides, once per extractor, which fields can carry a key.
@@ -316,8 +500,8 @@ func (p *Parser) resolveKeys(keys *detect.KeyExtractor) {
 		p.keyRole = make([]int, len(p.fields))
 	}
 	// A key is visible when some field can carry one: a key header, the
-	// request's query, a $arg_ parameter, a key log field.
-	seesKey := keys != nil && p.has&(1<<kRequest|1<<kRequestURI|1<<kArgs|1<<kArg) != 0
+	// request's query, a $arg_ parameter, a key log field, a header map.
+	seesKey := keys != nil && (p.has&(1<<kRequest|1<<kRequestURI|1<<kArgs|1<<kQueryQ|1<<kArg|1<<kKeyValue) != 0 || p.headerMap)
 	for i := range p.fields {
 		f := &p.fields[i]
 		p.keyRole[i] = -1
@@ -342,9 +526,37 @@ func (p *Parser) resolveKeys(keys *detect.KeyExtractor) {
 	}
 }
 
+// valueEnd finds where field f's value ends. A time of a fixed layout is
+// measured, not searched for: it may hold the very literal that ends it
+// ($time_local followed by a space, Apache's "%{%d/%b/%Y %T}t").
+func (p *Parser) valueEnd(line []byte, pos int, f *field) int {
+	w := 0
+	switch f.kind {
+	case kTimeLocal:
+		w = len("02/Jan/2006:15:04:05 -0700")
+	case kTimeWerkzeug:
+		w = len("02/Jan/2006 15:04:05")
+	case kTimeFmt:
+		w = f.tf.width(line[pos:])
+	}
+	if w > 0 && pos+w <= len(line) && bytes.HasPrefix(line[pos+w:], f.lit) {
+		return pos + w
+	}
+	return p.findLit(line, pos, f)
+}
+
 // findLit finds the literal that ends field f's value, from pos. Inside
-// double quotes an escaped quote (\" in Apache and JSON logs) does not end it.
+// double quotes an escaped quote (\" in Apache, gunicorn and JSON logs) does
+// not end it; in formats that do not escape quotes at all the value ends at
+// the literal's last occurrence.
 func (p *Parser) findLit(line []byte, pos int, f *field) int {
+	if f.last {
+		i := bytes.LastIndex(line[pos:], f.lit)
+		if i < 0 {
+			return -1
+		}
+		return pos + i
+	}
 	from := pos
 	for {
 		i := bytes.Index(line[from:], f.lit)
@@ -352,16 +564,20 @@ func (p *Parser) findLit(line []byte, pos int, f *field) int {
 			return -1
 		}
 		at := from + i
-		if !f.quoted || p.escape == escNone || !escaped(line, pos, at) {
+		if !f.quoted || p.escape == escNone || !escaped(line, pos, at, p.escape) {
 			return at
 		}
 		from = at + 1
 	}
 }
 
-// escaped reports whether line[at] is preceded, within the value starting at
-// start, by an odd number of backslashes.
-func escaped(line []byte, start, at int) bool {
+// escaped reports whether line[at] is escaped within the value starting at
+// start: preceded by an odd number of backslashes, or, where backslashes
+// are not escaped themselves (gunicorn), by any.
+func escaped(line []byte, start, at int, esc escapeMode) bool {
+	if esc == escQuote {
+		return at > start && line[at-1] == '\\'
+	}
 	n := 0
 	for i := at - 1; i >= start && line[i] == '\\'; i-- {
 		n++
@@ -369,11 +585,15 @@ func escaped(line []byte, start, at int) bool {
 	return n%2 == 1
 }
 
-// absent reports whether a value stands for "not set": nginx logs "-" for a
-// missing variable (and an empty string with escape=json).
-func (p *Parser) absent(v []byte) bool {
+// absent reports whether a value stands for "not set": nginx and Apache log
+// "-" for a missing variable (and an empty string with escape=json).
+func absent(v []byte) bool {
 	return len(v) == 0 || (len(v) == 1 && v[0] == '-')
 }
+
+// redacted reports whether a value was hidden by the server (Caddy, Traefik
+// "redact"): it is no key and no Origin.
+func redacted(v []byte) bool { return string(v) == "REDACTED" }
 
 // unescape undoes the log's escaping of a value. Without escapes it returns v
 // itself; otherwise the result lives in p.buf until the next line.
@@ -382,316 +602,13 @@ func (p *Parser) unescape(v []byte) []byte {
 		return v
 	}
 	start := len(p.buf)
-	if p.escape == escJSON {
+	switch p.escape {
+	case escJSON:
 		p.buf = unescapeJSON(p.buf, v)
-	} else {
+	case escQuote:
+		p.buf = unescapeQuote(p.buf, v)
+	default:
 		p.buf = unescapeDefault(p.buf, v)
 	}
 	return p.buf[start:]
-}
-
-// unescapeDefault appends v with nginx's \xHH and Apache's \" \\ \n \r \t
-// undone. Anything else after a backslash is kept as it is.
-func unescapeDefault(dst, v []byte) []byte {
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c != '\\' || i+1 >= len(v) {
-			dst = append(dst, c)
-			continue
-		}
-		switch v[i+1] {
-		case 'x', 'X':
-			if i+3 < len(v) {
-				h, ok1 := unhex(v[i+2])
-				l, ok2 := unhex(v[i+3])
-				if ok1 && ok2 {
-					dst = append(dst, h<<4|l)
-					i += 3
-					continue
-				}
-			}
-			dst = append(dst, c)
-		case '"', '\\':
-			dst = append(dst, v[i+1])
-			i++
-		case 'n':
-			dst = append(dst, '\n')
-			i++
-		case 'r':
-			dst = append(dst, '\r')
-			i++
-		case 't':
-			dst = append(dst, '\t')
-			i++
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return dst
-}
-
-// unescapeJSON appends v with JSON string escapes undone (RFC 8259 §7).
-// nginx's escape=json writes bytes >= 0x80 raw; they are kept as they are.
-func unescapeJSON(dst, v []byte) []byte {
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c != '\\' || i+1 >= len(v) {
-			dst = append(dst, c)
-			continue
-		}
-		i++
-		switch e := v[i]; e {
-		case '"', '\\', '/':
-			dst = append(dst, e)
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r, ok := hex4(v[i+1:])
-			if !ok {
-				dst = append(dst, '\\', 'u')
-				continue
-			}
-			i += 4
-			if utf16IsHigh(r) {
-				if i+6 < len(v) && v[i+1] == '\\' && v[i+2] == 'u' {
-					if lo, ok := hex4(v[i+3:]); ok && utf16IsLow(lo) {
-						r = 0x10000 + (r-0xd800)<<10 + (lo - 0xdc00)
-						i += 6
-					}
-				}
-			}
-			if r >= 0xd800 && r <= 0xdfff {
-				r = utf8.RuneError
-			}
-			dst = utf8.AppendRune(dst, r)
-		default:
-			dst = append(dst, '\\', e)
-		}
-	}
-	return dst
-}
-
-func utf16IsHigh(r rune) bool { return r >= 0xd800 && r < 0xdc00 }
-func utf16IsLow(r rune) bool  { return r >= 0xdc00 && r < 0xe000 }
-
-func hex4(b []byte) (rune, bool) {
-	if len(b) < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[:4] {
-		d, ok := unhex(c)
-		if !ok {
-			return 0, false
-		}
-		r = r<<4 | rune(d)
-	}
-	return r, true
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
-
-// splitRequest splits a request line (RFC 9112 §3: method SP request-target
-// SP HTTP-version) at its first and last space, so a target with spaces in
-// it (which nginx logs as received) stays whole. A line of two parts is
-// HTTP/0.9. A method that is not a token means the line is not HTTP (TLS
-// handshakes, scanners' binary probes).
-func splitRequest(v []byte) (method, target, proto []byte, ok bool) {
-	sp := bytes.IndexByte(v, ' ')
-	if sp <= 0 || sp > 32 {
-		return nil, nil, nil, false
-	}
-	method = v[:sp]
-	for _, c := range method {
-		if !isTchar(c) {
-			return nil, nil, nil, false
-		}
-	}
-	rest := bytes.TrimLeft(v[sp+1:], " ")
-	if last := bytes.LastIndexByte(rest, ' '); last >= 0 {
-		if pr := rest[last+1:]; bytes.HasPrefix(pr, []byte("HTTP/")) {
-			target, proto = bytes.TrimRight(rest[:last], " "), pr
-		} else {
-			target = rest
-		}
-	} else {
-		target, proto = rest, []byte("HTTP/0.9")
-	}
-	if len(target) == 0 {
-		return nil, nil, nil, false
-	}
-	return method, target, proto, true
-}
-
-// isTchar reports whether c may appear in a token (RFC 9110 §5.6.2).
-func isTchar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	switch c {
-	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
-		return true
-	}
-	return false
-}
-
-// method returns a constant string for the common methods.
-func (p *Parser) method(b []byte) string {
-	switch string(b) {
-	case "GET":
-		return "GET"
-	case "POST":
-		return "POST"
-	case "HEAD":
-		return "HEAD"
-	case "PUT":
-		return "PUT"
-	case "DELETE":
-		return "DELETE"
-	case "OPTIONS":
-		return "OPTIONS"
-	case "PATCH":
-		return "PATCH"
-	case "CONNECT":
-		return "CONNECT"
-	}
-	return p.str(b)
-}
-
-// proto returns a constant string for the common versions.
-func (p *Parser) proto(b []byte) string {
-	switch string(b) {
-	case "HTTP/1.1":
-		return "HTTP/1.1"
-	case "HTTP/1.0":
-		return "HTTP/1.0"
-	case "HTTP/2.0":
-		return "HTTP/2.0"
-	case "HTTP/0.9":
-		return "HTTP/0.9"
-	case "HTTP/3.0":
-		return "HTTP/3.0"
-	}
-	return p.str(b)
-}
-
-// str returns b as a string, interned: a value seen recently costs no
-// allocation, and repeated values share memory in the engine.
-func (p *Parser) str(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	if len(b) > maxIntern {
-		return string(b)
-	}
-	if s, ok := p.intern[string(b)]; ok {
-		return s
-	}
-	switch {
-	case p.intern == nil:
-		p.intern = make(map[string]string)
-	case len(p.intern) >= internCap:
-		clear(p.intern) // keeps the table's memory for the next round
-	}
-	s := string(b)
-	p.intern[s] = s
-	return s
-}
-
-// addr parses a client or server address: IPv4 by hand (no allocation),
-// IPv6 through a small cache. "unix:" sockets and host names give false.
-func (p *Parser) addr(v []byte) (netip.Addr, bool) {
-	if a, ok := parseIPv4(v); ok {
-		return a, true
-	}
-	if len(v) > 2 && v[0] == '[' && v[len(v)-1] == ']' {
-		v = v[1 : len(v)-1]
-	}
-	if bytes.IndexByte(v, ':') < 0 || len(v) > 64 {
-		return netip.Addr{}, false
-	}
-	if a, ok := p.addrs[string(v)]; ok {
-		return a, a.IsValid()
-	}
-	a, err := netip.ParseAddr(string(v))
-	if err != nil {
-		a = netip.Addr{}
-	}
-	switch {
-	case p.addrs == nil:
-		p.addrs = make(map[string]netip.Addr)
-	case len(p.addrs) >= addrCap:
-		clear(p.addrs)
-	}
-	p.addrs[string(v)] = a
-	return a, a.IsValid()
-}
-
-// parseIPv4 parses dotted-quad IPv4 without allocating.
-func parseIPv4(v []byte) (netip.Addr, bool) {
-	var ip [4]byte
-	part, n, digits := 0, 0, 0
-	for i := 0; i <= len(v); i++ {
-		if i == len(v) || v[i] == '.' {
-			if digits == 0 || part > 3 {
-				return netip.Addr{}, false
-			}
-			ip[part] = byte(n)
-			part++
-			n, digits = 0, 0
-			continue
-		}
-		c := v[i]
-		if c < '0' || c > '9' || (digits > 0 && n == 0) { // no leading zeros
-			return netip.Addr{}, false
-		}
-		n = n*10 + int(c-'0')
-		digits++
-		if n > 255 {
-			return netip.Addr{}, false
-		}
-	}
-	if part != 4 {
-		return netip.Addr{}, false
-	}
-	return netip.AddrFrom4(ip), true
-}
-
-// parseStatus reads a 3-digit status; "-" (Apache, no response) is 0.
-func parseStatus(v []byte) (int, bool) {
-	if len(v) == 1 && v[0] == '-' {
-		return 0, true
-	}
-	if len(v) == 0 || len(v) > 3 {
-		return 0, false
-	}
-	return num(v)
-}
-
-func isBlank(line []byte) bool {
-	for _, c := range line {
-		if c != ' ' && c != '\t' && c != '\r' {
-			return false
-		}
-	}
-	return true
 }

@@ -296,10 +296,10 @@ func TestParseAuto(t *testing.T) {
 	tests := []struct {
 		name, line, format string
 	}{
-		{"combined", `127.0.0.1 - - [26/Nov/2026:22:13:19 +0000] "GET / HTTP/1.1" 200 3 "-" "curl/7.88.1"`, "nginx-combined"},
-		{"main_with_xff", `127.0.0.1 - - [26/Nov/2026:22:13:19 +0000] "GET / HTTP/1.1" 200 3 "-" "curl/7.88.1" "-"`, "nginx-combined"},
+		{"combined", `127.0.0.1 - - [26/Nov/2026:22:13:19 +0000] "GET / HTTP/1.1" 200 3 "-" "curl/7.88.1"`, "combined"},
+		{"main_with_xff", `127.0.0.1 - - [26/Nov/2026:22:13:19 +0000] "GET / HTTP/1.1" 200 3 "-" "curl/7.88.1" "-"`, "combined"},
 		{"common", `127.0.0.1 - - [26/Nov/2026:22:13:19 +0000] "GET / HTTP/1.1" 200 3`, "common"},
-		{"tls_first", `127.0.0.1 - - [26/Nov/2026:22:13:19 +0000] "\x16\x03\x01" 400 157 "-" "-"`, "nginx-combined"},
+		{"tls_first", `127.0.0.1 - - [26/Nov/2026:22:13:19 +0000] "\x16\x03\x01" 400 157 "-" "-"`, "combined"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

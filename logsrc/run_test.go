@@ -154,7 +154,7 @@ func TestRunAuto(t *testing.T) {
 		t.Errorf("requests %d, parse errors %d; want 26, 3", reqs, perr)
 	}
 	for _, b := range bs {
-		if b.Note != "format: nginx-combined (auto)" {
+		if b.Note != "format: combined (auto)" {
 			t.Errorf("note %q", b.Note)
 		}
 	}
@@ -194,19 +194,25 @@ func TestRunAutoLateDecision(t *testing.T) {
 }
 
 func TestRunAutoFails(t *testing.T) {
-	path := writeTemp(t, "{\"msg\":\"\x1b[31mred\"}\nsecond\nthird\n"+line1+"\n")
+	// None of the first lines reads as any format.
+	path := writeTemp(t, "{\"msg\":\"\x1b[31mred\"}\nsecond\nthird\n")
 	_, err := runFile(t, path, Options{Format: "auto"})
 	if !errors.Is(err, ErrUnknownFormat) {
 		t.Fatalf("err = %v, want ErrUnknownFormat", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{path, "line 1", `\\x1b[31mred`, "--log-format", "nginx:'<log_format>'"} {
+	for _, want := range []string{path, "line 1", `\x1b[31mred`, "--log-format", "json:host="} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q does not contain %q", msg, want)
 		}
 	}
 	if strings.ContainsAny(msg, "\x1b\n") {
 		t.Errorf("error is not one clean line: %q", msg)
+	}
+	path = writeTemp(t, "garbage\nsecond\n")
+	_, err = runFile(t, path, Options{Format: "auto"})
+	if !errors.Is(err, ErrUnknownFormat) || !strings.Contains(err.Error(), "nginx:'<log_format>'") {
+		t.Errorf("text garbage: err = %v", err)
 	}
 	// Fewer lines than the detection needs: still an error at EOF.
 	path = writeTemp(t, "only garbage\n")
@@ -218,6 +224,14 @@ func TestRunAutoFails(t *testing.T) {
 	bs, err := runFile(t, path, Options{Format: "auto"})
 	if err != nil || len(bs) != 1 || bs[0].State != detect.StateDone {
 		t.Errorf("empty file: err %v, batches %+v", err, bs)
+	}
+	// Garbage first, then a readable line within the first ten: decided,
+	// and the garbage counted.
+	path = writeTemp(t, "{\"msg\":\"x\"}\nsecond\nthird\n"+line1+"\n")
+	bs, err = runFile(t, path, Options{Format: "auto"})
+	reqs, perr, _ := sum(bs)
+	if err != nil || reqs != 1 || perr != 3 {
+		t.Errorf("late decision: err %v, %d requests, %d parse errors", err, reqs, perr)
 	}
 }
 
@@ -237,7 +251,7 @@ func TestRunErrors(t *testing.T) {
 }
 
 func TestRunLines(t *testing.T) {
-	long := strings.Repeat("x", readBufSize+10)
+	long := strings.Repeat("x", maxLine+10)
 	tests := []struct {
 		name, content  string
 		reqs           int
@@ -285,9 +299,9 @@ func TestRunLines(t *testing.T) {
 func TestRunStream(t *testing.T) {
 	pr, pw := io.Pipe()
 	out := make(chan detect.Batch, 100)
-	s := newSource("-", Options{Format: "nginx-combined", Follow: true}, mustCompile(t, "nginx-combined"), out)
+	s := newSource("-", Options{Format: "nginx-combined", Follow: true}, out)
 	errc := make(chan error, 1)
-	go func() { errc <- s.runStream(context.Background(), pr) }()
+	go func() { errc <- s.runStream(context.Background(), pr, "stdin") }()
 
 	var got []detect.Request
 	recv := func(n int) {
@@ -401,7 +415,7 @@ func TestRunFollow(t *testing.T) {
 	}
 	bs := c.snapshot()
 	last := bs[len(bs)-1]
-	if last.Note != "format: nginx-combined (auto)" || last.Done != last.Total || last.Total == 0 {
+	if last.Note != "format: combined (auto)" || last.Done != last.Total || last.Total == 0 {
 		t.Errorf("last batch: note %q done %d total %d", last.Note, last.Done, last.Total)
 	}
 

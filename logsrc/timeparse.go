@@ -1,6 +1,8 @@
 package logsrc
 
-import "time"
+import (
+	"time"
+)
 
 // Hand-written parsers for the fixed layouts nginx and Apache write. They do
 // not allocate (time.Parse with a zone offset builds a *time.Location per
@@ -23,13 +25,7 @@ func parseTimeLocal(b []byte) (time.Time, bool) {
 	if !(ok1 && ok2 && ok3 && ok4 && ok5) {
 		return time.Time{}, false
 	}
-	month := 0
-	for i, m := range monthIndex {
-		if b[3] == m[0] && b[4] == m[1] && b[5] == m[2] {
-			month = i + 1
-			break
-		}
-	}
+	month := monthNum(b[3:6])
 	if month == 0 {
 		return time.Time{}, false
 	}
@@ -195,4 +191,89 @@ func daysIn(year, month int) int {
 		return 30
 	}
 	return 31
+}
+
+// monthNum returns 1..12 for "Jan".."Dec", else 0.
+func monthNum(b []byte) int {
+	if len(b) != 3 {
+		return 0
+	}
+	for i, m := range monthIndex {
+		if b[0] == m[0] && b[1] == m[1] && b[2] == m[2] {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// parseTimeAny parses a JSON log's time: RFC 3339 (an offset-less one is
+// in loc), nginx's $time_local, or a number of seconds, milliseconds,
+// microseconds or nanoseconds since 1970 (told apart by their size, as
+// loggers write them: Caddy's ts is float seconds, others use ms).
+func parseTimeAny(b []byte, loc *time.Location) (time.Time, bool) {
+	if len(b) == 0 {
+		return time.Time{}, false
+	}
+	if b[0] >= '0' && b[0] <= '9' && (len(b) < 5 || b[4] != '-') && (len(b) < 3 || b[2] != '/') {
+		return parseEpoch(b)
+	}
+	if t, ok := parseISO(b); ok {
+		return t, true
+	}
+	if len(b) >= 19 && len(b) <= 29 && b[4] == '-' {
+		// No zone: "2026-11-26T22:13:19" or with a fraction.
+		if t, ok := parseISO(append(append(make([]byte, 0, 32), b...), 'Z')); ok {
+			return inLocation(t.Year(), int(t.Month()), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
+		}
+		return time.Time{}, false
+	}
+	if t, ok := parseTimeLocal(b); ok {
+		return t, true
+	}
+	// Rarer layouts through the standard library (which allocates).
+	for _, layout := range [...]string{time.RFC1123Z, time.RFC1123, time.ANSIC, time.RFC850} {
+		if t, err := time.Parse(layout, string(b)); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// parseEpoch parses seconds since 1970, with a fraction, or a whole number
+// of milliseconds (13 digits), microseconds (16) or nanoseconds (19).
+func parseEpoch(b []byte) (time.Time, bool) {
+	digits := 0
+	for digits < len(b) && b[digits] >= '0' && b[digits] <= '9' {
+		digits++
+	}
+	if digits == len(b) {
+		var scale int64
+		switch {
+		case digits <= 11:
+			return parseMsec(b)
+		case digits <= 14:
+			scale = 1e6
+		case digits <= 17:
+			scale = 1e3
+		case digits <= 19:
+			scale = 1
+		default:
+			return time.Time{}, false
+		}
+		var n int64
+		for _, c := range b {
+			n = n*10 + int64(c-'0')
+		}
+		return time.Unix(0, n*scale).UTC(), true
+	}
+	return parseMsec(b)
+}
+
+// parsePort parses a TCP port.
+func parsePort(b []byte) (int, bool) {
+	if len(b) > 5 {
+		return 0, false
+	}
+	n, ok := num(b)
+	return n, ok && n <= 65535
 }

@@ -16,8 +16,8 @@ type alertsPane struct {
 	ctx    *viewCtx
 	t      table
 	data   []*detect.Alert // filtered and sorted, as shown
-	seenID uint64         // newest alert ID the user has had on screen at the top
-	unseen int            // alerts newer than seenID
+	seenID uint64          // newest alert ID the user has had on screen at the top
+	unseen int             // alerts newer than seenID
 }
 
 func alertCols() []column {
@@ -26,7 +26,7 @@ func alertCols() []column {
 		{title: "DETECTOR", min: 13},
 		{title: "SUBJECT", min: 16, flex: 3},
 		{title: "KEY", min: 12, drop: 2},
-		{title: "CLIENT", min: 15, flex: 1, drop: 4},
+		{title: "CLIENT", min: 15, drop: 4, shrink: true},
 		{title: "COUNT", min: 5, right: true, drop: 3},
 		{title: "AGE", min: 4, right: true, drop: 1},
 	}
@@ -88,7 +88,7 @@ func alertCmp(a, b *detect.Alert, col int) int {
 	case 0:
 		return cmp.Compare(a.Severity, b.Severity)
 	case 1:
-		return cmp.Compare(a.Detector+a.Dimension, b.Detector+b.Dimension)
+		return cmp.Compare(detLabel(a), detLabel(b))
 	case 2:
 		return cmp.Compare(a.Subject, b.Subject)
 	case 3:
@@ -105,7 +105,7 @@ func alertCmp(a, b *detect.Alert, col int) int {
 
 // alertMatches is the filter: a case-insensitive substring of any shown field.
 func alertMatches(a *detect.Alert, f string) bool {
-	for _, s := range [...]string{a.Detector, a.Dimension, a.Severity.String(), a.Subject, a.Key, a.Client, a.Host, a.Origin, a.Target, a.Message} {
+	for _, s := range [...]string{a.Detector, a.Dimension, a.Class, a.Outcome, a.Severity.String(), a.Subject, a.Key, a.Client, a.Host, a.Origin, a.Target, a.Message} {
 		if containsFold(clean(s), f) {
 			return true
 		}
@@ -132,7 +132,7 @@ func (p *alertsPane) rowAt(i int) row {
 		client = "-"
 	}
 	return row{
-		cells:   []string{sevLabel(a.Severity), detShort(a.Detector, a.Dimension), subject, key, client, n, age(p.ctx.now, a.Time)},
+		cells:   []string{sevLabel(a.Severity), detLabel(a), subject, key, client, n, age(p.ctx.now, a.Time)},
 		accents: []accent{sevAccent(a.Severity), acNone, acNone, acKey},
 		dim:     a.Allowed,
 	}

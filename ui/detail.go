@@ -47,6 +47,9 @@ func (d *detailView) Render(width, height int) string {
 	for i := off; i < len(body) && len(out) < height; i++ {
 		out = append(out, clipLine(body[i], width))
 	}
+	for len(out) < height {
+		out = append(out, "")
+	}
 	return strings.Join(out, "\n")
 }
 
@@ -118,21 +121,37 @@ func (d *detailView) alertLines(width int) []string {
 	out = append(out,
 		d.kv("raised", clock(a.Time)+" ("+age(now, a.Time)+" ago)", width),
 		d.kv("last seen", clock(a.LastSeen)+" ("+age(now, a.LastSeen)+" ago) · "+n, width),
-		d.kv("key", orDash(clean(a.Key)), width),
-		d.kv("client", orDash(clean(a.Client)), width),
-		d.kv("host", orDash(clean(a.Host)), width),
-		d.kv("origin", orDash(clean(a.Origin)), width),
-		d.kv("target", orDash(clean(a.Target)), width),
 	)
+	// HTTP alerts show every field, "-" saying "absent"; DNS alerts have
+	// no request fields, so only what they carry.
+	dns := len(a.DNS) > 0
+	for _, f := range [...][2]string{{"key", a.Key}, {"client", a.Client}, {"host", a.Host}, {"origin", a.Origin}, {"target", a.Target}} {
+		if !dns || f[1] != "" {
+			out = append(out, d.kv(f[0], orDash(clean(f[1])), width))
+		}
+	}
 	if a.Status != 0 {
 		out = append(out, d.kv("status", strconv.Itoa(a.Status), width))
 	}
+	if a.Outcome != "" {
+		out = append(out, d.kv("answer", outcomeText(a.Outcome), width))
+	}
+	if a.Class != "" {
+		out = append(out, d.kv("looks like", classText(a.Class), width))
+	}
 	out = append(out, "")
+	if len(a.DNS) > 0 {
+		out = append(out, st.bold.Render("DNS answers — "+plural(len(a.DNS), "answer", "answers")+", oldest first"))
+		out = append(out, dnsTable(d.ctx, a.DNS, width)...)
+		out = append(out, "")
+	}
 	switch {
 	case d.gone:
 		out = append(out, st.warn.Render("this alert is no longer kept by the engine (cleared or evicted)"))
 	case !d.loaded:
 		out = append(out, st.dim.Render("loading evidence…"))
+	case len(a.Evidence) == 0 && len(a.DNS) > 0:
+		// DNS alerts: the answers above are the evidence.
 	case len(a.Evidence) == 0:
 		out = append(out, st.dim.Render("no evidence kept for this alert"))
 	default:
@@ -356,10 +375,92 @@ func wrapCut(s string, w, n int) []string {
 // allowKindOf says what `a` would allow for an alert of this detector.
 func allowKindOf(det string) string {
 	switch det {
-	case detect.DetUnexpectedHost:
+	case detect.DetUnexpectedHost, detect.DetHostServed:
 		return "host"
 	case detect.DetForeignOrigin:
 		return "origin"
 	}
 	return ""
+}
+
+// outcomeText says what the server's answer means for the alert.
+func outcomeText(o string) string {
+	switch o {
+	case detect.OutcomeServed:
+		return "served (2xx/3xx): the server handled the request"
+	case detect.OutcomeBlocked:
+		return "blocked (400/403/421): refused, as Host validation does"
+	case detect.OutcomeOther:
+		return "other status (401, 404, 5xx…)"
+	case detect.OutcomeUnknown:
+		return "unknown: no response seen"
+	}
+	return clean(o)
+}
+
+// classText explains an unexpected_host alert's class.
+func classText(c string) string {
+	switch c {
+	case detect.ClassRebinding:
+		return "DNS rebinding: a name that is not ours, with a key or an Origin"
+	case detect.ClassScanner:
+		return "a scanner: an IP literal or scanner path, no key, no Origin"
+	case detect.ClassForeign:
+		return "a foreign name"
+	}
+	return clean(c)
+}
+
+func dnsCols() []column {
+	return []column{
+		{title: "TIME", min: 8},
+		{title: "NAME", min: 16, flex: 2},
+		{title: "ANSWER", min: 15, flex: 2},
+		{title: "TTL", min: 5, right: true},
+		{title: "CNAME CHAIN", min: 12, flex: 1, drop: 2},
+		{title: "ASKED BY", min: 15, drop: 3, shrink: true},
+		{title: "NOTE", min: 15, drop: 1},
+	}
+}
+
+// dnsRow formats one DNS answer; a private answer is marked so it reads
+// without colour.
+func dnsRow(a *detect.DNSAnswer) row {
+	addrs := make([]string, 0, len(a.Addrs))
+	for _, ip := range a.Addrs {
+		addrs = append(addrs, clean(ip.String()))
+	}
+	answer := strings.Join(addrs, " ")
+	if answer == "" {
+		answer = "rcode " + strconv.Itoa(a.Rcode)
+	}
+	chain := make([]string, 0, len(a.CNAMEs))
+	for _, c := range a.CNAMEs {
+		chain = append(chain, clean(c))
+	}
+	var notes []string
+	acc := acNone
+	if a.Private {
+		notes, acc = append(notes, "private"), acBad
+	}
+	if a.Flipped {
+		notes = append(notes, "flipped")
+	}
+	if a.Internal {
+		notes = append(notes, "internal")
+	}
+	client := "-"
+	if a.Client.IsValid() {
+		client = clean(a.Client.Addr().String())
+	}
+	return row{
+		cells:   []string{clock(a.Time), clean(a.Name), answer, strconv.FormatUint(uint64(a.TTL), 10) + "s", orDash(strings.Join(chain, " → ")), client, orDash(strings.Join(notes, ","))},
+		accents: []accent{acMuted, acNone, acc, acNone, acNone, acNone, acc},
+	}
+}
+
+// dnsTable renders DNS answers as a non-interactive table, every row.
+func dnsTable(c *viewCtx, answers []detect.DNSAnswer, width int) []string {
+	t := table{n: len(answers), sortCol: -1, cursor: -1}
+	return renderTable(c, dnsCols(), &t, func(i int) row { return dnsRow(&answers[i]) }, width, len(answers)+1, false, "")
 }

@@ -30,6 +30,7 @@ func TestGoldenScreens(t *testing.T) {
 		{name: "demo", opts: replay()},
 		{name: "alert_detail", opts: replay(), keys: []string{"j", "j", "j", "enter"}},
 		{name: "key_detail", opts: replay(), keys: []string{"2", "enter"}},
+		{name: "dns_alert_detail", opts: replay(), keys: []string{"G", "k", "enter"}},
 		{name: "request_detail", opts: replay(), keys: []string{"5", "enter"}},
 		{name: "help", opts: replay(), keys: []string{"?"}},
 		{name: "filter_typing", opts: replay(), keys: []string{"3", "/", "e", "v", "i", "l"}},
@@ -44,7 +45,7 @@ func TestGoldenScreens(t *testing.T) {
 		}},
 		{name: "live_requests_tab", opts: []testOpt{live()}, keys: []string{"5"}},
 		{name: "confirm_write", opts: []testOpt{live(), withSave(func(h, o []string) (string, error) { return "/etc/rebindwatch.toml", nil })}, keys: []string{"w"}},
-		{name: "warnings", opts: replay(), snap: warningSnapshot},
+		{name: "warnings", opts: []testOpt{func(o *Options) { o.Pacer = detect.NewPacer(0) }}, snap: warningSnapshot}, // -r: as fast as possible
 		{name: "empty", opts: []testOpt{live()}, snap: func() detect.Snapshot {
 			return detect.Snapshot{EventTime: fxNow, Sources: []detect.SourceStatus{{Name: "eth0", State: detect.StateLive}}}
 		}},
@@ -70,8 +71,12 @@ func TestGoldenScreens(t *testing.T) {
 					m = c.after(t, m)
 				}
 				got := stripped(t, m)
-				if n := len(strings.Split(got, "\n")); n != sz[1] {
-					t.Errorf("frame has %d lines, want exactly %d", n, sz[1])
+				lines := strings.Split(got, "\n")
+				if len(lines) != sz[1] {
+					t.Errorf("frame has %d lines, want exactly %d", len(lines), sz[1])
+				}
+				if strings.TrimSpace(lines[len(lines)-1]) == "" {
+					t.Errorf("the last line is blank: the footer must sit at the bottom")
 				}
 				golden(t, name, got)
 
@@ -109,6 +114,7 @@ func TestGoldenPanes(t *testing.T) {
 	for _, w := range []int{80, 140} {
 		b := demoBackend()
 		m := newTestModel(t, b, w, 40, withPacer(detect.NewPacer(1)))
+		_ = m.View() // sets the per-frame context (event clock, focus) the panes read
 		h := m.header()
 		panes := []struct {
 			name   string

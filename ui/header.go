@@ -106,7 +106,12 @@ func (h *header) optional(w int) []string {
 	s := h.snap
 	var opt []string
 	if s.HostCheck != "" {
-		opt = append(opt, st.bad.Render("⚠ Host check is OFF: "+cut(clean(s.HostCheck), w)))
+		// The engine's reason may itself start with "off:"; say it once.
+		why := strings.TrimSpace(s.HostCheck)
+		if len(why) > 4 && strings.EqualFold(why[:4], "off:") {
+			why = strings.TrimSpace(why[4:])
+		}
+		opt = append(opt, st.bad.Render("⚠ Host check is OFF: "+cut(clean(why), w)))
 	}
 	opt = append(opt, h.progressLines(w)...)
 	if len(s.AddedHosts)+len(s.AddedOrigins) > 0 {
@@ -160,9 +165,16 @@ func (h *header) height(maxLines int) int {
 	return n
 }
 
+// paced reports a replay at a set speed. Its sources read ahead of the
+// pace, so bytes done say nothing about where the replay is: no bar then.
+func (h *header) paced() bool { return h.replay && h.speed > 0 }
+
 // catchingUp counts the sources still reading a file or capture with a
-// known size.
+// known size, as fast as they can.
 func (h *header) catchingUp() int {
+	if h.paced() {
+		return 0
+	}
 	n := 0
 	for _, src := range h.snap.Sources {
 		if catchingUp(&src) {
@@ -207,8 +219,9 @@ func (h *header) sources() string {
 	st := &h.ctx.st
 	parts := make([]string, 0, len(h.snap.Sources))
 	for _, src := range h.snap.Sources {
-		s := cut(clean(src.Name), 40) + " " + src.State.String()
-		if src.Total > 0 && src.State != detect.StateDone {
+		s := cut(clean(sourceName(src.Name)), 40) + " " + src.State.String()
+		reading := src.State == detect.StateReplaying || src.State == detect.StateStarting
+		if src.Total > 0 && reading && !h.paced() {
 			s += " " + pct(src.Done, src.Total)
 		}
 		if src.Note != "" {
@@ -246,11 +259,16 @@ func (h *header) counters(compact bool) string {
 	if compact {
 		labels = [...]string{"errors", "drops", "evicted", " ", " │ "}
 	}
-	for i, d := range detect.Detectors {
-		if i > 0 {
+	first := true
+	for _, d := range detect.Detectors {
+		n := s.AlertsByDetector[d]
+		if compact && n == 0 && total > 0 {
+			continue // narrow: only the detectors that fired
+		}
+		if !first {
 			b.WriteString(st.dim.Render(labels[3]))
 		}
-		n := s.AlertsByDetector[d]
+		first = false
 		txt := detShort(d, "") + " " + strconv.Itoa(n)
 		if n > 0 {
 			b.WriteString(st.warn.Render(txt))
@@ -301,11 +319,11 @@ func (h *header) progressLines(w int) []string {
 	st := &h.ctx.st
 	var out []string
 	for _, src := range h.snap.Sources {
-		if !catchingUp(&src) {
+		if h.paced() || !catchingUp(&src) {
 			continue
 		}
 		frac := float64(src.Done) / float64(src.Total)
-		name := cut(clean(src.Name), 24)
+		name := cut(clean(sourceName(src.Name)), 24)
 		info := " " + pct(src.Done, src.Total) + "  " + bytesHuman(float64(src.Done)) + " of " + bytesHuman(float64(src.Total))
 		if p, ok := h.progress[src.Name]; ok && p.rate > 0 && p.samples > 1 {
 			left := time.Duration(float64(src.Total-src.Done) / p.rate * float64(time.Second))
@@ -338,4 +356,13 @@ func pct(done, total int64) string {
 		return "?%"
 	}
 	return strconv.FormatInt(done*100/total, 10) + "%"
+}
+
+// sourceName shortens a source's name for the header: a log's base name
+// (the title already names the run).
+func sourceName(n string) string {
+	if i := strings.LastIndexByte(n, '/'); i >= 0 && i < len(n)-1 {
+		return n[i+1:]
+	}
+	return n
 }

@@ -7,6 +7,8 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
+
+	"github.com/rebindwatch/rebindwatch/detect"
 )
 
 // helpView is the `?` screen: every binding of the KeyMap (through
@@ -63,7 +65,7 @@ func (v *helpView) lines(width int) []string {
 	out = append(out, "", st.title.Render("Reading the screen"))
 	legend := []string{
 		"severity  ■ CRIT ▲ HIGH ● MED · LOW: symbol and word, readable without colour",
-		"flags     H foreign Host · O foreign Origin · B burst · S spread (keys table)",
+		flagLegend(),
 		"ages      relative to the event clock (top right), not to wall time",
 		"↓ ↑       the sorted column and its direction; s picks the column, S flips it",
 		"N new ↑   alerts that came while you were scrolled down; g jumps to them",
@@ -88,6 +90,9 @@ func (v *helpView) Render(width, height int) string {
 	for i := off; i < len(body) && len(out) < height; i++ {
 		out = append(out, clipLine(body[i], width))
 	}
+	for len(out) < height {
+		out = append(out, "")
+	}
 	return strings.Join(out, "\n")
 }
 
@@ -104,4 +109,22 @@ func (v *helpView) hint(width, height int) (left, right string) {
 
 func (v *helpView) maxOffset(width, height int) int {
 	return max(0, len(v.lines(width))-height)
+}
+
+// flagLegend explains the FLAGS column's letters.
+func flagLegend() string {
+	words := map[string]string{
+		detect.DetUnexpectedHost: "foreign Host", detect.DetHostServed: "Host answered",
+		detect.DetForeignOrigin: "Origin", detect.DetKeyBurst: "burst", detect.DetKeySpread: "spread",
+		detect.DetDNSPrivateAnswer: "private DNS", detect.DetDNSRebind: "DNS rebind",
+	}
+	parts := make([]string, 0, len(detect.Detectors))
+	for _, d := range detect.Detectors {
+		w, ok := words[d]
+		if !ok {
+			w = d
+		}
+		parts = append(parts, detLetter(d)+" "+w)
+	}
+	return "flags     " + strings.Join(parts, " ")
 }

@@ -57,17 +57,14 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
-// wall0 is the wall clock of the first snapshot message in tests. It is
-// the real time because one-shot refreshes (after an action) stamp their
-// snapshot with time.Now, and flash expiry compares the two. Nothing
-// rendered depends on it: ages use the event clock.
-var wall0 = time.Now()
+// wall0 is the wall clock of the first snapshot message in tests.
+var wall0 = time.Date(2026, 11, 26, 22, 0, 0, 0, time.UTC)
 
 type testOpt func(*Options)
 
 func withPacer(p *detect.Pacer) testOpt { return func(o *Options) { o.Pacer = p } }
-func live() testOpt                   { return func(o *Options) { o.Live = true } }
-func noColor() testOpt                { return func(o *Options) { o.NoColor = true } }
+func live() testOpt                     { return func(o *Options) { o.Live = true } }
+func noColor() testOpt                  { return func(o *Options) { o.NoColor = true } }
 func withSave(f func(h, o []string) (string, error)) testOpt {
 	return func(o *Options) { o.SaveAllowlist = f }
 }

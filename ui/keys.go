@@ -28,7 +28,7 @@ func keyCols() []column {
 		{title: "CLIENTS", min: 7, right: true, drop: 2},
 		{title: "ORIGINS", min: 7, right: true, drop: 4},
 		{title: "LAST", min: 5, right: true, drop: 1},
-		{title: "FLAGS", min: 5},
+		{title: "FLAGS", min: max(5, len(detect.Detectors))},
 	}
 }
 
@@ -106,25 +106,41 @@ func keyMatches(k *detect.KeyStat, f string) bool {
 }
 
 // flags shows which detectors fired on a key, one letter each in a fixed
-// place (Host, Origin, Burst, Spread) so the column reads at a glance.
+// place (detect.Detectors order) so the column reads at a glance.
 func flags(fired []string) string {
-	out := make([]string, 4)
-	for i := range out {
-		out[i] = "·"
-	}
-	for _, d := range fired {
-		switch d {
-		case detect.DetUnexpectedHost:
-			out[0] = "H"
-		case detect.DetForeignOrigin:
-			out[1] = "O"
-		case detect.DetKeyBurst:
-			out[2] = "B"
-		case detect.DetKeySpread:
-			out[3] = "S"
+	var b strings.Builder
+	for _, d := range detect.Detectors {
+		if slices.Contains(fired, d) {
+			b.WriteString(detLetter(d))
+		} else {
+			b.WriteString("·")
 		}
 	}
-	return strings.Join(out, "")
+	return b.String()
+}
+
+// detLetter is a detector's letter in the FLAGS column.
+func detLetter(det string) string {
+	switch det {
+	case detect.DetUnexpectedHost:
+		return "H"
+	case detect.DetHostServed:
+		return "A" // a foreign Host the server answered
+	case detect.DetForeignOrigin:
+		return "O"
+	case detect.DetKeyBurst:
+		return "B"
+	case detect.DetKeySpread:
+		return "S"
+	case detect.DetDNSPrivateAnswer:
+		return "P"
+	case detect.DetDNSRebind:
+		return "R"
+	}
+	if det == "" {
+		return "?"
+	}
+	return strings.ToUpper(det[:1])
 }
 
 func (p *keysPane) rowAt(i int) row {

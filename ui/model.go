@@ -134,12 +134,12 @@ func signature(s *detect.Snapshot) snapSig {
 // Model is the dashboard's root model: all state lives here, the panes are
 // plain structs it renders.
 type Model struct {
-	opts  Options
-	ctx   *viewCtx
-	ctl   *pacerCtl
+	opts Options
+	ctx  *viewCtx
+	ctl  *pacerCtl
 	// pacerGen numbers the pacer controls issued; see pacerCtl.
 	pacerGen uint64
-	input textinput.Model
+	input    textinput.Model
 
 	snap    detect.Snapshot // what is on screen
 	latest  detect.Snapshot // newest snapshot while the display is held
@@ -153,7 +153,8 @@ type Model struct {
 	held    bool // display held (live)
 	done    bool
 	mode    mode
-	back    mode // where help returns to
+	back    mode   // where help returns to
+	focus   paneID // the pane keys act on
 	flash   string
 	flashTo time.Time
 	warn    bool // the flash is a warning
@@ -308,7 +309,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m Model) onSnapshot(msg snapMsg) (tea.Model, tea.Cmd) {
 	m.wall = msg.at
-	if !m.flashTo.IsZero() && msg.at.After(m.flashTo) {
+	// A message lasts flashFor from the first snapshot after it was set,
+	// so its life never depends on when the previous tick happened.
+	switch {
+	case m.flash == "":
+	case m.flashTo.IsZero():
+		m.flashTo = msg.at.Add(flashFor)
+	case msg.at.After(m.flashTo):
 		m.flash, m.flashTo = "", time.Time{}
 	}
 	if m.opts.Pacer != nil && msg.gen >= m.pacerGen {
@@ -378,7 +385,6 @@ func nextProgress(prev map[string]progress, srcs []detect.SourceStatus, at time.
 func (m *Model) apply(s detect.Snapshot) {
 	m.snap = s
 	m.loaded = true
-	m.ctx.now = s.EventTime
 	m.reapply()
 }
 
@@ -397,15 +403,11 @@ func (m *Model) shown(p paneID) bool {
 	if m.mode == modeDetail || m.mode == modeHelp {
 		return false
 	}
-	return m.ctx.grid || m.ctx.focus == p
+	return m.ctx.grid || m.focus == p
 }
 
 func (m *Model) setFlash(text string, warn bool) {
-	m.flash, m.warn = text, warn
-	m.flashTo = m.wall.Add(flashFor)
-	if m.wall.IsZero() {
-		m.flashTo = time.Time{}
-	}
+	m.flash, m.warn, m.flashTo = text, warn, time.Time{}
 }
 
 // table returns the focused pane's table state.
@@ -546,8 +548,8 @@ func (m *Model) paneRectsFor(bodyH int) [nPanes]rect {
 	}
 	topH := max(8, bodyH*45/100)
 	botH := bodyH - topH
-	leftW := W / 2
-	reqW := W * 60 / 100
+	leftW := W * 48 / 100 // the keys table needs a little more than half
+	reqW := W * 62 / 100
 	hostsH := botH / 2
 	r[paneAlerts] = rect{leftW - 2, topH - 2}
 	r[paneKeys] = rect{W - leftW - 2, topH - 2}

@@ -19,11 +19,11 @@ type requestsPane struct {
 func requestCols() []column {
 	return []column{
 		{title: "TIME", min: 8},
-		{title: "CLIENT", min: 15, drop: 4},
-		{title: "METHOD", min: 6, drop: 3},
-		{title: "HOST", min: 14, flex: 2},
-		{title: "TARGET", min: 14, flex: 3},
-		{title: "ORIGIN", min: 14, flex: 2, drop: 2},
+		{title: "CLIENT", min: 15, drop: 3, shrink: true},
+		{title: "METHOD", min: 6, drop: 4}, // mostly GET: the first to go
+		{title: "HOST", min: 12, want: 15, flex: 2},
+		{title: "TARGET", min: 12, want: 14, flex: 3},
+		{title: "ORIGIN", min: 12, want: 15, flex: 2, drop: 2},
 		{title: "KEY", min: 12, drop: 1},
 		{title: "ST", min: 3, right: true, drop: 1},
 	}

@@ -24,7 +24,6 @@ const (
 	acGood // allowed, healthy
 	acBad  // foreign, fired
 	acWarn
-	acDim
 	acKey // key fingerprints
 	acMuted
 	nAccents
@@ -134,7 +133,6 @@ func newStyles(noColor bool) styles {
 	st.accents[acGood] = newPaint(color(s, lipgloss.Green))
 	st.accents[acBad] = newPaint(color(s.Bold(true), lipgloss.Red))
 	st.accents[acWarn] = newPaint(color(s, lipgloss.Yellow))
-	st.accents[acDim] = newPaint(s.Faint(true))
 	st.accents[acKey] = newPaint(color(s, lipgloss.Magenta))
 	st.accents[acMuted] = newPaint(color(s, lipgloss.BrightBlack))
 	if noColor {
@@ -174,11 +172,29 @@ func sevLabel(s detect.Severity) string {
 	return "? " + s.String()
 }
 
+// detLabel is an alert's detector for the DETECTOR column: the short name
+// with what qualifies it (spread dimension, Host class).
+func detLabel(a *detect.Alert) string {
+	if a.Detector == detect.DetUnexpectedHost && a.Class != "" {
+		c := clean(a.Class)
+		switch a.Class {
+		case detect.ClassRebinding:
+			c = "rebind"
+		case detect.ClassScanner:
+			c = "scan"
+		}
+		return "host/" + c
+	}
+	return detShort(a.Detector, a.Dimension)
+}
+
 // detShort is a detector's short name for narrow columns.
 func detShort(det, dim string) string {
 	switch det {
 	case detect.DetUnexpectedHost:
 		return "host"
+	case detect.DetHostServed:
+		return "served"
 	case detect.DetForeignOrigin:
 		return "origin"
 	case detect.DetKeyBurst:
@@ -188,19 +204,25 @@ func detShort(det, dim string) string {
 			return "spread/" + clean(dim)
 		}
 		return "spread"
+	case detect.DetDNSPrivateAnswer:
+		return "dns/private"
+	case detect.DetDNSRebind:
+		return "dns/rebind"
 	}
 	return clean(det)
 }
 
-// viewCtx is the shared, read-mostly context the panes render from. Only
-// the root model's Update writes it; every copy of the model shares it, as
-// Bubble Tea only ever renders the latest model.
+// viewCtx is the shared, read-mostly context the panes render from:
+// terminal size, styles, keys. The terminal fields are written on resize
+// (the same for every copy of the model); the per-frame fields (event
+// clock, focus) are set by View from the model being rendered.
 type viewCtx struct {
 	width, height int
 	st            styles
-	now           time.Time // the event clock: ages are relative to it, never to wall time
-	grid          bool      // wide layout: panes side by side
-	focus         paneID    // the pane keys act on
-	keys          KeyMap    // set once in New
-	help          help.Model
+	grid          bool // wide layout: panes side by side
+	// Set by View from the model it renders:
+	now   time.Time // the event clock: ages are relative to it, never to wall time
+	focus paneID    // the focused pane (highlights its cursor row)
+	keys  KeyMap    // set once in New
+	help  help.Model
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -11,6 +12,11 @@ type column struct {
 	flex  int  // share of the spare width (0: fixed)
 	right bool // numbers align right
 	drop  int  // when the table is too narrow, the highest drop goes first (0: never)
+	want  int  // flexible columns: the comfortable width, kept by dropping expendable columns first
+	// shrink lets the column be as narrow as its widest visible cell (or
+	// its title) when that is less than min: client addresses are mostly
+	// short IPv4s but must fit an IPv6 one when there is one.
+	shrink bool
 }
 
 // row is one rendered table row: cell texts (already sanitised) and how to
@@ -35,25 +41,46 @@ type table struct {
 	filter  string // as typed
 }
 
-// layoutCols picks the columns that fit in w cells and their widths. The
-// gap between columns is two cells when that costs no column, else one.
+// comfortDrop: to keep flexible columns at their comfortable width, only
+// columns this expendable (or more) may be dropped.
+const comfortDrop = 4
+
+// layoutCols picks the columns that fit in w cells and their widths. It
+// first tries to give flexible columns their comfortable width (want),
+// dropping only the most expendable columns for it; failing that it packs
+// every column at its minimum, dropping by priority. The gap between
+// columns is two cells when that costs nothing, else one.
 func layoutCols(cols []column, w int) (vis []int, widths []int, gap int) {
+	comfy := cols
+	for i, c := range cols {
+		if c.want > c.min {
+			if &comfy[0] == &cols[0] {
+				comfy = slices.Clone(cols)
+			}
+			comfy[i].min = c.want
+		}
+	}
+	if &comfy[0] != &cols[0] {
+		if v, g, ok := pickCols(comfy, w, comfortDrop); ok {
+			return v, colWidths(comfy, v, g, w), g
+		}
+	}
+	vis, gap, _ = pickCols(cols, w, 1)
+	return vis, colWidths(cols, vis, gap, w), gap
+}
+
+// pickCols drops columns (those with drop >= minDrop, most expendable
+// first) until the rest fit in w; ok says whether they do.
+func pickCols(cols []column, w, minDrop int) (vis []int, gap int, ok bool) {
 	for _, g := range []int{2, 1} {
 		vis = vis[:0]
 		for i := range cols {
 			vis = append(vis, i)
 		}
-		need := func() int {
-			n := 0
-			for _, i := range vis {
-				n += cols[i].min
-			}
-			return n + (len(vis)-1)*g
-		}
-		for need() > w && len(vis) > 1 {
+		for sumMins(cols, vis, g) > w && len(vis) > 1 {
 			worst := -1
 			for k, i := range vis {
-				if cols[i].drop > 0 && (worst < 0 || cols[i].drop >= cols[vis[worst]].drop) {
+				if cols[i].drop >= minDrop && (worst < 0 || cols[i].drop >= cols[vis[worst]].drop) {
 					worst = k
 				}
 			}
@@ -65,10 +92,24 @@ func layoutCols(cols []column, w int) (vis []int, widths []int, gap int) {
 		if g == 2 && len(vis) < len(cols) {
 			continue // try the narrow gap before dropping columns
 		}
-		gap = g
-		break
+		return vis, g, sumMins(cols, vis, g) <= w
 	}
-	widths = make([]int, len(cols))
+	return vis, 1, false
+}
+
+func sumMins(cols []column, vis []int, gap int) int {
+	n := (len(vis) - 1) * gap
+	for _, i := range vis {
+		n += cols[i].min
+	}
+	return n
+}
+
+// colWidths gives the visible columns their minimum and shares the spare
+// width among the flexible ones (or takes it back from the widest when
+// nothing can be dropped any more).
+func colWidths(cols []column, vis []int, gap, w int) []int {
+	widths := make([]int, len(cols))
 	used := (len(vis) - 1) * gap
 	flexSum := 0
 	for _, i := range vis {
@@ -93,7 +134,7 @@ func layoutCols(cols []column, w int) (vis []int, widths []int, gap int) {
 			widths[wi]--
 			spare++
 		}
-		return vis, widths, gap
+		return widths
 	}
 	if flexSum > 0 {
 		given := 0
@@ -108,7 +149,7 @@ func layoutCols(cols []column, w int) (vis []int, widths []int, gap int) {
 		}
 		widths[lastFlex] += spare - given
 	}
-	return vis, widths, gap
+	return widths
 }
 
 // renderTable draws a header line and the rows [offset, offset+height-1) of
@@ -119,6 +160,13 @@ func renderTable(c *viewCtx, cols []column, t *table, rowAt func(i int) row, w, 
 		return nil
 	}
 	st := &c.st
+	// Build the visible rows first: shrinking columns size to them.
+	off := clampOffset(t.offset, t.cursor, h-1, t.n)
+	rows := make([]row, 0, max(0, min(h-1, t.n-off)))
+	for i := off; i < t.n && len(rows) < h-1; i++ {
+		rows = append(rows, rowAt(i))
+	}
+	cols = shrinkCols(cols, rows)
 	vis, widths, gap := layoutCols(cols, w)
 	sep := strings.Repeat(" ", gap)
 	lines := make([]string, 0, h)
@@ -157,9 +205,8 @@ func renderTable(c *viewCtx, cols []column, t *table, rowAt func(i int) row, w, 
 		}
 		return lines
 	}
-	off := clampOffset(t.offset, t.cursor, rowsH, t.n)
-	for i := off; i < t.n && len(lines) < h; i++ {
-		r := rowAt(i)
+	for k, r := range rows {
+		i := off + k
 		selected := focused && i == t.cursor
 		var b strings.Builder
 		for k, ci := range vis {
@@ -193,6 +240,33 @@ func renderTable(c *viewCtx, cols []column, t *table, rowAt func(i int) row, w, 
 		lines = append(lines, line)
 	}
 	return lines
+}
+
+// shrinkCols returns cols with each shrinking column's min lowered to
+// what its visible cells and title need.
+func shrinkCols(cols []column, rows []row) []column {
+	var out []column
+	for ci, c := range cols {
+		if !c.shrink {
+			continue
+		}
+		need := width(c.title) + 1 // room for a sort arrow
+		for _, r := range rows {
+			if ci < len(r.cells) {
+				need = max(need, width(r.cells[ci]))
+			}
+		}
+		if need < c.min {
+			if out == nil {
+				out = slices.Clone(cols)
+			}
+			out[ci].min = need
+		}
+	}
+	if out == nil {
+		return cols
+	}
+	return out
 }
 
 func sumWidths(vis, widths []int, gap int) int {

@@ -37,11 +37,11 @@ func TestTeaDemoTabsAndQuit(t *testing.T) {
 		teatest.WithInitialTermSize(80, 24))
 	waitFor(t, tm, "Alerts", "evil.rebind.test", "LIVE")
 	tm.Send(keyPress("2"))
-	waitFor(t, tm, "PEAK", "HOBS")
+	waitFor(t, tm, "PEAK", "HAOBS")
 	tm.Send(keyPress("q"))
 	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
-	if fm.ctx.focus != paneKeys {
-		t.Errorf("focus = %d, want keys", fm.ctx.focus)
+	if fm.focus != paneKeys {
+		t.Errorf("focus = %d, want keys", fm.focus)
 	}
 	b.mu.Lock()
 	n := b.snaps

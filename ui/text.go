@@ -285,17 +285,6 @@ func bar(frac float64, w int) (full, empty string) {
 	return strings.Repeat("█", n), strings.Repeat("░", w-n)
 }
 
-// joinNonEmpty joins the non-empty parts with sep.
-func joinNonEmpty(sep string, parts ...string) string {
-	out := parts[:0:0]
-	for _, p := range parts {
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, sep)
-}
-
 // containsFold reports whether hay contains the lower-case needle, ignoring
 // ASCII case (the filter is matched against display text).
 func containsFold(hay, lowerNeedle string) bool {

@@ -67,14 +67,14 @@ func (m Model) keyNormal(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, km.Enter):
 		return m.enter()
 	case key.Matches(k, km.Back):
-		if t := m.table(m.ctx.focus); t.filter != "" {
+		if t := m.table(m.focus); t.filter != "" {
 			t.filter = ""
-			m.reapplyPane(m.ctx.focus)
-			m.setFlash(m.paneName(m.ctx.focus)+" filter cleared", false)
+			m.reapplyPane(m.focus)
+			m.setFlash(m.paneName(m.focus)+" filter cleared", false)
 		}
 	case key.Matches(k, km.Filter):
 		m.mode = modeFilter
-		m.input.SetValue(m.table(m.ctx.focus).filter)
+		m.input.SetValue(m.table(m.focus).filter)
 		m.input.CursorEnd()
 		return m, m.input.Focus()
 	case key.Matches(k, km.Sort, km.SortReverse):
@@ -93,15 +93,15 @@ func (m *Model) paneKey(k tea.KeyPressMsg) (paneID, bool) {
 	}
 	switch {
 	case key.Matches(k, km.NextPane):
-		return (m.ctx.focus + 1) % nPanes, true
+		return (m.focus + 1) % nPanes, true
 	case key.Matches(k, km.PrevPane):
-		return (m.ctx.focus + nPanes - 1) % nPanes, true
+		return (m.focus + nPanes - 1) % nPanes, true
 	}
 	return 0, false
 }
 
 func (m *Model) focusPane(p paneID) {
-	m.ctx.focus = p
+	m.focus = p
 	m.fixScroll()
 	m.alerts.markSeen(m.snap.Alerts, m.shown(paneAlerts))
 }
@@ -109,7 +109,7 @@ func (m *Model) focusPane(p paneID) {
 // navigate moves the focused table's cursor.
 func (m *Model) navigate(k tea.KeyPressMsg) {
 	km := &m.ctx.keys
-	p := m.ctx.focus
+	p := m.focus
 	t := m.table(p)
 	h := m.paneRects()[p].h - 1
 	page := max(1, h-1)
@@ -162,7 +162,7 @@ func (m *Model) scroll(k tea.KeyPressMsg, off *int, maxOff, page int) bool {
 
 // enter drills down from the focused pane.
 func (m Model) enter() (tea.Model, tea.Cmd) {
-	switch m.ctx.focus {
+	switch m.focus {
 	case paneAlerts:
 		a, ok := m.alerts.selected()
 		if !ok {
@@ -180,7 +180,7 @@ func (m Model) enter() (tea.Model, tea.Cmd) {
 		return m, m.fetchDetail()
 	case paneHosts, paneOrigins:
 		p := &m.hosts
-		if m.ctx.focus == paneOrigins {
+		if m.focus == paneOrigins {
 			p = &m.origins
 		}
 		v, ok := p.selected()
@@ -279,8 +279,8 @@ func (m Model) keyFilter(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.mode = modeNormal
 		m.input.Blur()
 		m.input.SetValue("")
-		m.table(m.ctx.focus).filter = ""
-		m.reapplyPane(m.ctx.focus)
+		m.table(m.focus).filter = ""
+		m.reapplyPane(m.focus)
 		return m, nil
 	case k.String() == "up" || k.String() == "down" || k.String() == "pgup" || k.String() == "pgdown":
 		m.navigate(k)
@@ -292,18 +292,18 @@ func (m Model) keyFilter(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 func (m Model) updateInput(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
 	m.input, cmd = m.input.Update(msg)
-	if v := m.input.Value(); v != m.table(m.ctx.focus).filter {
-		t := m.table(m.ctx.focus)
+	if v := m.input.Value(); v != m.table(m.focus).filter {
+		t := m.table(m.focus)
 		t.filter = v
 		t.cursor = 0
-		m.reapplyPane(m.ctx.focus)
+		m.reapplyPane(m.focus)
 	}
 	return m, cmd
 }
 
 // sort picks the focused table's next sort column, or flips the order.
 func (m *Model) sort(reverse bool) {
-	p := m.ctx.focus
+	p := m.focus
 	t := m.table(p)
 	if reverse {
 		t.desc = !t.desc
@@ -453,9 +453,9 @@ func (m Model) allow() (tea.Model, tea.Cmd) {
 	case m.mode == modeDetail:
 		m.setFlash("a allows a host or an origin: open a host/origin alert or use panes 3 and 4", true)
 		return m, nil
-	case m.ctx.focus == paneHosts || m.ctx.focus == paneOrigins:
+	case m.focus == paneHosts || m.focus == paneOrigins:
 		p := &m.hosts
-		if m.ctx.focus == paneOrigins {
+		if m.focus == paneOrigins {
 			p = &m.origins
 		}
 		v, ok := p.selected()
@@ -463,7 +463,7 @@ func (m Model) allow() (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		kind, value, already = p.kind, v.Value, v.Allowed
-	case m.ctx.focus == paneAlerts:
+	case m.focus == paneAlerts:
 		a, ok := m.alerts.selected()
 		if !ok {
 			return m, nil

@@ -31,15 +31,15 @@ func TestKeys(t *testing.T) {
 	type check func(t *testing.T, before, after Model, b *fakeBackend, quit bool)
 	cursor := func(want int) check {
 		return func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
-			if got := m.table(m.ctx.focus).cursor; got != want {
+			if got := m.table(m.focus).cursor; got != want {
 				t.Errorf("cursor = %d, want %d", got, want)
 			}
 		}
 	}
 	focus := func(want paneID) check {
 		return func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
-			if m.ctx.focus != want {
-				t.Errorf("focus = %d, want %d", m.ctx.focus, want)
+			if m.focus != want {
+				t.Errorf("focus = %d, want %d", m.focus, want)
 			}
 		}
 	}
@@ -85,7 +85,7 @@ func TestKeys(t *testing.T) {
 		{name: "up", setup: []string{"j", "j"}, keys: []string{"up"}, check: cursor(1)},
 		{name: "k", setup: []string{"j"}, keys: []string{"k"}, check: cursor(0)},
 		{name: "up_at_top", keys: []string{"k"}, check: cursor(0)},
-		{name: "down_at_bottom", setup: []string{"G"}, keys: []string{"j"}, check: cursor(5)},
+		{name: "down_at_bottom", setup: []string{"G"}, keys: []string{"j"}, check: cursor(len(demoSnapshot().Alerts) - 1)},
 		{name: "pgdown", many: true, keys: []string{"pgdown"}, check: cursor(15)},
 		{name: "ctrl+f", many: true, keys: []string{"ctrl+f"}, check: cursor(15)},
 		{name: "ctrl+d", many: true, keys: []string{"ctrl+d"}, check: cursor(15)},
@@ -227,6 +227,11 @@ func TestKeys(t *testing.T) {
 				t.Errorf("no question on screen")
 			}
 		})},
+		{name: "w_asks_over_flash", opts: []testOpt{withSave(saveFail)}, setup: []string{"3", "a"}, keys: []string{"w"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if !strings.Contains(stripped(t, m), "Add 1 host to the allowlist") {
+				t.Errorf("a message hides the question")
+			}
+		}},
 		{name: "?", keys: []string{"?"}, check: modeIs(modeHelp)},
 		{name: "?_closes", setup: []string{"?"}, keys: []string{"?"}, check: modeIs(modeNormal)},
 		{name: "esc_closes_help", setup: []string{"?"}, keys: []string{"esc"}, check: modeIs(modeNormal)},

@@ -27,6 +27,9 @@ func (m *Model) render() string {
 	if W <= 0 || H <= 0 {
 		return ""
 	}
+	// The per-frame part of the shared context comes from the model being
+	// rendered, so a copy of the model renders as itself.
+	m.ctx.focus, m.ctx.now = m.focus, m.snap.EventTime
 	if W < minWidth || H < minHeight {
 		msg := []string{
 			cut("terminal too small: "+strconv.Itoa(W)+"×"+strconv.Itoa(H), W),
@@ -104,7 +107,7 @@ func (m *Model) renderTabs(w, h int) []string {
 		return nil
 	}
 	out := []string{m.tabBar(w)}
-	return append(out, m.renderPane(m.ctx.focus, w, h-1)...)
+	return append(out, m.renderPane(m.focus, w, h-1)...)
 }
 
 // tabBar lists the panes with their counts; it drops the counts of the
@@ -115,7 +118,7 @@ func (m *Model) tabBar(w int) string {
 		var b strings.Builder
 		for p := paneAlerts; p < nPanes; p++ {
 			label := strconv.Itoa(int(p)+1) + " " + m.paneTitle(p)
-			if !full && p != m.ctx.focus {
+			if !full && p != m.focus {
 				label = strconv.Itoa(int(p)+1) + " " + strings.Fields(m.paneTitle(p))[0]
 				if p == paneAlerts && m.alerts.unseen > 0 {
 					label += " +" + strconv.Itoa(m.alerts.unseen)
@@ -123,7 +126,7 @@ func (m *Model) tabBar(w int) string {
 			}
 			label = " " + label + " "
 			switch {
-			case p == m.ctx.focus:
+			case p == m.focus:
 				b.WriteString(st.tabActive.Render(label))
 			case p == paneAlerts && m.alerts.unseen > 0:
 				b.WriteString(st.tabAlert.Render(label))
@@ -167,7 +170,7 @@ func (m *Model) renderGrid(w, h int, r [nPanes]rect) []string {
 // focused pane gets a heavy, coloured border so focus reads without colour.
 func (m *Model) box(p paneID, r rect) []string {
 	st := &m.ctx.st
-	focused := p == m.ctx.focus
+	focused := p == m.focus
 	bs := st.border
 	tl, tr, bl, br, hz, vt := "╭", "╮", "╰", "╯", "─", "│"
 	if focused {
@@ -198,6 +201,14 @@ func (m *Model) box(p paneID, r rect) []string {
 // message, or the short key help.
 func (m *Model) footer(w, bodyH int) string {
 	st := &m.ctx.st
+	// Prompts first: the user is answering them.
+	switch m.mode {
+	case modeFilter:
+		hint := st.dim.Render("  enter keeps · esc clears")
+		return clipLine(st.bold.Render("filter "+m.paneName(m.focus)+" ")+m.input.View()+hint, w)
+	case modeConfirm:
+		return clipLine(st.warn.Render(m.confirmText()), w)
+	}
 	if m.flash != "" {
 		if m.warn {
 			return clipLine(st.warn.Render(m.flash), w)
@@ -211,11 +222,6 @@ func (m *Model) footer(w, bodyH int) string {
 	case modeHelp:
 		l, r := m.helpV.hint(w, bodyH)
 		return spaceBetween(st.dim.Render(l), st.dim.Render(r), w)
-	case modeFilter:
-		hint := st.dim.Render("  enter keeps · esc clears")
-		return clipLine(st.bold.Render("filter "+m.paneName(m.ctx.focus)+" ")+m.input.View()+hint, w)
-	case modeConfirm:
-		return clipLine(st.warn.Render(m.confirmText()), w)
 	}
 	h := m.ctx.help // a copy: the width is this frame's
 	h.SetWidth(w)
