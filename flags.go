@@ -27,6 +27,9 @@ type options struct {
 	emit         string
 	version      bool
 	importAllow  string
+	metrics      string
+	webhook      string
+	webhookHdrs  []string
 }
 
 var errHelp = errors.New("help shown")
@@ -99,6 +102,9 @@ Output:
       --no-tui             no dashboard: write JSON lines (default stdout)
   -o, --output FILE        where JSON lines go
       --emit LIST          any of alert,request,summary,dns (default alert,summary)
+      --metrics ADDR       serve Prometheus metrics on ADDR (e.g. 127.0.0.1:9464) at /metrics
+      --webhook URL        POST each alert as JSON to URL (bounded queue, retries)
+      --webhook-header H   add a header to webhook posts, "Name: value" (repeatable)
       --version            print the version
   -h, --help               this help
 
@@ -142,6 +148,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.emit, "emit", o.emit, "")
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.StringVar(&o.importAllow, "import-allowlist", "", "")
+	fs.StringVar(&o.metrics, "metrics", "", "")
+	fs.StringVar(&o.webhook, "webhook", "", "")
+	fs.Var(listFlag{&o.webhookHdrs}, "webhook-header", "")
 	help := false
 	for _, n := range []string{"h", "help"} {
 		fs.BoolVar(&help, n, false, "")

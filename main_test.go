@@ -5,6 +5,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -404,6 +407,50 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+func TestImportAllowlist(t *testing.T) {
+	r := runBin(t, "--import-allowlist", "allowimport/testdata/settings.py")
+	if r.code != 0 || !strings.Contains(r.stdout, "[hosts]") || !strings.Contains(r.stdout, `"*.shop.example.com"`) {
+		t.Errorf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// What it prints must load as a rebindwatch config.
+	path := filepath.Join(t.TempDir(), "rw.toml")
+	os.WriteFile(path, []byte(r.stdout), 0o644)
+	if r := runBin(t, "--no-tui", "-c", path, "-r", rec+"normal.pcap", "--emit", "summary"); r.code != 0 {
+		t.Errorf("imported config does not load: %s", r.stderr)
+	}
+	if r := runBin(t, "--import-allowlist", "README.md"); r.code != 2 {
+		t.Errorf("an unknown file: exit %d, want 2", r.code)
+	}
+}
+
+// TestWebhook posts alerts to a real local receiver.
+func TestWebhook(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, string(b))
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	r := runBin(t, "--no-tui", "-c", rec+"rebindwatch.toml", "-r", rec+"scenarios.pcap", "--webhook", srv.URL+"/hook", "--webhook-header", "Authorization: Bearer receiver-token")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bodies) != len(r.ofType("alert")) || len(bodies) == 0 {
+		t.Fatalf("webhook got %d alerts, stdout has %d", len(bodies), len(r.ofType("alert")))
+	}
+	outputs.all = append(outputs.all, bodies...)
+	for _, b := range bodies {
+		if !strings.HasPrefix(b, `{"type":"alert"`) {
+			t.Errorf("body %q", b)
+		}
+	}
+}
+
 // TestNoRawKeyInAnyOutput runs last (Go runs tests in file order) and checks
 // that nothing any run printed contains a recorded key or any 8-character
 // piece of one.
@@ -427,21 +474,5 @@ func TestNoRawKeyInAnyOutput(t *testing.T) {
 				t.Errorf("output contains %q, a piece of a recorded key", piece)
 			}
 		}
-	}
-}
-
-func TestImportAllowlist(t *testing.T) {
-	r := runBin(t, "--import-allowlist", "allowimport/testdata/settings.py")
-	if r.code != 0 || !strings.Contains(r.stdout, "[hosts]") || !strings.Contains(r.stdout, `"*.shop.example.com"`) {
-		t.Errorf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
-	}
-	// What it prints must load as a rebindwatch config.
-	path := filepath.Join(t.TempDir(), "rw.toml")
-	os.WriteFile(path, []byte(r.stdout), 0o644)
-	if r := runBin(t, "--no-tui", "-c", path, "-r", rec+"normal.pcap", "--emit", "summary"); r.code != 0 {
-		t.Errorf("imported config does not load: %s", r.stderr)
-	}
-	if r := runBin(t, "--import-allowlist", "README.md"); r.code != 2 {
-		t.Errorf("an unknown file: exit %d, want 2", r.code)
 	}
 }

@@ -54,6 +54,10 @@ func runWatch(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
+	exp, err := newExports(o)
+	if err != nil {
+		return err
+	}
 	out := stdout
 	if o.output != "" {
 		f, err := os.OpenFile(o.output, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
@@ -80,10 +84,12 @@ func runWatch(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stderr, "rebindwatch: no allowed hosts configured, so the Host check is off (set [hosts] allowed or --allow-host)")
 		}
 	}
+	sinks = append(sinks, exp.sinks()...)
 	engine, err := detect.NewEngine(s.dcfg, sinks...)
 	if err != nil {
 		return usageError{err}
 	}
+	exp.attach(engine)
 	if len(s.sources) > 1 {
 		// Several files deliver slightly out of step; merge them in time order.
 		engine.SetReorder(reorderWindow)
@@ -97,6 +103,7 @@ func runWatch(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 	batches := make(chan detect.Batch, 64)
 	srcErrs := startSources(ctx, cancel, s.sources, batches)
 	go reloadOnHUP(ctx, engine, o)
+	exportsDone := exp.start(ctx)
 
 	var runErr error
 	if tui {
@@ -109,6 +116,9 @@ func runWatch(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	cancel(nil)
 	errs := srcErrs()
+	if err := exportsDone(); err != nil {
+		errs = append(errs, err)
+	}
 	if w != nil {
 		if err := w.Summary(engine.Summary()); err != nil && runErr == nil {
 			runErr = err
