@@ -375,8 +375,8 @@ func wrapCut(s string, w, n int) []string {
 // allowKindOf says what `a` would allow for an alert of this detector.
 func allowKindOf(det string) string {
 	switch det {
-	case detect.DetUnexpectedHost, detect.DetHostServed:
-		return "host"
+	case detect.DetUnexpectedHost, detect.DetHostServed, detect.DetUnexpectedSNI:
+		return "host" // SNI names are checked against the same [hosts] allowed
 	case detect.DetForeignOrigin:
 		return "origin"
 	}

@@ -65,12 +65,14 @@ func (v *helpView) lines(width int) []string {
 	out = append(out, "", st.title.Render("Reading the screen"))
 	legend := []string{
 		"severity  ■ CRIT ▲ HIGH ● MED · LOW: symbol and word, readable without colour",
-		flagLegend(),
+	}
+	legend = append(legend, flagLegend(width)...)
+	legend = append(legend,
 		"ages      relative to the event clock (top right), not to wall time",
 		"↓ ↑       the sorted column and its direction; s picks the column, S flips it",
 		"N new ↑   alerts that came while you were scrolled down; g jumps to them",
 		"dim       an alert on a host or origin you allowed during this run",
-	}
+	)
 	out = append(out, legend...)
 	if len(v.notes) > 0 {
 		out = append(out, "")
@@ -111,20 +113,26 @@ func (v *helpView) maxOffset(width, height int) int {
 	return max(0, len(v.lines(width))-height)
 }
 
-// flagLegend explains the FLAGS column's letters.
-func flagLegend() string {
+// flagLegend explains the FLAGS column's letters, wrapped to width.
+func flagLegend(w int) []string {
 	words := map[string]string{
 		detect.DetUnexpectedHost: "foreign Host", detect.DetHostServed: "Host answered",
 		detect.DetForeignOrigin: "Origin", detect.DetKeyBurst: "burst", detect.DetKeySpread: "spread",
 		detect.DetDNSPrivateAnswer: "private DNS", detect.DetDNSRebind: "DNS rebind",
+		detect.DetUnexpectedSNI: "TLS name",
 	}
-	parts := make([]string, 0, len(detect.Detectors))
+	const indent = "          "
+	lines := []string{"flags    "}
 	for _, d := range detect.Detectors {
-		w, ok := words[d]
+		word, ok := words[d]
 		if !ok {
-			w = d
+			word = d
 		}
-		parts = append(parts, detLetter(d)+" "+w)
+		item := " " + detLetter(d) + " " + word
+		if cur := lines[len(lines)-1]; w > 0 && len(cur) > len(indent) && width(cur+item) > w {
+			lines = append(lines, indent[:len(indent)-1])
+		}
+		lines[len(lines)-1] += item
 	}
-	return "flags     " + strings.Join(parts, " ")
+	return lines
 }

@@ -136,6 +136,8 @@ func detLetter(det string) string {
 		return "P"
 	case detect.DetDNSRebind:
 		return "R"
+	case detect.DetUnexpectedSNI:
+		return "T"
 	}
 	if det == "" {
 		return "?"

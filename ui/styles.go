@@ -208,6 +208,8 @@ func detShort(det, dim string) string {
 		return "dns/private"
 	case detect.DetDNSRebind:
 		return "dns/rebind"
+	case detect.DetUnexpectedSNI:
+		return "tls/sni"
 	}
 	return clean(det)
 }
