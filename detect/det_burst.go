@@ -19,6 +19,10 @@ type burstState struct {
 	times  []int64 // ring of unix nanos
 	next   int     // where the next time goes once the ring is full
 	active bool    // inside an episode
+	newest int64   // latest time inserted
+	// unsorted counts the insertions until the ring is in time order again
+	// after a late event; while it is zero the oldest arrival is the oldest time.
+	unsorted int
 }
 
 func (burstDetector) name() string { return DetKeyBurst }
@@ -30,22 +34,36 @@ func (d *burstDetector) observe(e *Engine, o *observation) {
 	}
 	b := &k.burst
 	t := o.r.Time.UnixNano()
-	var oldest int64
+	if t < b.newest {
+		b.unsorted = d.max + 1
+	} else {
+		b.newest = t
+		if b.unsorted > 0 {
+			b.unsorted--
+		}
+	}
 	if len(b.times) <= d.max {
 		b.times = append(b.times, t)
 		if len(b.times) <= d.max {
 			b.active = false
 			return
 		}
-		oldest = b.times[0]
 	} else {
 		b.times[b.next] = t
 		b.next = (b.next + 1) % len(b.times)
-		oldest = b.times[b.next]
 	}
-	// The ring holds max+1 times: more than max fell inside the window
-	// exactly when the oldest of them is inside it.
-	over := t-oldest < int64(d.window)
+	// The ring holds the key's last max+1 request times: more than max fell
+	// inside one window exactly when they span less than it. In time order
+	// the span runs from the oldest arrival to this one; after a late event
+	// (streams, several files) it is measured over the whole ring.
+	lo, hi := b.times[b.next%len(b.times)], t
+	if b.unsorted > 0 {
+		lo, hi = b.times[0], b.times[0]
+		for _, x := range b.times[1:] {
+			lo, hi = min(lo, x), max(hi, x)
+		}
+	}
+	over := hi-lo < int64(d.window)
 	if !over {
 		b.active = false
 		return

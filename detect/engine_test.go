@@ -513,3 +513,15 @@ func TestAbsoluteFormHostWins(t *testing.T) {
 		t.Errorf("message %q should say the Host header differs", c.alerts[0].Message)
 	}
 }
+
+// TestBurstLateEventIsNotABurst: an event older than the key's recent ones
+// (merged files, stream order) must not look like a burst.
+func TestBurstLateEventIsNotABurst(t *testing.T) {
+	e, c := newTestEngine(t, nil)
+	reqs := burst(100, 1, 100, "k1") // 100 requests over 99 s: no burst
+	reqs = append(reqs, rq(0, "api.example.com", "k1"))
+	feed(t, e, reqs...)
+	if n := len(subjects(c.alerts, DetKeyBurst)); n != 0 {
+		t.Errorf("a late event raised %d bursts", n)
+	}
+}
