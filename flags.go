@@ -27,6 +27,7 @@ type options struct {
 	emit         string
 	version      bool
 	importAllow  string
+	suggest      bool
 	metrics      string
 	webhook      string
 	webhookHdrs  []string
@@ -97,6 +98,9 @@ Tools:
                            read an app's own allowlist (Django settings.py, Flask config,
                            Rails config, vite.config.*, webpack.config.js, MCP server code,
                            nginx server_name) and print [hosts]/[origins] for rebindwatch.toml
+      --suggest-config     read the capture or logs to the end and print a commented config:
+                           the Hosts and Origins seen, the service's own proposed as allowed,
+                           burst and spread thresholds from the observed per-key rates
 
 Output:
       --no-tui             no dashboard: write JSON lines (default stdout)
@@ -116,6 +120,7 @@ Examples:
   rebindwatch --no-tui --emit alert -c rebindwatch.toml /var/log/nginx/api.log >> alerts.jsonl
   echo -n "$API_KEY" | rebindwatch fingerprint
   rebindwatch --import-allowlist mysite/settings.py >> rebindwatch.toml
+  rebindwatch --suggest-config -r capture.pcap > rebindwatch.toml
 
 Exit status: 0 on success, 1 on a runtime failure, 2 on a usage or config error.
 `
@@ -148,6 +153,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.emit, "emit", o.emit, "")
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.StringVar(&o.importAllow, "import-allowlist", "", "")
+	fs.BoolVar(&o.suggest, "suggest-config", false, "")
 	fs.StringVar(&o.metrics, "metrics", "", "")
 	fs.StringVar(&o.webhook, "webhook", "", "")
 	fs.Var(listFlag{&o.webhookHdrs}, "webhook-header", "")

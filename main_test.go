@@ -451,6 +451,24 @@ func TestWebhook(t *testing.T) {
 	}
 }
 
+// TestSuggestConfig: the suggestion from normal traffic loads as a config and
+// raises nothing on that traffic.
+func TestSuggestConfig(t *testing.T) {
+	r := runBin(t, "--suggest-config", "-c", rec+"rebindwatch.toml", "-r", rec+"normal.pcap")
+	if r.code != 0 || !strings.Contains(r.stdout, `"api.rebind.test"`) || !strings.Contains(r.stdout, `"https://app.rebind.test"`) {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	path := filepath.Join(t.TempDir(), "suggested.toml")
+	os.WriteFile(path, []byte(r.stdout), 0o644)
+	again := runBin(t, "--no-tui", "-c", path, "-r", rec+"normal.pcap")
+	if again.code != 0 || len(again.ofType("alert")) != 0 {
+		t.Errorf("the suggested config: exit %d, alerts %v, %s", again.code, alertKeys(again), again.stderr)
+	}
+	if r := runBin(t, "--suggest-config", rec+"normal_access_combined.log"); r.code != 2 {
+		t.Errorf("--suggest-config on a followed log: exit %d, want 2", r.code)
+	}
+}
+
 // TestNoRawKeyInAnyOutput runs last (Go runs tests in file order) and checks
 // that nothing any run printed contains a recorded key or any 8-character
 // piece of one.

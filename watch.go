@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/jsonl"
 	"github.com/rebindwatch/rebindwatch/logsrc"
+	"github.com/rebindwatch/rebindwatch/suggest"
 )
 
 // reorderWindow is how far in event time requests from several sources may
@@ -50,6 +52,9 @@ func runWatch(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if o.suggest && s.live {
+		return usagef("--suggest-config reads its input to the end: add --no-follow for logs")
+	}
 	emit, err := jsonl.ParseEmit(o.emit)
 	if err != nil {
 		return usageError{err}
@@ -67,14 +72,20 @@ func runWatch(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 		defer f.Close()
 		out = f
 	}
-	tui := !o.noTUI
+	tui := !o.noTUI && !o.suggest
 	if tui && !uiAvailable {
 		fmt.Fprintln(stderr, "rebindwatch: the dashboard is not in this build yet; writing JSON lines as with --no-tui")
 		tui = false
 	}
 	sinks := []detect.Sink{}
 	var w *jsonl.Writer
-	if !tui || o.output != "" {
+	var sug *suggest.Collector
+	if o.suggest {
+		// --suggest-config prints a config instead of JSON lines.
+		sug = suggest.New(suggest.Options{BurstWindow: s.dcfg.BurstWindow, SpreadWindow: s.dcfg.SpreadWindow,
+			MaxKeys: s.dcfg.Limits.Keys, MaxValues: s.dcfg.Limits.Values})
+		sinks = append(sinks, sug)
+	} else if !tui || o.output != "" {
 		w = jsonl.New(out, emit)
 		sinks = append(sinks, w)
 	}
@@ -124,6 +135,11 @@ func runWatch(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 			runErr = err
 		}
 	}
+	if sug != nil && runErr == nil {
+		if _, err := io.WriteString(out, sug.Config(strings.Join(s.names(), ", "))); err != nil {
+			runErr = fmt.Errorf("writing the suggested config: %w", err)
+		}
+	}
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return cause
 	}
@@ -131,6 +147,15 @@ func runWatch(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 		return runErr
 	}
 	return errors.Join(errs...)
+}
+
+// names lists the sources, for messages.
+func (s *setup) names() []string {
+	out := make([]string, 0, len(s.sources))
+	for _, src := range s.sources {
+		out = append(out, src.name)
+	}
+	return out
 }
 
 // reloadOnHUP reloads the config on SIGHUP. A bad config is reported and the
