@@ -469,6 +469,50 @@ func TestSuggestConfig(t *testing.T) {
 	}
 }
 
+// TestEvidenceRecordings runs the binary on the DNS rebinding chain, the
+// served and blocked Flask runs, h2c and TLS recordings and checks the alerts
+// exactly, with how the server answered.
+func TestEvidenceRecordings(t *testing.T) {
+	const dir = "testdata/rebind/"
+	for _, c := range []struct{ pcap, want string }{
+		{"rebind.pcap", "expected_alerts.jsonl"},
+		{"served.pcap", "expected_alerts_served.jsonl"},
+		{"blocked.pcap", "expected_alerts_blocked.jsonl"},
+		{"h2c.pcap", "expected_alerts_h2c.jsonl"},
+		{"tls.pcap", "expected_alerts_tls.jsonl"},
+	} {
+		t.Run(c.pcap, func(t *testing.T) {
+			r := runBin(t, "--no-tui", "-c", dir+"rebindwatch.toml", "-r", dir+c.pcap)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			key := func(m map[string]any) string {
+				k := alertKey(m)
+				if o, ok := m["outcome"]; ok {
+					k += fmt.Sprintf(" outcome=%v", o)
+				}
+				return k
+			}
+			var got, want []string
+			for _, a := range r.ofType("alert") {
+				got = append(got, key(a))
+			}
+			for _, line := range strings.Split(strings.TrimSpace(readFile(t, dir+c.want)), "\n") {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(line), &m); err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, key(m))
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("alerts differ\n got: %q\nwant: %q", got, want)
+			}
+		})
+	}
+}
+
 // TestNoRawKeyInAnyOutput runs last (Go runs tests in file order) and checks
 // that nothing any run printed contains a recorded key or any 8-character
 // piece of one.

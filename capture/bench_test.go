@@ -2,9 +2,13 @@ package capture
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -65,9 +69,12 @@ func BenchmarkStreamRequest(b *testing.B) {
 }
 
 // benchCapture is the recorded capture benchmarks and allocation tests
-// replay: the largest one in testdata/rec.
+// replay: $CAPTURE_BENCH_FILE, else the largest one in testdata/rec.
 func benchCapture(tb testing.TB) string {
 	tb.Helper()
+	if f := os.Getenv("CAPTURE_BENCH_FILE"); f != "" {
+		return f // e.g. the bulk capture bench/capture.sh makes
+	}
 	var best string
 	var size int64
 	for _, pat := range []string{"*.pcap", "*.pcapng"} {
@@ -84,14 +91,18 @@ func benchCapture(tb testing.TB) string {
 	return best
 }
 
+// benchPorts are the recordings' ports and bench/capture.sh's (18680).
+var benchPorts = append(slices.Clone(recPorts), 18680)
+
 // BenchmarkReadFile replays a recorded capture, unpaced.
 func BenchmarkReadFile(b *testing.B) {
 	path := benchCapture(b)
 	st, _ := os.Stat(path)
-	opts := Options{Ports: recPorts, Keys: detect.NewKeyExtractor(detect.DefaultKeyConfig())}
+	opts := Options{Ports: benchPorts, Keys: detect.NewKeyExtractor(detect.DefaultKeyConfig())}
 	b.ReportAllocs()
 	b.SetBytes(st.Size())
 	var reqs int
+	cpu0 := cpu()
 	for b.Loop() {
 		out := make(chan detect.Batch, 1024)
 		done := make(chan int)
@@ -110,6 +121,8 @@ func BenchmarkReadFile(b *testing.B) {
 	}
 	b.ReportMetric(float64(reqs)/b.Elapsed().Seconds(), "requests/s")
 	b.ReportMetric(float64(reqs)/float64(b.N), "requests/op")
+	// CPU time is steadier than wall time on a shared machine.
+	b.ReportMetric(float64(reqs)/cpu().Sub(cpu0), "requests/cpu-s")
 }
 
 // frames reads every frame of a capture into memory.
@@ -175,7 +188,7 @@ func TestDecodeAllocs(t *testing.T) {
 // per connection and per request, never per packet.
 func TestPacketPathAllocs(t *testing.T) {
 	data, cis, links := frames(t, benchCapture(t))
-	opts := Options{Ports: recPorts, Keys: detect.NewKeyExtractor(detect.DefaultKeyConfig())}.withDefaults()
+	opts := Options{Ports: benchPorts, Keys: detect.NewKeyExtractor(detect.DefaultKeyConfig())}.withDefaults()
 	var reqs, conns uint64
 	allocs := testing.AllocsPerRun(3, func() {
 		p := newPipeline(&opts, "pcap")
@@ -198,4 +211,59 @@ func TestPacketPathAllocs(t *testing.T) {
 	if budget := float64(4*reqs + 12*conns + 200); allocs > budget {
 		t.Fatalf("%.0f allocations, budget %.0f", allocs, budget)
 	}
+}
+
+// cpuTime is the process's user and system CPU time.
+type cpuTime time.Duration
+
+func cpu() cpuTime {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return cpuTime(time.Duration(ru.Utime.Nano() + ru.Stime.Nano()))
+}
+
+// Sub returns c - d in seconds.
+func (c cpuTime) Sub(d cpuTime) float64 { return time.Duration(c - d).Seconds() }
+
+// The fast decoding path agrees with the general one on every packet of
+// the recordings, and on synthetic frames of every link type.
+func TestDecodeFastMatchesGeneral(t *testing.T) {
+	var all [][]byte
+	var links []layers.LinkType
+	for _, f := range append(recordings(t), captureFiles(t)...) {
+		data, _, l := frames(t, f)
+		all = append(all, data...)
+		links = append(links, l...)
+	}
+	c := newConvo("10.0.0.7:51234", "10.0.0.1:80", synthEpoch).handshake().req(getA).resp(resp200).close()
+	c6 := newConvo("[2001:db8::3]:40000", "[2001:db8::4]:8080", synthEpoch).handshake().req(getA).resp(resp200).close()
+	for _, ls := range []linkSpec{{link: layers.LinkTypeEthernet}, {link: layers.LinkTypeRaw}, {link: layers.LinkTypeIPv4}, {link: layers.LinkTypeEthernet, vlan: 1}} {
+		for _, p := range append(slices.Clone(c.pkts), c6.pkts...) {
+			if ls.link == layers.LinkTypeIPv4 && p.src.Addr().Is6() {
+				continue
+			}
+			all = append(all, frame(t, p, ls))
+			links = append(links, ls.link)
+		}
+	}
+	fast, slow := newDecoder(), newDecoder()
+	slow.slowOnly = true
+	describe := func(d *decoder, r decodeResult) string {
+		if r != decodedTCP {
+			return fmt.Sprint(r)
+		}
+		s, dst := d.addrs()
+		tc := &d.tcp
+		return fmt.Sprintf("%v %v>%v seq=%d ack=%d f=%v%v%v%v%v off=%d win=%d payload=%q full=%d v6=%v layers=%v ip4=%d/%d/%d/%v ip6=%d/%d",
+			r, s, dst, tc.Seq, tc.Ack, tc.SYN, tc.ACK, tc.FIN, tc.RST, tc.PSH, tc.DataOffset, tc.Window, tc.Payload, d.full, d.v6, d.decoded,
+			d.ip4.IHL, d.ip4.Length, d.ip4.TTL, d.ip4.Flags, d.ip6.Length, d.ip6.HopLimit)
+	}
+	for i, data := range all {
+		a := describe(fast, fast.decode(data, links[i]))
+		b := describe(slow, slow.decode(data, links[i]))
+		if a != b {
+			t.Fatalf("packet %d: fast %s\n general %s", i, a, b)
+		}
+	}
+	t.Logf("%d packets decoded alike", len(all))
 }

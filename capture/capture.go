@@ -49,6 +49,12 @@ type Options struct {
 	MaxStreams      int                  // cap on open TCP connections tracked (0 = default 100000)
 	MaxStreamBuffer int                  // cap on buffered bytes per connection direction (0 = default 1 MiB); reassembly page caps derived
 	BatchSize       int                  // requests per batch (0 = default 256)
+	// Filter is a tcpdump filter expression for live capture with
+	// libpcap (-f; the pcap build tag). It replaces the kernel filter
+	// built from the ports; requests are still taken from Ports (or any
+	// port with AnyPort) only. Without libpcap, Live refuses a non-empty
+	// Filter with ErrFilterNeedsPcap.
+	Filter string
 }
 
 // withDefaults returns o with zero fields set to their defaults.

@@ -4,8 +4,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/reassembly"
 	"github.com/rebindwatch/rebindwatch/detect"
 )
@@ -87,6 +85,11 @@ type conn struct {
 	lastSeen  int64
 	prev      *conn // LRU, least recently seen first
 	next      *conn
+	alt       *altConn   // h2c.go: DNS over TCP or HTTP/2 prior knowledge instead of HTTP/1.x
+	t         [2]tcpHalf // reassembly state (tcp.go), indexed like h
+	fkey      flowKey
+	flip      bool // the first packet's sender is key's second endpoint
+	done      bool // ReassemblyComplete was called
 }
 
 func (c *conn) setClient(i int) {
@@ -95,23 +98,6 @@ func (c *conn) setClient(i int) {
 	c.h[1-i].want = wantResponse
 	c.h[i].role = roleClient
 	c.h[1-i].role = roleServer
-}
-
-// Accept implements reassembly.Stream. It accepts every segment: a capture
-// that starts mid-connection starts the stream at the first segment seen
-// (AllowMissingInit). A segment ahead of the stream will be queued by the
-// assembler, which keeps its context: mark it so the pipeline does not
-// reuse that context for the next packet.
-func (c *conn) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, ac reassembly.AssemblerContext) bool {
-	c.p.touch(c, ci.Timestamp.UnixNano())
-	if nextSeq == invalidSeq {
-		*start = true
-	} else if nextSeq.Difference(reassembly.Sequence(tcp.Seq)) > 0 {
-		if pc, ok := ac.(*pktCtx); ok {
-			pc.retained = true
-		}
-	}
-	return true
 }
 
 // ReassembledSG implements reassembly.Stream. The bytes are only valid
@@ -129,6 +115,9 @@ func (c *conn) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemble
 	length, _ := sg.Lengths()
 	if skip > 0 {
 		c.p.t.add(cMissingBytes, uint64(skip))
+	}
+	if c.altSG(sg, i, length, skip, end) { // h2c.go
+		return
 	}
 	if !c.ignore && (length > 0 || skip > 0) {
 		if !h.begun {
@@ -152,6 +141,7 @@ func (c *conn) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemble
 // (FIN, RST, idle flush, eviction or end of capture). Requests still
 // waiting for a response are released without a status.
 func (c *conn) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
+	c.altDone() // h2c.go
 	c.endHalf(0)
 	c.endHalf(1)
 	c.unanswered()
@@ -439,6 +429,9 @@ func (c *conn) looksHTTP(i int, b []byte) bool {
 		h.fresh = false
 		return true
 	case sniffNo:
+		if h.role == roleClient && len(b) >= 2 && b[0] == tlsRecordHandshake && b[1] == 3 {
+			c.p.t.add(cTLSStreams, 1) // https on a port configured for http
+		}
 		c.notHTTP()
 	}
 	return false
@@ -501,6 +494,15 @@ func (c *conn) request(i int, head []byte, at int64) bool {
 		r.Method = p.str(rh.method)
 	}
 	r.Host, r.HasHost, r.DupHost = p.str(rh.host), rh.hasHost, rh.dupHost
+	if auth, scheme, ok := absoluteAuthority(rh.target); ok {
+		// The URI's authority is the host a server uses (RFC 9112 §3.2.2);
+		// a Host header that names another is its own signal.
+		r.URIHost = p.str(auth)
+		p.t.add(cAbsoluteForm, 1)
+		if rh.hasHost && !sameAuthority(auth, rh.host, scheme) {
+			p.t.add(cAbsoluteFormHostMismatch, 1)
+		}
+	}
 	r.Target = c.redacted(rh.target, false)
 	r.Proto = internProto(rh.proto)
 	r.Origin, r.HasOrigin = p.str(rh.origin), rh.hasOrigin
@@ -535,7 +537,9 @@ func (c *conn) request(i int, head []byte, at int64) bool {
 // reaches an output (see redactQuery).
 func (c *conn) redacted(b []byte, intern bool) string {
 	p := c.p
-	if r, ok := redactQuery(p.keys, b, &p.redact, &p.redactOut); ok {
+	if p.keys == nil {
+		// No extractor, no key names: nothing to redact.
+	} else if r, ok := redactParams(b, &p.redactOut, p.params.isKey); ok {
 		return detect.Sanitize(string(r))
 	}
 	if intern {

@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"encoding/binary"
 	"net/netip"
 
 	"github.com/gopacket/gopacket"
@@ -44,6 +45,7 @@ type decoder struct {
 	pEth, pSLL, pSLL2, pLoop, pIP4, pIP6 *gopacket.DecodingLayerParser
 
 	decoded   []gopacket.LayerType
+	slowOnly  bool // tests: always take the general path
 	truncated bool // a layer found fewer bytes than its header promised
 	err       error
 	v6        bool // the innermost network layer is IPv6
@@ -110,6 +112,9 @@ func (d *decoder) parserFor(link layers.LinkType, data []byte) *gopacket.Decodin
 // flow/addrs give its endpoints.
 func (d *decoder) decode(data []byte, link layers.LinkType) decodeResult {
 	d.truncated, d.err, d.full = false, nil, 0
+	if !d.slowOnly && d.decodeFast(data, link) {
+		return decodedTCP
+	}
 	p := d.parserFor(link, data)
 	if p == nil {
 		return decodedLinkType
@@ -146,6 +151,111 @@ func (d *decoder) decode(data []byte, link layers.LinkType) decodeResult {
 	}
 	d.full = d.fullPayload(len(data))
 	return decodedTCP
+}
+
+// decodeFast handles the frames nearly every capture is made of, without
+// the generality of the layer parser: Ethernet without a VLAN tag, or raw
+// IP, then IPv4 (not a fragment) or IPv6 without extension headers, then
+// TCP, all of it captured. It fills the same layers and d.decoded as the
+// general path and says false for anything else, which then goes the
+// general way (and is decoded again from the start).
+func (d *decoder) decodeFast(data []byte, link layers.LinkType) bool {
+	ip := data
+	eth := false
+	switch link {
+	case layers.LinkTypeEthernet:
+		if len(data) < 14 {
+			return false
+		}
+		if t := binary.BigEndian.Uint16(data[12:]); t != uint16(layers.EthernetTypeIPv4) && t != uint16(layers.EthernetTypeIPv6) {
+			return false
+		}
+		ip, eth = data[14:], true
+	case layers.LinkTypeRaw, linkTypeRawBSD, linkTypeRawOpenBSD, layers.LinkTypeIPv4, layers.LinkTypeIPv6:
+	default:
+		return false
+	}
+	if len(ip) < 40 {
+		return false
+	}
+	var l3 gopacket.LayerType
+	switch ip[0] >> 4 {
+	case 4:
+		// TCP, and neither More Fragments nor an offset (RFC 791).
+		ihl := int(ip[0]&0x0f) * 4
+		total := int(binary.BigEndian.Uint16(ip[2:]))
+		if ip[9] != byte(layers.IPProtocolTCP) || ip[6]&0x3f != 0 || ip[7] != 0 ||
+			ihl < 20 || total < ihl+20 || total > len(ip) {
+			return false
+		}
+		d.setIPv4(ip, ihl, total)
+		d.v6, l3 = false, layers.LayerTypeIPv4
+		ip = d.ip4.Payload
+	case 6:
+		// TCP right after the fixed header (RFC 8200).
+		n := 40 + int(binary.BigEndian.Uint16(ip[4:]))
+		if ip[6] != byte(layers.IPProtocolTCP) || n == 40 || n > len(ip) {
+			return false
+		}
+		d.setIPv6(ip, n)
+		d.v6, l3 = true, layers.LayerTypeIPv6
+		ip = d.ip6.Payload
+	default:
+		return false
+	}
+	// TCP (RFC 9293 §3.1): the options are left unparsed.
+	off := int(ip[12]>>4) * 4
+	if off < 20 || off > len(ip) {
+		return false
+	}
+	d.setTCP(ip, off)
+	d.decoded = d.decoded[:0]
+	if eth {
+		d.decoded = append(d.decoded, layers.LayerTypeEthernet)
+	}
+	d.decoded = append(d.decoded, l3, layers.LayerTypeTCP)
+	d.full = len(d.tcp.Payload) // nothing was cut
+	return true
+}
+
+// setIPv4 fills d.ip4 from a checked header (ihl and total within ip).
+func (d *decoder) setIPv4(ip []byte, ihl, total int) {
+	h := &d.ip4
+	h.Version, h.IHL, h.TOS = 4, ip[0]&0x0f, ip[1]
+	h.Length, h.Id = uint16(total), binary.BigEndian.Uint16(ip[4:])
+	h.Flags = layers.IPv4Flag(ip[6] >> 5)
+	h.FragOffset = binary.BigEndian.Uint16(ip[6:]) & 0x1fff
+	h.TTL, h.Protocol = ip[8], layers.IPProtocol(ip[9])
+	h.Checksum = binary.BigEndian.Uint16(ip[10:])
+	h.SrcIP, h.DstIP = ip[12:16:16], ip[16:20:20]
+	h.Options, h.Padding = h.Options[:0], nil
+	h.Contents, h.Payload = ip[:ihl:ihl], ip[ihl:total:total]
+}
+
+// setIPv6 fills d.ip6 from a fixed header with no extension header; n is
+// the packet's length, within ip.
+func (d *decoder) setIPv6(ip []byte, n int) {
+	h := &d.ip6
+	h.Version, h.TrafficClass = 6, ip[0]<<4|ip[1]>>4
+	h.FlowLabel = binary.BigEndian.Uint32(ip[0:]) & 0x000fffff
+	h.Length, h.NextHeader, h.HopLimit = uint16(n-40), layers.IPProtocol(ip[6]), ip[7]
+	h.SrcIP, h.DstIP = ip[8:24:24], ip[24:40:40]
+	h.HopByHop = nil
+	h.Contents, h.Payload = ip[:40:40], ip[40:n:n]
+}
+
+// setTCP fills d.tcp from a segment whose data offset off is within b.
+func (d *decoder) setTCP(b []byte, off int) {
+	t := &d.tcp
+	t.SrcPort, t.DstPort = layers.TCPPort(binary.BigEndian.Uint16(b)), layers.TCPPort(binary.BigEndian.Uint16(b[2:]))
+	t.Seq, t.Ack = binary.BigEndian.Uint32(b[4:]), binary.BigEndian.Uint32(b[8:])
+	t.DataOffset = b[12] >> 4
+	f := b[13]
+	t.FIN, t.SYN, t.RST, t.PSH = f&0x01 != 0, f&0x02 != 0, f&0x04 != 0, f&0x08 != 0
+	t.ACK, t.URG, t.ECE, t.CWR, t.NS = f&0x10 != 0, f&0x20 != 0, f&0x40 != 0, f&0x80 != 0, b[12]&0x01 != 0
+	t.Window, t.Checksum, t.Urgent = binary.BigEndian.Uint16(b[14:]), binary.BigEndian.Uint16(b[16:]), binary.BigEndian.Uint16(b[18:])
+	t.Options, t.Padding = t.Options[:0], nil
+	t.Contents, t.Payload = b[:off:off], b[off:]
 }
 
 // fullPayload computes the TCP payload length the IP header announced. The

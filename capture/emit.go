@@ -13,42 +13,68 @@ type counter int
 
 // Counters; their names are what Batch.Counters and the summary show.
 const (
-	cTruncatedPackets   counter = iota // the capture cut the packet short (snap length)
-	cUndecodablePackets                // a malformed link, IP or TCP header
-	cUnsupportedLink                   // packets of a link type not decoded
-	cIPFragments                       // IP fragments (not reassembled)
-	cStreamsEvicted                    // connections closed early to respect MaxStreams
-	cStreamBytesCapped                 // bytes dropped to respect MaxStreamBuffer
-	cMissingBytes                      // sequence space never captured (gaps), or cut by the snap length
-	cNonHTTPStreams                    // connections that turned out not to speak HTTP/1.x
-	cMidstreamStreams                  // connections joined after their start (no SYN seen)
-	cTunnels                           // connections that left HTTP (101 Switching Protocols, CONNECT)
-	cUnmatchedResponses                // responses with no request to attach to
-	cIncompleteMessages                // a head cut by the end of its stream
-	cPipelineOverflow                  // requests given up waiting for a response (per-connection cap)
-	cAmbiguousFraming                  // both Content-Length and Transfer-Encoding (smuggling sign)
-	cTruncatedFile                     // the file ends in the middle of a record
-	cCorruptFile                       // a record the reader could not make sense of; reading stopped
+	cTruncatedPackets         counter = iota // the capture cut the packet short (snap length)
+	cUndecodablePackets                      // a malformed link, IP or TCP header
+	cUnsupportedLink                         // packets of a link type not decoded
+	cIPFragments                             // IP fragments (not reassembled)
+	cStreamsEvicted                          // connections closed early to respect MaxStreams
+	cStreamBytesCapped                       // bytes dropped to respect MaxStreamBuffer
+	cMissingBytes                            // sequence space never captured (gaps), or cut by the snap length
+	cNonHTTPStreams                          // connections that turned out not to speak HTTP/1.x
+	cMidstreamStreams                        // connections joined after their start (no SYN seen)
+	cTunnels                                 // connections that left HTTP (101 Switching Protocols, CONNECT)
+	cUnmatchedResponses                      // responses with no request to attach to
+	cIncompleteMessages                      // a head cut by the end of its stream
+	cPipelineOverflow                        // requests given up waiting for a response (per-connection cap)
+	cAmbiguousFraming                        // both Content-Length and Transfer-Encoding (smuggling sign)
+	cTruncatedFile                           // the file ends in the middle of a record
+	cCorruptFile                             // a record the reader could not make sense of; reading stopped
+	cKernelDrops                             // live: packets the kernel dropped (capture ring or buffer full)
+	cAbsoluteForm                            // requests with an absolute-form target (GET http://host/ ...)
+	cAbsoluteFormHostMismatch                // ... whose URI authority differs from the Host header
+	cOverlapConflicts                        // retransmitted or overlapping TCP data that differs from what was first seen (evasion sign)
+	cTLSStreams                              // connections on an HTTP port that opened with a TLS record (https on an http port)
+	cGaps                                    // places where a connection's bytes were never captured and were skipped
+	cReorderBufferFull                       // out-of-order data given up early to respect the buffer caps
+	cDNSResponses                            // dns.go: well-formed DNS responses (UDP or TCP port 53)
+	cDNSMalformed                            // dns.go: DNS responses that did not parse
+	cDNSDropped                              // dns.go: answers dropped because nothing drained them
+	cTLSClientHellos                         // sni.go: TLS ClientHellos read (any port)
+	cTLSMalformed                            // sni.go: ClientHellos that did not parse
+	cH2CStreams                              // h2c.go: HTTP/2 prior-knowledge streams turned into requests
 	nCounters
 )
 
 var counterNames = [nCounters]string{
-	cTruncatedPackets:   "truncated_packets",
-	cUndecodablePackets: "undecodable_packets",
-	cUnsupportedLink:    "unsupported_link_packets",
-	cIPFragments:        "ip_fragments",
-	cStreamsEvicted:     "streams_evicted",
-	cStreamBytesCapped:  "stream_bytes_capped",
-	cMissingBytes:       "missing_bytes",
-	cNonHTTPStreams:     "non_http_streams",
-	cMidstreamStreams:   "midstream_streams",
-	cTunnels:            "tunnels",
-	cUnmatchedResponses: "unmatched_responses",
-	cIncompleteMessages: "incomplete_messages",
-	cPipelineOverflow:   "pipeline_overflow",
-	cAmbiguousFraming:   "ambiguous_framing",
-	cTruncatedFile:      "truncated_file",
-	cCorruptFile:        "corrupt_file",
+	cTruncatedPackets:         "truncated_packets",
+	cUndecodablePackets:       "undecodable_packets",
+	cUnsupportedLink:          "unsupported_link_packets",
+	cIPFragments:              "ip_fragments",
+	cStreamsEvicted:           "streams_evicted",
+	cStreamBytesCapped:        "stream_bytes_capped",
+	cMissingBytes:             "missing_bytes",
+	cNonHTTPStreams:           "non_http_streams",
+	cMidstreamStreams:         "midstream_streams",
+	cTunnels:                  "tunnels",
+	cUnmatchedResponses:       "unmatched_responses",
+	cIncompleteMessages:       "incomplete_messages",
+	cPipelineOverflow:         "pipeline_overflow",
+	cAmbiguousFraming:         "ambiguous_framing",
+	cTruncatedFile:            "truncated_file",
+	cCorruptFile:              "corrupt_file",
+	cKernelDrops:              "kernel_drops",
+	cAbsoluteForm:             "absolute_form",
+	cAbsoluteFormHostMismatch: "absolute_form_host_mismatch",
+	cOverlapConflicts:         "overlap_conflicts",
+	cTLSStreams:               "tls_streams",
+	cGaps:                     "gaps",
+	cReorderBufferFull:        "reorder_buffer_full",
+	cDNSResponses:             "dns_responses",
+	cDNSMalformed:             "dns_malformed",
+	cDNSDropped:               "dns_dropped",
+	cTLSClientHellos:          "tls_client_hellos",
+	cTLSMalformed:             "tls_malformed",
+	cH2CStreams:               "h2c_streams",
 }
 
 // maxProblems is how many Problems one source reports; later ones are
@@ -60,11 +86,17 @@ const maxProblems = 20
 type tally struct {
 	c           [nCounters]uint64
 	parseErrors uint64
+	dropped     uint64           // packets lost before they reached us (Batch.Dropped)
 	problems    []detect.Problem // not yet sent
 	nProblems   int              // ever recorded
 }
 
 func (t *tally) add(c counter, n uint64) { t.c[c] += n }
+
+// changed says whether t has anything to report since sent.
+func (t *tally) changed(sent *tally) bool {
+	return t.c != sent.c || t.parseErrors != sent.parseErrors || t.dropped != sent.dropped || len(t.problems) > 0
+}
 
 // problem records a problem; text must already be safe to display.
 func (t *tally) problem(source, where, text string) {
@@ -86,6 +118,8 @@ type emitter struct {
 	sent   tally // counts as of the previous batch
 
 	reqs     []detect.Request
+	dns      []detect.DNSAnswer // dns.go
+	tls      []detect.TLSHello  // sni.go
 	progress func() (done, total int64)
 	state    detect.SourceState
 	note     string
@@ -110,6 +144,9 @@ func (e *emitter) add(r *detect.Request) error {
 			return fmt.Errorf("pacing replay: %w", err)
 		}
 	}
+	if e.reqs == nil {
+		e.reqs = make([]detect.Request, 0, e.size) // not grown by doubling: a batch is large
+	}
 	e.reqs = append(e.reqs, *r)
 	if len(e.reqs) >= e.size {
 		return e.flush()
@@ -122,7 +159,10 @@ func (e *emitter) flush() error {
 	b := detect.Batch{
 		Source:      e.source,
 		Requests:    e.reqs,
+		DNS:         e.dns,
+		TLS:         e.tls,
 		ParseErrors: e.t.parseErrors - e.sent.parseErrors,
+		Dropped:     e.t.dropped - e.sent.dropped,
 		Problems:    e.t.problems,
 		State:       e.state,
 		Note:        e.note,
@@ -143,9 +183,9 @@ func (e *emitter) flush() error {
 	case <-e.ctx.Done():
 		return fmt.Errorf("sending batch: %w", e.ctx.Err())
 	}
-	e.sent.c, e.sent.parseErrors = e.t.c, e.t.parseErrors
+	e.sent.c, e.sent.parseErrors, e.sent.dropped = e.t.c, e.t.parseErrors, e.t.dropped
 	e.t.problems = nil
-	e.reqs = nil // the engine owns the sent slice
+	e.reqs, e.dns, e.tls = nil, nil, nil // the engine owns the sent slices
 	e.lastSend = time.Now()
 	return nil
 }

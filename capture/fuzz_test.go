@@ -46,6 +46,7 @@ func FuzzParseRequest(f *testing.F) {
 		"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;e\r\nhello\r\n0\r\nT: 1\r\n\r\n",
 		"GET /lf HTTP/1.1\nHost: a\n\n",
 		"GET http://x/y HTTP/1.1\r\nHost: z\r\n\r\n",
+		"GET https://u:p@x.test:8443/y?z HTTP/1.1\r\nHost: x.test:8443\r\n\r\n",
 		"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
 		"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
 		"GET / HTTP/1.0\r\n\r\nGET /2 HTTP/1.0\r\n\r\n",
@@ -81,6 +82,10 @@ func FuzzParseRequest(f *testing.F) {
 		}
 		if strings.HasPrefix(hr.RequestURI, "/") && r.Host != detect.Sanitize(hr.Host) {
 			t.Fatalf("net/http reads Host %q, we read %q", hr.Host, r.Host)
+		}
+		// Absolute form: the URI's authority is the host net/http uses.
+		if hr.URL.Scheme != "" && hr.URL.Opaque == "" && !strings.Contains(hr.RequestURI, "%") && r.URIHost != detect.Sanitize(hr.URL.Host) {
+			t.Fatalf("net/http reads URI host %q from %q, we read %q", hr.URL.Host, hr.RequestURI, r.URIHost)
 		}
 	})
 }

@@ -105,7 +105,6 @@ type framing struct {
 
 var (
 	sp    = []byte(" ")
-	colon = []byte(":")
 	comma = []byte(",")
 	semi  = []byte(";")
 )
@@ -197,7 +196,10 @@ func parseStatusLine(line []byte) (proto []byte, code int, ok bool) {
 // A bare LF ends a line as well as CRLF (RFC 9112 §2.2 allows recipients to
 // accept it); the last line need not be terminated.
 func nextLine(b []byte) (line, rest []byte) {
-	line, rest, _ = bytes.Cut(b, []byte("\n"))
+	line = b
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		line, rest = b[:i], b[i+1:]
+	}
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
 	}
@@ -362,15 +364,18 @@ func headerLines(rest []byte, fold *[]byte, field func(name, value []byte)) (bad
 		if name != nil {
 			field(name, value)
 		}
-		n, v, ok := bytes.Cut(line, colon)
-		// No whitespace is allowed between the name and the colon
-		// (RFC 9112 §5.1); validToken rejects it.
-		if !ok || !validToken(n) {
+		// The name is a token right up to the colon: no whitespace is
+		// allowed between them (RFC 9112 §5.1). One pass finds and checks it.
+		j := 0
+		for j < len(line) && tokenChars[line[j]] {
+			j++
+		}
+		if j == 0 || j == len(line) || line[j] != ':' {
 			bad++
 			name, value = nil, nil
 			continue
 		}
-		name, value = n, trimOWS(v)
+		name, value = line[:j], trimOWS(line[j+1:])
 	}
 	if name != nil {
 		field(name, value)
@@ -691,6 +696,73 @@ func couldStart(b []byte, want startKind) bool {
 		(want&wantResponse != 0 && looksLikeResponse(b) != sniffNo)
 }
 
+// absoluteAuthority returns the authority of an absolute-form
+// request-target ("http://user@api.example.com:8080/x" gives
+// "api.example.com:8080", RFC 9112 §3.2.2, RFC 3986 §3.2) and its scheme.
+// The userinfo is dropped: it is not part of the host a server checks.
+func absoluteAuthority(target []byte) (auth, scheme []byte, ok bool) {
+	i := bytes.Index(target, []byte("://"))
+	if i <= 0 || !validScheme(target[:i]) {
+		return nil, nil, false
+	}
+	scheme, rest := target[:i], target[i+3:]
+	if end := bytes.IndexAny(rest, "/?#"); end >= 0 {
+		rest = rest[:end]
+	}
+	if at := bytes.LastIndexByte(rest, '@'); at >= 0 {
+		rest = rest[at+1:]
+	}
+	return rest, scheme, true
+}
+
+// validScheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3986 §3.1).
+func validScheme(b []byte) bool {
+	for i, c := range b {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// sameAuthority says whether a URI authority and a Host header name the
+// same host and port: case-insensitive, a trailing dot ignored, the
+// scheme's default port (http 80, https 443) the same as none.
+func sameAuthority(auth, host, scheme []byte) bool {
+	a, ap := splitAuthority(auth)
+	h, hp := splitAuthority(host)
+	def := ""
+	switch {
+	case eqFold(scheme, "http"), eqFold(scheme, "ws"):
+		def = "80"
+	case eqFold(scheme, "https"), eqFold(scheme, "wss"):
+		def = "443"
+	}
+	if string(ap) == def {
+		ap = nil
+	}
+	if string(hp) == def {
+		hp = nil
+	}
+	return bytes.EqualFold(a, h) && bytes.Equal(ap, hp)
+}
+
+// splitAuthority splits host[:port] (IPv6 literals in brackets) and drops
+// a trailing dot from the host.
+func splitAuthority(b []byte) (host, port []byte) {
+	host = b
+	if i := bytes.LastIndexByte(b, ':'); i >= 0 && bytes.IndexByte(b[i:], ']') < 0 {
+		host, port = b[:i], b[i+1:]
+	}
+	if n := len(host); n > 1 && host[n-1] == '.' {
+		host = host[:n-1]
+	}
+	return host, port
+}
+
 // redactQuery replaces the value of every query parameter of u (a
 // request-target or URL) that carries a key, by the KeyExtractor's rules,
 // with detect.Redacted, the engine's own marker, so no raw key enters a
@@ -700,6 +772,17 @@ func redactQuery(keys *detect.KeyExtractor, u []byte, buf, out *[]byte) ([]byte,
 	if keys == nil {
 		return nil, false
 	}
+	return redactParams(u, out, func(name []byte) bool {
+		// Ask the extractor about this name alone: it knows the names.
+		*buf = append(append(append((*buf)[:0], '?'), name...), "=x"...)
+		_, ok := keys.FromTarget(*buf)
+		return ok
+	})
+}
+
+// redactParams is redactQuery with the question "does this parameter
+// carry a key?" answered by isKey.
+func redactParams(u []byte, out *[]byte, isKey func(name []byte) bool) ([]byte, bool) {
 	q := bytes.IndexByte(u, '?')
 	if q < 0 {
 		return nil, false
@@ -717,14 +800,10 @@ func redactQuery(keys *detect.KeyExtractor, u []byte, buf, out *[]byte) ([]byte,
 			j = end - i
 		}
 		pair := u[i : i+j]
-		if eq := bytes.IndexByte(pair, '='); eq > 0 && eq < len(pair)-1 && string(pair[eq+1:]) != detect.Redacted {
-			// Ask the extractor about this pair alone: it knows the names.
-			*buf = append(append((*buf)[:0], '?'), pair...)
-			if _, ok := keys.FromTarget(*buf); ok {
-				o = append(o, u[last:i+eq+1]...)
-				o = append(o, detect.Redacted...)
-				last, found = i+j, true
-			}
+		if eq := bytes.IndexByte(pair, '='); eq > 0 && eq < len(pair)-1 && string(pair[eq+1:]) != detect.Redacted && isKey(pair[:eq]) {
+			o = append(o, u[last:i+eq+1]...)
+			o = append(o, detect.Redacted...)
+			last, found = i+j, true
 		}
 		i += j + 1
 	}
@@ -734,4 +813,29 @@ func redactQuery(keys *detect.KeyExtractor, u []byte, buf, out *[]byte) ([]byte,
 	o = append(o, u[last:]...)
 	*out = o
 	return o, true
+}
+
+// maxKeyParams bounds the parameter names keyParams remembers.
+const maxKeyParams = 1024
+
+// keyParams remembers which query parameter names carry a key, so each
+// name is put to the KeyExtractor once, not once per request.
+type keyParams struct {
+	keys  *detect.KeyExtractor
+	known map[string]bool
+	probe []byte
+}
+
+// isKey says whether the parameter name carries a key.
+func (k *keyParams) isKey(name []byte) bool {
+	if v, ok := k.known[string(name)]; ok {
+		return v
+	}
+	k.probe = append(append(append(k.probe[:0], '?'), name...), "=x"...)
+	_, v := k.keys.FromTarget(k.probe)
+	if k.known == nil || len(k.known) >= maxKeyParams {
+		k.known = make(map[string]bool)
+	}
+	k.known[string(name)] = v
+	return v
 }

@@ -1,13 +1,13 @@
 package capture
 
 import (
+	"hash/maphash"
 	"net/netip"
 	"strconv"
 	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/reassembly"
 	"github.com/rebindwatch/rebindwatch/detect"
 )
 
@@ -44,26 +44,10 @@ const (
 	internMax = 4096
 	// maxIntern is the longest value worth interning.
 	maxIntern = 256
-	// pageBytes is reassembly's page size, for deriving its caps.
-	pageBytes = 1900
-	// totalPagesConns is how many connections' worth of pages the
-	// assembler may buffer in all.
-	totalPagesConns = 64
+	// totalBufConns is how many connections' worth of out-of-order data
+	// (MaxStreamBuffer each) the assembler may buffer in all.
+	totalBufConns = 64
 )
-
-// invalidSeq is reassembly's "no sequence number yet" value.
-const invalidSeq = reassembly.Sequence(-1)
-
-// pktCtx carries a packet's CaptureInfo through the assembler. One is
-// reused for every in-order packet; the assembler keeps the context of a
-// segment it queues, so such a packet gets the current one and the next
-// packet a fresh one (see conn.Accept).
-type pktCtx struct {
-	ci       gopacket.CaptureInfo
-	retained bool
-}
-
-func (c *pktCtx) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
 
 // pending is a request held for ordering and for its response status.
 type pending struct {
@@ -102,9 +86,11 @@ type pipeline struct {
 	maxBuf      int
 	headCap     int
 	dec         *decoder
-	pool        *reassembly.StreamPool
-	asm         *reassembly.Assembler
-	ctx         *pktCtx
+	conns       map[flowKey]*conn  // open connections (tcp.go)
+	waiting     map[*conn]struct{} // connections with out-of-order data queued
+	oooTotal    int                // bytes queued out of order, all connections
+	sg          segSG              // the delivery being made
+	seed        maphash.Seed       // for the hashes of delivered segments
 	t           tally
 	pktNum      uint64
 	now         int64 // latest packet time seen, Unix nanoseconds
@@ -116,20 +102,22 @@ type pipeline struct {
 	lruTail     *conn
 	needEvict   bool
 	evicting    bool
-	heap        []*pending
+	heap        []heapEnt
 	seq         uint64
 	free        []*pending
 	intern      map[string]string
 	rh          reqHead
 	rsp         respHead
 	fold        []byte
-	redact      []byte
+	params      keyParams // query parameters that carry keys
 	redactOut   []byte
 	pad         []byte
 	finishing   bool
 	where       string // Problem.Where for the packet being handled, built lazily
 	wherePkt    uint64
 	streamCount uint64
+	dns         dnsState   // dns.go: DNS answers (UDP and TCP port 53)
+	hello       helloState // sni.go: TLS ClientHellos (any port)
 }
 
 func newPipeline(opts *Options, source string) *pipeline {
@@ -142,17 +130,15 @@ func newPipeline(opts *Options, source string) *pipeline {
 		maxBuf:     opts.MaxStreamBuffer,
 		headCap:    min(maxHeadBytes, opts.MaxStreamBuffer),
 		dec:        newDecoder(),
-		ctx:        new(pktCtx),
+		conns:      make(map[flowKey]*conn),
+		waiting:    make(map[*conn]struct{}),
+		seed:       maphash.MakeSeed(),
 		intern:     make(map[string]string),
+		params:     keyParams{keys: opts.Keys},
 	}
 	for _, port := range opts.Ports {
 		p.ports.add(port)
 	}
-	p.pool = reassembly.NewStreamPool(p)
-	p.asm = reassembly.NewAssembler(p.pool)
-	perConn := (opts.MaxStreamBuffer + pageBytes - 1) / pageBytes
-	p.asm.MaxBufferedPagesPerConnection = perConn
-	p.asm.MaxBufferedPagesTotal = perConn * totalPagesConns
 	return p
 }
 
@@ -186,7 +172,10 @@ func (p *pipeline) packet(data []byte, ci gopacket.CaptureInfo, link layers.Link
 	case decodedFragment:
 		p.t.add(cIPFragments, 1)
 	case decodedTCP:
+		p.tlsSegment(ci.Timestamp, cut) // sni.go
 		p.tcp(ci, cut)
+	case decodedOther:
+		p.udp(ci.Timestamp, cut) // dns.go
 	}
 	if ts >= p.nextFlush {
 		p.flushOld(ts)
@@ -196,7 +185,8 @@ func (p *pipeline) packet(data []byte, ci gopacket.CaptureInfo, link layers.Link
 // tcp hands the decoded segment to the assembler.
 func (p *pipeline) tcp(ci gopacket.CaptureInfo, cut bool) {
 	tcp := &p.dec.tcp
-	if !p.anyPort && !p.ports.has(uint16(tcp.SrcPort)) && !p.ports.has(uint16(tcp.DstPort)) {
+	if !p.anyPort && !p.ports.has(uint16(tcp.SrcPort)) && !p.ports.has(uint16(tcp.DstPort)) &&
+		tcp.SrcPort != dnsPort && tcp.DstPort != dnsPort { // DNS over TCP: dns.go
 		return
 	}
 	if cut && p.dec.full > len(tcp.Payload) {
@@ -214,12 +204,7 @@ func (p *pipeline) tcp(ci gopacket.CaptureInfo, cut bool) {
 		p.t.add(cMissingBytes, uint64(p.dec.full-n))
 	}
 	p.curSrc, p.curDst = p.dec.addrs()
-	ci.AncillaryData = nil
-	p.ctx.ci = ci
-	p.asm.AssembleWithContext(p.dec.flow(), tcp, p.ctx)
-	if p.ctx.retained {
-		p.ctx = new(pktCtx)
-	}
+	p.assemble(tcp, ci)
 	if p.needEvict {
 		p.evict()
 	}
@@ -241,28 +226,27 @@ func (p *pipeline) advance(t time.Time) {
 // for idleTimeout, by packet time.
 func (p *pipeline) flushOld(ts int64) {
 	p.nextFlush = ts + int64(flushEvery)
-	now := time.Unix(0, ts)
-	p.asm.FlushWithOptions(reassembly.FlushOptions{T: now.Add(-gapTimeout), TC: now.Add(-idleTimeout)})
+	if len(p.waiting) > 0 {
+		p.flushGaps(ts - int64(gapTimeout))
+	}
+	for cut := ts - int64(idleTimeout); p.lruHead != nil && p.lruHead.lastSeen < cut; {
+		p.closeConn(p.lruHead)
+	}
 }
 
 // evict closes the least recently seen connections when there are more
 // than maxStreams: a sixteenth of the cap at once, so a flood of new
-// connections costs one pass over the pool per many connections. The
-// assembler can only close by age, so the cut-off is the last seen time of
-// the youngest connection to go.
+// connections does not pay for an eviction each.
 func (p *pipeline) evict() {
 	p.needEvict = false
 	if p.live <= p.maxStreams {
 		return
 	}
 	n := p.live - p.maxStreams + max(1, p.maxStreams/16)
-	c := p.lruHead
-	for i := 1; i < n && c.next != nil; i++ {
-		c = c.next
-	}
-	cut := time.Unix(0, c.lastSeen+1)
 	p.evicting = true
-	p.asm.FlushWithOptions(reassembly.FlushOptions{T: cut, TC: cut})
+	for ; n > 0 && p.lruHead != nil; n-- {
+		p.closeConn(p.lruHead)
+	}
 	p.evicting = false
 }
 
@@ -270,15 +254,13 @@ func (p *pipeline) evict() {
 // the end of the capture are reported too.
 func (p *pipeline) finish() {
 	p.finishing = true
-	p.asm.FlushAll()
+	for p.lruHead != nil {
+		p.closeConn(p.lruHead)
+	}
 }
 
-// New implements reassembly.StreamFactory. A segment with neither SYN nor
-// payload (the ACK, FIN or RST after a connection closed) starts nothing.
-func (p *pipeline) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac reassembly.AssemblerContext) reassembly.Stream {
-	if !tcp.SYN && len(tcp.Payload) == 0 {
-		return nil
-	}
+// newConn starts a connection at its first segment (sent by p.curSrc).
+func (p *pipeline) newConn(tcp *layers.TCP, ts int64) *conn {
 	c := &conn{p: p, client: -1}
 	p.streamCount++
 	c.addr[0], c.addr[1] = p.curSrc, p.curDst
@@ -296,12 +278,12 @@ func (p *pipeline) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac reass
 	case p.ports.has(src) && !p.ports.has(dst):
 		c.setClient(1)
 	}
-	c.lastSeen = ac.GetCaptureInfo().Timestamp.UnixNano()
+	c.lastSeen = ts
 	p.lruPush(c)
 	p.live++
 	if p.live > p.maxStreams {
-		// Not here: New runs inside AssembleWithContext, which must not be
-		// re-entered by a flush. packet evicts once the call returns.
+		// Not here, in the middle of the segment that opened it: tcp
+		// evicts once the segment is handled.
 		p.needEvict = true
 	}
 	return c
@@ -385,7 +367,7 @@ func (p *pipeline) newPending() *pending {
 	if n := len(p.free); n > 0 {
 		x := p.free[n-1]
 		p.free = p.free[:n-1]
-		*x = pending{}
+		x.at, x.seq, x.head, x.ready, x.out, x.queued = 0, 0, false, false, false, false // req was cleared by release
 		return x
 	}
 	return new(pending)
@@ -400,38 +382,47 @@ func (p *pipeline) release(x *pending) {
 	}
 }
 
+// heapEnt is a pending request in the ordering heap, with its sort key
+// inline so sifting does not chase pointers.
+type heapEnt struct {
+	at  int64
+	seq uint64
+	x   *pending
+}
+
+func (a *heapEnt) before(b *heapEnt) bool {
+	return a.at < b.at || a.at == b.at && a.seq < b.seq
+}
+
 // push adds a parsed request to the ordering heap.
 func (p *pipeline) push(x *pending) {
 	x.seq = p.seq
 	p.seq++
-	p.heap = append(p.heap, x)
-	for i := len(p.heap) - 1; i > 0; {
+	p.heap = append(p.heap, heapEnt{at: x.at, seq: x.seq, x: x})
+	h := p.heap
+	for i := len(h) - 1; i > 0; {
 		parent := (i - 1) / 2
-		if !p.before(p.heap[i], p.heap[parent]) {
+		if !h[i].before(&h[parent]) {
 			break
 		}
-		p.heap[i], p.heap[parent] = p.heap[parent], p.heap[i]
+		h[i], h[parent] = h[parent], h[i]
 		i = parent
 	}
 }
 
-func (p *pipeline) before(a, b *pending) bool {
-	return a.at < b.at || a.at == b.at && a.seq < b.seq
-}
-
 func (p *pipeline) pop() *pending {
 	h := p.heap
-	x := h[0]
+	x := h[0].x
 	n := len(h) - 1
 	h[0] = h[n]
-	h[n] = nil
+	h[n] = heapEnt{}
 	h = h[:n]
 	for i := 0; ; {
 		l, r, m := 2*i+1, 2*i+2, i
-		if l < n && p.before(h[l], h[m]) {
+		if l < n && h[l].before(&h[m]) {
 			m = l
 		}
-		if r < n && p.before(h[r], h[m]) {
+		if r < n && h[r].before(&h[m]) {
 			m = r
 		}
 		if m == i {
@@ -448,8 +439,11 @@ func (p *pipeline) pop() *pending {
 // force is set, else those answered at least reorderHold ago, those that
 // waited responseWait for an answer, and the oldest beyond maxPending.
 func (p *pipeline) drain(e *emitter, force bool) error {
+	if err := p.drainSide(e); err != nil { // dns.go: DNS answers and ClientHellos go at once
+		return err
+	}
 	for len(p.heap) > 0 {
-		x := p.heap[0]
+		x := p.heap[0].x
 		if !force && len(p.heap) <= maxPending {
 			answered := x.ready && x.at <= p.now-int64(reorderHold)
 			if !answered && x.at > p.now-int64(responseWait) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -25,8 +26,13 @@ const (
 	magicModifiedBE  = 0x34cdb2a1
 )
 
-// readBufSize is the read-ahead of a capture file.
-const readBufSize = 64 << 10
+// readBufSize is the read-ahead of a capture file. A pcap record that fits
+// in it is parsed where it lies, without a copy.
+const readBufSize = 1 << 20
+
+// maxRecord is the longest pcap record taken, whatever the file's snap
+// length says (as tcpdump and Wireshark, and gopacket's pcapgo, do).
+const maxRecord = 262144
 
 // notCaptureError is returned for a file that is neither pcap nor pcapng.
 type notCaptureError struct{ name string }
@@ -60,17 +66,89 @@ type packetReader interface {
 	next() (data []byte, ci gopacket.CaptureInfo, link layers.LinkType, err error)
 }
 
+// pcapReader reads classic pcap records straight out of the read buffer.
 type pcapReader struct {
-	r    *pcapgo.Reader
-	link layers.LinkType
+	br     *bufio.Reader
+	bo     binary.ByteOrder
+	factor int64 // nanoseconds per unit of the fraction field
+	snap   int
+	link   layers.LinkType
+	big    []byte // a record larger than the read buffer
+}
+
+// newPcapReader reads the file header (24 bytes, libpcap's savefile
+// format). A file cut inside it gives io.ErrUnexpectedEOF.
+func newPcapReader(br *bufio.Reader) (*pcapReader, error) {
+	h, err := br.Peek(24)
+	if len(h) < 24 {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	r := &pcapReader{br: br, bo: binary.LittleEndian, factor: 1000}
+	switch binary.LittleEndian.Uint32(h) {
+	case magicPcapMicroBE:
+		r.bo = binary.BigEndian
+	case magicPcapNanoLE:
+		r.factor = 1
+	case magicPcapNanoBE:
+		r.bo, r.factor = binary.BigEndian, 1
+	}
+	if v := r.bo.Uint16(h[4:]); v != 2 {
+		return nil, fmt.Errorf("unknown pcap major version %d", v)
+	}
+	r.snap = max(int(r.bo.Uint32(h[16:])), maxRecord)
+	r.link = layers.LinkType(r.bo.Uint32(h[20:]))
+	br.Discard(24)
+	return r, nil
 }
 
 func (r *pcapReader) next() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
-	data, ci, err := r.r.ZeroCopyReadPacketData()
-	if err == io.EOF && ci.CaptureLength > 0 {
-		err = io.ErrUnexpectedEOF // a record header with no data after it
+	var ci gopacket.CaptureInfo
+	h, err := r.br.Peek(16)
+	if len(h) < 16 {
+		if len(h) == 0 && err == io.EOF {
+			return nil, ci, 0, io.EOF
+		}
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF // a record header cut short
+		}
+		return nil, ci, 0, err
 	}
-	return data, ci, r.link, err
+	ci.Timestamp = time.Unix(int64(r.bo.Uint32(h)), int64(r.bo.Uint32(h[4:]))*r.factor)
+	ci.CaptureLength = int(r.bo.Uint32(h[8:]))
+	ci.Length = int(r.bo.Uint32(h[12:]))
+	switch {
+	case ci.CaptureLength > r.snap:
+		return nil, ci, 0, fmt.Errorf("capture length exceeds snap length: %d > %d", ci.CaptureLength, r.snap)
+	case ci.CaptureLength > ci.Length:
+		return nil, ci, 0, fmt.Errorf("capture length exceeds original packet length: %d > %d", ci.CaptureLength, ci.Length)
+	}
+	n := 16 + ci.CaptureLength
+	if n <= r.br.Size() {
+		b, err := r.br.Peek(n)
+		if len(b) < n {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF // a record with its data cut
+			}
+			return nil, ci, 0, err
+		}
+		r.br.Discard(n) // b stays valid until the next read
+		return b[16:], ci, r.link, nil
+	}
+	r.br.Discard(16)
+	if cap(r.big) < ci.CaptureLength {
+		r.big = make([]byte, ci.CaptureLength)
+	}
+	data := r.big[:ci.CaptureLength]
+	if _, err := io.ReadFull(r.br, data); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, ci, 0, err
+	}
+	return data, ci, r.link, nil
 }
 
 // ngReader reads pcapng with every interface's own link type.
@@ -106,14 +184,14 @@ func openCapture(r io.Reader, name string) (packetReader, error) {
 	}
 	switch binary.LittleEndian.Uint32(b) {
 	case magicPcapMicroLE, magicPcapMicroBE, magicPcapNanoLE, magicPcapNanoBE:
-		pr, err := pcapgo.NewReader(br)
+		pr, err := newPcapReader(br)
 		if err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 				return nil, nil
 			}
 			return nil, fmt.Errorf("%s: bad pcap file header: %w", name, err)
 		}
-		return &pcapReader{r: pr, link: pr.LinkType()}, nil
+		return pr, nil
 	case magicPcapNG:
 		nr, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
 		if err != nil {

@@ -1,0 +1,232 @@
+package capture
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rebindwatch/rebindwatch/detect"
+)
+
+// liveSourceName is Batch.Source and Request.Source for live captures.
+const liveSourceName = "live"
+
+// ErrPrivilege is wrapped by the error Live returns when the system refuses
+// to open a capture socket. The error's text says what to do.
+var ErrPrivilege = errors.New("live capture needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities")
+
+// ErrFilterNeedsPcap is returned by Live for a non-empty Options.Filter in a
+// build without libpcap, which alone can compile a tcpdump expression.
+var ErrFilterNeedsPcap = errors.New("a capture filter expression (-f) needs a build with libpcap: go build -tags pcap (cgo, libpcap-dev)")
+
+// ErrBadFilter is wrapped by the error Live returns when libpcap cannot
+// compile Options.Filter.
+var ErrBadFilter = errors.New("bad capture filter expression")
+
+// filterError is a -f expression libpcap refused.
+type filterError struct {
+	expr  string
+	cause error
+}
+
+func (e *filterError) Error() string {
+	return "the capture filter (-f) " + strconv.Quote(detect.Sanitize(e.expr)) + " does not compile: " + detect.Sanitize(e.cause.Error())
+}
+
+func (e *filterError) Unwrap() []error { return []error{ErrBadFilter, e.cause} }
+
+// ErrNoInterface is wrapped by the error Live returns for an interface that
+// does not exist; the error names the ones that do.
+var ErrNoInterface = errors.New("no such network interface")
+
+// noInterface is the error for an interface that does not exist.
+func noInterface(iface string) error {
+	names := []string{"any"}
+	if ifs, err := net.Interfaces(); err == nil {
+		for _, i := range ifs {
+			names = append(names, detect.Sanitize(i.Name))
+		}
+	}
+	return &ifaceError{iface: iface, have: strings.Join(names, ", ")}
+}
+
+type ifaceError struct{ iface, have string }
+
+func (e *ifaceError) Error() string {
+	return "there is no network interface named " + displayIface(e.iface) + " (there are: " + e.have + ")"
+}
+
+func (e *ifaceError) Unwrap() error { return ErrNoInterface }
+
+// displayIface is how messages name an interface.
+func displayIface(iface string) string {
+	if iface == "" {
+		return "any"
+	}
+	return detect.Sanitize(iface)
+}
+
+// privilegeError is ErrPrivilege with the command that fixes it.
+type privilegeError struct {
+	iface string
+	cause error
+}
+
+func (e *privilegeError) Error() string {
+	exe, err := os.Executable()
+	if err != nil {
+		exe = "/path/to/rebindwatch"
+	}
+	return "capturing on " + displayIface(e.iface) + " is not permitted; run as root, or give the binary the capabilities once with: sudo setcap cap_net_raw,cap_net_admin+ep " + detect.Sanitize(exe)
+}
+
+func (e *privilegeError) Unwrap() []error { return []error{ErrPrivilege, e.cause} }
+
+// liveReader is a live packet source: packetReader whose next returns
+// errIdle when no packet came for a while, so the loop can tick.
+type liveReader interface {
+	packetReader
+	// drops returns the packets the kernel dropped since the capture
+	// started (ring or buffer full).
+	drops() (uint64, error)
+	close()
+}
+
+// errIdle is what a liveReader's next returns after its poll timeout.
+var errIdle = errors.New("no packet before the poll timeout")
+
+// Live timing, in wall time.
+const (
+	// livePoll is how long a read waits for a packet before the loop ticks.
+	livePoll = 100 * time.Millisecond
+	// liveFlush is how often pending requests and counters are sent.
+	liveFlush = 250 * time.Millisecond
+	// statsEvery is how often the kernel's drop count is read.
+	statsEvery = time.Second
+	// finalSend is how long the last batch waits for the engine after ctx
+	// is done.
+	finalSend = time.Second
+)
+
+// Live captures on the network interface iface ("any" = every interface)
+// and sends batches to out until ctx is done. It does not close out. On
+// Linux it uses an AF_PACKET socket with a TPACKET_V3 ring and a kernel
+// filter built from Options.Ports (every TCP port with AnyPort), DNS and
+// the tunnels the decoder follows; with the pcap build tag it uses libpcap,
+// whose filter may be replaced by a tcpdump expression in Options.Filter.
+//
+// Batches carry Source "live" and State StateLive; packets the kernel
+// dropped are reported in Batch.Dropped and the "kernel_drops" counter.
+// When ctx is done, connections still open are flushed, a last batch with
+// StateDone is sent (waiting at most a second for the engine) and Live
+// returns nil. Without the privilege to capture it returns an error
+// wrapping ErrPrivilege that says how to grant it.
+func Live(ctx context.Context, iface string, opts Options, out chan<- detect.Batch) error {
+	opts = opts.withDefaults()
+	src, err := openLive(iface, &opts)
+	if err != nil {
+		return err
+	}
+	defer src.close()
+	return runLive(ctx, src, opts, out)
+}
+
+// liveRun is one live capture's loop state.
+type liveRun struct {
+	ctx   context.Context
+	src   liveReader
+	p     *pipeline
+	e     *emitter
+	drops uint64 // kernel drops counted so far
+}
+
+// runLive drives the pipeline from a live reader.
+func runLive(ctx context.Context, src liveReader, opts Options, out chan<- detect.Batch) error {
+	p := newPipeline(&opts, liveSourceName)
+	r := &liveRun{ctx: ctx, src: src, p: p, e: newEmitter(ctx, out, &opts, liveSourceName, &p.t)}
+	r.e.state = detect.StateLive
+	if err := r.e.flush(); err != nil { // the engine learns at once that we are live
+		return r.finish(err)
+	}
+	now := time.Now()
+	lastStats, lastFlush := now, now
+	for n := 0; ; n++ {
+		data, ci, link, err := src.next()
+		switch {
+		case err == nil:
+			p.packet(data, ci, link)
+			if err := p.drain(r.e, false); err != nil {
+				return r.finish(err)
+			}
+			if n%64 != 0 {
+				continue // look at the clock and ctx every few packets only
+			}
+		case errors.Is(err, errIdle):
+			// Packet time stands still while nothing arrives: move it on,
+			// so held requests and idle connections are released.
+			p.advance(time.Now())
+			if err := p.drain(r.e, false); err != nil {
+				return r.finish(err)
+			}
+		default:
+			r.e.state, r.e.note = detect.StateFailed, "capture failed: "+detect.Sanitize(err.Error())
+			_ = r.e.flush()
+			return fmt.Errorf("capturing: %w", err)
+		}
+		if ctx.Err() != nil {
+			return r.finish(nil)
+		}
+		now := time.Now()
+		if now.Sub(lastStats) >= statsEvery {
+			lastStats = now
+			r.countDrops()
+		}
+		if now.Sub(lastFlush) >= liveFlush {
+			lastFlush = now
+			if len(r.e.reqs) > 0 || r.e.t.changed(&r.e.sent) {
+				if err := r.e.flush(); err != nil {
+					return r.finish(err)
+				}
+			}
+		}
+	}
+}
+
+// countDrops adds the kernel drops since the last look to the tally.
+func (r *liveRun) countDrops() {
+	d, err := r.src.drops()
+	if err != nil || d <= r.drops {
+		return
+	}
+	r.p.t.add(cKernelDrops, d-r.drops)
+	r.p.t.dropped += d - r.drops
+	r.drops = d
+}
+
+// finish ends a live capture: every connection is flushed and the last
+// batch, StateDone, is sent even though ctx is done. A done ctx is the
+// normal way to stop and gives nil; other errors are returned.
+func (r *liveRun) finish(err error) error {
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), finalSend)
+	defer cancel()
+	r.e.ctx = sendCtx
+	r.countDrops()
+	r.p.finish()
+	if derr := r.p.drain(r.e, true); derr != nil && err == nil {
+		err = derr
+	}
+	r.e.state = detect.StateDone
+	if ferr := r.e.flush(); ferr != nil && err == nil {
+		err = ferr
+	}
+	if r.ctx.Err() != nil {
+		// Stopping: a batch the engine no longer waited for is not an error.
+		return nil
+	}
+	return err
+}
