@@ -28,6 +28,10 @@ type options struct {
 	version      bool
 	importAllow  string
 	suggest      bool
+	serverConfig string
+	printLogCfg  string
+	tz           string
+	tailOnly     bool
 	metrics      string
 	webhook      string
 	webhookHdrs  []string
@@ -87,9 +91,15 @@ Configuration:
                            $XDG_CONFIG_HOME/rebindwatch/config.toml)
       --allow-host H       add an allowed Host pattern (repeatable)
       --allow-origin O     add an allowed Origin (repeatable)
-      --log-format FMT     auto | nginx-combined | apache-combined |
-                           nginx:'<log_format string or directive>'
+      --log-format FMT     auto | nginx-combined | apache-combined | apache-common | vhost_combined |
+                           werkzeug | gunicorn | caddy | traefik | json:host=...,origin=... |
+                           nginx:'<log_format>' | apache:'<LogFormat>' | gunicorn:'<access_log_format>'
+                           (the bare string, or the directive pasted from the server's config)
+      --server-config FILE read access_log/CustomLog and their formats from an nginx or Apache
+                           config (following includes) and follow those files
       --no-follow          read logs to their end, then stop
+      --tail-only          follow logs from their end (default: read them whole, then follow)
+      --tz ZONE            time zone of logs whose times have none (werkzeug; default: local)
       --speed X            replay pace: 0 = as fast as possible (default for -r),
                            1 = as recorded (default for --demo), 10 = ten times faster
 
@@ -98,6 +108,9 @@ Tools:
                            read an app's own allowlist (Django settings.py, Flask config,
                            Rails config, vite.config.*, webpack.config.js, MCP server code,
                            nginx server_name) and print [hosts]/[origins] for rebindwatch.toml
+      --print-log-config SERVER
+                           print a log format snippet for nginx, apache, gunicorn or flask that
+                           logs the Host, the Origin and a key suffix, so every detector can see
       --suggest-config     read the capture or logs to the end and print a commented config:
                            the Hosts and Origins seen, the service's own proposed as allowed,
                            burst and spread thresholds from the observed per-key rates
@@ -121,6 +134,8 @@ Examples:
   echo -n "$API_KEY" | rebindwatch fingerprint
   rebindwatch --import-allowlist mysite/settings.py >> rebindwatch.toml
   rebindwatch --suggest-config -r capture.pcap > rebindwatch.toml
+  rebindwatch --server-config /etc/nginx/nginx.conf
+  rebindwatch --no-tui 'logs/*.log' --tz Europe/Paris
 
 Exit status: 0 on success, 1 on a runtime failure, 2 on a usage or config error.
 `
@@ -154,6 +169,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.StringVar(&o.importAllow, "import-allowlist", "", "")
 	fs.BoolVar(&o.suggest, "suggest-config", false, "")
+	fs.StringVar(&o.serverConfig, "server-config", "", "")
+	fs.StringVar(&o.printLogCfg, "print-log-config", "", "")
+	fs.StringVar(&o.tz, "tz", "", "")
+	fs.BoolVar(&o.tailOnly, "tail-only", false, "")
 	fs.StringVar(&o.metrics, "metrics", "", "")
 	fs.StringVar(&o.webhook, "webhook", "", "")
 	fs.Var(listFlag{&o.webhookHdrs}, "webhook-header", "")

@@ -13,6 +13,7 @@ import (
 	"os"
 
 	"github.com/rebindwatch/rebindwatch/allowimport"
+	"github.com/rebindwatch/rebindwatch/logsrc"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -53,6 +54,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if opts.version {
 		fmt.Fprintln(stdout, "rebindwatch", version)
+		return exitOK
+	}
+	if opts.printLogCfg != "" {
+		text, err := logsrc.PrintLogConfig(opts.printLogCfg)
+		if err != nil {
+			fmt.Fprintf(stderr, "rebindwatch: --print-log-config: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprint(stdout, text)
 		return exitOK
 	}
 	if opts.importAllow != "" {

@@ -235,7 +235,8 @@ func startSources(ctx context.Context, cancel context.CancelCauseFunc, srcs []so
 
 // classify makes bad input files usage errors (exit 2).
 func classify(err error) error {
-	if errors.Is(err, capture.ErrNotCapture) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, logsrc.ErrUnknownFormat) {
+	if errors.Is(err, capture.ErrNotCapture) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, logsrc.ErrUnknownFormat) ||
+		errors.Is(err, logsrc.ErrBinaryFile) || errors.Is(err, logsrc.ErrNoMatch) {
 		return usageError{err}
 	}
 	return err
@@ -245,6 +246,9 @@ func classify(err error) error {
 func prepare(o options) (*setup, error) {
 	s := &setup{}
 	nsrc := len(o.logs)
+	if o.serverConfig != "" {
+		nsrc++
+	}
 	if o.read != "" {
 		nsrc++
 	}
@@ -255,7 +259,7 @@ func prepare(o options) (*setup, error) {
 		nsrc++
 	}
 	if nsrc == 0 {
-		return s, usagef("nothing to watch: give -r FILE, LOGFILE ..., or --demo")
+		return s, usagef("nothing to watch: give -r FILE, LOGFILE ..., --server-config FILE, or --demo")
 	}
 	cfgPath := config.Find(o.config)
 	var err error
@@ -308,35 +312,94 @@ func prepare(o options) (*setup, error) {
 		}
 		s.sources = append(s.sources, captureSource(o.read, o.read, capOpts, keys.Clone()))
 	}
-	if len(o.logs) > 0 {
-		if _, err := logsrc.Compile(s.cfg.Log.Format); err != nil {
+	logs, err := logFiles(o, s.cfg)
+	if err != nil {
+		return s, err
+	}
+	var loc *time.Location
+	if o.tz != "" {
+		if loc, err = time.LoadLocation(o.tz); err != nil {
+			return s, usagef("--tz %s: %v", o.tz, err)
+		}
+	}
+	stdinUsed := o.read == "-"
+	for _, lf := range logs {
+		if _, err := logsrc.Compile(lf.format); err != nil {
 			return s, usagef("--log-format: %v", err)
 		}
-		stdinUsed := o.read == "-"
-		for _, path := range o.logs {
-			if path == "-" {
-				if stdinUsed {
-					return s, usagef("stdin (-) can be read only once")
-				}
-				stdinUsed = true
-			} else if _, err := os.Stat(path); err != nil && (o.noFollow || !errors.Is(err, fs.ErrNotExist)) {
-				return s, usagef("%s: %v", path, unwrapPath(err))
+		if lf.path == "-" {
+			if stdinUsed {
+				return s, usagef("stdin (-) can be read only once")
 			}
-			lopts := logsrc.Options{
-				Format: s.cfg.Log.Format,
-				Follow: !o.noFollow && path != "-",
-				Keys:   keys.Clone(),
-			}
-			if lopts.Follow {
-				s.live = true
-			}
-			s.sources = append(s.sources, source{name: path, run: func(ctx context.Context, out chan<- detect.Batch) error {
-				return logsrc.Run(ctx, path, lopts, out)
-			}})
+			stdinUsed = true
 		}
+		lopts := logsrc.Options{
+			Format:   lf.format,
+			Follow:   !o.noFollow && lf.path != "-",
+			TailOnly: o.tailOnly,
+			Keys:     keys.Clone(),
+			Location: loc,
+		}
+		if lopts.Follow {
+			s.live = true
+		}
+		path := lf.path
+		s.sources = append(s.sources, source{name: path, run: func(ctx context.Context, out chan<- detect.Batch) error {
+			return logsrc.Run(ctx, path, lopts, out)
+		}})
 	}
 	return s, nil
 }
+
+// logFile is one log to read and its format.
+type logFile struct{ path, format string }
+
+// logFiles lists the logs to read: the LOGFILE arguments (globs expanded when
+// not following; followed globs also pick up files that appear later) and
+// those found by --server-config.
+func logFiles(o options, cfg config.Config) ([]logFile, error) {
+	format := cfg.Log.Format
+	if format == "json" {
+		format = cfg.Log.JSON.Mapping().Spec()
+	}
+	var out []logFile
+	if len(o.logs) > 0 {
+		paths := o.logs
+		if o.noFollow {
+			var err error
+			if paths, err = logsrc.Expand(o.logs); err != nil {
+				return nil, usageError{err}
+			}
+		}
+		for _, p := range paths {
+			if p != "-" && !isGlob(p) {
+				if _, err := os.Stat(p); err != nil && (o.noFollow || !errors.Is(err, fs.ErrNotExist)) {
+					return nil, usagef("%s: %v", p, unwrapPath(err))
+				}
+			}
+			out = append(out, logFile{p, format})
+		}
+	}
+	if o.serverConfig != "" {
+		found, err := logsrc.ServerConfig(o.serverConfig)
+		if err != nil {
+			return nil, usagef("--server-config: %v", err)
+		}
+		for _, lf := range found {
+			if lf.Skip != "" {
+				fmt.Fprintf(os.Stderr, "rebindwatch: %s: %s: skipped (%s)\n", lf.Where, lf.Path, lf.Skip)
+				continue
+			}
+			out = append(out, logFile{lf.Path, lf.Format})
+		}
+		if len(out) == 0 {
+			return nil, usagef("--server-config %s: no access log to read", o.serverConfig)
+		}
+	}
+	return out, nil
+}
+
+func isGlob(p string) bool { return strings.ContainsAny(p, "*?[") }
 
 func captureSource(name, path string, opts capture.Options, keys *detect.KeyExtractor) source {
 	opts.Keys = keys

@@ -17,6 +17,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/logsrc"
 )
 
 // Config is the whole file, decoded.
@@ -84,7 +85,32 @@ type Capture struct {
 
 // Log is [log].
 type Log struct {
-	Format string `toml:"format"`
+	Format string  `toml:"format"`
+	JSON   LogJSON `toml:"json"`
+}
+
+// LogJSON is [log.json]: where a JSON access log keeps each field, as dotted
+// paths ("request.host"), used when [log] format = "json".
+type LogJSON struct {
+	Host      string `toml:"host"`
+	Origin    string `toml:"origin"`
+	Referer   string `toml:"referer"`
+	UserAgent string `toml:"user_agent"`
+	Client    string `toml:"client"`
+	Time      string `toml:"time"`
+	Method    string `toml:"method"`
+	Target    string `toml:"target"`
+	Proto     string `toml:"proto"`
+	Status    string `toml:"status"`
+	Key       string `toml:"key"`
+	Request   string `toml:"request"`
+	Headers   string `toml:"headers"`
+}
+
+// Mapping returns the logsrc mapping for [log.json].
+func (j LogJSON) Mapping() logsrc.JSONMapping {
+	return logsrc.JSONMapping{Host: j.Host, Origin: j.Origin, Referer: j.Referer, UserAgent: j.UserAgent, Client: j.Client,
+		Time: j.Time, Method: j.Method, Target: j.Target, Proto: j.Proto, Status: j.Status, Key: j.Key, Request: j.Request, Headers: j.Headers}
 }
 
 // DNS is [dns].
@@ -344,16 +370,17 @@ func lineOf(data []byte, key []string) int {
 // suggest names the sections and keys that exist, for an unknown key.
 func suggest(k toml.Key) string {
 	known := map[string][]string{
-		"hosts":   {"allowed"},
-		"origins": {"allowed", "allow_null", "check_referer"},
-		"keys":    {"headers", "query", "log_fields", "salt"},
-		"burst":   {"window", "max_requests"},
-		"spread":  {"window", "max_hosts", "max_clients"},
-		"alerts":  {"dedupe"},
-		"capture": {"ports", "any_port", "max_streams", "max_stream_buffer"},
-		"log":     {"format"},
-		"limits":  {"keys", "values", "alerts", "recent", "evidence", "dedupe_keys", "rows"},
-		"dns":     {"internal_suffixes"},
+		"hosts":    {"allowed"},
+		"origins":  {"allowed", "allow_null", "check_referer"},
+		"keys":     {"headers", "query", "log_fields", "salt"},
+		"burst":    {"window", "max_requests"},
+		"spread":   {"window", "max_hosts", "max_clients"},
+		"alerts":   {"dedupe"},
+		"capture":  {"ports", "any_port", "max_streams", "max_stream_buffer"},
+		"log":      {"format", "json"},
+		"log.json": {"host", "origin", "referer", "user_agent", "client", "time", "method", "target", "proto", "status", "key", "request", "headers"},
+		"limits":   {"keys", "values", "alerts", "recent", "evidence", "dedupe_keys", "rows"},
+		"dns":      {"internal_suffixes"},
 	}
 	if len(k) == 1 {
 		return " (sections: [hosts] [origins] [keys] [burst] [spread] [alerts] [capture] [log] [limits] [dns])"

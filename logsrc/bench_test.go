@@ -2,6 +2,7 @@ package logsrc
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -109,4 +110,54 @@ func BenchmarkRunFile(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(lines)*float64(b.N)/total.Seconds(), "lines/s")
+}
+
+// BenchmarkParseFormats: one recorded log per format family, with keys.
+func BenchmarkParseFormats(b *testing.B) {
+	for _, c := range []struct{ name, file, spec string }{
+		{"apache_full", logsDir + "apache_full.log", "apache:" + readFile(b, logsDir+"apache_full.fmt")},
+		{"apache_strftime", logsDir + "apache_strftime.log", "apache:" + readFile(b, logsDir+"apache_strftime.fmt")},
+		{"gunicorn_custom", logsDir + "gunicorn_custom.log", "gunicorn:" + readFile(b, logsDir+"gunicorn_custom.fmt")},
+		{"rebindwatch_snippet", logsDir + "nginx_snippet.log", "rebindwatch"},
+		{"werkzeug_color", logsDir + "werkzeug_color.log", "werkzeug"},
+		{"caddy", logsDir + "caddy.log", "caddy"},
+		{"traefik", logsDir + "traefik.log", "traefik"},
+		{"json_generic", "testdata/nginx_json.log", "json"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			p, lines := goodLines(b, c.file, c.spec)
+			benchParse(b, p, lines, testKeys())
+		})
+	}
+}
+
+// BenchmarkCaddyEncodingJSON is the yardstick for the scanner: the same
+// lines unmarshalled by encoding/json into a struct of only the fields
+// used (no map), without even the Request built.
+func BenchmarkCaddyEncodingJSON(b *testing.B) {
+	_, lines := goodLines(b, logsDir+"caddy.log", "caddy")
+	type entry struct {
+		TS      float64 `json:"ts"`
+		Status  int     `json:"status"`
+		Request struct {
+			RemoteIP string              `json:"remote_ip"`
+			Proto    string              `json:"proto"`
+			Method   string              `json:"method"`
+			Host     string              `json:"host"`
+			URI      string              `json:"uri"`
+			Headers  map[string][]string `json:"headers"`
+		} `json:"request"`
+	}
+	var n int64
+	for _, l := range lines {
+		n += int64(len(l))
+	}
+	b.SetBytes(n / int64(len(lines)))
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		var e entry
+		if err := json.Unmarshal(lines[i%len(lines)], &e); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

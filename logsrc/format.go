@@ -218,10 +218,14 @@ type field struct {
 	header  []byte    // kHeader: the header name ("x-api-key"); kArg: the parameter; kKeyValue: "authorization" or nil
 	lit     []byte    // the literal that ends the value; empty: the value runs to the end
 	quoted  bool      // the value sits in double quotes: escaped quotes inside do not end it
-	last    bool      // find lit by its last occurrence (formats that do not escape quotes)
-	tf      *strftime // kTimeFmt
-	end     bool      // kTimeFmt: %{end:...}t
-	prio    uint8     // JSON: among fields of one kind, lower wins
+	last    bool      // find lit by its last occurrence (werkzeug's request: only digits follow)
+	// litCount, in formats that write values raw, is how often lit appears in
+	// the rest of a well-formed line; more means a value holds it.
+	litCount     int
+	errAmbiguous error
+	tf           *strftime // kTimeFmt
+	end          bool      // kTimeFmt: %{end:...}t
+	prio         uint8     // JSON: among fields of one kind, lower wins
 
 	errMissing error // prebuilt so that a bad line costs no allocation
 }
@@ -237,6 +241,11 @@ type item struct {
 // messages name fields by their display form, in the format's own syntax.
 func assemble(label string, items []item, esc escapeMode, lenient bool) (*Parser, error) {
 	items = mergeTargets(items)
+	for _, it := range items {
+		if it.field != nil {
+			it.field.display = detect.Sanitize(it.field.display) // messages quote it
+		}
+	}
 	p := &Parser{name: label, escape: esc, lenientTail: lenient}
 	lit := []byte{}
 	var prev *field
@@ -265,15 +274,19 @@ func assemble(label string, items []item, esc escapeMode, lenient bool) (*Parser
 	for i := range p.fields {
 		f := &p.fields[i]
 		f.quoted = len(f.lit) > 0 && f.lit[0] == '"'
-		if f.quoted && (esc == escNone || esc == escQuote) {
-			// Quotes inside the value may be raw: when no later literal has
-			// a quote, the value ends at the last one.
-			f.last = true
-			for _, g := range p.fields[i+1:] {
-				if strings.IndexByte(string(g.lit), '"') >= 0 {
-					f.last = false
-				}
+		if esc == escNone && clientText(f.kind) && strings.IndexByte(string(f.lit), '"') >= 0 && i < len(p.fields)-1 {
+			// Values are written raw: a client can put this field's closing
+			// text in a header and write the fields after it itself. The
+			// closing text may appear in the rest of a line only as often as
+			// the format's own text has it; more is a forged or ambiguous line.
+			var rest strings.Builder
+			for _, g := range p.fields[i:] {
+				rest.Write(g.lit)
+				rest.WriteByte(0)
 			}
+			f.litCount = strings.Count(rest.String(), string(f.lit))
+			f.errAmbiguous = &parseError{reason: "line is ambiguous: the text after " + f.display +
+				" appears more often than the format has it (a value holds a quote, and this format writes values unescaped)"}
 		}
 		f.errMissing = &parseError{reason: "line ends before the text after " + f.display}
 		if len(f.lit) == 0 {
@@ -285,6 +298,18 @@ func assemble(label string, items []item, esc escapeMode, lenient bool) (*Parser
 	p.setBlind()
 	p.setKindErrors()
 	return p, nil
+}
+
+// clientText reports whether a kind's value is text the client chose (a
+// header, the target), which may hold anything a raw log does not escape.
+// Addresses, times, statuses, ports and the server's names cannot.
+func clientText(k fieldKind) bool {
+	switch k {
+	case kRemoteAddr, kClientAddrPort, kClientPort, kTimeLocal, kTimeISO, kMsec, kTimeWerkzeug, kTimeAny, kTimeFmt,
+		kStatus, kStatusOrig, kServerName, kServerAddr, kServerPort, kProto, kMethod:
+		return false
+	}
+	return true
 }
 
 // mergeTargets joins the idioms that write a target in two adjacent pieces

@@ -223,6 +223,9 @@ func (p *Parser) extractLiteral(line []byte, x *lineVals) error {
 			} else if end = p.valueEnd(line, pos, f); end < 0 {
 				return f.errMissing
 			}
+			if f.litCount > 0 && bytes.Count(line[pos:], f.lit) > f.litCount {
+				return f.errAmbiguous
+			}
 			v, pos = line[pos:end], end+len(f.lit)
 		}
 		p.take(i, v, x)
@@ -292,11 +295,14 @@ func (p *Parser) build(x *lineVals, keys *detect.KeyExtractor, r *detect.Request
 		if len(v) == 0 {
 			return errEmptyRequest
 		}
-		method, tgt, proto, ok := splitRequest(v)
+		method, tgt, proto, http09, ok := splitRequest(v)
 		if !ok {
 			return errNotHTTP
 		}
 		r.Method, r.Proto, target = p.method(method), p.proto(proto), tgt
+		if http09 {
+			r.Proto = "HTTP/0.9"
+		}
 	} else {
 		if v := x.vals[kMethod]; !absent(v) {
 			r.Method = p.method(p.unescape(v))

@@ -379,7 +379,7 @@ func (s *source) runStream(ctx context.Context, r io.Reader, name string) error 
 		case c := <-chunks:
 			if first && len(c.b) > 0 {
 				first = false
-				if err := sniff(name, c.b); err != nil {
+				if err := sniffLog(name, c.b); err != nil {
 					return s.fail(ctx, err)
 				}
 			}
