@@ -13,6 +13,7 @@ import (
 	"os"
 
 	"github.com/rebindwatch/rebindwatch/allowimport"
+	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/logsrc"
 )
 
@@ -75,15 +76,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	err = runWatch(opts, stdin, stdout, stderr)
-	var ue usageError
-	switch {
-	case err == nil:
+	if err == nil {
 		return exitOK
-	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "rebindwatch: %v\n", err)
-		return exitUsage
-	default:
-		fmt.Fprintf(stderr, "rebindwatch: %v\n", err)
-		return exitFailure
 	}
+	// An error may quote input (the first line of a log no format reads):
+	// no key and no control character may reach the terminal through it.
+	fmt.Fprintf(stderr, "rebindwatch: %s\n", detect.Sanitize(detect.RedactSecrets(err.Error(), detect.DefaultKeyConfig().Query)))
+	var ue usageError
+	if errors.As(err, &ue) {
+		return exitUsage
+	}
+	return exitFailure
 }

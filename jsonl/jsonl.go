@@ -286,8 +286,10 @@ func addrField(b []byte, name string, a netip.AddrPort) []byte {
 }
 
 // appendString appends s as a JSON string. Control characters are escaped,
-// invalid UTF-8 becomes U+FFFD, and U+2028/2029 are escaped so the line is
-// safe for JavaScript consumers too.
+// invalid UTF-8 becomes U+FFFD, and every invisible rune (C1, bidi controls,
+// zero-width characters, U+2028/2029) is \u-escaped, so a line shown by
+// jq or tail in a terminal cannot reorder or hide text, and JavaScript
+// consumers are safe too.
 func appendString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
@@ -317,7 +319,7 @@ func appendString(b []byte, s string) []byte {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && size == 1) || r == 0x2028 || r == 0x2029 || (r >= 0x80 && r <= 0x9f) {
+		if (r == utf8.RuneError && size == 1) || detect.Invisible(r) {
 			b = append(b, s[start:i]...)
 			if r == utf8.RuneError {
 				b = append(b, `\ufffd`...)

@@ -49,7 +49,7 @@ func TestLogClientHasNoPortAndNoServer(t *testing.T) {
 func TestHostileStringsStayOneValidLine(t *testing.T) {
 	var buf bytes.Buffer
 	w := New(&buf, Emit{Request: true, Alert: true})
-	hostile := "a\"b\\c\nd\re\x1b[31m\x00\xff\u2028\u009b"
+	hostile := "a\"b\\c\nd\re\x1b[31m\x00\xff\u2028\u009b\u202e\u200d"
 	w.Request(&detect.Request{Time: t0, Host: hostile, Target: hostile, UserAgent: hostile})
 	w.Alert(&detect.Alert{Time: t0, Detector: "unexpected_host", Subject: hostile, Message: hostile, Count: 1})
 	w.BatchEnd()
@@ -62,7 +62,7 @@ func TestHostileStringsStayOneValidLine(t *testing.T) {
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
 			t.Errorf("not JSON: %v: %s", err, l)
 		}
-		if strings.ContainsAny(l, "\x1b\x00\r\u2028\u009b") {
+		if strings.ContainsAny(l, "\x1b\x00\r\u2028\u009b\u202e\u200d") {
 			t.Errorf("raw control characters in %q", l)
 		}
 		if !strings.HasPrefix(l, `{"type":`) {
