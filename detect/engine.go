@@ -271,7 +271,8 @@ func (e *Engine) account(b *Batch) {
 		if len(e.problems) >= maxProblems {
 			break
 		}
-		p.Text = Sanitize(RedactQuery(p.Text, e.cfg.RedactQuery))
+		// Problems quote raw input: hide credentials in columns no parser found.
+		p.Text = Sanitize(RedactSecrets(p.Text, e.cfg.RedactQuery))
 		p.Where = Sanitize(p.Where)
 		e.problems = append(e.problems, p)
 		for _, s := range e.sinks {
@@ -442,8 +443,11 @@ func (e *Engine) raise(o *observation, a Alert, evidence func() []Request) {
 	e.dedupe.put(dk, p)
 	e.byDetector[a.Detector]++
 	if len(e.alerts) >= e.cfg.Limits.Alerts {
-		e.alerts = slices.Delete(e.alerts, 0, 1)
-		e.alertsDropped++
+		// Drop the oldest eighth at once: shifting the list for every new
+		// alert would cost a copy of it per alert during a flood.
+		n := max(1, min(len(e.alerts), e.cfg.Limits.Alerts/8))
+		e.alerts = slices.Delete(e.alerts, 0, n)
+		e.alertsDropped += uint64(n)
 	}
 	e.alerts = append(e.alerts, p)
 	if o.key != nil {

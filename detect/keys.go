@@ -210,6 +210,12 @@ func queryValue(q []byte, name string) ([]byte, bool) {
 		if string(k) == name {
 			return v, true
 		}
+		// Servers decode names too: ?api%5Fkey=K is api_key to Flask.
+		if bytes.IndexByte(k, '%') >= 0 {
+			if dk, err := url.QueryUnescape(string(k)); err == nil && dk == name {
+				return v, true
+			}
+		}
 	}
 	return nil, false
 }

@@ -104,3 +104,10 @@ func TestBasicCachedDoesNotAllocate(t *testing.T) {
 		t.Errorf("a cached Basic user costs %v allocations, want 0", n)
 	}
 }
+
+func TestKeyFromPercentEncodedName(t *testing.T) {
+	k := NewKeyExtractor(DefaultKeyConfig())
+	if got, ok := k.FromTarget([]byte("/v1/items?api%5Fkey=abc")); !ok || got != Fingerprint("", "abc") {
+		t.Errorf("?api%%5Fkey= must count as api_key: %v %v", got, ok)
+	}
+}

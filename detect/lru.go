@@ -9,7 +9,10 @@ type lru[K comparable, V any] struct {
 	head    *lruNode[K, V] // most recent
 	tail    *lruNode[K, V] // least recent
 	evicted uint64
-	onEvict func(K, V)
+	// evictedActive counts evictions of entries the owner judged still
+	// in use (see Engine.keyFor): the owner counts them, the lru cannot tell.
+	evictedActive uint64
+	onEvict       func(K, V)
 }
 
 type lruNode[K comparable, V any] struct {
@@ -43,6 +46,16 @@ func (l *lru[K, V]) peek(k K) (V, bool) {
 		return zero, false
 	}
 	return n.val, true
+}
+
+// full reports whether a put of a new key would evict, and the value it
+// would evict.
+func (l *lru[K, V]) full() (V, bool) {
+	if len(l.m) < l.max || l.tail == nil {
+		var zero V
+		return zero, false
+	}
+	return l.tail.val, true
 }
 
 // put inserts or replaces k, evicting the least recent entry when full.

@@ -77,6 +77,14 @@ type valueState struct {
 func (e *Engine) keyFor(r *Request) *keyState {
 	k, ok := e.keys.get(r.Key)
 	if !ok {
+		// A key evicted while a detector window still holds its last
+		// request loses its burst and spread state: a flood of new keys
+		// (or busy traffic) can hide a burst or a slow spread that way.
+		// That cannot be avoided with a bounded table (a key's first
+		// request looks like any other), so it is counted: "keys_active".
+		if old, full := e.keys.full(); full && r.Time.Sub(old.last) < max(e.cfg.BurstWindow, e.cfg.SpreadWindow) {
+			e.keys.evictedActive++
+		}
 		k = &keyState{fp: r.Key, first: r.Time}
 		e.keys.put(r.Key, k)
 	}

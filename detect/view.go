@@ -59,11 +59,14 @@ func (e *Engine) Snapshot() Snapshot {
 
 func (e *Engine) evictions() map[string]uint64 {
 	return map[string]uint64{
-		"keys":    e.keys.evicted,
-		"hosts":   e.hosts.evicted,
-		"origins": e.origins.evicted,
-		"alerts":  e.alertsDropped,
-		"dedupe":  e.dedupe.evicted,
+		"keys": e.keys.evicted,
+		// keys evicted within the longest detector window of their last
+		// request: bursts and spreads on them may be missed
+		"keys_active": e.keys.evictedActive,
+		"hosts":       e.hosts.evicted,
+		"origins":     e.origins.evicted,
+		"alerts":      e.alertsDropped,
+		"dedupe":      e.dedupe.evicted,
 	}
 }
 

@@ -10,6 +10,16 @@ package detect
 //
 // bench/memory.sh runs the 2M version through the binary on a generated log
 // and reports the process's peak RSS.
+//
+// What a flood can and cannot do: the keys table is an LRU of [limits] keys.
+// A key survives as long as fewer than that many other keys arrive between
+// two of its requests (TestBurstSurvivesFloodBelowKeysCap,
+// TestSpreadSurvivesFloodBelowKeysCap); no exact table of that size can do
+// better, since a key's first request looks like any one-shot key's, and a
+// segmented or frequency-aware LRU would only shrink the part one-shot keys
+// pass through. So the engine counts what it loses: keys evicted within the
+// longest detector window of their last request are "keys_active" in
+// Summary.Evicted (TestActiveEvictionsCountOnlyRecentKeys).
 
 import (
 	"fmt"
@@ -203,6 +213,9 @@ func TestFloodBoundedMemoryAndAttackFound(t *testing.T) {
 	if min := uint64(distinct - l.Keys); s.Evicted["keys"] < min {
 		t.Errorf("evicted keys = %d, want at least %d (distinct %d, cap %d)", s.Evicted["keys"], min, distinct, l.Keys)
 	}
+	if s.Evicted["keys_active"] == 0 {
+		t.Errorf("keys evicted seconds after their last request must show as keys_active: %v", s.Evicted)
+	}
 	if min := uint64(distinct - l.Values); s.Evicted["hosts"] < min {
 		t.Errorf("evicted hosts = %d, want at least %d", s.Evicted["hosts"], min)
 	}
@@ -285,10 +298,87 @@ func TestBurstSurvivesFloodBelowKeysCap(t *testing.T) {
 			if found != tc.found {
 				t.Errorf("burst found = %v with %d new keys between its requests (keys cap %d), want %v", found, tc.gap, keysCap, tc.found)
 			}
-			if tc.gap >= keysCap && s.Evicted["keys"] == 0 {
-				t.Errorf("a flood over the keys cap must show as key evictions")
+			if tc.gap >= keysCap && (s.Evicted["keys"] == 0 || s.Evicted["keys_active"] == 0) {
+				t.Errorf("a flood over the keys cap must show as key evictions of active keys: %v", s.Evicted)
 			}
 		})
+	}
+}
+
+// TestSpreadSurvivesFloodBelowKeysCap is the same bound for key_spread,
+// the slow detector: a key used once from each of 25 clients (max_clients
+// 20) is found only while fewer than [limits] keys other keys arrive
+// between two of its requests. Its window is 10 minutes, so ordinary
+// traffic can be enough: at the default 100k keys, 5,000 distinct keys a
+// second hide a spread of one request every 20 s. The summary shows it as
+// key evictions; raise [limits] keys for such traffic.
+func TestSpreadSurvivesFloodBelowKeysCap(t *testing.T) {
+	const keysCap = 200
+	for _, tc := range []struct {
+		gap   int
+		found bool
+	}{{keysCap - 1, true}, {keysCap, false}} {
+		t.Run(strconv.Itoa(tc.gap), func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Limits.Keys = keysCap
+			sink := &alertSet{seen: map[string]int{}}
+			e, err := NewEngine(cfg, sink)
+			if err != nil {
+				t.Fatal(err)
+			}
+			next := 0
+			for i := range 25 {
+				at := t0.Add(time.Duration(i) * 20 * time.Second)
+				r := floodReq(at, 0, 0, 0)
+				r.Key = attackSpreadKey
+				r.Client = netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(1 + i)}), 40000)
+				reqs := []Request{r}
+				for j := range tc.gap {
+					next++
+					reqs = append(reqs, floodReq(at.Add(time.Duration(j+1)*time.Millisecond), next, 1, next))
+				}
+				if err := e.Observe(&Batch{Source: "flood", Requests: reqs}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if found := sink.seen[DetKeySpread+" "+attackSpreadKey+" client"] == 1; found != tc.found {
+				t.Errorf("spread found = %v with %d new keys between its requests (keys cap %d), want %v", found, tc.gap, keysCap, tc.found)
+			}
+		})
+	}
+}
+
+// TestActiveEvictionsCountOnlyRecentKeys: "keys_active" counts the keys
+// evicted within the longest detector window (the spread window, 10 min)
+// of their last request, not the idle ones a table that is merely full of
+// old keys drops.
+func TestActiveEvictionsCountOnlyRecentKeys(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Limits.Keys = 10
+	e, err := NewEngine(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reqs []Request
+	for i := range 15 { // 20 minutes apart: idle when evicted
+		reqs = append(reqs, floodReq(t0.Add(time.Duration(i)*20*time.Minute), i, 1, i))
+	}
+	if err := e.Observe(&Batch{Source: "t", Requests: reqs}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := e.Summary().Evicted; ev["keys"] != 5 || ev["keys_active"] != 0 {
+		t.Errorf("idle keys: evicted %v, want keys 5, keys_active 0", ev)
+	}
+	reqs = reqs[:0]
+	end := t0.Add(15 * 20 * time.Minute)
+	for i := range 15 { // one a second: still in the window when evicted
+		reqs = append(reqs, floodReq(end.Add(time.Duration(i)*time.Second), 100+i, 1, i))
+	}
+	if err := e.Observe(&Batch{Source: "t", Requests: reqs}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := e.Summary().Evicted; ev["keys"] != 20 || ev["keys_active"] != 5 {
+		t.Errorf("active keys: evicted %v, want keys 20, keys_active 5", ev)
 	}
 }
 

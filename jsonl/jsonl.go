@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/rebindwatch/rebindwatch/detect"
@@ -239,6 +240,12 @@ func wrap(err error) error {
 	return nil
 }
 
+// appendU appends \uXXXX for one UTF-16 unit.
+func appendU(b []byte, r rune) []byte {
+	const hex = "0123456789abcdef"
+	return append(b, '\\', 'u', hex[r>>12&15], hex[r>>8&15], hex[r>>4&15], hex[r&15])
+}
+
 func appendCounts(b []byte, m map[string]uint64) []byte {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -321,10 +328,16 @@ func appendString(b []byte, s string) []byte {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if (r == utf8.RuneError && size == 1) || detect.Invisible(r) {
 			b = append(b, s[start:i]...)
-			if r == utf8.RuneError {
+			switch {
+			case r == utf8.RuneError:
 				b = append(b, `\ufffd`...)
-			} else {
-				b = append(b, '\\', 'u', hex[r>>12&15], hex[r>>8&15], hex[r>>4&15], hex[r&15])
+			case r > 0xffff:
+				// JSON's \u takes UTF-16 units: a surrogate pair.
+				hi, lo := utf16.EncodeRune(r)
+				b = appendU(b, hi)
+				b = appendU(b, lo)
+			default:
+				b = appendU(b, r)
 			}
 			i += size
 			start = i
