@@ -13,6 +13,7 @@ import (
 type options struct {
 	read         string
 	iface        string
+	filter       string
 	logs         []string
 	demo         bool
 	config       string
@@ -82,7 +83,9 @@ Usage:
 
 Sources:
   -r, --read FILE          replay a pcap or pcapng file ("-" = stdin)
-  -i, --interface NAME     live capture (not available in this build yet)
+  -i, --interface NAME     live capture (Linux AF_PACKET, "any" for all; needs root or
+                           setcap cap_net_raw,cap_net_admin+ep on the binary)
+  -f, --filter EXPR        tcpdump filter for live capture (builds with -tags pcap only)
   LOGFILE ...              access logs to follow ("-" = stdin)
       --demo               replay the embedded demo capture in the dashboard
 
@@ -151,6 +154,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	for _, n := range []string{"i", "interface"} {
 		fs.StringVar(&o.iface, n, "", "")
+	}
+	for _, n := range []string{"f", "filter"} {
+		fs.StringVar(&o.filter, n, "", "")
 	}
 	for _, n := range []string{"c", "config"} {
 		fs.StringVar(&o.config, n, "", "")

@@ -289,6 +289,8 @@ func TestUsageErrorsExit2WithOneSentence(t *testing.T) {
 		{"config_unknown_key", []string{"--no-tui", "-c", badCfg, "-r", rec + "normal.pcap"}, "bad.toml:4: burst.windw: unknown key"},
 		{"bad_flag", []string{"--no-such-flag"}, "no-such-flag"},
 		{"nothing_to_watch", []string{"--no-tui"}, "nothing to watch"},
+		{"no_such_interface", []string{"--no-tui", "-i", "nosuchif0"}, "nosuchif0"},
+		{"filter_without_interface", []string{"--no-tui", "-f", "port 80", "-r", rec + "normal.pcap"}, "-f goes with -i"},
 		{"bad_emit", []string{"--no-tui", "--emit", "alerts,bogus", "-r", rec + "normal.pcap"}, "bogus"},
 		{"bad_log_format", []string{"--no-tui", "--no-follow", "--log-format", "bogus-format", rec + "normal_access_combined.log"}, "--log-format"},
 		{"unbalanced_log_format", []string{"--no-tui", "--no-follow", "--log-format", "nginx:'$remote_addr \"$request", rec + "normal_access_combined.log"}, "--log-format"},

@@ -236,7 +236,9 @@ func startSources(ctx context.Context, cancel context.CancelCauseFunc, srcs []so
 // classify makes bad input files usage errors (exit 2).
 func classify(err error) error {
 	if errors.Is(err, capture.ErrNotCapture) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, logsrc.ErrUnknownFormat) ||
-		errors.Is(err, logsrc.ErrBinaryFile) || errors.Is(err, logsrc.ErrNoMatch) {
+		errors.Is(err, logsrc.ErrBinaryFile) || errors.Is(err, logsrc.ErrNoMatch) ||
+		errors.Is(err, capture.ErrPrivilege) || errors.Is(err, capture.ErrNoInterface) ||
+		errors.Is(err, capture.ErrBadFilter) || errors.Is(err, capture.ErrFilterNeedsPcap) {
 		return usageError{err}
 	}
 	return err
@@ -253,13 +255,16 @@ func prepare(o options) (*setup, error) {
 		nsrc++
 	}
 	if o.iface != "" {
-		return s, usagef("-i %s: live capture is not in this build yet; record with tcpdump and replay with -r", o.iface)
+		nsrc++
+	}
+	if o.filter != "" && o.iface == "" {
+		return s, usagef("-f goes with -i (live capture)")
 	}
 	if o.demo {
 		nsrc++
 	}
 	if nsrc == 0 {
-		return s, usagef("nothing to watch: give -r FILE, LOGFILE ..., --server-config FILE, or --demo")
+		return s, usagef("nothing to watch: give -r FILE, -i NAME, LOGFILE ..., --server-config FILE, or --demo")
 	}
 	cfgPath := config.Find(o.config)
 	var err error
@@ -303,6 +308,15 @@ func prepare(o options) (*setup, error) {
 			capOpts.Ports = s.cfg.Ports()
 		}
 		s.sources = append(s.sources, captureSource("demo", path, capOpts, keys.Clone()))
+	}
+	if o.iface != "" {
+		live := capOpts
+		live.Keys, live.Pacer, live.Filter = keys.Clone(), nil, o.filter
+		iface := o.iface
+		s.live = true
+		s.sources = append(s.sources, source{name: "live", run: func(ctx context.Context, out chan<- detect.Batch) error {
+			return capture.Live(ctx, iface, live, out)
+		}})
 	}
 	if o.read != "" {
 		if o.read != "-" {
