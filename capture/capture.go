@@ -1,9 +1,10 @@
 // Package capture turns packets into rebindwatch requests: it reads pcap
-// and pcapng files (live capture plugs into the same pipeline), decodes
-// link layers without allocating, reassembles TCP with gopacket's
-// reassembly package, parses HTTP/1.x in both directions, pairs responses
-// with requests, and hands the engine batches of detect.Request in event
-// time order.
+// and pcapng files (ReadFile) or a network interface (Live: AF_PACKET on
+// Linux, libpcap with the pcap build tag), decodes link layers and tunnels
+// without allocating, reassembles TCP (tcp.go: in-order segments straight
+// through, the rest queued, overlapping data compared), parses HTTP/1.x in
+// both directions, pairs responses with requests, and hands the engine
+// batches of detect.Request in event time order.
 //
 // Everything runs on packet time: flushing of reassembly gaps, closing of
 // idle connections and the short holds that keep requests ordered and let
@@ -112,7 +113,7 @@ func ReadFile(ctx context.Context, path string, opts Options, out chan<- detect.
 func readCapture(ctx context.Context, r io.Reader, name string, total int64, opts Options, out chan<- detect.Batch) error {
 	opts = opts.withDefaults()
 	cr := &countingReader{r: r}
-	src, err := openCapture(cr, name)
+	src, err := openCaptureSize(cr, name, total)
 	if cr.err != nil {
 		return fmt.Errorf("reading %s: %w", name, cr.err)
 	}

@@ -69,8 +69,9 @@ type orphan struct {
 	code int
 }
 
-// conn is one TCP connection: a reassembly.Stream that parses HTTP/1.x in
-// both directions and pairs responses with requests in order.
+// conn is one TCP connection: the reassembler (tcp.go) hands it each
+// direction's bytes through reassembly.Stream's data methods; it parses
+// HTTP/1.x in both directions and pairs responses with requests in order.
 type conn struct {
 	p         *pipeline
 	h         [2]half           // h[0] carries what the first packet's sender sent
@@ -100,7 +101,8 @@ func (c *conn) setClient(i int) {
 	c.h[1-i].role = roleServer
 }
 
-// ReassembledSG implements reassembly.Stream. The bytes are only valid
+// ReassembledSG takes the next piece of a direction's stream (after skip
+// bytes the capture never saw; reassembly.Stream). The bytes are only valid
 // during the call: parsing copies what it must carry over into half.buf.
 func (c *conn) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.AssemblerContext) {
 	dir, start, end, skip := sg.Info()
@@ -137,8 +139,8 @@ func (c *conn) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemble
 	}
 }
 
-// ReassemblyComplete implements reassembly.Stream: both directions ended
-// (FIN, RST, idle flush, eviction or end of capture). Requests still
+// ReassemblyComplete says both directions ended (reassembly.Stream): FIN,
+// RST, idle flush, eviction or end of capture. Requests still
 // waiting for a response are released without a status.
 func (c *conn) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
 	c.altDone() // h2c.go
@@ -347,31 +349,46 @@ func (c *conn) parse(i int, w []byte) int {
 				}
 				return pos // too few bytes to tell
 			}
-			end, next := headEnd(w[pos:], h.scan)
-			if end < 0 {
-				if len(w)-pos > c.p.headCap {
-					h.scan = 0
-					c.fault(i, faultHeadTooLarge, false)
-					continue
+			// Most heads arrive whole: the first look parses the head in
+			// the pass that finds its end. A head still arriving is then
+			// followed by headEnd, which resumes where it stopped, and
+			// parsed once it is all there.
+			end, parsed := -1, false
+			var f fault
+			if h.scan == 0 {
+				end, f = c.parseHead(i, w[pos:])
+				parsed = end >= 0
+			}
+			if !parsed {
+				var next int
+				end, next = headEnd(w[pos:], h.scan)
+				if end < 0 {
+					if len(w)-pos > c.p.headCap {
+						h.scan = 0
+						c.fault(i, faultHeadTooLarge, false)
+						continue
+					}
+					h.scan = next
+					return pos
 				}
-				h.scan = next
-				return pos
 			}
 			h.scan = 0
 			if end > c.p.headCap {
 				c.fault(i, faultHeadTooLarge, false)
 				continue
 			}
+			if !parsed {
+				_, f = c.parseHead(i, w[pos:pos+end])
+			}
 			// A message cannot start before the one before it on this
 			// direction, even when reassembly put a late packet first.
 			at := max(c.timeAt(h, pos), h.lastAt)
 			h.lastAt = at
-			head := w[pos : pos+end]
 			var ok bool
 			if h.role == roleClient {
-				ok = c.request(i, head, at)
+				ok = c.request(i, f, at)
 			} else {
-				ok = c.response(i, head, at)
+				ok = c.response(i, f, at)
 			}
 			if ok {
 				pos += end
@@ -470,12 +487,23 @@ func (c *conn) problem(i int, f fault) {
 	p.t.problem(p.source, p.whereNow(), c.addr[i].String()+" > "+c.addr[1-i].String()+": "+f.String())
 }
 
-// request handles a complete request head. It returns false when the head
-// is not a request (the direction is then resynchronising).
-func (c *conn) request(i int, head []byte, at int64) bool {
+// parseHead parses the head at the start of b into p.rh or p.rsp, by
+// direction i's role, and returns its length (-1: not all there yet).
+func (c *conn) parseHead(i int, b []byte) (int, fault) {
+	p := c.p
+	if c.h[i].role == roleClient {
+		return parseRequestAt(b, &p.rh, p.keys, &p.fold)
+	}
+	return parseResponseAt(b, &p.rsp, &p.fold)
+}
+
+// request handles a request head parsed into p.rh with fault f. It
+// returns false when the head is not a request (the direction is then
+// resynchronising).
+func (c *conn) request(i int, f fault, at int64) bool {
 	p := c.p
 	rh := &p.rh
-	if f := parseRequestHead(head, rh, p.keys, &p.fold); f != faultNone {
+	if f != faultNone {
 		c.fault(i, f, false)
 		return false
 	}
@@ -600,11 +628,11 @@ func (c *conn) expect(x *pending) {
 	c.fifo = append(c.fifo, x)
 }
 
-// response handles a complete response head.
-func (c *conn) response(i int, head []byte, at int64) bool {
+// response handles a response head parsed into p.rsp with fault f.
+func (c *conn) response(i int, f fault, at int64) bool {
 	p := c.p
 	rs := &p.rsp
-	if f := parseResponseHead(head, rs, &p.fold); f != faultNone {
+	if f != faultNone {
 		c.fault(i, f, false)
 		return false
 	}

@@ -40,6 +40,7 @@ type decoder struct {
 	ip6     layers.IPv6
 	ip6ext  layers.IPv6ExtensionSkipper
 	ip6frag layers.IPv6Fragment
+	gre     layers.GRE
 	tcp     layers.TCP
 
 	pEth, pSLL, pSLL2, pLoop, pIP4, pIP6 *gopacket.DecodingLayerParser
@@ -60,6 +61,7 @@ func newDecoder() *decoder {
 	all := []gopacket.DecodingLayer{
 		&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.loop, &d.ip4, &d.ip6,
 		&d.ip6ext, &d.ip6frag, // after the skipper: fragments get their own decoder
+		&d.gre, // GRE, and IP-in-IP (4, 41) through the IP layers themselves
 		&d.tcp,
 	}
 	mk := func(first gopacket.LayerType) *gopacket.DecodingLayerParser {
@@ -110,7 +112,43 @@ func (d *decoder) parserFor(link layers.LinkType, data []byte) *gopacket.Decodin
 
 // decode decodes one frame. On decodedTCP, d.tcp holds the segment and
 // flow/addrs give its endpoints.
+//
+// Tunnels are followed to the innermost packet: GRE (IPv4, IPv6 or
+// Ethernet inside), IP-in-IP and IPv6-in-IPv4 (protocols 4 and 41) by the
+// layer parser, VXLAN (UDP port 4789, RFC 7348) here. The layers then hold
+// the inner packet; the outer one is forgotten.
 func (d *decoder) decode(data []byte, link layers.LinkType) decodeResult {
+	for depth := 0; ; depth++ {
+		r := d.decodeOne(data, link)
+		if r != decodedOther || depth == maxTunnels {
+			return r
+		}
+		inner, ok := d.vxlan()
+		if !ok {
+			return r
+		}
+		data, link = inner, layers.LinkTypeEthernet
+	}
+}
+
+// maxTunnels bounds the VXLAN encapsulations one packet is followed into.
+const maxTunnels = 4
+
+// vxlanPort is VXLAN's UDP port (RFC 7348 §5).
+const vxlanPort = 4789
+
+// vxlan returns the Ethernet frame a decoded VXLAN datagram carries: UDP
+// to port 4789, an 8-byte header with the I flag (a valid VNI) set.
+func (d *decoder) vxlan() ([]byte, bool) {
+	_, dst, payload, ok := d.udp()
+	if !ok || dst.Port() != vxlanPort || len(payload) < 8+14 || payload[0]&0x08 == 0 {
+		return nil, false
+	}
+	return payload[8:], true
+}
+
+// decodeOne decodes one frame, stopping at a VXLAN datagram.
+func (d *decoder) decodeOne(data []byte, link layers.LinkType) decodeResult {
 	d.truncated, d.err, d.full = false, nil, 0
 	if !d.slowOnly && d.decodeFast(data, link) {
 		return decodedTCP
@@ -258,6 +296,17 @@ func (d *decoder) setTCP(b []byte, off int) {
 	t.Contents, t.Payload = b[:off:off], b[off:]
 }
 
+// ipWhole says whether the last frame decoded had an IP layer: its length
+// field was then checked against the bytes captured (d.truncated).
+func (d *decoder) ipWhole() bool {
+	for _, t := range d.decoded {
+		if t == layers.LayerTypeIPv4 || t == layers.LayerTypeIPv6 {
+			return true
+		}
+	}
+	return false
+}
+
 // fullPayload computes the TCP payload length the IP header announced. The
 // payload slice runs to the end of the captured bytes when the packet was
 // cut, so offsets in data give where the IP packet and the payload start.
@@ -282,14 +331,6 @@ func (d *decoder) fullPayload(n int) int {
 		return len(d.tcp.Payload)
 	}
 	return full
-}
-
-// flow returns the network flow of the decoded segment.
-func (d *decoder) flow() gopacket.Flow {
-	if d.v6 {
-		return d.ip6.NetworkFlow()
-	}
-	return d.ip4.NetworkFlow()
 }
 
 // addrs returns the segment's source and destination, without allocating.

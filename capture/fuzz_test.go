@@ -18,7 +18,7 @@ import (
 // checkRequest asserts what holds for any request the parser makes.
 func checkRequest(t *testing.T, r detect.Request) {
 	t.Helper()
-	for _, s := range []string{r.Method, r.Host, r.Target, r.Proto, r.Origin, r.Referer, r.UserAgent} {
+	for _, s := range []string{r.Method, r.Host, r.Target, r.Proto, r.Origin, r.Referer, r.UserAgent, r.URIHost} {
 		if s != detect.Sanitize(s) {
 			t.Fatalf("unsanitised string %q in %+v", s, r)
 		}
@@ -90,23 +90,31 @@ func FuzzParseRequest(f *testing.F) {
 	})
 }
 
+// maxFuzzSeed bounds the seed inputs FuzzReadCapture takes from recordings.
+const maxFuzzSeed = 1500
+
 // FuzzReadCapture reads arbitrary bytes as a capture file: it must not
 // panic or hang, and whatever it reports must be well formed.
 func FuzzReadCapture(f *testing.F) {
-	// Real recordings, small enough to mutate.
+	// Real recordings, cut to their first few kilobytes: the fuzzer
+	// minimises every input that finds new coverage, for up to a minute,
+	// and on a large one that takes all of a short fuzzing run.
+	var recs []string
 	for _, pat := range []string{"*.pcap", "*.pcapng"} {
 		m, _ := filepath.Glob(filepath.Join(recDir, pat))
-		for _, p := range m {
-			if b, err := os.ReadFile(p); err == nil && len(b) <= 64<<10 {
-				f.Add(b)
-			}
+		recs = append(recs, m...)
+	}
+	for _, p := range append(recs, captureFiles(f)...) {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b[:min(len(b), maxFuzzSeed)])
 		}
 	}
 	// Synthetic ones for the link types and formats recordings lack.
 	c := newConvo("10.0.0.7:51234", "10.0.0.1:80", synthEpoch).handshake().
 		req("POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n").
 		resp("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").close()
-	for _, ls := range []linkSpec{{link: layers.LinkTypeEthernet, vlan: 2}, {link: layers.LinkTypeNull}, {link: layers.LinkTypeLinuxSLL2}} {
+	for _, ls := range []linkSpec{{link: layers.LinkTypeEthernet, vlan: 2}, {link: layers.LinkTypeNull}, {link: layers.LinkTypeLinuxSLL2},
+		{link: layers.LinkTypeEthernet, tunnel: "gre_eth"}, {link: layers.LinkTypeEthernet, tunnel: "vxlan"}, {link: layers.LinkTypeEthernet, tunnel: "ipip"}} {
 		f.Add(writePcap(f, c.pkts, ls, pcapOpts{}))
 	}
 	var ng []ngPkt
@@ -118,14 +126,21 @@ func FuzzReadCapture(f *testing.F) {
 
 	opts := Options{Ports: []uint16{80}, Keys: detect.NewKeyExtractor(detect.DefaultKeyConfig()), MaxStreams: 16}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		// Synchronous: a small input makes far fewer batches than fit.
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		out := make(chan detect.Batch, 4096)
+		out := make(chan detect.Batch, 16)
+		got := make(chan []detect.Batch)
+		go func() {
+			var bs []detect.Batch
+			for b := range out {
+				bs = append(bs, b)
+			}
+			got <- bs
+		}()
 		err := readCapture(ctx, bytes.NewReader(data), "fuzz", int64(len(data)), opts, out)
 		close(out)
 		var last detect.Batch
-		for b := range out {
+		for _, b := range <-got {
 			for _, r := range b.Requests {
 				checkRequest(t, r)
 			}

@@ -192,20 +192,6 @@ func parseStatusLine(line []byte) (proto []byte, code int, ok bool) {
 	return proto, code, true
 }
 
-// nextLine returns the first line of b without its terminator and the rest.
-// A bare LF ends a line as well as CRLF (RFC 9112 §2.2 allows recipients to
-// accept it); the last line need not be terminated.
-func nextLine(b []byte) (line, rest []byte) {
-	line = b
-	if i := bytes.IndexByte(b, '\n'); i >= 0 {
-		line, rest = b[:i], b[i+1:]
-	}
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
-	return line, rest
-}
-
 // lineAt returns the line that starts at b[pos:], and where the next one
 // starts; ok is false when the line is not terminated yet.
 func lineAt(b []byte, pos int) (line []byte, next int, ok bool) {
@@ -342,14 +328,25 @@ func foldInto(buf *[]byte, value, cont []byte) []byte {
 
 // headerLines walks the field lines of a head (after its start line),
 // joining obs-fold continuations, and calls field for each complete field.
-// It returns the number of malformed lines, which are ignored.
-func headerLines(rest []byte, fold *[]byte, field func(name, value []byte)) (bad int) {
+// It returns the number of malformed lines, which are ignored, and the
+// bytes of rest up to and including the empty line that ends the head, or
+// -1 when rest ends before that line (the head is not all there yet).
+func headerLines(rest []byte, fold *[]byte, field func(name, value []byte)) (bad, used int) {
 	var name, value []byte
-	for len(rest) > 0 {
-		var line []byte
-		line, rest = nextLine(rest)
+	used = -1
+	for off := 0; off < len(rest); {
+		i := bytes.IndexByte(rest[off:], '\n')
+		if i < 0 {
+			break // an unterminated line: more bytes to come
+		}
+		line := rest[off : off+i]
+		off += i + 1
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
 		if len(line) == 0 {
-			break // the empty line that ends the head
+			used = off // the empty line that ends the head
+			break
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			if name == nil {
@@ -380,7 +377,7 @@ func headerLines(rest []byte, fold *[]byte, field func(name, value []byte)) (bad
 	if name != nil {
 		field(name, value)
 	}
-	return bad
+	return bad, used
 }
 
 // parseRequestHead parses a request head: the request line and the field
@@ -388,22 +385,52 @@ func headerLines(rest []byte, fold *[]byte, field func(name, value []byte)) (bad
 // request line is unusable; malformed field lines are counted in badLines.
 // keys may be nil.
 func parseRequestHead(head []byte, h *reqHead, keys *detect.KeyExtractor, fold *[]byte) fault {
-	*h = reqHead{}
+	_, f := parseRequestAt(head, h, keys, fold)
+	return f
+}
+
+// parseRequestAt parses the request head at the start of b, finding its
+// end (as headEnd does) in the same pass: it returns the head's length,
+// or -1 when b does not hold all of it yet.
+func parseRequestAt(b []byte, h *reqHead, keys *detect.KeyExtractor, fold *[]byte) (int, fault) {
+	h.reset()
 	*fold = (*fold)[:0]
-	line, rest := nextLine(head)
-	if bytes.IndexByte(head, 0) >= 0 {
-		return faultBinary
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		return -1, faultNone
+	}
+	bad, used := headerLines(b[i+1:], fold, func(name, value []byte) {
+		h.field(name, value, keys)
+	})
+	if used < 0 {
+		return -1, faultNone
+	}
+	end := i + 1 + used
+	if bytes.IndexByte(b[:end], 0) >= 0 {
+		return end, faultBinary
+	}
+	line := b[:i]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
 	}
 	m, t, p, ok := parseRequestLine(line)
 	if !ok {
-		return faultRequestLine
+		return end, faultRequestLine
 	}
 	h.method, h.target, h.proto = m, t, p
 	h.framing.http10 = p[7] == '0'
-	h.badLines = headerLines(rest, fold, func(name, value []byte) {
-		h.field(name, value, keys)
-	})
-	return faultNone
+	h.badLines = bad
+	return end, faultNone
+}
+
+// reset clears h for the next head. The key header arrays are left as
+// they are: keyMask says which entries hold anything.
+func (h *reqHead) reset() {
+	h.method, h.target, h.proto = nil, nil, nil
+	h.host, h.hasHost, h.dupHost = nil, false, false
+	h.origin, h.hasOrigin, h.referer, h.userAgent = nil, false, nil, nil
+	h.keyMask = 0
+	h.framing, h.badLines, h.ambiguous = framing{}, 0, false
 }
 
 // field applies one request field.
@@ -486,19 +513,19 @@ func (h *reqHead) requestBody() (bodyKind, int64) {
 // parseResponseHead parses a response head: the status line and its field
 // lines. Only framing fields matter here.
 func parseResponseHead(head []byte, h *respHead, fold *[]byte) fault {
+	_, f := parseResponseAt(head, h, fold)
+	return f
+}
+
+// parseResponseAt is parseRequestAt for a response head.
+func parseResponseAt(b []byte, h *respHead, fold *[]byte) (int, fault) {
 	*h = respHead{}
 	*fold = (*fold)[:0]
-	line, rest := nextLine(head)
-	if bytes.IndexByte(head, 0) >= 0 {
-		return faultBinary
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		return -1, faultNone
 	}
-	p, code, ok := parseStatusLine(line)
-	if !ok {
-		return faultStatusLine
-	}
-	h.proto, h.code = p, code
-	h.framing.http10 = p[7] == '0'
-	h.badLines = headerLines(rest, fold, func(name, value []byte) {
+	bad, used := headerLines(b[i+1:], fold, func(name, value []byte) {
 		switch {
 		case len(name) == 14 && eqFold(name, "content-length"):
 			h.framing.contentLength(value)
@@ -506,7 +533,25 @@ func parseResponseHead(head []byte, h *respHead, fold *[]byte) fault {
 			h.framing.transferEncoding(value)
 		}
 	})
-	return faultNone
+	if used < 0 {
+		return -1, faultNone
+	}
+	end := i + 1 + used
+	if bytes.IndexByte(b[:end], 0) >= 0 {
+		return end, faultBinary
+	}
+	line := b[:i]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	p, code, ok := parseStatusLine(line)
+	if !ok {
+		return end, faultStatusLine
+	}
+	h.proto, h.code = p, code
+	h.framing.http10 = p[7] == '0'
+	h.badLines = bad
+	return end, faultNone
 }
 
 // responseBody decides a response's body (RFC 9112 §6.3): none for HEAD,

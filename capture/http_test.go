@@ -562,3 +562,57 @@ func TestRedactQuery(t *testing.T) {
 		t.Error("redacted without a key extractor")
 	}
 }
+
+// headEnd and the one-pass head parsers agree with a line-by-line search
+// for the empty line, on heads with every mix of line endings.
+func TestHeadEndAgreement(t *testing.T) {
+	slow := func(b []byte) int {
+		for i := 0; i < len(b); i++ {
+			if b[i] != '\n' {
+				continue
+			}
+			switch {
+			case i+1 < len(b) && b[i+1] == '\n':
+				return i + 2
+			case i+2 < len(b) && b[i+1] == '\r' && b[i+2] == '\n':
+				return i + 3
+			}
+		}
+		return -1
+	}
+	parts := []string{"GET / HTTP/1.1", "Host: a", "X: y", "", "body", "\r\n", "Z: 1"}
+	ends := []string{"\r\n", "\n"}
+	var try func(s string, depth int)
+	n := 0
+	try = func(s string, depth int) {
+		if depth == 0 {
+			b := []byte(s)
+			want := slow(b)
+			if got, _ := headEnd(b, 0); got != want {
+				t.Fatalf("%q: headEnd %d, want %d", s, got, want)
+			}
+			// The one-pass parsers find the same end (the parser is handed
+			// a head only after leading empty lines were skipped).
+			if len(b) > 0 && b[0] != '\r' && b[0] != '\n' {
+				var h reqHead
+				var rs respHead
+				var fold []byte
+				if got, _ := parseRequestAt(b, &h, nil, &fold); got != want {
+					t.Fatalf("%q: parseRequestAt %d, want %d", s, got, want)
+				}
+				if got, _ := parseResponseAt(b, &rs, &fold); got != want {
+					t.Fatalf("%q: parseResponseAt %d, want %d", s, got, want)
+				}
+			}
+			n++
+			return
+		}
+		for _, p := range parts {
+			for _, e := range ends {
+				try(s+p+e, depth-1)
+			}
+		}
+	}
+	try("", 4)
+	t.Logf("%d heads", n)
+}

@@ -104,6 +104,8 @@ var errIdle = errors.New("no packet before the poll timeout")
 const (
 	// livePoll is how long a read waits for a packet before the loop ticks.
 	livePoll = 100 * time.Millisecond
+	// liveTick is how often, at most, a busy loop looks at the clock.
+	liveTick = 20 * time.Millisecond
 	// liveFlush is how often pending requests and counters are sent.
 	liveFlush = 250 * time.Millisecond
 	// statsEvery is how often the kernel's drop count is read.
@@ -116,8 +118,9 @@ const (
 // Live captures on the network interface iface ("any" = every interface)
 // and sends batches to out until ctx is done. It does not close out. On
 // Linux it uses an AF_PACKET socket with a TPACKET_V3 ring and a kernel
-// filter built from Options.Ports (every TCP port with AnyPort), DNS and
-// the tunnels the decoder follows; with the pcap build tag it uses libpcap,
+// filter built from Options.Ports (every TCP port with AnyPort), DNS, TLS
+// ClientHellos and the tunnels the decoder follows (bpf.go); with the pcap
+// build tag it uses libpcap,
 // whose filter may be replaced by a tcpdump expression in Options.Filter.
 //
 // Batches carry Source "live" and State StateLive; packets the kernel
@@ -125,9 +128,13 @@ const (
 // When ctx is done, connections still open are flushed, a last batch with
 // StateDone is sent (waiting at most a second for the engine) and Live
 // returns nil. Without the privilege to capture it returns an error
-// wrapping ErrPrivilege that says how to grant it.
+// wrapping ErrPrivilege that says how to grant it; an interface that does
+// not exist gives ErrNoInterface, a Filter libpcap cannot compile
+// ErrBadFilter, and any Filter without libpcap ErrFilterNeedsPcap.
+// Options.Pacer is ignored.
 func Live(ctx context.Context, iface string, opts Options, out chan<- detect.Batch) error {
 	opts = opts.withDefaults()
+	opts.Pacer = nil // packets come at their own pace
 	src, err := openLive(iface, &opts)
 	if err != nil {
 		return err
@@ -154,7 +161,7 @@ func runLive(ctx context.Context, src liveReader, opts Options, out chan<- detec
 		return r.finish(err)
 	}
 	now := time.Now()
-	lastStats, lastFlush := now, now
+	lastStats, lastFlush, lastLook := now, now, now.UnixNano()
 	for n := 0; ; n++ {
 		data, ci, link, err := src.next()
 		switch {
@@ -163,9 +170,13 @@ func runLive(ctx context.Context, src liveReader, opts Options, out chan<- detec
 			if err := p.drain(r.e, false); err != nil {
 				return r.finish(err)
 			}
-			if n%64 != 0 {
-				continue // look at the clock and ctx every few packets only
+			// Look at the clock and ctx every 64 packets, or when the
+			// packets' own (wall clock) time says a tick has passed.
+			ts := ci.Timestamp.UnixNano()
+			if n%64 != 0 && ts-lastLook < int64(liveTick) {
+				continue
 			}
+			lastLook = ts
 		case errors.Is(err, errIdle):
 			// Packet time stands still while nothing arrives: move it on,
 			// so held requests and idle connections are released.

@@ -570,3 +570,15 @@ func TestLiveKernelDrops(t *testing.T) {
 	}
 	t.Logf("%d packets dropped by the kernel", d)
 }
+
+// An interface that does not exist is named, with those that do.
+func TestLiveNoInterface(t *testing.T) {
+	_, err := startLive(t, "rw-no-such0", Options{Ports: []uint16{80}})
+	if runtime.GOOS != "linux" && !pcapBackend {
+		t.Skip("no live capture backend on this system")
+	}
+	if !errors.Is(err, ErrNoInterface) || !strings.Contains(err.Error(), "rw-no-such0") || !strings.Contains(err.Error(), "any") {
+		t.Fatalf("err %v", err)
+	}
+	t.Log(err)
+}

@@ -14,7 +14,8 @@ import (
 // Timing in packet time. Files and live captures both run on the packets'
 // timestamps, so a replay flushes and closes exactly as the live run would.
 const (
-	// flushEvery is how often (packet time) the assembler is flushed.
+	// flushEvery is how often (packet time) gaps and idle connections are
+	// looked for.
 	flushEvery = time.Second
 	// gapTimeout is how long segments wait for a missing one before the
 	// gap is skipped (FlushOptions.T).
@@ -154,7 +155,10 @@ func (p *pipeline) packet(data []byte, ci gopacket.CaptureInfo, link layers.Link
 		p.now = ts
 	}
 	res := p.dec.decode(data, link)
-	cut := ci.CaptureLength < ci.Length || p.dec.truncated
+	// Cut: a layer found fewer bytes than its header promised, or the
+	// record is shorter than the frame was and no IP header says the
+	// packet is whole anyway (editcap -C keeps the original length).
+	cut := p.dec.truncated || ci.CaptureLength < ci.Length && !p.dec.ipWhole()
 	if cut {
 		p.t.add(cTruncatedPackets, 1)
 	}
@@ -182,7 +186,7 @@ func (p *pipeline) packet(data []byte, ci gopacket.CaptureInfo, link layers.Link
 	}
 }
 
-// tcp hands the decoded segment to the assembler.
+// tcp hands the decoded segment to the reassembler (tcp.go).
 func (p *pipeline) tcp(ci gopacket.CaptureInfo, cut bool) {
 	tcp := &p.dec.tcp
 	if !p.anyPort && !p.ports.has(uint16(tcp.SrcPort)) && !p.ports.has(uint16(tcp.DstPort)) &&
@@ -382,6 +386,10 @@ func (p *pipeline) release(x *pending) {
 	}
 }
 
+// drain relies on a request that is too young to be released as answered
+// being too young to be released as unanswered as well.
+const _ = uint64(responseWait - reorderHold)
+
 // heapEnt is a pending request in the ordering heap, with its sort key
 // inline so sifting does not chase pointers.
 type heapEnt struct {
@@ -443,13 +451,16 @@ func (p *pipeline) drain(e *emitter, force bool) error {
 		return err
 	}
 	for len(p.heap) > 0 {
-		x := p.heap[0].x
+		at := p.heap[0].at
 		if !force && len(p.heap) <= maxPending {
-			answered := x.ready && x.at <= p.now-int64(reorderHold)
-			if !answered && x.at > p.now-int64(responseWait) {
+			if at > p.now-int64(reorderHold) {
+				return nil // too young to go either way (responseWait > reorderHold)
+			}
+			if x := p.heap[0].x; !x.ready && at > p.now-int64(responseWait) {
 				return nil
 			}
 		}
+		x := p.heap[0].x
 		p.pop()
 		x.out = true
 		err := e.add(&x.req)

@@ -78,6 +78,24 @@ func TestLinkTypes(t *testing.T) {
 	}
 }
 
+// Tunnels are followed to the HTTP inside them: the request's addresses
+// are the inner ones.
+func TestTunnels(t *testing.T) {
+	for _, kind := range []string{"gre", "gre_eth", "ipip", "in6", "vxlan", "vxlan6"} {
+		for _, v6 := range []bool{false, true} {
+			name := kind + map[bool]string{false: "/ipv4", true: "/ipv6"}[v6]
+			t.Run(name, func(t *testing.T) {
+				cli, srv := "10.1.2.3:40000", "10.1.2.4:8080"
+				if v6 {
+					cli, srv = "[2001:db8::3]:40000", "[2001:db8::4]:8080"
+				}
+				c := simpleConvo(cli, srv)
+				checkOne(t, readBytes(t, writePcap(t, c.pkts, linkSpec{link: layers.LinkTypeEthernet, tunnel: kind}, pcapOpts{}), Options{}), cli, srv)
+			})
+		}
+	}
+}
+
 func TestPcapVariants(t *testing.T) {
 	c := simpleConvo("10.0.0.7:51234", "10.0.0.1:80")
 	eth := linkSpec{link: layers.LinkTypeEthernet}
@@ -230,6 +248,9 @@ func TestReassemblyEdgeCases(t *testing.T) {
 					t.Errorf("%s = %d, want %d (all %v)", k, r.counters[k], v, r.counters)
 				}
 			}
+			if r.counters["overlap_conflicts"] != 0 {
+				t.Errorf("honest retransmissions counted as overlap conflicts: %v", r.counters)
+			}
 		})
 	}
 }
@@ -257,6 +278,34 @@ func TestGapLosesRequest(t *testing.T) {
 		t.Fatalf("got %q, want %q (counters %v)", got, want, r.counters)
 	}
 	if r.counters["missing_bytes"] == 0 || r.counters["unmatched_responses"] != 1 {
+		t.Errorf("counters %v", r.counters)
+	}
+}
+
+// A lost segment is known lost as soon as the other end acknowledges past
+// it: the requests after it are read before their responses, so a HEAD
+// response is not taken to have a body and every status is right.
+func TestAckedUnseenData(t *testing.T) {
+	c := newConvo("10.0.0.7:51234", "10.0.0.1:80", synthEpoch).handshake().
+		req("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n").resp("HTTP/1.1 201 A\r\nContent-Length: 0\r\n\r\n").
+		req("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n").resp("HTTP/1.1 202 B\r\nContent-Length: 0\r\n\r\n").
+		req("HEAD /3 HTTP/1.1\r\nHost: a\r\n\r\n").resp("HTTP/1.1 200 C\r\nContent-Length: 100000\r\n\r\n").
+		req("GET /4 HTTP/1.1\r\nHost: a\r\n\r\n").resp("HTTP/1.1 204 D\r\n\r\n")
+	var p []pkt
+	for _, x := range c.pkts {
+		if !strings.HasPrefix(string(x.payload), "GET /2") {
+			p = append(p, x)
+		}
+	}
+	r := readBytes(t, writePcap(t, p, linkSpec{link: layers.LinkTypeEthernet}, pcapOpts{}), Options{})
+	var got []string
+	for _, q := range r.reqs {
+		got = append(got, fmt.Sprintf("%s %d", q.Target, q.Status))
+	}
+	if want := []string{"/1 201", "/3 200", "/4 204"}; !slices.Equal(got, want) {
+		t.Fatalf("got %q, want %q (counters %v)", got, want, r.counters)
+	}
+	if r.counters["gaps"] != 1 || r.counters["incomplete_messages"] != 0 || r.counters["unmatched_responses"] != 1 {
 		t.Errorf("counters %v", r.counters)
 	}
 }

@@ -31,7 +31,7 @@ const (
 const readBufSize = 1 << 20
 
 // maxRecord is the longest pcap record taken, whatever the file's snap
-// length says (as tcpdump and Wireshark, and gopacket's pcapgo, do).
+// length says: libpcap's and Wireshark's maximum snap length.
 const maxRecord = 262144
 
 // notCaptureError is returned for a file that is neither pcap nor pcapng.
@@ -98,7 +98,9 @@ func newPcapReader(br *bufio.Reader) (*pcapReader, error) {
 	if v := r.bo.Uint16(h[4:]); v != 2 {
 		return nil, fmt.Errorf("unknown pcap major version %d", v)
 	}
-	r.snap = max(int(r.bo.Uint32(h[16:])), maxRecord)
+	// The declared snap length is not trusted: a damaged header could
+	// announce gigabyte records. tcpdump and Wireshark take 256 KiB at most.
+	r.snap = maxRecord
 	r.link = layers.LinkType(r.bo.Uint32(h[20:]))
 	br.Discard(24)
 	return r, nil
@@ -170,7 +172,17 @@ func (r *ngReader) next() ([]byte, gopacket.CaptureInfo, layers.LinkType, error)
 // (micro- or nanosecond, either byte order), pcapng, either one gzipped.
 // A truncated header is reported as such with a nil reader.
 func openCapture(r io.Reader, name string) (packetReader, error) {
-	br := bufio.NewReaderSize(r, readBufSize)
+	return openCaptureSize(r, name, 0)
+}
+
+// openCaptureSize is openCapture for a file of size bytes (0 = unknown):
+// a small file gets a small read buffer.
+func openCaptureSize(r io.Reader, name string, size int64) (packetReader, error) {
+	bufSize := readBufSize
+	if size > 0 && size < int64(bufSize) {
+		bufSize = max(int(size), 64<<10) // a larger record is copied out
+	}
+	br := bufio.NewReaderSize(r, bufSize)
 	if b, _ := br.Peek(2); len(b) == 2 && b[0] == 0x1f && b[1] == 0x8b {
 		gz, err := gzip.NewReader(br)
 		if err != nil {

@@ -107,11 +107,18 @@ type linkSpec struct {
 	link layers.LinkType
 	vlan int // Ethernet: 802.1Q tags (2 = QinQ)
 	be   bool
+	// tunnel wraps each packet in an Ethernet frame of a tunnel: "gre",
+	// "gre_eth" (Ethernet over GRE), "ipip" (IPv4 or IPv6 in IPv4),
+	// "in6" (IPv4 or IPv6 in IPv6), "vxlan", "vxlan6" (over IPv6).
+	tunnel string
 }
 
 // frame serialises p for the link type.
 func frame(t testing.TB, p pkt, ls linkSpec) []byte {
 	t.Helper()
+	if ls.tunnel != "" {
+		return tunnelFrame(t, p, ls.tunnel)
+	}
 	tcp := &layers.TCP{
 		SrcPort: layers.TCPPort(p.src.Port()), DstPort: layers.TCPPort(p.dst.Port()),
 		Seq: p.seq, Ack: p.ack, SYN: p.syn, FIN: p.fin, RST: p.rst, ACK: p.ackFlag, PSH: len(p.payload) > 0,
@@ -324,4 +331,65 @@ func readPath(t testing.TB, path string, opts Options) result {
 
 func gopacketCI(ts time.Time, n int) gopacket.CaptureInfo {
 	return gopacket.CaptureInfo{Timestamp: ts, CaptureLength: n, Length: n}
+}
+
+// tunnelFrame wraps p in an Ethernet frame of the named tunnel (see
+// linkSpec.tunnel), between outer hosts 192.0.2.1 and 192.0.2.2 (or
+// 2001:db8:ffff::1 and ::2).
+func tunnelFrame(t testing.TB, p pkt, kind string) []byte {
+	t.Helper()
+	v6 := p.src.Addr().Is6()
+	var inner []byte
+	innerType := layers.EthernetTypeIPv4
+	if v6 {
+		innerType = layers.EthernetTypeIPv6
+	}
+	switch kind {
+	case "gre_eth", "vxlan", "vxlan6":
+		inner = frame(t, p, linkSpec{link: layers.LinkTypeEthernet})
+	default:
+		inner = frame(t, p, linkSpec{link: layers.LinkTypeRaw})
+	}
+	outer4 := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, SrcIP: net.IP{192, 0, 2, 1}, DstIP: net.IP{192, 0, 2, 2}}
+	outer6 := &layers.IPv6{Version: 6, HopLimit: 64, SrcIP: net.ParseIP("2001:db8:ffff::1"), DstIP: net.ParseIP("2001:db8:ffff::2")}
+	eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}, EthernetType: layers.EthernetTypeIPv4}
+	ipProto := layers.IPProtocolIPv4
+	if v6 {
+		ipProto = layers.IPProtocolIPv6
+	}
+	var ls []gopacket.SerializableLayer
+	switch kind {
+	case "gre":
+		outer4.Protocol = layers.IPProtocolGRE
+		ls = []gopacket.SerializableLayer{eth, outer4, &layers.GRE{Protocol: innerType}}
+	case "gre_eth":
+		outer4.Protocol = layers.IPProtocolGRE
+		ls = []gopacket.SerializableLayer{eth, outer4, &layers.GRE{Protocol: layers.EthernetTypeTransparentEthernetBridging}}
+	case "ipip":
+		outer4.Protocol = ipProto
+		ls = []gopacket.SerializableLayer{eth, outer4}
+	case "in6":
+		outer6.NextHeader = ipProto
+		eth.EthernetType = layers.EthernetTypeIPv6
+		ls = []gopacket.SerializableLayer{eth, outer6}
+	case "vxlan", "vxlan6":
+		udp := &layers.UDP{SrcPort: 51000, DstPort: 4789}
+		var outer gopacket.SerializableLayer = outer4
+		outer4.Protocol = layers.IPProtocolUDP
+		udp.SetNetworkLayerForChecksum(outer4)
+		if kind == "vxlan6" {
+			outer6.NextHeader = layers.IPProtocolUDP
+			eth.EthernetType = layers.EthernetTypeIPv6
+			udp.SetNetworkLayerForChecksum(outer6)
+			outer = outer6
+		}
+		ls = []gopacket.SerializableLayer{eth, outer, udp, &layers.VXLAN{ValidIDFlag: true, VNI: 42}}
+	default:
+		t.Fatalf("unknown tunnel %q", kind)
+	}
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, append(ls, gopacket.Payload(inner))...); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

@@ -149,6 +149,9 @@ func (p *pipeline) assemble(tcp *layers.TCP, ci gopacket.CaptureInfo) {
 	}
 	p.touch(c, ts)
 	i := c.dirOf(flipped)
+	if tcp.ACK {
+		p.ackedUnseen(c, 1-i, tcp.Ack)
+	}
 	h := &c.t[i]
 	if h.closed {
 		return
@@ -202,6 +205,24 @@ func (p *pipeline) assemble(tcp *layers.TCP, ci gopacket.CaptureInfo) {
 		data = data[old:]
 	}
 	p.inOrder(c, i, data, ci, tcp.FIN)
+}
+
+// ackedUnseen skips the gap before direction i's queued data when the
+// other end acknowledges bytes past it: the receiver had the missing
+// bytes, so the capture lost them and no retransmission will come (what
+// Wireshark calls an ACK of unseen data). Waiting out gapTimeout instead
+// would let the answers to later requests be read before the requests.
+func (p *pipeline) ackedUnseen(c *conn, i int, ack uint32) {
+	h := &c.t[i]
+	for !h.closed {
+		switch {
+		case len(h.ooo) > 0 && int32(ack-h.ooo[0].seq) > 0:
+		case len(h.ooo) == 0 && h.finAhead && int32(ack-h.fin) > 0:
+		default:
+			return
+		}
+		p.skip(c, i)
+	}
 }
 
 // dirOf returns the index of the direction a packet travels: 0 when it is

@@ -18,11 +18,15 @@ import (
 func tsharkRequests(t *testing.T, path string, ports []uint16) map[string][]string {
 	t.Helper()
 	const agg = "\x1e"
-	args := []string{"-r", path, "-Y", "http.request", "-T", "fields", "-E", "aggregator=" + agg}
+	// Out-of-order segments are reassembled (off by default in tshark 4.0),
+	// as the recordings of lossy networks need.
+	args := []string{"-r", path, "-o", "tcp.reassemble_out_of_order:TRUE", "-Y", "http.request", "-T", "fields", "-E", "aggregator=" + agg}
 	for _, p := range ports {
 		args = append(args, "-d", fmt.Sprintf("tcp.port==%d,http", p))
 	}
-	for _, f := range []string{"tcp.stream", "ip.src", "ipv6.src", "tcp.srcport", "ip.dst", "ipv6.dst", "tcp.dstport",
+	// The Source and Destination columns show the innermost addresses,
+	// those of the HTTP connection inside a tunnel.
+	for _, f := range []string{"tcp.stream", "_ws.col.Source", "tcp.srcport", "_ws.col.Destination", "tcp.dstport",
 		"http.request.method", "http.host", "http.request.uri"} {
 		args = append(args, "-e", f)
 	}
@@ -38,20 +42,24 @@ func tsharkRequests(t *testing.T, path string, ports []uint16) map[string][]stri
 			continue
 		}
 		f := strings.Split(line, "\t")
-		if len(f) != 10 {
+		if len(f) != 8 {
 			t.Fatalf("tshark row %q", line)
 		}
-		src, dst := f[1]+f[2], f[4]+f[5]
-		if f[2] != "" {
+		src, dst := f[1], f[3]
+		if strings.Contains(src, ":") {
 			src, dst = "["+src+"]", "["+dst+"]"
 		}
-		conn := src + ":" + f[3] + " > " + dst + ":" + f[6]
-		methods, uris := strings.Split(f[7], agg), strings.Split(f[9], agg)
+		conn := src + ":" + f[2] + " > " + dst + ":" + f[4]
+		methods, uris := strings.Split(f[5], agg), strings.Split(f[7], agg)
 		// http.host has no occurrence for a request without Host, so hosts
-		// line up with methods only when every request has one.
-		hosts := strings.Split(f[8], agg)
+		// line up with methods only when every request has one; a lone
+		// request with two Host headers keeps the first, as we do.
+		hosts := strings.Split(f[6], agg)
+		if len(methods) == 1 && len(hosts) > 1 {
+			hosts = hosts[:1]
+		}
 		if len(hosts) != len(methods) {
-			if len(methods) != 1 && f[8] != "" {
+			if len(methods) != 1 && f[6] != "" {
 				t.Fatalf("cannot pair hosts with requests in %q", line)
 			}
 			hosts = make([]string, len(methods))
@@ -63,20 +71,35 @@ func tsharkRequests(t *testing.T, path string, ports []uint16) map[string][]stri
 	return got
 }
 
-// TestAgainstTshark replays every recording and compares the requests
-// with tshark's HTTP dissector: the same (method, host, target) multiset,
-// and the same order within each connection.
+// tsharkPorts are every recording's server ports.
+var tsharkPorts = append(slices.Clone(recPorts), hardPorts...)
+
+// tsharkDiffers lists recordings on which tshark is known to read less
+// than the capture holds, with why; they are compared one way only (every
+// request tshark reads, we read too).
+var tsharkDiffers = map[string]string{
+	// A segment never captured: tshark's reassembly waits for it and
+	// reads nothing more of that connection; we skip the gap once the
+	// server acknowledges past it and read on.
+	"tcp_gap_lo.pcap": "a segment was never captured",
+}
+
+// TestAgainstTshark replays every recording (testdata/rec and
+// testdata/capture) and compares the requests with tshark's HTTP
+// dissector: the same (method, host, target) multiset, and the same
+// order within each connection.
 func TestAgainstTshark(t *testing.T) {
 	if _, err := exec.LookPath("tshark"); err != nil {
 		t.Skip("SKIPPING THE TSHARK CROSS-CHECK: tshark is not installed (Debian: apt-get install tshark)")
 	}
-	files := recordings(t)
+	files := append(recordings(t), captureFiles(t)...)
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			want := tsharkRequests(t, path, recPorts)
+			t.Parallel() // tshark takes a second or two to start
+			want := tsharkRequests(t, path, tsharkPorts)
 			redactAll(want)
 			keys := detect.NewKeyExtractor(detect.DefaultKeyConfig())
-			r := readPath(t, path, Options{Ports: recPorts, Keys: keys})
+			r := readPath(t, path, Options{Ports: tsharkPorts, Keys: keys})
 			if r.err != nil {
 				t.Fatal(r.err)
 			}
@@ -86,9 +109,14 @@ func TestAgainstTshark(t *testing.T) {
 				got[conn] = append(got[conn], q.Method+" "+q.Host+" "+q.Target)
 			}
 			var all, wantAll []string
+			why, oneWay := tsharkDiffers[filepath.Base(path)]
 			for c, rs := range got {
 				all = append(all, rs...)
-				if w := want[c]; !slices.Equal(rs, w) {
+				w := want[c]
+				if oneWay && subsequence(w, rs) {
+					continue // tshark misses some requests; the rest agree, in order
+				}
+				if !slices.Equal(rs, w) {
 					t.Errorf("connection %s:\n ours   %q\n tshark %q", c, rs, w)
 				}
 			}
@@ -100,8 +128,11 @@ func TestAgainstTshark(t *testing.T) {
 			}
 			slices.Sort(all)
 			slices.Sort(wantAll)
-			if !slices.Equal(all, wantAll) {
+			if !slices.Equal(all, wantAll) && !oneWay {
 				t.Errorf("%d requests, tshark %d", len(all), len(wantAll))
+			}
+			if oneWay {
+				t.Logf("tshark reads %d of our %d requests (%s)", len(wantAll), len(all), why)
 			}
 			t.Logf("%d requests on %d connections, as tshark", len(all), len(got))
 			if len(all) == 0 {
@@ -125,4 +156,14 @@ func redactAll(m map[string][]string) {
 		}
 		m[c] = rs
 	}
+}
+
+// subsequence says whether a's elements appear in b in order.
+func subsequence(a, b []string) bool {
+	for _, x := range b {
+		if len(a) > 0 && a[0] == x {
+			a = a[1:]
+		}
+	}
+	return len(a) == 0
 }

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package capture
+
+import "time"
+
+// cpu is not measured on this system.
+func cpu() time.Duration { return 0 }
