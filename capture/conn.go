@@ -517,7 +517,7 @@ func (c *conn) request(i int, f fault, at int64) bool {
 	r.Time = time.Unix(0, at).UTC()
 	r.Source = p.source
 	r.Client, r.Server = c.addr[i], c.addr[1-i]
-	r.Method = internMethod(rh.method)
+	r.Method = detect.KnownMethod(rh.method)
 	if r.Method == "" {
 		r.Method = p.str(rh.method)
 	}
@@ -754,31 +754,6 @@ func (c *conn) endHalf(i int) {
 	if h.role == roleServer {
 		c.unanswered()
 	}
-}
-
-// internMethod returns the registered methods (RFC 9110 §9) as constants.
-func internMethod(b []byte) string {
-	switch string(b) {
-	case "GET":
-		return "GET"
-	case "POST":
-		return "POST"
-	case "HEAD":
-		return "HEAD"
-	case "PUT":
-		return "PUT"
-	case "DELETE":
-		return "DELETE"
-	case "OPTIONS":
-		return "OPTIONS"
-	case "PATCH":
-		return "PATCH"
-	case "CONNECT":
-		return "CONNECT"
-	case "TRACE":
-		return "TRACE"
-	}
-	return ""
 }
 
 func internProto(b []byte) string {

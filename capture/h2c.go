@@ -8,6 +8,8 @@ import (
 
 	"github.com/gopacket/gopacket/reassembly"
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/rebindwatch/rebindwatch/detect"
 )
 
 // This file parses HTTP/2 over cleartext TCP with prior knowledge (h2c,
@@ -481,7 +483,7 @@ func (h *h2Conn) request(b *h2Block) {
 	r.Time = time.Unix(0, b.at).UTC()
 	r.Source = p.source
 	r.Client, r.Server = c.addr[i], c.addr[1-i]
-	r.Method = internMethod(h.bytesOf(i, fs.method))
+	r.Method = detect.KnownMethod(h.bytesOf(i, fs.method))
 	if r.Method == "" {
 		r.Method = p.str(h.bytesOf(i, fs.method))
 	}

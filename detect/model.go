@@ -163,3 +163,30 @@ type Batch struct {
 	State       SourceState
 	Note        string // e.g. the log format auto-detection chose
 }
+
+// KnownMethod returns the method named by b as a constant string when it is
+// one of RFC 9110's registered methods (§9), so a source keeps no copy of the
+// common ones; it returns "" for any other token.
+func KnownMethod(b []byte) string {
+	switch string(b) {
+	case "GET":
+		return "GET"
+	case "POST":
+		return "POST"
+	case "HEAD":
+		return "HEAD"
+	case "PUT":
+		return "PUT"
+	case "DELETE":
+		return "DELETE"
+	case "OPTIONS":
+		return "OPTIONS"
+	case "PATCH":
+		return "PATCH"
+	case "CONNECT":
+		return "CONNECT"
+	case "TRACE":
+		return "TRACE"
+	}
+	return ""
+}

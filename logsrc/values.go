@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/netip"
 	"unicode/utf8"
+
+	"github.com/rebindwatch/rebindwatch/detect"
 )
 
 // unescapeDefault appends v with nginx's \xHH and Apache's \" \\ \n \r \t
@@ -183,25 +185,11 @@ func isTchar(c byte) bool {
 	return false
 }
 
-// method returns a constant string for the common methods.
+// method returns a constant string for the registered methods and a kept
+// copy of any other token.
 func (p *Parser) method(b []byte) string {
-	switch string(b) {
-	case "GET":
-		return "GET"
-	case "POST":
-		return "POST"
-	case "HEAD":
-		return "HEAD"
-	case "PUT":
-		return "PUT"
-	case "DELETE":
-		return "DELETE"
-	case "OPTIONS":
-		return "OPTIONS"
-	case "PATCH":
-		return "PATCH"
-	case "CONNECT":
-		return "CONNECT"
+	if m := detect.KnownMethod(b); m != "" {
+		return m
 	}
 	return p.str(b)
 }
