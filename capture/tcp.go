@@ -194,7 +194,7 @@ func (p *pipeline) assemble(tcp *layers.TCP, ci gopacket.CaptureInfo) {
 		p.queue(c, i, seq, data, ci, tcp.FIN)
 		return
 	case diff < 0:
-		old := int(-diff)
+		old := int(-int64(diff)) // int64 first: -MinInt32 overflows int32
 		if old > len(data) || (old == len(data) && !tcp.FIN) {
 			// Entirely before the stream: a retransmission (or a FIN
 			// before it, which the receiver drops).
@@ -282,7 +282,7 @@ func (p *pipeline) drainQueue(c *conn, i int) {
 		h.oooBytes -= len(s.data)
 		p.oooTotal -= len(s.data)
 		data := s.data
-		if old := int(-diff); old < len(data) {
+		if old := int(-int64(diff)); old < len(data) {
 			data = data[old:]
 		} else if !(old == len(data) && s.fin) {
 			continue // already delivered by an earlier segment
