@@ -473,7 +473,8 @@ func (h *h2Conn) request(b *h2Block) {
 	h.last = s
 	c, p, fs := h.c, h.c.p, &b.f
 	i := h.client
-	if !fs.hasMethod {
+	if !fs.hasMethod || fs.method == "" {
+		// An empty :method is no method token either (RFC 9110 §9.1).
 		p.t.parseErrors++
 		h.problem(i, h2NoMethod)
 		return
