@@ -14,7 +14,7 @@ func NormalizeHost(h string) string {
 	if trimmed == name && !hasUpper(h) {
 		return h
 	}
-	name = strings.ToLower(trimmed)
+	name = asciiLower(trimmed)
 	if port == "" && !strings.HasSuffix(h, ":") {
 		return name
 	}
@@ -74,7 +74,7 @@ func compileHostPattern(p string) (hostPattern, error) {
 	if strings.Contains(p, "://") || strings.ContainsAny(p, "/ ?#@") {
 		return hostPattern{}, fmt.Errorf("host pattern %q must be a name, name:port or *.domain, not a URL", raw)
 	}
-	name, port := SplitHostPort(strings.ToLower(p))
+	name, port := SplitHostPort(asciiLower(p))
 	if port != "" && port != "*" {
 		for _, c := range port {
 			if c < '0' || c > '9' {
@@ -140,11 +140,12 @@ func (l hostAllowlist) allows(host string) bool {
 // §6.1): lower-case scheme and host, default port dropped, no path. "null"
 // stays "null". A value that is not a URL is returned lower-cased as is.
 func NormalizeOrigin(o string) string {
-	o = strings.TrimSpace(o)
+	// No trimming here: parsers drop the header's whitespace, and a value that
+	// still has some is shown as it came.
 	scheme, rest, ok := strings.Cut(o, "://")
 	if !ok {
 		if hasUpper(o) {
-			return strings.ToLower(o)
+			return asciiLower(o)
 		}
 		return o
 	}
@@ -156,15 +157,15 @@ func NormalizeOrigin(o string) string {
 		rest = rest[at+1:]
 	}
 	name, port := SplitHostPort(rest)
-	lscheme := strings.ToLower(scheme)
+	lscheme := asciiLower(scheme)
 	defaultPort := (lscheme == "http" && port == "80") || (lscheme == "https" && port == "443")
-	if clean && !defaultPort && !strings.HasSuffix(name, ".") {
+	if clean && !defaultPort && !strings.HasSuffix(name, ".") && !strings.HasSuffix(rest, ":") {
 		return o
 	}
 	if defaultPort {
 		port = ""
 	}
-	return lscheme + "://" + strings.ToLower(joinHostPort(strings.TrimRight(name, "."), port))
+	return lscheme + "://" + asciiLower(joinHostPort(strings.TrimRight(name, "."), port))
 }
 
 func joinHostPort(name, port string) string {
@@ -217,7 +218,7 @@ func compileOrigins(list []string) (originAllowlist, error) {
 			if err != nil {
 				return nil, fmt.Errorf("origin %q: %w", s, err)
 			}
-			out = append(out, originPattern{scheme: strings.ToLower(scheme), host: hp, anyPort: anyPort, pattern: true})
+			out = append(out, originPattern{scheme: asciiLower(scheme), host: hp, anyPort: anyPort, pattern: true})
 			continue
 		}
 		out = append(out, originPattern{exact: NormalizeOrigin(scheme + "://" + rest)})
@@ -265,4 +266,20 @@ func RefererOrigin(ref string) string {
 		}
 	}
 	return NormalizeOrigin(ref)
+}
+
+// asciiLower lower-cases A-Z only. Host names compare case-insensitively in
+// ASCII (RFC 4343); other bytes, including invalid UTF-8 that
+// strings.ToLower would replace with U+FFFD, are kept as sent.
+func asciiLower(s string) string {
+	if !hasUpper(s) {
+		return s
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
