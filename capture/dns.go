@@ -3,7 +3,6 @@ package capture
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"net/netip"
 	"time"
 
@@ -470,18 +469,10 @@ func (c *conn) dnsDone(sg reassembly.ScatterGather, msg []byte, end, i int) {
 // addDNS queues an answer for the next batch, keeping the batch in time
 // order (answers over TCP are reassembled a little after UDP ones).
 func (e *emitter) addDNS(a *detect.DNSAnswer) error {
-	if !e.pacer.Due(a.Time) {
-		if err := e.flush(); err != nil {
-			return err
-		}
-		if err := e.pacer.Wait(e.ctx, a.Time); err != nil {
-			return fmt.Errorf("pacing replay: %w", err)
-		}
+	if err := e.pace(a.Time); err != nil {
+		return err
 	}
-	e.dns = append(e.dns, *a)
-	for i := len(e.dns) - 1; i > 0 && e.dns[i].Time.Before(e.dns[i-1].Time); i-- {
-		e.dns[i], e.dns[i-1] = e.dns[i-1], e.dns[i]
-	}
+	e.dns = appendInTime(e.dns, *a, func(a *detect.DNSAnswer) time.Time { return a.Time })
 	if len(e.dns) >= e.size {
 		return e.flush()
 	}

@@ -136,13 +136,8 @@ func newEmitter(ctx context.Context, out chan<- detect.Batch, opts *Options, sou
 // add queues one request, flushing first when the pacer would make us wait,
 // so the engine already holds everything before the pause.
 func (e *emitter) add(r *detect.Request) error {
-	if !e.pacer.Due(r.Time) {
-		if err := e.flush(); err != nil {
-			return err
-		}
-		if err := e.pacer.Wait(e.ctx, r.Time); err != nil {
-			return fmt.Errorf("pacing replay: %w", err)
-		}
+	if err := e.pace(r.Time); err != nil {
+		return err
 	}
 	if e.reqs == nil {
 		e.reqs = make([]detect.Request, 0, e.size) // not grown by doubling: a batch is large
@@ -152,6 +147,32 @@ func (e *emitter) add(r *detect.Request) error {
 		return e.flush()
 	}
 	return nil
+}
+
+// pace waits until an event at t is due, flushing first when the pacer
+// would make us wait, so the engine already holds everything before a pause.
+func (e *emitter) pace(t time.Time) error {
+	if e.pacer.Due(t) {
+		return nil
+	}
+	if err := e.flush(); err != nil {
+		return err
+	}
+	if err := e.pacer.Wait(e.ctx, t); err != nil {
+		return fmt.Errorf("pacing replay: %w", err)
+	}
+	return nil
+}
+
+// appendInTime appends v to s keeping s in time order: events that complete
+// over several segments (a TCP DNS answer, a split ClientHello) are dated by
+// their start and may finish after a later one.
+func appendInTime[T any](s []T, v T, at func(*T) time.Time) []T {
+	s = append(s, v)
+	for i := len(s) - 1; i > 0 && at(&s[i]).Before(at(&s[i-1])); i-- {
+		s[i], s[i-1] = s[i-1], s[i]
+	}
+	return s
 }
 
 // flush sends what is pending, with counter deltas and progress.

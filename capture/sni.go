@@ -3,7 +3,6 @@ package capture
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"net/netip"
 	"time"
 
@@ -445,20 +444,10 @@ func (r *reader) vec16() []byte { return r.take(r.u16()) }
 
 // addTLS queues a ClientHello for the next batch, paced like requests.
 func (e *emitter) addTLS(h *detect.TLSHello) error {
-	if !e.pacer.Due(h.Time) {
-		if err := e.flush(); err != nil {
-			return err
-		}
-		if err := e.pacer.Wait(e.ctx, h.Time); err != nil {
-			return fmt.Errorf("pacing replay: %w", err)
-		}
+	if err := e.pace(h.Time); err != nil {
+		return err
 	}
-	e.tls = append(e.tls, *h)
-	// A hello gathered over segments is dated by its first one, so it may
-	// complete after a later one-segment hello: keep the batch in order.
-	for i := len(e.tls) - 1; i > 0 && e.tls[i].Time.Before(e.tls[i-1].Time); i-- {
-		e.tls[i], e.tls[i-1] = e.tls[i-1], e.tls[i]
-	}
+	e.tls = appendInTime(e.tls, *h, func(h *detect.TLSHello) time.Time { return h.Time })
 	if len(e.tls) >= e.size {
 		return e.flush()
 	}
