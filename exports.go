@@ -9,6 +9,7 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/metrics"
+	"github.com/rebindwatch/rebindwatch/sanitize"
 	"github.com/rebindwatch/rebindwatch/webhook"
 )
 
@@ -30,7 +31,7 @@ func newExports(o options) (*exports, error) {
 		for _, h := range o.webhookHdrs {
 			name, value, ok := strings.Cut(h, ":")
 			if !ok || strings.TrimSpace(name) == "" {
-				return nil, usagef("--webhook-header %q: want \"Name: value\"", detect.Sanitize(h))
+				return nil, usagef("--webhook-header %q: want \"Name: value\"", sanitize.String(h))
 			}
 			hdrs[strings.TrimSpace(name)] = strings.TrimSpace(value)
 		}

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/rebindwatch/rebindwatch/config"
-	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
 )
 
 // runFingerprint reads one key on stdin and prints its fingerprint, with the
@@ -44,6 +44,6 @@ func runFingerprint(args []string, stdin io.Reader, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "rebindwatch: no key on stdin (try: echo -n \"$KEY\" | rebindwatch fingerprint)")
 		return exitUsage
 	}
-	fmt.Fprintln(stdout, detect.Fingerprint(cfg.Keys.Salt, key))
+	fmt.Fprintln(stdout, keys.Fingerprint(cfg.Keys.Salt, key))
 	return exitOK
 }

@@ -38,7 +38,9 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/capture"
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
 	"github.com/rebindwatch/rebindwatch/logsrc"
+	"github.com/rebindwatch/rebindwatch/sanitize"
 	"github.com/rebindwatch/rebindwatch/ui"
 )
 
@@ -68,7 +70,7 @@ func terminalHazards(s string) []string {
 			what = fmt.Sprintf("control %U", r)
 		case r >= 0x80 && r <= 0x9f:
 			what = fmt.Sprintf("C1 %U", r)
-		case detect.Invisible(r):
+		case sanitize.Invisible(r):
 			what = fmt.Sprintf("invisible %U", r)
 		}
 		if what != "" && len(out) < 5 {
@@ -422,7 +424,7 @@ func secretFrames(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := detect.NewKeyExtractor(detect.DefaultKeyConfig())
+	keys := keys.NewExtractor(keys.DefaultConfig())
 	sfmt := "nginx:" + readFile(t, hostile+"secrets.fmt")
 	for _, l := range []struct{ path, spec string }{
 		{hostile + "secrets_access_combined.log", "auto"},
@@ -952,7 +954,7 @@ func TestHostileLogFloodStaysBounded(t *testing.T) {
 	}
 	out := stdout.String()
 	outputs.all = append(outputs.all, out, stderr.String())
-	if !strings.Contains(out, `"detector":"key_burst"`) || !strings.Contains(out, `"subject":"`+detect.Fingerprint("", "b0b0b0b0")+`"`) {
+	if !strings.Contains(out, `"detector":"key_burst"`) || !strings.Contains(out, `"subject":"`+keys.Fingerprint("", "b0b0b0b0")+`"`) {
 		t.Errorf("the burst in the flood was not found:\n%s", lastLine(out))
 	}
 	var sum struct {

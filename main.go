@@ -14,7 +14,9 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/allowimport"
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
 	"github.com/rebindwatch/rebindwatch/logsrc"
+	"github.com/rebindwatch/rebindwatch/sanitize"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -81,7 +83,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	// An error may quote input (the first line of a log no format reads):
 	// no key and no control character may reach the terminal through it.
-	fmt.Fprintf(stderr, "rebindwatch: %s\n", detect.Sanitize(detect.RedactSecrets(err.Error(), detect.DefaultKeyConfig().Query)))
+	fmt.Fprintf(stderr, "rebindwatch: %s\n", sanitize.String(detect.RedactSecrets(err.Error(), keys.DefaultConfig().Query)))
 	var ue usageError
 	if errors.As(err, &ue) {
 		return exitUsage

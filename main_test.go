@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
 )
 
 // bin is the rebindwatch binary built once for the end-to-end tests.
@@ -232,7 +233,7 @@ func TestRequestsMatchTshark(t *testing.T) {
 	} {
 		t.Run(c.pcap, func(t *testing.T) {
 			var want []string
-			query := detect.DefaultKeyConfig().Query
+			query := keys.DefaultConfig().Query
 			for _, line := range strings.Split(strings.TrimSpace(readFile(t, rec+c.tsv)), "\n") {
 				f := strings.Split(line, "\t")
 				if len(f) < 4 {

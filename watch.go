@@ -18,7 +18,9 @@ import (
 	"github.com/rebindwatch/rebindwatch/config"
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/jsonl"
+	"github.com/rebindwatch/rebindwatch/keys"
 	"github.com/rebindwatch/rebindwatch/logsrc"
+	"github.com/rebindwatch/rebindwatch/sanitize"
 	"github.com/rebindwatch/rebindwatch/suggest"
 )
 
@@ -37,7 +39,7 @@ type setup struct {
 	cfg     config.Config
 	dcfg    detect.Config
 	sources []source
-	pacer   *detect.Pacer
+	pacer   *source.Pacer
 	live    bool // a source follows or listens: the run ends on a signal
 	cleanup []func()
 }
@@ -289,8 +291,8 @@ func prepare(o options) (*setup, error) {
 	if !o.speedSet && o.demo {
 		speed = 1
 	}
-	s.pacer = detect.NewPacer(speed)
-	keys := detect.NewKeyExtractor(s.cfg.KeyConfig())
+	s.pacer = source.NewPacer(speed)
+	keys := keys.NewExtractor(s.cfg.KeyConfig())
 	capOpts := capture.Options{
 		Ports:           s.cfg.Ports(),
 		AnyPort:         s.cfg.Capture.AnyPort,
@@ -415,7 +417,7 @@ func logFiles(o options, cfg config.Config) ([]logFile, error) {
 
 func isGlob(p string) bool { return strings.ContainsAny(p, "*?[") }
 
-func captureSource(name, path string, opts capture.Options, keys *detect.KeyExtractor) source {
+func captureSource(name, path string, opts capture.Options, keys *keys.Extractor) source {
 	opts.Keys = keys
 	return source{name: name, run: func(ctx context.Context, out chan<- detect.Batch) error {
 		return capture.ReadFile(ctx, path, opts, out)
@@ -455,5 +457,5 @@ func (r *stderrReporter) Problem(p detect.Problem) {
 
 // Note prints a source's status note.
 func (r *stderrReporter) Note(source, note string) {
-	fmt.Fprintf(r.w, "rebindwatch: %s: %s\n", detect.Sanitize(source), note)
+	fmt.Fprintf(r.w, "rebindwatch: %s: %s\n", sanitize.String(source), note)
 }

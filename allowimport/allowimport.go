@@ -24,7 +24,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/sanitize"
 )
 
 // Result is what was found in one file.
@@ -66,17 +66,17 @@ func Import(path string) (Result, error) {
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) { // the path is the user's, but keep stderr clean anyway
-			return Result{}, fmt.Errorf("import allowlist: %s %s: %w", pe.Op, detect.Sanitize(pe.Path), pe.Err)
+			return Result{}, fmt.Errorf("import allowlist: %s %s: %w", pe.Op, sanitize.String(pe.Path), pe.Err)
 		}
 		return Result{}, fmt.Errorf("import allowlist: %w", err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
-		return Result{}, fmt.Errorf("import allowlist: read %s: %w", detect.Sanitize(path), err)
+		return Result{}, fmt.Errorf("import allowlist: read %s: %w", sanitize.String(path), err)
 	}
 	if len(data) > maxFileSize {
-		return Result{}, fmt.Errorf("import allowlist: %s is larger than %d MiB; that is not a configuration file", detect.Sanitize(path), maxFileSize>>20)
+		return Result{}, fmt.Errorf("import allowlist: %s is larger than %d MiB; that is not a configuration file", sanitize.String(path), maxFileSize>>20)
 	}
 	return ImportBytes(path, data)
 }
@@ -84,12 +84,12 @@ func Import(path string) (Result, error) {
 // ImportBytes is Import on content already read (name is used for detection and messages).
 func ImportBytes(name string, data []byte) (Result, error) {
 	if len(data) > maxFileSize {
-		return Result{}, fmt.Errorf("import allowlist: %s is larger than %d MiB; that is not a configuration file", detect.Sanitize(name), maxFileSize>>20)
+		return Result{}, fmt.Errorf("import allowlist: %s is larger than %d MiB; that is not a configuration file", sanitize.String(name), maxFileSize>>20)
 	}
 	src := string(data)
 	fw := detectFramework(name, src)
 	if fw == "" {
-		return Result{}, fmt.Errorf("import allowlist: %s: %w; it reads %s", detect.Sanitize(name), errUnknownFormat, understood)
+		return Result{}, fmt.Errorf("import allowlist: %s: %w; it reads %s", sanitize.String(name), errUnknownFormat, understood)
 	}
 	c := newConv(filepath.Base(name), fw)
 	var p *parser
@@ -278,7 +278,7 @@ func tomlString(s string) string {
 // comment makes s safe inside a one-line TOML comment: no control
 // characters or line breaks (Sanitize), nothing that would end the comment.
 func comment(s string) string {
-	s = detect.Sanitize(s)
+	s = sanitize.String(s)
 	if strings.ContainsAny(s, "\n\r") { // Sanitize escapes these; keep the guarantee local
 		s = strconv.Quote(s)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/sanitize"
 )
 
 // conv collects what one converter found: patterns, de-duplicated in the
@@ -22,7 +23,7 @@ type conv struct {
 const maxNotes = 200
 
 func newConv(file, framework string) *conv {
-	return &conv{file: detect.Sanitize(file), res: Result{Framework: framework}, hosts: map[string]bool{}, origins: map[string]bool{}}
+	return &conv{file: sanitize.String(file), res: Result{Framework: framework}, hosts: map[string]bool{}, origins: map[string]bool{}}
 }
 
 // note records one sentence about line (0: the whole file).
@@ -31,7 +32,7 @@ func (c *conv) note(line int, format string, args ...any) {
 		c.dropped++
 		return
 	}
-	msg := detect.Sanitize(fmt.Sprintf(format, args...))
+	msg := sanitize.String(fmt.Sprintf(format, args...))
 	if line > 0 {
 		c.res.Notes = append(c.res.Notes, fmt.Sprintf("%s:%d: %s", c.file, line, msg))
 		return
@@ -62,7 +63,7 @@ func (c *conv) origin(o string) {
 
 // q quotes an entry for a note: sanitised, bounded, in single quotes.
 func q(s string) string {
-	s = detect.Sanitize(s)
+	s = sanitize.String(s)
 	if len(s) > maxRaw {
 		s = s[:maxRaw] + "..."
 	}

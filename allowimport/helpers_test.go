@@ -8,6 +8,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/sanitize"
 )
 
 // tcase is one file and what importing it must give. hosts and origins are
@@ -83,7 +84,7 @@ func checkResult(t testing.TB, r Result) {
 		}
 	}
 	for _, n := range r.Notes {
-		if detect.Sanitize(n) != n || strings.ContainsAny(n, "\n\r") {
+		if sanitize.String(n) != n || strings.ContainsAny(n, "\n\r") {
 			t.Errorf("note is not terminal-safe: %q", n)
 		}
 	}

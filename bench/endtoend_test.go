@@ -18,6 +18,7 @@ import (
 	"github.com/rebindwatch/rebindwatch/config"
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/jsonl"
+	"github.com/rebindwatch/rebindwatch/keys"
 )
 
 const benchConfig = `
@@ -49,7 +50,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	opts := capture.Options{Ports: cfg.Ports(), Keys: detect.NewKeyExtractor(cfg.KeyConfig())}
+	opts := capture.Options{Ports: cfg.Ports(), Keys: keys.NewExtractor(cfg.KeyConfig())}
 	var reqs uint64
 	cpu0 := cpu()
 	b.ReportAllocs()

@@ -11,6 +11,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
 )
 
 const benchHead = "GET /v1/items?id=42&api_key=bravo HTTP/1.1\r\n" +
@@ -27,7 +28,7 @@ const benchHead = "GET /v1/items?id=42&api_key=bravo HTTP/1.1\r\n" +
 
 // BenchmarkParseRequest is the request head parser alone: no allocation.
 func BenchmarkParseRequest(b *testing.B) {
-	keys := detect.NewKeyExtractor(detect.DefaultKeyConfig())
+	kx := keys.NewExtractor(keys.DefaultConfig())
 	head := []byte(benchHead)
 	var h reqHead
 	var fold []byte
@@ -35,7 +36,7 @@ func BenchmarkParseRequest(b *testing.B) {
 	b.SetBytes(int64(len(head)))
 	for b.Loop() {
 		end, _ := headEnd(head, 0)
-		if parseRequestHead(head[:end], &h, keys, &fold) != faultNone || !h.hasHost {
+		if parseRequestHead(head[:end], &h, kx, &fold) != faultNone || !h.hasHost {
 			b.Fatal("parse failed")
 		}
 	}
@@ -46,9 +47,9 @@ func BenchmarkParseRequest(b *testing.B) {
 // allocations are the strings the request keeps that were not seen before
 // (here the target, which changes every time, is one).
 func BenchmarkStreamRequest(b *testing.B) {
-	opts := Options{Keys: detect.NewKeyExtractor(detect.DefaultKeyConfig())}.withDefaults()
-	p := newPipeline(&opts, "bench")
-	c := &conn{p: p, client: -1}
+	opts := Options{Keys: keys.NewExtractor(keys.DefaultConfig())}.withDefaults()
+	p := newTestPipeline(&opts, "bench")
+	c := &conn{p: p.pipeline, client: -1}
 	c.addr[0], c.addr[1] = testClient, testServer
 	c.setClient(0)
 	c.h[0].syn, c.h[1].syn = true, true
@@ -96,7 +97,7 @@ var benchPorts = append(slices.Clone(recPorts), 18680)
 func BenchmarkReadFile(b *testing.B) {
 	path := benchCapture(b)
 	st, _ := os.Stat(path)
-	opts := Options{Ports: benchPorts, Keys: detect.NewKeyExtractor(detect.DefaultKeyConfig())}
+	opts := Options{Ports: benchPorts, Keys: keys.NewExtractor(keys.DefaultConfig())}
 	b.ReportAllocs()
 	b.SetBytes(st.Size())
 	var reqs int
@@ -188,10 +189,10 @@ func TestDecodeAllocs(t *testing.T) {
 // per connection and per request, never per packet.
 func TestPacketPathAllocs(t *testing.T) {
 	data, cis, links := frames(t, benchCapture(t))
-	opts := Options{Ports: benchPorts, Keys: detect.NewKeyExtractor(detect.DefaultKeyConfig())}.withDefaults()
+	opts := Options{Ports: benchPorts, Keys: keys.NewExtractor(keys.DefaultConfig())}.withDefaults()
 	var reqs, conns uint64
 	allocs := testing.AllocsPerRun(3, func() {
-		p := newPipeline(&opts, "pcap")
+		p := newTestPipeline(&opts, "pcap")
 		for i := range data {
 			p.packet(data[i], cis[i], links[i])
 			for len(p.heap) > 0 {

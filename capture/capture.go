@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
+	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // Defaults for zero Options fields.
@@ -43,13 +45,13 @@ var ErrNotCapture = errors.New("not a pcap or pcapng capture")
 
 // Options configures a capture source.
 type Options struct {
-	Ports           []uint16             // server ports whose TCP connections are HTTP ([capture] ports)
-	AnyPort         bool                 // any connection whose client opens with an HTTP request line
-	Keys            *detect.KeyExtractor // not shared: the source uses it from one goroutine
-	Pacer           *detect.Pacer        // nil = unpaced
-	MaxStreams      int                  // cap on open TCP connections tracked (0 = default 100000)
-	MaxStreamBuffer int                  // cap on buffered bytes per connection direction (0 = default 1 MiB); reassembly page caps derived
-	BatchSize       int                  // requests per batch (0 = default 256)
+	Ports           []uint16        // server ports whose TCP connections are HTTP ([capture] ports)
+	AnyPort         bool            // any connection whose client opens with an HTTP request line
+	Keys            *keys.Extractor // not shared: the source uses it from one goroutine
+	Pacer           *source.Pacer   // nil = unpaced
+	MaxStreams      int             // cap on open TCP connections tracked (0 = default 100000)
+	MaxStreamBuffer int             // cap on buffered bytes per connection direction (0 = default 1 MiB); reassembly page caps derived
+	BatchSize       int             // requests per batch (0 = default 256)
 	// Filter is a tcpdump filter expression for live capture with
 	// libpcap (-f; the pcap build tag). It replaces the kernel filter
 	// built from the ports; requests are still taken from Ports (or any
@@ -77,8 +79,10 @@ func (o Options) withDefaults() Options {
 const progressEvery = 1024
 
 // ReadFile replays a pcap or pcapng capture ("-" = stdin) and sends batches to out
-// until the end of the file or ctx is done. It does not close out. A file that is
-// not a capture returns an error wrapping ErrNotCapture whose text is one clear sentence naming the file.
+// until the end of the file, or until ctx is done: then it stops reading and
+// reports the requests of every packet it read (the source rule). It does not
+// close out. A file that is not a capture returns an error wrapping
+// ErrNotCapture whose text is one clear sentence naming the file.
 //
 // Batches carry Source "pcap", State StateReplaying and then a last one with
 // StateDone, and Done/Total as bytes read and file size (Total 0 for stdin).
@@ -118,71 +122,63 @@ func readCapture(ctx context.Context, r io.Reader, name string, total int64, opt
 		return fmt.Errorf("reading %s: %w", name, cr.err)
 	}
 	if err != nil {
-		return err
+		return err // not a capture: the source never started
 	}
-
-	p := newPipeline(&opts, sourceName)
-	e := newEmitter(ctx, out, &opts, sourceName, &p.t)
-	e.progress = func() (int64, int64) { return cr.n, total }
+	e := source.New(ctx, out, source.Options{Name: sourceName, Pacer: opts.Pacer, BatchSize: opts.BatchSize, Keys: opts.Keys})
+	e.SetState(detect.StateReplaying)
+	p := newPipeline(&opts, sourceName, e)
+	e.SetProgress(0, total)
+	e.Flush() // the engine learns the file's size at once
 	if src == nil {
-		p.t.add(cTruncatedFile, 1)
-		p.t.problem(sourceName, name, "the file ends inside its header")
-	} else if err := run(ctx, src, p, e, cr, name); err != nil {
-		return err
+		p.c[cTruncatedFile].Inc()
+		e.Problem(name, "the file ends inside its header")
+		return e.Close(nil)
 	}
-	e.state = detect.StateDone
-	return e.flush()
+	err = run(ctx, src, p, e, cr, name, total)
+	return e.Close(err)
 }
 
-// run reads every packet of src into p and drains requests into e.
-func run(ctx context.Context, src packetReader, p *pipeline, e *emitter, cr *countingReader, name string) error {
-	if err := e.flush(); err != nil { // the engine learns the file's size at once
-		return err
-	}
+// run reads every packet of src into p, until the end of the file or ctx
+// ends; then it flushes every connection, so requests already read are
+// not lost.
+func run(ctx context.Context, src packetReader, p *pipeline, e *source.Emitter, cr *countingReader, name string, total int64) error {
+	var err error
 	for n := 1; ; n++ {
-		data, ci, link, err := src.next()
-		if err != nil {
-			if rerr := endOfFile(err, p, cr, name); rerr != nil {
-				e.state = detect.StateFailed
-				e.note = rerr.Error()
-				_ = e.flush()
-				return rerr
-			}
+		data, ci, link, rerr := src.next()
+		if rerr != nil {
+			err = endOfFile(rerr, p, cr)
 			break
 		}
 		p.packet(data, ci, link)
-		if err := p.drain(e, false); err != nil {
-			return err
-		}
+		p.drain(false)
 		if n%progressEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("replaying %s: %w", name, err)
+			if ctx.Err() != nil {
+				break // stopping: what was read is still reported
 			}
-			if e.dueProgress() {
-				if err := e.flush(); err != nil {
-					return err
-				}
-			}
+			e.SetProgress(cr.n, total)
+			e.FlushDue(progressInterval)
 		}
 	}
 	p.finish()
-	return p.drain(e, true)
+	p.drain(true)
+	e.SetProgress(cr.n, total)
+	return err
 }
 
 // endOfFile classifies the error that ended reading: nil for the end of the
 // file, a cut record or a damaged one (counted); an error for I/O failure.
-func endOfFile(err error, p *pipeline, cr *countingReader, name string) error {
+func endOfFile(err error, p *pipeline, cr *countingReader) error {
 	switch {
 	case cr.err != nil:
-		return fmt.Errorf("reading %s: %w", name, cr.err)
+		return fmt.Errorf("reading the capture: %w", cr.err)
 	case err == io.EOF:
 		return nil
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		p.t.add(cTruncatedFile, 1)
-		p.t.problem(sourceName, p.whereAfter(), "the file ends in the middle of a record; read up to the cut")
+		p.c[cTruncatedFile].Inc()
+		p.e.Problem(p.whereAfter(), "the file ends in the middle of a record; read up to the cut")
 	default:
-		p.t.add(cCorruptFile, 1)
-		p.t.problem(sourceName, p.whereAfter(), "damaged record, reading stopped: "+detect.Sanitize(err.Error()))
+		p.c[cCorruptFile].Inc()
+		p.e.Problem(p.whereAfter(), "damaged record, reading stopped: "+err.Error())
 	}
 	return nil
 }
@@ -190,8 +186,3 @@ func endOfFile(err error, p *pipeline, cr *countingReader, name string) error {
 // progressInterval is how often, in wall time, a long replay reports its
 // progress even when no batch filled up.
 const progressInterval = 250 * time.Millisecond
-
-// dueProgress says whether a progress-only batch is due.
-func (e *emitter) dueProgress() bool {
-	return time.Since(e.lastSend) >= progressInterval
-}

@@ -116,7 +116,7 @@ func (c *conn) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemble
 	}
 	length, _ := sg.Lengths()
 	if skip > 0 {
-		c.p.t.add(cMissingBytes, uint64(skip))
+		c.p.c[cMissingBytes].Add(uint64(skip))
 	}
 	if c.altSG(sg, i, length, skip, end) { // h2c.go
 		return
@@ -147,12 +147,12 @@ func (c *conn) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
 	c.endHalf(0)
 	c.endHalf(1)
 	c.unanswered()
-	c.p.t.add(cUnmatchedResponses, uint64(len(c.orphans)))
+	c.p.c[cUnmatchedResponses].Add(uint64(len(c.orphans)))
 	c.orphans = nil
 	c.p.lruRemove(c)
 	c.p.live--
 	if c.p.evicting {
-		c.p.t.add(cStreamsEvicted, 1)
+		c.p.c[cStreamsEvicted].Inc()
 	}
 	return true // nothing more to learn from its last ACKs
 }
@@ -170,7 +170,7 @@ func (c *conn) begin(i int) {
 	h.st, h.lineStart = stResync, true
 	if !c.midstream {
 		c.midstream = true
-		c.p.t.add(cMidstreamStreams, 1)
+		c.p.c[cMidstreamStreams].Inc()
 	}
 }
 
@@ -245,7 +245,7 @@ func (c *conn) feed(i int, data []byte) {
 		case len(h.buf) >= maxBuf:
 			// An unfinished element outgrew the cap (only with a cap below
 			// the header block limit): drop it and look for the next message.
-			c.p.t.add(cStreamBytesCapped, uint64(len(h.buf)))
+			c.p.c[cStreamBytesCapped].Add(uint64(len(h.buf)))
 			h.buf = h.buf[:0]
 			c.fault(i, faultBufferCap, false)
 		}
@@ -447,7 +447,7 @@ func (c *conn) looksHTTP(i int, b []byte) bool {
 		return true
 	case sniffNo:
 		if h.role == roleClient && len(b) >= 2 && b[0] == tlsRecordHandshake && b[1] == 3 {
-			c.p.t.add(cTLSStreams, 1) // https on a port configured for http
+			c.p.c[cTLSStreams].Inc() // https on a port configured for http
 		}
 		c.notHTTP()
 	}
@@ -460,7 +460,7 @@ func (c *conn) notHTTP() {
 		return
 	}
 	c.ignore = true
-	c.p.t.add(cNonHTTPStreams, 1)
+	c.p.c[cNonHTTPStreams].Inc()
 	for i := range c.h {
 		c.h[i].st, c.h[i].buf = stIgnore, nil
 	}
@@ -472,7 +472,7 @@ func (c *conn) notHTTP() {
 // search begins starts a line.
 func (c *conn) fault(i int, f fault, lineStart bool) {
 	p := c.p
-	p.t.parseErrors++
+	p.e.ParseError()
 	c.problem(i, f)
 	h := &c.h[i]
 	h.st, h.lineStart, h.scan = stResync, lineStart, 0
@@ -481,10 +481,10 @@ func (c *conn) fault(i int, f fault, lineStart bool) {
 // problem records a Problem naming the connection and direction.
 func (c *conn) problem(i int, f fault) {
 	p := c.p
-	if p.t.nProblems >= maxProblems {
+	if !p.e.WantsProblems() {
 		return
 	}
-	p.t.problem(p.source, p.whereNow(), c.addr[i].String()+" > "+c.addr[1-i].String()+": "+f.String())
+	p.e.Problem(p.whereNow(), c.addr[i].String()+" > "+c.addr[1-i].String()+": "+f.String())
 }
 
 // parseHead parses the head at the start of b into p.rh or p.rsp, by
@@ -508,7 +508,7 @@ func (c *conn) request(i int, f fault, at int64) bool {
 		return false
 	}
 	if rh.badLines > 0 {
-		p.t.parseErrors++
+		p.e.ParseError()
 		c.problem(i, faultFieldLine)
 	}
 	c.firm = true
@@ -526,9 +526,9 @@ func (c *conn) request(i int, f fault, at int64) bool {
 		// The URI's authority is the host a server uses (RFC 9112 §3.2.2);
 		// a Host header that names another is its own signal.
 		r.URIHost = p.str(auth)
-		p.t.add(cAbsoluteForm, 1)
+		p.c[cAbsoluteForm].Inc()
 		if rh.hasHost && !sameAuthority(auth, rh.host, scheme) {
-			p.t.add(cAbsoluteFormHostMismatch, 1)
+			p.c[cAbsoluteFormHostMismatch].Inc()
 		}
 	}
 	r.Target = c.redacted(rh.target, false)
@@ -544,7 +544,7 @@ func (c *conn) request(i int, f fault, at int64) bool {
 
 	kind, n := rh.requestBody()
 	if rh.ambiguous {
-		p.t.add(cAmbiguousFraming, 1)
+		p.c[cAmbiguousFraming].Inc()
 	}
 	h := &c.h[i]
 	switch kind {
@@ -561,19 +561,20 @@ func (c *conn) request(i int, f fault, at int64) bool {
 }
 
 // redacted returns a target or URL as a kept string with the values of
-// key query parameters replaced by their fingerprints, so no raw key
-// reaches an output (see redactQuery).
+// key query parameters replaced (keys.Redacted), so no raw key reaches an
+// output.
 func (c *conn) redacted(b []byte, intern bool) string {
 	p := c.p
-	if p.keys == nil {
-		// No extractor, no key names: nothing to redact.
-	} else if r, ok := redactParams(b, &p.redactOut, p.params.isKey); ok {
-		return detect.Sanitize(string(r))
+	if p.keys != nil {
+		var ok bool
+		if p.redactOut, ok = p.keys.AppendRedacted(p.redactOut[:0], b); ok {
+			return string(p.redactOut)
+		}
 	}
 	if intern {
 		return p.str(b)
 	}
-	return detect.Sanitize(string(b))
+	return string(b)
 }
 
 // key returns the request's key fingerprint: from the key header of lowest
@@ -605,7 +606,7 @@ func (c *conn) expect(x *pending) {
 		n++ // earlier than the request: they answered something we missed
 	}
 	if n > 0 {
-		p.t.add(cUnmatchedResponses, uint64(n))
+		p.c[cUnmatchedResponses].Add(uint64(n))
 		c.orphans = c.orphans[:copy(c.orphans, c.orphans[n:])]
 	}
 	if len(c.orphans) > 0 {
@@ -622,7 +623,7 @@ func (c *conn) expect(x *pending) {
 		c.fifo = c.fifo[:copy(c.fifo, c.fifo[1:])]
 		old.ready, old.queued = true, false
 		p.release(old)
-		p.t.add(cPipelineOverflow, 1)
+		p.c[cPipelineOverflow].Inc()
 	}
 	x.queued = true
 	c.fifo = append(c.fifo, x)
@@ -637,7 +638,7 @@ func (c *conn) response(i int, f fault, at int64) bool {
 		return false
 	}
 	if rs.badLines > 0 {
-		p.t.parseErrors++
+		p.e.ParseError()
 		c.problem(i, faultFieldLine)
 	}
 	c.firm = true
@@ -662,7 +663,7 @@ func (c *conn) response(i int, f fault, at int64) bool {
 	if code == 101 || (connect && code/100 == 2) {
 		// The connection now carries another protocol (RFC 9110 §15.2.2,
 		// §9.3.6): stop parsing both directions.
-		p.t.add(cTunnels, 1)
+		p.c[cTunnels].Inc()
 		for j := range c.h {
 			c.h[j].st, c.h[j].buf = stIgnore, nil
 		}
@@ -695,13 +696,13 @@ func (c *conn) answer(at int64) *pending {
 		if len(c.orphans) < maxOrphans {
 			c.orphans = append(c.orphans, orphan{at: at, code: c.p.rsp.code})
 		} else {
-			c.p.t.add(cUnmatchedResponses, 1)
+			c.p.c[cUnmatchedResponses].Inc()
 		}
 		return nil
 	}
 	x := c.fifo[0]
 	if x.at > at {
-		c.p.t.add(cUnmatchedResponses, 1)
+		c.p.c[cUnmatchedResponses].Inc()
 		return nil
 	}
 	c.fifo = c.fifo[:copy(c.fifo, c.fifo[1:])]
@@ -742,12 +743,12 @@ func (c *conn) endHalf(i int) {
 		case stStart:
 			for _, b := range h.buf {
 				if b != '\r' && b != '\n' {
-					c.p.t.add(cIncompleteMessages, 1)
+					c.p.c[cIncompleteMessages].Inc()
 					break
 				}
 			}
 		case stBody, stChunkSize, stChunkData, stChunkEnd, stTrailer:
-			c.p.t.add(cIncompleteMessages, 1)
+			c.p.c[cIncompleteMessages].Inc()
 		}
 	}
 	h.buf = nil

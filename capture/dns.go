@@ -327,20 +327,20 @@ func (p *pipeline) dnsMessage(msg []byte, at int64, client, server netip.AddrPor
 	case err == errDNSIgnore:
 		return
 	case err != nil:
-		p.t.add(cDNSMalformed, 1)
-		if p.t.c[cDNSMalformed] <= 3 {
-			p.t.problem(p.source, p.whereNow(), server.String()+" > "+client.String()+": "+err.Error())
+		p.c[cDNSMalformed].Inc()
+		if p.c[cDNSMalformed].Value() <= 3 {
+			p.e.Problem(p.whereNow(), server.String()+" > "+client.String()+": "+err.Error())
 		}
 		return
 	}
-	p.t.add(cDNSResponses, 1)
+	p.c[cDNSResponses].Inc()
 	if !d.wanted() {
 		return
 	}
 	if len(p.dns.queue) >= maxDNSQueue {
 		// Only when nothing drains (a caller that never calls drain).
 		p.dns.queue = p.dns.queue[:copy(p.dns.queue, p.dns.queue[1:])]
-		p.t.add(cDNSDropped, 1)
+		p.c[cDNSDropped].Inc()
 	}
 	p.dns.queue = append(p.dns.queue, d.answer(p, at, client, server))
 }
@@ -450,7 +450,7 @@ func (c *conn) dnsTCP(s *dnsStream, i int, sg reassembly.ScatterGather, length, 
 		s.buf[i] = b
 	}
 	if end && len(s.buf[i]) > 0 {
-		c.p.t.add(cDNSMalformed, 1) // a message cut by the end of its connection
+		c.p.c[cDNSMalformed].Inc() // a message cut by the end of its connection
 		s.buf[i] = nil
 	}
 }
@@ -466,38 +466,18 @@ func (c *conn) dnsDone(sg reassembly.ScatterGather, msg []byte, end, i int) {
 	c.p.dnsMessage(msg, at.UnixNano(), c.addr[1-i], c.addr[i])
 }
 
-// addDNS queues an answer for the next batch, keeping the batch in time
-// order (answers over TCP are reassembled a little after UDP ones).
-func (e *emitter) addDNS(a *detect.DNSAnswer) error {
-	if err := e.pace(a.Time); err != nil {
-		return err
-	}
-	e.dns = appendInTime(e.dns, *a, func(a *detect.DNSAnswer) time.Time { return a.Time })
-	if len(e.dns) >= e.size {
-		return e.flush()
-	}
-	return nil
-}
-
 // drainSide hands the emitter the DNS answers and TLS ClientHellos parsed
 // so far. They are not held for ordering as requests are: an answer must
 // reach the engine no later than the requests it steers.
-func (p *pipeline) drainSide(e *emitter) error {
+func (p *pipeline) drainSide() {
 	for i := range p.dns.queue {
-		if err := e.addDNS(&p.dns.queue[i]); err != nil {
-			p.dns.queue = p.dns.queue[:copy(p.dns.queue, p.dns.queue[i+1:])]
-			return err
-		}
+		p.e.DNS(p.dns.queue[i])
 	}
 	clear(p.dns.queue)
 	p.dns.queue = p.dns.queue[:0]
 	for i := range p.hello.queue {
-		if err := e.addTLS(&p.hello.queue[i]); err != nil {
-			p.hello.queue = p.hello.queue[:copy(p.hello.queue, p.hello.queue[i+1:])]
-			return err
-		}
+		p.e.TLS(p.hello.queue[i])
 	}
 	clear(p.hello.queue)
 	p.hello.queue = p.hello.queue[:0]
-	return nil
 }

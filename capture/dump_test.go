@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
 )
 
 // TestDump prints what ReadFile makes of $CAPTURE_DUMP: a debugging aid,
@@ -16,7 +17,7 @@ func TestDump(t *testing.T) {
 		t.Skip("set CAPTURE_DUMP=file.pcap to print what ReadFile makes of it")
 	}
 	// Any port, so any capture of HTTP shows something.
-	opts := Options{AnyPort: true, Keys: detect.NewKeyExtractor(detect.DefaultKeyConfig())}
+	opts := Options{AnyPort: true, Keys: keys.NewExtractor(keys.DefaultConfig())}
 	out := make(chan detect.Batch, 16)
 	errc := make(chan error, 1)
 	go func() { errc <- ReadFile(context.Background(), path, opts, out); close(out) }()

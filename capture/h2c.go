@@ -201,8 +201,8 @@ const (
 
 // problem records a Problem naming the connection and direction i.
 func (h *h2Conn) problem(i int, why string) {
-	if p := h.c.p; p.t.nProblems < maxProblems {
-		p.t.problem(p.source, p.whereNow(), h.c.addr[i].String()+" > "+h.c.addr[1-i].String()+": "+why)
+	if p := h.c.p; p.e.WantsProblems() {
+		p.e.Problem(p.whereNow(), h.c.addr[i].String()+" > "+h.c.addr[1-i].String()+": "+why)
 	}
 }
 
@@ -214,7 +214,7 @@ func (h *h2Conn) fail(i int, why string, parseError bool) {
 	h.dead = true
 	p := h.c.p
 	if parseError {
-		p.t.parseErrors++
+		p.e.ParseError()
 	}
 	h.problem(i, why)
 	h.release()
@@ -378,7 +378,7 @@ func (h *h2Conn) block(i int, frag []byte) {
 		// fields past the limit are not looked at.
 		b.big = true
 		hf.dec.SetEmitEnabled(false)
-		h.c.p.t.parseErrors++
+		h.c.p.e.ParseError()
 		h.problem(i, h2BlockTooBig)
 	}
 	if _, err := hf.dec.Write(frag); err != nil {
@@ -475,7 +475,7 @@ func (h *h2Conn) request(b *h2Block) {
 	i := h.client
 	if !fs.hasMethod || fs.method == "" {
 		// An empty :method is no method token either (RFC 9110 §9.1).
-		p.t.parseErrors++
+		p.e.ParseError()
 		h.problem(i, h2NoMethod)
 		return
 	}
@@ -515,7 +515,7 @@ func (h *h2Conn) request(b *h2Block) {
 	r.Key = h.key(i, fs, target)
 	x.at = b.at
 	x.head = r.Method == "HEAD"
-	p.t.add(cH2CStreams, 1)
+	p.c[cH2CStreams].Inc()
 	if st, ok := h.early[s]; ok {
 		r.Status, x.ready = st, true
 		delete(h.early, s)
@@ -564,7 +564,7 @@ func (h *h2Conn) dropOldest() {
 	x.ready, x.queued = true, false
 	h.c.p.release(x)
 	delete(h.streams, low)
-	h.c.p.t.add(cPipelineOverflow, 1)
+	h.c.p.c[cPipelineOverflow].Inc()
 }
 
 // response gives a server header block's final :status to its stream.

@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
+	"github.com/rebindwatch/rebindwatch/sanitize"
 )
 
 // hardDir holds the recordings of testdata/capture/record.sh: captures
@@ -102,12 +103,12 @@ func TestHardRecordings(t *testing.T) {
 	if len(captureFiles(t)) == 0 {
 		t.Skip("no recordings in " + hardDir + " (testdata/capture/record.sh makes them)")
 	}
-	keys := detect.NewKeyExtractor(detect.DefaultKeyConfig())
+	kx := keys.NewExtractor(keys.DefaultConfig())
 	seen := map[string]bool{}
 	for _, sp := range hardSpecs {
 		seen[sp.file] = true
 		t.Run(sp.file, func(t *testing.T) {
-			r := readPath(t, filepath.Join(hardDir, sp.file), Options{Ports: hardPorts, Keys: keys})
+			r := readPath(t, filepath.Join(hardDir, sp.file), Options{Ports: hardPorts, Keys: kx})
 			if r.err != nil {
 				t.Fatal(r.err)
 			}
@@ -121,7 +122,7 @@ func TestHardRecordings(t *testing.T) {
 					continue
 				}
 				target := m.target
-				if red, ok := redactQuery(keys, []byte(target), new([]byte), new([]byte)); ok {
+				if red, ok := kx.AppendRedacted(nil, []byte(target)); ok {
 					target = string(red)
 				}
 				want[m.method+" "+m.host+" "+target]++
@@ -131,7 +132,7 @@ func TestHardRecordings(t *testing.T) {
 				checkRequest(t, q)
 				for _, f := range []string{q.Target, q.Host, q.Origin, q.Referer, q.UserAgent, q.URIHost, q.Key} {
 					if strings.Contains(f, "rec-key-") {
-						t.Fatalf("a raw key in a request field of %s %s", q.Method, detect.Sanitize(q.Target[:min(len(q.Target), 20)]))
+						t.Fatalf("a raw key in a request field of %s %s", q.Method, sanitize.String(q.Target[:min(len(q.Target), 20)]))
 					}
 				}
 				got[q.Method+" "+q.Host+" "+q.Target]++
@@ -170,7 +171,7 @@ func TestHardRecordings(t *testing.T) {
 				}
 			}
 			// any_port: the same requests without being told the ports.
-			ra := readPath(t, filepath.Join(hardDir, sp.file), Options{AnyPort: true, Keys: keys})
+			ra := readPath(t, filepath.Join(hardDir, sp.file), Options{AnyPort: true, Keys: kx})
 			anyGot := map[string]int{}
 			for _, q := range ra.reqs {
 				anyGot[q.Client.String()+" "+q.Method+" "+q.Host+" "+q.Target]++

@@ -3,7 +3,7 @@ package capture
 import (
 	"bytes"
 
-	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
 )
 
 // This file parses HTTP/1.x message heads as they appear on the wire
@@ -384,7 +384,7 @@ func headerLines(rest []byte, fold *[]byte, field func(name, value []byte)) (bad
 // lines up to the empty line, as found by headEnd. It fails only when the
 // request line is unusable; malformed field lines are counted in badLines.
 // keys may be nil.
-func parseRequestHead(head []byte, h *reqHead, keys *detect.KeyExtractor, fold *[]byte) fault {
+func parseRequestHead(head []byte, h *reqHead, keys *keys.Extractor, fold *[]byte) fault {
 	_, f := parseRequestAt(head, h, keys, fold)
 	return f
 }
@@ -392,7 +392,7 @@ func parseRequestHead(head []byte, h *reqHead, keys *detect.KeyExtractor, fold *
 // parseRequestAt parses the request head at the start of b, finding its
 // end (as headEnd does) in the same pass: it returns the head's length,
 // or -1 when b does not hold all of it yet.
-func parseRequestAt(b []byte, h *reqHead, keys *detect.KeyExtractor, fold *[]byte) (int, fault) {
+func parseRequestAt(b []byte, h *reqHead, keys *keys.Extractor, fold *[]byte) (int, fault) {
 	h.reset()
 	*fold = (*fold)[:0]
 	i := bytes.IndexByte(b, '\n')
@@ -434,7 +434,7 @@ func (h *reqHead) reset() {
 }
 
 // field applies one request field.
-func (h *reqHead) field(name, value []byte, keys *detect.KeyExtractor) {
+func (h *reqHead) field(name, value []byte, keys *keys.Extractor) {
 	switch len(name) {
 	case 4:
 		if eqFold(name, "host") {
@@ -806,81 +806,4 @@ func splitAuthority(b []byte) (host, port []byte) {
 		host = host[:n-1]
 	}
 	return host, port
-}
-
-// redactQuery replaces the value of every query parameter of u (a
-// request-target or URL) that carries a key, by the KeyExtractor's rules,
-// with detect.Redacted, the engine's own marker, so no raw key enters a
-// Request. It returns false when there is none. The result lives in *out;
-// buf is scratch space; both are reused, so it allocates nothing once warm.
-func redactQuery(keys *detect.KeyExtractor, u []byte, buf, out *[]byte) ([]byte, bool) {
-	if keys == nil {
-		return nil, false
-	}
-	return redactParams(u, out, func(name []byte) bool {
-		// Ask the extractor about this name alone: it knows the names.
-		*buf = append(append(append((*buf)[:0], '?'), name...), "=x"...)
-		_, ok := keys.FromTarget(*buf)
-		return ok
-	})
-}
-
-// redactParams is redactQuery with the question "does this parameter
-// carry a key?" answered by isKey.
-func redactParams(u []byte, out *[]byte, isKey func(name []byte) bool) ([]byte, bool) {
-	q := bytes.IndexByte(u, '?')
-	if q < 0 {
-		return nil, false
-	}
-	end := len(u)
-	if i := bytes.IndexByte(u[q:], '#'); i >= 0 {
-		end = q + i
-	}
-	o := (*out)[:0]
-	found := false
-	last := 0 // u[:last] is already in o
-	for i := q + 1; i < end; {
-		j := bytes.IndexByte(u[i:end], '&')
-		if j < 0 {
-			j = end - i
-		}
-		pair := u[i : i+j]
-		if eq := bytes.IndexByte(pair, '='); eq > 0 && eq < len(pair)-1 && string(pair[eq+1:]) != detect.Redacted && isKey(pair[:eq]) {
-			o = append(o, u[last:i+eq+1]...)
-			o = append(o, detect.Redacted...)
-			last, found = i+j, true
-		}
-		i += j + 1
-	}
-	if !found {
-		return nil, false
-	}
-	o = append(o, u[last:]...)
-	*out = o
-	return o, true
-}
-
-// maxKeyParams bounds the parameter names keyParams remembers.
-const maxKeyParams = 1024
-
-// keyParams remembers which query parameter names carry a key, so each
-// name is put to the KeyExtractor once, not once per request.
-type keyParams struct {
-	keys  *detect.KeyExtractor
-	known map[string]bool
-	probe []byte
-}
-
-// isKey says whether the parameter name carries a key.
-func (k *keyParams) isKey(name []byte) bool {
-	if v, ok := k.known[string(name)]; ok {
-		return v
-	}
-	k.probe = append(append(append(k.probe[:0], '?'), name...), "=x"...)
-	_, v := k.keys.FromTarget(k.probe)
-	if k.known == nil || len(k.known) >= maxKeyParams {
-		k.known = make(map[string]bool)
-	}
-	k.known[string(name)] = v
-	return v
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
 )
 
 // Wire text in, struct out: request heads.
@@ -243,10 +244,10 @@ var (
 // runStream feeds events to one connection without packets, 1 ms apart,
 // ends it, and returns the requests in emission order with the tally.
 // midstream starts it as a capture joined after the handshake.
-func runStream(t testing.TB, events []ev, opts Options, midstream bool) ([]detect.Request, *tally) {
+func runStream(t testing.TB, events []ev, opts Options, midstream bool) ([]detect.Request, *testTally) {
 	opts = opts.withDefaults()
-	p := newPipeline(&opts, "test")
-	c := &conn{p: p, client: -1}
+	p := newTestPipeline(&opts, "test")
+	c := &conn{p: p.pipeline, client: -1}
 	c.addr[0], c.addr[1] = testClient, testServer
 	c.setClient(0)
 	c.firm = !midstream // a SYN settles who is the client
@@ -275,7 +276,7 @@ func runStream(t testing.TB, events []ev, opts Options, midstream bool) ([]detec
 		x := p.pop()
 		out = append(out, x.req)
 	}
-	return out, &p.t
+	return out, p.tally()
 }
 
 // summary is a request's fields that stream tests compare.
@@ -301,8 +302,8 @@ func summary(r detect.Request) string {
 
 // Wire text in, requests out: whole connections, both directions.
 func TestStreamParse(t *testing.T) {
-	keys := detect.NewKeyExtractor(detect.DefaultKeyConfig())
-	fp := func(k string) string { return detect.Fingerprint("", k) }
+	kx := keys.NewExtractor(keys.DefaultConfig())
+	fp := func(k string) string { return keys.Fingerprint("", k) }
 	ok200 := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 	tests := []struct {
 		name      string
@@ -430,16 +431,16 @@ func TestStreamParse(t *testing.T) {
 			counters:  map[counter]uint64{cMidstreamStreams: 1, cUnmatchedResponses: 1}},
 		{name: "key_header_priority",
 			events: []ev{cl("GET /?api_key=q HTTP/1.1\r\nAuthorization: Bearer second\r\nX-API-Key: first\r\n\r\n")},
-			want:   []string{"GET /?api_key=" + detect.Redacted + " HTTP/1.1 key=" + fp("first") + " 0"}},
+			want:   []string{"GET /?api_key=" + keys.Redacted + " HTTP/1.1 key=" + fp("first") + " 0"}},
 		{name: "key_authorization_bearer",
 			events: []ev{cl("GET / HTTP/1.1\r\nAuthorization: Bearer tok\r\n\r\n")},
 			want:   []string{"GET / HTTP/1.1 key=" + fp("tok") + " 0"}},
 		{name: "key_unusable_header_falls_back_to_query",
 			events: []ev{cl("GET /x?token=qq HTTP/1.1\r\nAuthorization: Digest x\r\n\r\n")},
-			want:   []string{"GET /x?token=" + detect.Redacted + " HTTP/1.1 key=" + fp("qq") + " 0"}},
+			want:   []string{"GET /x?token=" + keys.Redacted + " HTTP/1.1 key=" + fp("qq") + " 0"}},
 		{name: "key_from_query",
 			events: []ev{cl("GET /x?a=1&api_key=s3cr%65t HTTP/1.1\r\n\r\n")},
-			want:   []string{"GET /x?a=1&api_key=" + detect.Redacted + " HTTP/1.1 key=" + fp("s3cret") + " 0"}},
+			want:   []string{"GET /x?a=1&api_key=" + keys.Redacted + " HTTP/1.1 key=" + fp("s3cret") + " 0"}},
 		{name: "absolute_form_uri_host_differs",
 			events:   []ev{cl("GET http://evil.test/x HTTP/1.1\r\nHost: api.example.com\r\n\r\n"), sv(ok200)},
 			want:     []string{"GET http://evil.test/x HTTP/1.1 host=api.example.com uri=evil.test 200"},
@@ -488,13 +489,14 @@ func TestStreamParse(t *testing.T) {
 			events:    []ev{cl("GET /big HTTP/1.1\r\nHost: a\r\nX-Pad: " + strings.Repeat("p", maxHeadBytes+1-len("GET /big HTTP/1.1\r\nHost: a\r\nX-Pad: \r\n\r\n")) + "\r\n\r\nGET /ok HTTP/1.1\r\n\r\n")},
 			want:      []string{"GET /ok HTTP/1.1 0"},
 			parseErrs: 1},
-		{name: "escape_sequences_sanitised",
+		// Requests hold the bytes as sent; the edges that draw them escape them.
+		{name: "escape_sequences_as_sent",
 			events: []ev{cl("GET / HTTP/1.1\r\nHost: a\x1b[31m.test\r\nOrigin: http://\u202eevil\r\n\r\n")},
-			want:   []string{`GET / HTTP/1.1 host=a\x1b[31m.test origin=http://\u202eevil 0`}},
+			want:   []string{"GET / HTTP/1.1 host=a\x1b[31m.test origin=http://\u202eevil 0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			reqs, tl := runStream(t, tt.events, Options{Keys: keys}, tt.midstream)
+			reqs, tl := runStream(t, tt.events, Options{Keys: kx}, tt.midstream)
 			var got []string
 			for _, r := range reqs {
 				got = append(got, summary(r))
@@ -508,11 +510,6 @@ func TestStreamParse(t *testing.T) {
 			for c, n := range tt.counters {
 				if tl.c[c] != n {
 					t.Errorf("%s = %d, want %d", counterNames[c], tl.c[c], n)
-				}
-			}
-			for _, pr := range tl.problems {
-				if pr.Text != detect.Sanitize(pr.Text) {
-					t.Errorf("problem text not sanitised: %q", pr.Text)
 				}
 			}
 		})
@@ -532,35 +529,6 @@ func splitEvents(dir int, s string, n ...int) []ev {
 		s = s[k:]
 	}
 	return out
-}
-
-func TestRedactQuery(t *testing.T) {
-	keys := detect.NewKeyExtractor(detect.DefaultKeyConfig())
-	fp := func(string) string { return detect.Redacted }
-	tests := []struct{ in, want string }{
-		{"/a?api_key=k1&x=1#frag", "/a?api_key=" + fp("k1") + "&x=1#frag"},
-		{"/a?x=1&token=t2", "/a?x=1&token=" + fp("t2")},
-		{"/a?token=t&api_key=k", "/a?token=" + fp("t") + "&api_key=" + fp("k")},
-		{"/a?api_key=a%2Bb", "/a?api_key=" + fp("a+b")},
-		{"/a?x=1", ""},
-		{"/a?api_key=", ""},
-		{"/a?api_key", ""},
-		{"/a#?api_key=k", "/a#?api_key=" + fp("k")}, // not a query, but a key all the same
-		{"/a?API_KEY=k", ""},                        // query names are case-sensitive
-		{"http://evil.test/steal?key=s3&x", "http://evil.test/steal?key=" + fp("s3") + "&x"},
-		{"/nokeys", ""},
-		{"/a?api_key=" + detect.Redacted, ""},
-	}
-	var buf []byte
-	for _, tt := range tests {
-		got, ok := redactQuery(keys, []byte(tt.in), &buf, new([]byte))
-		if (tt.want == "") == ok || ok && string(got) != tt.want {
-			t.Errorf("%q: got %q %v, want %q", tt.in, got, ok, tt.want)
-		}
-	}
-	if _, ok := redactQuery(nil, []byte("/a?api_key=k"), &buf, new([]byte)); ok {
-		t.Error("redacted without a key extractor")
-	}
 }
 
 // headEnd and the one-pass head parsers agree with a line-by-line search

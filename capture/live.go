@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // liveSourceName is Batch.Source and Request.Source for live captures.
@@ -35,7 +36,7 @@ type filterError struct {
 }
 
 func (e *filterError) Error() string {
-	return "the capture filter (-f) " + strconv.Quote(detect.Sanitize(e.expr)) + " does not compile: " + detect.Sanitize(e.cause.Error())
+	return "the capture filter (-f) " + strconv.Quote(e.expr) + " does not compile: " + e.cause.Error()
 }
 
 func (e *filterError) Unwrap() []error { return []error{ErrBadFilter, e.cause} }
@@ -49,7 +50,7 @@ func noInterface(iface string) error {
 	names := []string{"any"}
 	if ifs, err := net.Interfaces(); err == nil {
 		for _, i := range ifs {
-			names = append(names, detect.Sanitize(i.Name))
+			names = append(names, i.Name)
 		}
 	}
 	return &ifaceError{iface: iface, have: strings.Join(names, ", ")}
@@ -68,7 +69,7 @@ func displayIface(iface string) string {
 	if iface == "" {
 		return "any"
 	}
-	return detect.Sanitize(iface)
+	return iface
 }
 
 // privilegeError is ErrPrivilege with the command that fixes it.
@@ -82,7 +83,7 @@ func (e *privilegeError) Error() string {
 	if err != nil {
 		exe = "/path/to/rebindwatch"
 	}
-	return "capturing on " + displayIface(e.iface) + " is not permitted; run as root, or give the binary the capabilities once with: sudo setcap cap_net_raw,cap_net_admin+ep " + detect.Sanitize(exe)
+	return "capturing on " + displayIface(e.iface) + " is not permitted; run as root, or give the binary the capabilities once with: sudo setcap cap_net_raw,cap_net_admin+ep " + exe
 }
 
 func (e *privilegeError) Unwrap() []error { return []error{ErrPrivilege, e.cause} }
@@ -110,9 +111,9 @@ const (
 	liveFlush = 250 * time.Millisecond
 	// statsEvery is how often the kernel's drop count is read.
 	statsEvery = time.Second
-	// finalSend is how long the last batch waits for the engine after ctx
-	// is done.
-	finalSend = time.Second
+	// finalDrain is how long a stopping capture reads on at most, when
+	// packets keep coming, before it flushes.
+	finalDrain = time.Second
 )
 
 // Live captures on the network interface iface ("any" = every interface)
@@ -125,9 +126,9 @@ const (
 //
 // Batches carry Source "live" and State StateLive; packets the kernel
 // dropped are reported in Batch.Dropped and the "kernel_drops" counter.
-// When ctx is done, connections still open are flushed, a last batch with
-// StateDone is sent (waiting at most a second for the engine) and Live
-// returns nil. Without the privilege to capture it returns an error
+// When ctx is done it reads what the ring already holds (a second at most
+// on a busy link), flushes the connections still open, sends a last batch
+// with StateDone and returns nil. Without the privilege to capture it returns an error
 // wrapping ErrPrivilege that says how to grant it; an interface that does
 // not exist gives ErrNoInterface, a Filter libpcap cannot compile
 // ErrBadFilter, and any Filter without libpcap ErrFilterNeedsPcap.
@@ -145,31 +146,30 @@ func Live(ctx context.Context, iface string, opts Options, out chan<- detect.Bat
 
 // liveRun is one live capture's loop state.
 type liveRun struct {
-	ctx   context.Context
 	src   liveReader
 	p     *pipeline
-	e     *emitter
+	e     *source.Emitter
 	drops uint64 // kernel drops counted so far
 }
 
-// runLive drives the pipeline from a live reader.
+// runLive drives the pipeline from a live reader until ctx is done; then it
+// reads what the ring already holds (the source rule) and flushes every
+// connection.
 func runLive(ctx context.Context, src liveReader, opts Options, out chan<- detect.Batch) error {
-	p := newPipeline(&opts, liveSourceName)
-	r := &liveRun{ctx: ctx, src: src, p: p, e: newEmitter(ctx, out, &opts, liveSourceName, &p.t)}
-	r.e.state = detect.StateLive
-	if err := r.e.flush(); err != nil { // the engine learns at once that we are live
-		return r.finish(err)
-	}
+	e := source.New(ctx, out, source.Options{Name: liveSourceName, BatchSize: opts.BatchSize, Keys: opts.Keys})
+	p := newPipeline(&opts, liveSourceName, e)
+	r := &liveRun{src: src, p: p, e: e}
+	e.SetState(detect.StateLive)
+	e.Flush() // the engine learns at once that we are live
 	now := time.Now()
-	lastStats, lastFlush, lastLook := now, now, now.UnixNano()
+	lastStats, lastLook := now, now.UnixNano()
+	var stopAt time.Time // when ctx ended; zero while running
 	for n := 0; ; n++ {
 		data, ci, link, err := src.next()
 		switch {
 		case err == nil:
 			p.packet(data, ci, link)
-			if err := p.drain(r.e, false); err != nil {
-				return r.finish(err)
-			}
+			p.drain(false)
 			// Look at the clock and ctx every 64 packets, or when the
 			// packets' own (wall clock) time says a tick has passed.
 			ts := ci.Timestamp.UnixNano()
@@ -178,33 +178,30 @@ func runLive(ctx context.Context, src liveReader, opts Options, out chan<- detec
 			}
 			lastLook = ts
 		case errors.Is(err, errIdle):
+			if !stopAt.IsZero() {
+				return r.finish(nil) // the ring is drained
+			}
 			// Packet time stands still while nothing arrives: move it on,
 			// so held requests and idle connections are released.
 			p.advance(time.Now())
-			if err := p.drain(r.e, false); err != nil {
-				return r.finish(err)
-			}
+			p.drain(false)
 		default:
-			r.e.state, r.e.note = detect.StateFailed, "capture failed: "+detect.Sanitize(err.Error())
-			_ = r.e.flush()
-			return fmt.Errorf("capturing: %w", err)
-		}
-		if ctx.Err() != nil {
-			return r.finish(nil)
+			return r.finish(fmt.Errorf("capturing: %w", err))
 		}
 		now := time.Now()
+		switch {
+		case stopAt.IsZero() && ctx.Err() != nil:
+			// Stop: read on until the ring has nothing more (the next
+			// idle poll), then flush; a busy link is cut after a moment.
+			stopAt = now
+		case !stopAt.IsZero() && now.Sub(stopAt) >= finalDrain:
+			return r.finish(nil)
+		}
 		if now.Sub(lastStats) >= statsEvery {
 			lastStats = now
 			r.countDrops()
 		}
-		if now.Sub(lastFlush) >= liveFlush {
-			lastFlush = now
-			if len(r.e.reqs) > 0 || r.e.t.changed(&r.e.sent) {
-				if err := r.e.flush(); err != nil {
-					return r.finish(err)
-				}
-			}
-		}
+		e.FlushDue(liveFlush)
 	}
 }
 
@@ -214,30 +211,16 @@ func (r *liveRun) countDrops() {
 	if err != nil || d <= r.drops {
 		return
 	}
-	r.p.t.add(cKernelDrops, d-r.drops)
-	r.p.t.dropped += d - r.drops
+	r.p.c[cKernelDrops].Add(d - r.drops)
+	r.e.Dropped(d - r.drops)
 	r.drops = d
 }
 
 // finish ends a live capture: every connection is flushed and the last
-// batch, StateDone, is sent even though ctx is done. A done ctx is the
-// normal way to stop and gives nil; other errors are returned.
+// batch is sent. Stopping is the normal way to end and gives nil.
 func (r *liveRun) finish(err error) error {
-	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), finalSend)
-	defer cancel()
-	r.e.ctx = sendCtx
 	r.countDrops()
 	r.p.finish()
-	if derr := r.p.drain(r.e, true); derr != nil && err == nil {
-		err = derr
-	}
-	r.e.state = detect.StateDone
-	if ferr := r.e.flush(); ferr != nil && err == nil {
-		err = ferr
-	}
-	if r.ctx.Err() != nil {
-		// Stopping: a batch the engine no longer waited for is not an error.
-		return nil
-	}
-	return err
+	r.p.drain(true)
+	return r.e.Close(err)
 }

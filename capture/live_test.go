@@ -27,6 +27,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
 )
 
 // loopbackName is the loopback interface's name on this system.
@@ -197,8 +198,8 @@ func TestLiveLoopback(t *testing.T) {
 		t.Run(iface, func(t *testing.T) {
 			port, stopSrv := liveServer(t)
 			defer stopSrv()
-			keys := detect.NewKeyExtractor(detect.DefaultKeyConfig())
-			s, err := startLive(t, iface, Options{Ports: []uint16{port}, Keys: keys})
+			kx := keys.NewExtractor(keys.DefaultConfig())
+			s, err := startLive(t, iface, Options{Ports: []uint16{port}, Keys: kx})
 			skipUnlessCapturing(t, err)
 			const ka, fresh = 20, 5
 			sendRequests(t, port, ka, fresh)
@@ -214,7 +215,7 @@ func TestLiveLoopback(t *testing.T) {
 			var got []string
 			for _, r := range rs {
 				checkRequest(t, r)
-				if r.Source != "live" || r.Host != "live.test" || r.Key != detect.Fingerprint("", "livekey") || r.Status != 200 ||
+				if r.Source != "live" || r.Host != "live.test" || r.Key != keys.Fingerprint("", "livekey") || r.Status != 200 ||
 					r.Server.Port() != port || !r.Client.Addr().IsLoopback() {
 					t.Errorf("request %+v", r)
 				}

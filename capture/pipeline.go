@@ -9,6 +9,8 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
+	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // Timing in packet time. Files and live captures both run on the packets'
@@ -71,16 +73,16 @@ func (s *portSet) has(p uint16) bool { return s[p>>6]&(1<<(p&63)) != 0 }
 // One goroutine drives it (the reassembly Assembler and the KeyExtractor
 // are not shared):
 //
-//	for each frame:   p.packet(data, ci, linkType); p.drain(e, false)
-//	when idle (live): p.advance(now); p.drain(e, false)
-//	at the end:       p.finish(); p.drain(e, true)
+//	for each frame:   p.packet(data, ci, linkType); p.drain(false)
+//	when idle (live): p.advance(now); p.drain(false)
+//	at the end:       p.finish(); p.drain(true)
 //
 // ReadFile drives it from a file; a live source (AF_PACKET, libpcap) is
 // the same loop over its own packet reader plus an idle tick, with its own
 // source name and no Pacer.
 type pipeline struct {
 	source      string
-	keys        *detect.KeyExtractor
+	keys        *keys.Extractor
 	anyPort     bool
 	ports       *portSet
 	maxStreams  int
@@ -92,7 +94,8 @@ type pipeline struct {
 	oooTotal    int                // bytes queued out of order, all connections
 	sg          segSG              // the delivery being made
 	seed        maphash.Seed       // for the hashes of delivered segments
-	t           tally
+	e           *source.Emitter    // where requests, DNS answers and ClientHellos go
+	c           counters
 	pktNum      uint64
 	now         int64 // latest packet time seen, Unix nanoseconds
 	nextFlush   int64
@@ -110,8 +113,7 @@ type pipeline struct {
 	rh          reqHead
 	rsp         respHead
 	fold        []byte
-	params      keyParams // query parameters that carry keys
-	redactOut   []byte
+	redactOut   []byte // a target with its key values redacted
 	pad         []byte
 	finishing   bool
 	where       string // Problem.Where for the packet being handled, built lazily
@@ -121,9 +123,11 @@ type pipeline struct {
 	hello       helloState // sni.go: TLS ClientHellos (any port)
 }
 
-func newPipeline(opts *Options, source string) *pipeline {
+func newPipeline(opts *Options, name string, e *source.Emitter) *pipeline {
 	p := &pipeline{
-		source:     source,
+		source:     name,
+		e:          e,
+		c:          newCounters(e),
 		keys:       opts.Keys,
 		anyPort:    opts.AnyPort,
 		ports:      new(portSet),
@@ -135,7 +139,6 @@ func newPipeline(opts *Options, source string) *pipeline {
 		waiting:    make(map[*conn]struct{}),
 		seed:       maphash.MakeSeed(),
 		intern:     make(map[string]string),
-		params:     keyParams{keys: opts.Keys},
 	}
 	for _, port := range opts.Ports {
 		p.ports.add(port)
@@ -160,21 +163,21 @@ func (p *pipeline) packet(data []byte, ci gopacket.CaptureInfo, link layers.Link
 	// packet is whole anyway (editcap -C keeps the original length).
 	cut := p.dec.truncated || ci.CaptureLength < ci.Length && !p.dec.ipWhole()
 	if cut {
-		p.t.add(cTruncatedPackets, 1)
+		p.c[cTruncatedPackets].Inc()
 	}
 	switch res {
 	case decodedLinkType:
-		if p.t.c[cUnsupportedLink] == 0 {
-			p.t.problem(p.source, p.whereNow(), "link type "+strconv.Itoa(int(link))+" ("+link.String()+") is not decoded; its packets are skipped")
+		if p.c[cUnsupportedLink].Value() == 0 {
+			p.e.Problem(p.whereNow(), "link type "+strconv.Itoa(int(link))+" ("+link.String()+") is not decoded; its packets are skipped")
 		}
-		p.t.add(cUnsupportedLink, 1)
+		p.c[cUnsupportedLink].Inc()
 	case decodedError:
 		if !cut {
 			// A packet cut by the snap length is counted as truncated only.
-			p.t.add(cUndecodablePackets, 1)
+			p.c[cUndecodablePackets].Inc()
 		}
 	case decodedFragment:
-		p.t.add(cIPFragments, 1)
+		p.c[cIPFragments].Inc()
 	case decodedTCP:
 		p.tlsSegment(ci.Timestamp, cut) // sni.go
 		p.tcp(ci, cut)
@@ -205,7 +208,7 @@ func (p *pipeline) tcp(ci gopacket.CaptureInfo, cut bool) {
 		copy(pad, tcp.Payload)
 		clear(pad[n:])
 		tcp.Payload = pad
-		p.t.add(cMissingBytes, uint64(p.dec.full-n))
+		p.c[cMissingBytes].Add(uint64(p.dec.full - n))
 	}
 	p.curSrc, p.curDst = p.dec.addrs()
 	p.assemble(tcp, ci)
@@ -344,25 +347,24 @@ func (p *pipeline) whereAfter() string {
 	return "after packet " + strconv.FormatUint(p.pktNum, 10)
 }
 
-// str makes a kept string of wire bytes: sanitised for display, and shared
-// with earlier requests when short and seen before (hosts, user agents and
-// origins repeat), so a request allocates only for values that are new.
+// str makes a kept string of wire bytes, as sent, shared with earlier
+// requests when short and seen before (hosts, user agents and origins
+// repeat), so a request allocates only for values that are new.
 func (p *pipeline) str(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
 	if len(b) > maxIntern {
-		return detect.Sanitize(string(b))
+		return string(b)
 	}
 	if s, ok := p.intern[string(b)]; ok {
 		return s
 	}
-	k := string(b)
-	s := detect.Sanitize(k)
+	s := string(b)
 	if len(p.intern) >= internMax {
 		clear(p.intern)
 	}
-	p.intern[k] = s
+	p.intern[s] = s
 	return s
 }
 
@@ -446,28 +448,22 @@ func (p *pipeline) pop() *pending {
 // drain hands the emitter every request that may go: all of them when
 // force is set, else those answered at least reorderHold ago, those that
 // waited responseWait for an answer, and the oldest beyond maxPending.
-func (p *pipeline) drain(e *emitter, force bool) error {
-	if err := p.drainSide(e); err != nil { // dns.go: DNS answers and ClientHellos go at once
-		return err
-	}
+func (p *pipeline) drain(force bool) {
+	p.drainSide() // dns.go: DNS answers and ClientHellos go at once
 	for len(p.heap) > 0 {
 		at := p.heap[0].at
 		if !force && len(p.heap) <= maxPending {
 			if at > p.now-int64(reorderHold) {
-				return nil // too young to go either way (responseWait > reorderHold)
+				return // too young to go either way (responseWait > reorderHold)
 			}
 			if x := p.heap[0].x; !x.ready && at > p.now-int64(responseWait) {
-				return nil
+				return
 			}
 		}
 		x := p.heap[0].x
 		p.pop()
 		x.out = true
-		err := e.add(&x.req)
+		p.e.Request(&x.req)
 		p.release(x)
-		if err != nil {
-			return err
-		}
 	}
-	return nil
 }

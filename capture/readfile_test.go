@@ -14,6 +14,8 @@ import (
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
+	"github.com/rebindwatch/rebindwatch/source"
 )
 
 const (
@@ -229,7 +231,7 @@ func TestReassemblyEdgeCases(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := base()
-			r := readBytes(t, writePcap(t, tt.mutate(c), eth, pcapOpts{}), Options{Keys: detect.NewKeyExtractor(detect.DefaultKeyConfig())})
+			r := readBytes(t, writePcap(t, tt.mutate(c), eth, pcapOpts{}), Options{Keys: keys.NewExtractor(keys.DefaultConfig())})
 			if r.err != nil {
 				t.Fatal(r.err)
 			}
@@ -240,7 +242,7 @@ func TestReassemblyEdgeCases(t *testing.T) {
 			if !slices.Equal(got, tt.want) {
 				t.Fatalf("got %q, want %q (counters %v problems %v)", got, tt.want, r.counters, r.problems)
 			}
-			if r.reqs[0].Key != detect.Fingerprint("", "abc") {
+			if r.reqs[0].Key != keys.Fingerprint("", "abc") {
 				t.Errorf("key %q", r.reqs[0].Key)
 			}
 			for k, v := range tt.counters {
@@ -408,7 +410,7 @@ func TestNotCapture(t *testing.T) {
 		if !errors.Is(err, ErrNotCapture) {
 			t.Fatalf("%q: err %v, want ErrNotCapture", name, err)
 		}
-		want := detect.Sanitize(path) + " is not a pcap or pcapng capture"
+		want := path + " is not a pcap or pcapng capture"
 		if err.Error() != want {
 			t.Errorf("message %q, want %q", err.Error(), want)
 		}
@@ -596,7 +598,7 @@ func TestPacerPausedFlushesFirst(t *testing.T) {
 	if err := os.WriteFile(path, writePcap(t, c.pkts, linkSpec{link: layers.LinkTypeEthernet}, pcapOpts{}), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	pacer := detect.NewPacer(0)
+	pacer := source.NewPacer(0)
 	pacer.Wait(context.Background(), synthEpoch) // the replay starts here
 	pacer.SetPaused(true)
 	pacer.Step(1500 * time.Millisecond)
@@ -627,21 +629,67 @@ func TestPacerPausedFlushesFirst(t *testing.T) {
 	if !slices.Equal(got, []string{"/0", "/1"}) {
 		t.Errorf("before the pause: %q", got)
 	}
+	// Stopping ends the pause and loses nothing: the third request still
+	// reaches the engine, unpaced, and the last batch says done.
 	cancel()
-	if err := <-errc; !errors.Is(err, context.Canceled) {
+	var last detect.Batch
+	for b := range drainUntil(errc, out) {
+		for _, r := range b.Requests {
+			got = append(got, r.Target)
+		}
+		last = b
+	}
+	if err := <-errc; err != nil {
 		t.Fatalf("err %v", err)
+	}
+	if !slices.Equal(got, []string{"/0", "/1", "/2"}) || last.State != detect.StateDone {
+		t.Errorf("after the stop: %q, last state %v", got, last.State)
 	}
 }
 
+// drainUntil yields the batches on out until the source's error arrives on
+// errc (which it puts back for the caller), then those still buffered.
+func drainUntil(errc chan error, out chan detect.Batch) func(func(detect.Batch) bool) {
+	return func(yield func(detect.Batch) bool) {
+		for {
+			select {
+			case b := <-out:
+				if !yield(b) {
+					return
+				}
+			case err := <-errc:
+				errc <- err
+				for len(out) > 0 {
+					if !yield(<-out) {
+						return
+					}
+				}
+				return
+			}
+		}
+	}
+}
+
+// A replay told to stop before it starts still reports what it read: the
+// source rule (drain, flush, close) holds from the first packet.
 func TestCancelled(t *testing.T) {
 	c := simpleConvo("10.0.0.7:51234", "10.0.0.1:80")
 	path := filepath.Join(t.TempDir(), "c.pcap")
 	os.WriteFile(path, writePcap(t, c.pkts, linkSpec{link: layers.LinkTypeEthernet}, pcapOpts{}), 0o644)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := ReadFile(ctx, path, Options{}, make(chan detect.Batch)) // nobody reads
-	if !errors.Is(err, context.Canceled) {
+	out := make(chan detect.Batch, 16)
+	if err := ReadFile(ctx, path, Options{Ports: []uint16{80}}, out); err != nil {
 		t.Fatalf("err %v", err)
+	}
+	close(out)
+	n, last := 0, detect.Batch{}
+	for b := range out {
+		n += len(b.Requests)
+		last = b
+	}
+	if n != 1 || last.State != detect.StateDone {
+		t.Errorf("%d requests, last state %v; want 1 and done", n, last.State)
 	}
 }
 
@@ -659,20 +707,16 @@ func TestResponseWait(t *testing.T) {
 	slices.SortStableFunc(pk, func(x, y pkt) int { return x.ts.Compare(y.ts) })
 
 	opts := Options{Ports: []uint16{80}, BatchSize: 1}.withDefaults()
-	p := newPipeline(&opts, "pcap")
-	out := make(chan detect.Batch, 64)
-	e := newEmitter(context.Background(), out, &opts, "pcap", &p.t)
+	p := newTestPipeline(&opts, "pcap")
 	eth := linkSpec{link: layers.LinkTypeEthernet}
 	var before []string // emitted while packets were still coming
 	for _, x := range pk {
 		data := frame(t, x, eth)
 		p.packet(data, gopacketCI(x.ts, len(data)), layers.LinkTypeEthernet)
-		if err := p.drain(e, false); err != nil {
-			t.Fatal(err)
-		}
+		p.drain(false)
 	}
-	for len(out) > 0 {
-		for _, r := range (<-out).Requests {
+	for _, b := range p.tally().batches {
+		for _, r := range b.Requests {
 			before = append(before, fmt.Sprintf("%s %d", r.Target, r.Status))
 		}
 	}
@@ -688,7 +732,7 @@ func TestProblemsCapped(t *testing.T) {
 		c.req("GET /x?api_key=SECRETKEY HTTP/1.1\r\nHost: a\r\nbroken line\r\n\r\n")
 	}
 	r := readBytes(t, writePcap(t, c.pkts, linkSpec{link: layers.LinkTypeEthernet}, pcapOpts{}), Options{})
-	if len(r.reqs) != 30 || r.parse != 30 || len(r.problems) != maxProblems {
+	if len(r.reqs) != 30 || r.parse != 30 || len(r.problems) != source.DefaultMaxProblems {
 		t.Fatalf("%d requests, %d parse errors, %d problems", len(r.reqs), r.parse, len(r.problems))
 	}
 	for _, pr := range r.problems {

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
+	"github.com/rebindwatch/rebindwatch/sanitize"
 )
 
 // recDir holds the shared recordings made by testdata/record.sh;
@@ -55,12 +57,12 @@ func TestRecordings(t *testing.T) {
 		t.Fatal(err)
 	}
 	rawKeys := strings.Fields(string(raw))
-	keys := detect.NewKeyExtractor(detect.DefaultKeyConfig())
+	kx := keys.NewExtractor(keys.DefaultConfig())
 	got := map[string][]string{}
 	for _, path := range files {
 		name := filepath.Base(path)
 		t.Run(name, func(t *testing.T) {
-			r := readPath(t, path, Options{Ports: []uint16{8080}, Keys: keys})
+			r := readPath(t, path, Options{Ports: []uint16{8080}, Keys: kx})
 			if r.err != nil {
 				t.Fatal(r.err)
 			}
@@ -84,7 +86,7 @@ func TestRecordings(t *testing.T) {
 				for _, s := range []string{q.Target, q.Referer, q.Host, q.Origin, q.UserAgent} {
 					for _, k := range rawKeys {
 						if strings.Contains(s, k) {
-							t.Fatalf("raw key in a request field: %q", detect.Sanitize(strings.ReplaceAll(s, k, "<KEY>")))
+							t.Fatalf("raw key in a request field: %q", sanitize.String(strings.ReplaceAll(s, k, "<KEY>")))
 						}
 					}
 				}
@@ -115,7 +117,7 @@ func TestScenarios(t *testing.T) {
 	if _, err := os.Stat(path); err != nil {
 		t.Skip("no scenarios.pcap in " + recDir)
 	}
-	r := readPath(t, path, Options{Ports: []uint16{8080}, Keys: detect.NewKeyExtractor(detect.DefaultKeyConfig())})
+	r := readPath(t, path, Options{Ports: []uint16{8080}, Keys: keys.NewExtractor(keys.DefaultConfig())})
 	if r.err != nil {
 		t.Fatal(r.err)
 	}

@@ -188,13 +188,13 @@ func (p *pipeline) helloTry(k helloKey, seq uint32, at int64, buf []byte, gather
 		delete(h.parts, k)
 	}
 	if err != nil {
-		p.t.add(cTLSMalformed, 1)
-		if p.t.c[cTLSMalformed] <= 3 {
-			p.t.problem(p.source, p.whereNow(), k.src.String()+" > "+k.dst.String()+": "+err.Error())
+		p.c[cTLSMalformed].Inc()
+		if p.c[cTLSMalformed].Value() <= 3 {
+			p.e.Problem(p.whereNow(), k.src.String()+" > "+k.dst.String()+": "+err.Error())
 		}
 		return
 	}
-	p.t.add(cTLSClientHellos, 1)
+	p.c[cTLSClientHellos].Inc()
 	p.rememberHello(k, seq, at)
 	if len(h.queue) >= maxTLSQueue {
 		h.queue = h.queue[:copy(h.queue, h.queue[1:])]
@@ -441,15 +441,3 @@ func (r *reader) u16() int {
 
 func (r *reader) vec8() []byte  { return r.take(r.u8()) }
 func (r *reader) vec16() []byte { return r.take(r.u16()) }
-
-// addTLS queues a ClientHello for the next batch, paced like requests.
-func (e *emitter) addTLS(h *detect.TLSHello) error {
-	if err := e.pace(h.Time); err != nil {
-		return err
-	}
-	e.tls = appendInTime(e.tls, *h, func(h *detect.TLSHello) time.Time { return h.Time })
-	if len(e.tls) >= e.size {
-		return e.flush()
-	}
-	return nil
-}

@@ -288,25 +288,25 @@ func TestTLSPackets(t *testing.T) {
 			t.Fatalf("hellos %q counters %v", s, r.counters)
 		}
 	})
-	t.Run("malformed_is_counted_and_sanitised", func(t *testing.T) {
+	t.Run("malformed_is_counted", func(t *testing.T) {
 		c := newConvo("10.0.0.7:50004", "10.0.0.1:443", t0).handshake().
 			req(string(records(handshake(helloBody(ext(0, []byte{0, 9, 0, 0, 1, 'a'}))), 100))).close()
 		r := run(t, c, Options{})
-		if len(hellosOf(r)) != 0 || r.counters["tls_malformed"] != 1 || len(r.problems) != 1 || r.problems[0].Text != detect.Sanitize(r.problems[0].Text) {
+		if len(hellosOf(r)) != 0 || r.counters["tls_malformed"] != 1 || len(r.problems) != 1 {
 			t.Fatalf("hellos %v counters %v problems %v", hellosOf(r), r.counters, r.problems)
 		}
 	})
-	t.Run("server_name_sanitised", func(t *testing.T) {
+	t.Run("server_name_as_sent", func(t *testing.T) {
 		c := newConvo("10.0.0.7:50005", "10.0.0.1:443", t0).handshake().
 			req(string(records(handshake(helloBody(sniExt("evil\x1b[2J.test"))), 100))).close()
 		r := run(t, c, Options{})
-		if h := hellosOf(r); len(h) != 1 || h[0].SNI != detect.Sanitize("evil\x1b[2J.test") || strings.ContainsRune(h[0].SNI, 0x1b) {
+		if h := hellosOf(r); len(h) != 1 || h[0].SNI != "evil\x1b[2J.test" {
 			t.Fatalf("hellos %+v", h)
 		}
 	})
 	t.Run("many_half_hellos_are_bounded", func(t *testing.T) {
 		opts := Options{}.withDefaults()
-		p := newPipeline(&opts, "test")
+		p := newTestPipeline(&opts, "test")
 		for i := 0; i < maxHelloParts+50; i++ {
 			c := newConvo("10.1.0.1:"+strconv.Itoa(1024+i), "10.0.0.1:443", t0).req(string(curl[:100]))
 			for _, f := range tcpFrames(t, c) {

@@ -12,7 +12,6 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
-	"github.com/rebindwatch/rebindwatch/detect"
 )
 
 // File magics, read as little-endian uint32 of the first four bytes.
@@ -224,5 +223,5 @@ func displayName(path string) string {
 	if path == "-" {
 		return "standard input"
 	}
-	return detect.Sanitize(path)
+	return path
 }

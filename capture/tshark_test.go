@@ -3,12 +3,13 @@ package capture
 import (
 	"fmt"
 
-	"github.com/rebindwatch/rebindwatch/detect"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rebindwatch/rebindwatch/keys"
 )
 
 // tsharkRequests lists the HTTP requests tshark dissects in a capture,
@@ -98,8 +99,8 @@ func TestAgainstTshark(t *testing.T) {
 			t.Parallel() // tshark takes a second or two to start
 			want := tsharkRequests(t, path, tsharkPorts)
 			redactAll(want)
-			keys := detect.NewKeyExtractor(detect.DefaultKeyConfig())
-			r := readPath(t, path, Options{Ports: tsharkPorts, Keys: keys})
+			kx := keys.NewExtractor(keys.DefaultConfig())
+			r := readPath(t, path, Options{Ports: tsharkPorts, Keys: kx})
 			if r.err != nil {
 				t.Fatal(r.err)
 			}
@@ -144,13 +145,13 @@ func TestAgainstTshark(t *testing.T) {
 
 // redactAll redacts key query values in tshark's targets as we do.
 func redactAll(m map[string][]string) {
-	keys := detect.NewKeyExtractor(detect.DefaultKeyConfig())
+	kx := keys.NewExtractor(keys.DefaultConfig())
 	var buf []byte
 	for c, rs := range m {
 		for i, r := range rs {
 			method, rest, _ := strings.Cut(r, " ")
 			host, target, _ := strings.Cut(rest, " ")
-			if red, ok := redactQuery(keys, []byte(target), &buf, new([]byte)); ok {
+			if red, ok := kx.AppendRedacted(buf[:0], []byte(target)); ok {
 				rs[i] = method + " " + host + " " + string(red)
 			}
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
 )
 
 // hostileStreamsHeapCap bounds the live heap while the capture is read.
@@ -167,7 +168,7 @@ func TestHostileStreamsNeverClosed(t *testing.T) {
 		for b := range out {
 			reqs += uint64(len(b.Requests))
 			for _, r := range b.Requests {
-				if !strings.HasSuffix(r.Host, ".api.example.com") || r.Key == "" || len(r.Key) != detect.FingerprintLen {
+				if !strings.HasSuffix(r.Host, ".api.example.com") || r.Key == "" || len(r.Key) != keys.FingerprintLen {
 					problems = append(problems, detect.Problem{Text: fmt.Sprintf("bad request %+v", r)})
 				}
 				if len(hosts) < 10 {
@@ -180,7 +181,7 @@ func TestHostileStreamsNeverClosed(t *testing.T) {
 		}
 	}()
 	t0 = time.Now()
-	opts := Options{Ports: []uint16{8080}, Keys: detect.NewKeyExtractor(detect.DefaultKeyConfig()), MaxStreams: maxStreams}
+	opts := Options{Ports: []uint16{8080}, Keys: keys.NewExtractor(keys.DefaultConfig()), MaxStreams: maxStreams}
 	err := ReadFile(context.Background(), path, opts, out)
 	close(out)
 	<-consumed

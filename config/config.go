@@ -17,6 +17,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
 	"github.com/rebindwatch/rebindwatch/logsrc"
 )
 
@@ -132,7 +133,7 @@ type Limits struct {
 // Default returns every option at its documented default.
 func Default() Config {
 	d := detect.DefaultConfig()
-	k := detect.DefaultKeyConfig()
+	k := keys.DefaultConfig()
 	l := d.Limits
 	return Config{
 		Origins: Origins{AllowNull: d.AllowNull, CheckReferer: d.CheckReferer},
@@ -258,7 +259,6 @@ func (c *Config) Detect() (detect.Config, error) {
 	d.AllowedOrigins = c.Origins.Allowed
 	d.AllowNull = c.Origins.AllowNull
 	d.CheckReferer = c.Origins.CheckReferer
-	d.RedactQuery = c.Keys.Query
 	d.InternalSuffixes = c.DNS.InternalSuffixes
 	var err error
 	if d.BurstWindow, err = duration("burst.window", c.Burst.Window); err != nil {
@@ -294,8 +294,8 @@ func (c *Config) Detect() (detect.Config, error) {
 }
 
 // KeyConfig returns the key extractor's configuration.
-func (c *Config) KeyConfig() detect.KeyConfig {
-	return detect.KeyConfig{Headers: c.Keys.Headers, Query: c.Keys.Query, LogFields: c.Keys.LogFields, Salt: c.Keys.Salt}
+func (c *Config) KeyConfig() keys.Config {
+	return keys.Config{Headers: c.Keys.Headers, Query: c.Keys.Query, LogFields: c.Keys.LogFields, Salt: c.Keys.Salt}
 }
 
 // Ports returns [capture] ports as uint16s (validated by Detect).

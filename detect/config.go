@@ -26,10 +26,6 @@ type Config struct {
 	// addresses ([dns] internal_suffixes).
 	InternalSuffixes []string
 
-	// RedactQuery names the query parameters whose values are keys
-	// ([keys] query): they are replaced by REDACTED in every output.
-	RedactQuery []string
-
 	Limits Limits
 }
 
@@ -56,7 +52,6 @@ func DefaultConfig() Config {
 		SpreadMaxHosts:   3,
 		SpreadMaxClients: 20,
 		Dedupe:           60 * time.Second,
-		RedactQuery:      DefaultKeyConfig().Query,
 		InternalSuffixes: []string{"localhost", "local", "internal", "lan", "home.arpa"},
 		Limits:           DefaultLimits(),
 	}

@@ -11,6 +11,7 @@ import (
 type burstDetector struct {
 	window time.Duration
 	max    int
+	state  keySlot[burstState]
 }
 
 // burstState is a key's last max+1 request times, grown as needed, so a key
@@ -27,12 +28,16 @@ type burstState struct {
 
 func (burstDetector) name() string { return DetKeyBurst }
 
-func (d *burstDetector) observe(e *Engine, o *observation) {
+func (d *burstDetector) observe(e *Engine, ev *event) {
+	o := ev.req
+	if o == nil {
+		return
+	}
 	k := o.key
 	if k == nil {
 		return
 	}
-	b := &k.burst
+	b := d.state.of(k)
 	t := o.r.Time.UnixNano()
 	if t < b.newest {
 		b.unsorted = d.max + 1
@@ -73,7 +78,7 @@ func (d *burstDetector) observe(e *Engine, o *observation) {
 	}
 	b.active = true
 	r := o.r
-	e.raise(o, Alert{
+	e.raise(causeOf(o), Alert{
 		Detector: DetKeyBurst,
 		Severity: burstSeverity(r),
 		Subject:  k.fp,

@@ -11,7 +11,11 @@ func (hostDetector) name() string { return DetUnexpectedHost }
 // missingHost is the subject of an HTTP/1.1 request without a Host.
 const missingHost = "(missing)"
 
-func (hostDetector) observe(e *Engine, o *observation) {
+func (hostDetector) observe(e *Engine, ev *event) {
+	o := ev.req
+	if o == nil {
+		return
+	}
 	r := o.r
 	if len(e.hostAllow) == 0 || r.Blind.Has(BlindHost) {
 		return
@@ -38,7 +42,7 @@ func (hostDetector) observe(e *Engine, o *observation) {
 	case r.DupHost:
 		msg += " (two Host headers)"
 	case r.URIHost != "" && r.HasHost && !strings.EqualFold(NormalizeHost(r.Host), o.host):
-		msg += " (absolute-form target; its Host header says " + Sanitize(r.Host) + ")"
+		msg += " (absolute-form target; its Host header says " + r.Host + ")"
 	}
 	if served(r.Status) {
 		msg += "; the server answered " + statusText(r.Status)
@@ -47,7 +51,7 @@ func (hostDetector) observe(e *Engine, o *observation) {
 	if class == ClassScanner {
 		sev = SeverityLow
 	}
-	e.raise(o, Alert{
+	e.raise(causeOf(o), Alert{
 		Detector: DetUnexpectedHost,
 		Severity: sev,
 		Subject:  subject,

@@ -6,7 +6,11 @@ type originDetector struct{}
 
 func (originDetector) name() string { return DetForeignOrigin }
 
-func (originDetector) observe(e *Engine, o *observation) {
+func (originDetector) observe(e *Engine, ev *event) {
+	o := ev.req
+	if o == nil {
+		return
+	}
 	if o.origin == "" || o.originAllowed {
 		return
 	}
@@ -22,7 +26,7 @@ func (originDetector) observe(e *Engine, o *observation) {
 	if served(r.Status) {
 		msg += "; the server answered " + statusText(r.Status)
 	}
-	e.raise(o, Alert{
+	e.raise(causeOf(o), Alert{
 		Detector: DetForeignOrigin,
 		Severity: sev,
 		Subject:  o.origin,

@@ -7,7 +7,11 @@ type servedDetector struct{}
 
 func (servedDetector) name() string { return DetHostServed }
 
-func (servedDetector) observe(e *Engine, o *observation) {
+func (servedDetector) observe(e *Engine, ev *event) {
+	o := ev.req
+	if o == nil {
+		return
+	}
 	r := o.r
 	if len(e.hostAllow) == 0 || r.Blind.Has(BlindHost) || o.host == "" || o.hostAllowed {
 		return
@@ -19,7 +23,7 @@ func (servedDetector) observe(e *Engine, o *observation) {
 	if r.Key != "" || sensitivePath(r.Target) {
 		sev = SeverityCritical
 	}
-	e.raise(o, Alert{
+	e.raise(causeOf(o), Alert{
 		Detector: DetHostServed,
 		Severity: sev,
 		Subject:  o.host,

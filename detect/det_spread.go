@@ -13,6 +13,7 @@ type spreadDetector struct {
 	window     time.Duration
 	maxHosts   int
 	maxClients int
+	state      keySlot[spreadState]
 }
 
 // spreadState remembers at most max+1 distinct values per dimension with the
@@ -33,12 +34,16 @@ type seen[T comparable] struct {
 
 func (spreadDetector) name() string { return DetKeySpread }
 
-func (d *spreadDetector) observe(e *Engine, o *observation) {
+func (d *spreadDetector) observe(e *Engine, ev *event) {
+	o := ev.req
+	if o == nil {
+		return
+	}
 	k := o.key
 	if k == nil {
 		return
 	}
-	s := &k.spread
+	s := d.state.of(k)
 	t := o.r.Time.UnixNano()
 	w := int64(d.window)
 	if o.r.HasHost && !o.r.Blind.Has(BlindHost) {
@@ -46,16 +51,16 @@ func (d *spreadDetector) observe(e *Engine, o *observation) {
 		if !o.hostAllowed {
 			s.foreignInHost = true
 		}
-		d.check(e, o, &s.hostActive, n, d.maxHosts, "host", "Host values")
+		d.check(e, o, s, &s.hostActive, n, d.maxHosts, "host", "Host values")
 	}
 	if o.client.IsValid() {
 		n := track(&s.clients, o.client, t, w, d.maxClients)
-		d.check(e, o, &s.clientActive, n, d.maxClients, "client", "client addresses")
+		d.check(e, o, s, &s.clientActive, n, d.maxClients, "client", "client addresses")
 	}
 }
 
 // check raises an episode when n crosses max and re-arms when it falls back.
-func (d *spreadDetector) check(e *Engine, o *observation, active *bool, n, max int, dim, what string) {
+func (d *spreadDetector) check(e *Engine, o *observation, s *spreadState, active *bool, n, max int, dim, what string) {
 	if n <= max {
 		*active = false
 		return
@@ -66,10 +71,10 @@ func (d *spreadDetector) check(e *Engine, o *observation, active *bool, n, max i
 	*active = true
 	k, r := o.key, o.r
 	sev := SeverityMedium
-	if dim == "host" && k.spread.foreignInHost {
+	if dim == "host" && s.foreignInHost {
 		sev = SeverityHigh
 	}
-	e.raise(o, Alert{
+	e.raise(causeOf(o), Alert{
 		Detector:  DetKeySpread,
 		Severity:  sev,
 		Subject:   k.fp,

@@ -24,12 +24,6 @@ type DNSAnswer struct {
 	Internal bool // the name is under [dns] internal_suffixes
 }
 
-// Detector names of the DNS detectors.
-const (
-	DetDNSPrivateAnswer = "dns_private_answer"
-	DetDNSRebind        = "dns_rebind"
-)
-
 // PrivateAddr reports whether a is an address a public name should never
 // resolve to: loopback, RFC 1918, link-local, CGNAT (100.64/10), unspecified,
 // IPv6 ULA (fc00::/7) or link-local (fe80::/10).
@@ -45,7 +39,8 @@ func PrivateAddr(a netip.Addr) bool {
 	return false
 }
 
-// dnsName is what the engine remembers about one name's answers.
+// dnsName is what the engine remembers about one name's answers: the
+// evidence the DNS detectors share.
 type dnsName struct {
 	hadPublic, hadPrivate bool
 	privateUntil          time.Time // last private answer's time + TTL + margin
@@ -60,8 +55,8 @@ const dnsAnswersKept = 8
 // answers a little past it.
 const dnsMargin = 60 * time.Second
 
-// ObserveDNS records DNS answers and raises dns_private_answer. Call it from
-// the engine's goroutine (Batch.DNS does).
+// observeDNS classifies a DNS answer, records it in the names table and
+// hands it to the detectors.
 func (e *Engine) observeDNS(a *DNSAnswer) {
 	a.Name = strings.TrimRight(strings.ToLower(a.Name), ".")
 	a.Internal = e.internalName(a.Name)
@@ -95,43 +90,8 @@ func (e *Engine) observeDNS(a *DNSAnswer) {
 	}
 	st.answers = append(st.answers, *a)
 	e.dnsCount++
-	for _, s := range e.sinks {
-		if d, ok := s.(interface{ DNS(*DNSAnswer) error }); ok {
-			if err := d.DNS(a); err != nil && e.sinkErr == nil {
-				e.sinkErr = err
-			}
-		}
-	}
-	if !a.Private || a.Internal {
-		return
-	}
-	sev := SeverityMedium
-	why := ""
-	if a.TTL < 60 {
-		sev++
-		why = ", TTL " + itoa(int(a.TTL)) + " s"
-	}
-	if a.Flipped {
-		sev++
-		why += ", answers flip between public and private"
-	}
-	addrs := make([]string, 0, len(a.Addrs))
-	for _, ip := range a.Addrs {
-		addrs = append(addrs, ip.String())
-	}
-	msg := a.Name + " resolved to " + strings.Join(addrs, ", ")
-	if len(a.Addrs) == 0 {
-		msg = a.Name + " is a CNAME to localhost"
-	}
-	o := &observation{r: &Request{Time: a.Time, Source: a.Source, Client: a.Client}, client: a.Client.Addr()}
-	e.raise(o, Alert{
-		Detector: DetDNSPrivateAnswer,
-		Severity: min(sev, SeverityCritical),
-		Subject:  a.Name,
-		Host:     a.Name,
-		Message:  msg + why,
-		DNS:      slices.Clone(st.answers),
-	}, func() []Request { return nil })
+	e.out.add(output{dns: a})
+	e.route(event{dns: a})
 }
 
 // internalName reports whether name is under a [dns] internal_suffixes entry.
@@ -143,48 +103,6 @@ func (e *Engine) internalName(name string) bool {
 		}
 	}
 	return false
-}
-
-// rebindDetector raises dns_rebind: a request whose Host is a name that
-// recently had a private answer (within its TTL plus a margin) or that
-// flipped between public and private answers, reaching a private or loopback
-// server. That is the DNS rebinding chain, end to end.
-type rebindDetector struct{}
-
-func (rebindDetector) name() string { return DetDNSRebind }
-
-func (rebindDetector) observe(e *Engine, o *observation) {
-	r := o.r
-	if !r.HasHost || e.dnsNames.len() == 0 {
-		return
-	}
-	name, _ := SplitHostPort(o.host)
-	st, ok := e.dnsNames.peek(name)
-	if !ok || !st.hadPrivate || e.internalName(name) {
-		return
-	}
-	recent := !r.Time.After(st.privateUntil)
-	if !recent && !(st.hadPublic && st.hadPrivate) {
-		return
-	}
-	if srv := r.Server.Addr(); srv.IsValid() && !PrivateAddr(srv) {
-		return
-	}
-	msg := "request for " + name + " reached " + serverText(r.Server) + " after " + name + " resolved to a private address"
-	if st.hadPublic {
-		msg += " (its answers flipped from public to private)"
-	}
-	e.raise(o, Alert{
-		Detector: DetDNSRebind,
-		Severity: SeverityCritical,
-		Subject:  name,
-		Key:      r.Key,
-		Host:     r.Host,
-		Origin:   r.Origin,
-		Outcome:  Outcome(r.Status),
-		Message:  msg,
-		DNS:      slices.Clone(st.answers),
-	}, nil)
 }
 
 func serverText(s netip.AddrPort) string {

@@ -1,60 +1,17 @@
 package detect
 
 import (
-	"context"
 	"fmt"
-	"net/netip"
 	"slices"
 	"sync"
 	"time"
 )
 
-// Sink receives what the engine emits, on the engine's goroutine, in order.
-// An error stops the engine (a closed pipe, a full disk). A sink may also
-// implement BatchEnd() error (called after each batch), Problem(Problem)
-// (each kept unparsed input) and Note(source, note string) (a source's
-// status note, such as the log format it detected).
-type Sink interface {
-	Request(r *Request) error
-	Alert(a *Alert) error
-}
-
-// detector is one detection rule. It sees every request with the engine's
-// per-request observation and raises alerts through Engine.raise.
-type detector interface {
-	name() string
-	observe(e *Engine, o *observation)
-}
-
-// newDetectors registers the detectors, one line each.
-func newDetectors(cfg Config) []detector {
-	return []detector{
-		&hostDetector{},
-		&servedDetector{},
-		&originDetector{},
-		&burstDetector{window: cfg.BurstWindow, max: cfg.BurstMax},
-		&spreadDetector{window: cfg.SpreadWindow, maxHosts: cfg.SpreadMaxHosts, maxClients: cfg.SpreadMaxClients},
-		&rebindDetector{},
-	}
-}
-
-// observation is one request with what the engine worked out about it once,
-// shared by the detectors and the tables.
-type observation struct {
-	r             *Request
-	host          string // normalised Host, "" when absent
-	hostAllowed   bool
-	origin        string // normalised Origin, or the Referer's origin (fromReferer)
-	fromReferer   bool
-	originAllowed bool
-	key           *keyState // nil when the request carries no key
-	client        netip.Addr
-}
-
-// Engine runs the detectors over batches of requests and keeps the tables
-// the dashboard shows. One goroutine feeds it (Run or Observe); Snapshot and
-// the controls may be called from any goroutine. The lock is taken once per
-// batch, never per request.
+// Engine runs the detectors over batches of events and keeps the tables the
+// dashboard shows. One goroutine feeds it (Run or Observe) and the sinks
+// run on that goroutine; Snapshot and the controls may be called from any
+// goroutine. The lock is taken once per batch, never per request, and is
+// released before the sinks run.
 type Engine struct {
 	mu sync.Mutex
 
@@ -63,7 +20,12 @@ type Engine struct {
 	origAllow originAllowlist
 	added     map[string][]string // "host"/"origin" -> values allowed during this run
 	detectors []detector
-	sinks     []Sink
+	slots     slotAlloc // per-key detector state positions
+	sinks     sinks
+	out       outbox    // what this batch emits, handed to the sinks after unlock
+	spare     []output  // the outbox's last delivered buffer, reused (engine goroutine only)
+	obs       observation
+	ev        event
 
 	keys    *lru[string, *keyState]
 	hosts   *lru[string, *valueState]
@@ -90,17 +52,20 @@ type Engine struct {
 	dropped     uint64
 	counters    map[string]uint64
 	problems    []Problem
-	sinkErr     error       // first sink failure; stops the engine
-	obs         observation // scratch for the request being observed
-	reorder     reorderer   // held requests when a reorder window is set
+	reorder     reorderer // held requests when a reorder window is set
+	released    []Request // requests the reorderer let go in this batch
 }
 
 // maxProblems is how many unparsed inputs are kept for display.
 const maxProblems = 20
 
-// NewEngine returns an engine for cfg; cfg must have passed Validate.
+// NewEngine returns an engine for cfg that reports to sinks (see Sink).
 func NewEngine(cfg Config, sinks ...Sink) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s, err := resolveSinks(sinks)
+	if err != nil {
 		return nil, err
 	}
 	hosts, _ := compileHosts(cfg.AllowedHosts)
@@ -111,8 +76,7 @@ func NewEngine(cfg Config, sinks ...Sink) (*Engine, error) {
 		hostAllow:  hosts,
 		origAllow:  origins,
 		added:      map[string][]string{},
-		detectors:  newDetectors(cfg),
-		sinks:      sinks,
+		sinks:      s,
 		keys:       newLRU[string, *keyState](l.Keys, nil),
 		hosts:      newLRU[string, *valueState](l.Values, nil),
 		origins:    newLRU[string, *valueState](l.Values, nil),
@@ -121,38 +85,38 @@ func NewEngine(cfg Config, sinks ...Sink) (*Engine, error) {
 		byDetector: map[string]int{},
 		counters:   map[string]uint64{},
 	}
+	e.detectors = newDetectors(cfg, &e.slots)
 	for _, d := range Detectors {
 		e.byDetector[d] = 0
 	}
 	return e, nil
 }
 
-// Run consumes batches until in is closed or ctx ends. It returns the first
-// sink error, or ctx's error.
+// Run consumes batches until in is closed: a source that stops drains and
+// flushes first, and all of that is observed. It returns nil then, or the
+// first sink error at once (the caller stops the sources and drains in).
 //
 // With a reorder window (SetReorder), requests are held until the newest
 // event time seen is a window past them, then observed in time order, so
 // several sources that deliver slightly out of step (log files written by
 // different workers) give the same alerts as one merged stream. Whatever is
 // held is released when input pauses (idle) and at the end.
-func (e *Engine) Run(ctx context.Context, in <-chan Batch) error {
+func (e *Engine) Run(in <-chan Batch) error {
 	idle := time.NewTicker(reorderIdle)
 	defer idle.Stop()
 	busy := false
 	for {
 		select {
-		case <-ctx.Done():
-			return ctx.Err()
 		case <-idle.C:
 			if !busy {
-				if err := e.release(true); err != nil {
+				if err := e.idle(); err != nil {
 					return err
 				}
 			}
 			busy = false
 		case b, ok := <-in:
 			if !ok {
-				return e.release(true)
+				return e.release()
 			}
 			busy = true
 			if err := e.Observe(&b); err != nil {
@@ -173,10 +137,9 @@ func (e *Engine) SetReorder(window time.Duration) {
 	e.reorder.window = window
 }
 
-// Observe processes one batch.
+// Observe processes one batch and hands what it emits to the sinks.
 func (e *Engine) Observe(b *Batch) error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.account(b)
 	if e.reorder.window > 0 {
 		// DNS answers go first: a rebinding answer precedes the requests it steers.
@@ -187,61 +150,67 @@ func (e *Engine) Observe(b *Batch) error {
 			e.observeTLS(&b.TLS[i])
 		}
 		e.reorder.push(b.Requests)
-		return e.releaseLocked(false)
-	}
-	d := 0
-	for i := range b.Requests {
-		for ; d < len(b.DNS) && !b.DNS[d].Time.After(b.Requests[i].Time); d++ {
+		e.releaseDue(false)
+	} else {
+		d := 0
+		for i := range b.Requests {
+			for ; d < len(b.DNS) && !b.DNS[d].Time.After(b.Requests[i].Time); d++ {
+				e.observeDNS(&b.DNS[d])
+			}
+			e.observe(&b.Requests[i])
+		}
+		for ; d < len(b.DNS); d++ {
 			e.observeDNS(&b.DNS[d])
 		}
-		if err := e.observe(&b.Requests[i]); err != nil {
-			return err
+		for i := range b.TLS {
+			e.observeTLS(&b.TLS[i])
 		}
 	}
-	for ; d < len(b.DNS); d++ {
-		e.observeDNS(&b.DNS[d])
-	}
-	for i := range b.TLS {
-		e.observeTLS(&b.TLS[i])
-	}
-	if e.sinkErr != nil {
-		return e.sinkErr
-	}
-	return e.batchEnd()
+	return e.unlockAndDeliver()
 }
 
-// release observes the held requests that are due (all of them with all).
-func (e *Engine) release(all bool) error {
+// idle releases held requests and delivers what arrived outside a batch
+// (reports), when input has paused.
+func (e *Engine) idle() error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.releaseLocked(all)
+	e.releaseDue(true)
+	return e.unlockAndDeliver()
 }
 
-func (e *Engine) releaseLocked(all bool) error {
-	if e.reorder.len() == 0 {
-		return nil
-	}
+// release observes every held request (the end of input).
+func (e *Engine) release() error { return e.idle() }
+
+// releaseDue observes the held requests that are due (all of them with all).
+func (e *Engine) releaseDue(all bool) {
+	e.released = e.released[:0]
 	for {
 		r, ok := e.reorder.pop(all)
 		if !ok {
 			break
 		}
-		if err := e.observe(&r); err != nil {
-			return err
-		}
+		e.released = append(e.released, r)
 	}
-	return e.batchEnd()
+	// Observed only once collected: the outbox points into e.released.
+	for i := range e.released {
+		e.observe(&e.released[i])
+	}
 }
 
-func (e *Engine) batchEnd() error {
-	for _, s := range e.sinks {
-		if f, ok := s.(interface{ BatchEnd() error }); ok {
-			if err := f.BatchEnd(); err != nil {
-				return err
-			}
-		}
+// unlockAndDeliver releases the lock, then hands the outbox to the sinks.
+// It must be called with e.mu held.
+func (e *Engine) unlockAndDeliver() error {
+	items := e.out.items
+	dirty := e.out.dirty
+	e.out = outbox{items: e.spare[:0]}
+	e.mu.Unlock()
+	if !dirty {
+		e.spare = items
+		return nil
 	}
-	return nil
+	err := e.sinks.deliver(items)
+	clear(items) // drop the references to this batch
+	e.spare = items[:0]
+	return err
 }
 
 // account folds a batch's bookkeeping into the source's status.
@@ -253,11 +222,7 @@ func (e *Engine) account(b *Batch) {
 	}
 	if b.Note != "" && b.Note != src.Note {
 		src.Note = b.Note
-		for _, s := range e.sinks {
-			if n, ok := s.(interface{ Note(source, note string) }); ok {
-				n.Note(b.Source, Sanitize(b.Note))
-			}
-		}
+		e.out.add(output{note: &[2]string{b.Source, b.Note}})
 	}
 	src.Requests += uint64(len(b.Requests))
 	src.ParseErrors += b.ParseErrors
@@ -268,22 +233,21 @@ func (e *Engine) account(b *Batch) {
 		e.counters[k] += v
 	}
 	for _, p := range b.Problems {
-		if len(e.problems) >= maxProblems {
-			break
-		}
-		// Problems quote raw input: hide credentials in columns no parser found.
-		p.Text = Sanitize(RedactSecrets(p.Text, e.cfg.RedactQuery))
-		p.Where = Sanitize(p.Where)
-		e.problems = append(e.problems, p)
-		for _, s := range e.sinks {
-			if h, ok := s.(interface{ Problem(Problem) }); ok {
-				h.Problem(p)
-			}
-		}
+		e.keepProblem(p)
 	}
 	if len(b.Requests) > 0 && src.Off == nil {
 		src.Off = e.blindness(b.Requests[0].Blind)
 	}
+}
+
+// keepProblem keeps an unparsed input for display (the first few) and
+// hands it to the sinks.
+func (e *Engine) keepProblem(p Problem) {
+	if len(e.problems) >= maxProblems {
+		return
+	}
+	e.problems = append(e.problems, p)
+	e.out.add(output{problem: &p})
 }
 
 func (e *Engine) source(name string) *SourceStatus {
@@ -312,11 +276,9 @@ func (e *Engine) blindness(b Blindness) []string {
 	return off
 }
 
-func (e *Engine) observe(r *Request) error {
-	// Keys sent in the query must not reach any output: redact them once,
-	// here, before the request is kept, shown or written.
-	r.Target = RedactQuery(r.Target, e.cfg.RedactQuery)
-	r.Referer = RedactQuery(r.Referer, e.cfg.RedactQuery)
+// observe works a request out once, updates the tables and hands it to the
+// detectors.
+func (e *Engine) observe(r *Request) {
 	e.requests++
 	if r.Time.After(e.eventTime) {
 		e.eventTime = r.Time
@@ -351,16 +313,16 @@ func (e *Engine) observe(r *Request) error {
 		o.key = e.keyFor(r)
 	}
 	e.tally(o)
+	e.out.add(output{req: r})
+	e.route(event{req: o})
+}
 
-	for _, s := range e.sinks {
-		if err := s.Request(r); err != nil {
-			return err
-		}
-	}
+// route hands one event to every detector.
+func (e *Engine) route(ev event) {
+	e.ev = ev
 	for _, d := range e.detectors {
-		d.observe(e, o)
+		d.observe(e, &e.ev)
 	}
-	return e.sinkErr
 }
 
 func (e *Engine) originAllowed(origin string) bool {
@@ -392,93 +354,6 @@ func (e *Engine) recentEach(f func(*Request) bool) {
 			return
 		}
 	}
-}
-
-// dedupeKey identifies an alert for de-duplication.
-type dedupeKey struct {
-	detector, subject, dimension string
-}
-
-// raise records an occurrence of (detector, subject, dimension). The first
-// one, or the first after the de-duplication window, emits a new alert;
-// others inside it raise its count and add evidence.
-func (e *Engine) raise(o *observation, a Alert, evidence func() []Request) {
-	dk := dedupeKey{a.Detector, a.Subject, a.Dimension}
-	t := o.r.Time
-	if prev, ok := e.dedupe.get(dk); ok && t.Sub(prev.Time) < e.cfg.Dedupe && t.Sub(prev.Time) >= -e.cfg.Dedupe {
-		prev.Count++
-		if t.After(prev.LastSeen) {
-			prev.LastSeen = t
-		}
-		if a.Severity > prev.Severity {
-			prev.Severity = a.Severity
-		}
-		if len(prev.Evidence) < e.cfg.Limits.Evidence {
-			prev.Evidence = append(prev.Evidence, *o.r)
-		}
-		return
-	}
-	e.nextID++
-	a.ID = e.nextID
-	a.Time, a.LastSeen, a.Count = t, t, 1
-	if a.Client == "" && o.client.IsValid() {
-		a.Client = o.client.String()
-	}
-	if a.Target == "" {
-		a.Target = o.r.Target
-	}
-	if a.Status == 0 {
-		a.Status = o.r.Status
-	}
-	if evidence != nil {
-		a.Evidence = evidence()
-	} else {
-		a.Evidence = []Request{*o.r}
-	}
-	if a.Detector == DetUnexpectedHost && e.allowedAdded("host", a.Subject) ||
-		a.Detector == DetForeignOrigin && e.allowedAdded("origin", a.Subject) {
-		a.Allowed = true
-	}
-	p := &a
-	e.dedupe.put(dk, p)
-	e.byDetector[a.Detector]++
-	if len(e.alerts) >= e.cfg.Limits.Alerts {
-		// Drop the oldest eighth at once: shifting the list for every new
-		// alert would cost a copy of it per alert during a flood.
-		n := max(1, min(len(e.alerts), e.cfg.Limits.Alerts/8))
-		e.alerts = slices.Delete(e.alerts, 0, n)
-		e.alertsDropped += uint64(n)
-	}
-	e.alerts = append(e.alerts, p)
-	if o.key != nil {
-		o.key.fire(a.Detector)
-	}
-	for _, s := range e.sinks {
-		if err := s.Alert(p); err != nil && e.sinkErr == nil {
-			e.sinkErr = err
-		}
-	}
-}
-
-func (e *Engine) allowedAdded(kind, v string) bool {
-	return slices.Contains(e.added[kind], v)
-}
-
-// keyEvidence returns the most recent requests of key, oldest first.
-func (e *Engine) keyEvidence(key string, current *Request) []Request {
-	var out []Request
-	max := e.cfg.Limits.Evidence
-	e.recentEach(func(r *Request) bool {
-		if r.Key == key {
-			out = append(out, *r)
-		}
-		return len(out) < max
-	})
-	if len(out) == 0 {
-		out = append(out, *current)
-	}
-	slices.Reverse(out)
-	return out
 }
 
 // Allow adds a Host ("host") or Origin ("origin") to the allowlist for this
@@ -522,6 +397,10 @@ func (e *Engine) markAllowed(det, subject string) {
 	}
 }
 
+func (e *Engine) allowedAdded(kind, v string) bool {
+	return slices.Contains(e.added[kind], v)
+}
+
 // ClearAlerts empties the alert list shown on screen; totals stay.
 func (e *Engine) ClearAlerts() {
 	e.mu.Lock()
@@ -545,9 +424,9 @@ func (e *Engine) String() string {
 }
 
 // Reload replaces the configuration (SIGHUP). Allowlist additions made during
-// this run are kept; tables, alerts and counts are kept; burst windows start
-// afresh because their ring sizes follow max_requests. A config that does not
-// validate is refused and the old one stays.
+// this run are kept; tables, alerts and counts are kept; the detectors are
+// built anew from cfg, so their windows (bursts, spreads) start afresh. A
+// config that does not validate is refused and the old one stays.
 func (e *Engine) Reload(cfg Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -566,9 +445,10 @@ func (e *Engine) Reload(cfg Config) error {
 	}
 	cfg.Limits = e.cfg.Limits // caps size live tables; they change on restart only
 	e.cfg, e.hostAllow, e.origAllow = cfg, hosts, origins
-	e.detectors = newDetectors(cfg)
+	e.slots = slotAlloc{}
+	e.detectors = newDetectors(cfg, &e.slots)
 	e.keys.each(func(_ string, k *keyState) bool {
-		k.burst = burstState{}
+		clear(k.slots)
 		return true
 	})
 	e.hosts.each(func(v string, s *valueState) bool {
@@ -583,9 +463,10 @@ func (e *Engine) Reload(cfg Config) error {
 }
 
 // Report records a problem that did not come from a source batch (a config
-// reload that failed), for the dashboard and the stderr reporter.
+// reload that failed), for the dashboard and the sinks. The sinks get it
+// from the engine's goroutine when input next pauses or arrives.
 func (e *Engine) Report(p Problem) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.account(&Batch{Source: p.Source, Problems: []Problem{p}, State: e.source(p.Source).State})
+	e.keepProblem(p)
 }

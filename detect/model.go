@@ -82,6 +82,10 @@ const (
 	DetKeyBurst       = "key_burst"
 	DetKeySpread      = "key_spread"
 	DetHostServed     = "host_served"
+
+	DetDNSPrivateAnswer = "dns_private_answer"
+	DetDNSRebind        = "dns_rebind"
+	DetUnexpectedSNI    = "unexpected_sni"
 )
 
 // Detectors lists the detector names in display order.

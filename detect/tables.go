@@ -45,8 +45,7 @@ type keyState struct {
 	hostCounts  map[string]uint64     // capped at smallSetCap values
 	clientCount map[netip.Addr]uint64 // capped likewise
 	fired       uint8                 // bit i: Detectors[i] fired on this key
-	burst       burstState
-	spread      spreadState
+	slots       []any                 // detectors' own state for this key (keySlot)
 }
 
 func (k *keyState) fire(det string) {
@@ -85,7 +84,7 @@ func (e *Engine) keyFor(r *Request) *keyState {
 		if old, full := e.keys.full(); full && r.Time.Sub(old.last) < max(e.cfg.BurstWindow, e.cfg.SpreadWindow) {
 			e.keys.evictedActive++
 		}
-		k = &keyState{fp: r.Key, first: r.Time}
+		k = &keyState{fp: r.Key, first: r.Time, slots: make([]any, e.slots.n)}
 		e.keys.put(r.Key, k)
 	}
 	return k

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/sanitize"
 )
 
 // Emit says which line types are written.
@@ -326,7 +327,7 @@ func appendString(b []byte, s string) []byte {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && size == 1) || detect.Invisible(r) {
+		if (r == utf8.RuneError && size == 1) || sanitize.Invisible(r) {
 			b = append(b, s[start:i]...)
 			switch {
 			case r == utf8.RuneError:

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
 )
 
 // autoLines is how many non-empty lines (werkzeug banners aside) Run reads
@@ -42,7 +43,7 @@ func reads(err error) bool {
 
 // parseAuto tries the candidate formats until one reads a line, and keeps
 // it. Run decides over several lines instead (decide).
-func (p *Parser) parseAuto(line []byte, keys *detect.KeyExtractor, r *detect.Request) error {
+func (p *Parser) parseAuto(line []byte, keys *keys.Extractor, r *detect.Request) error {
 	if p.chosen != nil {
 		return p.chosen.Parse(line, keys, r)
 	}

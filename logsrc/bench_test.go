@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
 )
 
 // goodLines returns the lines of a recorded log that parse with spec.
@@ -26,7 +27,7 @@ func goodLines(b *testing.B, file, spec string) (*Parser, [][]byte) {
 	return p, lines
 }
 
-func benchParse(b *testing.B, p *Parser, lines [][]byte, keys *detect.KeyExtractor) {
+func benchParse(b *testing.B, p *Parser, lines [][]byte, keys *keys.Extractor) {
 	var r detect.Request
 	var n int64
 	for _, l := range lines {

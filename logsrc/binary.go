@@ -9,8 +9,6 @@ import (
 	"io"
 	"os"
 	"strings"
-
-	"github.com/rebindwatch/rebindwatch/detect"
 )
 
 // ErrBinaryFile is wrapped by the error for a file that is not a text log
@@ -64,7 +62,7 @@ func sniff(name string, head []byte) error {
 }
 
 func binaryErr(name, what string) error {
-	return fmt.Errorf("%s: %w: %s", detect.Sanitize(name), ErrBinaryFile, what)
+	return fmt.Errorf("%s: %w: %s", name, ErrBinaryFile, what)
 }
 
 // isGzipName reports whether a file is a compressed rotated log by its name.

@@ -57,8 +57,7 @@ type tfile struct {
 }
 
 type follower struct {
-	s       *source
-	ctx     context.Context
+	s       *input
 	cur     *tfile
 	old     []*tfile
 	buf     []byte
@@ -66,67 +65,73 @@ type follower struct {
 	poll    time.Duration
 }
 
-// runFollow follows s.path until ctx ends.
-func (s *source) runFollow(ctx context.Context, tailOnly bool) error {
-	fl := &follower{s: s, ctx: ctx, buf: make([]byte, readSize), poll: pollEvery}
+// runFollow follows s.path until ctx ends, then reads it to its current end.
+func (s *input) runFollow(ctx context.Context, tailOnly bool) error {
+	fl := &follower{s: s, buf: make([]byte, readSize), poll: pollEvery}
 	f, fi, err := openRegular(s.path)
 	switch {
 	case err == nil:
 		fl.cur = &tfile{f: f, fi: fi}
 		fl.initial, s.total = fi.Size(), fi.Size()
-		s.state = detect.StateReplaying
+		s.e.SetState(detect.StateReplaying)
 		if err := fl.sniffStart(fl.cur); err != nil {
 			f.Close()
-			return s.fail(ctx, err)
+			return s.fail(err)
 		}
 		if tailOnly {
 			fl.seekEnd(fl.cur)
 		}
 		if fl.cur.off >= fl.initial {
-			s.state = detect.StateFollowing
+			s.e.SetState(detect.StateFollowing)
 		}
 	case errors.Is(err, fs.ErrNotExist):
-		s.state = detect.StateFollowing
-		s.waitNote = "waiting for " + detect.Sanitize(s.path) + " to appear"
-		if err := s.flush(ctx); err != nil {
-			return err
-		}
+		s.e.SetState(detect.StateFollowing)
+		s.waitNote = "waiting for " + s.path + " to appear"
+		s.flushDue(0)
 	default:
-		return err
+		return s.fail(err)
 	}
 	defer fl.closeAll()
 	for {
 		progressed, err := fl.step()
 		if err != nil {
-			return err
+			return s.fail(err)
 		}
 		if ctx.Err() != nil {
-			return nil
-		}
-		if progressed && s.now().Sub(s.lastFlush) < flushEvery {
-			continue
-		}
-		if !progressed {
-			if err := s.decidePending(ctx); err != nil {
-				return err
-			}
-		}
-		if s.dirty() {
-			if err := s.flush(ctx); err != nil {
-				return err
-			}
+			return fl.stop()
 		}
 		if progressed {
+			s.flushDue(flushEvery)
 			continue
 		}
+		if err := s.decidePending(); err != nil {
+			return s.fail(err)
+		}
+		s.flushDue(0)
 		t := time.NewTimer(fl.poll)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil
 		case <-t.C:
 		}
 	}
+}
+
+// stop ends following by the source rule: one more round reads every file
+// to its current end, then everything is handed over. A line still waiting
+// for its newline is counted, not parsed: its writer has not finished it.
+func (fl *follower) stop() error {
+	s := fl.s
+	if _, err := fl.step(); err != nil {
+		return s.fail(err)
+	}
+	for _, o := range fl.old {
+		s.stopWith(&o.sp)
+	}
+	if fl.cur != nil {
+		s.stopWith(&fl.cur.sp)
+	}
+	return s.finish()
 }
 
 // openRegular opens path for following; a directory is an error.
@@ -142,7 +147,7 @@ func openRegular(path string) (*os.File, os.FileInfo, error) {
 	}
 	if fi.IsDir() {
 		f.Close()
-		return nil, nil, fmt.Errorf("log %s: is a directory", detect.Sanitize(path))
+		return nil, nil, fmt.Errorf("log %s: is a directory", path)
 	}
 	return f, fi, nil
 }
@@ -191,7 +196,7 @@ func (fl *follower) step() (progressed bool, err error) {
 			progressed, o.grew = true, now
 		}
 		if rerr != nil || now.Sub(o.grew) > oldGrace || len(fl.old) > maxOld {
-			if err := o.sp.end(s.emit(fl.ctx)); err != nil {
+			if err := o.sp.end(s.handleLine); err != nil {
 				return progressed, err
 			}
 			o.f.Close()
@@ -205,14 +210,14 @@ func (fl *follower) step() (progressed bool, err error) {
 		f, fi, err := openRegular(s.path)
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) && s.waitNote == "" {
-				s.waitNote = "cannot open " + detect.Sanitize(s.path) + ": " + unwrapPath(err)
+				s.waitNote = "cannot open " + s.path + ": " + unwrapPath(err)
 			}
 			return progressed, nil
 		}
 		fl.cur = &tfile{f: f, fi: fi}
 		s.waitNote = ""
-		if s.state != detect.StateReplaying {
-			s.state = detect.StateFollowing
+		if s.e.State() != detect.StateReplaying {
+			s.e.SetState(detect.StateFollowing)
 		}
 		progressed = true
 	}
@@ -235,7 +240,7 @@ func (fl *follower) step() (progressed bool, err error) {
 		return progressed, fatal
 	}
 	if rerr != nil && s.waitNote == "" {
-		s.waitNote = "cannot read " + detect.Sanitize(s.path) + ": " + unwrapPath(rerr)
+		s.waitNote = "cannot read " + s.path + ": " + unwrapPath(rerr)
 	}
 	if n > 0 {
 		progressed = true
@@ -244,8 +249,8 @@ func (fl *follower) step() (progressed bool, err error) {
 			s.total = s.done
 		}
 	}
-	if s.state == detect.StateReplaying && cur.off >= fl.initial {
-		s.state = detect.StateFollowing
+	if s.e.State() == detect.StateReplaying && cur.off >= fl.initial {
+		s.e.SetState(detect.StateFollowing)
 	}
 	if !same && (serr == nil || errors.Is(serr, fs.ErrNotExist)) {
 		// Renamed or deleted: drain it while its writer may still write,
@@ -255,7 +260,7 @@ func (fl *follower) step() (progressed bool, err error) {
 		fl.cur = nil
 		s.count("rotations")
 		if serr != nil {
-			s.waitNote = "waiting for " + detect.Sanitize(s.path) + " to appear"
+			s.waitNote = "waiting for " + s.path + " to appear"
 		}
 		progressed = true
 	}
@@ -273,7 +278,7 @@ func (fl *follower) read(tf *tfile) (n int64, ioErr, fatal error) {
 			if !tf.sniffed && tf.off == 0 {
 				tf.sniffed = true
 				if serr := sniffLog(fl.s.path, data); serr != nil {
-					return n, nil, fl.s.fail(fl.ctx, serr)
+					return n, nil, serr
 				}
 			}
 			tf.off += int64(k)
@@ -286,11 +291,8 @@ func (fl *follower) read(tf *tfile) (n int64, ioErr, fatal error) {
 				}
 				data, tf.skipToNL = data[i+1:], false
 			}
-			if ferr := tf.sp.feed(data, fl.s.emit(fl.ctx), fl.s.tooLong); ferr != nil {
+			if ferr := tf.sp.feed(data, fl.s.handleLine, fl.s.tooLong); ferr != nil {
 				return n, nil, ferr
-			}
-			if fl.ctx.Err() != nil {
-				return n, nil, fl.ctx.Err()
 			}
 		}
 		if err == io.EOF || (err == nil && k < len(fl.buf)) {
@@ -356,7 +358,7 @@ func (fl *follower) truncated(tf *tfile) error {
 			s.count("copytruncate_copies_read")
 		}
 	}
-	if err := tf.sp.end(s.emit(fl.ctx)); err != nil {
+	if err := tf.sp.end(s.handleLine); err != nil {
 		return err
 	}
 	tf.off, tf.sigN, tf.sp.lineno, tf.skipToNL = 0, 0, 0, false
@@ -423,14 +425,6 @@ func (fl *follower) closeAll() {
 	for _, o := range fl.old {
 		o.f.Close()
 	}
-}
-
-// count adds one to a counter handed over with the next batch.
-func (s *source) count(name string) {
-	if s.counters == nil {
-		s.counters = map[string]uint64{}
-	}
-	s.counters[name]++
 }
 
 // unwrapPath drops the *PathError wrapping for a note.

@@ -241,11 +241,6 @@ type item struct {
 // messages name fields by their display form, in the format's own syntax.
 func assemble(label string, items []item, esc escapeMode, lenient bool) (*Parser, error) {
 	items = mergeTargets(items)
-	for _, it := range items {
-		if it.field != nil {
-			it.field.display = detect.Sanitize(it.field.display) // messages quote it
-		}
-	}
 	p := &Parser{name: label, escape: esc, lenientTail: lenient}
 	lit := []byte{}
 	var prev *field

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/rebindwatch/rebindwatch/detect"
 )
 
 // Apache httpd's mod_log_config: a LogFormat string is literals and
@@ -99,7 +97,7 @@ func apacheDirectiveFormat(s string) (label, format string, err error) {
 			return "apache", f, nil
 		}
 		if d, ok := defs[f]; ok {
-			return "apache:" + detect.Sanitize(f), d, nil
+			return "apache:" + f, d, nil
 		}
 		if d, ok := apacheNicknames[f]; ok {
 			return "apache:" + f, d, nil
@@ -111,7 +109,7 @@ func apacheDirectiveFormat(s string) (label, format string, err error) {
 	}
 	label = "apache"
 	if lastNick != "" {
-		label = "apache:" + detect.Sanitize(lastNick)
+		label = "apache:" + lastNick
 	}
 	return label, lastFormat, nil
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/rebindwatch/rebindwatch/detect"
 )
 
 // JSON access logs (Caddy, Traefik, nginx escape=json templates, anything
@@ -155,7 +153,7 @@ func buildJSON(label string, leaves []jsonLeaf, headerPaths []string, prefix str
 		if c.leaf != 0 {
 			continue // the same path twice: the first mapping wins
 		}
-		f := field{name: l.path, display: detect.Sanitize(l.path), kind: l.kind, prio: prio[l.kind]}
+		f := field{name: l.path, display: l.path, kind: l.kind, prio: prio[l.kind]}
 		prio[l.kind]++
 		if l.kind == kKeyValue && strings.EqualFold(segs[len(segs)-1], "authorization") ||
 			l.kind == kKeyValue && strings.EqualFold(segs[len(segs)-1], "http_authorization") {

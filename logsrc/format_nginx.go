@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/rebindwatch/rebindwatch/detect"
 )
 
 // compileNginxSpec compiles what follows "nginx:".
@@ -16,7 +14,7 @@ func compileNginxSpec(spec string) (*Parser, error) {
 	}
 	label := "nginx"
 	if name != "" {
-		label = "nginx:" + detect.Sanitize(name)
+		label = "nginx:" + name
 	}
 	return compileNginxFormat(label, format, esc, false)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // ErrNoMatch is wrapped by the error for a glob that matches no file.
@@ -35,7 +36,7 @@ func Expand(patterns []string) ([]string, error) {
 		}
 		m, err := filepath.Glob(p)
 		if err != nil {
-			return nil, fmt.Errorf("log pattern %s: %w", detect.Sanitize(p), err)
+			return nil, fmt.Errorf("log pattern %s: %w", p, err)
 		}
 		if len(m) == 0 {
 			none = append(none, p)
@@ -47,7 +48,7 @@ func Expand(patterns []string) ([]string, error) {
 	}
 	if len(none) > 0 {
 		for i, p := range none {
-			none[i] = detect.Sanitize(p)
+			none[i] = p
 		}
 		return out, fmt.Errorf("%w %s", ErrNoMatch, strings.Join(none, ", "))
 	}
@@ -58,13 +59,13 @@ func Expand(patterns []string) ([]string, error) {
 // following, it keeps looking for new matches.
 func runGlob(ctx context.Context, pattern string, opts Options, out chan<- detect.Batch) error {
 	if _, err := filepath.Match(pattern, ""); err != nil {
-		return fmt.Errorf("log pattern %s: %w", detect.Sanitize(pattern), err)
+		return fmt.Errorf("log pattern %s: %w", pattern, err)
 	}
 	matches, _ := filepath.Glob(pattern)
 	sort.Strings(matches)
 	if !opts.Follow {
 		if len(matches) == 0 {
-			return fmt.Errorf("log pattern %s: %w it", detect.Sanitize(pattern), ErrNoMatch)
+			return fmt.Errorf("log pattern %s: %w it", pattern, ErrNoMatch)
 		}
 		var errs []error
 		for _, m := range matches {
@@ -97,13 +98,10 @@ func runGlob(ctx context.Context, pattern string, opts Options, out chan<- detec
 		start(m, opts.TailOnly)
 	}
 	if len(matches) == 0 {
-		b := detect.Batch{Source: pattern, State: detect.StateFollowing,
-			Note: "waiting for files matching " + detect.Sanitize(pattern)}
-		select {
-		case out <- b:
-		case <-ctx.Done():
-			return nil
-		}
+		e := source.New(ctx, out, source.Options{Name: pattern})
+		e.SetState(detect.StateFollowing)
+		e.SetNote("waiting for files matching " + pattern)
+		e.Flush()
 	}
 	t := time.NewTicker(globEvery)
 	defer t.Stop()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
 )
 
 // Parser turns lines of one log format into Requests. Like a KeyExtractor it
@@ -33,12 +34,13 @@ type Parser struct {
 	chosen     *Parser
 
 	// Per-goroutine state.
-	keys    *detect.KeyExtractor // the extractor keyRole was resolved for
-	keyRole []int                // kHeader: HeaderRank; kOpaque: 0 when a key log field; else -1
-	buf     []byte               // unescaped values of the current line
-	plain   []byte               // werkzeug: the line without ANSI colours
-	intern  map[string]string
-	addrs   map[string]netip.Addr // IPv6 client addresses seen
+	keys      *keys.Extractor // the extractor keyRole was resolved for
+	redactBuf []byte          // a target or Referer with its key values hidden
+	keyRole   []int           // kHeader: HeaderRank; kOpaque: 0 when a key log field; else -1
+	buf       []byte          // unescaped values of the current line
+	plain     []byte          // werkzeug: the line without ANSI colours
+	intern    map[string]string
+	addrs     map[string]netip.Addr // IPv6 client addresses seen
 }
 
 // Intern limits: values longer than maxIntern are not worth a lookup; the
@@ -141,7 +143,6 @@ type lineVals struct {
 	bestRank int // key header: rank, name and value
 	hdrName  []byte
 	hdrVal   []byte
-	argName  []byte // $arg_ of a key parameter
 	argVal   []byte
 	hasArg   bool
 	logVal   []byte // key log field
@@ -161,7 +162,7 @@ type tfVal struct {
 // r.Source. It allocates only the strings it keeps, and not even those when
 // the value was seen recently. Parse does not modify line. A line the format
 // knows is not a request (a banner) gives an error that Is ErrNotRequest.
-func (p *Parser) Parse(line []byte, keys *detect.KeyExtractor, r *detect.Request) error {
+func (p *Parser) Parse(line []byte, keys *keys.Extractor, r *detect.Request) error {
 	if p.auto {
 		return p.parseAuto(line, keys, r)
 	}
@@ -246,8 +247,8 @@ func (p *Parser) take(i int, v []byte, x *lineVals) {
 			x.bestRank, x.hdrName, x.hdrVal = rk, f.header, v
 		}
 	case kArg:
-		if !x.hasArg && !absent(v) {
-			x.argName, x.argVal, x.hasArg = f.header, v, true
+		if p.keyRole[i] >= 0 && !x.hasArg && !absent(v) {
+			x.argVal, x.hasArg = v, true
 		}
 	case kKeyValue:
 		if x.kvField == nil && !absent(v) && !redacted(v) {
@@ -269,7 +270,7 @@ func (p *Parser) take(i int, v []byte, x *lineVals) {
 }
 
 // build turns extracted values into the Request.
-func (p *Parser) build(x *lineVals, keys *detect.KeyExtractor, r *detect.Request) error {
+func (p *Parser) build(x *lineVals, keys *keys.Extractor, r *detect.Request) error {
 	if err := p.buildTime(x, r); err != nil {
 		return err
 	}
@@ -336,7 +337,7 @@ func (p *Parser) build(x *lineVals, keys *detect.KeyExtractor, r *detect.Request
 			return errNoRequest
 		}
 	}
-	r.Target = p.str(target)
+	r.Target = p.str(p.redact(target))
 
 	// Host as sent, else the normalised one ($host, %V, Traefik's
 	// RequestHost). A server's own name ($server_name, %v) is not what the
@@ -356,7 +357,7 @@ func (p *Parser) build(x *lineVals, keys *detect.KeyExtractor, r *detect.Request
 		r.Origin, r.HasOrigin = p.str(p.unescape(v)), true
 	}
 	if v := x.vals[kReferer]; !absent(v) && !redacted(v) {
-		r.Referer = p.str(p.unescape(v))
+		r.Referer = p.str(p.redact(p.unescape(v)))
 	}
 	if v := x.vals[kUserAgent]; !absent(v) && !redacted(v) {
 		r.UserAgent = p.str(p.unescape(v))
@@ -388,12 +389,7 @@ func (p *Parser) build(x *lineVals, keys *detect.KeyExtractor, r *detect.Request
 			fp, ok = keys.FromTarget(target)
 		}
 		if !ok && x.hasArg {
-			start := len(p.buf)
-			p.buf = append(p.buf, '?')
-			p.buf = append(p.buf, x.argName...)
-			p.buf = append(p.buf, '=')
-			p.buf = append(p.buf, x.argVal...)
-			fp, ok = keys.FromTarget(p.buf[start:])
+			fp, ok = keys.FromParam(p.unescape(x.argVal))
 		}
 		if ok {
 			r.Key = fp
@@ -500,7 +496,7 @@ func (p *Parser) buildAddrs(x *lineVals, r *detect.Request) error {
 }
 
 // resolveKeys decides, once per extractor, which fields can carry a key.
-func (p *Parser) resolveKeys(keys *detect.KeyExtractor) {
+func (p *Parser) resolveKeys(keys *keys.Extractor) {
 	p.keys = keys
 	if p.keyRole == nil {
 		p.keyRole = make([]int, len(p.fields))
@@ -519,6 +515,10 @@ func (p *Parser) resolveKeys(keys *detect.KeyExtractor) {
 			p.keyRole[i] = keys.HeaderRank(f.header)
 		case kOpaque:
 			if keys.IsLogField(f.name) {
+				p.keyRole[i] = 0
+			}
+		case kArg:
+			if keys.IsQueryParam(f.header) {
 				p.keyRole[i] = 0
 			}
 		}
@@ -599,7 +599,20 @@ func absent(v []byte) bool {
 
 // redacted reports whether a value was hidden by the server (Caddy, Traefik
 // "redact"): it is no key and no Origin.
-func redacted(v []byte) bool { return string(v) == "REDACTED" }
+func redacted(v []byte) bool { return string(v) == keys.Redacted }
+
+// redact hides the values of key parameters in a target or URL (keys.Redact)
+// before it is kept; the result is only valid until the next call.
+func (p *Parser) redact(u []byte) []byte {
+	if p.keys == nil {
+		return u
+	}
+	if out, ok := p.keys.AppendRedacted(p.redactBuf[:0], u); ok {
+		p.redactBuf = out
+		return out
+	}
+	return u
+}
 
 // unescape undoes the log's escaping of a value. Without escapes it returns v
 // itself; otherwise the result lives in p.buf until the next line.

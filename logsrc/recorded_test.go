@@ -10,6 +10,7 @@ import (
 	_ "time/tzdata" // Europe/Berlin even where the system has no zone files
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
 )
 
 // The logs in ../testdata/logs were recorded from real servers by
@@ -32,14 +33,14 @@ func parseAll(t *testing.T, file, spec string, loc *time.Location) (reqs []detec
 	t.Helper()
 	p := mustCompile(t, spec)
 	p.SetLocation(loc)
-	keys := testKeys()
+	kx := testKeys()
 	for i, line := range readLines(t, logsDir+file) {
 		line = strings.TrimSuffix(line, "\r")
 		if isBlank([]byte(line)) {
 			continue
 		}
 		var r detect.Request
-		err := p.Parse([]byte(line), keys, &r)
+		err := p.Parse([]byte(line), kx, &r)
 		switch {
 		case errors.Is(err, ErrNotRequest):
 			skipped++
@@ -56,7 +57,7 @@ func parseAll(t *testing.T, file, spec string, loc *time.Location) (reqs []detec
 type keyMode int
 
 const (
-	keyQueryOnly keyMode = iota // no key column: only keys in the query string
+	keyQueryOnly keyMode = iota // no key column: only kx in the query string
 	keyWhole                    // a key header column: the whole key
 	keySuffix                   // a key log field: the last 8 characters
 )
@@ -66,7 +67,7 @@ func TestRecordedLogs(t *testing.T) {
 	cases := []struct {
 		file, spec   string
 		auto         string // auto-detection's choice; "" = none expected
-		keys         keyMode
+		kx           keyMode
 		bearer       bool // the Authorization: Bearer key is visible
 		host, origin bool
 		port         string // the server's port, as in Host headers
@@ -96,7 +97,7 @@ func TestRecordedLogs(t *testing.T) {
 			if len(reqs) < 15 {
 				t.Fatalf("%d requests, want at least 15", len(reqs))
 			}
-			checkRecorded(t, reqs, c.keys, c.bearer, c.host, c.origin, c.port, c.ipv6)
+			checkRecorded(t, reqs, c.kx, c.bearer, c.host, c.origin, c.port, c.ipv6)
 			if c.auto != "" {
 				checkAuto(t, c.file, c.auto, len(reqs), loc)
 			}
@@ -106,11 +107,11 @@ func TestRecordedLogs(t *testing.T) {
 
 // checkRecorded checks the requests of one recorded run of traffic() in
 // record_logs.sh.
-func checkRecorded(t *testing.T, reqs []detect.Request, keys keyMode, bearer, host, origin bool, port string, ipv6 bool) {
+func checkRecorded(t *testing.T, reqs []detect.Request, kx keyMode, bearer, host, origin bool, port string, ipv6 bool) {
 	client := ipv6 || !strings.Contains(t.Name(), "strftime")
 	t.Helper()
 	key := func(k string) string {
-		switch keys {
+		switch kx {
 		case keyWhole:
 			return fp(k)
 		case keySuffix:
@@ -136,7 +137,7 @@ func checkRecorded(t *testing.T, reqs []detect.Request, keys keyMode, bearer, ho
 		if (!r.Client.IsValid() && client) || r.Method == "" || r.Target == "" || r.Status == 0 {
 			t.Errorf("request %d incomplete: %+v", i, viewOf(r))
 		}
-		if r.Key != "" && len(r.Key) != detect.FingerprintLen {
+		if r.Key != "" && len(r.Key) != keys.FingerprintLen {
 			t.Errorf("request %d key %q", i, r.Key)
 		}
 		if r.Blind.Has(detect.BlindHost) == host || r.Blind.Has(detect.BlindOrigin) == origin {
@@ -154,9 +155,9 @@ func checkRecorded(t *testing.T, reqs []detect.Request, keys keyMode, bearer, ho
 		t.Errorf("rebinding request Origin %q", r.Origin)
 	}
 	r = find("query key", func(r *detect.Request) bool {
-		return strings.HasSuffix(r.Target, "api_key=fake-key-delta-0003&q=a%20b")
+		return strings.HasSuffix(r.Target, "api_key="+keys.Redacted+"&q=a%20b")
 	})
-	if want := map[keyMode]string{keyQueryOnly: fp("fake-key-delta-0003"), keyWhole: fp("fake-key-delta-0003"), keySuffix: fp("lta-0003")}[keys]; r.Key != want {
+	if want := map[keyMode]string{keyQueryOnly: fp("fake-key-delta-0003"), keyWhole: fp("fake-key-delta-0003"), keySuffix: fp("lta-0003")}[kx]; r.Key != want {
 		t.Errorf("query key request key %q, want %q", r.Key, want)
 	}
 	r = find("bearer", func(r *detect.Request) bool { return r.Method == "POST" })
@@ -166,9 +167,9 @@ func checkRecorded(t *testing.T, reqs []detect.Request, keys keyMode, bearer, ho
 	if host && r.Host != "api.example.test:"+port {
 		t.Errorf("bearer request Host %q", r.Host)
 	}
-	r = find("all three keys", func(r *detect.Request) bool { return r.Target == "/v1/items?api_key=fake-key-delta-0003" })
+	r = find("all three keys", func(r *detect.Request) bool { return r.Target == "/v1/items?api_key="+keys.Redacted })
 	want := fp("fake-key-delta-0003") // the query only
-	if keys != keyQueryOnly {
+	if kx != keyQueryOnly {
 		want = key("fake-key-alpha-0001") // X-API-Key wins
 	}
 	if r.Key != want {
@@ -210,7 +211,7 @@ func checkAuto(t *testing.T, file, want string, n int, loc *time.Location) {
 }
 
 // TestRecordedSnippetsKeepKeysOut: the logs the snippets wrote never hold a
-// whole key that came in a header (query keys are in the request line, as
+// whole key that came in a header (query kx are in the request line, as
 // in any access log), and a key of 8 characters is not logged at all.
 func TestRecordedSnippetsKeepKeysOut(t *testing.T) {
 	for _, f := range []string{"apache_snippet.log", "gunicorn_snippet.log", "flask_snippet.log", "nginx_snippet.log"} {
@@ -298,7 +299,7 @@ func TestRecordedTraefik(t *testing.T) {
 		{Time: "2026-11-26T22:13:19.123456789Z", Client: "203.0.113.7", Method: "GET", Host: "api.example.test", HasHost: true,
 			Target: "/v1/items?page=1", Proto: "HTTP/1.1", Status: 200},
 		{Time: "2026-11-26T22:13:19.223456789Z", Client: "203.0.113.7", Method: "GET", Host: "api.example.test", HasHost: true,
-			Target: "/v1/items?api_key=fake-key-delta-0003", Proto: "HTTP/1.1", Status: 200, Key: fp("fake-key-delta-0003")},
+			Target: "/v1/items?api_key=" + keys.Redacted, Proto: "HTTP/1.1", Status: 200, Key: fp("fake-key-delta-0003")},
 		{Time: "2026-11-26T22:13:20.5Z", Client: "203.0.113.9", Method: "GET", Host: "evil.rebind.test:8080", HasHost: true,
 			Target: "/admin", Proto: "HTTP/1.1", Origin: "http://evil.rebind.test", HasOrigin: true, Status: 403, Key: fp("fake-key-alpha-0001"),
 			UserAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"},

@@ -13,22 +13,23 @@ import (
 	"unicode/utf8"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
+	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // Options configures a log source.
 type Options struct {
-	Format      string               // a Compile spec; "" = auto
-	Follow      bool                 // keep following after EOF (across rotation), else read to the end and stop
-	TailOnly    bool                 // with Follow: start at the end of the files that exist at the start
-	Keys        *detect.KeyExtractor // owned by this source's goroutine; nil: no keys
-	Pacer       *detect.Pacer        // nil = unpaced
-	Location    *time.Location       // for times without a zone (werkzeug, some %{...}t and JSON); nil = time.Local
-	BatchSize   int                  // 0 = 256
-	MaxProblems int                  // sample of bad lines kept and reported per file (0 = 5, < 0 = none)
+	Format      string          // a Compile spec; "" = auto
+	Follow      bool            // keep following after EOF (across rotation), else read to the end and stop
+	TailOnly    bool            // with Follow: start at the end of the files that exist at the start
+	Keys        *keys.Extractor // owned by this source's goroutine; nil: no keys
+	Pacer       *source.Pacer   // nil = unpaced
+	Location    *time.Location  // for times without a zone (werkzeug, some %{...}t and JSON); nil = time.Local
+	BatchSize   int             // 0 = 256
+	MaxProblems int             // sample of bad lines kept and reported per file (0 = 5, < 0 = none)
 }
 
 const (
-	defaultBatchSize   = 256
 	defaultMaxProblems = 5
 	// maxLine is the longest line read whole; a longer line is counted as a
 	// parse error and skipped.
@@ -45,7 +46,10 @@ const (
 var errTooLong = &parseError{reason: "line is longer than " + strconv.Itoa(maxLine>>20) + " MiB"}
 
 // Run reads path ("-" = stdin) and sends batches to out until EOF (no Follow)
-// or ctx is done. Without Follow the last batch has State StateDone. A line
+// or ctx is done. When ctx ends, a followed file is read to its current end
+// and a stream's lines already read are handed over (the source rule); a
+// line still waiting for its newline is counted ("partial_lines_at_stop").
+// The last batch has State StateDone (StateFailed with the reason). A line
 // that does not parse is counted and sampled in Problems, never fatal; Run
 // fails when the file cannot be read, is binary (ErrBinaryFile), when
 // auto-detection finds no format in the first lines (ErrUnknownFormat), or
@@ -68,12 +72,12 @@ var errTooLong = &parseError{reason: "line is longer than " + strconv.Itoa(maxLi
 // returns until stdin yields or closes.
 func Run(ctx context.Context, path string, opts Options, out chan<- detect.Batch) error {
 	if _, err := Compile(opts.Format); err != nil {
-		return fmt.Errorf("log %s: %w", detect.Sanitize(path), err)
+		return fmt.Errorf("log %s: %w", path, err)
 	}
 	var err error
 	switch {
 	case path == "-":
-		s := newSource(path, opts, out)
+		s := newInput(ctx, path, opts, out)
 		err = s.runStream(ctx, os.Stdin, "stdin")
 	case hasGlobMeta(path) && !exists(path):
 		err = runGlob(ctx, path, opts, out)
@@ -88,7 +92,7 @@ func Run(ctx context.Context, path string, opts Options, out chan<- detect.Batch
 
 // runOne reads or follows one file.
 func runOne(ctx context.Context, path string, opts Options, out chan<- detect.Batch, tailOnly bool) error {
-	s := newSource(path, opts, out)
+	s := newInput(ctx, path, opts, out)
 	if isStream(path) {
 		// A pipe or device (rebindwatch <(tail -f x.log)): read it as it
 		// comes; it cannot be seeked, and a file read would hold lines back
@@ -118,44 +122,27 @@ func isStream(path string) bool {
 	return err == nil && !fi.Mode().IsRegular() && !fi.IsDir()
 }
 
-// source is the state of one file's Run.
-type source struct {
-	path  string
-	name  string // for Problem.Where
-	opts  Options
-	p     *Parser
-	out   chan<- detect.Batch
-	now   func() time.Time
-	batch int
+// input is the state of one file's (or stream's) Run.
+type input struct {
+	path string
+	name string // for Problem.Where
+	opts Options
+	p    *Parser
+	e    *source.Emitter
+	now  func() time.Time
 
-	cur          detect.Request // the line being parsed
-	reqs         []detect.Request
-	parseErrors  uint64
-	counters     map[string]uint64 // deltas: skipped_lines, rotations, truncations, ...
-	problems     []detect.Problem
-	problemsLeft int
-
+	cur         detect.Request // the line being parsed
 	done, total int64
-	state       detect.SourceState
 	formatNote  string
 	waitNote    string
-	sentState   detect.SourceState
-	sentNote    string
-	lastFlush   time.Time
 
 	pending   [][]byte // auto: the first lines, read again once the format is decided
 	pendingNo []int64
 }
 
-func newSource(path string, opts Options, out chan<- detect.Batch) *source {
-	if opts.BatchSize <= 0 {
-		opts.BatchSize = defaultBatchSize
-	}
-	switch {
-	case opts.MaxProblems == 0:
+func newInput(ctx context.Context, path string, opts Options, out chan<- detect.Batch) *input {
+	if opts.MaxProblems == 0 {
 		opts.MaxProblems = defaultMaxProblems
-	case opts.MaxProblems < 0:
-		opts.MaxProblems = 0
 	}
 	name := path
 	if path == "-" {
@@ -166,14 +153,9 @@ func newSource(path string, opts Options, out chan<- detect.Batch) *source {
 		panic("logsrc: format compiled once and not again: " + err.Error()) // Run checked it
 	}
 	p.SetLocation(opts.Location)
-	return &source{
-		path: path, name: name, opts: opts, p: p, out: out, now: time.Now,
-		batch:        opts.BatchSize,
-		reqs:         make([]detect.Request, 0, opts.BatchSize),
-		problemsLeft: opts.MaxProblems,
-		state:        detect.StateStarting,
-		sentState:    detect.StateStarting,
-	}
+	e := source.New(ctx, out, source.Options{Name: path, Pacer: opts.Pacer, BatchSize: opts.BatchSize,
+		MaxProblems: opts.MaxProblems, Keys: opts.Keys})
+	return &input{path: path, name: name, opts: opts, p: p, e: e, now: time.Now}
 }
 
 // splitter cuts a byte stream into lines. Lines are handed over where they
@@ -243,10 +225,10 @@ func (sp *splitter) end(emit func(line []byte, lineno int64) error) error {
 	return err
 }
 
-func (s *source) tooLong(lineno int64, head []byte) { s.bad(lineno, errTooLong, head) }
+func (s *input) tooLong(lineno int64, head []byte) { s.bad(lineno, errTooLong, head) }
 
 // runFile reads a file to its end. A ".gz" file is decompressed.
-func (s *source) runFile(ctx context.Context) error {
+func (s *input) runFile(ctx context.Context) error {
 	f, err := os.Open(s.path)
 	if err != nil {
 		return logErr(s.path, err)
@@ -257,78 +239,80 @@ func (s *source) runFile(ctx context.Context) error {
 		return logErr(s.path, err)
 	}
 	if fi.IsDir() {
-		return fmt.Errorf("log %s: is a directory", detect.Sanitize(s.path))
+		return fmt.Errorf("log %s: is a directory", s.path)
 	}
 	s.total = fi.Size()
-	s.state = detect.StateReplaying
+	s.e.SetState(detect.StateReplaying)
 	r, counted, err := openLog(s.path, f)
 	if err != nil {
-		return s.fail(ctx, err)
+		return s.fail(err)
 	}
 	defer r.Close()
 	var sp splitter
 	buf := make([]byte, readSize)
 	var n int64
-	for {
+	for ctx.Err() == nil {
 		k, rerr := io.ReadFull(r, buf)
 		if k > 0 {
-			if err := sp.feed(buf[:k], s.emit(ctx), s.tooLong); err != nil {
-				return err
+			if err := sp.feed(buf[:k], s.handleLine, s.tooLong); err != nil {
+				return s.fail(err)
 			}
 			n += int64(k)
 			s.done = n
 			if counted != nil {
 				s.done = counted.n // compressed bytes, to compare with the file's size
 			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
+			s.sync()
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			if err := sp.end(s.handleLine); err != nil {
+				return s.fail(err)
+			}
 			break
 		}
 		if rerr != nil {
-			return s.fail(ctx, logErr(s.path, rerr))
+			return s.fail(logErr(s.path, rerr))
 		}
 	}
-	if err := sp.end(s.emit(ctx)); err != nil {
-		return err
+	s.stopWith(&sp)
+	return s.finish()
+}
+
+// stopWith accounts for a line the splitter still holds when reading ends
+// early: it is incomplete, so it is counted rather than parsed.
+func (s *input) stopWith(sp *splitter) {
+	if len(sp.partial) > 0 {
+		s.count("partial_lines_at_stop")
+		sp.partial = sp.partial[:0]
 	}
-	return s.finish(ctx)
 }
 
-// emit returns the line handler for a splitter.
-func (s *source) emit(ctx context.Context) func([]byte, int64) error {
-	return func(line []byte, lineno int64) error { return s.handleLine(ctx, line, lineno) }
-}
-
-// finish sends the last batch of a finite input.
-func (s *source) finish(ctx context.Context) error {
-	if err := s.decidePending(ctx); err != nil {
-		return err
+// finish sends the last batch of an input that ended well.
+func (s *input) finish() error {
+	if err := s.decidePending(); err != nil {
+		return s.fail(err)
 	}
-	s.state = detect.StateDone
-	return s.flush(ctx)
+	s.sync()
+	return s.e.Close(nil)
 }
 
-// fail sends a last batch that says the source failed, and returns err.
-func (s *source) fail(ctx context.Context, err error) error {
-	s.state = detect.StateFailed
-	s.problem(s.name, err.Error())
-	s.flush(ctx)
-	return err
+// fail sends a last batch that says the input failed, and returns err.
+func (s *input) fail(err error) error {
+	s.sync()
+	return s.e.Close(err)
 }
 
 // runStream reads r (stdin, a pipe) until EOF. A goroutine does the reads so
 // that what arrived is handed over within flushEvery even while the pipe is
 // quiet; chunks go back and forth between it and this loop, so reading
-// allocates nothing per line.
-func (s *source) runStream(ctx context.Context, r io.Reader, name string) error {
+// allocates nothing per line. When ctx ends, the chunks already read are
+// handed over and the goroutine is left blocked in Read until r yields.
+func (s *input) runStream(ctx context.Context, r io.Reader, name string) error {
 	type chunk struct {
 		b   []byte
 		err error
 	}
-	chunks := make(chan chunk)
+	chunks := make(chan chunk, 3)
 	free := make(chan []byte, 3)
 	for range cap(free) {
 		free <- make([]byte, readSize)
@@ -355,57 +339,78 @@ func (s *source) runStream(ctx context.Context, r io.Reader, name string) error 
 		}
 	}()
 
-	s.state = detect.StateReplaying
+	s.e.SetState(detect.StateReplaying)
 	if s.opts.Follow {
-		s.state = detect.StateFollowing
+		s.e.SetState(detect.StateFollowing)
 	}
 	tick := time.NewTicker(flushEvery)
 	defer tick.Stop()
 	var sp splitter
 	first := true
+	take := func(c chunk) (end bool, err error) {
+		if first && len(c.b) > 0 {
+			first = false
+			if err := sniffLog(name, c.b); err != nil {
+				return true, err
+			}
+		}
+		s.done += int64(len(c.b))
+		s.sync()
+		if err := sp.feed(c.b, s.handleLine, s.tooLong); err != nil {
+			return true, err
+		}
+		free <- c.b[:cap(c.b)]
+		if c.err == nil {
+			return false, nil
+		}
+		if err := sp.end(s.handleLine); err != nil {
+			return true, err
+		}
+		if c.err != io.EOF {
+			return true, logErr(s.name, c.err)
+		}
+		return true, nil
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			for {
+				select {
+				case c := <-chunks:
+					if end, err := take(c); end || err != nil {
+						if err != nil {
+							return s.fail(err)
+						}
+						return s.finish()
+					}
+					continue
+				default:
+				}
+				break
+			}
+			s.stopWith(&sp)
+			return s.finish()
 		case <-tick.C:
-			if err := s.decidePending(ctx); err != nil {
-				return err
+			if err := s.decidePending(); err != nil {
+				return s.fail(err)
 			}
-			if s.dirty() {
-				if err := s.flush(ctx); err != nil {
-					return err
-				}
-			}
+			s.flushDue(0)
 		case c := <-chunks:
-			if first && len(c.b) > 0 {
-				first = false
-				if err := sniffLog(name, c.b); err != nil {
-					return s.fail(ctx, err)
-				}
+			end, err := take(c)
+			if err != nil {
+				return s.fail(err)
 			}
-			s.done += int64(len(c.b))
-			if err := sp.feed(c.b, s.emit(ctx), s.tooLong); err != nil {
-				return err
+			if end {
+				return s.finish()
 			}
-			free <- c.b[:cap(c.b)]
-			if c.err == nil {
-				continue
-			}
-			if err := sp.end(s.emit(ctx)); err != nil {
-				return err
-			}
-			if c.err != io.EOF {
-				return s.fail(ctx, logErr(s.name, c.err))
-			}
-			return s.finish(ctx)
 		}
 	}
 }
 
-// handleLine parses one line (newline included or not) into the batch,
-// pacing it when a Pacer is set. While auto-detection has not decided, lines
-// are kept and read again once it has.
-func (s *source) handleLine(ctx context.Context, line []byte, lineno int64) error {
+// handleLine parses one line (newline included or not) into the batch.
+// While auto-detection has not decided, lines are kept and read again once
+// it has.
+func (s *input) handleLine(line []byte, lineno int64) error {
 	line = bytes.TrimSuffix(line, []byte("\n"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
 	if isBlank(line) {
@@ -419,7 +424,7 @@ func (s *source) handleLine(ctx context.Context, line []byte, lineno int64) erro
 		s.pending = append(s.pending, bytes.Clone(line))
 		s.pendingNo = append(s.pendingNo, lineno)
 		if len(s.pending) >= autoLines {
-			return s.decidePending(ctx)
+			return s.decidePending()
 		}
 		return nil
 	}
@@ -436,37 +441,26 @@ func (s *source) handleLine(ctx context.Context, line []byte, lineno int64) erro
 	r := &s.cur
 	if r.Time.IsZero() {
 		r.Time = s.now() // a format without a clock: the time it was read
-	} else if pc := s.opts.Pacer; pc != nil {
-		if !pc.Due(r.Time) && s.dirty() {
-			if err := s.flush(ctx); err != nil {
-				return err
-			}
-		}
-		if err := pc.Wait(ctx, r.Time); err != nil {
-			return err
-		}
 	}
-	s.reqs = append(s.reqs, *r)
-	if len(s.reqs) >= s.batch {
-		return s.flush(ctx)
-	}
+	s.e.Request(r)
 	return nil
 }
 
 // decidePending makes auto-detection decide on the lines it has, and reads
-// them. It fails the source when no format reads any of them.
-func (s *source) decidePending(ctx context.Context) error {
+// them. It fails the input when no format reads any of them.
+func (s *input) decidePending() error {
 	if len(s.pending) == 0 {
 		return nil
 	}
 	if !s.p.decide(s.pending) {
-		return s.fail(ctx, s.undetected())
+		return s.undetected()
 	}
 	s.formatNote = "format: " + s.p.Format() + " (auto)"
+	s.sync()
 	lines, nos := s.pending, s.pendingNo
 	s.pending, s.pendingNo = nil, nil
 	for i, l := range lines {
-		if err := s.handleLine(ctx, l, nos[i]); err != nil {
+		if err := s.handleLine(l, nos[i]); err != nil {
 			return err
 		}
 	}
@@ -474,7 +468,7 @@ func (s *source) decidePending(ctx context.Context) error {
 }
 
 // undetected is the error for input whose first lines no format reads.
-func (s *source) undetected() error {
+func (s *input) undetected() error {
 	line := s.pending[0]
 	hint := formatHint
 	if looksJSON(line) {
@@ -482,51 +476,43 @@ func (s *source) undetected() error {
 			"(dotted paths into the object)"
 	}
 	return fmt.Errorf("log %s: %w: no known format reads its first %d line(s); line %d is \"%s\" (%s); set --log-format to one of %s",
-		detect.Sanitize(s.name), ErrUnknownFormat, len(s.pending), s.pendingNo[0], clip(line, 120), s.p.whyNot(line), hint)
+		s.name, ErrUnknownFormat, len(s.pending), s.pendingNo[0], s.quote(line, 120), s.p.whyNot(line), hint)
 }
 
 // bad counts a line that did not parse and keeps the first few as Problems.
-func (s *source) bad(lineno int64, err error, line []byte) {
-	s.parseErrors++
-	if s.problemsLeft <= 0 {
-		return
+func (s *input) bad(lineno int64, err error, line []byte) {
+	s.e.ParseError()
+	if s.e.WantsProblems() {
+		s.e.Problem(s.name+":"+strconv.FormatInt(lineno, 10), err.Error()+": "+s.quote(line, problemBytes))
 	}
-	s.problem(s.name+":"+strconv.FormatInt(lineno, 10), err.Error()+": "+clip(line, problemBytes))
 }
 
-// problem records a Problem (counted against MaxProblems). text must be safe
-// for a terminal already or come from our own messages; it is sanitised
-// again anyway because error texts can quote file names.
-func (s *source) problem(where, text string) {
-	if s.problemsLeft <= 0 {
-		return
-	}
-	s.problemsLeft--
-	s.problems = append(s.problems, detect.Problem{Source: s.path, Where: detect.Sanitize(where), Text: detect.Sanitize(text)})
-}
-
-// clip makes a line fit for a message: sanitised and cut to about n bytes
-// on a rune boundary.
-func clip(line []byte, n int) string {
+// quote makes a line fit to be quoted in a message: key material hidden
+// first, then cut to about n bytes on a rune boundary (cutting first could
+// leave the start of a key that the redaction no longer recognises).
+func (s *input) quote(line []byte, n int) string {
 	raw := line
-	if len(raw) > 2*n {
-		raw = raw[:2*n]
+	if len(raw) > 4*n {
+		raw = raw[:4*n]
 	}
-	s := detect.SanitizeBytes(raw)
-	if len(s) <= n && len(raw) == len(line) {
-		return s
+	q := string(raw)
+	if s.opts.Keys != nil {
+		q = s.opts.Keys.RedactText(q)
 	}
-	if len(s) > n {
+	if len(q) <= n && len(raw) == len(line) {
+		return q
+	}
+	if len(q) > n {
 		cut := n
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
+		for cut > 0 && !utf8.RuneStart(q[cut]) {
 			cut--
 		}
-		s = s[:cut]
+		q = q[:cut]
 	}
-	return s + "..."
+	return q + "..."
 }
 
-func (s *source) note() string {
+func (s *input) note() string {
 	switch {
 	case s.waitNote == "":
 		return s.formatNote
@@ -536,47 +522,26 @@ func (s *source) note() string {
 	return s.waitNote + "; " + s.formatNote
 }
 
-// dirty reports whether there is anything to hand over.
-func (s *source) dirty() bool {
-	return len(s.reqs) > 0 || s.parseErrors > 0 || len(s.counters) > 0 || len(s.problems) > 0 ||
-		s.state != s.sentState || s.note() != s.sentNote
+// sync hands the input's note and progress to the emitter.
+func (s *input) sync() {
+	s.e.SetNote(s.note())
+	s.e.SetProgress(s.done, s.total)
 }
 
-// flush hands the pending batch to the engine, which owns it from then on.
-func (s *source) flush(ctx context.Context) error {
-	b := detect.Batch{
-		Source:      s.path,
-		Requests:    s.reqs,
-		ParseErrors: s.parseErrors,
-		Problems:    s.problems,
-		Done:        s.done,
-		Total:       s.total,
-		State:       s.state,
-		Note:        s.note(),
-		Counters:    s.counters,
-	}
-	if len(b.Requests) == 0 {
-		b.Requests = nil
-	}
-	select {
-	case s.out <- b:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	if len(s.reqs) > 0 {
-		s.reqs = make([]detect.Request, 0, s.batch)
-	}
-	s.parseErrors, s.counters, s.problems = 0, nil, nil
-	s.sentState, s.sentNote = b.State, b.Note
-	s.lastFlush = s.now()
-	return nil
+// flushDue hands over what is pending once flushEvery has passed (every
+// call with 0).
+func (s *input) flushDue(every time.Duration) {
+	s.sync()
+	s.e.FlushDue(every)
 }
+
+// count adds one to a counter handed over with the next batch.
+func (s *input) count(name string) { s.e.Counter(name).Inc() }
 
 // hasGlobMeta reports whether path has glob metacharacters.
 func hasGlobMeta(path string) bool { return strings.ContainsAny(path, "*?[") }
 
-// cleanErr is an error whose message is safe for a terminal (file names
-// from globs and configs can hold anything) and that still wraps the cause.
+// cleanErr is an error that names a log and still wraps the cause.
 type cleanErr struct {
 	msg string
 	err error
@@ -587,5 +552,5 @@ func (e *cleanErr) Unwrap() error { return e.err }
 
 // logErr is the error for a file operation on a log.
 func logErr(path string, err error) error {
-	return &cleanErr{msg: "log " + detect.Sanitize(path) + ": " + detect.Sanitize(unwrapPath(err)), err: err}
+	return &cleanErr{msg: "log " + path + ": " + unwrapPath(err), err: err}
 }

@@ -12,8 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/rebindwatch/rebindwatch/detect"
 )
 
 // LogFile is one access log a server config writes.
@@ -49,7 +47,7 @@ func ServerConfig(path string) ([]LogFile, error) {
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("server config %s: %w", detect.Sanitize(path), err)
+		return nil, fmt.Errorf("server config %s: %w", path, err)
 	}
 	if isApacheConfig(path, src) {
 		a := &apacheConf{root: filepath.Dir(abs), defs: map[string]string{}, envFile: filepath.Join(filepath.Dir(abs), "envvars")}
@@ -104,7 +102,7 @@ func readConf(path string) ([]byte, error) {
 	if fi, err := os.Stat(path); err != nil {
 		return nil, logErrConf(path, err)
 	} else if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", detect.Sanitize(path))
+		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -116,7 +114,7 @@ func readConf(path string) ([]byte, error) {
 		return nil, logErrConf(path, err)
 	}
 	if len(b) > maxConfBytes {
-		return nil, fmt.Errorf("%s is larger than %d MiB: not a config", detect.Sanitize(path), maxConfBytes>>20)
+		return nil, fmt.Errorf("%s is larger than %d MiB: not a config", path, maxConfBytes>>20)
 	}
 	if err := sniff(path, b); err != nil {
 		return nil, err
@@ -125,10 +123,10 @@ func readConf(path string) ([]byte, error) {
 }
 
 func logErrConf(path string, err error) error {
-	return &cleanErr{msg: detect.Sanitize(path) + ": " + detect.Sanitize(unwrapPath(err)), err: err}
+	return &cleanErr{msg: path + ": " + unwrapPath(err), err: err}
 }
 
-func where(file string, line int) string { return detect.Sanitize(file) + ":" + strconv.Itoa(line) }
+func where(file string, line int) string { return file + ":" + strconv.Itoa(line) }
 
 // ---------------------------------------------------------------- nginx
 
@@ -151,14 +149,14 @@ type nginxLog struct {
 // file reads one nginx config file.
 func (n *nginxConf) file(name string, src []byte, depth int) error {
 	if depth > maxIncludeDepth {
-		return fmt.Errorf("%s: includes nested more than %d deep (a loop?)", detect.Sanitize(name), maxIncludeDepth)
+		return fmt.Errorf("%s: includes nested more than %d deep (a loop?)", name, maxIncludeDepth)
 	}
 	if n.files++; n.files > maxIncludeFiles {
-		return fmt.Errorf("%s: more than %d included files", detect.Sanitize(name), maxIncludeFiles)
+		return fmt.Errorf("%s: more than %d included files", name, maxIncludeFiles)
 	}
 	toks, _, err := scanNginx(string(src), 1, false)
 	if err != nil {
-		return fmt.Errorf("%s: %w", detect.Sanitize(name), err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	var blocks []string
 	var args []token
@@ -207,7 +205,7 @@ func (n *nginxConf) directive(name string, args []token, blocks []string, depth 
 			if hasGlobMeta(pat) {
 				m, err := filepath.Glob(pat)
 				if err != nil {
-					return fmt.Errorf("%s: include %s: %w", at, detect.Sanitize(a.text), err)
+					return fmt.Errorf("%s: include %s: %w", at, a.text, err)
 				}
 				files = m
 			} else {
@@ -352,10 +350,10 @@ type apacheLog struct {
 
 func (a *apacheConf) file(name string, src []byte, depth int) error {
 	if depth > maxIncludeDepth {
-		return fmt.Errorf("%s: includes nested more than %d deep (a loop?)", detect.Sanitize(name), maxIncludeDepth)
+		return fmt.Errorf("%s: includes nested more than %d deep (a loop?)", name, maxIncludeDepth)
 	}
 	if a.files++; a.files > maxIncludeFiles {
-		return fmt.Errorf("%s: more than %d included files", detect.Sanitize(name), maxIncludeFiles)
+		return fmt.Errorf("%s: more than %d included files", name, maxIncludeFiles)
 	}
 	for _, l := range apacheLines(string(src)) {
 		args, err := apacheArgs(l.text)
@@ -386,10 +384,10 @@ func (a *apacheConf) file(name string, src []byte, depth int) error {
 			}
 			files, err := apacheInclude(pat)
 			if err != nil {
-				return fmt.Errorf("%s: %s %s: %w", at, args[0], detect.Sanitize(args[1]), err)
+				return fmt.Errorf("%s: %s %s: %w", at, args[0], args[1], err)
 			}
 			if len(files) == 0 && !optional {
-				return fmt.Errorf("%s: Include %s matches no file", at, detect.Sanitize(args[1]))
+				return fmt.Errorf("%s: Include %s matches no file", at, args[1])
 			}
 			for _, f := range files {
 				src, err := readConf(f)
@@ -536,7 +534,7 @@ func (a *apacheConf) resolve() []LogFile {
 		case strings.HasPrefix(lf.Path, "syslog:"):
 			lf.Skip = "sent to syslog, not a file"
 		case apacheVar.MatchString(lf.Path):
-			lf.Skip = "its path has a variable that is not set: " + detect.Sanitize(lf.Path)
+			lf.Skip = "its path has a variable that is not set: " + lf.Path
 		case lf.Skip == "" && !filepath.IsAbs(lf.Path):
 			lf.Path = filepath.Join(a.root, lf.Path)
 		}

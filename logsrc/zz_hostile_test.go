@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
+	"github.com/rebindwatch/rebindwatch/sanitize"
 )
 
 const hostileDir = "../testdata/hostile/"
@@ -23,7 +25,7 @@ func hostileRead(t *testing.T, path, spec string) (reqs []detect.Request, parseE
 	out := make(chan detect.Batch, 16)
 	errc := make(chan error, 1)
 	go func() {
-		errc <- Run(context.Background(), path, Options{Format: spec, Keys: detect.NewKeyExtractor(detect.DefaultKeyConfig()), MaxProblems: 100}, out)
+		errc <- Run(context.Background(), path, Options{Format: spec, Keys: keys.NewExtractor(keys.DefaultConfig()), MaxProblems: 100}, out)
 		close(out)
 	}()
 	for b := range out {
@@ -86,19 +88,20 @@ func TestHostileEscapedAndRawLogsAgree(t *testing.T) {
 
 // TestHostileProblemsAreSanitised: a raw log read as if nginx had escaped it
 // (the format string without escape=none) cannot parse the values that end
-// in a backslash; the lines quoted in the Problems are terminal-safe.
+// in a backslash; the lines quoted in the Problems are terminal-safe once
+// through the sanitiser every edge uses.
 func TestHostileProblemsAreSanitised(t *testing.T) {
 	_, errs, problems := hostileRead(t, hostileDir+"hostile_gen_raw.log", "nginx:"+hostileExtFormat(t))
 	if errs == 0 || len(problems) == 0 {
 		t.Fatalf("want parse errors from the mismatched escaping, got %d", errs)
 	}
 	for _, p := range problems {
-		for _, s := range []string{p.Where, p.Text} {
+		for _, s := range []string{sanitize.String(p.Where), sanitize.String(p.Text)} {
 			if !utf8.ValidString(s) {
 				t.Errorf("problem is not valid UTF-8: %q", s)
 			}
 			for _, r := range s {
-				if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || detect.Invisible(r) {
+				if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || sanitize.Invisible(r) {
 					t.Errorf("problem carries %U: %q", r, s)
 					break
 				}

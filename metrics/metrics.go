@@ -44,6 +44,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/sanitize"
 	"github.com/rebindwatch/rebindwatch/webhook"
 )
 
@@ -214,7 +215,7 @@ func (e *listenError) Error() string {
 	if errors.As(inner, &op) && op.Err != nil {
 		inner = op.Err
 	}
-	return detect.Sanitize(fmt.Sprintf("metrics address %q: %v", e.addr, inner))
+	return sanitize.String(fmt.Sprintf("metrics address %q: %v", e.addr, inner))
 }
 
 func (e *listenError) Unwrap() error { return e.err }
@@ -305,7 +306,7 @@ func (c *summaryCollector) Collect(ch chan<- prometheus.Metric) {
 	perSource := make(map[string]uint64, len(s.Sources))
 	order := make([]string, 0, len(s.Sources))
 	for _, src := range s.Sources {
-		name := detect.Sanitize(src.Name)
+		name := sanitize.String(src.Name)
 		if _, ok := perSource[name]; !ok {
 			order = append(order, name)
 		}

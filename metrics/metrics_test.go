@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/sanitize"
 	"github.com/rebindwatch/rebindwatch/webhook"
 )
 
@@ -300,9 +301,9 @@ func TestHostileSourceNames(t *testing.T) {
 				t.Fatal(err)
 			}
 			fams, body := scrape(t, base)
-			want(t, fams, 1, nameSourceRequests, "source="+detect.Sanitize(src))
+			want(t, fams, 1, nameSourceRequests, "source="+sanitize.String(src))
 			for _, c := range body {
-				if c < 0x20 && c != '\n' || c == 0x7f || detect.Invisible(c) {
+				if c < 0x20 && c != '\n' || c == 0x7f || sanitize.Invisible(c) {
 					t.Fatalf("scrape holds control character %U", c)
 				}
 			}
@@ -389,7 +390,7 @@ func TestListenErrors(t *testing.T) {
 				t.Error("a serve function with an error")
 			}
 			msg := err.Error()
-			if !strings.Contains(msg, detect.Sanitize(addr)) || strings.ContainsRune(msg, 0x1b) {
+			if !strings.Contains(msg, sanitize.String(addr)) || strings.ContainsRune(msg, 0x1b) {
 				t.Errorf("error %q does not name the address, sanitised", msg)
 			}
 			if strings.Count(msg, "listen tcp") > 0 {

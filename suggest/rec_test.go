@@ -12,6 +12,7 @@ import (
 	"github.com/rebindwatch/rebindwatch/capture"
 	"github.com/rebindwatch/rebindwatch/config"
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
 	"github.com/rebindwatch/rebindwatch/logsrc"
 )
 
@@ -45,7 +46,7 @@ func pcapBatches(t testing.TB, name string) []detect.Batch {
 		t.Skip("no recording " + path + " (testdata/record.sh makes it)")
 	}
 	return readBatches(t, func(ctx context.Context, out chan<- detect.Batch) error {
-		return capture.ReadFile(ctx, path, capture.Options{Ports: []uint16{8080}, Keys: detect.NewKeyExtractor(detect.DefaultKeyConfig())}, out)
+		return capture.ReadFile(ctx, path, capture.Options{Ports: []uint16{8080}, Keys: keys.NewExtractor(keys.DefaultConfig())}, out)
 	})
 }
 
@@ -56,7 +57,7 @@ func extLogBatches(t testing.TB, name string) []detect.Batch {
 		t.Skip("no ext.fmt in " + recDir)
 	}
 	return readBatches(t, func(ctx context.Context, out chan<- detect.Batch) error {
-		return logsrc.Run(ctx, path, logsrc.Options{Format: "nginx:" + string(fmtBytes), Keys: detect.NewKeyExtractor(detect.DefaultKeyConfig()), Location: time.UTC}, out)
+		return logsrc.Run(ctx, path, logsrc.Options{Format: "nginx:" + string(fmtBytes), Keys: keys.NewExtractor(keys.DefaultConfig()), Location: time.UTC}, out)
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/sanitize"
 )
 
 // Threshold rules.
@@ -55,7 +56,7 @@ func (w *writer) comment(text string) {
 }
 
 // clean makes a traffic string safe for a terminal and for a TOML comment.
-func clean(s string) string { return detect.Sanitize(s) }
+func clean(s string) string { return sanitize.String(s) }
 
 // quote renders a traffic string as a TOML basic string: sanitised first,
 // then '"' and '\' escaped, and any control character left as \uXXXX (TOML

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/config"
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/sanitize"
 )
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -497,8 +498,8 @@ func TestQuote(t *testing.T) {
 			t.Errorf("%q: %s does not decode: %v", s, doc, err)
 			continue
 		}
-		if v.V != detect.Sanitize(s) {
-			t.Errorf("%q: decoded %q, want %q", s, v.V, detect.Sanitize(s))
+		if v.V != sanitize.String(s) {
+			t.Errorf("%q: decoded %q, want %q", s, v.V, sanitize.String(s))
 		}
 	}
 }

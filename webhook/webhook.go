@@ -24,6 +24,7 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/jsonl"
+	"github.com/rebindwatch/rebindwatch/sanitize"
 )
 
 // Defaults for the zero values of Options.
@@ -145,7 +146,7 @@ func New(opts Options) (*Poster, error) {
 	for k, v := range opts.Headers {
 		// Never echo a header value: it is usually a credential.
 		if !validHeaderName(k) {
-			return nil, fmt.Errorf("webhook header name %q is not a valid HTTP header name", detect.Sanitize(k))
+			return nil, fmt.Errorf("webhook header name %q is not a valid HTTP header name", sanitize.String(k))
 		}
 		if !validHeaderValue(v) {
 			return nil, fmt.Errorf("webhook header %q has a value that is not valid in HTTP (value not shown)", k)
@@ -248,7 +249,7 @@ func redactURL(raw string) string {
 	if hidden {
 		s += "?…"
 	}
-	return detect.Sanitize(s)
+	return sanitize.String(s)
 }
 
 // Request does nothing: only alerts are posted.
@@ -404,7 +405,7 @@ type GiveUpError struct {
 // Error is one line, sanitised: a receiver's bytes may appear in net/http's
 // errors (a malformed response), and the line may reach a terminal.
 func (e *GiveUpError) Error() string {
-	return detect.Sanitize(fmt.Sprintf("webhook: alert %d (%s) given up after %d attempt%s: %v",
+	return sanitize.String(fmt.Sprintf("webhook: alert %d (%s) given up after %d attempt%s: %v",
 		e.ID, e.Detector, e.Attempts, plural(e.Attempts), e.Err))
 }
 

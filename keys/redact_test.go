@@ -1,4 +1,4 @@
-package detect
+package keys
 
 import (
 	"strings"
@@ -8,7 +8,7 @@ import (
 // Keys leaked through paths that RedactQuery and the engine's Problem
 // redaction did not cover (found by hostile_test.go on testdata/hostile).
 func TestRedactQueryHostile(t *testing.T) {
-	names := DefaultKeyConfig().Query
+	x := NewExtractor(DefaultConfig())
 	const k = "sk_live_DOkSWPJ42J2A0VepElDtJpJP"
 	tests := []struct{ name, in, want string }{
 		{"fragment_access_token", "https://evil.test/cb#access_token=" + k + "&token_type=bearer", "https://evil.test/cb#access_token=REDACTED&token_type=bearer"},
@@ -26,7 +26,7 @@ func TestRedactQueryHostile(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := RedactQuery(tc.in, names); got != tc.want {
+			if got := x.Redact(tc.in); got != tc.want {
 				t.Errorf("RedactQuery(%q)\n got %q\nwant %q", tc.in, got, tc.want)
 			}
 		})
@@ -34,7 +34,7 @@ func TestRedactQueryHostile(t *testing.T) {
 }
 
 func TestRedactSecrets(t *testing.T) {
-	names := DefaultKeyConfig().Query
+	x := NewExtractor(DefaultConfig())
 	tests := []struct{ name, in, want string }{
 		{"bearer_column", `auth="Bearer sk_live_K2zzSxxnF1eKUpTXYgwMzqHx" xkey="-"`, `auth="Bearer REDACTED" xkey="-"`},
 		{"short_bearer", `Authorization: bearer abc123`, `Authorization: bearer REDACTED`},
@@ -61,36 +61,14 @@ func TestRedactSecrets(t *testing.T) {
 			if want == "" {
 				want = tc.in
 			}
-			got := RedactSecrets(tc.in, names)
+			got := x.RedactText(tc.in)
 			if got != want {
 				t.Errorf("RedactSecrets(%q)\n got %q\nwant %q", tc.in, got, want)
 			}
-			if again := RedactSecrets(got, names); again != got {
+			if again := x.RedactText(got); again != got {
 				t.Errorf("not idempotent: %q -> %q", got, again)
 			}
 		})
-	}
-}
-
-// TestEngineRedactsProblems: a log line that did not parse reaches stderr
-// and the dashboard as a Problem; credentials in it must not.
-func TestEngineRedactsProblems(t *testing.T) {
-	e, _ := newTestEngine(t, nil)
-	line := `127.0.0.1 - - [2026-11-26T23:16:22+00:00] "GET /v1/items?token=sk_live_CwBZWJOBrUgazX5M4W4Nc8OH HTTP/1.1" 200 12 "-" "curl/7.88.1" auth="Bearer sk_live_K2zzSxxnF1eKUpTXYgwMzqHx" xkey="sk_live_ECcNQf2suOoOOsgAwpIYiIP9" cookie="sid=sk_live_kzkdfPBScRTaQES2kQU8KhDe`
-	if err := e.Observe(&Batch{Source: "a.log", Problems: []Problem{{Source: "a.log", Where: "a.log:3", Text: "line ends before the text after $http_cookie: " + line}}}); err != nil {
-		t.Fatal(err)
-	}
-	p := e.Snapshot().Problems
-	if len(p) != 1 {
-		t.Fatalf("problems %v", p)
-	}
-	for _, piece := range []string{"CwBZWJOB", "K2zzSxxn", "ECcNQf2s", "kzkdfPBS"} {
-		if strings.Contains(p[0].Text, piece) {
-			t.Errorf("problem text leaks %q: %s", piece, p[0].Text)
-		}
-	}
-	if !strings.Contains(p[0].Text, `host`) && !strings.Contains(p[0].Text, "GET /v1/items?token=REDACTED") {
-		t.Errorf("problem text lost its readable parts: %s", p[0].Text)
 	}
 }
 
@@ -102,7 +80,7 @@ func FuzzRedactSecrets(f *testing.F) {
 	f.Add(`auth="`, `"`, uint8(1), "qcAsblDvliin8NvY40XDNXvz")
 	f.Add(`"GET /x?a=1&`, ` HTTP/1.1"`, uint8(2), "CwBZWJOBrUgazX5M4W4Nc8OH")
 	f.Add(`cookie="sid=`, ``, uint8(0), "kzkdfPBScRTaQES2kQU8KhDe")
-	names := DefaultKeyConfig().Query
+	x := NewExtractor(DefaultConfig())
 	f.Fuzz(func(t *testing.T, before, after string, how uint8, secret string) {
 		// The secret: base62 with a digit and a letter, at least 16 long.
 		if len(secret) < 16 || len(secret) > 64 || !secretShaped(secret) {
@@ -128,11 +106,58 @@ func FuzzRedactSecrets(f *testing.F) {
 		case 2:
 			planted = "token=sk_live_" + secret
 		}
-		out := RedactSecrets(before+planted+after, names)
+		out := x.RedactText(before+planted+after)
 		for i := 0; i+8 <= len(secret); i++ {
 			if piece := secret[i : i+8]; strings.Contains(out, piece) && !strings.Contains(before+after, piece) {
 				t.Fatalf("piece %q of the secret survives: %q", piece, out)
 			}
 		}
 	})
+}
+
+func TestRedactQuery(t *testing.T) {
+	x := NewExtractor(DefaultConfig())
+	tests := []struct{ in, want string }{
+		{"/v1/items", "/v1/items"},
+		{"/v1/items?api_key=sk_live_abc", "/v1/items?api_key=REDACTED"},
+		{"/v1/items?x=1&API_KEY=sk_live_abc&y=2", "/v1/items?x=1&API_KEY=REDACTED&y=2"},
+		{"/v1/items?monkey=abc&key=k1#frag", "/v1/items?monkey=abc&key=REDACTED#frag"},
+		{"/v1/items?token=", "/v1/items?token="},
+		{"https://app/x?access_token=t1&token=t2", "https://app/x?access_token=REDACTED&token=REDACTED"},
+		{`"GET /a?apikey=zzz HTTP/1.1" 200`, `"GET /a?apikey=REDACTED HTTP/1.1" 200`},
+	}
+	for _, tc := range tests {
+		if got := x.Redact(tc.in); got != tc.want {
+			t.Errorf("RedactQuery(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = x.Redact("/v1/items?x=1&y=2") }); n != 0 {
+		t.Errorf("nothing to redact costs %v allocations", n)
+	}
+}
+
+
+// TestRedactTargets: targets as capture sees them on the wire.
+func TestRedactTargets(t *testing.T) {
+	x := NewExtractor(DefaultConfig())
+	tests := []struct{ in, want string }{
+		{"/a?api_key=k1&x=1#frag", "/a?api_key=REDACTED&x=1#frag"},
+		{"/a?x=1&token=t2", "/a?x=1&token=REDACTED"},
+		{"/a?token=t&api_key=k", "/a?token=REDACTED&api_key=REDACTED"},
+		{"/a?api_key=a%2Bb", "/a?api_key=REDACTED"},
+		{"/a?x=1", ""},
+		{"/a?api_key=", ""},
+		{"/a?api_key", ""},
+		{"/a#?api_key=k", "/a#?api_key=REDACTED"}, // not a query, but a key all the same
+		{"/a?API_KEY=k", "/a?API_KEY=REDACTED"},   // hiding too much is the safe mistake
+		{"http://evil.test/steal?key=s3&x", "http://evil.test/steal?key=REDACTED&x"},
+		{"/nokeys", ""},
+		{"/a?api_key=" + Redacted, ""},
+	}
+	for _, tt := range tests {
+		got, ok := x.AppendRedacted(nil, []byte(tt.in))
+		if (tt.want == "") == ok || ok && string(got) != tt.want {
+			t.Errorf("%q: got %q %v, want %q", tt.in, got, ok, tt.want)
+		}
+	}
 }

@@ -1,4 +1,9 @@
-package detect
+// Package keys is the one home of API-key rules: where requests carry keys
+// (headers, query parameters, log fields), how a key becomes a fingerprint,
+// and how key material is hidden in targets, Referers and quoted input. No
+// raw key, or piece of one, may leave rebindwatch; every package that meets
+// key material asks this one.
+package keys
 
 import (
 	"bytes"
@@ -28,17 +33,17 @@ func Fingerprint(salt, key string) string {
 	return hex.EncodeToString(sum[:FingerprintLen/2])
 }
 
-// KeyConfig says where requests carry their API keys.
-type KeyConfig struct {
+// Config says where requests carry their API keys (the [keys] section).
+type Config struct {
 	Headers   []string // header names, case-insensitive, in priority order
-	Query     []string // query parameter names
+	Query     []string // query parameter names, in priority order
 	LogFields []string // log variables that carry a key or key suffix
 	Salt      string
 }
 
-// DefaultKeyConfig is the [keys] section's default.
-func DefaultKeyConfig() KeyConfig {
-	return KeyConfig{
+// DefaultConfig is the [keys] section's default.
+func DefaultConfig() Config {
+	return Config{
 		Headers:   []string{"X-API-Key", "Authorization"},
 		Query:     []string{"api_key", "apikey", "key", "access_token", "token"},
 		LogFields: []string{"api_key_suffix", "key_suffix"},
@@ -48,25 +53,30 @@ func DefaultKeyConfig() KeyConfig {
 // fpCacheSize bounds the raw-key -> fingerprint cache of one extractor.
 const fpCacheSize = 4096
 
-// KeyExtractor turns the key material of a request into a fingerprint. It is
-// not safe for concurrent use: give each source goroutine its own (Clone).
-// It caches recent fingerprints so that a key seen again costs a map lookup
-// instead of an HMAC and an allocation.
-type KeyExtractor struct {
-	cfg     KeyConfig
+// Extractor turns the key material of a request into a fingerprint and
+// hides key material in text. Its From* methods are not safe for concurrent
+// use (they share a cache): give each source goroutine its own (Clone). Its
+// redaction methods keep no state and may be called from anywhere.
+//
+// A key seen again costs a map lookup instead of an HMAC and an allocation.
+type Extractor struct {
+	cfg     Config
 	headers [][]byte // lower-cased
-	query   []string
+	query   []string // lower-cased
 	fields  []string
 	mac     hash.Hash
 	cache   map[string]string
 	scratch [256]byte // decoded Basic credentials; kept here so they do not escape per call
 }
 
-// NewKeyExtractor builds an extractor for cfg.
-func NewKeyExtractor(cfg KeyConfig) *KeyExtractor {
-	k := &KeyExtractor{cfg: cfg, query: cfg.Query, cache: make(map[string]string)}
+// NewExtractor builds an extractor for cfg.
+func NewExtractor(cfg Config) *Extractor {
+	k := &Extractor{cfg: cfg, cache: make(map[string]string)}
 	for _, h := range cfg.Headers {
 		k.headers = append(k.headers, []byte(strings.ToLower(h)))
+	}
+	for _, q := range cfg.Query {
+		k.query = append(k.query, strings.ToLower(q))
 	}
 	for _, f := range cfg.LogFields {
 		k.fields = append(k.fields, strings.ToLower(f))
@@ -78,11 +88,11 @@ func NewKeyExtractor(cfg KeyConfig) *KeyExtractor {
 }
 
 // Clone returns an independent extractor with the same configuration.
-func (k *KeyExtractor) Clone() *KeyExtractor { return NewKeyExtractor(k.cfg) }
+func (k *Extractor) Clone() *Extractor { return NewExtractor(k.cfg) }
 
 // HeaderRank returns the priority of a header name among the key headers
 // (0 is highest), or -1 when the header carries no key. name may be in any case.
-func (k *KeyExtractor) HeaderRank(name []byte) int {
+func (k *Extractor) HeaderRank(name []byte) int {
 	for i, h := range k.headers {
 		if len(h) == len(name) && asciiEqualFold(h, name) {
 			return i
@@ -92,7 +102,7 @@ func (k *KeyExtractor) HeaderRank(name []byte) int {
 }
 
 // IsLogField reports whether a log variable (without "$") carries key material.
-func (k *KeyExtractor) IsLogField(name string) bool {
+func (k *Extractor) IsLogField(name string) bool {
 	for _, f := range k.fields {
 		if strings.EqualFold(f, name) {
 			return true
@@ -104,7 +114,7 @@ func (k *KeyExtractor) IsLogField(name string) bool {
 // FromHeader returns the fingerprint of the key in a key header's value.
 // Authorization gives the credentials of Bearer, Token and ApiKey schemes and
 // the user name of Basic; other schemes carry no key we can use.
-func (k *KeyExtractor) FromHeader(name, value []byte) (string, bool) {
+func (k *Extractor) FromHeader(name, value []byte) (string, bool) {
 	value = bytes.TrimSpace(value)
 	if asciiEqualFold(name, []byte("authorization")) {
 		var ok bool
@@ -118,26 +128,8 @@ func (k *KeyExtractor) FromHeader(name, value []byte) (string, bool) {
 	return k.fingerprint(value), true
 }
 
-// FromTarget returns the fingerprint of the first configured query parameter
-// present in a request-target.
-func (k *KeyExtractor) FromTarget(target []byte) (string, bool) {
-	_, q, ok := bytes.Cut(target, []byte("?"))
-	if !ok || len(k.query) == 0 {
-		return "", false
-	}
-	if i := bytes.IndexByte(q, '#'); i >= 0 {
-		q = q[:i]
-	}
-	for _, name := range k.query {
-		if v, ok := queryValue(q, name); ok && len(v) > 0 {
-			return k.fingerprintQuery(v), true
-		}
-	}
-	return "", false
-}
-
 // FromValue fingerprints key material taken verbatim (a log field).
-func (k *KeyExtractor) FromValue(v []byte) (string, bool) {
+func (k *Extractor) FromValue(v []byte) (string, bool) {
 	v = bytes.TrimSpace(v)
 	if len(v) == 0 || (len(v) == 1 && v[0] == '-') {
 		return "", false
@@ -145,18 +137,23 @@ func (k *KeyExtractor) FromValue(v []byte) (string, bool) {
 	return k.fingerprint(v), true
 }
 
-func (k *KeyExtractor) fingerprintQuery(v []byte) string {
+// FromParam fingerprints the value of a key query parameter as it appears
+// in a URL: percent-escapes and '+' are decoded first, as the server reads it.
+func (k *Extractor) FromParam(v []byte) (string, bool) {
+	if len(v) == 0 {
+		return "", false
+	}
 	if bytes.IndexByte(v, '%') < 0 && bytes.IndexByte(v, '+') < 0 {
-		return k.fingerprint(v)
+		return k.fingerprint(v), true
 	}
 	s, err := url.QueryUnescape(string(v))
 	if err != nil {
-		return k.fingerprint(v)
+		return k.fingerprint(v), true
 	}
-	return k.fingerprint([]byte(s))
+	return k.fingerprint([]byte(s)), true
 }
 
-func (k *KeyExtractor) fingerprint(key []byte) string {
+func (k *Extractor) fingerprint(key []byte) string {
 	if fp, ok := k.cache[string(key)]; ok {
 		return fp
 	}
@@ -177,13 +174,14 @@ func (k *KeyExtractor) fingerprint(key []byte) string {
 }
 
 // authCredential extracts the key from an Authorization value (RFC 9110
-// §11.6.2). Basic credentials are decoded into scratch.
+// §11.6.2: a scheme, then whitespace, then the credentials). Basic
+// credentials are decoded into scratch.
 func authCredential(v, scratch []byte) ([]byte, bool) {
-	scheme, cred, ok := bytes.Cut(v, []byte(" "))
-	if !ok {
+	i := bytes.IndexAny(v, " \t")
+	if i < 0 {
 		return nil, false
 	}
-	cred = bytes.TrimSpace(cred)
+	scheme, cred := v[:i], bytes.TrimSpace(v[i+1:])
 	switch {
 	case asciiEqualFold(scheme, []byte("bearer")), asciiEqualFold(scheme, []byte("token")), asciiEqualFold(scheme, []byte("apikey")):
 		return cred, len(cred) > 0
@@ -201,40 +199,21 @@ func authCredential(v, scratch []byte) ([]byte, bool) {
 	return nil, false
 }
 
-// queryValue finds name=value in a raw query string.
-func queryValue(q []byte, name string) ([]byte, bool) {
-	for len(q) > 0 {
-		var pair []byte
-		pair, q, _ = bytes.Cut(q, []byte("&"))
-		k, v, _ := bytes.Cut(pair, []byte("="))
-		if string(k) == name {
-			return v, true
-		}
-		// Servers decode names too: ?api%5Fkey=K is api_key to Flask.
-		if bytes.IndexByte(k, '%') >= 0 {
-			if dk, err := url.QueryUnescape(string(k)); err == nil && dk == name {
-				return v, true
-			}
-		}
-	}
-	return nil, false
-}
-
 func asciiEqualFold(a, b []byte) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
+		if lower(a[i]) != lower(b[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }

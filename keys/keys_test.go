@@ -1,4 +1,4 @@
-package detect
+package keys
 
 import (
 	"encoding/base64"
@@ -14,14 +14,14 @@ func TestFingerprint(t *testing.T) {
 	if salted == "d3b9b59ae0ca" || len(salted) != FingerprintLen {
 		t.Errorf("salted = %s", salted)
 	}
-	k := NewKeyExtractor(KeyConfig{Headers: []string{"X-API-Key"}, Salt: "salt"})
+	k := NewExtractor(Config{Headers: []string{"X-API-Key"}, Salt: "salt"})
 	if got, _ := k.FromHeader([]byte("x-api-key"), []byte("sk_test_example")); got != salted {
 		t.Errorf("extractor with salt = %s, want %s", got, salted)
 	}
 }
 
 func TestKeyFromHeader(t *testing.T) {
-	k := NewKeyExtractor(DefaultKeyConfig())
+	k := NewExtractor(DefaultConfig())
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("alice:secret"))
 	tests := []struct {
 		name, header, value string
@@ -62,7 +62,7 @@ func TestKeyFromHeader(t *testing.T) {
 }
 
 func TestKeyFromTarget(t *testing.T) {
-	k := NewKeyExtractor(DefaultKeyConfig())
+	k := NewExtractor(DefaultConfig())
 	tests := []struct{ target, want string }{
 		{"/v1/items?api_key=abc", "abc"},
 		{"/v1/items?x=1&apikey=abc&y=2", "abc"},
@@ -88,7 +88,7 @@ func TestKeyFromTarget(t *testing.T) {
 }
 
 func TestKeyExtractorCachedDoesNotAllocate(t *testing.T) {
-	k := NewKeyExtractor(DefaultKeyConfig())
+	k := NewExtractor(DefaultConfig())
 	name, val := []byte("X-API-Key"), []byte("sk_live_0123456789abcdef")
 	k.FromHeader(name, val)
 	if n := testing.AllocsPerRun(100, func() { k.FromHeader(name, val) }); n != 0 {
@@ -97,7 +97,7 @@ func TestKeyExtractorCachedDoesNotAllocate(t *testing.T) {
 }
 
 func TestBasicCachedDoesNotAllocate(t *testing.T) {
-	k := NewKeyExtractor(DefaultKeyConfig())
+	k := NewExtractor(DefaultConfig())
 	name, val := []byte("Authorization"), []byte("Basic "+base64.StdEncoding.EncodeToString([]byte("alice:secret")))
 	k.FromHeader(name, val)
 	if n := testing.AllocsPerRun(100, func() { k.FromHeader(name, val) }); n != 0 {
@@ -106,7 +106,7 @@ func TestBasicCachedDoesNotAllocate(t *testing.T) {
 }
 
 func TestKeyFromPercentEncodedName(t *testing.T) {
-	k := NewKeyExtractor(DefaultKeyConfig())
+	k := NewExtractor(DefaultConfig())
 	if got, ok := k.FromTarget([]byte("/v1/items?api%5Fkey=abc")); !ok || got != Fingerprint("", "abc") {
 		t.Errorf("?api%%5Fkey= must count as api_key: %v %v", got, ok)
 	}

@@ -1,4 +1,4 @@
-package detect
+package sanitize
 
 import (
 	"strings"
@@ -26,9 +26,9 @@ func TestSanitize(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Sanitize(tc.in)
+			got := String(tc.in)
 			if got != tc.want {
-				t.Errorf("Sanitize(%q) = %q, want %q", tc.in, got, tc.want)
+				t.Errorf("String(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 			for _, r := range got {
 				if r < 0x20 || r == 0x7f || Invisible(r) {
@@ -44,7 +44,7 @@ func TestSanitize(t *testing.T) {
 
 func TestSanitizePlainDoesNotAllocate(t *testing.T) {
 	s := "GET /v1/items?x=1 HTTP/1.1"
-	if n := testing.AllocsPerRun(100, func() { _ = Sanitize(s) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { _ = String(s) }); n != 0 {
 		t.Errorf("plain ASCII costs %v allocations", n)
 	}
 }
@@ -54,13 +54,13 @@ func FuzzSanitize(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got := Sanitize(s)
+		got := String(s)
 		for _, r := range got {
 			if r < 0x20 || r == 0x7f || Invisible(r) {
-				t.Fatalf("Sanitize(%q) = %q keeps %U", s, got, r)
+				t.Fatalf("String(%q) = %q keeps %U", s, got, r)
 			}
 		}
-		if Sanitize(got) != got {
+		if String(got) != got {
 			t.Fatalf("not idempotent on %q", s)
 		}
 	})

@@ -1,4 +1,8 @@
-package detect
+// Package sanitize makes strings from the wire or a log safe to draw or
+// write: the one place rebindwatch's edges (the dashboard, JSON lines,
+// stderr, reports, webhooks) escape what could drive a terminal or hide a
+// look-alike.
+package sanitize
 
 import (
 	"strconv"
@@ -7,13 +11,13 @@ import (
 	"unicode/utf8"
 )
 
-// Sanitize makes a string from the wire or a log safe to show in a terminal
+// String makes a string from the wire or a log safe to show in a terminal
 // or a one-line message: control characters (C0, DEL, C1), escape sequences,
 // bidi controls, zero-width and other invisible format characters and
 // invalid UTF-8 are replaced by visible escapes (\x1b, \u202e, \xff), so a
 // look-alike Host cannot pass for an allowed one and no byte reaches the
 // terminal as a command. Printable text is returned as is, without copying.
-func Sanitize(s string) string {
+func String(s string) string {
 	if isPlainASCII(s) {
 		return s
 	}
@@ -74,8 +78,8 @@ func Invisible(r rune) bool {
 	return false
 }
 
-// SanitizeBytes is Sanitize for a byte slice; it allocates the result.
-func SanitizeBytes(b []byte) string { return Sanitize(string(b)) }
+// Bytes is String for a byte slice; it allocates the result.
+func Bytes(b []byte) string { return String(string(b)) }
 
 func isPlainASCII(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -1,0 +1,89 @@
+package detect
+
+import "slices"
+
+// dedupeKey identifies an alert for de-duplication.
+type dedupeKey struct {
+	detector, subject, dimension string
+}
+
+// raise records an occurrence of (detector, subject, dimension). The first
+// one, or the first after the de-duplication window, emits a new alert;
+// others inside it raise its count and add evidence. evidence gives the
+// requests behind a new alert; nil means the cause's own request.
+func (e *Engine) raise(c cause, a Alert, evidence func() []Request) {
+	dk := dedupeKey{a.Detector, a.Subject, a.Dimension}
+	t := c.at
+	if prev, ok := e.dedupe.get(dk); ok && t.Sub(prev.Time) < e.cfg.Dedupe && t.Sub(prev.Time) >= -e.cfg.Dedupe {
+		prev.Count++
+		if t.After(prev.LastSeen) {
+			prev.LastSeen = t
+		}
+		if a.Severity > prev.Severity {
+			prev.Severity = a.Severity
+		}
+		if c.r != nil && len(prev.Evidence) < e.cfg.Limits.Evidence {
+			prev.Evidence = append(prev.Evidence, *c.r)
+		}
+		return
+	}
+	e.nextID++
+	a.ID = e.nextID
+	a.Time, a.LastSeen, a.Count = t, t, 1
+	if a.Client == "" && c.client.IsValid() {
+		a.Client = c.client.String()
+	}
+	switch {
+	case evidence != nil:
+		a.Evidence = evidence()
+	case c.r != nil:
+		a.Evidence = []Request{*c.r}
+	}
+	if c.r != nil {
+		if a.Target == "" {
+			a.Target = c.r.Target
+		}
+		if a.Status == 0 {
+			a.Status = c.r.Status
+		}
+	}
+	if a.Detector == DetUnexpectedHost && e.allowedAdded("host", a.Subject) ||
+		a.Detector == DetForeignOrigin && e.allowedAdded("origin", a.Subject) {
+		a.Allowed = true
+	}
+	p := &a
+	e.dedupe.put(dk, p)
+	e.byDetector[a.Detector]++
+	if len(e.alerts) >= e.cfg.Limits.Alerts {
+		// Drop the oldest eighth at once: shifting the list for every new
+		// alert would cost a copy of it per alert during a flood.
+		n := max(1, min(len(e.alerts), e.cfg.Limits.Alerts/8))
+		e.alerts = slices.Delete(e.alerts, 0, n)
+		e.alertsDropped += uint64(n)
+	}
+	e.alerts = append(e.alerts, p)
+	if c.key != nil {
+		c.key.fire(a.Detector)
+	}
+	// The sinks get the alert as raised; later occurrences change only the
+	// engine's own copy.
+	out := a
+	e.out.add(output{alert: &out})
+}
+
+// keyEvidence returns the most recent requests of key, oldest first.
+func (e *Engine) keyEvidence(key string, current *Request) []Request {
+	var out []Request
+	max := e.cfg.Limits.Evidence
+	e.recentEach(func(r *Request) bool {
+		if r.Key == key {
+			out = append(out, *r)
+		}
+		return len(out) < max
+	})
+	if len(out) == 0 {
+		out = append(out, *current)
+	}
+	slices.Reverse(out)
+	return out
+}

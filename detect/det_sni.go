@@ -1,0 +1,42 @@
+package detect
+
+import (
+	"strconv"
+	"strings"
+)
+
+// sniDetector raises unexpected_sni: a ClientHello whose server name is not
+// in [hosts] allowed, the TLS twin of unexpected_host (a rebinding page on
+// https reaches the server with its own name in SNI). A pattern with a port
+// matches the server port.
+type sniDetector struct{}
+
+func (sniDetector) name() string { return DetUnexpectedSNI }
+
+func (sniDetector) observe(e *Engine, ev *event) {
+	h := ev.tls
+	if h == nil || h.SNI == "" || len(e.hostAllow) == 0 {
+		return
+	}
+	name := strings.TrimRight(strings.ToLower(h.SNI), ".")
+	port := ""
+	if h.Server.IsValid() {
+		port = strconv.Itoa(int(h.Server.Port()))
+	}
+	for i := range e.hostAllow {
+		if e.hostAllow[i].match(name, port) || e.hostAllow[i].match(name, "") {
+			return
+		}
+	}
+	sev := SeverityMedium
+	if isIPLiteral(name) {
+		sev = SeverityLow
+	}
+	e.raise(cause{at: h.Time, client: h.Client.Addr()}, Alert{
+		Detector: DetUnexpectedSNI,
+		Severity: sev,
+		Subject:  name,
+		Host:     h.SNI,
+		Message:  "TLS server name " + name + " is not an allowed name",
+	}, nil)
+}

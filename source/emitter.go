@@ -1,0 +1,267 @@
+// Package source holds what every rebindwatch source shares: the Emitter,
+// which hands the engine batches of events in event time (pacing replays,
+// counting, sampling problems, reporting state and progress), and the one
+// shutdown rule that goes with it:
+//
+//	a source that is told to stop (its context ends) drains what it already
+//	has — a followed file to its current end, a capture's buffered packets,
+//	a live ring's current position — hands it over, sends its final batch
+//	with Close, and returns; the engine reads until every source has
+//	returned and the channel is closed.
+//
+// So an Emitter never gives up a batch because the context ended: its sends
+// block until the engine takes them, and the engine (or, after the engine
+// failed, whoever started the sources) reads until the channel is closed.
+// Only pacing stops waiting when the context ends: what remains goes at
+// full speed.
+package source
+
+import (
+	"context"
+	"time"
+
+	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
+)
+
+// Defaults for zero Options fields.
+const (
+	DefaultBatchSize   = 256
+	DefaultMaxProblems = 20
+)
+
+// Options configures an Emitter.
+type Options struct {
+	Name        string          // Batch.Source: "pcap", "live", a log's path
+	Pacer       *Pacer          // nil = unpaced
+	BatchSize   int             // requests per batch (0 = DefaultBatchSize)
+	MaxProblems int             // problems reported (0 = DefaultMaxProblems, < 0 = none); later ones are only counted
+	Keys        *keys.Extractor // hides key material in problem texts, which quote input; nil: the default key names
+}
+
+// Counter is a named count a source increments on its hot path; the
+// Emitter reports its growth with each batch (Batch.Counters).
+type Counter struct {
+	name    string
+	n, sent uint64
+}
+
+// Add adds n.
+func (c *Counter) Add(n uint64) { c.n += n }
+
+// Inc adds one.
+func (c *Counter) Inc() { c.n++ }
+
+// Value is the count so far.
+func (c *Counter) Value() uint64 { return c.n }
+
+// Emitter batches one source's events for the engine. One goroutine uses
+// it: the source's.
+type Emitter struct {
+	ctx   context.Context
+	out   chan<- detect.Batch
+	opts  Options
+	keys  *keys.Extractor
+	state detect.SourceState
+	note  string
+
+	reqs []detect.Request
+	dns  []detect.DNSAnswer
+	tls  []detect.TLSHello
+
+	counters     []*Counter
+	parseErrors  uint64
+	dropped      uint64
+	problems     []detect.Problem
+	problemsLeft int
+	done, total  int64
+
+	sentState    detect.SourceState
+	sentNote     string
+	sentProgress int64
+	sentOnce     bool
+	lastSend     time.Time
+}
+
+// New returns an Emitter that sends to out. ctx is the source's stop
+// signal: once it ends, pacing no longer waits.
+func New(ctx context.Context, out chan<- detect.Batch, o Options) *Emitter {
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	switch {
+	case o.MaxProblems == 0:
+		o.MaxProblems = DefaultMaxProblems
+	case o.MaxProblems < 0:
+		o.MaxProblems = 0
+	}
+	k := o.Keys
+	if k == nil {
+		k = keys.NewExtractor(keys.DefaultConfig())
+	}
+	return &Emitter{ctx: ctx, out: out, opts: o, keys: k, problemsLeft: o.MaxProblems,
+		state: detect.StateStarting, sentState: detect.StateStarting}
+}
+
+// Counter returns the counter of that name, created at zero.
+func (e *Emitter) Counter(name string) *Counter {
+	for _, c := range e.counters {
+		if c.name == name {
+			return c
+		}
+	}
+	c := &Counter{name: name}
+	e.counters = append(e.counters, c)
+	return c
+}
+
+// Request queues one request. When the pacer would make it wait, what is
+// pending is handed over first, so the engine holds everything before a
+// pause.
+func (e *Emitter) Request(r *detect.Request) {
+	e.pace(r.Time)
+	if e.reqs == nil {
+		e.reqs = make([]detect.Request, 0, e.opts.BatchSize) // not grown by doubling: a batch is large
+	}
+	e.reqs = append(e.reqs, *r)
+	if len(e.reqs) >= e.opts.BatchSize {
+		e.Flush()
+	}
+}
+
+// DNS queues one DNS answer, in time order with the others.
+func (e *Emitter) DNS(a detect.DNSAnswer) {
+	e.pace(a.Time)
+	e.dns = appendInTime(e.dns, a, func(a *detect.DNSAnswer) time.Time { return a.Time })
+}
+
+// TLS queues one ClientHello, in time order with the others.
+func (e *Emitter) TLS(h detect.TLSHello) {
+	e.pace(h.Time)
+	e.tls = appendInTime(e.tls, h, func(h *detect.TLSHello) time.Time { return h.Time })
+}
+
+// appendInTime appends v to s keeping s in time order: events that complete
+// over several segments (a TCP DNS answer, a split ClientHello) are dated by
+// their start and may finish after a later one.
+func appendInTime[T any](s []T, v T, at func(*T) time.Time) []T {
+	s = append(s, v)
+	for i := len(s) - 1; i > 0 && at(&s[i]).Before(at(&s[i-1])); i-- {
+		s[i], s[i-1] = s[i-1], s[i]
+	}
+	return s
+}
+
+// pace waits until an event at t is due, handing over what is pending
+// first. Once the source is told to stop, nothing waits.
+func (e *Emitter) pace(t time.Time) {
+	p := e.opts.Pacer
+	if p.Due(t) || e.ctx.Err() != nil {
+		return
+	}
+	e.Flush()
+	_ = p.Wait(e.ctx, t) // an early return means stop: the rest goes unpaced
+}
+
+// ParseError counts an input that did not parse (a line, a message); a
+// source reports a sample of them with Problem.
+func (e *Emitter) ParseError() { e.parseErrors++ }
+
+// WantsProblems reports whether Problem still keeps reports, so a source
+// builds a report's text only when it will be used.
+func (e *Emitter) WantsProblems() bool { return e.problemsLeft > 0 }
+
+// Problem keeps a problem report (while the sample lasts); text may quote
+// input, and key material in it is hidden here.
+func (e *Emitter) Problem(where, text string) {
+	if e.problemsLeft <= 0 {
+		return
+	}
+	e.problemsLeft--
+	e.problems = append(e.problems, detect.Problem{Source: e.opts.Name, Where: where, Text: e.keys.RedactText(text)})
+}
+
+// Dropped counts requests or packets lost before they reached the source
+// (kernel drops).
+func (e *Emitter) Dropped(n uint64) { e.dropped += n }
+
+// SetState sets the state reported with the next batch.
+func (e *Emitter) SetState(s detect.SourceState) { e.state = s }
+
+// State is the state set last.
+func (e *Emitter) State() detect.SourceState { return e.state }
+
+// SetNote sets the status note reported with the next batch.
+func (e *Emitter) SetNote(n string) { e.note = n }
+
+// SetProgress sets how far the source is (bytes read of a file's size;
+// total 0 when unknown).
+func (e *Emitter) SetProgress(done, total int64) { e.done, e.total = done, total }
+
+// Pending reports whether anything waits to be handed over.
+func (e *Emitter) Pending() bool {
+	if len(e.reqs) > 0 || len(e.dns) > 0 || len(e.tls) > 0 || e.parseErrors > 0 || e.dropped > 0 || len(e.problems) > 0 ||
+		e.state != e.sentState || e.note != e.sentNote || !e.sentOnce {
+		return true
+	}
+	for _, c := range e.counters {
+		if c.n != c.sent {
+			return true
+		}
+	}
+	return false
+}
+
+// FlushDue hands over what is pending, or news of progress, when interval
+// has passed since the last batch: a slow trickle is not held back until a
+// batch fills, and a long replay shows how far it is.
+func (e *Emitter) FlushDue(interval time.Duration) {
+	if time.Since(e.lastSend) < interval || !e.Pending() && e.done == e.sentProgress {
+		return
+	}
+	e.Flush()
+}
+
+// Flush hands what is pending to the engine, which owns it from then on.
+func (e *Emitter) Flush() {
+	b := detect.Batch{
+		Source:      e.opts.Name,
+		Requests:    e.reqs,
+		DNS:         e.dns,
+		TLS:         e.tls,
+		ParseErrors: e.parseErrors,
+		Dropped:     e.dropped,
+		Problems:    e.problems,
+		Done:        e.done,
+		Total:       e.total,
+		State:       e.state,
+		Note:        e.note,
+	}
+	for _, c := range e.counters {
+		if d := c.n - c.sent; d > 0 {
+			if b.Counters == nil {
+				b.Counters = make(map[string]uint64)
+			}
+			b.Counters[c.name] = d
+			c.sent = c.n
+		}
+	}
+	e.out <- b // the engine reads until every source has returned
+	e.reqs, e.dns, e.tls, e.problems = nil, nil, nil, nil
+	e.parseErrors, e.dropped = 0, 0
+	e.sentState, e.sentNote, e.sentProgress, e.sentOnce = e.state, e.note, e.done, true
+	e.lastSend = time.Now()
+}
+
+// Close sends the final batch with state (StateDone, or StateFailed with
+// the reason as note when err is not nil) and returns err. Every way out
+// of a source goes through it once.
+func (e *Emitter) Close(err error) error {
+	e.state = detect.StateDone
+	if err != nil {
+		e.state = detect.StateFailed
+		e.Problem(e.opts.Name, err.Error())
+	}
+	e.Flush()
+	return err
+}
