@@ -114,20 +114,22 @@ func TestGoldenPanes(t *testing.T) {
 	for _, w := range []int{80, 140} {
 		b := demoBackend()
 		m := newTestModel(t, b, w, 40, withPacer(detect.NewPacer(1)))
-		_ = m.View() // sets the per-frame context (event clock, focus) the panes read
 		h := m.header()
+		list := func(p paneID) func(w, h int) string {
+			return func(w, h int) string { return m.panes[p].render(m.ctx, w, h, p == m.focus, m.snap.EventTime) }
+		}
 		panes := []struct {
 			name   string
 			render func(w, h int) string
 			height int
 		}{
 			{"header", h.Render, 8},
-			{"alerts", m.alerts.Render, 10},
-			{"keys", m.keysP.Render, 8},
-			{"hosts", m.hosts.Render, 8},
-			{"origins", m.origins.Render, 6},
-			{"requests", m.requests.Render, 10},
-			{"help", m.helpV.Render, 30},
+			{"alerts", list(paneAlerts), 10},
+			{"keys", list(paneKeys), 8},
+			{"hosts", list(paneHosts), 8},
+			{"origins", list(paneOrigins), 6},
+			{"requests", list(paneRequests), 10},
+			{"help", func(w, h int) string { return strings.Join(m.help.window(m.help.lines(m.ctx, w), w, h), "\n") }, 30},
 		}
 		for _, p := range panes {
 			name := fmt.Sprintf("pane_%s_%d", p.name, w)

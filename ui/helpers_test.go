@@ -227,3 +227,26 @@ func testSource(t testing.TB) string {
 	}
 	return string(b)
 }
+
+// The list panes as their tables, for tests that look at rows and state.
+func alertsOf(m Model) *tablePane[detect.Alert] {
+	return m.panes[paneAlerts].(*tablePane[detect.Alert])
+}
+func keysOf(m Model) *tablePane[detect.KeyStat] {
+	return m.panes[paneKeys].(*tablePane[detect.KeyStat])
+}
+func requestsOf(m Model) *tablePane[detect.Request] {
+	return m.panes[paneRequests].(*tablePane[detect.Request])
+}
+
+// sortedBy names a table's sort column with its arrow, as its header shows
+// it; "" in the engine's order.
+func sortedBy[T any](p *tablePane[T]) string {
+	if p.order.col < 0 {
+		return ""
+	}
+	if p.order.desc {
+		return p.cols[p.order.col].title + "↓"
+	}
+	return p.cols[p.order.col].title + "↑"
+}

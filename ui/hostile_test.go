@@ -96,8 +96,8 @@ func hostileBackend() *fakeBackend {
 	}
 	for _, k := range s.Keys {
 		var counts []detect.Count
-		for _, v := range hostileValues {
-			counts = append(counts, detect.Count{Value: v, N: 1})
+		for _, r := range s.Recent {
+			counts = append(counts, detect.Count{Value: r.Host, N: 1})
 		}
 		b.keys[k.Key] = detect.KeyDetail{Key: k.Key, Stat: k, Hosts: counts, Clients: counts, Origins: counts, Recent: s.Recent, History: s.History}
 	}
