@@ -142,8 +142,11 @@ type Model struct {
 	pacerGen uint64
 	input    textinput.Model
 
-	snap    detect.Snapshot // what is on screen
-	latest  detect.Snapshot // newest snapshot while the display is held
+	// snap is what is on screen, latest the newest snapshot while the
+	// display is held (nil otherwise). Snapshots are never changed once
+	// received, so model copies share them.
+	snap    *detect.Snapshot
+	latest  *detect.Snapshot
 	loaded  bool
 	sig     snapSig
 	idle    int
@@ -217,6 +220,7 @@ func New(opts Options) Model {
 		ctl:   &pacerCtl{},
 		input: in,
 		speed: opts.Pacer.Speed(),
+		snap:  &detect.Snapshot{},
 		panes: panes{
 			paneAlerts:   alertsPane(),
 			paneKeys:     keysPane(),
@@ -266,7 +270,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// One place for "the user has seen these alerts", whatever moved the
 	// cursor, the focus or the layout.
 	for p, pn := range m.panes {
-		pn.markSeen(&m.snap, m.shown(paneID(p)))
+		pn.markSeen(m.snap, m.shown(paneID(p)))
 	}
 	return m, cmd
 }
@@ -352,9 +356,11 @@ func (m Model) onSnapshot(msg snapMsg) (Model, tea.Cmd) {
 	var cmds []tea.Cmd
 	switch {
 	case m.held:
-		m.latest = msg.snap
+		s := msg.snap
+		m.latest = &s
 	case changed:
-		m.apply(msg.snap)
+		s := msg.snap
+		m.apply(&s)
 		if m.mode == modeDetail || (m.mode == modeHelp && m.back == modeDetail) {
 			cmds = append(cmds, m.fetchDetail())
 		}
@@ -402,18 +408,18 @@ func nextProgress(prev map[string]progress, srcs []detect.SourceStatus, at time.
 }
 
 // apply puts a snapshot on screen: every pane filters and sorts its rows.
-func (m *Model) apply(s detect.Snapshot) {
+func (m *Model) apply(s *detect.Snapshot) {
 	m.snap = s
 	m.loaded = true
 	for _, p := range m.panes {
-		p.apply(&m.snap)
+		p.apply(s)
 	}
 	m.fixScroll()
 }
 
 // reapply re-filters and re-sorts one pane from the snapshot on screen.
 func (m *Model) reapply(p paneID) {
-	m.panes[p].apply(&m.snap)
+	m.panes[p].apply(m.snap)
 	m.fixScroll()
 }
 
@@ -442,7 +448,7 @@ func (m *Model) header() header {
 	h := header{
 		ctx:        m.ctx,
 		title:      m.opts.Title,
-		snap:       &m.snap,
+		snap:       m.snap,
 		replay:     m.opts.Pacer != nil,
 		live:       m.opts.Live,
 		paused:     m.paused && m.opts.Pacer != nil,

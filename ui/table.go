@@ -189,21 +189,30 @@ func (p *tablePane[T]) apply(s *detect.Snapshot) {
 	all := p.rows(s)
 	p.total = len(all)
 	f := strings.ToLower(strings.TrimSpace(p.filter))
-	p.shown = make([]*T, 0, len(all))
+	pos := make([]int, 0, len(all)) // of the rows kept, in the snapshot
 	for i := range all {
 		if f == "" || p.matches(&all[i], f) {
-			p.shown = append(p.shown, &all[i])
+			pos = append(pos, i)
 		}
 	}
 	if o := p.order; o.col >= 0 {
 		by := p.cols[o.col].cmp
-		slices.SortStableFunc(p.shown, func(a, b *T) int {
-			r := by(a, b)
-			if o.desc {
-				r = -r
+		slices.SortFunc(pos, func(i, j int) int {
+			a, b := &all[i], &all[j]
+			if r := by(a, b); r != 0 {
+				if o.desc {
+					return -r
+				}
+				return r
 			}
-			return cmp.Or(r, p.tie(a, b))
+			// Then the pane's tie-break, then the engine's order: rows
+			// never shuffle between refreshes.
+			return cmp.Or(p.tie(a, b), cmp.Compare(i, j))
 		})
+	}
+	p.shown = make([]*T, len(pos))
+	for k, i := range pos {
+		p.shown[k] = &all[i]
 	}
 	if sel != "" {
 		for i, r := range p.shown {
@@ -232,14 +241,12 @@ func (p *tablePane[T]) markSeen(s *detect.Snapshot, shown bool) {
 		return
 	}
 	all := p.rows(s)
-	if shown && p.cursor == 0 {
-		for i := range all {
-			p.seenSeq = max(p.seenSeq, p.seq(&all[i]))
-		}
-	}
 	p.unseen = 0
 	for i := range all {
-		if p.seq(&all[i]) > p.seenSeq {
+		switch n := p.seq(&all[i]); {
+		case shown && p.cursor == 0:
+			p.seenSeq = max(p.seenSeq, n)
+		case n > p.seenSeq:
 			p.unseen++
 		}
 	}

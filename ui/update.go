@@ -233,10 +233,10 @@ func (m Model) togglePause() (Model, tea.Cmd) {
 	}
 	if m.held {
 		m.held = false
-		if m.latest.Requests > 0 || !m.latest.EventTime.IsZero() {
-			m.apply(m.latest)
+		if l := m.latest; l.Requests > 0 || !l.EventTime.IsZero() {
+			m.apply(l)
 		}
-		m.latest = detect.Snapshot{}
+		m.latest = nil
 		m.setFlash("display live again", false)
 		return m, nil
 	}
