@@ -416,6 +416,32 @@ func TestFollowSelection(t *testing.T) {
 	}
 }
 
+// TestNewAlertsMarker: alerts that arrive while the user is scrolled down
+// are counted in the title and the tab until the top of the list is on
+// screen again.
+func TestNewAlertsMarker(t *testing.T) {
+	b := demoBackend()
+	m := newTestModel(t, b, 80, 24)
+	m, _ = press(t, m, "j", "j")
+	s := b.Snapshot()
+	na := s.Alerts[0]
+	na.ID, na.Subject = 9, "rebind.attacker.test"
+	s.Alerts = append([]detect.Alert{na}, s.Alerts...)
+	m = snap(t, m, s, wall0.Add(time.Second))
+	if got := m.panes[paneAlerts].status(); got != "Alerts 9 · 1 new ↑" {
+		t.Errorf("title %q while scrolled down, want the new alert counted", got)
+	}
+	if !strings.Contains(stripped(t, m), "1 Alerts 9 · 1 new ↑") {
+		t.Errorf("the tab bar does not count the new alert:\n%s", stripped(t, m))
+	}
+	if m, _ = press(t, m, "2", "1"); m.panes[paneAlerts].news() != 1 {
+		t.Errorf("switching panes with the cursor still down took the alert as seen")
+	}
+	if m, _ = press(t, m, "g"); m.panes[paneAlerts].news() != 0 {
+		t.Errorf("g (top) did not take the new alert as seen: %q", m.panes[paneAlerts].status())
+	}
+}
+
 // TestProgressRate: the catch-up rate comes from successive snapshots and
 // wall times carried by the messages (no clock read in Update).
 func TestProgressRate(t *testing.T) {
