@@ -30,7 +30,6 @@ type detailView struct {
 	req    detect.Request
 	loaded bool // the Backend answered (evidence / key detail present)
 	gone   bool // the Backend no longer has it (cleared, evicted)
-	canAct bool // `a` can allow this alert's subject
 	scrollView
 }
 
@@ -38,8 +37,8 @@ type detailView struct {
 // does here, and where the scroll is in a body of n lines.
 func (d *detailView) hint(n, height int) (left, right string) {
 	left = "esc back · ↑↓ scroll"
-	if d.canAct {
-		left += " · a allow this " + allowKindOf(d.alert.Detector)
+	if t := alertAllow(&d.alert); d.kind == detailAlert && t.kind != "" && !t.already {
+		left += " · a allow this " + t.kind
 	}
 	return left, d.position(n, height)
 }
@@ -330,17 +329,6 @@ func wrapCut(s string, w, n int) []string {
 		lines[i] = cut(lines[i], w)
 	}
 	return lines
-}
-
-// allowKindOf says what `a` would allow for an alert of this detector.
-func allowKindOf(det string) string {
-	switch det {
-	case detect.DetUnexpectedHost, detect.DetHostServed, detect.DetUnexpectedSNI:
-		return "host" // SNI names are checked against the same [hosts] allowed
-	case detect.DetForeignOrigin:
-		return "origin"
-	}
-	return ""
 }
 
 // outcomeText says what the server's answer means for the alert.

@@ -132,8 +132,8 @@ func signature(s *detect.Snapshot) snapSig {
 	return g
 }
 
-// Model is the dashboard's root model: all state lives here, the panes are
-// plain values it renders.
+// Model is the dashboard's root model: all state lives here; the panes,
+// the header, the detail views and the help are plain data it renders.
 type Model struct {
 	opts Options
 	ctx  *viewCtx
@@ -291,7 +291,6 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 			} else {
 				m.detail.gone = true
 			}
-			m.detail.canAct = allowKindOf(m.detail.alert.Detector) != "" && !m.detail.alert.Allowed
 		}
 		return m, nil
 	case keyDetailMsg:

@@ -30,11 +30,9 @@ func alertsPane() *tablePane[detect.Alert] {
 		open: func(a *detect.Alert) drill {
 			d := *a
 			d.Evidence = nil // the Backend sends it with the detail
-			return drill{detail: detailView{kind: detailAlert, alert: d, canAct: allowKindOf(d.Detector) != "" && !d.Allowed}}
+			return drill{detail: detailView{kind: detailAlert, alert: d}}
 		},
-		allow: func(a *detect.Alert) allowTarget {
-			return allowTarget{kind: allowKindOf(a.Detector), value: a.Subject, already: a.Allowed}
-		},
+		allow: alertAllow,
 		cols: []col[detect.Alert]{
 			{title: "SEV", min: 6, desc: true,
 				cell:   func(a *detect.Alert) string { return sevLabel(a.Severity) },
@@ -71,4 +69,21 @@ func alertsPane() *tablePane[detect.Alert] {
 				cmp: func(a, b *detect.Alert) int { return a.Time.Compare(b.Time) }},
 		},
 	})
+}
+
+// alertAllow is what `a` allows on an alert, in the list or its detail:
+// its subject, for the detectors whose subject is a host or an origin.
+func alertAllow(a *detect.Alert) allowTarget {
+	return allowTarget{kind: allowKindOf(a.Detector), value: a.Subject, already: a.Allowed}
+}
+
+// allowKindOf says what `a` would allow for an alert of this detector.
+func allowKindOf(det string) string {
+	switch det {
+	case detect.DetUnexpectedHost, detect.DetHostServed, detect.DetUnexpectedSNI:
+		return "host" // SNI names are checked against the same [hosts] allowed
+	case detect.DetForeignOrigin:
+		return "origin"
+	}
+	return ""
 }

@@ -12,6 +12,79 @@ import (
 	"github.com/rebindwatch/rebindwatch/detect"
 )
 
+// pane is a list pane as the root model drives it; the model keeps one per
+// paneID in an array and never asks which it is.
+type pane interface {
+	// heading is the pane's name and title as in the spec.
+	heading() (name, title string)
+	// status is the title with counts: "Keys 4", "Keys 1/4", "Alerts 9 · 1 new ↑".
+	status() string
+	// news counts rows that came while the user was scrolled away.
+	news() int
+	apply(s *detect.Snapshot)
+	// markSeen takes the rows as seen when the pane is on screen with its
+	// cursor at the top.
+	markSeen(s *detect.Snapshot, shown bool)
+	render(c *viewCtx, w, h int, focused bool, now time.Time) string
+	// clamp keeps the cursor on a row and in a window of h rows; moveBy
+	// moves it by a navigation key.
+	clamp(h int)
+	moveBy(km *KeyMap, k tea.KeyPressMsg, h int)
+	filterText() string
+	// setFilter filters anew; fromTop puts the cursor on the first match
+	// (a filter being typed, a drill-down), else it follows its row (esc
+	// clearing the filter). The caller applies the snapshot again.
+	setFilter(f string, fromTop bool)
+	// sortNext picks the next sort column (or, reverse, flips the
+	// direction) and describes the new order.
+	sortNext(reverse bool) string
+	// enter is where enter on the selected row leads; false when there is
+	// no row or nowhere to go.
+	enter() (drill, bool)
+	// allowSelected is what `a` allows on this pane: ok is false when no
+	// row is selected; a zero target when the pane allows nothing.
+	allowSelected() (t allowTarget, ok bool)
+	// clone is a copy whose state changes leave the original alone.
+	clone() pane
+}
+
+// drill is where enter on a row leads: a detail view, or (detail.kind ==
+// detailNone) the recent requests carrying a host or origin value.
+type drill struct {
+	detail      detailView
+	kind, value string
+}
+
+// allowTarget is what `a` would allow: kind ("host" or "origin", as
+// Backend.Allow takes it; empty when the row has nothing to allow) and the
+// value as sent.
+type allowTarget struct {
+	kind, value string
+	already     bool
+}
+
+// tableSpec is what makes one list pane different from another: its
+// columns and where its rows come from. It never changes after New, so
+// every copy of the model shares it.
+type tableSpec[T any] struct {
+	name  string // lower-case, in messages: "alerts"
+	title string // "Alerts"
+	cols  []col[T]
+	rows  func(s *detect.Snapshot) []T
+	id    func(r *T) string   // identity, to follow a row across refreshes
+	tie   func(a, b *T) int   // order of rows equal in the sorted column
+	dim   func(r *T) bool     // nil: never; a dim row is faint and uncoloured
+	seq   func(r *T) uint64   // nil: no "new" count; else rows above the seen seq are new
+	match func(r *T) []string // the texts the filter searches, raw (the table cleans them)
+	// empty is shown when there are no rows, noMatch when the filter hides
+	// them all.
+	empty, noMatch string
+	// open is where enter on a row leads; allow is what `a` allows for a
+	// row. Nil: the pane has no such action.
+	open  func(r *T) drill
+	allow func(r *T) allowTarget
+}
+
 // col is one column of a table of T: how it is laid out, how a row's cell
 // reads and looks, and how rows compare when the table is sorted by it.
 // Widths are display cells.
@@ -65,43 +138,6 @@ type order struct {
 	desc bool
 }
 
-// tableSpec is what makes one list pane different from another: its
-// columns and where its rows come from. It never changes after New, so
-// every copy of the model shares it.
-type tableSpec[T any] struct {
-	name  string // lower-case, in messages: "alerts"
-	title string // "Alerts"
-	cols  []col[T]
-	rows  func(s *detect.Snapshot) []T
-	id    func(r *T) string   // identity, to follow a row across refreshes
-	tie   func(a, b *T) int   // order of rows equal in the sorted column
-	dim   func(r *T) bool     // nil: never; a dim row is faint and uncoloured
-	seq   func(r *T) uint64   // nil: no "new" count; else rows above the seen seq are new
-	match func(r *T) []string // the texts the filter searches, raw (the table cleans them)
-	// empty is shown when there are no rows, noMatch when the filter hides
-	// them all.
-	empty, noMatch string
-	// open is where enter on a row leads; allow is what `a` allows for a
-	// row. Nil: the pane has no such action.
-	open  func(r *T) drill
-	allow func(r *T) allowTarget
-}
-
-// drill is where enter on a row leads: a detail view, or (detail.kind ==
-// detailNone) the recent requests carrying a host or origin value.
-type drill struct {
-	detail      detailView
-	kind, value string
-}
-
-// allowTarget is what `a` would allow: kind ("host" or "origin", as
-// Backend.Allow takes it; empty when the row has nothing to allow) and the
-// value as sent.
-type allowTarget struct {
-	kind, value string
-	already     bool
-}
-
 // tablePane is a list pane: the rows of one snapshot slice, filtered and
 // sorted, with a cursor. Every list pane is one of these.
 type tablePane[T any] struct {
@@ -123,39 +159,6 @@ func newTablePane[T any](spec *tableSpec[T]) *tablePane[T] {
 		}
 	}
 	return p
-}
-
-// pane is a list pane as the root model drives it; the model keeps one per
-// paneID in an array and never asks which it is.
-type pane interface {
-	// heading is the pane's name and title as in the spec.
-	heading() (name, title string)
-	// status is the title with counts: "Keys 4", "Keys 1/4", "Alerts 9 · 1 new ↑".
-	status() string
-	// news counts rows that came while the user was scrolled away.
-	news() int
-	apply(s *detect.Snapshot)
-	// markSeen takes the rows as seen when the pane is on screen with its
-	// cursor at the top.
-	markSeen(s *detect.Snapshot, shown bool)
-	render(c *viewCtx, w, h int, focused bool, now time.Time) string
-	// clamp keeps the cursor on a row and in a window of h rows; moveBy
-	// moves it by a navigation key.
-	clamp(h int)
-	moveBy(km *KeyMap, k tea.KeyPressMsg, h int)
-	filterText() string
-	// setFilter filters anew; fromTop puts the cursor on the first match
-	// (a filter being typed, a drill-down), else it follows its row (esc
-	// clearing the filter). The caller applies the snapshot again.
-	setFilter(f string, fromTop bool)
-	// sortNext picks the next sort column (or, reverse, flips the
-	// direction) and describes the new order.
-	sortNext(reverse bool) string
-	enter() (drill, bool)
-	// allowSelected is what `a` allows on this pane: ok is false when no
-	// row is selected; a zero target when the pane allows nothing.
-	allowSelected() (t allowTarget, ok bool)
-	clone() pane
 }
 
 func (p *tablePane[T]) heading() (string, string) { return p.name, p.title }

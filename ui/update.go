@@ -290,8 +290,7 @@ func (m Model) allow() (Model, tea.Cmd) {
 	var t allowTarget
 	switch {
 	case m.mode == modeDetail && m.detail.kind == detailAlert:
-		a := m.detail.alert
-		t = allowTarget{kind: allowKindOf(a.Detector), value: a.Subject, already: a.Allowed}
+		t = alertAllow(&m.detail.alert)
 	case m.mode == modeDetail:
 		m.setFlash("a allows a host or an origin: open a host/origin alert or use panes 3 and 4", true)
 		return m, nil
@@ -313,7 +312,7 @@ func (m Model) allow() (Model, tea.Cmd) {
 	b := m.opts.Backend
 	shown := clean(value)
 	if m.mode == modeDetail {
-		m.detail.alert.Allowed, m.detail.canAct = true, false
+		m.detail.alert.Allowed = true // until the Backend says so too
 	}
 	hint := " — w writes it to the config"
 	if m.opts.SaveAllowlist == nil {

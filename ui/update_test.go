@@ -146,6 +146,8 @@ func TestKeys(t *testing.T) {
 				t.Errorf("filter %q after esc", k.filter)
 			}
 		})},
+		{name: "arrows_move_while_filtering", setup: []string{"/"}, keys: []string{"down", "down", "up"}, check: all(modeIs(modeFilter), cursor(1))},
+		{name: "j_is_text_while_filtering", setup: []string{"/"}, keys: []string{"j"}, check: all(modeIs(modeFilter), cursor(0))},
 		{name: "filter_q_is_text", setup: []string{"/"}, keys: []string{"q"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, quit bool) {
 			if quit || alertsOf(m).filter != "q" {
 				t.Errorf("q while filtering: quit=%v filter=%q", quit, alertsOf(m).filter)
