@@ -77,7 +77,7 @@ func BenchmarkIdleTick(b *testing.B) {
 
 // BenchmarkHostileView is a frame full of hostile strings (10 kB values).
 func BenchmarkHostileView(b *testing.B) {
-	m := newTestModel(b, hostileBackend(), 140, 40, withPacer(detect.NewPacer(1)))
+	m := newTestModel(b, hostileBackend(hostileValues), 140, 40, withPacer(detect.NewPacer(1)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {

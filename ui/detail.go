@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
 
@@ -23,75 +24,43 @@ const (
 // evidence, a key with its hosts, clients, origins, rate and requests, or
 // one request with every field. It scrolls; esc goes back.
 type detailView struct {
-	ctx    *viewCtx
 	kind   detailKind
 	alert  detect.Alert
 	key    detect.KeyDetail
 	req    detect.Request
 	loaded bool // the Backend answered (evidence / key detail present)
 	gone   bool // the Backend no longer has it (cleared, evicted)
-	offset int
-	canAct bool     // `a` can allow this alert's subject
-	body   []string // lines, memoised for one frame by the root's View
-}
-
-// Render draws the detail's body, scrolled, in width×height cells; the
-// footer shows hint().
-func (d *detailView) Render(width, height int) string {
-	if height <= 0 {
-		return ""
-	}
-	body := d.lines(width)
-	off := min(d.offset, max(0, len(body)-height))
-	out := make([]string, 0, height)
-	for i := off; i < len(body) && len(out) < height; i++ {
-		out = append(out, clipLine(body[i], width))
-	}
-	for len(out) < height {
-		out = append(out, "")
-	}
-	return strings.Join(out, "\n")
+	scrollView
 }
 
 // hint is the footer while the detail is open: how to get back, what `a`
-// does here, and where the scroll is.
-func (d *detailView) hint(width, height int) (left, right string) {
+// does here, and where the scroll is in a body of n lines.
+func (d *detailView) hint(n, height int) (left, right string) {
 	left = "esc back · ↑↓ scroll"
-	if d.canAct {
-		left += " · a allow this " + allowKindOf(d.alert.Detector)
+	if t := alertAllow(&d.alert); d.kind == detailAlert && t.kind != "" && !t.already {
+		left += " · a allow this " + t.kind
 	}
-	body := d.lines(width)
-	if len(body) > height {
-		off := min(d.offset, len(body)-height)
-		right = strconv.Itoa(off+1) + "–" + strconv.Itoa(min(off+height, len(body))) + " of " + strconv.Itoa(len(body))
-	}
-	return left, right
+	return left, d.position(n, height)
 }
 
-// maxOffset is how far the body can scroll in a height-row view.
-func (d *detailView) maxOffset(width, height int) int {
-	return max(0, len(d.lines(width))-height)
-}
-
-func (d *detailView) lines(width int) []string {
-	if d.body != nil {
-		return d.body
-	}
+// lines is the whole body at event time now; the scroll view shows a
+// window of it.
+func (d *detailView) lines(c *viewCtx, width int, now time.Time) []string {
 	switch d.kind {
 	case detailAlert:
-		return d.alertLines(width)
+		return d.alertLines(c, width, now)
 	case detailKey:
-		return d.keyLines(width)
+		return d.keyLines(c, width, now)
 	case detailRequest:
-		return d.requestLines(width)
+		return d.requestLines(c, width, now)
 	}
 	return nil
 }
 
 // kv renders "label  value" with the label in a fixed column.
-func (d *detailView) kv(label, value string, width int) string {
+func kv(st *styles, label, value string, width int) string {
 	const lw = 11
-	return d.ctx.st.dim.Render(fit(label, lw)) + cut(value, width-lw)
+	return st.dim.Render(fit(label, lw)) + cut(value, width-lw)
 }
 
 func orDash(s string) string {
@@ -101,10 +70,9 @@ func orDash(s string) string {
 	return s
 }
 
-func (d *detailView) alertLines(width int) []string {
-	st := &d.ctx.st
+func (d *detailView) alertLines(c *viewCtx, width int, now time.Time) []string {
+	st := &c.st
 	a := &d.alert
-	now := d.ctx.now
 	var out []string
 	head := st.accents[sevAccent(a.Severity)].Render(sevLabel(a.Severity)) + "  " + st.bold.Render(clean(a.Detector))
 	if a.Dimension != "" {
@@ -119,30 +87,30 @@ func (d *detailView) alertLines(width int) []string {
 	out = append(out, "")
 	n := "×" + strconv.Itoa(a.Count)
 	out = append(out,
-		d.kv("raised", clock(a.Time)+" ("+age(now, a.Time)+" ago)", width),
-		d.kv("last seen", clock(a.LastSeen)+" ("+age(now, a.LastSeen)+" ago) · "+n, width),
+		kv(st, "raised", clock(a.Time)+" ("+age(now, a.Time)+" ago)", width),
+		kv(st, "last seen", clock(a.LastSeen)+" ("+age(now, a.LastSeen)+" ago) · "+n, width),
 	)
 	// HTTP alerts show every field, "-" saying "absent"; DNS alerts have
 	// no request fields, so only what they carry.
 	dns := len(a.DNS) > 0
 	for _, f := range [...][2]string{{"key", a.Key}, {"client", a.Client}, {"host", a.Host}, {"origin", a.Origin}, {"target", a.Target}} {
 		if !dns || f[1] != "" {
-			out = append(out, d.kv(f[0], orDash(clean(f[1])), width))
+			out = append(out, kv(st, f[0], orDash(clean(f[1])), width))
 		}
 	}
 	if a.Status != 0 {
-		out = append(out, d.kv("status", strconv.Itoa(a.Status), width))
+		out = append(out, kv(st, "status", strconv.Itoa(a.Status), width))
 	}
 	if a.Outcome != "" {
-		out = append(out, d.kv("answer", outcomeText(a.Outcome), width))
+		out = append(out, kv(st, "answer", outcomeText(a.Outcome), width))
 	}
 	if a.Class != "" {
-		out = append(out, d.kv("looks like", classText(a.Class), width))
+		out = append(out, kv(st, "looks like", classText(a.Class), width))
 	}
 	out = append(out, "")
 	if len(a.DNS) > 0 {
 		out = append(out, st.bold.Render("DNS answers — "+plural(len(a.DNS), "answer", "answers")+", oldest first"))
-		out = append(out, dnsTable(d.ctx, a.DNS, width)...)
+		out = append(out, listTable(c, dnsCols(), a.DNS, width, now)...)
 		out = append(out, "")
 	}
 	switch {
@@ -156,22 +124,15 @@ func (d *detailView) alertLines(width int) []string {
 		out = append(out, st.dim.Render("no evidence kept for this alert"))
 	default:
 		out = append(out, st.bold.Render("Evidence — "+plural(len(a.Evidence), "request", "requests")+", oldest first"))
-		out = append(out, requestTable(d.ctx, a.Evidence, width)...)
+		out = append(out, listTable(c, requestCols(), a.Evidence, width, now)...)
 	}
 	return out
 }
 
-// requestTable renders requests as a non-interactive table, every row.
-func requestTable(c *viewCtx, reqs []detect.Request, width int) []string {
-	t := table{n: len(reqs), sortCol: -1, cursor: -1}
-	return renderTable(c, requestCols(), &t, func(i int) row { return requestRow(&reqs[i]) }, width, len(reqs)+1, false, "")
-}
-
-func (d *detailView) keyLines(width int) []string {
-	st := &d.ctx.st
+func (d *detailView) keyLines(c *viewCtx, width int, now time.Time) []string {
+	st := &c.st
 	k := &d.key
 	s := &k.Stat
-	now := d.ctx.now
 	var out []string
 	head := st.bold.Render("Key ") + st.accents[acKey].Render(clean(k.Key))
 	if len(s.Fired) > 0 {
@@ -207,7 +168,7 @@ func (d *detailView) keyLines(width int) []string {
 		out = append(out, st.dim.Render("loading…"))
 		return out
 	}
-	out = append(out, countColumns(d.ctx, width, []countList{
+	out = append(out, countColumns(st, width, []countList{
 		{"Hosts", k.Hosts, s.Hosts},
 		{"Clients", k.Clients, s.Clients},
 		{"Origins", k.Origins, s.Origins},
@@ -218,7 +179,7 @@ func (d *detailView) keyLines(width int) []string {
 		return out
 	}
 	out = append(out, st.bold.Render("Recent requests ("+strconv.Itoa(len(k.Recent))+"), newest first"))
-	out = append(out, requestTable(d.ctx, k.Recent, width)...)
+	out = append(out, listTable(c, requestCols(), k.Recent, width, now)...)
 	return out
 }
 
@@ -245,8 +206,7 @@ const countRows = 8
 
 // countColumns lays out lists side by side (one under the other when
 // narrow), each value with its count right-aligned.
-func countColumns(c *viewCtx, width int, lists []countList) []string {
-	st := &c.st
+func countColumns(st *styles, width int, lists []countList) []string {
 	render := func(l countList, w int) []string {
 		title := l.title + " (" + strconv.Itoa(max(l.total, len(l.items))) + ")"
 		lines := []string{st.bold.Render(fit(title, w))}
@@ -305,17 +265,16 @@ func countColumns(c *viewCtx, width int, lists []countList) []string {
 	return out
 }
 
-func (d *detailView) requestLines(width int) []string {
-	st := &d.ctx.st
+func (d *detailView) requestLines(c *viewCtx, width int, now time.Time) []string {
+	st := &c.st
 	r := &d.req
-	now := d.ctx.now
 	out := []string{
 		clipLine(st.bold.Render(clean(r.Method)+" "+clean(r.Target)+" "+clean(r.Proto)), width),
 		"",
-		d.kv("time", clock(r.Time)+" ("+age(now, r.Time)+" ago) · "+r.Time.Format("2006-01-02 15:04:05.000000 -0700"), width),
-		d.kv("source", orDash(clean(r.Source)), width),
-		d.kv("client", addrPort(r.Client), width),
-		d.kv("server", addrPort(r.Server), width),
+		kv(st, "time", clock(r.Time)+" ("+age(now, r.Time)+" ago) · "+r.Time.Format("2006-01-02 15:04:05.000000 -0700"), width),
+		kv(st, "source", orDash(clean(r.Source)), width),
+		kv(st, "client", addrPort(r.Client), width),
+		kv(st, "server", addrPort(r.Server), width),
 	}
 	host := clean(r.Host)
 	if !r.HasHost {
@@ -329,14 +288,14 @@ func (d *detailView) requestLines(width int) []string {
 		origin = "(no Origin header)"
 	}
 	out = append(out,
-		d.kv("host", host, width),
-		d.kv("origin", origin, width),
-		d.kv("referer", orDash(clean(r.Referer)), width),
-		d.kv("user-agent", orDash(clean(r.UserAgent)), width),
-		d.kv("key", orDash(clean(r.Key)), width),
+		kv(st, "host", host, width),
+		kv(st, "origin", origin, width),
+		kv(st, "referer", orDash(clean(r.Referer)), width),
+		kv(st, "user-agent", orDash(clean(r.UserAgent)), width),
+		kv(st, "key", orDash(clean(r.Key)), width),
 	)
 	if r.Status != 0 {
-		out = append(out, d.kv("status", strconv.Itoa(r.Status), width))
+		out = append(out, kv(st, "status", strconv.Itoa(r.Status), width))
 	}
 	return out
 }
@@ -372,17 +331,6 @@ func wrapCut(s string, w, n int) []string {
 	return lines
 }
 
-// allowKindOf says what `a` would allow for an alert of this detector.
-func allowKindOf(det string) string {
-	switch det {
-	case detect.DetUnexpectedHost, detect.DetHostServed, detect.DetUnexpectedSNI:
-		return "host" // SNI names are checked against the same [hosts] allowed
-	case detect.DetForeignOrigin:
-		return "origin"
-	}
-	return ""
-}
-
 // outcomeText says what the server's answer means for the alert.
 func outcomeText(o string) string {
 	switch o {
@@ -411,56 +359,61 @@ func classText(c string) string {
 	return clean(c)
 }
 
-func dnsCols() []column {
-	return []column{
-		{title: "TIME", min: 8},
-		{title: "NAME", min: 16, flex: 2},
-		{title: "ANSWER", min: 15, flex: 2},
-		{title: "TTL", min: 5, right: true},
-		{title: "CNAME CHAIN", min: 12, flex: 1, drop: 2},
-		{title: "ASKED BY", min: 15, drop: 3, shrink: true},
-		{title: "NOTE", min: 15, drop: 1},
+// dnsCols are the columns of an alert's DNS answers; a private answer is
+// marked in words so it reads without colour.
+func dnsCols() []col[detect.DNSAnswer] {
+	private := func(a *detect.DNSAnswer) accent {
+		if a.Private {
+			return acBad
+		}
+		return acNone
 	}
-}
-
-// dnsRow formats one DNS answer; a private answer is marked so it reads
-// without colour.
-func dnsRow(a *detect.DNSAnswer) row {
-	addrs := make([]string, 0, len(a.Addrs))
-	for _, ip := range a.Addrs {
-		addrs = append(addrs, clean(ip.String()))
+	return []col[detect.DNSAnswer]{
+		{title: "TIME", min: 8, accent: always[detect.DNSAnswer](acMuted),
+			cell: func(a *detect.DNSAnswer) string { return clock(a.Time) }},
+		{title: "NAME", min: 16, flex: 2,
+			cell: func(a *detect.DNSAnswer) string { return clean(a.Name) }},
+		{title: "ANSWER", min: 15, flex: 2, accent: private,
+			cell: func(a *detect.DNSAnswer) string {
+				addrs := make([]string, 0, len(a.Addrs))
+				for _, ip := range a.Addrs {
+					addrs = append(addrs, clean(ip.String()))
+				}
+				if len(addrs) == 0 {
+					return "rcode " + strconv.Itoa(a.Rcode)
+				}
+				return strings.Join(addrs, " ")
+			}},
+		{title: "TTL", min: 5, right: true,
+			cell: func(a *detect.DNSAnswer) string { return strconv.FormatUint(uint64(a.TTL), 10) + "s" }},
+		{title: "CNAME CHAIN", min: 12, flex: 1, drop: 2,
+			cell: func(a *detect.DNSAnswer) string {
+				chain := make([]string, 0, len(a.CNAMEs))
+				for _, c := range a.CNAMEs {
+					chain = append(chain, clean(c))
+				}
+				return orDash(strings.Join(chain, " → "))
+			}},
+		{title: "ASKED BY", min: 15, drop: 3, shrink: true,
+			cell: func(a *detect.DNSAnswer) string {
+				if !a.Client.IsValid() {
+					return "-"
+				}
+				return clean(a.Client.Addr().String())
+			}},
+		{title: "NOTE", min: 15, drop: 1, accent: private,
+			cell: func(a *detect.DNSAnswer) string {
+				var notes []string
+				if a.Private {
+					notes = append(notes, "private")
+				}
+				if a.Flipped {
+					notes = append(notes, "flipped")
+				}
+				if a.Internal {
+					notes = append(notes, "internal")
+				}
+				return orDash(strings.Join(notes, ","))
+			}},
 	}
-	answer := strings.Join(addrs, " ")
-	if answer == "" {
-		answer = "rcode " + strconv.Itoa(a.Rcode)
-	}
-	chain := make([]string, 0, len(a.CNAMEs))
-	for _, c := range a.CNAMEs {
-		chain = append(chain, clean(c))
-	}
-	var notes []string
-	acc := acNone
-	if a.Private {
-		notes, acc = append(notes, "private"), acBad
-	}
-	if a.Flipped {
-		notes = append(notes, "flipped")
-	}
-	if a.Internal {
-		notes = append(notes, "internal")
-	}
-	client := "-"
-	if a.Client.IsValid() {
-		client = clean(a.Client.Addr().String())
-	}
-	return row{
-		cells:   []string{clock(a.Time), clean(a.Name), answer, strconv.FormatUint(uint64(a.TTL), 10) + "s", orDash(strings.Join(chain, " → ")), client, orDash(strings.Join(notes, ","))},
-		accents: []accent{acMuted, acNone, acc, acNone, acNone, acNone, acc},
-	}
-}
-
-// dnsTable renders DNS answers as a non-interactive table, every row.
-func dnsTable(c *viewCtx, answers []detect.DNSAnswer, width int) []string {
-	t := table{n: len(answers), sortCol: -1, cursor: -1}
-	return renderTable(c, dnsCols(), &t, func(i int) row { return dnsRow(&answers[i]) }, width, len(answers)+1, false, "")
 }

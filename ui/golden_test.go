@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,29 +15,46 @@ import (
 
 var sizes = [][2]int{{80, 24}, {140, 40}}
 
-// TestGoldenScreens renders whole screens, stripped of escape codes, at
-// 80×24 (tabs) and 140×40 (grid) and compares them with testdata.
-func TestGoldenScreens(t *testing.T) {
-	type screenCase struct {
-		name  string
-		opts  []testOpt
-		snap  func() detect.Snapshot
-		keys  []string
-		after func(t *testing.T, m Model) Model
+// state is a state of the dashboard, reached from the demo snapshot with
+// keys, that the goldens and the frame checks look at.
+type state struct {
+	name  string
+	opts  []testOpt // a testOpt builds what it sets afresh for every model
+	snap  func() detect.Snapshot
+	keys  []string
+	after func(t *testing.T, m Model) Model
+}
+
+// model builds the state at w×h.
+func (s state) model(t *testing.T, w, h int, extra ...testOpt) Model {
+	t.Helper()
+	b := demoBackend()
+	if s.snap != nil {
+		b.setSnap(s.snap())
 	}
-	// A fresh pacer for every model built from the case.
-	replay := func() []testOpt { return []testOpt{func(o *Options) { o.Pacer = detect.NewPacer(1) }} }
-	cases := []screenCase{
-		{name: "demo", opts: replay()},
-		{name: "alert_detail", opts: replay(), keys: []string{"j", "j", "j", "enter"}},
-		{name: "key_detail", opts: replay(), keys: []string{"2", "enter"}},
-		{name: "dns_alert_detail", opts: replay(), keys: []string{"G", "k", "enter"}},
-		{name: "request_detail", opts: replay(), keys: []string{"5", "enter"}},
-		{name: "help", opts: replay(), keys: []string{"?"}},
-		{name: "filter_typing", opts: replay(), keys: []string{"3", "/", "e", "v", "i", "l"}},
-		{name: "filter_applied", opts: replay(), keys: []string{"2", "/", "3", "f", "enter"}},
-		{name: "sorted", opts: replay(), keys: []string{"2", "s", "s"}},
-		{name: "paused_replay", opts: replay(), keys: []string{"space"}},
+	m := newTestModel(t, b, w, h, append(slices.Clone(s.opts), extra...)...)
+	m, _ = press(t, m, s.keys...)
+	if s.after != nil {
+		m = s.after(t, m)
+	}
+	return m
+}
+
+func states() []state {
+	replay := []testOpt{func(o *Options) { o.Pacer = detect.NewPacer(1) }}
+	return []state{
+		{name: "demo", opts: replay},
+		{name: "alert_detail", opts: replay, keys: []string{"j", "j", "j", "enter"}},
+		{name: "key_detail", opts: replay, keys: []string{"2", "enter"}},
+		{name: "dns_alert_detail", opts: replay, keys: []string{"G", "k", "enter"}},
+		{name: "request_detail", opts: replay, keys: []string{"5", "enter"}},
+		{name: "help", opts: replay, keys: []string{"?"}},
+		{name: "filter_typing", opts: replay, keys: []string{"3", "/", "e", "v", "i", "l"}},
+		{name: "filter_applied", opts: replay, keys: []string{"2", "/", "3", "f", "enter"}},
+		{name: "sorted", opts: replay, keys: []string{"2", "s", "s"}},
+		{name: "sorted_oldest_first", opts: replay, keys: []string{"S"}},
+		{name: "host_drill_down", opts: replay, keys: []string{"3", "j", "enter"}},
+		{name: "paused_replay", opts: replay, keys: []string{"space"}},
 		{name: "paused_live", opts: []testOpt{live()}, keys: []string{"space"}, after: func(t *testing.T, m Model) Model {
 			s := demoSnapshot()
 			s.Requests += 321
@@ -49,28 +67,30 @@ func TestGoldenScreens(t *testing.T) {
 		{name: "empty", opts: []testOpt{live()}, snap: func() detect.Snapshot {
 			return detect.Snapshot{EventTime: fxNow, Sources: []detect.SourceStatus{{Name: "eth0", State: detect.StateLive}}}
 		}},
-		{name: "new_alerts_while_scrolled", opts: replay(), keys: []string{"j", "j"}, after: func(t *testing.T, m Model) Model {
+		{name: "new_alerts_while_scrolled", opts: replay, keys: []string{"j", "j"}, after: func(t *testing.T, m Model) Model {
 			s := demoSnapshot()
 			na := s.Alerts[0]
-			na.ID, na.Subject, na.Detector, na.Dimension = 7, "rebind.attacker.test", detect.DetUnexpectedHost, ""
+			na.ID, na.Subject, na.Detector, na.Dimension = 9, "rebind.attacker.test", detect.DetUnexpectedHost, ""
 			s.Alerts = append([]detect.Alert{na}, s.Alerts...)
 			return snap(t, m, s, wall0.Add(time.Second))
 		}},
 	}
-	for _, c := range cases {
+}
+
+// wholeScreens are the states whose whole frame is a golden file; every
+// other part of every state has its own golden (TestGoldenParts), so a
+// change to one part rewrites its own files and these few.
+var wholeScreens = map[string][]int{"demo": {80, 140}, "help": {80}, "alert_detail": {140}, "filter_typing": {80}}
+
+// TestScreens renders every state whole at 80×24 (tabs) and 140×40 (grid):
+// exactly the terminal's height, every line within its width, the footer
+// at the bottom, the same text without colour; a few are goldens.
+func TestScreens(t *testing.T) {
+	for _, st := range states() {
 		for _, sz := range sizes {
-			name := fmt.Sprintf("screen_%s_%dx%d", c.name, sz[0], sz[1])
+			name := fmt.Sprintf("screen_%s_%dx%d", st.name, sz[0], sz[1])
 			t.Run(name, func(t *testing.T) {
-				b := demoBackend()
-				if c.snap != nil {
-					b.setSnap(c.snap())
-				}
-				m := newTestModel(t, b, sz[0], sz[1], c.opts...)
-				m, _ = press(t, m, c.keys...)
-				if c.after != nil {
-					m = c.after(t, m)
-				}
-				got := stripped(t, m)
+				got := stripped(t, st.model(t, sz[0], sz[1]))
 				lines := strings.Split(got, "\n")
 				if len(lines) != sz[1] {
 					t.Errorf("frame has %d lines, want exactly %d", len(lines), sz[1])
@@ -78,18 +98,100 @@ func TestGoldenScreens(t *testing.T) {
 				if strings.TrimSpace(lines[len(lines)-1]) == "" {
 					t.Errorf("the last line is blank: the footer must sit at the bottom")
 				}
-				golden(t, name, got)
-
-				// The same screen without colour reads the same.
-				nc := newTestModel(t, b, sz[0], sz[1], append(c.opts, noColor())...)
-				nc, _ = press(t, nc, c.keys...)
-				if c.after != nil {
-					nc = c.after(t, nc)
+				if slices.Contains(wholeScreens[st.name], sz[0]) {
+					golden(t, name, got)
 				}
-				if got2 := stripped(t, nc); got2 != got {
-					t.Errorf("NO_COLOR screen differs from the coloured one:\n%s", got2)
+				if nc := stripped(t, st.model(t, sz[0], sz[1], noColor())); nc != got {
+					t.Errorf("NO_COLOR screen differs from the coloured one:\n%s", nc)
 				}
 			})
+		}
+	}
+}
+
+// section is one named part of a golden file that holds one component in
+// every state where it differs.
+type section struct{ name, text string }
+
+func joinSections(ss []section) string {
+	var b strings.Builder
+	for _, s := range ss {
+		b.WriteString("── " + s.name + " ──\n" + s.text + "\n")
+	}
+	return b.String()
+}
+
+// part checks that every line of a component rendered alone fits w (and
+// that it has h lines, when h > 0), and returns it stripped.
+func part(t *testing.T, what, rendered string, w, h int) string {
+	t.Helper()
+	if h <= 0 {
+		h = strings.Count(rendered, "\n") + 1
+	}
+	t.Run(what, func(t *testing.T) { checkFrame(t, rendered, w, h) })
+	return ansi.Strip(rendered)
+}
+
+// TestGoldenParts renders each component alone, stripped, at 80 and 140
+// columns: the header, the footer and the tab bar (and the tab bar at 56)
+// in every state; each list pane (its title with counts, then its table
+// at a fixed height) in the states where it differs; each detail view and
+// the help, whole.
+func TestGoldenParts(t *testing.T) {
+	// The states each list pane is shown in: its own, and the demo.
+	paneStates := [nPanes][]string{
+		paneAlerts:   {"demo", "sorted_oldest_first", "new_alerts_while_scrolled", "empty"},
+		paneKeys:     {"demo", "sorted", "filter_applied", "empty"},
+		paneHosts:    {"demo", "filter_typing", "empty"},
+		paneOrigins:  {"demo", "empty"},
+		paneRequests: {"demo", "host_drill_down", "empty"},
+	}
+	details := []string{"alert_detail", "dns_alert_detail", "key_detail", "request_detail"}
+	const paneH, narrowTabsW = 10, 56
+	for _, sz := range sizes {
+		w, h := sz[0], sz[1]
+		models := map[string]Model{}
+		var headers, footers, tabs, narrowTabs, bodies []section
+		var panes [nPanes][]section
+		for _, st := range states() {
+			m := st.model(t, w, h)
+			models[st.name] = m
+			hd := m.header()
+			headers = append(headers, section{st.name, part(t, st.name+"/header", strings.Join(hd.lines(w, h/2), "\n"), w, 0)})
+			frame := strings.Split(screen(t, m), "\n")
+			footers = append(footers, section{st.name, part(t, st.name+"/footer", frame[len(frame)-1], w, 1)})
+			if !m.ctx.grid {
+				tabs = append(tabs, section{st.name, part(t, st.name+"/tabs", m.tabBar(w), w, 1)})
+				// Too narrow for every count: only the focused pane's stay.
+				narrowTabs = append(narrowTabs, section{st.name, part(t, st.name+"/narrow_tabs", m.tabBar(narrowTabsW), narrowTabsW, 1)})
+			}
+		}
+		for p, names := range paneStates {
+			for _, name := range names {
+				m := models[name]
+				pn := m.panes[p]
+				text := pn.status() + "\n" + pn.render(m.ctx, w, paneH, paneID(p) == m.focus, m.snap.EventTime)
+				panes[p] = append(panes[p], section{name, part(t, fmt.Sprintf("%s/pane_%d", name, p+1), text, w, paneH+1)})
+			}
+		}
+		for _, name := range details {
+			m := models[name]
+			body := m.detail.lines(m.ctx, w, m.snap.EventTime)
+			bodies = append(bodies, section{name, part(t, name+"/detail", strings.Join(m.detail.window(body, w, len(body)), "\n"), w, 0)})
+		}
+		m := models["help"]
+		help := m.help.lines(m.ctx, w)
+		golden(t, fmt.Sprintf("pane_help_%d", w), part(t, "help", strings.Join(m.help.window(help, w, len(help)), "\n"), w, 0)+"\n")
+		golden(t, fmt.Sprintf("header_%d", w), joinSections(headers))
+		golden(t, fmt.Sprintf("footer_%d", w), joinSections(footers))
+		if len(tabs) > 0 {
+			golden(t, fmt.Sprintf("tabs_%d", w), joinSections(tabs))
+			golden(t, fmt.Sprintf("tabs_%d", narrowTabsW), joinSections(narrowTabs))
+		}
+		golden(t, fmt.Sprintf("detail_%d", w), joinSections(bodies))
+		for p, ss := range panes {
+			name, _ := models["demo"].panes[p].heading()
+			golden(t, fmt.Sprintf("pane_%s_%d", name, w), joinSections(ss))
 		}
 	}
 }
@@ -107,37 +209,6 @@ func warningSnapshot() detect.Snapshot {
 	s.Sources = append(s.Sources, detect.SourceStatus{Name: "access.log", State: detect.StateFailed, Note: "permission denied"})
 	s.AddedOrigins = []string{"https://staging.example.com"}
 	return s
-}
-
-// TestGoldenPanes renders each pane alone at both widths.
-func TestGoldenPanes(t *testing.T) {
-	for _, w := range []int{80, 140} {
-		b := demoBackend()
-		m := newTestModel(t, b, w, 40, withPacer(detect.NewPacer(1)))
-		_ = m.View() // sets the per-frame context (event clock, focus) the panes read
-		h := m.header()
-		panes := []struct {
-			name   string
-			render func(w, h int) string
-			height int
-		}{
-			{"header", h.Render, 8},
-			{"alerts", m.alerts.Render, 10},
-			{"keys", m.keysP.Render, 8},
-			{"hosts", m.hosts.Render, 8},
-			{"origins", m.origins.Render, 6},
-			{"requests", m.requests.Render, 10},
-			{"help", m.helpV.Render, 30},
-		}
-		for _, p := range panes {
-			name := fmt.Sprintf("pane_%s_%d", p.name, w)
-			t.Run(name, func(t *testing.T) {
-				out := p.render(w, p.height)
-				checkFrame(t, out, w, p.height)
-				golden(t, name, ansi.Strip(out))
-			})
-		}
-	}
 }
 
 // TestTooSmall: below the minimum the dashboard says so and still fits.

@@ -43,11 +43,7 @@ type progress struct {
 	samples int
 }
 
-// Render returns the header's lines for width cells; height caps them.
-func (h *header) Render(width, height int) string {
-	return strings.Join(h.lines(width, height), "\n")
-}
-
+// lines returns the header's lines for w cells; height caps them.
 func (h *header) lines(w, height int) []string {
 	st := &h.ctx.st
 	s := h.snap

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -15,9 +14,8 @@ import (
 // bubbles/help, so it cannot drift from what Update matches), then what
 // the symbols on screen mean.
 type helpView struct {
-	ctx    *viewCtx
-	notes  []string // mode-specific notes: what space does here, whether w works
-	offset int
+	notes []string // mode-specific notes: what space does here, whether w works
+	scrollView
 }
 
 func newHelpModel(st *styles) help.Model {
@@ -38,11 +36,11 @@ func newHelpModel(st *styles) help.Model {
 
 // lines packs the key groups into as few rows of columns as the width
 // allows, then adds the legend.
-func (v *helpView) lines(width int) []string {
-	st := &v.ctx.st
+func (v *helpView) lines(c *viewCtx, width int) []string {
+	st := &c.st
 	var out []string
-	groups := v.ctx.keys.FullHelp()
-	hm := v.ctx.help // width 0: the packing below decides what fits
+	groups := c.keys.FullHelp()
+	hm := c.help // width 0: the packing below decides what fits
 	var rowGroups [][]key.Binding
 	flush := func() {
 		if len(rowGroups) == 0 {
@@ -81,36 +79,12 @@ func (v *helpView) lines(width int) []string {
 	return out
 }
 
-// Render draws the help in width×height cells, scrolled by offset.
-func (v *helpView) Render(width, height int) string {
-	if height <= 0 {
-		return ""
-	}
-	body := v.lines(width)
-	off := min(v.offset, max(0, len(body)-height))
-	out := make([]string, 0, height)
-	for i := off; i < len(body) && len(out) < height; i++ {
-		out = append(out, clipLine(body[i], width))
-	}
-	for len(out) < height {
-		out = append(out, "")
-	}
-	return strings.Join(out, "\n")
-}
-
-// hint is the footer while the help is open.
-func (v *helpView) hint(width, height int) (left, right string) {
-	body := v.lines(width)
-	if len(body) > height {
-		off := min(v.offset, len(body)-height)
-		right = strconv.Itoa(off+1) + "–" + strconv.Itoa(min(off+height, len(body))) + " of " + strconv.Itoa(len(body))
-		return "? or esc closes the help · ↑↓ scroll", right
+// hint is the footer while the help is open, for a body of n lines.
+func (v *helpView) hint(n, height int) (left, right string) {
+	if pos := v.position(n, height); pos != "" {
+		return "? or esc closes the help · ↑↓ scroll", pos
 	}
 	return "? or esc closes the help", ""
-}
-
-func (v *helpView) maxOffset(width, height int) int {
-	return max(0, len(v.lines(width))-height)
 }
 
 // flagLegend explains the FLAGS column's letters, wrapped to width.

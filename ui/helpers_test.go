@@ -108,38 +108,48 @@ func upd(t testing.TB, m Model, msg tea.Msg) Model {
 
 // press sends keys and runs the commands they start (Backend and Pacer
 // calls, one-shot refreshes), feeding their messages back, so the result
-// is what the user would see once the commands finished. Commands that do
-// not finish quickly (the tick) are dropped. Quit is reported.
+// is what the user would see once the commands finished. Quit is reported.
 func press(t testing.TB, m Model, keys ...string) (Model, bool) {
 	t.Helper()
 	quit := false
 	for _, k := range keys {
 		out, cmd := m.Update(keyPress(k))
-		m = out.(Model)
 		var q bool
-		m, q = drain(t, m, cmd, 0)
+		m, q = drain(t, out.(Model), cmd)
 		quit = quit || q
 	}
 	return m, quit
 }
 
-func drain(t testing.TB, m Model, cmd tea.Cmd, depth int) (Model, bool) {
+// drain runs cmd and what follows from it to the end, however long each
+// command takes: it tells a tick from an action by the message the command
+// returns, never by a timeout, so a slow machine cannot make a test skip
+// a command. The tick's own snapshot (chain) is not fed back: it would
+// start the next tick, forever.
+func drain(t testing.TB, m Model, cmd tea.Cmd) (Model, bool) {
 	t.Helper()
-	if cmd == nil || depth > 8 {
+	return drainDepth(t, m, cmd, 0)
+}
+
+func drainDepth(t testing.TB, m Model, cmd tea.Cmd, depth int) (Model, bool) {
+	t.Helper()
+	if cmd == nil {
 		return m, false
 	}
-	msg, ok := runQuick(cmd)
-	if !ok {
-		return m, false
+	if depth > 20 {
+		t.Fatalf("commands still coming %d deep: a loop", depth)
 	}
+	msg := cmd()
 	switch msg := msg.(type) {
+	case nil:
+		return m, false
 	case tea.QuitMsg:
 		return m, true
 	case tea.BatchMsg:
 		quit := false
 		for _, c := range msg {
 			var q bool
-			m, q = drain(t, m, c, depth+1)
+			m, q = drainDepth(t, m, c, depth+1)
 			quit = quit || q
 		}
 		return m, quit
@@ -149,19 +159,7 @@ func drain(t testing.TB, m Model, cmd tea.Cmd, depth int) (Model, bool) {
 		}
 	}
 	out, next := m.Update(msg)
-	return drain(t, out.(Model), next, depth+1)
-}
-
-// runQuick runs a command, giving up on it after a short while (ticks).
-func runQuick(cmd tea.Cmd) (tea.Msg, bool) {
-	ch := make(chan tea.Msg, 1)
-	go func() { ch <- cmd() }()
-	select {
-	case msg := <-ch:
-		return msg, true
-	case <-time.After(300 * time.Millisecond):
-		return nil, false
-	}
+	return drainDepth(t, out.(Model), next, depth+1)
 }
 
 // keyPress builds the message the terminal would deliver for a key as
@@ -226,4 +224,27 @@ func testSource(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// The list panes as their tables, for tests that look at rows and state.
+func alertsOf(m Model) *tablePane[detect.Alert] {
+	return m.panes[paneAlerts].(*tablePane[detect.Alert])
+}
+func keysOf(m Model) *tablePane[detect.KeyStat] {
+	return m.panes[paneKeys].(*tablePane[detect.KeyStat])
+}
+func requestsOf(m Model) *tablePane[detect.Request] {
+	return m.panes[paneRequests].(*tablePane[detect.Request])
+}
+
+// sortedBy names a table's sort column with its arrow, as its header shows
+// it; "" in the engine's order.
+func sortedBy[T any](p *tablePane[T]) string {
+	if p.order.col < 0 {
+		return ""
+	}
+	if p.order.desc {
+		return p.cols[p.order.col].title + "↓"
+	}
+	return p.cols[p.order.col].title + "↑"
 }

@@ -2,8 +2,10 @@ package ui
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -39,33 +41,32 @@ var hostileValues = map[string]string{
 	"nonchar":     "a\ufffeb\U0010ffff",
 }
 
-// hostileSnapshot puts hostile strings in every field that can come from
-// traffic or a log, one hostile kind per row.
-func hostileSnapshot() detect.Snapshot {
+// hostileSnapshot is hostileSnapshotOf(hostileValues).
+func hostileSnapshot() detect.Snapshot { return hostileSnapshotOf(hostileValues) }
+
+// hostileSnapshotOf puts each value in every field that can come from
+// traffic or a log: one value per row and per problem (in name order), and
+// all of them, joined, in the header's single places (the Host check's
+// reason, the sources' names and notes, an eviction and a counter name).
+func hostileSnapshotOf(values map[string]string) detect.Snapshot {
 	s := demoSnapshot()
-	names := make([]string, 0, len(hostileValues))
-	for n := range hostileValues {
-		names = append(names, n)
-	}
-	// Deterministic order.
-	for i := 1; i < len(names); i++ {
-		for j := i; j > 0 && names[j] < names[j-1]; j-- {
-			names[j], names[j-1] = names[j-1], names[j]
-		}
+	vals := make([]string, 0, len(values))
+	for _, n := range slices.Sorted(maps.Keys(values)) {
+		vals = append(vals, values[n])
 	}
 	var reqs []detect.Request
 	var alerts []detect.Alert
 	var hosts, origins []detect.ValueStat
 	var keys []detect.KeyStat
 	var problems []detect.Problem
-	for i, n := range names {
-		v := hostileValues[n]
+	for i, v := range vals {
 		r := fxRequest(0, "10.0.0.7:51234", v, v, "/"+v, v, v, 200)
 		r.UserAgent, r.Referer, r.Source, r.Proto = v, v, v, v
 		reqs = append(reqs, r)
 		alerts = append(alerts, detect.Alert{
 			ID: uint64(100 + i), Time: fxNow, LastSeen: fxNow, Detector: detect.DetUnexpectedHost, Severity: detect.Severity(i % 4),
 			Subject: v, Dimension: v, Key: v, Client: v, Host: v, Origin: v, Target: v, Message: "Host " + v + " is not allowed", Count: i,
+			Outcome: v, Class: v,
 			Evidence: []detect.Request{r},
 			DNS: []detect.DNSAnswer{{Time: fxNow, Source: v, Client: ap("10.0.0.7:5353"), Name: v, CNAMEs: []string{v, v},
 				Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}, TTL: 1, Private: true}},
@@ -76,29 +77,38 @@ func hostileSnapshot() detect.Snapshot {
 		problems = append(problems, detect.Problem{Source: v, Where: v, Text: v})
 	}
 	s.Recent, s.Alerts, s.Hosts, s.Origins, s.Keys, s.Problems = reqs, alerts, hosts, origins, keys, problems
-	s.ParseErrors = uint64(len(problems))
-	s.HostCheck = hostileValues["osc52_clip"]
-	s.Sources = []detect.SourceStatus{
-		{Name: hostileValues["csi_color"], State: detect.StateReplaying, Done: 1, Total: 3, Note: hostileValues["rlo"]},
-		{Name: hostileValues["huge"], State: detect.StateFailed, Note: hostileValues["osc8_link"]},
+	s.ParseErrors = uint64(len(s.Problems))
+	// Each value's start, so all of them fit in what the header sanitises
+	// of one string (maxShown).
+	var all string
+	for _, v := range vals {
+		all += v[:min(len(v), 64)] + " "
 	}
-	s.Evicted = map[string]uint64{hostileValues["cr"]: 3}
-	s.Counters = map[string]uint64{hostileValues["backspace"]: 2}
-	s.AlertsByDetector[hostileValues["zwj"]] = 1
+	s.HostCheck = all
+	s.Sources = []detect.SourceStatus{
+		{Name: all, State: detect.StateReplaying, Done: 1, Total: 3, Note: all},
+		{Name: all, State: detect.StateFailed, Note: all},
+	}
+	s.Evicted = map[string]uint64{all: 3}
+	s.Counters = map[string]uint64{all: 2}
+	s.AlertsByDetector[all] = 1
+	s.AddedHosts, s.AddedOrigins = vals, vals
 	return s
 }
 
-func hostileBackend() *fakeBackend {
-	s := hostileSnapshot()
+// hostileBackend is a fake backend over hostileSnapshotOf(values) whose
+// alert and key details are as hostile.
+func hostileBackend(values map[string]string) *fakeBackend {
+	s := hostileSnapshotOf(values)
 	b := &fakeBackend{snap: s, alerts: map[uint64]detect.Alert{}, keys: map[string]detect.KeyDetail{}}
 	for _, a := range s.Alerts {
 		b.alerts[a.ID] = a
 	}
+	var counts []detect.Count
+	for _, r := range s.Recent {
+		counts = append(counts, detect.Count{Value: r.Host, N: 1})
+	}
 	for _, k := range s.Keys {
-		var counts []detect.Count
-		for _, v := range hostileValues {
-			counts = append(counts, detect.Count{Value: v, N: 1})
-		}
 		b.keys[k.Key] = detect.KeyDetail{Key: k.Key, Stat: k, Hosts: counts, Clients: counts, Origins: counts, Recent: s.Recent, History: s.History}
 	}
 	return b
@@ -111,7 +121,7 @@ var sgr = regexp.MustCompile("\x1b\\[[0-9;:]*m")
 // character, no bidi or zero-width character, valid UTF-8, every line
 // within the width. With colour off our SGRs carry no colour, so a leaked
 // ESC[31m would be caught.
-func checkSafe(t *testing.T, what, frame string, w, h int, colour bool) {
+func checkSafe(t testing.TB, what, frame string, w, h int, colour bool) {
 	t.Helper()
 	checkFrame(t, frame, w, h)
 	if !utf8.ValidString(frame) {
@@ -150,66 +160,103 @@ func around(s string, i int) string {
 	return s[max(0, i-20):min(len(s), i+20)]
 }
 
+// walkScreens visits every screen a user reaches over m with keys, and
+// hands each to check: every pane; its first rows rows, each row's detail
+// and the end of the detail for the first ends of them, and `a` on the row
+// the walk ends on; the help; and a filter typed with an escape in it.
+func walkScreens(t *testing.T, m Model, rows, ends int, check func(what string, m Model)) {
+	t.Helper()
+	check("main", m)
+	for p := 1; p <= 5; p++ {
+		mp, _ := press(t, m, fmt.Sprint(p))
+		check(fmt.Sprintf("pane %d", p), mp)
+		for i := 0; i < rows; i++ {
+			md, _ := press(t, mp, "enter")
+			check(fmt.Sprintf("pane %d row %d detail", p, i), md)
+			if i < ends {
+				md, _ = press(t, md, "G")
+				check(fmt.Sprintf("pane %d row %d detail end", p, i), md)
+			}
+			mp, _ = press(t, mp, "j")
+			check(fmt.Sprintf("pane %d row %d", p, i), mp)
+		}
+		if rows > 0 {
+			// Allowing the selected value puts it in the flash.
+			ma, _ := press(t, mp, "a")
+			check(fmt.Sprintf("pane %d allow", p), ma)
+		}
+	}
+	mh, _ := press(t, m, "?")
+	check("help", mh)
+	mf, _ := press(t, m, "/", "\x1b", "x")
+	check("filter with typed escape", mf)
+}
+
+// escapes returns the visible escapes (\x1b, \u202e, \r) that sanitising
+// the values yields: each must be on some screen, or a hostile value
+// vanished instead of being shown escaped.
+func escapes(values map[string]string) map[string]bool {
+	want := map[string]bool{}
+	for _, v := range values {
+		for _, e := range escapeRE.FindAllString(clean(v), -1) {
+			want[e] = false
+		}
+	}
+	return want
+}
+
+var escapeRE = regexp.MustCompile(`\\(x[0-9a-f]{2}|u[0-9a-f]{4}|[trn])`)
+
+// seeEscapes marks the escapes of want that plain (a stripped frame) shows.
+func seeEscapes(want map[string]bool, plain string) {
+	for e, seen := range want {
+		if !seen && strings.Contains(plain, e) {
+			want[e] = true
+		}
+	}
+}
+
+func checkEscapesSeen(t *testing.T, want map[string]bool) {
+	t.Helper()
+	for _, e := range slices.Sorted(maps.Keys(want)) {
+		if !want[e] {
+			t.Errorf("escaped form %q never shown: hostile text vanished instead of being escaped", e)
+		}
+	}
+}
+
 // TestHostileStrings renders every screen over a snapshot full of hostile
 // strings, with colour off and on, at both sizes.
 func TestHostileStrings(t *testing.T) {
-	seen := map[string]bool{}
+	want := escapes(hostileValues)
+	// Wide runes and cut values must show too.
+	want["…"], want["漢"] = false, false
 	for _, colour := range []bool{false, true} {
 		for _, sz := range sizes {
-			b := hostileBackend()
 			opts := []testOpt{withPacer(detect.NewPacer(1)), func(o *Options) { o.Title = hostileValues["osc52_clip"] }}
 			if !colour {
 				opts = append(opts, noColor())
 			}
-			m := newTestModel(t, b, sz[0], sz[1], opts...)
+			m := newTestModel(t, hostileBackend(hostileValues), sz[0], sz[1], opts...)
 			check := func(what string, m Model) {
 				t.Helper()
 				v := m.View()
 				name := fmt.Sprintf("%s colour=%v %dx%d", what, colour, sz[0], sz[1])
 				checkSafe(t, name, v.Content, sz[0], sz[1], colour)
-				checkSafe(t, name+" title", v.WindowTitle, 1000, 1, colour)
-				plain := ansi.Strip(v.Content)
-				for _, lit := range []string{`\x1b`, `\u202e`, `\u200d`, `\xff`, `\r`, `\x9b`, `\u009b`, "…", "漢", `\x07`} {
-					if strings.Contains(plain, lit) {
-						seen[lit] = true
-					}
-				}
+				checkSafe(t, name+" title", v.WindowTitle, 1<<20, 1, colour)
+				seeEscapes(want, ansi.Strip(v.Content))
 			}
-			check("main", m)
-			for p := 1; p <= 5; p++ {
-				mp, _ := press(t, m, fmt.Sprint(p))
-				check(fmt.Sprintf("pane %d", p), mp)
-				if colour {
-					// The coloured run checks the main screens; the
-					// colourless one, which can tell our SGRs from leaked
-					// ones, walks every row and detail.
-					continue
-				}
-				// Walk down the rows, opening each one's detail.
-				for i := 0; i < len(hostileValues); i++ {
-					md, _ := press(t, mp, "enter")
-					check(fmt.Sprintf("pane %d row %d detail", p, i), md)
-					md, _ = press(t, md, "G")
-					check(fmt.Sprintf("pane %d row %d detail end", p, i), md)
-					mp, _ = press(t, mp, "j")
-					check(fmt.Sprintf("pane %d row %d", p, i), mp)
-				}
-				// Allow the selected value: the flash names it.
-				ma, _ := press(t, mp, "a")
-				check(fmt.Sprintf("pane %d allow", p), ma)
+			// The coloured run checks the main screens; the colourless one,
+			// which can tell our SGRs from leaked ones, walks every row and
+			// detail.
+			rows := len(hostileValues)
+			if colour {
+				rows = 0
 			}
-			mh, _ := press(t, m, "?")
-			check("help", mh)
-			mf, _ := press(t, m, "/", "\x1b", "x")
-			check("filter with typed escape", mf)
+			walkScreens(t, m, rows, rows, check)
 		}
 	}
-	// The hostile text must be visible in its escaped form, not just gone.
-	for _, lit := range []string{`\x1b`, `\u202e`, `\u200d`, `\xff`, `\r`, `\x9b`, `\u009b`, "…", "漢", `\x07`} {
-		if !seen[lit] {
-			t.Errorf("escaped form %q never shown: hostile text vanished instead of being escaped", lit)
-		}
-	}
+	checkEscapesSeen(t, want)
 }
 
 // TestCutWidths checks cut and fit on hostile and wide strings at every

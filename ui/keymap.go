@@ -2,6 +2,7 @@ package ui
 
 import (
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 )
 
 // KeyMap is every key the dashboard answers to. The same bindings drive
@@ -17,6 +18,10 @@ type KeyMap struct {
 	Allow, Write, Clear                     key.Binding
 	Yes, No                                 key.Binding
 	Help, Quit                              key.Binding
+	// While a filter is typed or a question asked, letters are text or an
+	// answer: only these keys act. Each repeats a key of a binding above,
+	// so the help lists them already.
+	Interrupt, KeepFilter, FilterMove key.Binding
 }
 
 // DefaultKeyMap returns the bindings described in the help screen.
@@ -54,7 +59,30 @@ func DefaultKeyMap() KeyMap {
 		No:          b("n", "cancel", "n", "N", "esc"),
 		Help:        b("?", "help", "?"),
 		Quit:        b("q", "quit", "q", "ctrl+c"),
+		Interrupt:   b("ctrl+c", "quit, even while typing or asked", "ctrl+c"),
+		KeepFilter:  b("enter", "keep the filter", "enter"),
+		FilterMove:  b("↑↓ pgup pgdn", "move while typing a filter", "up", "down", "pgup", "pgdown"),
 	}
+}
+
+// motion is where a navigation key moves a position in [0, last], page
+// rows at a time; ok is false for any other key. The caller clamps.
+func (k *KeyMap) motion(msg tea.KeyPressMsg, pos, page, last int) (to int, ok bool) {
+	switch {
+	case key.Matches(msg, k.Up):
+		return pos - 1, true
+	case key.Matches(msg, k.Down):
+		return pos + 1, true
+	case key.Matches(msg, k.PageUp):
+		return pos - page, true
+	case key.Matches(msg, k.PageDown):
+		return pos + page, true
+	case key.Matches(msg, k.Top):
+		return 0, true
+	case key.Matches(msg, k.Bottom):
+		return last, true
+	}
+	return pos, false
 }
 
 // ShortHelp is the footer line (help.KeyMap): the same bindings with

@@ -26,7 +26,8 @@ const (
 	minWidth, minHeight = 40, 12
 )
 
-// paneID names the five list panes, in tab order (keys 1-5).
+// paneID names the five list panes, in tab order (keys 1-5); it indexes
+// Model.panes.
 type paneID int
 
 const (
@@ -131,8 +132,8 @@ func signature(s *detect.Snapshot) snapSig {
 	return g
 }
 
-// Model is the dashboard's root model: all state lives here, the panes are
-// plain structs it renders.
+// Model is the dashboard's root model: all state lives here; the panes,
+// the header, the detail views and the help are plain data it renders.
 type Model struct {
 	opts Options
 	ctx  *viewCtx
@@ -141,8 +142,11 @@ type Model struct {
 	pacerGen uint64
 	input    textinput.Model
 
-	snap    detect.Snapshot // what is on screen
-	latest  detect.Snapshot // newest snapshot while the display is held
+	// snap is what is on screen, latest the newest snapshot while the
+	// display is held (nil otherwise). Snapshots are never changed once
+	// received, so model copies share them.
+	snap    *detect.Snapshot
+	latest  *detect.Snapshot
 	loaded  bool
 	sig     snapSig
 	idle    int
@@ -161,13 +165,21 @@ type Model struct {
 
 	confirmHosts, confirmOrigins []string
 
-	alerts   alertsPane
-	keysP    keysPane
-	hosts    valuesPane
-	origins  valuesPane
-	requests requestsPane
-	detail   detailView
-	helpV    helpView
+	panes  panes
+	detail detailView
+	help   helpView
+}
+
+// panes holds the list panes by paneID.
+type panes [nPanes]pane
+
+// clone gives a model its own panes. They are pointers, and Bubble Tea and
+// the tests keep earlier models, which must not change under them.
+func (ps panes) clone() panes {
+	for i, p := range ps {
+		ps[i] = p.clone()
+	}
+	return ps
 }
 
 // New returns the root model (for Run, tests and teatest).
@@ -202,21 +214,22 @@ func New(opts Options) Model {
 	in.SetStyles(is)
 
 	c.keys = km
-	m := Model{
+	return Model{
 		opts:  opts,
 		ctx:   c,
 		ctl:   &pacerCtl{},
 		input: in,
 		speed: opts.Pacer.Speed(),
+		snap:  &detect.Snapshot{},
+		panes: panes{
+			paneAlerts:   alertsPane(),
+			paneKeys:     keysPane(),
+			paneHosts:    valuesPane("host"),
+			paneOrigins:  valuesPane("origin"),
+			paneRequests: requestsPane(),
+		},
+		help: helpView{notes: notes},
 	}
-	m.alerts = alertsPane{ctx: c, t: table{sortCol: -1}}
-	m.keysP = keysPane{ctx: c, t: table{sortCol: keysDefaultSort, desc: true}}
-	m.hosts = valuesPane{ctx: c, kind: "host", id: paneHosts, t: table{sortCol: valuesDefaultSort, desc: true}}
-	m.origins = valuesPane{ctx: c, kind: "origin", id: paneOrigins, t: table{sortCol: valuesDefaultSort, desc: true}}
-	m.requests = requestsPane{ctx: c, t: table{sortCol: -1}}
-	m.detail = detailView{ctx: c}
-	m.helpV = helpView{ctx: c, notes: notes}
-	return m
 }
 
 // Init starts the snapshot tick.
@@ -252,6 +265,17 @@ func (m Model) fetch(delay time.Duration, chain bool) tea.Cmd {
 
 // Update is the state transition; it never calls the Backend itself.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m.panes = m.panes.clone()
+	m, cmd := m.update(msg)
+	// One place for "the user has seen these alerts", whatever moved the
+	// cursor, the focus or the layout.
+	for p, pn := range m.panes {
+		pn.markSeen(m.snap, m.shown(paneID(p)))
+	}
+	return m, cmd
+}
+
+func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.ctx.width, m.ctx.height = msg.Width, msg.Height
@@ -267,7 +291,6 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			} else {
 				m.detail.gone = true
 			}
-			m.detail.canAct = allowKindOf(m.detail.alert.Detector) != "" && !m.detail.alert.Allowed
 		}
 		return m, nil
 	case keyDetailMsg:
@@ -307,7 +330,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m Model) onSnapshot(msg snapMsg) (tea.Model, tea.Cmd) {
+func (m Model) onSnapshot(msg snapMsg) (Model, tea.Cmd) {
 	m.wall = msg.at
 	// A message lasts flashFor from the first snapshot after it was set,
 	// so its life never depends on when the previous tick happened.
@@ -332,9 +355,11 @@ func (m Model) onSnapshot(msg snapMsg) (tea.Model, tea.Cmd) {
 	var cmds []tea.Cmd
 	switch {
 	case m.held:
-		m.latest = msg.snap
+		s := msg.snap
+		m.latest = &s
 	case changed:
-		m.apply(msg.snap)
+		s := msg.snap
+		m.apply(&s)
 		if m.mode == modeDetail || (m.mode == modeHelp && m.back == modeDetail) {
 			cmds = append(cmds, m.fetchDetail())
 		}
@@ -382,19 +407,18 @@ func nextProgress(prev map[string]progress, srcs []detect.SourceStatus, at time.
 }
 
 // apply puts a snapshot on screen: every pane filters and sorts its rows.
-func (m *Model) apply(s detect.Snapshot) {
+func (m *Model) apply(s *detect.Snapshot) {
 	m.snap = s
 	m.loaded = true
-	m.reapply()
+	for _, p := range m.panes {
+		p.apply(s)
+	}
+	m.fixScroll()
 }
 
-// reapply re-filters and re-sorts every pane from the snapshot on screen.
-func (m *Model) reapply() {
-	m.alerts.apply(m.snap.Alerts, m.shown(paneAlerts))
-	m.keysP.apply(m.snap.Keys)
-	m.hosts.apply(m.snap.Hosts)
-	m.origins.apply(m.snap.Origins)
-	m.requests.apply(m.snap.Recent)
+// reapply re-filters and re-sorts one pane from the snapshot on screen.
+func (m *Model) reapply(p paneID) {
+	m.panes[p].apply(m.snap)
 	m.fixScroll()
 }
 
@@ -410,80 +434,11 @@ func (m *Model) setFlash(text string, warn bool) {
 	m.flash, m.warn, m.flashTo = text, warn, time.Time{}
 }
 
-// table returns the focused pane's table state.
-func (m *Model) table(p paneID) *table {
-	switch p {
-	case paneAlerts:
-		return &m.alerts.t
-	case paneKeys:
-		return &m.keysP.t
-	case paneHosts:
-		return &m.hosts.t
-	case paneOrigins:
-		return &m.origins.t
-	}
-	return &m.requests.t
-}
-
-// idAt returns a pane's row identity function.
-func (m *Model) idAt(p paneID) func(int) string {
-	switch p {
-	case paneAlerts:
-		return m.alerts.idAt
-	case paneKeys:
-		return m.keysP.idAt
-	case paneHosts:
-		return m.hosts.idAt
-	case paneOrigins:
-		return m.origins.idAt
-	}
-	return m.requests.idAt
-}
-
-// reapplyPane re-filters and re-sorts one pane.
-func (m *Model) reapplyPane(p paneID) {
-	switch p {
-	case paneAlerts:
-		m.alerts.apply(m.snap.Alerts, m.shown(paneAlerts))
-	case paneKeys:
-		m.keysP.apply(m.snap.Keys)
-	case paneHosts:
-		m.hosts.apply(m.snap.Hosts)
-	case paneOrigins:
-		m.origins.apply(m.snap.Origins)
-	default:
-		m.requests.apply(m.snap.Recent)
-	}
-	m.fixScroll()
-}
-
-func (m *Model) paneTitle(p paneID) string {
-	switch p {
-	case paneAlerts:
-		return m.alerts.title()
-	case paneKeys:
-		return m.keysP.title()
-	case paneHosts:
-		return m.hosts.title()
-	case paneOrigins:
-		return m.origins.title()
-	}
-	return m.requests.title()
-}
-
-func (m *Model) paneName(p paneID) string {
-	return [...]string{"alerts", "keys", "hosts", "origins", "requests"}[p]
-}
-
 // fixScroll keeps every cursor inside its rows and its pane's window.
 func (m *Model) fixScroll() {
 	rects := m.paneRects()
-	for p := paneAlerts; p < nPanes; p++ {
-		t := m.table(p)
-		t.clamp(rects[p].h - 1)
-		if t.n > 0 {
-			t.selID = m.idAt(p)(t.cursor)
-		}
+	for p, pn := range m.panes {
+		pn.clamp(rects[p].h - 1)
 	}
 }
 
@@ -492,7 +447,7 @@ func (m *Model) header() header {
 	h := header{
 		ctx:        m.ctx,
 		title:      m.opts.Title,
-		snap:       &m.snap,
+		snap:       m.snap,
 		replay:     m.opts.Pacer != nil,
 		live:       m.opts.Live,
 		paused:     m.paused && m.opts.Pacer != nil,
@@ -510,12 +465,13 @@ func (m *Model) header() header {
 	if m.held {
 		h.heldSince = m.latest.Requests - min(m.latest.Requests, m.snap.Requests)
 	}
-	for p := paneAlerts; p < nPanes; p++ {
-		if f := m.table(p).filter; f != "" {
+	for _, p := range m.panes {
+		if f := p.filterText(); f != "" {
 			if h.filter != "" {
 				h.filter += ", "
 			}
-			h.filter += m.paneName(p) + " ~ \"" + clean(f) + "\""
+			name, _ := p.heading()
+			h.filter += name + " ~ \"" + clean(f) + "\""
 		}
 	}
 	return h

@@ -3,9 +3,7 @@ package ui
 import (
 	"image/color"
 	"strings"
-	"time"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/lipgloss/v2"
 
 	"github.com/rebindwatch/rebindwatch/detect"
@@ -212,19 +210,4 @@ func detShort(det, dim string) string {
 		return "tls/sni"
 	}
 	return clean(det)
-}
-
-// viewCtx is the shared, read-mostly context the panes render from:
-// terminal size, styles, keys. The terminal fields are written on resize
-// (the same for every copy of the model); the per-frame fields (event
-// clock, focus) are set by View from the model being rendered.
-type viewCtx struct {
-	width, height int
-	st            styles
-	grid          bool // wide layout: panes side by side
-	// Set by View from the model it renders:
-	now   time.Time // the event clock: ages are relative to it, never to wall time
-	focus paneID    // the focused pane (highlights its cursor row)
-	keys  KeyMap    // set once in New
-	help  help.Model
 }

@@ -1,12 +1,94 @@
 package ui
 
 import (
+	"cmp"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/rebindwatch/rebindwatch/detect"
 )
 
-// column describes one table column. Widths are display cells.
-type column struct {
+// pane is a list pane as the root model drives it; the model keeps one per
+// paneID in an array and never asks which it is.
+type pane interface {
+	// heading is the pane's name and title as in the spec.
+	heading() (name, title string)
+	// status is the title with counts: "Keys 4", "Keys 1/4", "Alerts 9 · 1 new ↑".
+	status() string
+	// news counts rows that came while the user was scrolled away.
+	news() int
+	apply(s *detect.Snapshot)
+	// markSeen takes the rows as seen when the pane is on screen with its
+	// cursor at the top.
+	markSeen(s *detect.Snapshot, shown bool)
+	render(c *viewCtx, w, h int, focused bool, now time.Time) string
+	// clamp keeps the cursor on a row and in a window of h rows; moveBy
+	// moves it by a navigation key.
+	clamp(h int)
+	moveBy(km *KeyMap, k tea.KeyPressMsg, h int)
+	filterText() string
+	// setFilter filters anew; fromTop puts the cursor on the first match
+	// (a filter being typed, a drill-down), else it follows its row (esc
+	// clearing the filter). The caller applies the snapshot again.
+	setFilter(f string, fromTop bool)
+	// sortNext picks the next sort column (or, reverse, flips the
+	// direction) and describes the new order.
+	sortNext(reverse bool) string
+	// enter is where enter on the selected row leads; false when there is
+	// no row or nowhere to go.
+	enter() (drill, bool)
+	// allowSelected is what `a` allows on this pane: ok is false when no
+	// row is selected; a zero target when the pane allows nothing.
+	allowSelected() (t allowTarget, ok bool)
+	// clone is a copy whose state changes leave the original alone.
+	clone() pane
+}
+
+// drill is where enter on a row leads: a detail view, or (detail.kind ==
+// detailNone) the recent requests carrying a host or origin value.
+type drill struct {
+	detail      detailView
+	kind, value string
+}
+
+// allowTarget is what `a` would allow: kind ("host" or "origin", as
+// Backend.Allow takes it; empty when the row has nothing to allow) and the
+// value as sent.
+type allowTarget struct {
+	kind, value string
+	already     bool
+}
+
+// tableSpec is what makes one list pane different from another: its
+// columns and where its rows come from. It never changes after New, so
+// every copy of the model shares it.
+type tableSpec[T any] struct {
+	name  string // lower-case, in messages: "alerts"
+	title string // "Alerts"
+	cols  []col[T]
+	rows  func(s *detect.Snapshot) []T
+	id    func(r *T) string   // identity, to follow a row across refreshes
+	tie   func(a, b *T) int   // order of rows equal in the sorted column
+	dim   func(r *T) bool     // nil: never; a dim row is faint and uncoloured
+	seq   func(r *T) uint64   // nil: no "new" count; else rows above the seen seq are new
+	match func(r *T) []string // the texts the filter searches, raw (the table cleans them)
+	// empty is shown when there are no rows, noMatch when the filter hides
+	// them all.
+	empty, noMatch string
+	// open is where enter on a row leads; allow is what `a` allows for a
+	// row. Nil: the pane has no such action.
+	open  func(r *T) drill
+	allow func(r *T) allowTarget
+}
+
+// col is one column of a table of T: how it is laid out, how a row's cell
+// reads and looks, and how rows compare when the table is sorted by it.
+// Widths are display cells.
+type col[T any] struct {
 	title string
 	min   int  // width it gets before any flex share
 	flex  int  // share of the spare width (0: fixed)
@@ -17,156 +99,290 @@ type column struct {
 	// its title) when that is less than min: client addresses are mostly
 	// short IPv4s but must fit an IPv6 one when there is one.
 	shrink bool
+
+	// Exactly one of cell and age is set. cell returns sanitised text
+	// (through clean); age is a time shown as its age on the event clock.
+	cell   func(r *T) string
+	age    func(r *T) time.Time
+	accent func(r *T) accent // nil: plain
+
+	cmp func(a, b *T) int // ascending; nil in read-only tables
+	// desc: s picks this column most or newest first.
+	desc bool
+	// sorted: the pane opens sorted by this column (in its desc direction).
+	sorted bool
+	// natural: the engine's own order (newest first) stands for this
+	// column descending; s cycles through it after the last column, and S
+	// turns it into this column ascending.
+	natural bool
 }
 
-// row is one rendered table row: cell texts (already sanitised) and how to
-// colour them.
-type row struct {
-	cells   []string
-	accents []accent // per cell; nil or acNone: plain
-	dim     bool     // the whole row is faint (allowed alerts)
+// text is the cell's text at event time now.
+func (c *col[T]) text(r *T, now time.Time) string {
+	if c.age != nil {
+		return age(now, c.age(r))
+	}
+	return c.cell(r)
 }
 
-// table is the state every list pane shares: the cursor, the scroll offset,
-// the sort and the filter. It does not hold the rows; panes hand it a row
-// builder at render time so only visible rows are ever formatted.
-type table struct {
-	cursor  int
-	offset  int
-	n       int    // rows after filtering
-	total   int    // rows before filtering
-	selID   string // identity of the row under the cursor, to follow it across refreshes
-	sortCol int    // index into the pane's columns; -1: the pane's natural order
-	desc    bool
-	filter  string // as typed
+// always is an accent that does not depend on the row.
+func always[T any](a accent) func(*T) accent {
+	return func(*T) accent { return a }
 }
 
-// comfortDrop: to keep flexible columns at their comfortable width, only
-// columns this expendable (or more) may be dropped.
-const comfortDrop = 4
+// order is how a table's rows are sorted: by one of its own columns (an
+// index into the pane's column slice), or with col < 0 in the engine's
+// order.
+type order struct {
+	col  int
+	desc bool
+}
 
-// layoutCols picks the columns that fit in w cells and their widths. It
-// first tries to give flexible columns their comfortable width (want),
-// dropping only the most expendable columns for it; failing that it packs
-// every column at its minimum, dropping by priority. The gap between
-// columns is two cells when that costs nothing, else one.
-func layoutCols(cols []column, w int) (vis []int, widths []int, gap int) {
-	comfy := cols
-	for i, c := range cols {
-		if c.want > c.min {
-			if &comfy[0] == &cols[0] {
-				comfy = slices.Clone(cols)
-			}
-			comfy[i].min = c.want
+// tablePane is a list pane: the rows of one snapshot slice, filtered and
+// sorted, with a cursor. Every list pane is one of these.
+type tablePane[T any] struct {
+	*tableSpec[T]
+	cursor, offset int
+	order          order
+	filter         string // as typed
+	total          int    // rows before filtering
+	shown          []*T   // filtered and sorted; they point into the snapshot on screen
+	seenSeq        uint64 // the newest seq the user has had on screen at the top
+	unseen         int    // rows newer than seenSeq
+}
+
+func newTablePane[T any](spec *tableSpec[T]) *tablePane[T] {
+	p := &tablePane[T]{tableSpec: spec, order: order{col: -1}}
+	for i, c := range spec.cols {
+		if c.sorted {
+			p.order = order{col: i, desc: c.desc}
 		}
 	}
-	if &comfy[0] != &cols[0] {
-		if v, g, ok := pickCols(comfy, w, comfortDrop); ok {
-			return v, colWidths(comfy, v, g, w), g
-		}
-	}
-	vis, gap, _ = pickCols(cols, w, 1)
-	return vis, colWidths(cols, vis, gap, w), gap
+	return p
 }
 
-// pickCols drops columns (those with drop >= minDrop, most expendable
-// first) until the rest fit in w; ok says whether they do.
-func pickCols(cols []column, w, minDrop int) (vis []int, gap int, ok bool) {
-	for _, g := range []int{2, 1} {
-		vis = vis[:0]
-		for i := range cols {
-			vis = append(vis, i)
+func (p *tablePane[T]) heading() (string, string) { return p.name, p.title }
+
+func (p *tablePane[T]) status() string {
+	s := p.title + " " + count(uint64(len(p.shown)))
+	if p.filter != "" {
+		s += "/" + count(uint64(p.total))
+	}
+	if p.unseen > 0 {
+		s += " · " + strconv.Itoa(p.unseen) + " new ↑"
+	}
+	return s
+}
+
+func (p *tablePane[T]) news() int { return p.unseen }
+
+func (p *tablePane[T]) clone() pane {
+	c := *p
+	return &c
+}
+
+// apply filters and sorts the snapshot's rows. A cursor at the top stays
+// at the top (new rows show at once); otherwise it follows the row it was
+// on, by identity.
+func (p *tablePane[T]) apply(s *detect.Snapshot) {
+	var sel string
+	if p.cursor > 0 && p.cursor < len(p.shown) {
+		sel = p.id(p.shown[p.cursor])
+	}
+	all := p.rows(s)
+	p.total = len(all)
+	f := strings.ToLower(strings.TrimSpace(p.filter))
+	pos := make([]int, 0, len(all)) // of the rows kept, in the snapshot
+	for i := range all {
+		if f == "" || p.matches(&all[i], f) {
+			pos = append(pos, i)
 		}
-		for sumMins(cols, vis, g) > w && len(vis) > 1 {
-			worst := -1
-			for k, i := range vis {
-				if cols[i].drop >= minDrop && (worst < 0 || cols[i].drop >= cols[vis[worst]].drop) {
-					worst = k
+	}
+	if o := p.order; o.col >= 0 {
+		by := p.cols[o.col].cmp
+		slices.SortFunc(pos, func(i, j int) int {
+			a, b := &all[i], &all[j]
+			if r := by(a, b); r != 0 {
+				if o.desc {
+					return -r
 				}
+				return r
 			}
-			if worst < 0 {
+			// Then the pane's tie-break, then the engine's order: rows
+			// never shuffle between refreshes.
+			return cmp.Or(p.tie(a, b), cmp.Compare(i, j))
+		})
+	}
+	p.shown = make([]*T, len(pos))
+	for k, i := range pos {
+		p.shown[k] = &all[i]
+	}
+	if sel != "" {
+		for i, r := range p.shown {
+			if p.id(r) == sel {
+				p.cursor = i
 				break
 			}
-			vis = append(vis[:worst], vis[worst+1:]...)
 		}
-		if g == 2 && len(vis) < len(cols) {
-			continue // try the narrow gap before dropping columns
-		}
-		return vis, g, sumMins(cols, vis, g) <= w
 	}
-	return vis, 1, false
+	p.cursor = max(0, min(p.cursor, len(p.shown)-1))
 }
 
-func sumMins(cols []column, vis []int, gap int) int {
-	n := (len(vis) - 1) * gap
-	for _, i := range vis {
-		n += cols[i].min
+// matches is the filter: a case-insensitive substring of any text the
+// pane searches, as displayed.
+func (p *tablePane[T]) matches(r *T, lowerFilter string) bool {
+	for _, s := range p.match(r) {
+		if containsFold(clean(s), lowerFilter) {
+			return true
+		}
 	}
-	return n
+	return false
 }
 
-// colWidths gives the visible columns their minimum and shares the spare
-// width among the flexible ones (or takes it back from the widest when
-// nothing can be dropped any more).
-func colWidths(cols []column, vis []int, gap, w int) []int {
-	widths := make([]int, len(cols))
-	used := (len(vis) - 1) * gap
-	flexSum := 0
-	for _, i := range vis {
-		widths[i] = cols[i].min
-		used += cols[i].min
-		flexSum += cols[i].flex
+func (p *tablePane[T]) markSeen(s *detect.Snapshot, shown bool) {
+	if p.seq == nil {
+		return
 	}
-	spare := w - used
-	if spare < 0 {
-		// Still too wide with every droppable column gone: shrink the
-		// widest columns, never below one cell.
-		for spare < 0 {
-			wi := -1
-			for _, i := range vis {
-				if wi < 0 || widths[i] > widths[wi] {
-					wi = i
-				}
-			}
-			if wi < 0 || widths[wi] <= 1 {
-				break
-			}
-			widths[wi]--
-			spare++
+	all := p.rows(s)
+	p.unseen = 0
+	for i := range all {
+		switch n := p.seq(&all[i]); {
+		case shown && p.cursor == 0:
+			p.seenSeq = max(p.seenSeq, n)
+		case n > p.seenSeq:
+			p.unseen++
 		}
-		return widths
 	}
-	if flexSum > 0 {
-		given := 0
-		lastFlex := -1
-		for _, i := range vis {
-			if cols[i].flex > 0 {
-				add := spare * cols[i].flex / flexSum
-				widths[i] += add
-				given += add
-				lastFlex = i
-			}
-		}
-		widths[lastFlex] += spare - given
-	}
-	return widths
 }
 
-// renderTable draws a header line and the rows [offset, offset+height-1) of
-// n rows, built on demand by rowAt. The cursor row is highlighted when the
-// pane is focused. sortCol/desc mark the sorted column's title.
-func renderTable(c *viewCtx, cols []column, t *table, rowAt func(i int) row, w, h int, focused bool, empty string) []string {
+func (p *tablePane[T]) clamp(h int) {
+	p.cursor = max(0, min(p.cursor, len(p.shown)-1))
+	p.offset = clampOffset(p.offset, p.cursor, h, len(p.shown))
+}
+
+func (p *tablePane[T]) moveBy(km *KeyMap, k tea.KeyPressMsg, h int) {
+	if i, ok := km.motion(k, p.cursor, max(1, h-1), len(p.shown)-1); ok {
+		p.cursor = i
+		p.clamp(h)
+	}
+}
+
+func (p *tablePane[T]) filterText() string { return p.filter }
+
+func (p *tablePane[T]) setFilter(f string, fromTop bool) {
+	p.filter = f
+	if fromTop {
+		p.cursor = 0
+	}
+}
+
+func (p *tablePane[T]) sortNext(reverse bool) string {
+	o := &p.order
+	switch {
+	case reverse && o.col < 0:
+		// The engine's order is newest first; reversing it means sorting by
+		// time, oldest first.
+		o.col, o.desc = slices.IndexFunc(p.cols, func(c col[T]) bool { return c.natural }), false
+	case reverse:
+		o.desc = !o.desc
+	default:
+		o.col++
+		if o.col == len(p.cols) {
+			o.col = 0
+			if slices.ContainsFunc(p.cols, func(c col[T]) bool { return c.natural }) {
+				o.col = -1
+			}
+		}
+		o.desc = o.col >= 0 && p.cols[o.col].desc
+	}
+	if o.col < 0 {
+		return p.name + ": newest first"
+	}
+	dir := "ascending"
+	if o.desc {
+		dir = "descending"
+	}
+	return p.name + " sorted by " + strings.ToLower(p.cols[o.col].title) + ", " + dir
+}
+
+func (p *tablePane[T]) selected() (*T, bool) {
+	if p.cursor < 0 || p.cursor >= len(p.shown) {
+		return nil, false
+	}
+	return p.shown[p.cursor], true
+}
+
+func (p *tablePane[T]) enter() (drill, bool) {
+	r, ok := p.selected()
+	if !ok || p.open == nil {
+		return drill{}, false
+	}
+	return p.open(r), true
+}
+
+func (p *tablePane[T]) allowSelected() (allowTarget, bool) {
+	if p.allow == nil {
+		return allowTarget{}, true
+	}
+	r, ok := p.selected()
+	if !ok {
+		return allowTarget{}, false
+	}
+	return p.allow(r), true
+}
+
+func (p *tablePane[T]) render(c *viewCtx, w, h int, focused bool, now time.Time) string {
+	v := tableView[T]{
+		cols: p.cols, n: len(p.shown), at: func(i int) *T { return p.shown[i] },
+		order: p.order, cursor: p.cursor, offset: p.offset, dim: p.dim, now: now, empty: p.empty,
+	}
+	if p.filter != "" {
+		v.empty = p.noMatch
+	}
+	return strings.Join(v.lines(c, w, h, focused), "\n")
+}
+
+// tableView is one frame of a table: n rows, built on demand by at, so only
+// the visible ones are ever formatted.
+type tableView[T any] struct {
+	cols   []col[T]
+	n      int
+	at     func(i int) *T
+	order  order // the sorted column's title gets an arrow
+	cursor int   // < 0: no selection
+	offset int
+	dim    func(r *T) bool
+	now    time.Time // the event clock, for age cells
+	empty  string    // shown when n == 0
+}
+
+// listTable renders every row of a read-only table (the evidence and DNS
+// answers of the detail views).
+func listTable[T any](c *viewCtx, cols []col[T], rows []T, w int, now time.Time) []string {
+	v := tableView[T]{cols: cols, n: len(rows), at: func(i int) *T { return &rows[i] }, order: order{col: -1}, cursor: -1, now: now}
+	return v.lines(c, w, len(rows)+1, false)
+}
+
+// lines draws a header line and the rows [offset, offset+h-1), the cursor
+// row highlighted when the pane is focused.
+func (v *tableView[T]) lines(c *viewCtx, w, h int, focused bool) []string {
 	if h <= 0 || w <= 0 {
 		return nil
 	}
 	st := &c.st
-	// Build the visible rows first: shrinking columns size to them.
-	off := clampOffset(t.offset, t.cursor, h-1, t.n)
-	rows := make([]row, 0, max(0, min(h-1, t.n-off)))
-	for i := off; i < t.n && len(rows) < h-1; i++ {
-		rows = append(rows, rowAt(i))
+	// Build the visible cells first: shrinking columns size to them.
+	off := clampOffset(v.offset, v.cursor, h-1, v.n)
+	rows := make([]*T, 0, max(0, min(h-1, v.n-off)))
+	cells := make([][]string, 0, cap(rows))
+	for i := off; i < v.n && len(rows) < h-1; i++ {
+		r := v.at(i)
+		texts := make([]string, len(v.cols))
+		for ci := range v.cols {
+			texts[ci] = v.cols[ci].text(r, v.now)
+		}
+		rows, cells = append(rows, r), append(cells, texts)
 	}
-	cols = shrinkCols(cols, rows)
+	cols := shrinkCols(v.cols, cells)
 	vis, widths, gap := layoutCols(cols, w)
 	sep := strings.Repeat(" ", gap)
 	lines := make([]string, 0, h)
@@ -177,18 +393,14 @@ func renderTable(c *viewCtx, cols []column, t *table, rowAt func(i int) row, w, 
 			hb.WriteString(sep)
 		}
 		title := cols[i].title
-		if i == t.sortCol {
-			if t.desc {
+		if i == v.order.col {
+			if v.order.desc {
 				title += "↓"
 			} else {
 				title += "↑"
 			}
 		}
-		if cols[i].right {
-			hb.WriteString(fitRight(title, widths[i]))
-		} else {
-			hb.WriteString(fit(title, widths[i]))
-		}
+		hb.WriteString(align(title, widths[i], cols[i].right))
 	}
 	// Cells are fitted to their widths, so a row is exactly w cells unless
 	// the table could not shrink to w (tiny terminals): only then measure.
@@ -198,32 +410,25 @@ func renderTable(c *viewCtx, cols []column, t *table, rowAt func(i int) row, w, 
 		head = clipLine(head, w)
 	}
 	lines = append(lines, st.colHeader.Render(head))
-	rowsH := h - 1
-	if t.n == 0 {
-		if rowsH > 0 {
-			lines = append(lines, st.dim.Render(fit(empty, w)))
+	if v.n == 0 {
+		if h > 1 {
+			lines = append(lines, st.dim.Render(fit(v.empty, w)))
 		}
 		return lines
 	}
-	for k, r := range rows {
-		i := off + k
-		selected := focused && i == t.cursor
+	for ri, r := range rows {
+		selected := focused && off+ri == v.cursor
+		dim := v.dim != nil && v.dim(r)
 		var b strings.Builder
 		for k, ci := range vis {
 			if k > 0 {
 				b.WriteString(sep)
 			}
-			text := ""
-			if ci < len(r.cells) {
-				text = r.cells[ci]
-			}
-			if cols[ci].right {
-				text = fitRight(text, widths[ci])
-			} else {
-				text = fit(text, widths[ci])
-			}
-			if !selected && !r.dim && ci < len(r.accents) && r.accents[ci] != acNone {
-				text = st.accents[r.accents[ci]].Render(text)
+			text := align(cells[ri][ci], widths[ci], cols[ci].right)
+			if a := cols[ci].accent; !selected && !dim && a != nil {
+				if ac := a(r); ac != acNone {
+					text = st.accents[ac].Render(text)
+				}
 			}
 			b.WriteString(text)
 		}
@@ -234,7 +439,7 @@ func renderTable(c *viewCtx, cols []column, t *table, rowAt func(i int) row, w, 
 		switch {
 		case selected:
 			line = st.selected.Render(line)
-		case r.dim:
+		case dim:
 			line = st.dim.Render(line)
 		}
 		lines = append(lines, line)
@@ -242,39 +447,12 @@ func renderTable(c *viewCtx, cols []column, t *table, rowAt func(i int) row, w, 
 	return lines
 }
 
-// shrinkCols returns cols with each shrinking column's min lowered to
-// what its visible cells and title need.
-func shrinkCols(cols []column, rows []row) []column {
-	var out []column
-	for ci, c := range cols {
-		if !c.shrink {
-			continue
-		}
-		need := width(c.title) + 1 // room for a sort arrow
-		for _, r := range rows {
-			if ci < len(r.cells) {
-				need = max(need, width(r.cells[ci]))
-			}
-		}
-		if need < c.min {
-			if out == nil {
-				out = slices.Clone(cols)
-			}
-			out[ci].min = need
-		}
+// align fits s to w cells, on the right for numbers.
+func align(s string, w int, right bool) string {
+	if right {
+		return fitRight(s, w)
 	}
-	if out == nil {
-		return cols
-	}
-	return out
-}
-
-func sumWidths(vis, widths []int, gap int) int {
-	n := (len(vis) - 1) * gap
-	for _, i := range vis {
-		n += widths[i]
-	}
-	return n
+	return fit(s, w)
 }
 
 // clampOffset keeps the cursor inside a window of h rows over n rows,
@@ -296,52 +474,4 @@ func clampOffset(off, cursor, h, n int) int {
 		off = 0
 	}
 	return off
-}
-
-// move moves the cursor by d rows, clamped, and keeps it visible in a
-// window of h rows.
-func (t *table) move(d, h int) {
-	t.cursor += d
-	t.clamp(h)
-}
-
-// clamp puts the cursor back inside the rows and the offset around it.
-func (t *table) clamp(h int) {
-	if t.cursor >= t.n {
-		t.cursor = t.n - 1
-	}
-	if t.cursor < 0 {
-		t.cursor = 0
-	}
-	t.offset = clampOffset(t.offset, t.cursor, h, t.n)
-}
-
-// follow re-finds the selected row after the rows changed: a cursor at the
-// top stays at the top (new rows show at once), otherwise it follows the
-// row it was on, by identity.
-func (t *table) follow(n int, idAt func(i int) string) {
-	t.n = n
-	if t.cursor > 0 && t.selID != "" {
-		for i := 0; i < n; i++ {
-			if idAt(i) == t.selID {
-				t.cursor = i
-				break
-			}
-		}
-	}
-	if t.cursor >= n {
-		t.cursor = n - 1
-	}
-	if t.cursor < 0 {
-		t.cursor = 0
-	}
-	t.selID = ""
-	if n > 0 {
-		t.selID = idAt(t.cursor)
-	}
-}
-
-// filterLower is the filter as matched: lower-case, trimmed.
-func (t *table) filterLower() string {
-	return strings.ToLower(strings.TrimSpace(t.filter))
 }

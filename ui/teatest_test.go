@@ -92,12 +92,18 @@ func TestRunEndsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	in, inW := io.Pipe()
 	defer inW.Close()
-	var out bytes.Buffer
+	out := &lockedBuffer{b: &bytes.Buffer{}}
 	errc := make(chan error, 1)
 	go func() {
-		errc <- run(ctx, Options{Backend: demoBackend()}, tea.WithInput(in), tea.WithOutput(&lockedBuffer{b: &out}), tea.WithWindowSize(80, 24))
+		errc <- run(ctx, Options{Backend: demoBackend()}, tea.WithInput(in), tea.WithOutput(out), tea.WithWindowSize(80, 24))
 	}()
-	time.Sleep(300 * time.Millisecond)
+	// End the context once the dashboard is drawn, not after a guess at
+	// how long starting takes.
+	for deadline := time.Now().Add(5 * time.Second); !out.contains("evil.rebind.test"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the dashboard never drew its first frame")
+		}
+	}
 	cancel()
 	select {
 	case err := <-errc:
@@ -150,4 +156,10 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) contains(s string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bytes.Contains(l.b.Bytes(), []byte(s))
 }

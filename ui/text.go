@@ -20,19 +20,21 @@ const ellipsis = "…"
 // 10 kB escape pass per cell per frame.
 const maxShown = 2048
 
-// clean makes a string from traffic or a log safe to render. The engine
-// sanitises too; this is defence in depth and costs nothing on the plain
-// ASCII fast path. Values longer than maxShown bytes are cut first and end
-// in "…".
+// clean makes a string from traffic or a log safe to render. The model
+// holds bytes as sent, so this is the dashboard's sanitising edge: every
+// such string is drawn through it, and it is the only caller of the
+// sanitiser. It costs nothing on the plain ASCII fast path. Values longer
+// than maxShown bytes are cut first and end in "…".
 func clean(s string) string {
-	if len(s) <= maxShown {
-		return detect.Sanitize(s)
+	tail := ""
+	if len(s) > maxShown {
+		i := maxShown
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		s, tail = s[:i], ellipsis
 	}
-	i := maxShown
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return detect.Sanitize(s[:i]) + ellipsis
+	return detect.Sanitize(s) + tail
 }
 
 // cleanAddr renders a client address without its port (ports are noise in

@@ -4,12 +4,19 @@
 // history. It holds no detection logic; everything it shows comes from a
 // [Backend].
 //
-// Structure: one root [Model] owns all state and returns the tea.View; the
-// panes (header.go, alerts.go, keys.go, values.go, requests.go, detail.go,
-// help.go) are plain structs with Render(width, height int) string that read a
-// shared, read-mostly context (sizes, styles, the event clock). Update is a
-// pure state transition: every call into the Backend or the Pacer happens in
-// a tea.Cmd that returns a message.
+// Structure: one root [Model] owns all state and returns the tea.View. The
+// five list panes are one generic table (table.go) configured by a file
+// each (pane_alerts.go, pane_keys.go, pane_values.go for hosts and
+// origins, pane_requests.go): their columns carry the cell text, colour,
+// comparison and default sort. The model keeps them in an array indexed by
+// paneID behind one small interface. The header, the detail views and the
+// help (header.go, detail.go, help.go; the last two scroll with scroll.go)
+// are plain values too. Everything draws from a shared, read-mostly
+// context (sizes, styles, the KeyMap of keymap.go); the focus and the event
+// clock are passed to each render. Update is a pure state transition:
+// every call into the Backend or the Pacer happens in a tea.Cmd that
+// returns a message. Every string from the wire is drawn through clean
+// (text.go).
 package ui
 
 import (

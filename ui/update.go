@@ -12,7 +12,7 @@ import (
 )
 
 // onKey dispatches a key press by mode.
-func (m Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+func (m Model) onKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 	switch m.mode {
 	case modeFilter:
 		return m.keyFilter(k)
@@ -27,7 +27,7 @@ func (m Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, tea.Quit
 	case key.Matches(k, km.Help):
 		m.back, m.mode = m.mode, modeHelp
-		m.helpV.offset = 0
+		m.help.offset = 0
 		return m, nil
 	case key.Matches(k, km.Pause):
 		return m.togglePause()
@@ -55,30 +55,34 @@ func (m Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 }
 
 // keyNormal handles the keys that act on the focused pane.
-func (m Model) keyNormal(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+func (m Model) keyNormal(k tea.KeyPressMsg) (Model, tea.Cmd) {
 	km := &m.ctx.keys
 	if p, ok := m.paneKey(k); ok {
 		m.focusPane(p)
 		return m, nil
 	}
+	p := m.panes[m.focus]
 	switch {
 	case key.Matches(k, km.Up, km.Down, km.PageUp, km.PageDown, km.Top, km.Bottom):
 		m.navigate(k)
 	case key.Matches(k, km.Enter):
 		return m.enter()
 	case key.Matches(k, km.Back):
-		if t := m.table(m.focus); t.filter != "" {
-			t.filter = ""
-			m.reapplyPane(m.focus)
-			m.setFlash(m.paneName(m.focus)+" filter cleared", false)
+		if p.filterText() != "" {
+			p.setFilter("", false)
+			m.reapply(m.focus)
+			name, _ := p.heading()
+			m.setFlash(name+" filter cleared", false)
 		}
 	case key.Matches(k, km.Filter):
 		m.mode = modeFilter
-		m.input.SetValue(m.table(m.focus).filter)
+		m.input.SetValue(p.filterText())
 		m.input.CursorEnd()
 		return m, m.input.Focus()
 	case key.Matches(k, km.Sort, km.SortReverse):
-		m.sort(key.Matches(k, km.SortReverse))
+		text := p.sortNext(key.Matches(k, km.SortReverse))
+		m.reapply(m.focus)
+		m.setFlash(text, false)
 	}
 	return m, nil
 }
@@ -103,114 +107,35 @@ func (m *Model) paneKey(k tea.KeyPressMsg) (paneID, bool) {
 func (m *Model) focusPane(p paneID) {
 	m.focus = p
 	m.fixScroll()
-	m.alerts.markSeen(m.snap.Alerts, m.shown(paneAlerts))
 }
 
-// navigate moves the focused table's cursor.
+// navigate moves the focused pane's cursor.
 func (m *Model) navigate(k tea.KeyPressMsg) {
-	km := &m.ctx.keys
-	p := m.focus
-	t := m.table(p)
-	h := m.paneRects()[p].h - 1
-	page := max(1, h-1)
+	m.panes[m.focus].moveBy(&m.ctx.keys, k, m.paneRects()[m.focus].h-1)
+}
+
+// enter drills down from the focused pane's selected row.
+func (m Model) enter() (Model, tea.Cmd) {
+	d, ok := m.panes[m.focus].enter()
 	switch {
-	case key.Matches(k, km.Up):
-		t.move(-1, h)
-	case key.Matches(k, km.Down):
-		t.move(1, h)
-	case key.Matches(k, km.PageUp):
-		t.move(-page, h)
-	case key.Matches(k, km.PageDown):
-		t.move(page, h)
-	case key.Matches(k, km.Top):
-		t.cursor = 0
-		t.clamp(h)
-	case key.Matches(k, km.Bottom):
-		t.cursor = t.n - 1
-		t.clamp(h)
-	}
-	if t.n > 0 {
-		t.selID = m.idAt(p)(t.cursor)
-	}
-	if p == paneAlerts {
-		m.alerts.markSeen(m.snap.Alerts, m.shown(paneAlerts))
-	}
-}
-
-// scroll moves a scrollable view (detail, help) by a key.
-func (m *Model) scroll(k tea.KeyPressMsg, off *int, maxOff, page int) bool {
-	km := &m.ctx.keys
-	switch {
-	case key.Matches(k, km.Up):
-		*off--
-	case key.Matches(k, km.Down):
-		*off++
-	case key.Matches(k, km.PageUp):
-		*off -= page
-	case key.Matches(k, km.PageDown):
-		*off += page
-	case key.Matches(k, km.Top):
-		*off = 0
-	case key.Matches(k, km.Bottom):
-		*off = maxOff
-	default:
-		return false
-	}
-	*off = max(0, min(maxOff, *off))
-	return true
-}
-
-// enter drills down from the focused pane.
-func (m Model) enter() (tea.Model, tea.Cmd) {
-	switch m.focus {
-	case paneAlerts:
-		a, ok := m.alerts.selected()
-		if !ok {
-			return m, nil
-		}
-		a.Evidence = nil
-		m.openDetail(detailView{kind: detailAlert, alert: a, canAct: allowKindOf(a.Detector) != "" && !a.Allowed})
-		return m, m.fetchDetail()
-	case paneKeys:
-		k, ok := m.keysP.selected()
-		if !ok {
-			return m, nil
-		}
-		m.openDetail(detailView{kind: detailKey, key: detect.KeyDetail{Key: k.Key, Stat: k}})
-		return m, m.fetchDetail()
-	case paneHosts, paneOrigins:
-		p := &m.hosts
-		if m.focus == paneOrigins {
-			p = &m.origins
-		}
-		v, ok := p.selected()
-		if !ok {
-			return m, nil
-		}
-		// A value's drill-down is the recent requests that carried it.
-		m.requests.t.filter = clean(v.Value)
-		m.requests.t.cursor = 0
-		m.focusPane(paneRequests)
-		m.reapplyPane(paneRequests)
-		m.setFlash("recent requests with "+p.kind+" "+clean(v.Value)+" — esc clears the filter", false)
+	case !ok:
 		return m, nil
-	default:
-		r, ok := m.requests.selected()
-		if !ok {
-			return m, nil
-		}
-		m.openDetail(detailView{kind: detailRequest, req: r, loaded: true})
-		return m, nil
+	case d.detail.kind != detailNone:
+		m.detail = d.detail
+		m.mode = modeDetail
+		return m, m.fetchDetail()
 	}
+	// A value's drill-down is the recent requests that carried it.
+	shown := clean(d.value)
+	m.panes[paneRequests].setFilter(shown, true)
+	m.focusPane(paneRequests)
+	m.reapply(paneRequests)
+	m.setFlash("recent requests with "+d.kind+" "+shown+" — esc clears the filter", false)
+	return m, nil
 }
 
-func (m *Model) openDetail(d detailView) {
-	d.ctx = m.ctx
-	m.detail = d
-	m.mode = modeDetail
-}
-
-// fetchDetail asks the Backend for the open detail's data.
+// fetchDetail asks the Backend for the open detail's data; a request's
+// detail has it all already.
 func (m *Model) fetchDetail() tea.Cmd {
 	b := m.opts.Backend
 	switch m.detail.kind {
@@ -231,47 +156,43 @@ func (m *Model) fetchDetail() tea.Cmd {
 }
 
 // keyDetail handles keys while a detail view is open.
-func (m Model) keyDetail(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	km := &m.ctx.keys
+func (m Model) keyDetail(k tea.KeyPressMsg) (Model, tea.Cmd) {
 	if p, ok := m.paneKey(k); ok {
 		m.mode = modeNormal
 		m.focusPane(p)
 		return m, nil
 	}
-	if key.Matches(k, km.Back) {
+	if key.Matches(k, m.ctx.keys.Back) {
 		m.mode = modeNormal
-		m.detail = detailView{ctx: m.ctx}
+		m.detail = detailView{}
 		m.fixScroll()
-		m.alerts.markSeen(m.snap.Alerts, m.shown(paneAlerts))
 		return m, nil
 	}
 	bodyH := m.bodyHeight()
-	m.scroll(k, &m.detail.offset, m.detail.maxOffset(m.ctx.width, bodyH), max(1, bodyH-1))
+	m.detail.scroll(&m.ctx.keys, k, len(m.detail.lines(m.ctx, m.ctx.width, m.snap.EventTime)), bodyH)
 	return m, nil
 }
 
-func (m Model) keyHelp(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+func (m Model) keyHelp(k tea.KeyPressMsg) (Model, tea.Cmd) {
 	km := &m.ctx.keys
 	switch {
 	case key.Matches(k, km.Quit):
 		return m, tea.Quit
 	case key.Matches(k, km.Help, km.Back):
 		m.mode = m.back
-		m.alerts.markSeen(m.snap.Alerts, m.shown(paneAlerts))
 		return m, nil
 	}
-	bodyH := m.bodyHeight()
-	m.scroll(k, &m.helpV.offset, m.helpV.maxOffset(m.ctx.width, bodyH), max(1, bodyH-1))
+	m.help.scroll(km, k, len(m.help.lines(m.ctx, m.ctx.width)), m.bodyHeight())
 	return m, nil
 }
 
 // keyFilter feeds the filter input; the filter applies as it is typed.
-func (m Model) keyFilter(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+func (m Model) keyFilter(k tea.KeyPressMsg) (Model, tea.Cmd) {
 	km := &m.ctx.keys
 	switch {
-	case k.String() == "ctrl+c":
+	case key.Matches(k, km.Interrupt):
 		return m, tea.Quit
-	case k.String() == "enter":
+	case key.Matches(k, km.KeepFilter):
 		m.mode = modeNormal
 		m.input.Blur()
 		return m, nil
@@ -279,106 +200,28 @@ func (m Model) keyFilter(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.mode = modeNormal
 		m.input.Blur()
 		m.input.SetValue("")
-		m.table(m.focus).filter = ""
-		m.reapplyPane(m.focus)
+		m.panes[m.focus].setFilter("", false)
+		m.reapply(m.focus)
 		return m, nil
-	case k.String() == "up" || k.String() == "down" || k.String() == "pgup" || k.String() == "pgdown":
+	case key.Matches(k, km.FilterMove):
 		m.navigate(k)
 		return m, nil
 	}
 	return m.updateInput(k)
 }
 
-func (m Model) updateInput(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m Model) updateInput(msg tea.Msg) (Model, tea.Cmd) {
 	var cmd tea.Cmd
 	m.input, cmd = m.input.Update(msg)
-	if v := m.input.Value(); v != m.table(m.focus).filter {
-		t := m.table(m.focus)
-		t.filter = v
-		t.cursor = 0
-		m.reapplyPane(m.focus)
+	if p := m.panes[m.focus]; m.input.Value() != p.filterText() {
+		p.setFilter(m.input.Value(), true)
+		m.reapply(m.focus)
 	}
 	return m, cmd
 }
 
-// sort picks the focused table's next sort column, or flips the order.
-func (m *Model) sort(reverse bool) {
-	p := m.focus
-	t := m.table(p)
-	if reverse {
-		t.desc = !t.desc
-		if t.sortCol < 0 {
-			// The natural order is newest first; reversing it means sorting
-			// by time, oldest first.
-			t.sortCol, t.desc = timeCol(p), false
-		}
-	} else {
-		n, natural, desc := sortInfo(p)
-		next := t.sortCol + 1
-		if next >= n {
-			next = 0
-			if natural {
-				next = -1
-			}
-		}
-		t.sortCol = next
-		t.desc = next >= 0 && desc(next)
-	}
-	m.reapplyPane(p)
-	cols := paneCols(p)
-	if t.sortCol < 0 {
-		m.setFlash(m.paneName(p)+": newest first", false)
-		return
-	}
-	dir := "ascending"
-	if t.desc {
-		dir = "descending"
-	}
-	m.setFlash(m.paneName(p)+" sorted by "+strings.ToLower(cols[t.sortCol].title)+", "+dir, false)
-}
-
-// sortInfo: how many columns a pane sorts by, whether it has a natural
-// (newest first) order, and which columns start descending.
-func sortInfo(p paneID) (n int, natural bool, desc func(int) bool) {
-	switch p {
-	case paneAlerts:
-		return len(alertCols()), true, func(c int) bool { return c == 0 || c == 5 || c == 6 }
-	case paneKeys:
-		return len(keyCols()), false, keyColDesc
-	case paneHosts, paneOrigins:
-		return len(valueCols("host")), false, valueColDesc
-	}
-	return len(requestCols()), true, requestColDesc
-}
-
-func timeCol(p paneID) int {
-	switch p {
-	case paneAlerts:
-		return 6
-	case paneKeys:
-		return 7
-	case paneHosts, paneOrigins:
-		return 4
-	}
-	return 0
-}
-
-func paneCols(p paneID) []column {
-	switch p {
-	case paneAlerts:
-		return alertCols()
-	case paneKeys:
-		return keyCols()
-	case paneHosts:
-		return valueCols("host")
-	case paneOrigins:
-		return valueCols("origin")
-	}
-	return requestCols()
-}
-
 // togglePause pauses the replay (Pacer) or holds the display (live).
-func (m Model) togglePause() (tea.Model, tea.Cmd) {
+func (m Model) togglePause() (Model, tea.Cmd) {
 	if m.opts.Pacer != nil {
 		paused := !m.paused
 		m.paused = paused
@@ -390,10 +233,10 @@ func (m Model) togglePause() (tea.Model, tea.Cmd) {
 	}
 	if m.held {
 		m.held = false
-		if m.latest.Requests > 0 || !m.latest.EventTime.IsZero() {
-			m.apply(m.latest)
+		if l := m.latest; l.Requests > 0 || !l.EventTime.IsZero() {
+			m.apply(l)
 		}
-		m.latest = detect.Snapshot{}
+		m.latest = nil
 		m.setFlash("display live again", false)
 		return m, nil
 	}
@@ -419,7 +262,7 @@ func (m *Model) pacerCmd(text string, op func(p *detect.Pacer)) tea.Cmd {
 	}
 }
 
-func (m Model) changeSpeed(dir int) (tea.Model, tea.Cmd) {
+func (m Model) changeSpeed(dir int) (Model, tea.Cmd) {
 	if m.opts.Pacer == nil {
 		m.setFlash("speed applies to replays (-r, --demo) only", true)
 		return m, nil
@@ -429,7 +272,7 @@ func (m Model) changeSpeed(dir int) (tea.Model, tea.Cmd) {
 	return m, m.pacerCmd("replay at "+speedText(x), func(p *detect.Pacer) { p.SetSpeed(x) })
 }
 
-func (m Model) step() (tea.Model, tea.Cmd) {
+func (m Model) step() (Model, tea.Cmd) {
 	switch {
 	case m.opts.Pacer == nil:
 		m.setFlash("stepping applies to replays (-r, --demo) only", true)
@@ -443,45 +286,33 @@ func (m Model) step() (tea.Model, tea.Cmd) {
 
 // allow allows the selected host or origin (or an alert's subject) for
 // this run.
-func (m Model) allow() (tea.Model, tea.Cmd) {
-	var kind, value string
-	var already bool
+func (m Model) allow() (Model, tea.Cmd) {
+	var t allowTarget
 	switch {
 	case m.mode == modeDetail && m.detail.kind == detailAlert:
-		a := m.detail.alert
-		kind, value, already = allowKindOf(a.Detector), a.Subject, a.Allowed
+		t = alertAllow(&m.detail.alert)
 	case m.mode == modeDetail:
 		m.setFlash("a allows a host or an origin: open a host/origin alert or use panes 3 and 4", true)
 		return m, nil
-	case m.focus == paneHosts || m.focus == paneOrigins:
-		p := &m.hosts
-		if m.focus == paneOrigins {
-			p = &m.origins
-		}
-		v, ok := p.selected()
-		if !ok {
+	default:
+		var ok bool
+		if t, ok = m.panes[m.focus].allowSelected(); !ok {
 			return m, nil
 		}
-		kind, value, already = p.kind, v.Value, v.Allowed
-	case m.focus == paneAlerts:
-		a, ok := m.alerts.selected()
-		if !ok {
-			return m, nil
-		}
-		kind, value, already = allowKindOf(a.Detector), a.Subject, a.Allowed
 	}
+	kind, value := t.kind, t.value
 	switch {
 	case kind == "":
 		m.setFlash("a allows a host or an origin: select one in panes 3 or 4, or a host/origin alert", true)
 		return m, nil
-	case already:
+	case t.already:
 		m.setFlash(kind+" "+clean(value)+" is already allowed", false)
 		return m, nil
 	}
 	b := m.opts.Backend
 	shown := clean(value)
 	if m.mode == modeDetail {
-		m.detail.alert.Allowed, m.detail.canAct = true, false
+		m.detail.alert.Allowed = true // until the Backend says so too
 	}
 	hint := " — w writes it to the config"
 	if m.opts.SaveAllowlist == nil {
@@ -494,7 +325,7 @@ func (m Model) allow() (tea.Model, tea.Cmd) {
 }
 
 // startWrite asks before writing the allowlist additions.
-func (m Model) startWrite() (tea.Model, tea.Cmd) {
+func (m Model) startWrite() (Model, tea.Cmd) {
 	switch {
 	case m.opts.SaveAllowlist == nil:
 		m.setFlash("writing the allowlist is not available (no config file); allowed values last for this run", true)
@@ -509,8 +340,10 @@ func (m Model) startWrite() (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m Model) keyConfirm(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	if k.String() == "ctrl+c" {
+// keyConfirm answers the y/n question: Yes writes; No, or any other key,
+// is the question's default and does not.
+func (m Model) keyConfirm(k tea.KeyPressMsg) (Model, tea.Cmd) {
+	if key.Matches(k, m.ctx.keys.Interrupt) {
 		return m, tea.Quit
 	}
 	m.mode = m.back

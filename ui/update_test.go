@@ -31,7 +31,7 @@ func TestKeys(t *testing.T) {
 	type check func(t *testing.T, before, after Model, b *fakeBackend, quit bool)
 	cursor := func(want int) check {
 		return func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
-			if got := m.table(m.focus).cursor; got != want {
+			if got := alertsOf(m).cursor; got != want {
 				t.Errorf("cursor = %d, want %d", got, want)
 			}
 		}
@@ -116,8 +116,8 @@ func TestKeys(t *testing.T) {
 		}},
 		{name: "enter_host_filters_requests", setup: []string{"3", "j"}, keys: []string{"enter"}, check: all(focus(paneRequests), func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
 			// Substring: evil.rebind.test:8080 matches too.
-			if m.requests.t.filter != "evil.rebind.test" || m.requests.t.n != 2 {
-				t.Errorf("requests filter %q rows %d", m.requests.t.filter, m.requests.t.n)
+			if r := requestsOf(m); r.filter != "evil.rebind.test" || len(r.shown) != 2 {
+				t.Errorf("requests filter %q rows %d", r.filter, len(r.shown))
 			}
 		})},
 		{name: "enter_request", setup: []string{"5"}, keys: []string{"enter"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
@@ -127,48 +127,50 @@ func TestKeys(t *testing.T) {
 		}},
 		{name: "esc_closes_detail", setup: []string{"enter"}, keys: []string{"esc"}, check: modeIs(modeNormal)},
 		{name: "esc_clears_filter", setup: []string{"2", "/", "3", "f", "enter"}, keys: []string{"esc"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
-			if m.keysP.t.filter != "" || m.keysP.t.n != 4 {
-				t.Errorf("filter %q rows %d after esc", m.keysP.t.filter, m.keysP.t.n)
+			if k := keysOf(m); k.filter != "" || len(k.shown) != 4 {
+				t.Errorf("filter %q rows %d after esc", k.filter, len(k.shown))
 			}
 		}},
 		{name: "slash_filters", setup: []string{"2"}, keys: []string{"/", "3", "f"}, check: all(modeIs(modeFilter), func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
-			if m.keysP.t.filter != "3f" || m.keysP.t.n != 1 {
-				t.Errorf("filter %q rows %d", m.keysP.t.filter, m.keysP.t.n)
+			if k := keysOf(m); k.filter != "3f" || len(k.shown) != 1 {
+				t.Errorf("filter %q rows %d", k.filter, len(k.shown))
 			}
 		})},
 		{name: "filter_backspace", setup: []string{"2", "/", "3", "f"}, keys: []string{"backspace"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
-			if m.keysP.t.filter != "3" {
-				t.Errorf("filter %q after backspace", m.keysP.t.filter)
+			if k := keysOf(m); k.filter != "3" {
+				t.Errorf("filter %q after backspace", k.filter)
 			}
 		}},
 		{name: "filter_esc_clears", setup: []string{"2", "/", "3", "f"}, keys: []string{"esc"}, check: all(modeIs(modeNormal), func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
-			if m.keysP.t.filter != "" {
-				t.Errorf("filter %q after esc", m.keysP.t.filter)
+			if k := keysOf(m); k.filter != "" {
+				t.Errorf("filter %q after esc", k.filter)
 			}
 		})},
+		{name: "arrows_move_while_filtering", setup: []string{"/"}, keys: []string{"down", "down", "up"}, check: all(modeIs(modeFilter), cursor(1))},
+		{name: "j_is_text_while_filtering", setup: []string{"/"}, keys: []string{"j"}, check: all(modeIs(modeFilter), cursor(0))},
 		{name: "filter_q_is_text", setup: []string{"/"}, keys: []string{"q"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, quit bool) {
-			if quit || m.alerts.t.filter != "q" {
-				t.Errorf("q while filtering: quit=%v filter=%q", quit, m.alerts.t.filter)
+			if quit || alertsOf(m).filter != "q" {
+				t.Errorf("q while filtering: quit=%v filter=%q", quit, alertsOf(m).filter)
 			}
 		}},
 		{name: "s", setup: []string{"2"}, keys: []string{"s"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
-			if m.keysP.t.sortCol != 2 || !m.keysP.t.desc || m.keysP.data[0].Key != fpEvil {
-				t.Errorf("sort col %d desc %v first %s", m.keysP.t.sortCol, m.keysP.t.desc, m.keysP.data[0].Key)
+			if k := keysOf(m); sortedBy(k) != "REQ/S↓" || k.shown[0].Key != fpEvil {
+				t.Errorf("sorted by %s, first %s", sortedBy(k), k.shown[0].Key)
 			}
 		}},
 		{name: "s_cycles_all_columns", setup: []string{"2"}, keys: []string{"s", "s", "s", "s", "s", "s", "s", "s"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
-			if m.keysP.t.sortCol != 0 || m.keysP.t.desc || m.keysP.data[0].Key != fpBatch {
-				t.Errorf("after a full cycle: col %d desc %v first %s", m.keysP.t.sortCol, m.keysP.t.desc, m.keysP.data[0].Key)
+			if k := keysOf(m); sortedBy(k) != "KEY↑" || k.shown[0].Key != fpBatch {
+				t.Errorf("after a full cycle: sorted by %s, first %s", sortedBy(k), k.shown[0].Key)
 			}
 		}},
 		{name: "S", setup: []string{"2"}, keys: []string{"S"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
-			if m.keysP.t.sortCol != 1 || m.keysP.t.desc || m.keysP.data[0].Key != fpOld {
-				t.Errorf("reversed: col %d desc %v first %s", m.keysP.t.sortCol, m.keysP.t.desc, m.keysP.data[0].Key)
+			if k := keysOf(m); sortedBy(k) != "REQS↑" || k.shown[0].Key != fpOld {
+				t.Errorf("reversed: sorted by %s, first %s", sortedBy(k), k.shown[0].Key)
 			}
 		}},
 		{name: "S_alerts_oldest_first", keys: []string{"S"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
-			if m.alerts.data[0].ID != 1 {
-				t.Errorf("first alert %d, want the oldest", m.alerts.data[0].ID)
+			if a := alertsOf(m); sortedBy(a) != "AGE↑" || a.shown[0].ID != 1 {
+				t.Errorf("sorted by %s, first alert %d, want the oldest", sortedBy(a), a.shown[0].ID)
 			}
 		}},
 		{name: "space_pauses_replay", opts: []testOpt{replay}, keys: []string{"space"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
@@ -243,7 +245,7 @@ func TestKeys(t *testing.T) {
 		{name: "q_in_help", setup: []string{"?"}, keys: []string{"q"}, check: quits},
 		{name: "q_in_detail", setup: []string{"enter"}, keys: []string{"q"}, check: quits},
 		{name: "detail_scroll", setup: []string{"2", "enter"}, keys: []string{"j", "j", "j"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
-			maxOff := m.detail.maxOffset(m.ctx.width, m.bodyHeight())
+			maxOff := len(m.detail.lines(m.ctx, m.ctx.width, m.snap.EventTime)) - m.bodyHeight()
 			if maxOff == 0 || m.detail.offset != maxOff {
 				t.Errorf("detail offset %d, want the end (%d)", m.detail.offset, maxOff)
 			}
@@ -405,14 +407,40 @@ func TestFollowSelection(t *testing.T) {
 	b := demoBackend()
 	m := newTestModel(t, b, 80, 24)
 	m, _ = press(t, m, "2", "j") // keys by requests: evil, app, batch, old -> on app
-	if k, _ := m.keysP.selected(); k.Key != fpApp {
+	if k, _ := keysOf(m).selected(); k.Key != fpApp {
 		t.Fatalf("selected %s", k.Key)
 	}
 	s := b.Snapshot()
 	s.Keys[0].Requests = 10_000 // batch jumps to the top
 	m = snap(t, m, s, wall0.Add(time.Second))
-	if k, _ := m.keysP.selected(); k.Key != fpApp {
+	if k, _ := keysOf(m).selected(); k.Key != fpApp {
 		t.Errorf("after reorder selected %s, want %s", k.Key, fpApp)
+	}
+}
+
+// TestNewAlertsMarker: alerts that arrive while the user is scrolled down
+// are counted in the title and the tab until the top of the list is on
+// screen again.
+func TestNewAlertsMarker(t *testing.T) {
+	b := demoBackend()
+	m := newTestModel(t, b, 80, 24)
+	m, _ = press(t, m, "j", "j")
+	s := b.Snapshot()
+	na := s.Alerts[0]
+	na.ID, na.Subject = 9, "rebind.attacker.test"
+	s.Alerts = append([]detect.Alert{na}, s.Alerts...)
+	m = snap(t, m, s, wall0.Add(time.Second))
+	if got := m.panes[paneAlerts].status(); got != "Alerts 9 · 1 new ↑" {
+		t.Errorf("title %q while scrolled down, want the new alert counted", got)
+	}
+	if !strings.Contains(stripped(t, m), "1 Alerts 9 · 1 new ↑") {
+		t.Errorf("the tab bar does not count the new alert:\n%s", stripped(t, m))
+	}
+	if m, _ = press(t, m, "2", "1"); m.panes[paneAlerts].news() != 1 {
+		t.Errorf("switching panes with the cursor still down took the alert as seen")
+	}
+	if m, _ = press(t, m, "g"); m.panes[paneAlerts].news() != 0 {
+		t.Errorf("g (top) did not take the new alert as seen: %q", m.panes[paneAlerts].status())
 	}
 }
 

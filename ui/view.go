@@ -3,12 +3,27 @@ package ui
 import (
 	"strconv"
 	"strings"
+	"time"
 
+	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
 )
 
+// viewCtx is the shared, read-mostly context the panes render from:
+// terminal size, styles, keys. The size is written on resize (the same for
+// every copy of the model); nothing else changes after New. What differs
+// per frame, the focus and the event clock, is passed to each render.
+type viewCtx struct {
+	width, height int
+	grid          bool // wide layout: panes side by side
+	st            styles
+	keys          KeyMap
+	help          help.Model
+}
+
 // View renders the whole screen. It sets the alternate screen on the View
-// (Bubble Tea v2 has no WithAltScreen) and never reads the wall clock.
+// (Bubble Tea v2 has no WithAltScreen), never reads the wall clock and
+// changes nothing.
 func (m Model) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
@@ -23,13 +38,11 @@ func (m Model) View() tea.View {
 // render builds the frame: header, body, footer; every line exactly the
 // terminal's width and no more lines than its height.
 func (m *Model) render() string {
-	W, H := m.ctx.width, m.ctx.height
+	c := m.ctx
+	W, H := c.width, c.height
 	if W <= 0 || H <= 0 {
 		return ""
 	}
-	// The per-frame part of the shared context comes from the model being
-	// rendered, so a copy of the model renders as itself.
-	m.ctx.focus, m.ctx.now = m.focus, m.snap.EventTime
 	if W < minWidth || H < minHeight {
 		msg := []string{
 			cut("terminal too small: "+strconv.Itoa(W)+"×"+strconv.Itoa(H), W),
@@ -38,27 +51,31 @@ func (m *Model) render() string {
 		}
 		return frame(msg, W, H)
 	}
+	// Ages are relative to the event clock, never to wall time.
+	now := m.snap.EventTime
 	hd := m.header()
 	head := hd.lines(W, H/2)
 	bodyH := max(0, H-len(head)-1)
 	lines := make([]string, 0, H)
 	lines = append(lines, head...)
+	var hintL, hintR string // the footer's hint while the help or a detail is open
 	switch m.mode {
 	case modeHelp:
-		lines = append(lines, strings.Split(m.helpV.Render(W, bodyH), "\n")...)
+		body := m.help.lines(c, W)
+		lines = append(lines, m.help.window(body, W, bodyH)...)
+		hintL, hintR = m.help.hint(len(body), bodyH)
 	case modeDetail:
-		// Render and the footer's hint both need the body: build it once
-		// (m is View's own copy, so the memo dies with the frame).
-		m.detail.body = m.detail.lines(W)
-		lines = append(lines, strings.Split(m.detail.Render(W, bodyH), "\n")...)
+		body := m.detail.lines(c, W, now)
+		lines = append(lines, m.detail.window(body, W, bodyH)...)
+		hintL, hintR = m.detail.hint(len(body), bodyH)
 	default:
-		if m.ctx.grid {
-			lines = append(lines, m.renderGrid(W, bodyH, m.paneRectsFor(bodyH))...)
+		if c.grid {
+			lines = append(lines, m.renderGrid(bodyH, m.paneRectsFor(bodyH), now)...)
 		} else {
-			lines = append(lines, m.renderTabs(W, bodyH)...)
+			lines = append(lines, m.renderTabs(W, bodyH, now)...)
 		}
 	}
-	lines = append(lines, m.footer(W, bodyH))
+	lines = append(lines, m.footer(W, hintL, hintR))
 	return frame(lines, W, H)
 }
 
@@ -78,22 +95,9 @@ func frame(lines []string, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
-// renderPane renders one list pane's table.
-func (m *Model) renderPane(p paneID, w, h int) []string {
-	var s string
-	switch p {
-	case paneAlerts:
-		s = m.alerts.Render(w, h)
-	case paneKeys:
-		s = m.keysP.Render(w, h)
-	case paneHosts:
-		s = m.hosts.Render(w, h)
-	case paneOrigins:
-		s = m.origins.Render(w, h)
-	default:
-		s = m.requests.Render(w, h)
-	}
-	lines := strings.Split(s, "\n")
+// renderPane renders one list pane's table, exactly h lines.
+func (m *Model) renderPane(p paneID, w, h int, now time.Time) []string {
+	lines := strings.Split(m.panes[p].render(m.ctx, w, h, p == m.focus, now), "\n")
 	blank := strings.Repeat(" ", max(0, w))
 	for len(lines) < h {
 		lines = append(lines, blank)
@@ -102,38 +106,40 @@ func (m *Model) renderPane(p paneID, w, h int) []string {
 }
 
 // renderTabs is the narrow layout: a tab bar, then the focused pane.
-func (m *Model) renderTabs(w, h int) []string {
+func (m *Model) renderTabs(w, h int, now time.Time) []string {
 	if h <= 0 {
 		return nil
 	}
 	out := []string{m.tabBar(w)}
-	return append(out, m.renderPane(m.focus, w, h-1)...)
+	return append(out, m.renderPane(m.focus, w, h-1, now)...)
 }
 
 // tabBar lists the panes with their counts; it drops the counts of the
-// other panes when the line is too narrow, never the "new alerts" marker.
+// other panes when the line is too narrow, never the "new" marker.
 func (m *Model) tabBar(w int) string {
 	st := &m.ctx.st
 	for _, full := range []bool{true, false} {
 		var b strings.Builder
-		for p := paneAlerts; p < nPanes; p++ {
-			label := strconv.Itoa(int(p)+1) + " " + m.paneTitle(p)
-			if !full && p != m.focus {
-				label = strconv.Itoa(int(p)+1) + " " + strings.Fields(m.paneTitle(p))[0]
-				if p == paneAlerts && m.alerts.unseen > 0 {
-					label += " +" + strconv.Itoa(m.alerts.unseen)
+		for i, p := range m.panes {
+			id := paneID(i)
+			label := strconv.Itoa(i+1) + " " + p.status()
+			if !full && id != m.focus {
+				_, title := p.heading()
+				label = strconv.Itoa(i+1) + " " + title
+				if n := p.news(); n > 0 {
+					label += " +" + strconv.Itoa(n)
 				}
 			}
 			label = " " + label + " "
 			switch {
-			case p == m.focus:
+			case id == m.focus:
 				b.WriteString(st.tabActive.Render(label))
-			case p == paneAlerts && m.alerts.unseen > 0:
+			case p.news() > 0:
 				b.WriteString(st.tabAlert.Render(label))
 			default:
 				b.WriteString(st.tabIdle.Render(label))
 			}
-			if p < nPanes-1 {
+			if id < nPanes-1 {
 				b.WriteString(st.border.Render("│"))
 			}
 		}
@@ -146,16 +152,16 @@ func (m *Model) tabBar(w int) string {
 
 // renderGrid is the wide layout: alerts | keys on top, requests |
 // hosts over origins below, each in a titled box.
-func (m *Model) renderGrid(w, h int, r [nPanes]rect) []string {
+func (m *Model) renderGrid(h int, r [nPanes]rect, now time.Time) []string {
 	topH := r[paneAlerts].h + 2
-	left := m.box(paneAlerts, r[paneAlerts])
-	right := m.box(paneKeys, r[paneKeys])
+	left := m.box(paneAlerts, r[paneAlerts], now)
+	right := m.box(paneKeys, r[paneKeys], now)
 	out := make([]string, 0, h)
 	for i := 0; i < topH; i++ {
 		out = append(out, left[i]+right[i])
 	}
-	req := m.box(paneRequests, r[paneRequests])
-	side := append(m.box(paneHosts, r[paneHosts]), m.box(paneOrigins, r[paneOrigins])...)
+	req := m.box(paneRequests, r[paneRequests], now)
+	side := append(m.box(paneHosts, r[paneHosts], now), m.box(paneOrigins, r[paneOrigins], now)...)
 	for i := 0; i < len(req) && len(out) < h; i++ {
 		s := ""
 		if i < len(side) {
@@ -168,7 +174,7 @@ func (m *Model) renderGrid(w, h int, r [nPanes]rect) []string {
 
 // box draws a pane inside a border with its title in the top edge; the
 // focused pane gets a heavy, coloured border so focus reads without colour.
-func (m *Model) box(p paneID, r rect) []string {
+func (m *Model) box(p paneID, r rect, now time.Time) []string {
 	st := &m.ctx.st
 	focused := p == m.focus
 	bs := st.border
@@ -178,19 +184,19 @@ func (m *Model) box(p paneID, r rect) []string {
 		tl, tr, bl, br, hz, vt = "┏", "┓", "┗", "┛", "━", "┃"
 	}
 	iw := max(0, r.w)
-	title := " " + strconv.Itoa(int(p)+1) + " " + m.paneTitle(p) + " "
+	title := " " + strconv.Itoa(int(p)+1) + " " + m.panes[p].status() + " "
 	title = cut(title, max(0, iw-2))
 	ts := st.paneTitle
 	if focused {
 		ts = st.paneTitOn
 	}
-	if p == paneAlerts && m.alerts.unseen > 0 {
+	if m.panes[p].news() > 0 {
 		ts = st.tabAlert
 	}
 	top := bs.Render(tl+hz) + ts.Render(title) + bs.Render(strings.Repeat(hz, max(0, iw-1-width(title)))+tr)
 	out := make([]string, 0, r.h+2)
 	out = append(out, top)
-	for _, l := range m.renderPane(p, iw, r.h) {
+	for _, l := range m.renderPane(p, iw, r.h, now) {
 		out = append(out, bs.Render(vt)+l+bs.Render(vt)) // pane lines are exactly iw wide
 	}
 	out = append(out, bs.Render(bl+strings.Repeat(hz, iw)+br))
@@ -198,30 +204,25 @@ func (m *Model) box(p paneID, r rect) []string {
 }
 
 // footer is one line: the filter prompt, the y/n question, a transient
-// message, or the short key help.
-func (m *Model) footer(w, bodyH int) string {
+// message, the hint of the open help or detail, or the short key help.
+func (m *Model) footer(w int, hintL, hintR string) string {
 	st := &m.ctx.st
 	// Prompts first: the user is answering them.
 	switch m.mode {
 	case modeFilter:
 		hint := st.dim.Render("  enter keeps · esc clears")
-		return clipLine(st.bold.Render("filter "+m.paneName(m.focus)+" ")+m.input.View()+hint, w)
+		name, _ := m.panes[m.focus].heading()
+		return clipLine(st.bold.Render("filter "+name+" ")+m.input.View()+hint, w)
 	case modeConfirm:
 		return clipLine(st.warn.Render(m.confirmText()), w)
 	}
-	if m.flash != "" {
-		if m.warn {
-			return clipLine(st.warn.Render(m.flash), w)
-		}
+	switch {
+	case m.flash != "" && m.warn:
+		return clipLine(st.warn.Render(m.flash), w)
+	case m.flash != "":
 		return clipLine(st.flash.Render(m.flash), w)
-	}
-	switch m.mode {
-	case modeDetail:
-		l, r := m.detail.hint(w, bodyH)
-		return spaceBetween(st.dim.Render(l), st.dim.Render(r), w)
-	case modeHelp:
-		l, r := m.helpV.hint(w, bodyH)
-		return spaceBetween(st.dim.Render(l), st.dim.Render(r), w)
+	case hintL != "" || hintR != "":
+		return spaceBetween(st.dim.Render(hintL), st.dim.Render(hintR), w)
 	}
 	h := m.ctx.help // a copy: the width is this frame's
 	h.SetWidth(w)
