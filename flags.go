@@ -7,35 +7,17 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/rebindwatch/rebindwatch/app"
 )
 
-// options are the parsed command line.
+// options are the parsed command line: what the run needs (app.Options)
+// and the commands that print something and exit.
 type options struct {
-	read         string
-	iface        string
-	filter       string
-	logs         []string
-	demo         bool
-	config       string
-	allowHosts   []string
-	allowOrigins []string
-	logFormat    string
-	noFollow     bool
-	speed        float64
-	speedSet     bool
-	noTUI        bool
-	output       string
-	emit         string
-	version      bool
-	importAllow  string
-	suggest      bool
-	serverConfig string
-	printLogCfg  string
-	tz           string
-	tailOnly     bool
-	metrics      string
-	webhook      string
-	webhookHdrs  []string
+	app.Options
+	version     bool
+	importAllow string
+	printLogCfg string
 }
 
 var errHelp = errors.New("help shown")
@@ -146,42 +128,42 @@ Exit status: 0 on success, 1 on a runtime failure, 2 on a usage or config error.
 // parseFlags parses args, allowing flags after positional arguments.
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
-	o.emit = "alert,summary"
+	o.Emit = "alert,summary"
 	fs := flag.NewFlagSet("rebindwatch", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	for _, n := range []string{"r", "read"} {
-		fs.StringVar(&o.read, n, "", "")
+		fs.StringVar(&o.Read, n, "", "")
 	}
 	for _, n := range []string{"i", "interface"} {
-		fs.StringVar(&o.iface, n, "", "")
+		fs.StringVar(&o.Interface, n, "", "")
 	}
 	for _, n := range []string{"f", "filter"} {
-		fs.StringVar(&o.filter, n, "", "")
+		fs.StringVar(&o.Filter, n, "", "")
 	}
 	for _, n := range []string{"c", "config"} {
-		fs.StringVar(&o.config, n, "", "")
+		fs.StringVar(&o.Config, n, "", "")
 	}
 	for _, n := range []string{"o", "output"} {
-		fs.StringVar(&o.output, n, "", "")
+		fs.StringVar(&o.Output, n, "", "")
 	}
-	fs.BoolVar(&o.demo, "demo", false, "")
-	fs.Var(listFlag{&o.allowHosts}, "allow-host", "")
-	fs.Var(listFlag{&o.allowOrigins}, "allow-origin", "")
-	fs.StringVar(&o.logFormat, "log-format", "", "")
-	fs.BoolVar(&o.noFollow, "no-follow", false, "")
-	fs.Var(speedFlag{&o.speed, &o.speedSet}, "speed", "")
-	fs.BoolVar(&o.noTUI, "no-tui", false, "")
-	fs.StringVar(&o.emit, "emit", o.emit, "")
+	fs.BoolVar(&o.Demo, "demo", false, "")
+	fs.Var(listFlag{&o.AllowHosts}, "allow-host", "")
+	fs.Var(listFlag{&o.AllowOrigins}, "allow-origin", "")
+	fs.StringVar(&o.LogFormat, "log-format", "", "")
+	fs.BoolVar(&o.NoFollow, "no-follow", false, "")
+	fs.Var(speedFlag{&o.Speed, &o.SpeedSet}, "speed", "")
+	fs.BoolVar(&o.NoTUI, "no-tui", false, "")
+	fs.StringVar(&o.Emit, "emit", o.Emit, "")
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.StringVar(&o.importAllow, "import-allowlist", "", "")
-	fs.BoolVar(&o.suggest, "suggest-config", false, "")
-	fs.StringVar(&o.serverConfig, "server-config", "", "")
+	fs.BoolVar(&o.Suggest, "suggest-config", false, "")
+	fs.StringVar(&o.ServerConfig, "server-config", "", "")
 	fs.StringVar(&o.printLogCfg, "print-log-config", "", "")
-	fs.StringVar(&o.tz, "tz", "", "")
-	fs.BoolVar(&o.tailOnly, "tail-only", false, "")
-	fs.StringVar(&o.metrics, "metrics", "", "")
-	fs.StringVar(&o.webhook, "webhook", "", "")
-	fs.Var(listFlag{&o.webhookHdrs}, "webhook-header", "")
+	fs.StringVar(&o.TZ, "tz", "", "")
+	fs.BoolVar(&o.TailOnly, "tail-only", false, "")
+	fs.StringVar(&o.Metrics, "metrics", "", "")
+	fs.StringVar(&o.Webhook, "webhook", "", "")
+	fs.Var(listFlag{&o.WebhookHdrs}, "webhook-header", "")
 	help := false
 	for _, n := range []string{"h", "help"} {
 		fs.BoolVar(&help, n, false, "")
@@ -194,7 +176,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 				fmt.Fprint(stderr, usageText)
 				return o, errHelp
 			}
-			return o, usageError{err}
+			return o, app.UsageError{Err: err}
 		}
 		if help {
 			fmt.Fprint(stderr, usageText)
@@ -207,10 +189,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		// "--" ends flags; otherwise this is one positional argument and
 		// flags may follow it.
 		if n := len(before) - len(rest); n > 0 && before[n-1] == "--" {
-			o.logs = append(o.logs, rest...)
+			o.Logs = append(o.Logs, rest...)
 			break
 		}
-		o.logs = append(o.logs, rest[0])
+		o.Logs = append(o.Logs, rest[0])
 		rest = rest[1:]
 	}
 	return o, nil

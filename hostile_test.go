@@ -49,7 +49,7 @@ const hostile = "testdata/hostile/"
 // terminalHazards lists what in s could act on a terminal or pass for other
 // text: ESC, CR, backspace and other C0 controls (newline and tab aside),
 // DEL, C1 controls (as UTF-8 or as raw bytes), bidi controls, zero-width
-// characters, BOM and the other invisible runes detect.Invisible names.
+// characters, BOM and the other invisible runes sanitize.Invisible names.
 func terminalHazards(s string) []string {
 	var out []string
 	for i := 0; i < len(s); {
@@ -195,7 +195,7 @@ func TestHostileJSONLinesEscapeInvisibles(t *testing.T) {
 				t.Fatalf("exit %d: %s", r.code, r.stderr)
 			}
 			if h := terminalHazards(r.stdout); len(h) > 0 {
-				t.Errorf("stdout JSON carries raw hazards (fix: jsonl appendString should \\u-escape every rune detect.Invisible reports, as it does C1 and U+2028/2029):\n%s", strings.Join(h, "\n"))
+				t.Errorf("stdout JSON carries raw hazards (fix: jsonl appendString should \\u-escape every rune sanitize.Invisible reports, as it does C1 and U+2028/2029):\n%s", strings.Join(h, "\n"))
 			}
 		})
 	}
@@ -424,7 +424,7 @@ func secretFrames(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := keys.NewExtractor(keys.DefaultConfig())
+	kx := keys.NewExtractor(keys.DefaultConfig())
 	sfmt := "nginx:" + readFile(t, hostile+"secrets.fmt")
 	for _, l := range []struct{ path, spec string }{
 		{hostile + "secrets_access_combined.log", "auto"},
@@ -434,11 +434,11 @@ func secretFrames(t *testing.T) string {
 		{hostile + "secrets_error.log", sfmt},
 	} {
 		feedEngine(t, e, l.path, func(ctx context.Context, out chan<- detect.Batch) error {
-			return logsrc.Run(ctx, l.path, logsrc.Options{Format: l.spec, Keys: keys.Clone()}, out)
+			return logsrc.Run(ctx, l.path, logsrc.Options{Format: l.spec, Keys: kx.Clone()}, out)
 		})
 	}
 	feedEngine(t, e, "secrets.pcap", func(ctx context.Context, out chan<- detect.Batch) error {
-		return capture.ReadFile(ctx, hostile+"secrets.pcap", capture.Options{Ports: []uint16{18391}, Keys: keys.Clone()}, out)
+		return capture.ReadFile(ctx, hostile+"secrets.pcap", capture.Options{Ports: []uint16{18391}, Keys: kx.Clone()}, out)
 	})
 	if s := e.Snapshot(); len(s.Alerts) < 4 || len(s.Keys) < 8 || len(s.Problems) == 0 {
 		t.Fatalf("secrets recordings gave %d alerts, %d keys, %d problems: too few", len(s.Alerts), len(s.Keys), len(s.Problems))
@@ -542,8 +542,8 @@ func TestHostileSignalsMidReplay(t *testing.T) {
 			if strings.Count(out, `"type":"summary"`) != 1 || !strings.HasSuffix(strings.TrimSpace(out), "}") {
 				t.Fatalf("want one summary line at the end:\n%s", out)
 			}
-			if !strings.Contains(out, `"state":"replaying"`) {
-				t.Errorf("the summary should show the replay was cut short (state replaying): %s", lastLine(out))
+			if !strings.Contains(out, `"state":"stopped"`) || strings.Contains(out, `"requests":197`) {
+				t.Errorf("the summary should show the replay was stopped before its end (state stopped, fewer than its 197 requests): %s", lastLine(out))
 			}
 		})
 	}
@@ -867,44 +867,6 @@ loop:
 	}
 	if !strings.Contains(stderr.String(), "broken pipe") {
 		t.Errorf("stderr does not say the pipe broke: %q", stderr.String())
-	}
-}
-
-// TestHostileSourcePanic: a panic in a source goroutine ends the run with
-// an error naming the source and the panic (main prints it and exits 1),
-// and the batch channel is closed so the engine and dashboard stop. The
-// binary has no hook to make a real source panic, so this drives
-// startSources directly; see the report for the hook an end-to-end test
-// (with the dashboard under a pty) would need.
-func TestHostileSourcePanic(t *testing.T) {
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
-	out := make(chan detect.Batch, 1)
-	ok := source{name: "fine", run: func(ctx context.Context, out chan<- detect.Batch) error {
-		<-ctx.Done() // a follower: runs until the run ends
-		return ctx.Err()
-	}}
-	boom := source{name: "boom.log", run: func(context.Context, chan<- detect.Batch) error {
-		var m map[string]int
-		m["x"]++ // a real runtime panic: assignment to a nil map
-		return nil
-	}}
-	wait := startSources(ctx, cancel, []source{ok, boom}, out)
-	select {
-	case <-ctx.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("a panicking source did not end the run")
-	}
-	errs := wait()
-	if _, open := <-out; open {
-		t.Error("the batch channel is still open after every source ended")
-	}
-	cause := context.Cause(ctx)
-	if cause == nil || !strings.Contains(cause.Error(), "internal error in source boom.log") || !strings.Contains(cause.Error(), "nil map") {
-		t.Errorf("cause %v, want the source and the panic named", cause)
-	}
-	if len(errs) != 0 {
-		t.Errorf("the follower reported %v on a clean stop", errs)
 	}
 }
 

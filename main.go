@@ -4,17 +4,19 @@
 // one key under many hostnames or from many clients. It reads pcap/pcapng
 // captures, a live interface, or access logs, and shows a dashboard or
 // writes JSON lines.
+//
+// This package holds the flags and the exit codes; package app runs the rest.
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/rebindwatch/rebindwatch/allowimport"
-	"github.com/rebindwatch/rebindwatch/detect"
-	"github.com/rebindwatch/rebindwatch/keys"
+	"github.com/rebindwatch/rebindwatch/app"
 	"github.com/rebindwatch/rebindwatch/logsrc"
 	"github.com/rebindwatch/rebindwatch/sanitize"
 )
@@ -33,14 +35,6 @@ const (
 	exitUsage   = 2
 )
 
-// usageError is a mistake in flags, config or input files: exit 2.
-type usageError struct{ err error }
-
-func (u usageError) Error() string { return u.err.Error() }
-func (u usageError) Unwrap() error { return u.err }
-
-func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
-
 // run is main without the process: testable, and every exit path returns.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "fingerprint" {
@@ -51,7 +45,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "rebindwatch: %v\n", err)
+		fmt.Fprintf(stderr, "rebindwatch: %s\n", sanitize.String(err.Error()))
 		fmt.Fprintln(stderr, "Run 'rebindwatch --help' for usage.")
 		return exitUsage
 	}
@@ -62,7 +56,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if opts.printLogCfg != "" {
 		text, err := logsrc.PrintLogConfig(opts.printLogCfg)
 		if err != nil {
-			fmt.Fprintf(stderr, "rebindwatch: --print-log-config: %v\n", err)
+			fmt.Fprintf(stderr, "rebindwatch: --print-log-config: %s\n", sanitize.String(err.Error()))
 			return exitUsage
 		}
 		fmt.Fprint(stdout, text)
@@ -71,20 +65,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if opts.importAllow != "" {
 		r, err := allowimport.Import(opts.importAllow)
 		if err != nil {
-			fmt.Fprintf(stderr, "rebindwatch: %v\n", err)
+			fmt.Fprintf(stderr, "rebindwatch: %s\n", sanitize.String(err.Error()))
 			return exitUsage
 		}
 		fmt.Fprint(stdout, r.TOML(opts.importAllow))
 		return exitOK
 	}
-	err = runWatch(opts, stdin, stdout, stderr)
+	opts.Version = version
+	err = app.Run(context.Background(), opts.Options, stdout, stderr)
 	if err == nil {
 		return exitOK
 	}
-	// An error may quote input (the first line of a log no format reads):
-	// no key and no control character may reach the terminal through it.
-	fmt.Fprintf(stderr, "rebindwatch: %s\n", sanitize.String(detect.RedactSecrets(err.Error(), keys.DefaultConfig().Query)))
-	var ue usageError
+	// app hides key material in its errors; what is left may still quote
+	// input, so no control character may reach the terminal through it.
+	fmt.Fprintf(stderr, "rebindwatch: %s\n", sanitize.String(err.Error()))
+	var ue app.UsageError
 	if errors.As(err, &ue) {
 		return exitUsage
 	}

@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/keys"
 )
 
@@ -233,7 +232,6 @@ func TestRequestsMatchTshark(t *testing.T) {
 	} {
 		t.Run(c.pcap, func(t *testing.T) {
 			var want []string
-			query := keys.DefaultConfig().Query
 			for _, line := range strings.Split(strings.TrimSpace(readFile(t, rec+c.tsv)), "\n") {
 				f := strings.Split(line, "\t")
 				if len(f) < 4 {
@@ -243,7 +241,7 @@ func TestRequestsMatchTshark(t *testing.T) {
 				// pair) with commas; keys in targets are redacted by us.
 				methods, hosts, targets := strings.Split(f[1], ","), strings.Split(f[2], ","), strings.Split(f[3], ",")
 				for i := range methods {
-					want = append(want, methods[i]+" "+at(hosts, i)+" "+detect.RedactQuery(at(targets, i), query))
+					want = append(want, methods[i]+" "+at(hosts, i)+" "+keys.NewExtractor(keys.DefaultConfig()).Redact(at(targets, i)))
 				}
 			}
 			r := runBin(t, "--no-tui", "-c", rec+"rebindwatch.toml", "--emit", "request", "-r", rec+c.pcap)

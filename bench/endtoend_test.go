@@ -63,7 +63,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		batches := make(chan detect.Batch, 64)
 		errc := make(chan error, 1)
 		go func() { errc <- capture.ReadFile(context.Background(), path, opts, batches); close(batches) }()
-		if err := e.Run(context.Background(), batches); err != nil {
+		if err := e.Run(batches); err != nil {
 			b.Fatal(err)
 		}
 		if err := <-errc; err != nil {

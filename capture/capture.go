@@ -41,7 +41,7 @@ const sourceName = "pcap"
 
 // ErrNotCapture is wrapped by the error ReadFile returns for a file that is
 // neither pcap nor pcapng.
-var ErrNotCapture = errors.New("not a pcap or pcapng capture")
+var ErrNotCapture = source.InputError("not a pcap or pcapng capture")
 
 // Options configures a capture source.
 type Options struct {
@@ -151,10 +151,10 @@ func run(ctx context.Context, src packetReader, p *pipeline, e *source.Emitter, 
 		}
 		p.packet(data, ci, link)
 		p.drain(false)
+		if e.Stopped() {
+			break // stopping: what was read is still reported
+		}
 		if n%progressEvery == 0 {
-			if ctx.Err() != nil {
-				break // stopping: what was read is still reported
-			}
 			e.SetProgress(cr.n, total)
 			e.FlushDue(progressInterval)
 		}

@@ -19,15 +19,15 @@ const liveSourceName = "live"
 
 // ErrPrivilege is wrapped by the error Live returns when the system refuses
 // to open a capture socket. The error's text says what to do.
-var ErrPrivilege = errors.New("live capture needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities")
+var ErrPrivilege = source.InputError("live capture needs root or the CAP_NET_RAW and CAP_NET_ADMIN capabilities")
 
 // ErrFilterNeedsPcap is returned by Live for a non-empty Options.Filter in a
 // build without libpcap, which alone can compile a tcpdump expression.
-var ErrFilterNeedsPcap = errors.New("a capture filter expression (-f) needs a build with libpcap: go build -tags pcap (cgo, libpcap-dev)")
+var ErrFilterNeedsPcap = source.InputError("a capture filter expression (-f) needs a build with libpcap: go build -tags pcap (cgo, libpcap-dev)")
 
 // ErrBadFilter is wrapped by the error Live returns when libpcap cannot
 // compile Options.Filter.
-var ErrBadFilter = errors.New("bad capture filter expression")
+var ErrBadFilter = source.InputError("bad capture filter expression")
 
 // filterError is a -f expression libpcap refused.
 type filterError struct {
@@ -43,7 +43,7 @@ func (e *filterError) Unwrap() []error { return []error{ErrBadFilter, e.cause} }
 
 // ErrNoInterface is wrapped by the error Live returns for an interface that
 // does not exist; the error names the ones that do.
-var ErrNoInterface = errors.New("no such network interface")
+var ErrNoInterface = source.InputError("no such network interface")
 
 // noInterface is the error for an interface that does not exist.
 func noInterface(iface string) error {

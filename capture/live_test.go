@@ -208,8 +208,8 @@ func TestLiveLoopback(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Live returned %v after cancel", err)
 			}
-			if last.State != detect.StateDone {
-				t.Errorf("last batch state %v, want done", last.State)
+			if last.State != detect.StateStopped {
+				t.Errorf("last batch state %v, want stopped", last.State)
 			}
 			rs = s.requests() // with what the final flush added
 			var got []string
@@ -237,7 +237,7 @@ func TestLiveLoopback(t *testing.T) {
 				t.Fatalf("captured %d requests %q, want %q", len(got), got, want)
 			}
 			for _, b := range s.batches {
-				if b.Source != "live" || (b.State != detect.StateLive && b.State != detect.StateDone) {
+				if b.Source != "live" || (b.State != detect.StateLive && b.State != detect.StateStopped) {
 					t.Errorf("batch source %q state %v", b.Source, b.State)
 				}
 			}
@@ -507,7 +507,7 @@ func TestRunLive(t *testing.T) {
 	var last detect.Batch
 	deadline := time.After(10 * time.Second)
 	for b := range out {
-		if b.State != detect.StateLive && b.State != detect.StateDone || b.Source != "live" {
+		if b.State != detect.StateLive && b.State != detect.StateStopped || b.Source != "live" {
 			t.Errorf("batch state %v source %q", b.State, b.Source)
 		}
 		for _, r := range b.Requests {
@@ -533,7 +533,7 @@ func TestRunLive(t *testing.T) {
 	if want := []string{"/answered 200", "/open 0"}; !slices.Equal(reqs, want) {
 		t.Errorf("requests %q, want %q", reqs, want)
 	}
-	if last.State != detect.StateDone {
+	if last.State != detect.StateStopped {
 		t.Errorf("last state %v", last.State)
 	}
 	if want := uint64(3 * len(f.frames)); dropped != want || kd != want {

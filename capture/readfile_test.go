@@ -629,8 +629,9 @@ func TestPacerPausedFlushesFirst(t *testing.T) {
 	if !slices.Equal(got, []string{"/0", "/1"}) {
 		t.Errorf("before the pause: %q", got)
 	}
-	// Stopping ends the pause and loses nothing: the third request still
-	// reaches the engine, unpaced, and the last batch says done.
+	// Stopping ends the pause and loses nothing already read: the third
+	// request was waiting for the pacer, so it still reaches the engine,
+	// and the last batch says the replay was stopped.
 	cancel()
 	var last detect.Batch
 	for b := range drainUntil(errc, out) {
@@ -642,7 +643,7 @@ func TestPacerPausedFlushesFirst(t *testing.T) {
 	if err := <-errc; err != nil {
 		t.Fatalf("err %v", err)
 	}
-	if !slices.Equal(got, []string{"/0", "/1", "/2"}) || last.State != detect.StateDone {
+	if !slices.Equal(got, []string{"/0", "/1", "/2"}) || last.State != detect.StateStopped {
 		t.Errorf("after the stop: %q, last state %v", got, last.State)
 	}
 }
@@ -670,8 +671,8 @@ func drainUntil(errc chan error, out chan detect.Batch) func(func(detect.Batch) 
 	}
 }
 
-// A replay told to stop before it starts still reports what it read: the
-// source rule (drain, flush, close) holds from the first packet.
+// A replay told to stop before it starts reads no further than its first
+// packet and still ends by the source rule: a last batch that says stopped.
 func TestCancelled(t *testing.T) {
 	c := simpleConvo("10.0.0.7:51234", "10.0.0.1:80")
 	path := filepath.Join(t.TempDir(), "c.pcap")
@@ -688,8 +689,8 @@ func TestCancelled(t *testing.T) {
 		n += len(b.Requests)
 		last = b
 	}
-	if n != 1 || last.State != detect.StateDone {
-		t.Errorf("%d requests, last state %v; want 1 and done", n, last.State)
+	if n != 0 || last.State != detect.StateStopped {
+		t.Errorf("%d requests, last state %v; want 0 and stopped", n, last.State)
 	}
 }
 

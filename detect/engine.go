@@ -22,8 +22,8 @@ type Engine struct {
 	detectors []detector
 	slots     slotAlloc // per-key detector state positions
 	sinks     sinks
-	out       outbox    // what this batch emits, handed to the sinks after unlock
-	spare     []output  // the outbox's last delivered buffer, reused (engine goroutine only)
+	out       outbox   // what this batch emits, handed to the sinks after unlock
+	spare     []output // the outbox's last delivered buffer, reused (engine goroutine only)
 	obs       observation
 	ev        event
 

@@ -136,9 +136,10 @@ const (
 	StatePaused
 	StateDone
 	StateFailed
+	StateStopped // told to stop before its input ended; what it had read was reported
 )
 
-var stateNames = [...]string{"starting", "replaying", "following", "live", "paused", "done", "failed"}
+var stateNames = [...]string{"starting", "replaying", "following", "live", "paused", "done", "failed", "stopped"}
 
 // String names the state.
 func (s SourceState) String() string {

@@ -106,7 +106,7 @@ func FuzzRedactSecrets(f *testing.F) {
 		case 2:
 			planted = "token=sk_live_" + secret
 		}
-		out := x.RedactText(before+planted+after)
+		out := x.RedactText(before + planted + after)
 		for i := 0; i+8 <= len(secret); i++ {
 			if piece := secret[i : i+8]; strings.Contains(out, piece) && !strings.Contains(before+after, piece) {
 				t.Fatalf("piece %q of the secret survives: %q", piece, out)
@@ -135,7 +135,6 @@ func TestRedactQuery(t *testing.T) {
 		t.Errorf("nothing to redact costs %v allocations", n)
 	}
 }
-
 
 // TestRedactTargets: targets as capture sees them on the wire.
 func TestRedactTargets(t *testing.T) {

@@ -4,17 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+
+	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // ErrBinaryFile is wrapped by the error for a file that is not a text log
 // (compressed without a .gz name, an archive, a capture, an executable), so
 // that a file given by mistake is refused instead of read as garbage lines.
-var ErrBinaryFile = errors.New("not a text log")
+var ErrBinaryFile = source.InputError("not a text log")
 
 // sniffBytes is how much of a file's start decides whether it is text.
 const sniffBytes = 4096

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // The predefined line shapes, written as nginx log_format strings. nginx's
@@ -50,7 +51,7 @@ const (
 // ErrUnknownFormat is wrapped by the errors for a format spec that names no
 // known format and for input whose first lines auto-detection cannot read:
 // both are the user's to fix (a usage error, not a failure).
-var ErrUnknownFormat = errors.New("unknown log format")
+var ErrUnknownFormat = source.InputError("unknown log format")
 
 // ErrNotRequest is returned by Parse for a line the format knows is not a
 // request (werkzeug's startup banner, a Caddy log line that is not an access

@@ -15,7 +15,7 @@ import (
 )
 
 // ErrNoMatch is wrapped by the error for a glob that matches no file.
-var ErrNoMatch = errors.New("no file matches")
+var ErrNoMatch = source.InputError("no file matches")
 
 // globEvery is how often a followed glob looks for new files.
 const globEvery = time.Second

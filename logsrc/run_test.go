@@ -495,7 +495,7 @@ func TestRunPaced(t *testing.T) {
 }
 
 // A Run told to stop before it starts stops at once and still says so in a
-// last batch: every way out goes through the source rule.
+// last batch (stopped): every way out goes through the source rule.
 func TestRunCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -508,8 +508,8 @@ func TestRunCancelled(t *testing.T) {
 	for b := range out {
 		last = b
 	}
-	if last.State != detect.StateDone {
-		t.Errorf("last state %v, want done", last.State)
+	if last.State != detect.StateStopped {
+		t.Errorf("last state %v, want stopped", last.State)
 	}
 }
 

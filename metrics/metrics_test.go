@@ -419,7 +419,7 @@ func TestConcurrentScrape(t *testing.T) {
 	defer cancel()
 	in := make(chan detect.Batch)
 	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx, in) }()
+	go func() { done <- e.Run(in) }()
 	const batches = 50
 	go func() {
 		defer close(in)

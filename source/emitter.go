@@ -81,6 +81,8 @@ type Emitter struct {
 	sentProgress int64
 	sentOnce     bool
 	lastSend     time.Time
+	ctxDone      <-chan struct{} // ctx.Done()
+	stopped      bool            // ctxDone is closed (cached)
 }
 
 // New returns an Emitter that sends to out. ctx is the source's stop
@@ -99,7 +101,7 @@ func New(ctx context.Context, out chan<- detect.Batch, o Options) *Emitter {
 	if k == nil {
 		k = keys.NewExtractor(keys.DefaultConfig())
 	}
-	return &Emitter{ctx: ctx, out: out, opts: o, keys: k, problemsLeft: o.MaxProblems,
+	return &Emitter{ctx: ctx, ctxDone: ctx.Done(), out: out, opts: o, keys: k, problemsLeft: o.MaxProblems,
 		state: detect.StateStarting, sentState: detect.StateStarting}
 }
 
@@ -156,11 +158,25 @@ func appendInTime[T any](s []T, v T, at func(*T) time.Time) []T {
 // first. Once the source is told to stop, nothing waits.
 func (e *Emitter) pace(t time.Time) {
 	p := e.opts.Pacer
-	if p.Due(t) || e.ctx.Err() != nil {
+	if p.Due(t) || e.Stopped() {
 		return
 	}
 	e.Flush()
 	_ = p.Wait(e.ctx, t) // an early return means stop: the rest goes unpaced
+}
+
+// Stopped reports whether the source was told to stop, so a replay stops
+// reading. It is cheap enough to ask per packet: the answer is cached once
+// it is yes.
+func (e *Emitter) Stopped() bool {
+	if !e.stopped {
+		select {
+		case <-e.ctxDone:
+			e.stopped = true
+		default:
+		}
+	}
+	return e.stopped
 }
 
 // ParseError counts an input that did not parse (a line, a message); a
@@ -253,11 +269,15 @@ func (e *Emitter) Flush() {
 	e.lastSend = time.Now()
 }
 
-// Close sends the final batch with state (StateDone, or StateFailed with
-// the reason as note when err is not nil) and returns err. Every way out
-// of a source goes through it once.
+// Close sends the final batch and returns err. Its state is StateDone,
+// StateStopped when the source was told to stop, or StateFailed (with err
+// as a problem) when err is not nil. Every way out of a source goes
+// through it once.
 func (e *Emitter) Close(err error) error {
 	e.state = detect.StateDone
+	if e.Stopped() {
+		e.state = detect.StateStopped
+	}
 	if err != nil {
 		e.state = detect.StateFailed
 		e.Problem(e.opts.Name, err.Error())

@@ -11,7 +11,7 @@
 #            testdata/rec/short_*.pcap      the same short run as Linux cooked
 #                                           v1 (any -y LINUX_SLL), v2 (-y LINUX_SLL2)
 #                                           and nanosecond pcap (lo)
-# demo       demo/demo.pcapng               ~60 s in real time
+# demo       app/demo/demo.pcapng               ~60 s in real time
 #
 # Needs root (packet capture, binding 127.0.0.N) on Debian with:
 #   apt-get install -y nginx tcpdump tshark wireshark-common curl python3-flask
@@ -35,7 +35,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
 RECORDER=$HERE/recorder
 REC=$HERE/rec
-DEMO=$ROOT/demo
+DEMO=$ROOT/app/demo
 PY=/usr/bin/python3 # Debian's, which has python3-flask
 PATH=$PATH:/usr/sbin:/sbin
 export PYTHONDONTWRITEBYTECODE=1 # keep testdata/recorder free of __pycache__
@@ -302,7 +302,7 @@ EOF
 
 write_demo_toml() {
 	cat >"$DEMO/demo.toml" <<'EOF'
-# Config for demo/demo.pcapng: the API answers as api.rebind.test and its
+# Config for app/demo/demo.pcapng: the API answers as api.rebind.test and its
 # regional names, for the web app at https://app.rebind.test.
 [hosts]
 allowed = ["api.rebind.test", "*.api.rebind.test"]

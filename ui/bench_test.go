@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // bigSnapshot is a busy run: 1000 keys, 1000 hosts, 1000 origins, 500
@@ -35,7 +36,7 @@ func BenchmarkView(b *testing.B) {
 	for _, sz := range sizes {
 		b.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(b *testing.B) {
 			fb := &fakeBackend{snap: bigSnapshot()}
-			m := newTestModel(b, fb, sz[0], sz[1], withPacer(detect.NewPacer(1)))
+			m := newTestModel(b, fb, sz[0], sz[1], withPacer(source.NewPacer(1)))
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
@@ -49,7 +50,7 @@ func BenchmarkView(b *testing.B) {
 // sort 1000 keys, hosts and origins, 500 alerts and requests.
 func BenchmarkSnapshotApply(b *testing.B) {
 	fb := &fakeBackend{snap: bigSnapshot()}
-	m := newTestModel(b, fb, 140, 40, withPacer(detect.NewPacer(1)))
+	m := newTestModel(b, fb, 140, 40, withPacer(source.NewPacer(1)))
 	s := fb.snap
 	msg := snapMsg{snap: s, at: wall0, chain: true}
 	b.ReportAllocs()
@@ -65,7 +66,7 @@ func BenchmarkSnapshotApply(b *testing.B) {
 // cost next to nothing.
 func BenchmarkIdleTick(b *testing.B) {
 	fb := &fakeBackend{snap: bigSnapshot()}
-	m := newTestModel(b, fb, 140, 40, withPacer(detect.NewPacer(1)))
+	m := newTestModel(b, fb, 140, 40, withPacer(source.NewPacer(1)))
 	msg := snapMsg{snap: fb.snap, at: wall0, chain: true}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -77,7 +78,7 @@ func BenchmarkIdleTick(b *testing.B) {
 
 // BenchmarkHostileView is a frame full of hostile strings (10 kB values).
 func BenchmarkHostileView(b *testing.B) {
-	m := newTestModel(b, hostileBackend(hostileValues), 140, 40, withPacer(detect.NewPacer(1)))
+	m := newTestModel(b, hostileBackend(hostileValues), 140, 40, withPacer(source.NewPacer(1)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/source"
 )
 
 var sizes = [][2]int{{80, 24}, {140, 40}}
@@ -41,7 +42,7 @@ func (s state) model(t *testing.T, w, h int, extra ...testOpt) Model {
 }
 
 func states() []state {
-	replay := []testOpt{func(o *Options) { o.Pacer = detect.NewPacer(1) }}
+	replay := []testOpt{func(o *Options) { o.Pacer = source.NewPacer(1) }}
 	return []state{
 		{name: "demo", opts: replay},
 		{name: "alert_detail", opts: replay, keys: []string{"j", "j", "j", "enter"}},
@@ -63,7 +64,7 @@ func states() []state {
 		}},
 		{name: "live_requests_tab", opts: []testOpt{live()}, keys: []string{"5"}},
 		{name: "confirm_write", opts: []testOpt{live(), withSave(func(h, o []string) (string, error) { return "/etc/rebindwatch.toml", nil })}, keys: []string{"w"}},
-		{name: "warnings", opts: []testOpt{func(o *Options) { o.Pacer = detect.NewPacer(0) }}, snap: warningSnapshot}, // -r: as fast as possible
+		{name: "warnings", opts: []testOpt{func(o *Options) { o.Pacer = source.NewPacer(0) }}, snap: warningSnapshot}, // -r: as fast as possible
 		{name: "empty", opts: []testOpt{live()}, snap: func() detect.Snapshot {
 			return detect.Snapshot{EventTime: fxNow, Sources: []detect.SourceStatus{{Name: "eth0", State: detect.StateLive}}}
 		}},

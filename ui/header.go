@@ -181,7 +181,7 @@ func (h *header) catchingUp() int {
 }
 
 func catchingUp(src *detect.SourceStatus) bool {
-	return src.Total > 0 && src.Done < src.Total && src.State != detect.StateDone && src.State != detect.StateFailed
+	return src.Total > 0 && src.Done < src.Total && src.State != detect.StateDone && src.State != detect.StateFailed && src.State != detect.StateStopped
 }
 
 // badge is the state at the top right: paused, done, live or replay speed.

@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // updating reports whether -update was given. The flag is registered by
@@ -62,7 +63,7 @@ var wall0 = time.Date(2026, 11, 26, 22, 0, 0, 0, time.UTC)
 
 type testOpt func(*Options)
 
-func withPacer(p *detect.Pacer) testOpt { return func(o *Options) { o.Pacer = p } }
+func withPacer(p *source.Pacer) testOpt { return func(o *Options) { o.Pacer = p } }
 func live() testOpt                     { return func(o *Options) { o.Live = true } }
 func noColor() testOpt                  { return func(o *Options) { o.NoColor = true } }
 func withSave(f func(h, o []string) (string, error)) testOpt {

@@ -14,6 +14,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/sanitize"
+	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // hostileValues are strings an attacker controls (Host, Origin, a target,
@@ -150,7 +152,7 @@ func checkSafe(t testing.TB, what, frame string, w, h int, colour bool) {
 			t.Fatalf("%s: C1 control %U at byte %d: %q", what, r, i, around(text, i))
 		case unicode.Is(unicode.Cf, r):
 			t.Fatalf("%s: format character %U (bidi/zero-width) at byte %d: %q", what, r, i, around(text, i))
-		case detect.Invisible(r):
+		case sanitize.Invisible(r):
 			t.Fatalf("%s: invisible character %U at byte %d", what, r, i)
 		}
 	}
@@ -233,7 +235,7 @@ func TestHostileStrings(t *testing.T) {
 	want["…"], want["漢"] = false, false
 	for _, colour := range []bool{false, true} {
 		for _, sz := range sizes {
-			opts := []testOpt{withPacer(detect.NewPacer(1)), func(o *Options) { o.Title = hostileValues["osc52_clip"] }}
+			opts := []testOpt{withPacer(source.NewPacer(1)), func(o *Options) { o.Title = hostileValues["osc52_clip"] }}
 			if !colour {
 				opts = append(opts, noColor())
 			}

@@ -12,8 +12,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/teatest/v2"
-
-	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // End-to-end through a real tea.Program (teatest): the tick fetches
@@ -53,7 +52,7 @@ func TestTeaDemoTabsAndQuit(t *testing.T) {
 
 func TestTeaDrillDownGrid(t *testing.T) {
 	b := demoBackend()
-	tm := teatest.NewTestModel(t, New(Options{Backend: b, Title: "rebindwatch", Pacer: detect.NewPacer(1)}),
+	tm := teatest.NewTestModel(t, New(Options{Backend: b, Title: "rebindwatch", Pacer: source.NewPacer(1)}),
 		teatest.WithInitialTermSize(140, 40))
 	waitFor(t, tm, "Requests", "Origins")
 	tm.Send(keyPress("enter"))
@@ -70,7 +69,7 @@ func TestTeaDrillDownGrid(t *testing.T) {
 
 func TestTeaPauseReplay(t *testing.T) {
 	b := demoBackend()
-	p := detect.NewPacer(1)
+	p := source.NewPacer(1)
 	tm := teatest.NewTestModel(t, New(Options{Backend: b, Pacer: p}), teatest.WithInitialTermSize(100, 30))
 	waitFor(t, tm, "Alerts")
 	tm.Send(keyPress("space"))

@@ -9,8 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
-
-	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/sanitize"
 )
 
 const ellipsis = "…"
@@ -34,7 +33,7 @@ func clean(s string) string {
 		}
 		s, tail = s[:i], ellipsis
 	}
-	return detect.Sanitize(s) + tail
+	return sanitize.String(s) + tail
 }
 
 // cleanAddr renders a client address without its port (ports are noise in

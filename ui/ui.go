@@ -27,6 +27,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // Backend is what the dashboard reads and controls; *detect.Engine
@@ -50,7 +51,7 @@ type Options struct {
 	Backend Backend
 	// Pacer is non-nil when replaying (a capture or the demo): space pauses
 	// the replay, + and - change its speed, . steps one second of event time.
-	Pacer *detect.Pacer
+	Pacer *source.Pacer
 	// Live is set for live capture or followed logs: space holds the
 	// display while counting goes on.
 	Live bool

@@ -7,8 +7,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // onKey dispatches a key press by mode.
@@ -229,7 +228,7 @@ func (m Model) togglePause() (Model, tea.Cmd) {
 		if paused {
 			text = "replay paused — . steps one second, space resumes"
 		}
-		return m, m.pacerCmd(text, func(p *detect.Pacer) { p.SetPaused(paused) })
+		return m, m.pacerCmd(text, func(p *source.Pacer) { p.SetPaused(paused) })
 	}
 	if m.held {
 		m.held = false
@@ -248,7 +247,7 @@ func (m Model) togglePause() (Model, tea.Cmd) {
 
 // pacerCmd runs a pacer control in a command, in the order the keys came
 // (see pacerCtl), and reports the pacer's state after it.
-func (m *Model) pacerCmd(text string, op func(p *detect.Pacer)) tea.Cmd {
+func (m *Model) pacerCmd(text string, op func(p *source.Pacer)) tea.Cmd {
 	m.pacerGen++
 	gen, p, ctl := m.pacerGen, m.opts.Pacer, m.ctl
 	return func() tea.Msg {
@@ -269,7 +268,7 @@ func (m Model) changeSpeed(dir int) (Model, tea.Cmd) {
 	}
 	x := nextSpeed(m.speed, dir)
 	m.speed = x
-	return m, m.pacerCmd("replay at "+speedText(x), func(p *detect.Pacer) { p.SetSpeed(x) })
+	return m, m.pacerCmd("replay at "+speedText(x), func(p *source.Pacer) { p.SetSpeed(x) })
 }
 
 func (m Model) step() (Model, tea.Cmd) {
@@ -281,7 +280,7 @@ func (m Model) step() (Model, tea.Cmd) {
 		m.setFlash("pause first (space); then . steps one second of event time", true)
 		return m, nil
 	}
-	return m, m.pacerCmd("stepped 1 s of event time", func(p *detect.Pacer) { p.Step(time.Second) })
+	return m, m.pacerCmd("stepped 1 s of event time", func(p *source.Pacer) { p.Step(time.Second) })
 }
 
 // allow allows the selected host or origin (or an alert's subject) for

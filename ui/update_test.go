@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // manySnapshot has enough rows to page through.
@@ -70,7 +71,7 @@ func TestKeys(t *testing.T) {
 			}
 		}
 	}
-	replay := func(o *Options) { o.Pacer = detect.NewPacer(1) }
+	replay := func(o *Options) { o.Pacer = source.NewPacer(1) }
 
 	cases := []struct {
 		name  string
@@ -464,7 +465,7 @@ func TestProgressRate(t *testing.T) {
 // TestDoneShown: when every source finished, the header says so.
 func TestDoneShown(t *testing.T) {
 	b := demoBackend()
-	m := newTestModel(t, b, 80, 24, withPacer(detect.NewPacer(1)))
+	m := newTestModel(t, b, 80, 24, withPacer(source.NewPacer(1)))
 	m = upd(t, m, snapMsg{snap: b.Snapshot(), at: wall0, done: true, chain: true, speed: 1})
 	if !strings.Contains(stripped(t, m), "DONE") {
 		t.Errorf("no DONE in the header")

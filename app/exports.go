@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -24,24 +24,24 @@ type exports struct {
 
 // newExports checks --metrics and --webhook before anything starts, so a bad
 // address or URL is a usage error.
-func newExports(o options) (*exports, error) {
+func newExports(o Options) (*exports, error) {
 	x := &exports{}
-	if o.webhook != "" {
+	if o.Webhook != "" {
 		hdrs := map[string]string{}
-		for _, h := range o.webhookHdrs {
+		for _, h := range o.WebhookHdrs {
 			name, value, ok := strings.Cut(h, ":")
 			if !ok || strings.TrimSpace(name) == "" {
 				return nil, usagef("--webhook-header %q: want \"Name: value\"", sanitize.String(h))
 			}
 			hdrs[strings.TrimSpace(name)] = strings.TrimSpace(value)
 		}
-		p, err := webhook.New(webhook.Options{URL: o.webhook, Headers: hdrs, UserAgent: "rebindwatch/" + version})
+		p, err := webhook.New(webhook.Options{URL: o.Webhook, Headers: hdrs, UserAgent: "rebindwatch/" + o.Version})
 		if err != nil {
 			return nil, usagef("--webhook: %v", err)
 		}
 		x.webhook = p
 	}
-	if o.metrics != "" {
+	if o.Metrics != "" {
 		// The engine needs the exporter as a sink before it exists, so
 		// the exporter reads the engine's totals through a pointer set later.
 		x.metrics = metrics.New(func() detect.Summary {
@@ -50,7 +50,7 @@ func newExports(o options) (*exports, error) {
 			}
 			return detect.Summary{}
 		})
-		serve, err := x.metrics.Listen(o.metrics)
+		serve, err := x.metrics.Listen(o.Metrics)
 		if err != nil {
 			return nil, usagef("--metrics: %v", err)
 		}

@@ -1,0 +1,200 @@
+// Package app is rebindwatch's composition root: it builds the sources, the
+// engine and the sinks from the command line's Options, runs them, and
+// stops them by the source rule (drain, flush, close) when the input ends,
+// the dashboard quits or a signal arrives. main keeps flags and exit codes.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/jsonl"
+	"github.com/rebindwatch/rebindwatch/keys"
+)
+
+// Options is what the command line asked for.
+type Options struct {
+	Read         string   // -r: a capture file, "-" = stdin
+	Interface    string   // -i: live capture
+	Filter       string   // -f: a libpcap filter
+	Logs         []string // LOGFILE ...: logs to follow (globs, "-" = stdin)
+	Demo         bool     // --demo: the embedded demo capture
+	Config       string   // -c
+	AllowHosts   []string // --allow-host
+	AllowOrigins []string // --allow-origin
+	LogFormat    string
+	ServerConfig string
+	NoFollow     bool
+	TailOnly     bool
+	TZ           string
+	Speed        float64
+	SpeedSet     bool // --speed was given; its default depends on the source
+	NoTUI        bool
+	Output       string // -o
+	Emit         string // --emit
+	Suggest      bool   // --suggest-config
+	Metrics      string
+	Webhook      string
+	WebhookHdrs  []string
+	Version      string // for the webhook's User-Agent
+}
+
+// UsageError is a mistake in flags, config or input files (exit status 2).
+type UsageError struct{ Err error }
+
+func (u UsageError) Error() string { return u.Err.Error() }
+func (u UsageError) Unwrap() error { return u.Err }
+
+func usagef(format string, a ...any) error { return UsageError{fmt.Errorf(format, a...)} }
+
+// Stopping. A stop (ctx done, SIGINT, SIGTERM) lets every source drain what
+// it already has; drainDeadline or a second signal cuts that short.
+const drainDeadline = 5 * time.Second
+
+// Run watches what o names until the input ends, the dashboard quits, or
+// the run is stopped: ctx ending (or SIGINT/SIGTERM) asks for a stop, which
+// loses nothing that was already read. Its errors may quote input: the
+// caller must sanitise them before they reach a terminal.
+func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
+	s, err := prepare(o, stderr)
+	defer s.close()
+	defer func() { err = s.hide(err) }()
+	if err != nil {
+		return err
+	}
+	out, closeOut, err := openOutput(o, stdout)
+	if err != nil {
+		return err
+	}
+	defer closeOut()
+	tui := !o.NoTUI && !o.Suggest
+	sk, err := newSinks(o, s, out, stderr, tui)
+	if err != nil {
+		return err
+	}
+	engine, err := detect.NewEngine(s.dcfg, sk.list...)
+	if err != nil {
+		return UsageError{err}
+	}
+	sk.exports.attach(engine)
+	if len(s.sources) > 1 {
+		// Several sources deliver slightly out of step; merge them in time order.
+		engine.SetReorder(reorderWindow)
+	}
+
+	st := newStopper(ctx)
+	defer st.close()
+	go reloadOnHUP(st.stop, engine, o, tui)
+	batches := make(chan detect.Batch, 64)
+	srcs := startSources(st, s.sources, batches)
+	exportsDone := sk.exports.start(st.stop)
+
+	var runErr error
+	if tui {
+		runErr = runDashboard(st, engine, batches, srcs, s, o)
+	} else {
+		runErr = runHeadless(st, engine, batches, srcs)
+	}
+	st.stopNow(nil)
+	errs := srcs.errors()
+	if err := exportsDone(); err != nil {
+		errs = append(errs, err)
+	}
+	if sk.json != nil {
+		if err := sk.json.Summary(engine.Summary()); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if sk.suggest != nil && runErr == nil {
+		if _, err := io.WriteString(out, sk.suggest.Config(strings.Join(s.names(), ", "))); err != nil {
+			runErr = fmt.Errorf("writing the suggested config: %w", err)
+		}
+	}
+	if srcs.cutShort() {
+		fmt.Fprintln(stderr, "rebindwatch: stopped before every source had drained (second signal or "+drainDeadline.String()+" deadline): the summary misses what they still held")
+	}
+	if cause := st.failure(); cause != nil && runErr == nil {
+		return cause
+	}
+	if runErr != nil {
+		return runErr
+	}
+	return errors.Join(errs...)
+}
+
+// runHeadless runs the engine until the sources have all returned (a stop
+// makes them drain first), or until the drain is cut short.
+func runHeadless(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *sourceGroup) error {
+	done := make(chan error, 1)
+	go func() { done <- e.Run(in) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			st.stopNow(err)
+			go drain(in)
+		}
+		return err
+	case <-st.hard:
+		srcs.markCutShort()
+		go drain(in)
+		return nil
+	}
+}
+
+// drain reads in until it is closed, so sources that still send after the
+// engine stopped reading do not block for ever.
+func drain(in <-chan detect.Batch) {
+	for range in {
+	}
+}
+
+// openOutput opens -o (appending) or returns stdout.
+func openOutput(o Options, stdout io.Writer) (io.Writer, func(), error) {
+	if o.Output == "" {
+		return stdout, func() {}, nil
+	}
+	f, err := os.OpenFile(o.Output, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, nil, usagef("-o %s: %v", o.Output, unwrapPath(err))
+	}
+	return f, func() { f.Close() }, nil
+}
+
+// emitted parses --emit.
+func emitted(o Options) (jsonl.Emit, error) {
+	e, err := jsonl.ParseEmit(o.Emit)
+	if err != nil {
+		return e, UsageError{err}
+	}
+	return e, nil
+}
+
+// hide returns err with key material in its text hidden by the configured
+// key rules (the defaults when the config could not be read): errors may
+// quote input, such as the first line of a log no format reads.
+func (s *setup) hide(err error) error {
+	if err == nil {
+		return nil
+	}
+	k := s.keys
+	if k == nil {
+		k = keys.NewExtractor(keys.DefaultConfig())
+	}
+	return &hiddenError{msg: k.RedactText(err.Error()), err: err}
+}
+
+// hiddenError is an error whose text had its key material hidden; errors.Is
+// and errors.As still see the original.
+type hiddenError struct {
+	msg string
+	err error
+}
+
+func (e *hiddenError) Error() string { return e.msg }
+func (e *hiddenError) Unwrap() error { return e.err }

@@ -1,0 +1,80 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"github.com/rebindwatch/rebindwatch/config"
+	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/ui"
+)
+
+// runDashboard runs the engine in the background and the dashboard in front
+// until the user quits or the run is stopped. The dashboard stays up after a
+// replay ends so the operator can read it. When it closes the sources are
+// stopped and the engine is awaited (the drain deadline aside) so the
+// summary is complete.
+func runDashboard(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *sourceGroup, s *setup, o Options) error {
+	done := make(chan struct{})
+	engErr := make(chan error, 1)
+	go func() {
+		defer close(done)
+		err := e.Run(in)
+		if err != nil {
+			st.stopNow(err)
+			go drain(in)
+		}
+		engErr <- err
+	}()
+	opts := ui.Options{
+		Backend: e,
+		Live:    s.live,
+		Title:   dashboardTitle(o),
+		SaveAllowlist: func(hosts, origins []string) (string, error) {
+			return config.AddAllowed(allowlistPath(o), hosts, origins)
+		},
+		Done:    done,
+		NoColor: os.Getenv("NO_COLOR") != "",
+	}
+	if !s.live {
+		opts.Pacer = s.pacer
+	}
+	err := ui.Run(st.stop, opts)
+	st.stopNow(nil)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	select {
+	case err := <-engErr:
+		return err
+	case <-st.hard:
+		srcs.markCutShort()
+		return nil
+	}
+}
+
+// dashboardTitle names what the dashboard watches.
+func dashboardTitle(o Options) string {
+	title := "rebindwatch"
+	switch {
+	case o.Demo:
+		title += " — demo capture"
+	case o.Read != "":
+		title += " — " + o.Read
+	case len(o.Logs) > 0:
+		title += " — " + o.Logs[0]
+		if len(o.Logs) > 1 {
+			title += " and more"
+		}
+	}
+	return title
+}
+
+// allowlistPath is the config file `w` writes the allowlist to.
+func allowlistPath(o Options) string {
+	if o.Demo && o.Config == "" {
+		return "" // the demo's config is embedded; `w` writes ./rebindwatch.toml
+	}
+	return config.Find(o.Config)
+}

@@ -1,0 +1,249 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/rebindwatch/rebindwatch/capture"
+	"github.com/rebindwatch/rebindwatch/config"
+	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
+	"github.com/rebindwatch/rebindwatch/logsrc"
+	"github.com/rebindwatch/rebindwatch/sanitize"
+	"github.com/rebindwatch/rebindwatch/source"
+)
+
+// reorderWindow is how far in event time requests from several sources may
+// arrive out of order and still be observed in time order.
+const reorderWindow = 2 * time.Second
+
+// setup is everything Run builds before anything starts.
+type setup struct {
+	cfg     config.Config
+	dcfg    detect.Config
+	keys    *keys.Extractor // the configured key rules, for messages; each source gets a clone
+	sources []input
+	pacer   *source.Pacer
+	live    bool // a source follows or listens: the run ends on a signal
+	cleanup []func()
+}
+
+// close removes what the setup made (the demo's temporary capture).
+func (s *setup) close() {
+	for _, f := range s.cleanup {
+		f()
+	}
+}
+
+// names lists the sources, for messages.
+func (s *setup) names() []string {
+	out := make([]string, 0, len(s.sources))
+	for _, src := range s.sources {
+		out = append(out, src.name)
+	}
+	return out
+}
+
+// prepare loads the config, applies the flags and builds the sources.
+func prepare(o Options, stderr io.Writer) (*setup, error) {
+	s := &setup{}
+	if err := checkSources(o); err != nil {
+		return s, err
+	}
+	var err error
+	if o.Demo && o.Config == "" {
+		s.cfg, err = config.Parse("demo.toml (embedded)", demoConfig())
+	} else {
+		s.cfg, err = config.Load(config.Find(o.Config))
+	}
+	if err != nil {
+		return s, UsageError{err}
+	}
+	s.cfg.Hosts.Allowed = append(s.cfg.Hosts.Allowed, o.AllowHosts...)
+	s.cfg.Origins.Allowed = append(s.cfg.Origins.Allowed, o.AllowOrigins...)
+	if s.dcfg, err = s.cfg.Detect(); err != nil {
+		return s, usagef("%v (from the config or --allow-host/--allow-origin)", err)
+	}
+	if o.LogFormat != "" {
+		s.cfg.Log.Format = o.LogFormat
+	}
+	s.keys = keys.NewExtractor(s.cfg.KeyConfig())
+
+	speed := o.Speed
+	if !o.SpeedSet && o.Demo {
+		speed = 1
+	}
+	s.pacer = source.NewPacer(speed)
+	capOpts := capture.Options{
+		Ports:           s.cfg.Ports(),
+		AnyPort:         s.cfg.Capture.AnyPort,
+		Pacer:           s.pacer,
+		MaxStreams:      s.cfg.Capture.MaxStreams,
+		MaxStreamBuffer: s.cfg.Capture.MaxStreamBuffer,
+	}
+	if o.Demo {
+		path, remove, err := demoCapture()
+		s.cleanup = append(s.cleanup, remove)
+		if err != nil {
+			return s, err
+		}
+		s.sources = append(s.sources, captureSource("demo", path, capOpts, s.keys.Clone()))
+	}
+	if o.Interface != "" {
+		live := capOpts
+		live.Keys, live.Pacer, live.Filter = s.keys.Clone(), nil, o.Filter
+		iface := o.Interface
+		s.live = true
+		s.sources = append(s.sources, input{name: "live", run: func(ctx context.Context, out chan<- detect.Batch) error {
+			return capture.Live(ctx, iface, live, out)
+		}})
+	}
+	if o.Read != "" {
+		if o.Read != "-" {
+			if _, err := os.Stat(o.Read); err != nil {
+				return s, usagef("-r %s: %v", o.Read, unwrapPath(err))
+			}
+		}
+		s.sources = append(s.sources, captureSource(o.Read, o.Read, capOpts, s.keys.Clone()))
+	}
+	if err := s.addLogs(o, stderr); err != nil {
+		return s, err
+	}
+	if o.Suggest && s.live {
+		return s, usagef("--suggest-config reads its input to the end: add --no-follow for logs")
+	}
+	return s, nil
+}
+
+// checkSources refuses a command line that names nothing to watch or
+// combines flags that do not go together.
+func checkSources(o Options) error {
+	n := len(o.Logs)
+	for _, set := range []bool{o.ServerConfig != "", o.Read != "", o.Interface != "", o.Demo} {
+		if set {
+			n++
+		}
+	}
+	if o.Filter != "" && o.Interface == "" {
+		return usagef("-f goes with -i (live capture)")
+	}
+	if n == 0 {
+		return usagef("nothing to watch: give -r FILE, -i NAME, LOGFILE ..., --server-config FILE, or --demo")
+	}
+	return nil
+}
+
+// addLogs adds a source per log file.
+func (s *setup) addLogs(o Options, stderr io.Writer) error {
+	logs, err := logFiles(o, s.cfg, stderr)
+	if err != nil {
+		return err
+	}
+	var loc *time.Location
+	if o.TZ != "" {
+		if loc, err = time.LoadLocation(o.TZ); err != nil {
+			return usagef("--tz %s: %v", o.TZ, err)
+		}
+	}
+	stdinUsed := o.Read == "-"
+	for _, lf := range logs {
+		if _, err := logsrc.Compile(lf.format); err != nil {
+			return usagef("--log-format: %v", err)
+		}
+		if lf.path == "-" {
+			if stdinUsed {
+				return usagef("stdin (-) can be read only once")
+			}
+			stdinUsed = true
+		}
+		lopts := logsrc.Options{
+			Format:   lf.format,
+			Follow:   !o.NoFollow && lf.path != "-",
+			TailOnly: o.TailOnly,
+			Keys:     s.keys.Clone(),
+			Location: loc,
+			Pacer:    s.pacer,
+		}
+		if lopts.Follow {
+			s.live = true
+			lopts.Pacer = nil // lines come at their own pace
+		}
+		path := lf.path
+		s.sources = append(s.sources, input{name: path, run: func(ctx context.Context, out chan<- detect.Batch) error {
+			return logsrc.Run(ctx, path, lopts, out)
+		}})
+	}
+	return nil
+}
+
+// logFile is one log to read and its format.
+type logFile struct{ path, format string }
+
+// logFiles lists the logs to read: the LOGFILE arguments (globs expanded when
+// not following; followed globs also pick up files that appear later) and
+// those found by --server-config.
+func logFiles(o Options, cfg config.Config, stderr io.Writer) ([]logFile, error) {
+	format := cfg.Log.Format
+	if format == "json" {
+		format = cfg.Log.JSON.Mapping().Spec()
+	}
+	var out []logFile
+	if len(o.Logs) > 0 {
+		paths := o.Logs
+		if o.NoFollow {
+			var err error
+			if paths, err = logsrc.Expand(o.Logs); err != nil {
+				return nil, UsageError{err}
+			}
+		}
+		for _, p := range paths {
+			if p != "-" && !isGlob(p) {
+				if _, err := os.Stat(p); err != nil && (o.NoFollow || !errors.Is(err, fs.ErrNotExist)) {
+					return nil, usagef("%s: %v", p, unwrapPath(err))
+				}
+			}
+			out = append(out, logFile{p, format})
+		}
+	}
+	if o.ServerConfig != "" {
+		found, err := logsrc.ServerConfig(o.ServerConfig)
+		if err != nil {
+			return nil, usagef("--server-config: %v", err)
+		}
+		for _, lf := range found {
+			if lf.Skip != "" {
+				fmt.Fprintf(stderr, "rebindwatch: %s\n", sanitize.String(lf.Where+": "+lf.Path+": skipped ("+lf.Skip+")"))
+				continue
+			}
+			out = append(out, logFile{lf.Path, lf.Format})
+		}
+		if len(out) == 0 {
+			return nil, usagef("--server-config %s: no access log to read", o.ServerConfig)
+		}
+	}
+	return out, nil
+}
+
+func isGlob(p string) bool { return strings.ContainsAny(p, "*?[") }
+
+func captureSource(name, path string, opts capture.Options, keys *keys.Extractor) input {
+	opts.Keys = keys
+	return input{name: name, run: func(ctx context.Context, out chan<- detect.Batch) error {
+		return capture.ReadFile(ctx, path, opts, out)
+	}}
+}
+
+// unwrapPath drops the *PathError prefix the caller already printed.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

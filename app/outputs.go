@@ -1,0 +1,74 @@
+package app
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/jsonl"
+	"github.com/rebindwatch/rebindwatch/sanitize"
+	"github.com/rebindwatch/rebindwatch/suggest"
+)
+
+// sinks are the engine's outputs for this run.
+type sinks struct {
+	list    []detect.Sink
+	json    *jsonl.Writer      // JSON lines (headless, or -o with the dashboard)
+	suggest *suggest.Collector // --suggest-config
+	exports *exports           // --metrics, --webhook
+}
+
+// newSinks builds the outputs o asks for.
+func newSinks(o Options, s *setup, out, stderr io.Writer, tui bool) (*sinks, error) {
+	emit, err := emitted(o)
+	if err != nil {
+		return nil, err
+	}
+	exp, err := newExports(o)
+	if err != nil {
+		return nil, err
+	}
+	sk := &sinks{exports: exp}
+	if o.Suggest {
+		// --suggest-config prints a config instead of JSON lines.
+		sk.suggest = suggest.New(suggest.Options{BurstWindow: s.dcfg.BurstWindow, SpreadWindow: s.dcfg.SpreadWindow,
+			MaxKeys: s.dcfg.Limits.Keys, MaxValues: s.dcfg.Limits.Values})
+		sk.list = append(sk.list, sk.suggest)
+	} else if !tui || o.Output != "" {
+		sk.json = jsonl.New(out, emit)
+		sk.list = append(sk.list, sk.json)
+	}
+	if !tui {
+		sk.list = append(sk.list, &stderrReporter{w: stderr, max: 5})
+		if len(s.dcfg.AllowedHosts) == 0 {
+			fmt.Fprintln(stderr, "rebindwatch: no allowed hosts configured, so the Host check is off (set [hosts] allowed or --allow-host)")
+		}
+	}
+	sk.list = append(sk.list, exp.sinks()...)
+	return sk, nil
+}
+
+// stderrReporter prints the first few unparsed inputs and source notes: an
+// edge, so it sanitises what it prints.
+type stderrReporter struct {
+	w     io.Writer
+	max   int
+	shown int
+}
+
+// Problem prints one unparsed input.
+func (r *stderrReporter) Problem(p detect.Problem) {
+	if r.shown >= r.max {
+		return
+	}
+	r.shown++
+	fmt.Fprintf(r.w, "rebindwatch: %s: %s\n", sanitize.String(p.Where), sanitize.String(p.Text))
+	if r.shown == r.max {
+		fmt.Fprintln(r.w, "rebindwatch: further unparsed input is counted in the summary (parse_errors), not shown")
+	}
+}
+
+// Note prints a source's status note.
+func (r *stderrReporter) Note(source, note string) {
+	fmt.Fprintf(r.w, "rebindwatch: %s: %s\n", sanitize.String(source), sanitize.String(note))
+}
