@@ -56,7 +56,7 @@ func newExports(o Options) (*exports, error) {
 		}
 		x.serve = serve
 		if x.webhook != nil {
-			x.metrics.WatchWebhook(x.webhook)
+			x.metrics.WatchWebhook(func() metrics.DeliveryStats { return metrics.DeliveryStats(x.webhook.Stats()) })
 		}
 	}
 	return x, nil

@@ -191,7 +191,7 @@ type logFile struct{ path, format string }
 func logFiles(o Options, cfg config.Config, stderr io.Writer) ([]logFile, error) {
 	format := cfg.Log.Format
 	if format == "json" {
-		format = cfg.Log.JSON.Mapping().Spec()
+		format = jsonMapping(cfg.Log.JSON).Spec()
 	}
 	var out []logFile
 	if len(o.Logs) > 0 {
@@ -228,6 +228,12 @@ func logFiles(o Options, cfg config.Config, stderr io.Writer) ([]logFile, error)
 		}
 	}
 	return out, nil
+}
+
+// jsonMapping is the logsrc mapping for [log.json].
+func jsonMapping(j config.LogJSON) logsrc.JSONMapping {
+	return logsrc.JSONMapping{Host: j.Host, Origin: j.Origin, Referer: j.Referer, UserAgent: j.UserAgent, Client: j.Client,
+		Time: j.Time, Method: j.Method, Target: j.Target, Proto: j.Proto, Status: j.Status, Key: j.Key, Request: j.Request, Headers: j.Headers}
 }
 
 func isGlob(p string) bool { return strings.ContainsAny(p, "*?[") }

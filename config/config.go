@@ -18,7 +18,6 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/keys"
-	"github.com/rebindwatch/rebindwatch/logsrc"
 )
 
 // Config is the whole file, decoded.
@@ -106,12 +105,6 @@ type LogJSON struct {
 	Key       string `toml:"key"`
 	Request   string `toml:"request"`
 	Headers   string `toml:"headers"`
-}
-
-// Mapping returns the logsrc mapping for [log.json].
-func (j LogJSON) Mapping() logsrc.JSONMapping {
-	return logsrc.JSONMapping{Host: j.Host, Origin: j.Origin, Referer: j.Referer, UserAgent: j.UserAgent, Client: j.Client,
-		Time: j.Time, Method: j.Method, Target: j.Target, Proto: j.Proto, Status: j.Status, Key: j.Key, Request: j.Request, Headers: j.Headers}
 }
 
 // DNS is [dns].

@@ -6,16 +6,10 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net/netip"
-	"slices"
-	"strconv"
 	"strings"
-	"time"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/rebindwatch/rebindwatch/detect"
-	"github.com/rebindwatch/rebindwatch/sanitize"
+	"github.com/rebindwatch/rebindwatch/schema"
 )
 
 // Emit says which line types are written.
@@ -63,28 +57,7 @@ func (w *Writer) Request(r *detect.Request) error {
 	if !w.emit.Request {
 		return nil
 	}
-	b := w.buf[:0]
-	b = append(b, `{"type":"request","time":`...)
-	b = appendTime(b, r.Time)
-	b = field(b, "source", r.Source)
-	b = addrField(b, "client", r.Client)
-	b = addrField(b, "server", r.Server)
-	b = field(b, "method", r.Method)
-	b = field(b, "host", r.Host)
-	b = field(b, "target", r.Target)
-	b = field(b, "proto", r.Proto)
-	b = field(b, "origin", r.Origin)
-	b = field(b, "referer", r.Referer)
-	b = field(b, "user_agent", r.UserAgent)
-	b = field(b, "key", r.Key)
-	if r.Status != 0 {
-		b = append(b, `,"status":`...)
-		b = strconv.AppendInt(b, int64(r.Status), 10)
-	}
-	b = append(b, "}\n"...)
-	w.buf = b
-	_, err := w.bw.Write(b)
-	return wrap(err)
+	return w.line(schema.AppendRequest(w.buf[:0], r), false)
 }
 
 // Alert writes an alert line and flushes it.
@@ -92,39 +65,7 @@ func (w *Writer) Alert(a *detect.Alert) error {
 	if !w.emit.Alert {
 		return nil
 	}
-	b := w.buf[:0]
-	b = append(b, `{"type":"alert","time":`...)
-	b = appendTime(b, a.Time)
-	b = field(b, "detector", a.Detector)
-	b = field(b, "severity", a.Severity.String())
-	b = field(b, "subject", a.Subject)
-	if a.Dimension != "" {
-		b = field(b, "dimension", a.Dimension)
-	}
-	b = field(b, "key", a.Key)
-	b = field(b, "client", a.Client)
-	b = field(b, "host", a.Host)
-	b = field(b, "origin", a.Origin)
-	b = field(b, "target", a.Target)
-	if a.Status != 0 {
-		b = append(b, `,"status":`...)
-		b = strconv.AppendInt(b, int64(a.Status), 10)
-	}
-	if a.Outcome != "" {
-		b = field(b, "outcome", a.Outcome)
-	}
-	if a.Class != "" {
-		b = field(b, "class", a.Class)
-	}
-	b = field(b, "message", a.Message)
-	b = append(b, `,"count":`...)
-	b = strconv.AppendInt(b, int64(a.Count), 10)
-	b = append(b, "}\n"...)
-	w.buf = b
-	if _, err := w.bw.Write(b); err != nil {
-		return wrap(err)
-	}
-	return wrap(w.bw.Flush())
+	return w.line(schema.AppendAlert(w.buf[:0], a), true)
 }
 
 // DNS writes a dns line (a DNS response seen in a capture) when emitted.
@@ -132,41 +73,7 @@ func (w *Writer) DNS(a *detect.DNSAnswer) error {
 	if !w.emit.DNS {
 		return nil
 	}
-	b := w.buf[:0]
-	b = append(b, `{"type":"dns","time":`...)
-	b = appendTime(b, a.Time)
-	b = field(b, "source", a.Source)
-	b = addrField(b, "client", a.Client)
-	b = addrField(b, "server", a.Server)
-	b = field(b, "name", a.Name)
-	b = append(b, `,"cname":[`...)
-	for i, c := range a.CNAMEs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, c)
-	}
-	b = append(b, `],"addrs":[`...)
-	for i, ip := range a.Addrs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '"')
-		b = ip.AppendTo(b)
-		b = append(b, '"')
-	}
-	b = append(b, `],"ttl":`...)
-	b = strconv.AppendUint(b, uint64(a.TTL), 10)
-	b = append(b, `,"rcode":`...)
-	b = strconv.AppendInt(b, int64(a.Rcode), 10)
-	b = append(b, `,"private":`...)
-	b = strconv.AppendBool(b, a.Private)
-	b = append(b, `,"flipped":`...)
-	b = strconv.AppendBool(b, a.Flipped)
-	b = append(b, "}\n"...)
-	w.buf = b
-	_, err := w.bw.Write(b)
-	return wrap(err)
+	return w.line(schema.AppendDNS(w.buf[:0], a), false)
 }
 
 // BatchEnd flushes what the batch wrote.
@@ -174,64 +81,23 @@ func (w *Writer) BatchEnd() error { return wrap(w.bw.Flush()) }
 
 // Summary writes the summary line when summaries are emitted, and flushes.
 func (w *Writer) Summary(s detect.Summary) error {
-	if w.emit.Summary {
-		b := w.buf[:0]
-		b = append(b, `{"type":"summary","requests":`...)
-		b = strconv.AppendUint(b, s.Requests, 10)
-		b = append(b, `,"alerts":{`...)
-		for i, d := range detect.Detectors {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, d)
-			b = append(b, ':')
-			b = strconv.AppendInt(b, int64(s.Alerts[d]), 10)
-		}
-		b = append(b, `},"parse_errors":`...)
-		b = strconv.AppendUint(b, s.ParseErrors, 10)
-		b = append(b, `,"dropped":`...)
-		b = strconv.AppendUint(b, s.Dropped, 10)
-		b = append(b, `,"evicted":`...)
-		b = appendCounts(b, s.Evicted)
-		b = append(b, `,"counters":`...)
-		b = appendCounts(b, s.Counters)
-		if s.HostCheck != "" {
-			b = field(b, "host_check", s.HostCheck)
-		}
-		b = append(b, `,"sources":[`...)
-		for i, src := range s.Sources {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"name":`...)
-			b = appendString(b, src.Name)
-			b = field(b, "state", src.State.String())
-			b = append(b, `,"requests":`...)
-			b = strconv.AppendUint(b, src.Requests, 10)
-			b = append(b, `,"parse_errors":`...)
-			b = strconv.AppendUint(b, src.ParseErrors, 10)
-			if src.Note != "" {
-				b = field(b, "note", src.Note)
-			}
-			if len(src.Off) > 0 {
-				b = append(b, `,"off":[`...)
-				for j, o := range src.Off {
-					if j > 0 {
-						b = append(b, ',')
-					}
-					b = appendString(b, o)
-				}
-				b = append(b, ']')
-			}
-			b = append(b, '}')
-		}
-		b = append(b, "]}\n"...)
-		w.buf = b
-		if _, err := w.bw.Write(b); err != nil {
-			return wrap(err)
-		}
+	if !w.emit.Summary {
+		return wrap(w.bw.Flush())
 	}
-	return wrap(w.bw.Flush())
+	return w.line(schema.AppendSummary(w.buf[:0], &s), true)
+}
+
+// line writes one object as a line, flushing when asked.
+func (w *Writer) line(b []byte, flush bool) error {
+	b = append(b, '\n')
+	w.buf = b
+	if _, err := w.bw.Write(b); err != nil {
+		return wrap(err)
+	}
+	if flush {
+		return wrap(w.bw.Flush())
+	}
+	return nil
 }
 
 func wrap(err error) error {
@@ -239,113 +105,4 @@ func wrap(err error) error {
 		return fmt.Errorf("writing JSON lines: %w", err)
 	}
 	return nil
-}
-
-// appendU appends \uXXXX for one UTF-16 unit.
-func appendU(b []byte, r rune) []byte {
-	const hex = "0123456789abcdef"
-	return append(b, '\\', 'u', hex[r>>12&15], hex[r>>8&15], hex[r>>4&15], hex[r&15])
-}
-
-func appendCounts(b []byte, m map[string]uint64) []byte {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	b = append(b, '{')
-	for i, k := range keys {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, k)
-		b = append(b, ':')
-		b = strconv.AppendUint(b, m[k], 10)
-	}
-	return append(b, '}')
-}
-
-func field(b []byte, name, v string) []byte {
-	b = append(b, ',', '"')
-	b = append(b, name...)
-	b = append(b, '"', ':')
-	return appendString(b, v)
-}
-
-func appendTime(b []byte, t time.Time) []byte {
-	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
-	return append(b, '"')
-}
-
-// addrField writes "ip:port", or just the IP when the port is unknown (logs).
-func addrField(b []byte, name string, a netip.AddrPort) []byte {
-	b = append(b, ',', '"')
-	b = append(b, name...)
-	b = append(b, '"', ':', '"')
-	switch {
-	case !a.IsValid():
-	case a.Port() == 0:
-		b = a.Addr().Unmap().AppendTo(b)
-	default:
-		b = netip.AddrPortFrom(a.Addr().Unmap(), a.Port()).AppendTo(b)
-	}
-	return append(b, '"')
-}
-
-// appendString appends s as a JSON string. Control characters are escaped,
-// invalid UTF-8 becomes U+FFFD, and every invisible rune (C1, bidi controls,
-// zero-width characters, U+2028/2029) is \u-escaped, so a line shown by
-// jq or tail in a terminal cannot reorder or hide text, and JavaScript
-// consumers are safe too.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && size == 1) || sanitize.Invisible(r) {
-			b = append(b, s[start:i]...)
-			switch {
-			case r == utf8.RuneError:
-				b = append(b, `\ufffd`...)
-			case r > 0xffff:
-				// JSON's \u takes UTF-16 units: a surrogate pair.
-				hi, lo := utf16.EncodeRune(r)
-				b = appendU(b, hi)
-				b = appendU(b, lo)
-			default:
-				b = appendU(b, r)
-			}
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

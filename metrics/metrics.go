@@ -45,7 +45,6 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/sanitize"
-	"github.com/rebindwatch/rebindwatch/webhook"
 )
 
 // Metric names, shared by the code and the tests.
@@ -150,10 +149,19 @@ func (x *Exporter) Alert(a *detect.Alert) error {
 	return nil
 }
 
+// DeliveryStats are a delivering sink's counters (the webhook's).
+type DeliveryStats struct {
+	Sent    uint64 // accepted by the receiver
+	Failed  uint64 // given up
+	Dropped uint64 // not accepted: the queue was full
+	Retries uint64 // attempts that were retried
+	Queued  int    // waiting
+}
+
 // WatchWebhook adds the webhook delivery counters (rebindwatch_webhook_*),
-// read from p.Stats at scrape time. Call it once, before serving.
-func (x *Exporter) WatchWebhook(p interface{ Stats() webhook.Stats }) {
-	x.reg.MustRegister(&webhookCollector{p: p})
+// read from stats at scrape time. Call it once, before serving.
+func (x *Exporter) WatchWebhook(stats func() DeliveryStats) {
+	x.reg.MustRegister(&webhookCollector{stats: stats})
 }
 
 // Registry returns the exporter's registry, for a caller that has more to
@@ -324,7 +332,7 @@ func (c *summaryCollector) Collect(ch chan<- prometheus.Metric) {
 
 // webhookCollector reads the webhook poster's counters at scrape time.
 type webhookCollector struct {
-	p interface{ Stats() webhook.Stats }
+	stats func() DeliveryStats
 }
 
 var (
@@ -347,7 +355,7 @@ func (c *webhookCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *webhookCollector) Collect(ch chan<- prometheus.Metric) {
-	s := c.p.Stats()
+	s := c.stats()
 	ch <- prometheus.MustNewConstMetric(descWebhookSent, prometheus.CounterValue, float64(s.Sent))
 	ch <- prometheus.MustNewConstMetric(descWebhookFailed, prometheus.CounterValue, float64(s.Failed))
 	ch <- prometheus.MustNewConstMetric(descWebhookDropped, prometheus.CounterValue, float64(s.Dropped))

@@ -18,7 +18,6 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/sanitize"
-	"github.com/rebindwatch/rebindwatch/webhook"
 )
 
 var t0 = time.Date(2026, 11, 26, 21, 0, 0, 0, time.UTC)
@@ -340,13 +339,9 @@ func TestNoSummary(t *testing.T) {
 	}
 }
 
-type fakeStats webhook.Stats
-
-func (f fakeStats) Stats() webhook.Stats { return webhook.Stats(f) }
-
 func TestWatchWebhook(t *testing.T) {
 	x := New(nil)
-	x.WatchWebhook(fakeStats{Sent: 5, Failed: 1, Dropped: 2, Retries: 3, Queued: 4})
+	x.WatchWebhook(func() DeliveryStats { return DeliveryStats{Sent: 5, Failed: 1, Dropped: 2, Retries: 3, Queued: 4} })
 	fams, _ := scrape(t, listen(t, x))
 	want(t, fams, 5, "rebindwatch_webhook_sent_total")
 	want(t, fams, 1, "rebindwatch_webhook_failed_total")

@@ -23,8 +23,8 @@ import (
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
-	"github.com/rebindwatch/rebindwatch/jsonl"
 	"github.com/rebindwatch/rebindwatch/sanitize"
+	"github.com/rebindwatch/rebindwatch/schema"
 )
 
 // Defaults for the zero values of Options.
@@ -89,11 +89,8 @@ type Poster struct {
 	header http.Header
 	client *http.Client
 	queue  chan item
-	// enc writes the body with jsonl's own encoder, so a webhook body is
-	// always exactly the alert line --no-tui writes, as that format grows.
-	// Alert runs on the engine goroutine only, so one encoder serves.
-	enc     *jsonl.Writer
-	encBuf  bytes.Buffer
+	// The body is the alert line --no-tui writes (package schema), as that
+	// format grows.
 	started atomic.Bool
 	stopped atomic.Bool
 
@@ -139,7 +136,6 @@ func New(opts Options) (*Poster, error) {
 		opts.UserAgent = DefaultUserAgent
 	}
 	p := &Poster{opts: opts, url: u.String(), queue: make(chan item, opts.QueueSize)}
-	p.enc = jsonl.New(&p.encBuf, jsonl.Emit{Alert: true})
 	p.header = http.Header{}
 	p.header.Set("Content-Type", "application/json")
 	p.header.Set("User-Agent", opts.UserAgent)
@@ -265,14 +261,7 @@ func (p *Poster) Alert(a *detect.Alert) error {
 		p.dropped.Add(1)
 		return nil
 	}
-	p.encBuf.Reset()
-	if err := p.enc.Alert(a); err != nil {
-		// Writing to memory does not fail; if it ever does, the alert
-		// is lost to the webhook only, not to detection.
-		p.dropped.Add(1)
-		return nil
-	}
-	body := bytes.Clone(bytes.TrimSuffix(p.encBuf.Bytes(), []byte("\n")))
+	body := schema.AppendAlert(nil, a)
 	it := item{id: a.ID, detector: a.Detector, body: body}
 	p.pending.Add(1)
 	select {
