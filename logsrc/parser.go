@@ -7,6 +7,7 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/keys"
+	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // Parser turns lines of one log format into Requests. Like a KeyExtractor it
@@ -39,7 +40,7 @@ type Parser struct {
 	keyRole   []int           // kHeader: HeaderRank; kOpaque: 0 when a key log field; else -1
 	buf       []byte          // unescaped values of the current line
 	plain     []byte          // werkzeug: the line without ANSI colours
-	intern    map[string]string
+	intern    *source.Interner
 	addrs     map[string]netip.Addr // IPv6 client addresses seen
 }
 

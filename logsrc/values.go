@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // unescapeDefault appends v with nginx's \xHH and Apache's \" \\ \n \r \t
@@ -211,27 +212,13 @@ func (p *Parser) proto(b []byte) string {
 	return p.str(b)
 }
 
-// str returns b as a string, interned: a value seen recently costs no
+// str returns b as a kept string, interned: a value seen recently costs no
 // allocation, and repeated values share memory in the engine.
 func (p *Parser) str(b []byte) string {
-	if len(b) == 0 {
-		return ""
+	if p.intern == nil {
+		p.intern = source.NewInterner(internCap, maxIntern)
 	}
-	if len(b) > maxIntern {
-		return string(b)
-	}
-	if s, ok := p.intern[string(b)]; ok {
-		return s
-	}
-	switch {
-	case p.intern == nil:
-		p.intern = make(map[string]string)
-	case len(p.intern) >= internCap:
-		clear(p.intern) // keeps the table's memory for the next round
-	}
-	s := string(b)
-	p.intern[s] = s
-	return s
+	return p.intern.String(b)
 }
 
 // addr parses a client or server address: IPv4 by hand (no allocation),

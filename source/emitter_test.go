@@ -164,3 +164,19 @@ func TestFlushDue(t *testing.T) {
 		t.Errorf("%d batches", len(got))
 	}
 }
+
+func TestInterner(t *testing.T) {
+	in := NewInterner(2, 8)
+	a := in.String([]byte("api.test"))
+	if b := in.String([]byte("api.test")); b != a || testing.AllocsPerRun(10, func() { in.String([]byte("api.test")) }) != 0 {
+		t.Error("a value seen again must be shared, without allocating")
+	}
+	if in.String([]byte("a-longer-value")) != "a-longer-value" || in.String(nil) != "" {
+		t.Error("long and empty values")
+	}
+	in.String([]byte("b"))
+	in.String([]byte("c")) // the table was full: it starts over
+	if len(in.m) > 2 {
+		t.Errorf("%d entries, cap 2", len(in.m))
+	}
+}
