@@ -41,7 +41,10 @@ func newSinks(o Options, s *setup, out, stderr io.Writer, tui bool) (*sinks, err
 	if !tui {
 		sk.list = append(sk.list, &stderrReporter{w: stderr, max: 5})
 		if len(s.dcfg.AllowedHosts) == 0 {
-			fmt.Fprintln(stderr, "rebindwatch: no allowed hosts configured, so the Host check is off (set [hosts] allowed or --allow-host)")
+			fmt.Fprintln(stderr, "rebindwatch: no allowed hosts configured, so the Host check is off (set [hosts] allowed or --allow-host; --suggest-config proposes them)")
+		}
+		if len(s.dcfg.AllowedOrigins) == 0 {
+			fmt.Fprintln(stderr, "rebindwatch: no allowed origins configured, so the Origin check is off (set [origins] allowed or --allow-origin)")
 		}
 	}
 	sk.list = append(sk.list, exp.sinks()...)

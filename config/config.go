@@ -22,16 +22,18 @@ import (
 
 // Config is the whole file, decoded.
 type Config struct {
-	Hosts   Hosts   `toml:"hosts"`
-	Origins Origins `toml:"origins"`
-	Keys    Keys    `toml:"keys"`
-	Burst   Burst   `toml:"burst"`
-	Spread  Spread  `toml:"spread"`
-	Alerts  Alerts  `toml:"alerts"`
-	Capture Capture `toml:"capture"`
-	Log     Log     `toml:"log"`
-	Limits  Limits  `toml:"limits"`
-	DNS     DNS     `toml:"dns"`
+	Hosts     Hosts     `toml:"hosts"`
+	Origins   Origins   `toml:"origins"`
+	Keys      Keys      `toml:"keys"`
+	Burst     Burst     `toml:"burst"`
+	Spread    Spread    `toml:"spread"`
+	Alerts    Alerts    `toml:"alerts"`
+	Capture   Capture   `toml:"capture"`
+	Log       Log       `toml:"log"`
+	Limits    Limits    `toml:"limits"`
+	DNS       DNS       `toml:"dns"`
+	Stuffing  Stuffing  `toml:"stuffing"`
+	Rebinding Rebinding `toml:"rebinding"`
 
 	// Path is the file it came from ("" for defaults only).
 	Path string `toml:"-"`
@@ -107,6 +109,20 @@ type LogJSON struct {
 	Headers   string `toml:"headers"`
 }
 
+// Stuffing is [stuffing]: one client presenting more than max_keys distinct
+// keys within window.
+type Stuffing struct {
+	Window  string `toml:"window"`
+	MaxKeys int    `toml:"max_keys"`
+}
+
+// Rebinding is [rebinding]: the domains under which the host names of
+// rebinding services are recognised (their public ones by default; add a
+// self-hosted copy's).
+type Rebinding struct {
+	Domains []string `toml:"domains"`
+}
+
 // DNS is [dns].
 type DNS struct {
 	InternalSuffixes []string `toml:"internal_suffixes"`
@@ -129,15 +145,17 @@ func Default() Config {
 	k := keys.DefaultConfig()
 	l := d.Limits
 	return Config{
-		Origins: Origins{AllowNull: d.AllowNull, CheckReferer: d.CheckReferer},
-		Keys:    Keys{Headers: k.Headers, Query: k.Query, LogFields: k.LogFields},
-		Burst:   Burst{Window: "10s", MaxRequests: d.BurstMax},
-		Spread:  Spread{Window: "10m", MaxHosts: d.SpreadMaxHosts, MaxClients: d.SpreadMaxClients},
-		Alerts:  Alerts{Dedupe: "60s"},
-		Capture: Capture{Ports: []int{80, 8080, 8000, 5000}, MaxStreams: 100_000, MaxStreamBuffer: 1 << 20},
-		Log:     Log{Format: "auto"},
-		DNS:     DNS{InternalSuffixes: d.InternalSuffixes},
-		Limits:  Limits{Keys: l.Keys, Values: l.Values, Alerts: l.Alerts, Recent: l.Recent, Evidence: l.Evidence, DedupeKeys: l.DedupeKeys, Rows: l.Rows},
+		Origins:   Origins{AllowNull: d.AllowNull, CheckReferer: d.CheckReferer},
+		Keys:      Keys{Headers: k.Headers, Query: k.Query, LogFields: k.LogFields},
+		Burst:     Burst{Window: "10s", MaxRequests: d.BurstMax},
+		Spread:    Spread{Window: "10m", MaxHosts: d.SpreadMaxHosts, MaxClients: d.SpreadMaxClients},
+		Alerts:    Alerts{Dedupe: "60s"},
+		Capture:   Capture{Ports: []int{80, 8080, 8000, 5000}, MaxStreams: 100_000, MaxStreamBuffer: 1 << 20},
+		Log:       Log{Format: "auto"},
+		DNS:       DNS{InternalSuffixes: d.InternalSuffixes},
+		Stuffing:  Stuffing{Window: "5m", MaxKeys: d.StuffingMaxKeys},
+		Rebinding: Rebinding{Domains: d.RebindDomains},
+		Limits:    Limits{Keys: l.Keys, Values: l.Values, Alerts: l.Alerts, Recent: l.Recent, Evidence: l.Evidence, DedupeKeys: l.DedupeKeys, Rows: l.Rows},
 	}
 }
 
@@ -253,7 +271,12 @@ func (c *Config) Detect() (detect.Config, error) {
 	d.AllowNull = c.Origins.AllowNull
 	d.CheckReferer = c.Origins.CheckReferer
 	d.InternalSuffixes = c.DNS.InternalSuffixes
+	d.RebindDomains = c.Rebinding.Domains
+	d.StuffingMaxKeys = c.Stuffing.MaxKeys
 	var err error
+	if d.StuffingWindow, err = duration("stuffing.window", c.Stuffing.Window); err != nil {
+		return d, err
+	}
 	if d.BurstWindow, err = duration("burst.window", c.Burst.Window); err != nil {
 		return d, err
 	}
@@ -363,20 +386,22 @@ func lineOf(data []byte, key []string) int {
 // suggest names the sections and keys that exist, for an unknown key.
 func suggest(k toml.Key) string {
 	known := map[string][]string{
-		"hosts":    {"allowed"},
-		"origins":  {"allowed", "allow_null", "check_referer"},
-		"keys":     {"headers", "query", "log_fields", "salt"},
-		"burst":    {"window", "max_requests"},
-		"spread":   {"window", "max_hosts", "max_clients"},
-		"alerts":   {"dedupe"},
-		"capture":  {"ports", "any_port", "max_streams", "max_stream_buffer"},
-		"log":      {"format", "json"},
-		"log.json": {"host", "origin", "referer", "user_agent", "client", "time", "method", "target", "proto", "status", "key", "request", "headers"},
-		"limits":   {"keys", "values", "alerts", "recent", "evidence", "dedupe_keys", "rows"},
-		"dns":      {"internal_suffixes"},
+		"hosts":     {"allowed"},
+		"origins":   {"allowed", "allow_null", "check_referer"},
+		"keys":      {"headers", "query", "log_fields", "salt"},
+		"burst":     {"window", "max_requests"},
+		"spread":    {"window", "max_hosts", "max_clients"},
+		"alerts":    {"dedupe"},
+		"capture":   {"ports", "any_port", "max_streams", "max_stream_buffer"},
+		"log":       {"format", "json"},
+		"log.json":  {"host", "origin", "referer", "user_agent", "client", "time", "method", "target", "proto", "status", "key", "request", "headers"},
+		"limits":    {"keys", "values", "alerts", "recent", "evidence", "dedupe_keys", "rows"},
+		"dns":       {"internal_suffixes"},
+		"stuffing":  {"window", "max_keys"},
+		"rebinding": {"domains"},
 	}
 	if len(k) == 1 {
-		return " (sections: [hosts] [origins] [keys] [burst] [spread] [alerts] [capture] [log] [limits] [dns])"
+		return " (sections: [hosts] [origins] [keys] [burst] [spread] [alerts] [capture] [log] [limits] [dns] [stuffing] [rebinding])"
 	}
 	if names, ok := known[k[0]]; ok {
 		return fmt.Sprintf(" in [%s] (known: %s)", k[0], strings.Join(names, ", "))

@@ -25,6 +25,7 @@ func (e *Engine) raise(c cause, a Alert, evidence func() []Request) {
 		if c.r != nil && len(prev.Evidence) < e.cfg.Limits.Evidence {
 			prev.Evidence = append(prev.Evidence, *c.r)
 		}
+		e.incidents.again(prev.Incident, t)
 		return
 	}
 	e.nextID++
@@ -65,10 +66,17 @@ func (e *Engine) raise(c cause, a Alert, evidence func() []Request) {
 	if c.key != nil {
 		c.key.fire(a.Detector)
 	}
-	// The sinks get the alert as raised; later occurrences change only the
-	// engine's own copy.
-	out := a
+	inc, news := e.incidents.join(p, e.cfg.Dedupe, e.cfg.Limits.Alerts)
+	// The sinks get the alert and incident as they are now; later
+	// occurrences change only the engine's own copies.
+	out := *p
 	e.out.add(output{alert: &out})
+	if news {
+		ic := *inc
+		ic.Detectors, ic.Names, ic.Keys, ic.Clients, ic.Alerts = slices.Clone(inc.Detectors), slices.Clone(inc.Names),
+			slices.Clone(inc.Keys), slices.Clone(inc.Clients), slices.Clone(inc.Alerts)
+		e.out.add(output{incident: &ic})
+	}
 }
 
 // keyEvidence returns the most recent requests of key, oldest first.

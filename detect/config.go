@@ -20,7 +20,16 @@ type Config struct {
 	SpreadMaxHosts   int
 	SpreadMaxClients int
 
+	// StuffingWindow and StuffingMaxKeys: one client presenting more than
+	// StuffingMaxKeys distinct keys within StuffingWindow is key stuffing.
+	StuffingWindow  time.Duration
+	StuffingMaxKeys int
+
 	Dedupe time.Duration
+
+	// RebindDomains are the domains under which rebinding services'
+	// host names are recognised ([rebinding] domains; see ParseRebindName).
+	RebindDomains []string
 
 	// InternalSuffixes are DNS suffixes whose names may resolve to private
 	// addresses ([dns] internal_suffixes).
@@ -45,12 +54,15 @@ type Limits struct {
 func DefaultConfig() Config {
 	return Config{
 		AllowNull:        false,
-		CheckReferer:     true,
+		CheckReferer:     false,
 		BurstWindow:      10 * time.Second,
 		BurstMax:         100,
 		SpreadWindow:     10 * time.Minute,
 		SpreadMaxHosts:   3,
 		SpreadMaxClients: 20,
+		StuffingWindow:   5 * time.Minute,
+		StuffingMaxKeys:  10,
+		RebindDomains:    DefaultRebindDomains(),
 		Dedupe:           60 * time.Second,
 		InternalSuffixes: []string{"localhost", "local", "internal", "lan", "home.arpa"},
 		Limits:           DefaultLimits(),
@@ -90,6 +102,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("[spread] max_hosts must be at least 1")
 	case c.SpreadMaxClients < 1:
 		return fmt.Errorf("[spread] max_clients must be at least 1")
+	case c.StuffingWindow <= 0:
+		return fmt.Errorf("[stuffing] window must be positive")
+	case c.StuffingMaxKeys < 1:
+		return fmt.Errorf("[stuffing] max_keys must be at least 1")
 	case c.Dedupe < 0:
 		return fmt.Errorf("[alerts] dedupe must not be negative")
 	}

@@ -36,12 +36,21 @@ func (dnsPrivateDetector) observe(e *Engine, ev *event) {
 	if len(a.Addrs) == 0 {
 		msg = a.Name + " is a CNAME to localhost"
 	}
+	class := ""
+	rb, isRB := ParseRebindName(a.Name, e.cfg.RebindDomains)
+	if isRB {
+		sev, class = SeverityCritical, ClassRebindingService
+		why += "; a " + string(rb.Tool) + " rebinding name"
+	}
 	st, _ := e.dnsNames.peek(a.Name)
 	e.raise(cause{at: a.Time, client: a.Client.Addr()}, Alert{
 		Detector: DetDNSPrivateAnswer,
 		Severity: min(sev, SeverityCritical),
 		Subject:  a.Name,
 		Host:     a.Name,
+		Class:    class,
+		Tool:     rb.Tool,
+		Addrs:    rb.Addrs,
 		Message:  msg + why,
 		DNS:      slices.Clone(st.answers),
 	}, nil)

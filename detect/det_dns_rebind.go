@@ -18,7 +18,7 @@ func (rebindDetector) observe(e *Engine, ev *event) {
 	r := o.r
 	name, _ := SplitHostPort(o.host)
 	st, ok := e.dnsNames.peek(name)
-	if !ok || !st.hadPrivate || e.internalName(name) {
+	if !ok || !st.hadPrivate || e.ownName(name) {
 		return
 	}
 	recent := !r.Time.After(st.privateUntil)

@@ -4,6 +4,8 @@ import "strings"
 
 // hostDetector raises unexpected_host: a Host that matches no allowed pattern,
 // or no Host at all on HTTP/1.1 (RFC 9112 §3.2 makes it mandatory there).
+// Without an allowlist the check is off, except for the names of rebinding
+// services, which are never an API's own.
 type hostDetector struct{}
 
 func (hostDetector) name() string { return DetUnexpectedHost }
@@ -13,13 +15,10 @@ const missingHost = "(missing)"
 
 func (hostDetector) observe(e *Engine, ev *event) {
 	o := ev.req
-	if o == nil {
+	if o == nil || o.r.Blind.Has(BlindHost) || len(e.hostAllow) == 0 && o.hostRebind.Tool == "" {
 		return
 	}
 	r := o.r
-	if len(e.hostAllow) == 0 || r.Blind.Has(BlindHost) {
-		return
-	}
 	subject := o.host
 	hasHost := r.HasHost || r.URIHost != ""
 	switch {
@@ -39,6 +38,8 @@ func (hostDetector) observe(e *Engine, ev *event) {
 	switch {
 	case !hasHost:
 		msg = "HTTP/1.1 request without a Host header"
+	case o.hostRebind.Tool != "":
+		msg = "Host " + subject + " is a " + string(o.hostRebind.Tool) + " rebinding name (" + addrsText(o.hostRebind.Addrs) + ")"
 	case r.DupHost:
 		msg += " (two Host headers)"
 	case r.URIHost != "" && r.HasHost && !strings.EqualFold(NormalizeHost(r.Host), o.host):
@@ -47,9 +48,12 @@ func (hostDetector) observe(e *Engine, ev *event) {
 	if served(r.Status) {
 		msg += "; the server answered " + statusText(r.Status)
 	}
-	class := Classify(r, o.host)
-	if class == ClassScanner {
+	class := classify(o)
+	switch class {
+	case ClassScanner:
 		sev = SeverityLow
+	case ClassRebindingService:
+		sev = SeverityCritical
 	}
 	e.raise(causeOf(o), Alert{
 		Detector: DetUnexpectedHost,
@@ -60,6 +64,8 @@ func (hostDetector) observe(e *Engine, ev *event) {
 		Origin:   r.Origin,
 		Outcome:  Outcome(r.Status),
 		Class:    class,
+		Tool:     o.hostRebind.Tool,
+		Addrs:    o.hostRebind.Addrs,
 		Message:  msg,
 	}, nil)
 }

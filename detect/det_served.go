@@ -9,18 +9,15 @@ func (servedDetector) name() string { return DetHostServed }
 
 func (servedDetector) observe(e *Engine, ev *event) {
 	o := ev.req
-	if o == nil {
+	if o == nil || o.r.Blind.Has(BlindHost) || o.host == "" || o.hostAllowed || len(e.hostAllow) == 0 && o.hostRebind.Tool == "" {
 		return
 	}
 	r := o.r
-	if len(e.hostAllow) == 0 || r.Blind.Has(BlindHost) || o.host == "" || o.hostAllowed {
-		return
-	}
 	if Outcome(r.Status) != OutcomeServed {
 		return
 	}
 	sev := SeverityHigh
-	if r.Key != "" || sensitivePath(r.Target) {
+	if r.Key != "" || sensitivePath(r.Target) || o.hostRebind.Tool != "" {
 		sev = SeverityCritical
 	}
 	e.raise(causeOf(o), Alert{
@@ -31,7 +28,9 @@ func (servedDetector) observe(e *Engine, ev *event) {
 		Host:     r.Host,
 		Origin:   r.Origin,
 		Outcome:  OutcomeServed,
-		Class:    Classify(r, o.host),
+		Class:    classify(o),
+		Tool:     o.hostRebind.Tool,
+		Addrs:    o.hostRebind.Addrs,
 		Message:  "Host " + o.host + " was served (" + statusText(r.Status) + " for " + r.Method + " " + r.Target + "): the application does not validate Host",
 	}, nil)
 }

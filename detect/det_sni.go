@@ -15,10 +15,14 @@ func (sniDetector) name() string { return DetUnexpectedSNI }
 
 func (sniDetector) observe(e *Engine, ev *event) {
 	h := ev.tls
-	if h == nil || h.SNI == "" || len(e.hostAllow) == 0 {
+	if h == nil || h.SNI == "" {
 		return
 	}
 	name := strings.TrimRight(strings.ToLower(h.SNI), ".")
+	rb, isRB := ParseRebindName(name, e.cfg.RebindDomains)
+	if len(e.hostAllow) == 0 && !isRB {
+		return // the check is off without an allowlist
+	}
 	port := ""
 	if h.Server.IsValid() {
 		port = strconv.Itoa(int(h.Server.Port()))
@@ -28,8 +32,13 @@ func (sniDetector) observe(e *Engine, ev *event) {
 			return
 		}
 	}
-	sev := SeverityMedium
-	if isIPLiteral(name) {
+	sev, class := SeverityMedium, ""
+	msg := "TLS server name " + name + " is not an allowed name"
+	switch {
+	case isRB:
+		sev, class = SeverityCritical, ClassRebindingService
+		msg = "TLS server name " + name + " is a " + string(rb.Tool) + " rebinding name (" + addrsText(rb.Addrs) + ")"
+	case isIPLiteral(name):
 		sev = SeverityLow
 	}
 	e.raise(cause{at: h.Time, client: h.Client.Addr()}, Alert{
@@ -37,6 +46,10 @@ func (sniDetector) observe(e *Engine, ev *event) {
 		Severity: sev,
 		Subject:  name,
 		Host:     h.SNI,
-		Message:  "TLS server name " + name + " is not an allowed name",
+		Class:    class,
+		Tool:     rb.Tool,
+		Addrs:    rb.Addrs,
+		Message:  msg,
+		TLS:      []TLSHello{*h},
 	}, nil)
 }

@@ -27,6 +27,8 @@ func newDetectors(cfg Config, slots *slotAlloc) []detector {
 		&rebindDetector{},
 		&dnsPrivateDetector{},
 		&sniDetector{},
+		&preflightDetector{},
+		&stuffingDetector{window: cfg.StuffingWindow, max: cfg.StuffingMaxKeys, clients: newLRU[netip.Addr, *stuffState](cfg.Limits.Values, nil)},
 	}
 }
 
@@ -44,9 +46,11 @@ type observation struct {
 	r             *Request
 	host          string // normalised Host, "" when absent
 	hostAllowed   bool
-	origin        string // normalised Origin, or the Referer's origin (fromReferer)
+	hostRebind    RebindName // a rebinding service's name (Tool "" otherwise); looked at for foreign Hosts only
+	origin        string     // normalised Origin, or the Referer's origin (fromReferer)
 	fromReferer   bool
 	originAllowed bool
+	originRebind  RebindName
 	key           *keyState // nil when the request carries no key
 	client        netip.Addr
 }

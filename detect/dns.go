@@ -21,7 +21,7 @@ type DNSAnswer struct {
 	Rcode    int
 	Private  bool // an address is loopback, private, link-local, CGNAT or unspecified, or the chain reaches localhost
 	Flipped  bool // the name has had both public and private answers
-	Internal bool // the name is under [dns] internal_suffixes
+	Internal bool // the name is the service's own: in [hosts] allowed or under [dns] internal_suffixes
 }
 
 // PrivateAddr reports whether a is an address a public name should never
@@ -59,7 +59,7 @@ const dnsMargin = 60 * time.Second
 // hands it to the detectors.
 func (e *Engine) observeDNS(a *DNSAnswer) {
 	a.Name = strings.TrimRight(strings.ToLower(a.Name), ".")
-	a.Internal = e.internalName(a.Name)
+	a.Internal = e.ownName(a.Name)
 	for _, ip := range a.Addrs {
 		if PrivateAddr(ip) {
 			a.Private = true
@@ -92,6 +92,13 @@ func (e *Engine) observeDNS(a *DNSAnswer) {
 	e.dnsCount++
 	e.out.add(output{dns: a})
 	e.route(event{dns: a})
+}
+
+// ownName reports whether a DNS name is the service's own: one of [hosts]
+// allowed, or under [dns] internal_suffixes. Such a name may resolve to a
+// private address (internal APIs, split-horizon DNS): that is not rebinding.
+func (e *Engine) ownName(name string) bool {
+	return e.hostAllow.allowsName(name) || e.internalName(name)
 }
 
 // internalName reports whether name is under a [dns] internal_suffixes entry.

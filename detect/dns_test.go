@@ -46,6 +46,15 @@ func TestDNSPrivateAnswer(t *testing.T) {
 		{"flip", []DNSAnswer{answer(0, "evil.rebind.test", 1, "93.184.216.34"), answer(2, "evil.rebind.test", 1, "127.0.0.1")}, []string{"evil.rebind.test"}, SeverityCritical},
 		{"internal_suffix", []DNSAnswer{answer(0, "db.internal", 1, "10.0.0.5")}, nil, 0},
 		{"cname_localhost", []DNSAnswer{func() DNSAnswer { a := answer(0, "x.evil.test", 1); a.CNAMEs = []string{"localhost."}; return a }()}, []string{"x.evil.test"}, SeverityHigh},
+		// The service's own names may resolve to private addresses: internal
+		// APIs and split-horizon DNS do (the test engine allows
+		// api.example.com and *.example.com).
+		{"allowed_name_private", []DNSAnswer{answer(0, "api.example.com", 30, "127.0.0.1")}, nil, 0},
+		{"allowed_wildcard_private", []DNSAnswer{answer(0, "EU.Example.COM.", 30, "10.0.0.8")}, nil, 0},
+		{"allowed_name_case_0x20", []DNSAnswer{answer(0, "aPi.ExAmPlE.cOm", 1, "192.168.1.2")}, nil, 0},
+		{"zero_address_bypass", []DNSAnswer{answer(0, "evil.rebind.test", 1, "0.0.0.0")}, []string{"evil.rebind.test"}, SeverityHigh},
+		{"v6_unspecified", []DNSAnswer{answer(0, "evil.rebind.test", 300, "::")}, []string{"evil.rebind.test"}, SeverityMedium},
+		{"rebinding_service", []DNSAnswer{answer(0, "7f000001.5db8d822.rbndr.us", 300, "127.0.0.1")}, []string{"7f000001.5db8d822.rbndr.us"}, SeverityCritical},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,5 +124,28 @@ func TestUnexpectedSNI(t *testing.T) {
 	}
 	if got := subjects(c.alerts, DetUnexpectedSNI); len(got) != 1 || got[0] != "evil.rebind.test" {
 		t.Errorf("got %q, want [evil.rebind.test]", got)
+	}
+}
+
+// TestDNSOwnNameIsNotRebinding: the allowed API name resolving to 127.0.0.1
+// and a request to it raise nothing; the same chain under a foreign name,
+// asked in DNS 0x20 mixed case, is still found.
+func TestDNSOwnNameIsNotRebinding(t *testing.T) {
+	e, c := newTestEngine(t, nil)
+	own := rq(1, "api.example.com:8080", "k1")
+	own.Server = netip.MustParseAddrPort("127.0.0.1:8080")
+	foreign := rq(3, "Evil.Rebind.Test:8080", "k1")
+	foreign.Server = own.Server
+	b := Batch{Source: "test",
+		DNS:      []DNSAnswer{answer(0, "api.example.com", 1, "127.0.0.1"), answer(2, "EvIl.ReBiNd.TeSt", 1, "127.0.0.1")},
+		Requests: []Request{own, foreign}}
+	if err := e.Observe(&b); err != nil {
+		t.Fatal(err)
+	}
+	if got := subjects(c.alerts, DetDNSPrivateAnswer); len(got) != 1 || got[0] != "evil.rebind.test" {
+		t.Errorf("dns_private_answer %q, want only the foreign name", got)
+	}
+	if got := subjects(c.alerts, DetDNSRebind); len(got) != 1 || got[0] != "evil.rebind.test" {
+		t.Errorf("dns_rebind %q, want only the foreign name", got)
 	}
 }

@@ -52,6 +52,7 @@ type Engine struct {
 	dropped     uint64
 	counters    map[string]uint64
 	problems    []Problem
+	incidents   incidents
 	reorder     reorderer // held requests when a reorder window is set
 	released    []Request // requests the reorderer let go in this batch
 }
@@ -84,6 +85,7 @@ func NewEngine(cfg Config, sinks ...Sink) (*Engine, error) {
 		dnsNames:   newLRU[string, *dnsName](l.Values, nil),
 		byDetector: map[string]int{},
 		counters:   map[string]uint64{},
+		incidents:  newIncidents(l),
 	}
 	e.detectors = newDetectors(cfg, &e.slots)
 	for _, d := range Detectors {
@@ -299,6 +301,9 @@ func (e *Engine) observe(r *Request) {
 		o.host = NormalizeHost(r.Host)
 		o.hostAllowed = e.hostAllow.allows(o.host)
 	}
+	if o.host != "" && !o.hostAllowed {
+		o.hostRebind, _ = ParseRebindName(o.host, e.cfg.RebindDomains)
+	}
 	if r.HasOrigin {
 		o.origin = NormalizeOrigin(r.Origin)
 	} else if e.cfg.CheckReferer && r.Referer != "" {
@@ -307,7 +312,10 @@ func (e *Engine) observe(r *Request) {
 		}
 	}
 	if o.origin != "" {
-		o.originAllowed = e.originAllowed(o.origin)
+		o.originAllowed = e.originAllowed(o.origin) || o.fromReferer && e.ownReferer(o.origin, o.host)
+		if !o.originAllowed {
+			o.originRebind, _ = ParseRebindName(originHost(o.origin), e.cfg.RebindDomains)
+		}
 	}
 	if r.Key != "" {
 		o.key = e.keyFor(r)
@@ -324,6 +332,19 @@ func (e *Engine) route(ev event) {
 		d.observe(e, &e.ev)
 	}
 }
+
+// ownReferer reports whether a Referer's origin is the site itself: its
+// host is the request's own Host, or an allowed one. Links within a site
+// and from its sibling names are never foreign.
+func (e *Engine) ownReferer(origin, host string) bool {
+	name, _ := SplitHostPort(originHost(origin))
+	own, _ := SplitHostPort(host)
+	return name != "" && (name == own || e.hostAllow.allowsName(name))
+}
+
+// originCheckOn reports whether Origins are checked at all: only with an
+// allowlist, as with Hosts.
+func (e *Engine) originCheckOn() bool { return len(e.origAllow) > 0 }
 
 func (e *Engine) originAllowed(origin string) bool {
 	if origin == "null" && e.cfg.AllowNull {
@@ -412,6 +433,14 @@ func (e *Engine) ClearAlerts() {
 func (e *Engine) hostCheck() string {
 	if len(e.hostAllow) == 0 {
 		return "off: no allowed hosts configured ([hosts] allowed or --allow-host)"
+	}
+	return ""
+}
+
+// originCheck says why the Origin check is off, or "" when it is on.
+func (e *Engine) originCheck() string {
+	if !e.originCheckOn() {
+		return "off: no allowed origins configured ([origins] allowed or --allow-origin)"
 	}
 	return ""
 }

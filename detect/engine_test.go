@@ -152,6 +152,7 @@ func TestBlindSourceSkipsHost(t *testing.T) {
 }
 
 func TestForeignOrigin(t *testing.T) {
+	referer := func(c *Config) { c.CheckReferer = true }
 	tests := []struct {
 		name, origin, referer string
 		mod                   func(*Config)
@@ -165,9 +166,13 @@ func TestForeignOrigin(t *testing.T) {
 		{"foreign_default_port_dropped", "HTTP://Evil.Rebind.Test:80", "", nil, "http://evil.rebind.test"},
 		{"null", "null", "", nil, "null"},
 		{"null_allowed", "null", "", func(c *Config) { c.AllowNull = true }, ""},
-		{"referer_fallback", "", "http://evil.rebind.test/page?x=1", nil, "http://evil.rebind.test"},
-		{"referer_allowed", "", "https://app.example.com/x", nil, ""},
-		{"referer_off", "", "http://evil.rebind.test/page", func(c *Config) { c.CheckReferer = false }, ""},
+		{"referer_fallback", "", "http://evil.rebind.test/page?x=1", referer, "http://evil.rebind.test"},
+		{"referer_allowed", "", "https://app.example.com/x", referer, ""},
+		{"referer_own_host", "", "http://api.example.com:8080/docs", referer, ""},
+		{"referer_allowed_host", "", "https://eu.example.com/page", referer, ""},
+		{"referer_off_by_default", "", "http://evil.rebind.test/page", nil, ""},
+		{"no_allowlist_no_check", "http://evil.rebind.test", "", func(c *Config) { c.AllowedOrigins = nil }, ""},
+		{"no_allowlist_rebinding_service", "http://7f000001.c0a80001.rbndr.us", "", func(c *Config) { c.AllowedOrigins = nil }, "http://7f000001.c0a80001.rbndr.us"},
 		{"origin_wins_over_referer", "https://app.example.com", "http://evil.rebind.test/", nil, ""},
 		{"wildcard_origin", "https://x.example.org", "", func(c *Config) { c.AllowedOrigins = []string{"https://*.example.org"} }, ""},
 		{"any_port_origin", "http://localhost:5173", "", func(c *Config) { c.AllowedOrigins = []string{"http://localhost:*"} }, ""},
@@ -187,6 +192,8 @@ func TestForeignOrigin(t *testing.T) {
 				t.Errorf("got %q, want none", got)
 			case tc.want != "" && (len(got) != 1 || got[0] != tc.want):
 				t.Errorf("got %q, want [%q]", got, tc.want)
+			case tc.referer != "" && tc.origin == "" && len(got) == 1 && c.alerts[0].Severity != SeverityLow:
+				t.Errorf("a Referer is weak evidence: severity %s, want low", c.alerts[0].Severity)
 			}
 		})
 	}
@@ -324,7 +331,9 @@ func TestCapsEvict(t *testing.T) {
 	e, _ := newTestEngine(t, func(c *Config) { c.Limits.Keys = 10; c.Limits.Values = 5; c.Limits.Alerts = 3 })
 	var reqs []Request
 	for i := range 50 {
-		reqs = append(reqs, rq(float64(i), fmt.Sprintf("x%d.evil.test", i), fmt.Sprintf("key%d", i)))
+		r := rq(float64(i), fmt.Sprintf("x%d.evil.test", i), fmt.Sprintf("key%d", i))
+		r.Client = netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 0, byte(i)}), 40000) // one key each: no stuffing
+		reqs = append(reqs, r)
 	}
 	feed(t, e, reqs...)
 	s := e.Snapshot()

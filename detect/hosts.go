@@ -125,6 +125,20 @@ func compileHosts(list []string) (hostAllowlist, error) {
 	return out, nil
 }
 
+// allowsName reports whether a name (no port) is one of the allowed names,
+// on whatever port: a DNS name or a Referer's host.
+func (l hostAllowlist) allowsName(name string) bool {
+	name = strings.TrimRight(asciiLower(name), ".")
+	for i := range l {
+		p := l[i]
+		p.port = ""
+		if p.match(name, "") {
+			return true
+		}
+	}
+	return false
+}
+
 // allows reports whether a normalised Host is allowed.
 func (l hostAllowlist) allows(host string) bool {
 	name, port := SplitHostPort(host)
@@ -252,6 +266,15 @@ func (l originAllowlist) allows(origin string) bool {
 		}
 	}
 	return false
+}
+
+// originHost returns the host[:port] of a normalised origin ("" for null).
+func originHost(origin string) string {
+	_, rest, ok := strings.Cut(origin, "://")
+	if !ok {
+		return ""
+	}
+	return rest
 }
 
 // RefererOrigin returns the origin part of a Referer URL ("" when it has none).

@@ -34,6 +34,13 @@ type Request struct {
 	// Signals the parser noticed; the engine may raise severity on them.
 	DupHost bool // two or more Host headers
 
+	// Private Network Access (WICG): a CORS preflight asking to reach a
+	// private server (Access-Control-Request-Private-Network: true, or
+	// its successor -Local-Network), and whether the server granted it
+	// (Access-Control-Allow-Private-Network: true in the response).
+	PNARequest bool
+	PNAGranted bool
+
 	// Blind says which fields the source cannot see at all (a log format
 	// without a Host column). Zero means it sees everything, as a capture does.
 	Blind Blindness
@@ -86,10 +93,14 @@ const (
 	DetDNSPrivateAnswer = "dns_private_answer"
 	DetDNSRebind        = "dns_rebind"
 	DetUnexpectedSNI    = "unexpected_sni"
+
+	DetPrivateNetworkPreflight = "private_network_preflight"
+	DetKeyStuffing             = "key_stuffing"
 )
 
 // Detectors lists the detector names in display order.
-var Detectors = []string{DetUnexpectedHost, DetHostServed, DetForeignOrigin, DetKeyBurst, DetKeySpread, DetDNSPrivateAnswer, DetDNSRebind, DetUnexpectedSNI}
+var Detectors = []string{DetUnexpectedHost, DetHostServed, DetForeignOrigin, DetKeyBurst, DetKeySpread, DetDNSPrivateAnswer,
+	DetDNSRebind, DetUnexpectedSNI, DetPrivateNetworkPreflight, DetKeyStuffing}
 
 // Alert is one raised finding. Count grows while further occurrences fall
 // inside the de-duplication window.
@@ -109,11 +120,20 @@ type Alert struct {
 	Status    int
 	Message   string
 	Outcome   string // how the server answered: served, blocked, other, unknown (Host and Origin alerts)
-	Class     string // unexpected_host: "rebinding", "scanner" or "foreign" (see Classify)
+	Class     string // "rebinding_service", "rebinding", "scanner" or "foreign" (see Classify)
 	Count     int
-	Allowed   bool        // the operator allowed the subject after the alert was raised
-	Evidence  []Request   // the requests that made it, oldest first, capped
-	DNS       []DNSAnswer // DNS answers behind dns_* alerts, oldest first
+	Allowed   bool   // the operator allowed the subject after the alert was raised
+	Incident  string // the incident it belongs to (see Incident)
+
+	Tool  RebindTool   // the rebinding service the name belongs to, when it is one
+	Addrs []netip.Addr // the addresses its name embeds (rebinding services)
+
+	Keys     int // key_stuffing: distinct keys the client presented in the window
+	Rejected int // key_stuffing: how many of its requests were refused (401, 403)
+
+	Evidence []Request   // the requests that made it, oldest first, capped
+	DNS      []DNSAnswer // DNS answers behind dns_* alerts, oldest first
+	TLS      []TLSHello  // the ClientHello behind unexpected_sni
 }
 
 // Problem is one input the source could not turn into a request: a garbage

@@ -29,18 +29,23 @@ func Outcome(status int) string {
 // Classes of unexpected_host alerts, so that the rebinding attempt is seen
 // first and background noise folds away.
 const (
-	ClassRebinding = "rebinding" // a domain name that is not ours, with a key or an Origin
+	ClassRebindingService = "rebinding_service" // a name of a public rebinding tool (ParseRebindName)
+	ClassRebinding        = "rebinding"         // a domain name that is not ours, with a key or an Origin
 	ClassScanner   = "scanner"   // an IP literal (or a scanner path) with no key and no Origin
 	ClassForeign   = "foreign"   // anything else
 )
 
-// Classify sorts a request with a foreign Host into a noise class. A bare IP
-// with no key and no Origin is what internet scanners send; a foreign domain
-// name that carries a key or an Origin is what a rebinding page makes the
-// victim's browser send.
-func Classify(r *Request, host string) string {
+// classify sorts a request with a foreign Host into a noise class. A name
+// of a rebinding service is what it is; a bare IP with no key and no Origin
+// is what internet scanners send; a foreign domain name that carries a key
+// or an Origin is what a rebinding page makes the victim's browser send.
+func classify(o *observation) string {
+	if o.hostRebind.Tool != "" {
+		return ClassRebindingService
+	}
+	r := o.r
 	keyed := r.Key != "" || r.HasOrigin
-	name, _ := SplitHostPort(host)
+	name, _ := SplitHostPort(o.host)
 	ip := isIPLiteral(name)
 	switch {
 	case !keyed && (ip || scannerPath(r.Target)):

@@ -31,12 +31,13 @@ type BatchSink interface{ BatchEnd() error }
 
 // sinks are the engine's outputs, resolved by interface once.
 type sinks struct {
-	requests []RequestSink
-	alerts   []AlertSink
-	dns      []DNSSink
-	problems []ProblemSink
-	notes    []NoteSink
-	batches  []BatchSink
+	requests  []RequestSink
+	alerts    []AlertSink
+	dns       []DNSSink
+	problems  []ProblemSink
+	notes     []NoteSink
+	batches   []BatchSink
+	incidents []IncidentSink
 }
 
 func resolveSinks(list []Sink) (sinks, error) {
@@ -58,6 +59,9 @@ func resolveSinks(list []Sink) (sinks, error) {
 		if v, ok := x.(NoteSink); ok {
 			s.notes, found = append(s.notes, v), true
 		}
+		if v, ok := x.(IncidentSink); ok {
+			s.incidents, found = append(s.incidents, v), true
+		}
 		if v, ok := x.(BatchSink); ok {
 			s.batches, found = append(s.batches, v), true
 		}
@@ -70,11 +74,12 @@ func resolveSinks(list []Sink) (sinks, error) {
 
 // output is one thing to hand the sinks; exactly one field is set.
 type output struct {
-	req     *Request
-	alert   *Alert
-	dns     *DNSAnswer
-	problem *Problem
-	note    *[2]string // source, note
+	req      *Request
+	alert    *Alert
+	incident *Incident
+	dns      *DNSAnswer
+	problem  *Problem
+	note     *[2]string // source, note
 }
 
 // outbox collects what a batch emits while the engine holds its lock.
@@ -103,6 +108,12 @@ func (s *sinks) deliver(items []output) error {
 		case it.alert != nil:
 			for _, k := range s.alerts {
 				if err = k.Alert(it.alert); err != nil {
+					break
+				}
+			}
+		case it.incident != nil:
+			for _, k := range s.incidents {
+				if err = k.Incident(it.incident); err != nil {
 					break
 				}
 			}

@@ -25,6 +25,9 @@ type Snapshot struct {
 	Problems    []Problem         // the first few inputs that did not parse
 
 	HostCheck      string   // "" when on; otherwise why it is off
+	OriginCheck    string   // likewise for Origins
+	Incidents       []Incident // newest first, capped like the alerts
+	IncidentsOpened uint64     // incidents opened in all
 	AllowedHosts   []string // current [hosts] allowed, including additions of this run
 	AllowedOrigins []string
 	AddedHosts     []string // allowed during this run, not yet written to the config
@@ -47,11 +50,12 @@ type KeyStat struct {
 
 // ValueStat is one Host or Origin value's row.
 type ValueStat struct {
-	Value    string // normalised
-	Requests uint64
-	Keys     int // distinct keys seen with it (capped)
-	Allowed  bool
-	LastSeen time.Time
+	Value       string // normalised
+	Requests    uint64
+	Keys        int // distinct keys seen with it (capped)
+	Allowed     bool
+	LastSeen    time.Time
+	FromReferer bool // an origin seen only in Referers (check_referer), never in an Origin header
 }
 
 // SourceStatus is one source's state for the header.

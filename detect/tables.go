@@ -44,7 +44,7 @@ type keyState struct {
 	origins     smallSet
 	hostCounts  map[string]uint64     // capped at smallSetCap values
 	clientCount map[netip.Addr]uint64 // capped likewise
-	fired       uint8                 // bit i: Detectors[i] fired on this key
+	fired       uint16                // bit i: Detectors[i] fired on this key
 	slots       []any                 // detectors' own state for this key (keySlot)
 }
 
@@ -70,6 +70,7 @@ type valueState struct {
 	keys     smallSet
 	allowed  bool
 	last     time.Time
+	referer  bool // an origin seen only as a Referer's, never in an Origin header
 }
 
 // keyFor finds or creates the state of the request's key.
@@ -106,12 +107,13 @@ func (e *Engine) tally(o *observation) {
 		countCapped(&k.clientCount, o.client, o.client.IsValid())
 	}
 	if r.HasHost {
-		v := e.value(e.hosts, o.host, o.hostAllowed, r.Time)
+		v, _ := e.value(e.hosts, o.host, o.hostAllowed, r.Time)
 		v.keys.add(r.Key)
 	}
-	if o.origin != "" && !o.fromReferer {
-		v := e.value(e.origins, o.origin, o.originAllowed, r.Time)
+	if o.origin != "" {
+		v, fresh := e.value(e.origins, o.origin, o.originAllowed, r.Time)
 		v.keys.add(r.Key)
+		v.referer = o.fromReferer && (fresh || v.referer)
 	}
 }
 
@@ -128,7 +130,8 @@ func countCapped[K comparable](m *map[K]uint64, v K, present bool) {
 	}
 }
 
-func (e *Engine) value(table *lru[string, *valueState], v string, allowed bool, t time.Time) *valueState {
+// value counts a request for a Host or Origin row; fresh says the row is new.
+func (e *Engine) value(table *lru[string, *valueState], v string, allowed bool, t time.Time) (s *valueState, fresh bool) {
 	s, ok := table.get(v)
 	if !ok {
 		s = &valueState{}
@@ -139,5 +142,5 @@ func (e *Engine) value(table *lru[string, *valueState], v string, allowed bool, 
 	if t.After(s.last) {
 		s.last = t
 	}
-	return s
+	return s, !ok
 }

@@ -27,10 +27,16 @@ func (e *Engine) Snapshot() Snapshot {
 		Counters:         maps.Clone(e.counters),
 		Problems:         slices.Clone(e.problems),
 		HostCheck:        e.hostCheck(),
+		OriginCheck:      e.originCheck(),
+		IncidentsOpened:  e.incidents.next,
 		AllowedHosts:     e.allowedHosts(),
 		AllowedOrigins:   e.allowedOrigins(),
 		AddedHosts:       slices.Clone(e.added["host"]),
 		AddedOrigins:     slices.Clone(e.added["origin"]),
+	}
+	s.Incidents = make([]Incident, 0, len(e.incidents.list))
+	for i := len(e.incidents.list) - 1; i >= 0; i-- {
+		s.Incidents = append(s.Incidents, e.incidents.list[i].clone())
 	}
 	s.Alerts = make([]Alert, 0, len(e.alerts))
 	for i := len(e.alerts) - 1; i >= 0; i-- {
@@ -66,6 +72,7 @@ func (e *Engine) evictions() map[string]uint64 {
 		"hosts":       e.hosts.evicted,
 		"origins":     e.origins.evicted,
 		"alerts":      e.alertsDropped,
+		"incidents":   e.incidents.dropped,
 		"dedupe":      e.dedupe.evicted,
 	}
 }
@@ -90,7 +97,7 @@ func (e *Engine) allowedOrigins() []string {
 func valueRows(t *lru[string, *valueState], rows int) []ValueStat {
 	var out []ValueStat
 	t.each(func(v string, s *valueState) bool {
-		out = append(out, ValueStat{Value: v, Requests: s.requests, Keys: s.keys.len(), Allowed: s.allowed, LastSeen: s.last})
+		out = append(out, ValueStat{Value: v, Requests: s.requests, Keys: s.keys.len(), Allowed: s.allowed, LastSeen: s.last, FromReferer: s.referer})
 		return len(out) < rows
 	})
 	return out
@@ -167,11 +174,13 @@ func addrString(a netip.Addr) string { return a.Unmap().String() }
 type Summary struct {
 	Requests    uint64
 	Alerts      map[string]int
+	Incidents   int // incidents opened
 	ParseErrors uint64
 	Dropped     uint64
 	Evicted     map[string]uint64
 	Counters    map[string]uint64
 	HostCheck   string
+	OriginCheck string
 	Sources     []SourceStatus
 	Problems    []Problem
 }
@@ -187,6 +196,8 @@ func (e *Engine) Summary() Summary {
 		Evicted:     s.Evicted,
 		Counters:    s.Counters,
 		HostCheck:   s.HostCheck,
+		OriginCheck: s.OriginCheck,
+		Incidents:   int(s.IncidentsOpened),
 		Sources:     s.Sources,
 		Problems:    s.Problems,
 	}

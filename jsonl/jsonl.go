@@ -14,7 +14,7 @@ import (
 
 // Emit says which line types are written.
 type Emit struct {
-	Alert, Request, Summary, DNS bool
+	Alert, Request, Summary, DNS, Incident bool
 }
 
 // ParseEmit parses "alert,request,summary" (any subset).
@@ -30,9 +30,11 @@ func ParseEmit(s string) (Emit, error) {
 			e.Summary = true
 		case "dns":
 			e.DNS = true
+		case "incident", "incidents":
+			e.Incident = true
 		case "":
 		default:
-			return e, fmt.Errorf("--emit: unknown kind %q (use any of alert,request,summary,dns)", strings.TrimSpace(part))
+			return e, fmt.Errorf("--emit: unknown kind %q (use any of alert,incident,request,summary,dns)", strings.TrimSpace(part))
 		}
 	}
 	return e, nil
@@ -66,6 +68,15 @@ func (w *Writer) Alert(a *detect.Alert) error {
 		return nil
 	}
 	return w.line(schema.AppendAlert(w.buf[:0], a), true)
+}
+
+// Incident writes an incident line, when one opens or escalates, and
+// flushes it.
+func (w *Writer) Incident(i *detect.Incident) error {
+	if !w.emit.Incident {
+		return nil
+	}
+	return w.line(schema.AppendIncident(w.buf[:0], i), true)
 }
 
 // DNS writes a dns line (a DNS response seen in a capture) when emitted.

@@ -65,11 +65,47 @@ func AppendAlert(b []byte, a *detect.Alert) []byte {
 	if a.Class != "" {
 		b = field(b, "class", a.Class)
 	}
+	if a.Tool != "" {
+		b = field(b, "tool", string(a.Tool))
+		b = appendAddrs(b, "addrs", a.Addrs)
+	}
+	if a.Detector == detect.DetKeyStuffing {
+		b = intField(b, "keys", a.Keys)
+		b = intField(b, "rejected", a.Rejected)
+	}
 	b = field(b, "message", a.Message)
-	b = append(b, `,"count":`...)
-	b = strconv.AppendInt(b, int64(a.Count), 10)
+	b = intField(b, "count", a.Count)
+	if a.Incident != "" {
+		b = field(b, "incident", a.Incident)
+	}
 	b = append(b, '}')
 	return b
+}
+
+// AppendIncident appends an incident line's object (no newline): written
+// when an incident opens and when its severity rises.
+func AppendIncident(b []byte, i *detect.Incident) []byte {
+	b = append(b, `{"type":"incident","time":`...)
+	b = appendTime(b, i.Last)
+	b = field(b, "incident", i.ID)
+	b = field(b, "change", i.Change)
+	b = field(b, "severity", i.Severity.String())
+	b = field(b, "subject", i.Subject)
+	b = appendStrings(b, "detectors", i.Detectors)
+	b = field(b, "outcome", i.Outcome)
+	if i.Class != "" {
+		b = field(b, "class", i.Class)
+	}
+	b = append(b, `,"first":`...)
+	b = appendTime(b, i.Opened)
+	b = append(b, `,"last":`...)
+	b = appendTime(b, i.Last)
+	b = appendStrings(b, "names", i.Names)
+	b = appendStrings(b, "keys", i.Keys)
+	b = appendStrings(b, "clients", i.Clients)
+	b = intField(b, "alerts", len(i.Alerts))
+	b = intField(b, "count", i.Count)
+	return append(b, '}')
 }
 
 // AppendDNS appends a dns line's object (no newline).
@@ -80,23 +116,9 @@ func AppendDNS(b []byte, a *detect.DNSAnswer) []byte {
 	b = addrField(b, "client", a.Client)
 	b = addrField(b, "server", a.Server)
 	b = field(b, "name", a.Name)
-	b = append(b, `,"cname":[`...)
-	for i, c := range a.CNAMEs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = AppendString(b, c)
-	}
-	b = append(b, `],"addrs":[`...)
-	for i, ip := range a.Addrs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '"')
-		b = ip.AppendTo(b)
-		b = append(b, '"')
-	}
-	b = append(b, `],"ttl":`...)
+	b = appendStrings(b, "cname", a.CNAMEs)
+	b = appendAddrs(b, "addrs", a.Addrs)
+	b = append(b, `,"ttl":`...)
 	b = strconv.AppendUint(b, uint64(a.TTL), 10)
 	b = append(b, `,"rcode":`...)
 	b = strconv.AppendInt(b, int64(a.Rcode), 10)
@@ -121,7 +143,9 @@ func AppendSummary(b []byte, s *detect.Summary) []byte {
 		b = append(b, ':')
 		b = strconv.AppendInt(b, int64(s.Alerts[d]), 10)
 	}
-	b = append(b, `},"parse_errors":`...)
+	b = append(b, `},"incidents":`...)
+	b = strconv.AppendInt(b, int64(s.Incidents), 10)
+	b = append(b, `,"parse_errors":`...)
 	b = strconv.AppendUint(b, s.ParseErrors, 10)
 	b = append(b, `,"dropped":`...)
 	b = strconv.AppendUint(b, s.Dropped, 10)
@@ -131,6 +155,9 @@ func AppendSummary(b []byte, s *detect.Summary) []byte {
 	b = appendCounts(b, s.Counters)
 	if s.HostCheck != "" {
 		b = field(b, "host_check", s.HostCheck)
+	}
+	if s.OriginCheck != "" {
+		b = field(b, "origin_check", s.OriginCheck)
 	}
 	b = append(b, `,"sources":[`...)
 	for i, src := range s.Sources {
@@ -185,6 +212,41 @@ func appendCounts(b []byte, m map[string]uint64) []byte {
 		b = strconv.AppendUint(b, m[k], 10)
 	}
 	return append(b, '}')
+}
+
+func intField(b []byte, name string, v int) []byte {
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return strconv.AppendInt(b, int64(v), 10)
+}
+
+func appendStrings(b []byte, name string, vs []string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, `":[`...)
+	for i, v := range vs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = AppendString(b, v)
+	}
+	return append(b, ']')
+}
+
+func appendAddrs(b []byte, name string, addrs []netip.Addr) []byte {
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, `":[`...)
+	for i, ip := range addrs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = ip.AppendTo(b)
+		b = append(b, '"')
+	}
+	return append(b, ']')
 }
 
 func field(b []byte, name, v string) []byte {
