@@ -31,8 +31,8 @@ func Outcome(status int) string {
 const (
 	ClassRebindingService = "rebinding_service" // a name of a public rebinding tool (ParseRebindName)
 	ClassRebinding        = "rebinding"         // a domain name that is not ours, with a key or an Origin
-	ClassScanner   = "scanner"   // an IP literal (or a scanner path) with no key and no Origin
-	ClassForeign   = "foreign"   // anything else
+	ClassScanner          = "scanner"           // an IP literal (or a scanner path) with no key and no Origin
+	ClassForeign          = "foreign"           // anything else
 )
 
 // classify sorts a request with a foreign Host into a noise class. A name

@@ -24,14 +24,14 @@ type Snapshot struct {
 	Counters    map[string]uint64 // source counters summed (truncated_packets, ...)
 	Problems    []Problem         // the first few inputs that did not parse
 
-	HostCheck      string   // "" when on; otherwise why it is off
-	OriginCheck    string   // likewise for Origins
+	HostCheck       string     // "" when on; otherwise why it is off
+	OriginCheck     string     // likewise for Origins
 	Incidents       []Incident // newest first, capped like the alerts
 	IncidentsOpened uint64     // incidents opened in all
-	AllowedHosts   []string // current [hosts] allowed, including additions of this run
-	AllowedOrigins []string
-	AddedHosts     []string // allowed during this run, not yet written to the config
-	AddedOrigins   []string
+	AllowedHosts    []string   // current [hosts] allowed, including additions of this run
+	AllowedOrigins  []string
+	AddedHosts      []string // allowed during this run, not yet written to the config
+	AddedOrigins    []string
 }
 
 // KeyStat is one key fingerprint's row in the keys table.
