@@ -1,6 +1,9 @@
 package detect
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
 // dedupeKey identifies an alert for de-duplication.
 type dedupeKey struct {
@@ -56,10 +59,12 @@ func (e *Engine) raise(c cause, a Alert, evidence func() []Request) {
 	e.dedupe.put(dk, p)
 	e.byDetector[a.Detector]++
 	if len(e.alerts) >= e.cfg.Limits.Alerts {
-		// Drop the oldest eighth at once: shifting the list for every new
-		// alert would cost a copy of it per alert during a flood.
+		// Drop an eighth at once (shifting the list for every new alert
+		// would cost a copy of it per alert during a flood): the least
+		// severe, oldest first, so a flood of scanner noise cannot push a
+		// critical alert off the list.
 		n := max(1, min(len(e.alerts), e.cfg.Limits.Alerts/8))
-		e.alerts = slices.Delete(e.alerts, 0, n)
+		e.alerts = dropLeast(e.alerts, n)
 		e.alertsDropped += uint64(n)
 	}
 	e.alerts = append(e.alerts, p)
@@ -94,4 +99,26 @@ func (e *Engine) keyEvidence(key string, current *Request) []Request {
 	}
 	slices.Reverse(out)
 	return out
+}
+
+// dropLeast removes the n least severe alerts, oldest first, keeping the
+// order of the rest.
+func dropLeast(alerts []*Alert, n int) []*Alert {
+	idx := make([]int, len(alerts))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(alerts[a].Severity, alerts[b].Severity) })
+	drop := make([]bool, len(alerts))
+	for _, i := range idx[:n] {
+		drop[i] = true
+	}
+	kept := alerts[:0]
+	for i, a := range alerts {
+		if !drop[i] {
+			kept = append(kept, a)
+		}
+	}
+	clear(alerts[len(kept):])
+	return kept
 }

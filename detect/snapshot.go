@@ -6,15 +6,16 @@ import "time"
 // mutable with the engine; the UI may keep it as long as it likes.
 type Snapshot struct {
 	EventTime time.Time // latest event time seen
+	Now       time.Time // the clock rates are measured at: EventTime, or the wall clock a live view asked for
 	Requests  uint64
 	RateNow   float64   // requests/s over the last second of event time
 	History   []float64 // requests per second, oldest first, last 60 s of event time
 
 	AlertsByDetector map[string]int // alerts raised, by detector
 	Alerts           []Alert        // newest first, capped at [limits] alerts_kept
-	Keys             []KeyStat      // every tracked key (capped), unsorted
-	Hosts            []ValueStat    // every Host value seen (capped)
-	Origins          []ValueStat    // every Origin seen (capped)
+	Keys             []KeyStat      // the query's top rows of the keys table (capped at [limits] rows)
+	Hosts            []ValueStat    // likewise of the Host values
+	Origins          []ValueStat    // likewise of the Origins
 	Recent           []Request      // newest first, capped at [limits] recent_requests
 
 	Sources     []SourceStatus

@@ -9,14 +9,23 @@ import (
 	"time"
 )
 
-// Snapshot copies the state the dashboard shows. Tables hold at most
-// [limits] rows entries each, the most recently seen.
-func (e *Engine) Snapshot() Snapshot {
+// Snapshot copies the state: tables hold at most [limits] rows entries
+// each, the most recently seen.
+func (e *Engine) Snapshot() Snapshot { return e.SnapshotFor(Query{}) }
+
+// SnapshotFor copies the state a view shows: each table's rows are the top
+// [limits] rows of the query's sort among the rows matching its filter,
+// over the whole table.
+func (e *Engine) SnapshotFor(q Query) Snapshot {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.eventTime
+	if q.Now.After(now) {
+		now = q.Now // a live source that went quiet: its rates fall
+	}
 	s := Snapshot{
-		EventTime:        now,
+		EventTime:        e.eventTime,
+		Now:              now,
 		Requests:         e.requests,
 		RateNow:          e.rates.rate(now),
 		History:          e.rates.history(now),
@@ -45,12 +54,9 @@ func (e *Engine) Snapshot() Snapshot {
 		s.Alerts = append(s.Alerts, a)
 	}
 	rows := e.cfg.Limits.Rows
-	e.keys.each(func(_ string, k *keyState) bool {
-		s.Keys = append(s.Keys, k.stat(now))
-		return len(s.Keys) < rows
-	})
-	s.Hosts = valueRows(e.hosts, rows)
-	s.Origins = valueRows(e.origins, rows)
+	s.Keys = e.keyRows(q.Keys, now, rows)
+	s.Hosts = valueRows(e.hosts, q.Hosts, rows)
+	s.Origins = valueRows(e.origins, q.Origins, rows)
 	e.recentEach(func(r *Request) bool {
 		s.Recent = append(s.Recent, *r)
 		return len(s.Recent) < rows
@@ -91,15 +97,6 @@ func (e *Engine) allowedOrigins() []string {
 	if e.cfg.AllowNull {
 		out = append(out, "null")
 	}
-	return out
-}
-
-func valueRows(t *lru[string, *valueState], rows int) []ValueStat {
-	var out []ValueStat
-	t.each(func(v string, s *valueState) bool {
-		out = append(out, ValueStat{Value: v, Requests: s.requests, Keys: s.keys.len(), Allowed: s.allowed, LastSeen: s.last, FromReferer: s.referer})
-		return len(out) < rows
-	})
 	return out
 }
 
