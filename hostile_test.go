@@ -132,7 +132,11 @@ func TestHostileInputStderrIsTerminalSafe(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("exit %d: %s", r.code, r.stderr)
 			}
-			if n := r.summary(t)["requests"].(float64); n < 80 {
+			// 96 lines; those with a hostile value where the Origin is
+			// read are parse errors (not an origin: the columns moved),
+			// and so is a raw log read as escaped where a value ends in a
+			// backslash.
+			if n := r.summary(t)["requests"].(float64); n < 77 {
 				t.Errorf("only %v requests read", n)
 			}
 			if strings.Contains(r.stderr, "line ends before") || strings.Contains(r.stderr, "request line is not") {

@@ -71,6 +71,7 @@ var (
 	errNotHTTP      = &parseError{reason: "request line is not HTTP", notHTTP: true}
 	errEmptyRequest = &parseError{reason: "request line is empty (the client sent no request)", notHTTP: true}
 	errNoRequest    = &parseError{reason: "line has no request (no method and target)"}
+	errBadOrigin    = &parseError{reason: "the Origin column is not an origin (scheme://host[:port] or null): the columns do not line up"}
 	// kindProblem is what a malformed value of a kind is said to be.
 	kindProblem = [...]string{
 		kTimeLocal:    "is not a time like 02/Jan/2006:15:04:05 -0700",
@@ -355,7 +356,14 @@ func (p *Parser) build(x *lineVals, keys *keys.Extractor, r *detect.Request) err
 		break
 	}
 	if v := x.vals[kOrigin]; !absent(v) && !redacted(v) {
-		r.Origin, r.HasOrigin = p.str(p.unescape(v)), true
+		v = p.unescape(v)
+		if !originShaped(v) {
+			// A column that is not an Origin means the line's columns
+			// moved (a lost quote): what sits there may be anything, a
+			// key included, so the line is not read as a request.
+			return errBadOrigin
+		}
+		r.Origin, r.HasOrigin = p.str(v), true
 	}
 	if v := x.vals[kReferer]; !absent(v) && !redacted(v) {
 		r.Referer = p.str(p.redact(p.unescape(v)))
@@ -601,6 +609,25 @@ func absent(v []byte) bool {
 // redacted reports whether a value was hidden by the server (Caddy, Traefik
 // "redact"): it is no key and no Origin.
 func redacted(v []byte) bool { return string(v) == keys.Redacted }
+
+// originShaped reports whether v can be an Origin header's value (RFC 6454
+// §7: "null" or scheme "://" host [":" port]), leniently: a trailing slash
+// or path as some clients send, but no spaces or quotes.
+func originShaped(v []byte) bool {
+	if string(v) == "null" {
+		return true
+	}
+	scheme, rest, ok := bytes.Cut(v, []byte("://"))
+	if !ok || len(scheme) == 0 || len(rest) == 0 || bytes.ContainsAny(v, " \t\"'<>") {
+		return false
+	}
+	for _, c := range scheme {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
 
 // redact hides the values of key parameters in a target or URL (keys.Redact)
 // before it is kept; the result is only valid until the next call.

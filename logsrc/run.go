@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/keys"
@@ -487,30 +486,9 @@ func (s *input) bad(lineno int64, err error, line []byte) {
 	}
 }
 
-// quote makes a line fit to be quoted in a message: key material hidden
-// first, then cut to about n bytes on a rune boundary (cutting first could
-// leave the start of a key that the redaction no longer recognises).
-func (s *input) quote(line []byte, n int) string {
-	raw := line
-	if len(raw) > 4*n {
-		raw = raw[:4*n]
-	}
-	q := string(raw)
-	if s.opts.Keys != nil {
-		q = s.opts.Keys.RedactText(q)
-	}
-	if len(q) <= n && len(raw) == len(line) {
-		return q
-	}
-	if len(q) > n {
-		cut := n
-		for cut > 0 && !utf8.RuneStart(q[cut]) {
-			cut--
-		}
-		q = q[:cut]
-	}
-	return q + "..."
-}
+// quote makes a line fit to be quoted in a message: its shape (shapeOf),
+// never its unidentified columns, which may hold keys.
+func (s *input) quote(line []byte, n int) string { return shapeOf(line, n) }
 
 func (s *input) note() string {
 	switch {
