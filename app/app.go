@@ -90,7 +90,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 
 	st := newStopper(ctx)
 	defer st.close()
-	go reloadOnHUP(st.stop, engine, o, tui)
+	go reloadOnHUP(st.stop, st, engine, o, s.dcfg, tui)
 	batches := make(chan detect.Batch, 64)
 	srcs := startSources(st, s.sources, batches)
 	exportsDone := sk.exports.start(st.stop)

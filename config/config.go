@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -37,7 +38,13 @@ type Config struct {
 
 	// Path is the file it came from ("" for defaults only).
 	Path string `toml:"-"`
+	// set lists the keys the file sets ("hosts.allowed"), defaults aside.
+	set map[string]bool
 }
+
+// Sets reports whether the file sets key ("hosts.allowed") itself, rather
+// than leaving it at its default.
+func (c *Config) Sets(key string) bool { return c.set[key] }
 
 // Hosts is [hosts].
 type Hosts struct {
@@ -207,34 +214,117 @@ func Find(explicit string) string {
 	return ""
 }
 
+// Limits on a config file, checked before it is decoded: the TOML decoder
+// takes time quadratic in the nesting of inline tables (a 40 KB file of
+// them took 24 s and 4 GB), and a config is a few hundred lines.
+const (
+	maxConfigBytes = 1 << 20
+	maxNesting     = 8
+)
+
 // Load reads path over the defaults. path "" gives the defaults.
 func Load(path string) (Config, error) {
 	c := Default()
 	if path == "" {
 		return c, nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := readConfig(path)
 	if err != nil {
-		return c, fmt.Errorf("reading config %s: %w", path, err)
+		return c, err
 	}
 	return Parse(path, data)
+}
+
+// readConfig reads a config file that is a regular file of a sane size; a
+// FIFO or a device would block or never end.
+func readConfig(path string) ([]byte, error) {
+	// Stat first: opening a FIFO blocks until something writes to it.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, &Error{Path: path, Msg: "not a regular file (a config is read whole, so a pipe or a device cannot be one)"}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config %s: %w", path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("reading config %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &Error{Path: path, Msg: "not a regular file (a config is read whole, so a pipe or a device cannot be one)"}
+	}
+	if fi.Size() > maxConfigBytes {
+		return nil, &Error{Path: path, Msg: fmt.Sprintf("%d bytes: larger than a config can be (%d KiB at most)", fi.Size(), maxConfigBytes>>10)}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading config %s: %w", path, err)
+	}
+	if len(data) > maxConfigBytes {
+		return nil, &Error{Path: path, Msg: fmt.Sprintf("larger than a config can be (%d KiB at most)", maxConfigBytes>>10)}
+	}
+	return data, nil
+}
+
+// nestingError reports brackets and braces nested deeper than maxNesting,
+// outside strings and comments, with the line where it happens.
+func nestingError(path string, data []byte) error {
+	depth, line := 0, 1
+	var quote byte
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case c == '\n':
+			line++
+			if quote == '#' {
+				quote = 0 // a comment ends at its line; a string may not ("""...""")
+			}
+		case quote == '#':
+		case quote != 0:
+			if c == '\\' && quote == '"' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'' || c == '#':
+			quote = c
+		case c == '[' || c == '{':
+			if depth++; depth > maxNesting {
+				return &Error{Path: path, Line: line, Msg: fmt.Sprintf("arrays and tables nested more than %d deep", maxNesting)}
+			}
+		case c == ']' || c == '}':
+			depth = max(0, depth-1)
+		}
+	}
+	return nil
 }
 
 // Parse decodes data (named path in errors) over the defaults and checks it.
 func Parse(path string, data []byte) (Config, error) {
 	c := Default()
 	c.Path = path
+	if len(data) > maxConfigBytes {
+		return c, &Error{Path: path, Msg: fmt.Sprintf("larger than a config can be (%d KiB at most)", maxConfigBytes>>10)}
+	}
+	if err := nestingError(path, data); err != nil {
+		return c, err
+	}
 	md, err := toml.Decode(string(data), &c)
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return c, &Error{Path: path, Line: pe.Position.Line, Msg: oneLine(pe.Message)}
+			return c, &Error{Path: path, Line: pe.Position.Line, Msg: maskQuoted(oneLine(pe.Message))}
 		}
 		if m := typeErr.FindStringSubmatch(err.Error()); m != nil {
 			line, _ := strconv.Atoi(m[1])
 			return c, &Error{Path: path, Line: line, Key: m[2], Msg: m[3]}
 		}
 		return c, &Error{Path: path, Msg: oneLine(err.Error())}
+	}
+	c.set = map[string]bool{}
+	for _, k := range md.Keys() {
+		c.set[k.String()] = true
 	}
 	if u := md.Undecoded(); len(u) > 0 {
 		key := u[0].String()
@@ -407,6 +497,17 @@ func suggest(k toml.Key) string {
 		return fmt.Sprintf(" in [%s] (known: %s)", k[0], strings.Join(names, ", "))
 	}
 	return fmt.Sprintf(": there is no section [%s]", k[0])
+}
+
+// quotedValue is a value the TOML decoder quotes in its messages.
+var quotedValue = regexp.MustCompile(`"[^"]*"`)
+
+// maskQuoted replaces the values a decoder message quotes by their length:
+// the text it could not read may be a salt or a key pasted without quotes.
+func maskQuoted(msg string) string {
+	return quotedValue.ReplaceAllStringFunc(msg, func(q string) string {
+		return fmt.Sprintf("a value (%d characters)", len(q)-2)
+	})
 }
 
 func oneLine(s string) string {

@@ -3,7 +3,9 @@ package config
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -97,4 +99,45 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("empty error")
 		}
 	})
+}
+
+// TestConfigAsAnAttackSurface: a config is read only when it is a regular
+// file of a sane size and nesting, and its errors do not quote values.
+func TestConfigAsAnAttackSurface(t *testing.T) {
+	dir := t.TempDir()
+	deep := filepath.Join(dir, "deep.toml")
+	os.WriteFile(deep, []byte("x = "+strings.Repeat("{a = ", 40_000/5)+"1"+strings.Repeat("}", 40_000/5)+"\n"), 0o644)
+	start := time.Now()
+	_, err := Load(deep)
+	if err == nil || !strings.Contains(err.Error(), "nested more than") || time.Since(start) > 2*time.Second {
+		t.Errorf("deeply nested inline tables: %v after %v", err, time.Since(start))
+	}
+	big := filepath.Join(dir, "big.toml")
+	os.WriteFile(big, []byte(strings.Repeat("# padding\n", 200_000)), 0o644)
+	if _, err := Load(big); err == nil || !strings.Contains(err.Error(), "larger than a config") {
+		t.Errorf("a 2 MB config: %v", err)
+	}
+	fifo := filepath.Join(dir, "fifo.toml")
+	if err := syscall.Mkfifo(fifo, 0o644); err == nil {
+		done := make(chan error, 1)
+		go func() { _, err := Load(fifo); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+				t.Errorf("a FIFO config: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("a FIFO config blocks")
+		}
+	}
+	salt := filepath.Join(dir, "salt.toml")
+	os.WriteFile(salt, []byte("[keys]\nsalt = abc123xyzsecret\n"), 0o644)
+	if _, err := Load(salt); err == nil || strings.Contains(err.Error(), "abc") {
+		t.Errorf("an unquoted salt is quoted back: %v", err)
+	}
+	ok := filepath.Join(dir, "ok.toml")
+	os.WriteFile(ok, []byte("[hosts]\nallowed = [\"a.test\", \"[x]\"] # [[[[[[[[[[[\n[log.json]\nhost = \"{{{{{{{{{{\"\n"), 0o644)
+	if _, err := Load(ok); err != nil && strings.Contains(err.Error(), "nested") {
+		t.Errorf("brackets in strings and comments counted: %v", err)
+	}
 }

@@ -15,7 +15,7 @@ const missingHost = "(missing)"
 
 func (hostDetector) observe(e *Engine, ev *event) {
 	o := ev.req
-	if o == nil || o.r.Blind.Has(BlindHost) || len(e.hostAllow) == 0 && o.hostRebind.Tool == "" {
+	if o == nil || o.r.Blind.Has(BlindHost) || e.hostAllow.len() == 0 && o.hostRebind.Tool == "" {
 		return
 	}
 	r := o.r

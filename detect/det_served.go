@@ -9,7 +9,7 @@ func (servedDetector) name() string { return DetHostServed }
 
 func (servedDetector) observe(e *Engine, ev *event) {
 	o := ev.req
-	if o == nil || o.r.Blind.Has(BlindHost) || o.host == "" || o.hostAllowed || len(e.hostAllow) == 0 && o.hostRebind.Tool == "" {
+	if o == nil || o.r.Blind.Has(BlindHost) || o.host == "" || o.hostAllowed || e.hostAllow.len() == 0 && o.hostRebind.Tool == "" {
 		return
 	}
 	r := o.r

@@ -20,17 +20,16 @@ func (sniDetector) observe(e *Engine, ev *event) {
 	}
 	name := strings.TrimRight(strings.ToLower(h.SNI), ".")
 	rb, isRB := ParseRebindName(name, e.cfg.RebindDomains)
-	if len(e.hostAllow) == 0 && !isRB {
+	if e.hostAllow.len() == 0 && !isRB {
 		return // the check is off without an allowlist
 	}
 	port := ""
 	if h.Server.IsValid() {
 		port = strconv.Itoa(int(h.Server.Port()))
 	}
-	for i := range e.hostAllow {
-		if e.hostAllow[i].match(name, port) || e.hostAllow[i].match(name, "") {
-			return
-		}
+	// A pattern with a port matches the server's port; one without, any.
+	if e.hostAllow.allowsOn(name, port, false) {
+		return
 	}
 	sev, class := SeverityMedium, ""
 	msg := "TLS server name " + name + " is not an allowed name"

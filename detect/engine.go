@@ -52,6 +52,7 @@ type Engine struct {
 	dropped     uint64
 	counters    map[string]uint64
 	problems    []Problem
+	notes       []Problem // news from outside the sources (Note), the latest few
 	incidents   incidents
 	reorder     reorderer // held requests when a reorder window is set
 	released    []Request // requests the reorderer let go in this batch
@@ -389,7 +390,7 @@ func (e *Engine) Allow(kind, value string) {
 		if err != nil || e.hostAllow.allows(value) {
 			return
 		}
-		e.hostAllow = append(e.hostAllow, p)
+		e.hostAllow.add(p)
 		e.added[kind] = append(e.added[kind], value)
 		e.markAllowed(DetUnexpectedHost, value)
 		e.hosts.each(func(k string, v *valueState) bool {
@@ -431,7 +432,7 @@ func (e *Engine) ClearAlerts() {
 
 // hostCheck says why the Host check is off, or "" when it is on.
 func (e *Engine) hostCheck() string {
-	if len(e.hostAllow) == 0 {
+	if e.hostAllow.len() == 0 {
 		return "off: no allowed hosts configured ([hosts] allowed or --allow-host)"
 	}
 	return ""
@@ -466,7 +467,7 @@ func (e *Engine) Reload(cfg Config) error {
 	defer e.mu.Unlock()
 	for _, v := range e.added["host"] {
 		if p, err := compileHostPattern(v); err == nil {
-			hosts = append(hosts, p)
+			hosts.add(p)
 		}
 	}
 	for _, v := range e.added["origin"] {
@@ -491,11 +492,16 @@ func (e *Engine) Reload(cfg Config) error {
 	return nil
 }
 
-// Report records a problem that did not come from a source batch (a config
-// reload that failed), for the dashboard and the sinks. The sinks get it
-// from the engine's goroutine when input next pauses or arrives.
-func (e *Engine) Report(p Problem) {
+// Note records news that did not come from a source (a config reloaded or
+// refused), for the dashboard (Snapshot.Notes) and the note sinks, which
+// get it from the engine's goroutine when input next pauses or arrives. It
+// is not an unparsed input: it uses none of their budget.
+func (e *Engine) Note(source, text string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.keepProblem(p)
+	e.notes = append(e.notes, Problem{Source: source, Text: text})
+	if len(e.notes) > maxProblems {
+		e.notes = e.notes[1:]
+	}
+	e.out.add(output{note: &[2]string{source, text}})
 }

@@ -1,6 +1,9 @@
 package detect
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestNormalizeOrigin(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -65,4 +68,59 @@ func FuzzNormalize(f *testing.F) {
 		}
 		_ = o
 	})
+}
+
+func TestHostPatternValidation(t *testing.T) {
+	for _, bad := range []string{"[::1", "::1]:80", "host:99999", "host:0", "host:", "ho\\st", "a\u2028b.test", "a\x1b.test", "a\u202e.test", "*.", "a*.test", `a"b.test`} {
+		if _, err := compileHostPattern(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	for pat, host := range map[string]string{
+		"bücher.example":      "xn--bcher-kva.example",
+		"BÜCHER.example:8080": "xn--bcher-kva.example:8080",
+		"*.bücher.example":    "shop.xn--bcher-kva.example",
+		"[::1]:8080":          "[::1]:8080",
+		"api.example.com:*":   "api.example.com:9999",
+		"_svc.example.com":    "_svc.example.com",
+	} {
+		l, err := compileHosts([]string{pat})
+		if err != nil {
+			t.Errorf("%q: %v", pat, err)
+			continue
+		}
+		if !l.allows(host) {
+			t.Errorf("%q does not allow %q", pat, host)
+		}
+	}
+}
+
+// TestHostAllowlistIsIndexed: a 100,000-entry allowlist costs a few map
+// lookups per Host, not a scan.
+func TestHostAllowlistIsIndexed(t *testing.T) {
+	var list []string
+	for i := range 50_000 {
+		list = append(list, fmt.Sprintf("h%d.example.com", i), fmt.Sprintf("*.w%d.example.net", i))
+	}
+	l, err := compileHosts(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !l.allows("h49999.example.com") || !l.allows("a.b.w49999.example.net:443") || l.allows("w1.example.net") || l.allows("x.example.com") {
+		t.Fatal("lookups")
+	}
+	if n := testing.AllocsPerRun(100, func() { l.allows("a.b.w49999.example.net:443") }); n != 0 {
+		t.Errorf("%v allocations per lookup", n)
+	}
+}
+
+func BenchmarkHostAllowlist100k(b *testing.B) {
+	var list []string
+	for i := range 50_000 {
+		list = append(list, fmt.Sprintf("h%d.example.com", i), fmt.Sprintf("*.w%d.example.net", i))
+	}
+	l, _ := compileHosts(list)
+	for b.Loop() {
+		l.allows("evil.rebind.test:8080")
+	}
 }

@@ -24,6 +24,7 @@ type Snapshot struct {
 	Evicted     map[string]uint64 // evictions by table: "keys", "hosts", "origins", "alerts", ...
 	Counters    map[string]uint64 // source counters summed (truncated_packets, ...)
 	Problems    []Problem         // the first few inputs that did not parse
+	Notes       []Problem         // the latest news from outside the sources (a config reload), oldest first
 
 	HostCheck       string     // "" when on; otherwise why it is off
 	OriginCheck     string     // likewise for Origins

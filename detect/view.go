@@ -35,6 +35,7 @@ func (e *Engine) SnapshotFor(q Query) Snapshot {
 		Evicted:          e.evictions(),
 		Counters:         maps.Clone(e.counters),
 		Problems:         slices.Clone(e.problems),
+		Notes:            slices.Clone(e.notes),
 		HostCheck:        e.hostCheck(),
 		OriginCheck:      e.originCheck(),
 		IncidentsOpened:  e.incidents.next,
@@ -84,8 +85,8 @@ func (e *Engine) evictions() map[string]uint64 {
 }
 
 func (e *Engine) allowedHosts() []string {
-	out := make([]string, 0, len(e.hostAllow))
-	for _, p := range e.hostAllow {
+	out := make([]string, 0, e.hostAllow.len())
+	for _, p := range e.hostAllow.patterns {
 		out = append(out, strings.TrimSpace(p.raw))
 	}
 	return out
