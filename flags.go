@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -33,6 +34,12 @@ func (l listFlag) String() string {
 }
 func (l listFlag) Set(s string) error { *l.vals = append(*l.vals, s); return nil }
 
+// The replay paces --speed takes besides 0.
+const (
+	minSpeed = 0.001
+	maxSpeed = 1e6
+)
+
 // speedFlag records whether --speed was given, since its default depends on the source.
 type speedFlag struct {
 	v   *float64
@@ -48,8 +55,11 @@ func (s speedFlag) String() string {
 
 func (s speedFlag) Set(v string) error {
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f < 0 {
-		return fmt.Errorf("want a number >= 0 (0 = as fast as possible, 1 = as recorded)")
+	// NaN and Inf are numbers to ParseFloat; a pace below a thousandth of
+	// the recorded one would wait for ever (and 1e-300 overflowed to no
+	// pacing at all).
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 0 && (f < minSpeed || f > maxSpeed) {
+		return fmt.Errorf("want 0 (as fast as possible) or a pace from %g to %g (1 = as recorded)", minSpeed, maxSpeed)
 	}
 	*s.v, *s.set = f, true
 	return nil
@@ -126,8 +136,7 @@ Exit status: 0 on success, 1 on a runtime failure, 2 on a usage or config error.
 `
 
 // parseFlags parses args, allowing flags after positional arguments.
-func parseFlags(args []string, stderr io.Writer) (options, error) {
-	var o options
+func parseFlags(args []string, stderr io.Writer) (o options, err error) {
 	o.Emit = "alert,summary"
 	fs := flag.NewFlagSet("rebindwatch", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -168,6 +177,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	for _, n := range []string{"h", "help"} {
 		fs.BoolVar(&help, n, false, "")
 	}
+	defer func() {
+		if err == nil {
+			err = o.check()
+		}
+	}()
 	rest := args
 	for {
 		before := rest
@@ -196,4 +210,17 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		rest = rest[1:]
 	}
 	return o, nil
+}
+
+// check refuses flags that cannot go together, so none is dropped silently.
+func (o *options) check() error {
+	switch {
+	case strings.TrimSpace(strings.ReplaceAll(o.Emit, ",", "")) == "":
+		return app.UsageError{Err: errors.New("--emit names nothing to write (use any of alert,incident,request,summary,dns)")}
+	case o.TailOnly && o.NoFollow:
+		return app.UsageError{Err: errors.New("--tail-only starts following at the end of the logs, --no-follow reads them to their end: give one")}
+	case o.Demo && (o.Read != "" || o.Interface != "" || len(o.Logs) > 0 || o.ServerConfig != ""):
+		return app.UsageError{Err: errors.New("--demo replays the embedded capture; it does not mix with -r, -i, log files or --server-config")}
+	}
+	return nil
 }

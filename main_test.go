@@ -379,7 +379,7 @@ func TestSignalsWhileFollowing(t *testing.T) {
 	waitFor("the format note", func() bool { return strings.Contains(stderr.String(), "format:") })
 	os.WriteFile(cfgPath, []byte("[burst]\nmax_requests = 0\n"), 0o644)
 	cmd.Process.Signal(syscall.SIGHUP)
-	waitFor("the reload failure", func() bool { return strings.Contains(stderr.String(), "config reload failed") })
+	waitFor("the reload failure", func() bool { return strings.Contains(stderr.String(), "config reload refused") })
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("after SIGTERM: %v; stderr: %s", err, stderr.String())

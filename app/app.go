@@ -106,8 +106,14 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 	if err := exportsDone(); err != nil {
 		errs = append(errs, err)
 	}
-	if sk.json != nil {
-		if err := sk.json.Summary(engine.Summary()); err != nil && runErr == nil {
+	sum := engine.Summary()
+	// An input rejected before it gave anything (-r /dev/zero, -i nosuch)
+	// is a usage error: exit 2 with the reason, and no summary of a run
+	// that did not happen.
+	var ue UsageError
+	rejected := errors.As(errors.Join(errs...), &ue) && sum.Requests == 0 && runErr == nil
+	if sk.json != nil && !rejected {
+		if err := sk.json.Summary(sum); err != nil && runErr == nil {
 			runErr = err
 		}
 	}

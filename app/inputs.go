@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,6 +72,12 @@ func prepare(o Options, stderr io.Writer) (*setup, error) {
 		return s, usagef("%v (from the config or --allow-host/--allow-origin)", err)
 	}
 	if o.LogFormat != "" {
+		if _, err := logsrc.Compile(o.LogFormat); err != nil {
+			return s, usagef("--log-format: %v", err)
+		}
+		if len(o.Logs) == 0 && o.ServerConfig == "" {
+			return s, usagef("--log-format goes with log files; -r reads captures, whose format is in the file")
+		}
 		s.cfg.Log.Format = o.LogFormat
 	}
 	s.keys = keys.NewExtractor(s.cfg.KeyConfig())
@@ -106,8 +113,12 @@ func prepare(o Options, stderr io.Writer) (*setup, error) {
 	}
 	if o.Read != "" {
 		if o.Read != "-" {
-			if _, err := os.Stat(o.Read); err != nil {
+			fi, err := os.Stat(o.Read)
+			if err != nil {
 				return s, usagef("-r %s: %v", o.Read, unwrapPath(err))
+			}
+			if fi.IsDir() {
+				return s, usagef("-r %s: is a directory, not a capture", o.Read)
 			}
 		}
 		s.sources = append(s.sources, captureSource(o.Read, o.Read, capOpts, s.keys.Clone()))
@@ -202,10 +213,18 @@ func logFiles(o Options, cfg config.Config, stderr io.Writer) ([]logFile, error)
 				return nil, UsageError{err}
 			}
 		}
+		var seen []os.FileInfo
 		for _, p := range paths {
 			if p != "-" && !isGlob(p) {
-				if _, err := os.Stat(p); err != nil && (o.NoFollow || !errors.Is(err, fs.ErrNotExist)) {
+				fi, err := os.Stat(p)
+				if err != nil && (o.NoFollow || !errors.Is(err, fs.ErrNotExist)) {
 					return nil, usagef("%s: %v", p, unwrapPath(err))
+				}
+				if err == nil && slices.ContainsFunc(seen, func(s os.FileInfo) bool { return os.SameFile(s, fi) }) {
+					continue // the same file again, by another name or a symlink: read it once
+				}
+				if err == nil {
+					seen = append(seen, fi)
 				}
 			}
 			out = append(out, logFile{p, format})

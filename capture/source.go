@@ -95,7 +95,7 @@ func newPcapReader(br *bufio.Reader) (*pcapReader, error) {
 		r.bo, r.factor = binary.BigEndian, 1
 	}
 	if v := r.bo.Uint16(h[4:]); v != 2 {
-		return nil, fmt.Errorf("unknown pcap major version %d", v)
+		return nil, fmt.Errorf("%w: unknown pcap major version %d", ErrNotCapture, v)
 	}
 	// The declared snap length is not trusted: a damaged header could
 	// announce gigabyte records. tcpdump and Wireshark take 256 KiB at most.

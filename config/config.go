@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 
@@ -182,10 +183,10 @@ func (e *Error) Error() string {
 	}
 	b.WriteString(": ")
 	if e.Key != "" {
-		b.WriteString(e.Key)
+		b.WriteString(capQuote(e.Key))
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Msg)
+	b.WriteString(capQuote(e.Msg))
 	return b.String()
 }
 
@@ -497,6 +498,20 @@ func suggest(k toml.Key) string {
 		return fmt.Sprintf(" in [%s] (known: %s)", k[0], strings.Join(names, ", "))
 	}
 	return fmt.Sprintf(": there is no section [%s]", k[0])
+}
+
+// capQuote cuts what a message quotes from the file to a line's worth: a
+// 5 MB section name must not make a 10 MB error.
+func capQuote(s string) string {
+	const max = 200
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("... (%d bytes)", len(s))
 }
 
 // quotedValue is a value the TOML decoder quotes in its messages.

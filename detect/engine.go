@@ -379,16 +379,21 @@ func (e *Engine) recentEach(f func(*Request) bool) {
 }
 
 // Allow adds a Host ("host") or Origin ("origin") to the allowlist for this
-// run. Alerts it caused stay, marked Allowed.
-func (e *Engine) Allow(kind, value string) {
+// run. Alerts it caused stay, marked Allowed. A value that cannot be an
+// allowlist entry (a Host with a quote or a space, an Origin without a
+// scheme) is refused with the reason.
+func (e *Engine) Allow(kind, value string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	switch kind {
 	case "host":
 		value = NormalizeHost(value)
 		p, err := compileHostPattern(value)
-		if err != nil || e.hostAllow.allows(value) {
-			return
+		if err != nil {
+			return err
+		}
+		if e.hostAllow.allows(value) {
+			return nil
 		}
 		e.hostAllow.add(p)
 		e.added[kind] = append(e.added[kind], value)
@@ -399,8 +404,11 @@ func (e *Engine) Allow(kind, value string) {
 		})
 	case "origin":
 		value = NormalizeOrigin(value)
+		if _, err := compileOrigins([]string{value}); err != nil {
+			return err
+		}
 		if e.originAllowed(value) {
-			return
+			return nil
 		}
 		e.origAllow = append(e.origAllow, originPattern{exact: value})
 		e.added[kind] = append(e.added[kind], value)
@@ -408,7 +416,10 @@ func (e *Engine) Allow(kind, value string) {
 		if o, ok := e.origins.peek(value); ok {
 			o.allowed = true
 		}
+	default:
+		return fmt.Errorf("nothing to allow of kind %q", kind)
 	}
+	return nil
 }
 
 func (e *Engine) markAllowed(det, subject string) {

@@ -17,6 +17,9 @@ import (
 // that a file given by mistake is refused instead of read as garbage lines.
 var ErrBinaryFile = source.InputError("not a text log")
 
+// errDirectory is a log path that names a directory.
+var errDirectory = source.InputError("is a directory, not a log (give its files, or a glob like dir/*.log)")
+
 // sniffBytes is how much of a file's start decides whether it is text.
 const sniffBytes = 4096
 

@@ -147,7 +147,7 @@ func openRegular(path string) (*os.File, os.FileInfo, error) {
 	}
 	if fi.IsDir() {
 		f.Close()
-		return nil, nil, fmt.Errorf("log %s: is a directory", path)
+		return nil, nil, fmt.Errorf("log %s: %w", path, errDirectory)
 	}
 	return f, fi, nil
 }

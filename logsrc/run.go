@@ -238,7 +238,7 @@ func (s *input) runFile(ctx context.Context) error {
 		return logErr(s.path, err)
 	}
 	if fi.IsDir() {
-		return fmt.Errorf("log %s: is a directory", s.path)
+		return fmt.Errorf("log %s: %w", s.path, errDirectory)
 	}
 	s.total = fi.Size()
 	s.e.SetState(detect.StateReplaying)

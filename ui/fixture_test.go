@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,10 +46,14 @@ func (f *fakeBackend) KeyDetail(fp string) (detect.KeyDetail, bool) {
 	return d, ok
 }
 
-func (f *fakeBackend) Allow(kind, value string) {
+func (f *fakeBackend) Allow(kind, value string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if strings.ContainsAny(value, "\" ") {
+		return fmt.Errorf("%q is not a host name", value)
+	}
 	f.allowed = append(f.allowed, [2]string{kind, value})
+	return nil
 }
 
 func (f *fakeBackend) ClearAlerts() {

@@ -81,6 +81,7 @@ type (
 		speed  float64
 		pacer  bool   // paused/speed are valid
 		gen    uint64 // the pacer control generation it carries
+		warn   bool   // the action was refused
 	}
 	saveMsg struct {
 		path string
@@ -306,7 +307,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		if msg.pacer && msg.gen == m.pacerGen {
 			m.paused, m.speed = msg.paused, msg.speed
 		}
-		m.setFlash(msg.text, false)
+		m.setFlash(msg.text, msg.warn)
 		return m, m.fetch(0, false)
 	case saveMsg:
 		if msg.err != nil {

@@ -41,7 +41,7 @@ type Backend interface {
 	KeyDetail(fp string) (detect.KeyDetail, bool)
 	// Allow allows a value for this run; kind is "host" or "origin". Alerts
 	// on it get Allowed=true.
-	Allow(kind, value string)
+	Allow(kind, value string) error
 	// ClearAlerts drops the alerts kept for display.
 	ClearAlerts()
 }

@@ -318,7 +318,9 @@ func (m Model) allow() (Model, tea.Cmd) {
 		hint = " (this run only)"
 	}
 	return m, func() tea.Msg {
-		b.Allow(kind, value)
+		if err := b.Allow(kind, value); err != nil {
+			return actionMsg{text: "not allowed: " + clean(err.Error()), warn: true}
+		}
 		return actionMsg{text: "allowed " + kind + " " + shown + hint}
 	}
 }
