@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
@@ -101,6 +102,16 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 	} else {
 		runErr = runHeadless(st, engine, batches, srcs)
 	}
+	// The output went away (| head): the run ends cleanly, the summary goes
+	// to stderr. Or it stopped reading and the drain was cut short: the
+	// engine may be stuck in a write, so the summary goes to stderr too.
+	summaryOut := sk.json
+	if errors.Is(runErr, syscall.EPIPE) || srcs.cutShort() && sk.json != nil {
+		summaryOut = jsonl.New(stderr, jsonl.Emit{Summary: true})
+		if errors.Is(runErr, syscall.EPIPE) {
+			runErr = nil
+		}
+	}
 	st.stopNow(nil)
 	errs := srcs.errors()
 	if err := exportsDone(); err != nil {
@@ -112,8 +123,8 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 	// that did not happen.
 	var ue UsageError
 	rejected := errors.As(errors.Join(errs...), &ue) && sum.Requests == 0 && runErr == nil
-	if sk.json != nil && !rejected {
-		if err := sk.json.Summary(sum); err != nil && runErr == nil {
+	if summaryOut != nil && !rejected {
+		if err := summaryOut.Summary(sum); err != nil && runErr == nil {
 			runErr = err
 		}
 	}
@@ -142,7 +153,7 @@ func runHeadless(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *so
 	select {
 	case err := <-done:
 		if err != nil {
-			st.stopNow(err)
+			st.stopNow(stopCause(err))
 			go drain(in)
 		}
 		return err
@@ -151,6 +162,15 @@ func runHeadless(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *so
 		go drain(in)
 		return nil
 	}
+}
+
+// stopCause is why a failing engine stops the run: nothing, when only its
+// output's reader went away, which ends a run cleanly.
+func stopCause(err error) error {
+	if errors.Is(err, syscall.EPIPE) {
+		return nil
+	}
+	return err
 }
 
 // drain reads in until it is closed, so sources that still send after the

@@ -22,7 +22,7 @@ func runDashboard(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *s
 		defer close(done)
 		err := e.Run(in)
 		if err != nil {
-			st.stopNow(err)
+			st.stopNow(stopCause(err))
 			go drain(in)
 		}
 		engErr <- err

@@ -27,6 +27,9 @@ func newStopper(parent context.Context) *stopper {
 	stop, cancel := context.WithCancelCause(parent)
 	s := &stopper{stop: stop, cancel: cancel, hard: make(chan struct{}), sigs: make(chan os.Signal, 2), quit: make(chan struct{})}
 	signal.Notify(s.sigs, os.Interrupt, syscall.SIGTERM)
+	// A reader that goes away (rebindwatch ... | head) must end the run
+	// with an error we can handle, not kill it without its summary.
+	signal.Ignore(syscall.SIGPIPE)
 	go s.watch()
 	return s
 }
@@ -65,6 +68,7 @@ func (s *stopper) failure() error {
 // close stops listening for signals.
 func (s *stopper) close() {
 	signal.Stop(s.sigs)
+	signal.Reset(syscall.SIGPIPE)
 	close(s.quit)
 	s.cancel(nil)
 }

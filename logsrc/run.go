@@ -77,7 +77,12 @@ func Run(ctx context.Context, path string, opts Options, out chan<- detect.Batch
 	switch {
 	case path == "-":
 		s := newInput(ctx, path, opts, out)
-		err = s.runStream(ctx, os.Stdin, "stdin")
+		f, oerr := source.Open(ctx, "-")
+		if oerr != nil {
+			return oerr
+		}
+		defer f.Close()
+		err = s.runStream(ctx, f, "stdin")
 	case hasGlobMeta(path) && !exists(path):
 		err = runGlob(ctx, path, opts, out)
 	default:
@@ -96,7 +101,10 @@ func runOne(ctx context.Context, path string, opts Options, out chan<- detect.Ba
 		// A pipe or device (rebindwatch <(tail -f x.log)): read it as it
 		// comes; it cannot be seeked, and a file read would hold lines back
 		// until a batch fills.
-		f, err := os.Open(path)
+		f, err := source.Open(ctx, path) // a FIFO waits for a writer; a stop ends the wait
+		if errors.Is(err, source.ErrStopped) {
+			return s.finish()
+		}
 		if err != nil {
 			return logErr(path, err)
 		}
@@ -365,7 +373,7 @@ func (s *input) runStream(ctx context.Context, r io.Reader, name string) error {
 		if err := sp.end(s.handleLine); err != nil {
 			return true, err
 		}
-		if c.err != io.EOF {
+		if c.err != io.EOF && !errors.Is(c.err, source.ErrStopped) {
 			return true, logErr(s.name, c.err)
 		}
 		return true, nil

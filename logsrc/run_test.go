@@ -538,3 +538,41 @@ func TestRunNamedPipe(t *testing.T) {
 		t.Errorf("%d requests, last state %v", len(c.requests()), bs[len(bs)-1].State)
 	}
 }
+
+// TestStopWhileBlocked: a followed FIFO with no writer blocks in open(2),
+// one whose writer went quiet blocks in read(2); a stop ends both, and the
+// lines already written are reported.
+func TestStopWhileBlocked(t *testing.T) {
+	dir := t.TempDir()
+	noWriter := filepath.Join(dir, "nowriter")
+	if err := mkfifo(noWriter); err != nil {
+		t.Skip("no named pipes here:", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := start(ctx, t, noWriter, Options{Format: "nginx-combined", Follow: true})
+	time.Sleep(50 * time.Millisecond) // let it block in open
+	cancel()
+	if err := c.wait(t, 5*time.Second); err != nil {
+		t.Fatalf("stopped while waiting for a writer: %v", err)
+	}
+
+	quiet := filepath.Join(dir, "quiet")
+	mkfifo(quiet)
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	c = start(ctx, t, quiet, Options{Format: "nginx-combined", Follow: true})
+	w, err := os.OpenFile(quiet, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	fmt.Fprintf(w, "%s\n%s\n", line1, line2)
+	until(t, 5*time.Second, "the lines before the stop", func() bool { return len(c.requests()) == 2 })
+	cancel() // the writer stays open and quiet
+	if err := c.wait(t, 5*time.Second); err != nil {
+		t.Fatalf("stopped while the writer was quiet: %v", err)
+	}
+	if n := len(c.requests()); n != 2 {
+		t.Errorf("%d requests, want 2", n)
+	}
+}
