@@ -102,13 +102,15 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 	} else {
 		runErr = runHeadless(st, engine, batches, srcs)
 	}
-	// The output went away (| head): the run ends cleanly, the summary goes
-	// to stderr. Or it stopped reading and the drain was cut short: the
-	// engine may be stuck in a write, so the summary goes to stderr too.
+	// The output's reader went away: the summary goes to stderr, and the
+	// run ends cleanly when that was stdout (| head), with an error when
+	// it was -o (whatever consumed the alerts is gone). Or the output
+	// stopped reading and the drain was cut short: the engine may be stuck
+	// in a write, so the summary goes to stderr too.
 	summaryOut := sk.json
 	if errors.Is(runErr, syscall.EPIPE) || srcs.cutShort() && sk.json != nil {
 		summaryOut = jsonl.New(stderr, jsonl.Emit{Summary: true})
-		if errors.Is(runErr, syscall.EPIPE) {
+		if errors.Is(runErr, syscall.EPIPE) && o.Output == "" {
 			runErr = nil
 		}
 	}
@@ -118,6 +120,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 		errs = append(errs, err)
 	}
 	sum := engine.Summary()
+	sum.Config = s.cfg.Path
 	// An input rejected before it gave anything (-r /dev/zero, -i nosuch)
 	// is a usage error: exit 2 with the reason, and no summary of a run
 	// that did not happen.
@@ -165,7 +168,8 @@ func runHeadless(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *so
 }
 
 // stopCause is why a failing engine stops the run: nothing, when only its
-// output's reader went away, which ends a run cleanly.
+// output's reader went away, which stops it like a signal (Run decides the
+// exit status).
 func stopCause(err error) error {
 	if errors.Is(err, syscall.EPIPE) {
 		return nil

@@ -74,7 +74,10 @@ func dashboardTitle(o Options) string {
 // allowlistPath is the config file `w` writes the allowlist to.
 func allowlistPath(o Options) string {
 	if o.Demo && o.Config == "" {
-		return "" // the demo's config is embedded; `w` writes ./rebindwatch.toml
+		// The demo's config is embedded. Its additions go to a file of their
+		// own name: ./rebindwatch.toml would be loaded by every later run in
+		// this folder.
+		return "rebindwatch-demo.toml"
 	}
 	return config.Find(o.Config)
 }

@@ -66,6 +66,9 @@ func prepare(o Options, stderr io.Writer) (*setup, error) {
 	if err != nil {
 		return s, UsageError{err}
 	}
+	if o.NoTUI || o.Suggest { // the dashboard says it in its header; stderr would be under the screen
+		sayConfig(stderr, s.cfg.Path)
+	}
 	s.cfg.Hosts.Allowed = append(s.cfg.Hosts.Allowed, o.AllowHosts...)
 	s.cfg.Origins.Allowed = append(s.cfg.Origins.Allowed, o.AllowOrigins...)
 	if s.dcfg, err = s.cfg.Detect(); err != nil {
@@ -271,4 +274,14 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// sayConfig tells which config the run loaded: a run in a folder with a
+// rebindwatch.toml in it may not be the run its user thinks.
+func sayConfig(w io.Writer, path string) {
+	if path != "" {
+		fmt.Fprintf(w, "rebindwatch: config: %s\n", sanitize.String(path))
+		return
+	}
+	fmt.Fprintln(w, "rebindwatch: config: none (the defaults; looked for ./rebindwatch.toml and $XDG_CONFIG_HOME/rebindwatch/config.toml)")
 }

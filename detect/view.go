@@ -170,6 +170,7 @@ func addrString(a netip.Addr) string { return a.Unmap().String() }
 
 // Summary is the end-of-run account written as the JSON summary line.
 type Summary struct {
+	Config      string // the config file the run loaded ("" for none), set by whoever runs the engine
 	Requests    uint64
 	Alerts      map[string]int
 	Incidents   int // incidents opened

@@ -197,7 +197,7 @@ func (p *Parser) Parse(line []byte, keys *keys.Extractor, r *detect.Request) err
 			}
 			line = p.stripANSI(line)
 		}
-		err = p.extractLiteral(line, &x)
+		_, err = p.extractLiteral(line, &x)
 	}
 	if err != nil {
 		return err
@@ -205,10 +205,11 @@ func (p *Parser) Parse(line []byte, keys *keys.Extractor, r *detect.Request) err
 	return p.build(&x, keys, r)
 }
 
-// extractLiteral splits a line by the format's literals.
-func (p *Parser) extractLiteral(line []byte, x *lineVals) error {
+// extractLiteral splits a line by the format's literals and returns where
+// it stopped reading (a lenient format may leave a tail).
+func (p *Parser) extractLiteral(line []byte, x *lineVals) (int, error) {
 	if !bytes.HasPrefix(line, p.prefix) {
-		return p.errPrefix
+		return 0, p.errPrefix
 	}
 	pos := len(p.prefix)
 	for i := range p.fields {
@@ -220,20 +221,20 @@ func (p *Parser) extractLiteral(line []byte, x *lineVals) error {
 			var end int
 			if i == len(p.fields)-1 && !p.lenientTail {
 				if !bytes.HasSuffix(line[pos:], f.lit) {
-					return f.errMissing
+					return 0, f.errMissing
 				}
 				end = len(line) - len(f.lit)
 			} else if end = p.valueEnd(line, pos, f); end < 0 {
-				return f.errMissing
+				return 0, f.errMissing
 			}
 			if f.litCount > 0 && bytes.Count(line[pos:], f.lit) > f.litCount {
-				return f.errAmbiguous
+				return 0, f.errAmbiguous
 			}
 			v, pos = line[pos:end], end+len(f.lit)
 		}
 		p.take(i, v, x)
 	}
-	return nil
+	return pos, nil
 }
 
 // take records the value of field i.

@@ -463,6 +463,9 @@ func (s *input) decidePending() error {
 		return s.undetected()
 	}
 	s.formatNote = "format: " + s.p.Format() + " (auto)"
+	if warn := extraColumns(s.p.chosen, s.pending) + extraJSONFields(s.p.chosen, s.pending); warn != "" {
+		s.formatNote += "; " + warn
+	}
 	s.sync()
 	lines, nos := s.pending, s.pendingNo
 	s.pending, s.pendingNo = nil, nil

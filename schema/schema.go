@@ -132,7 +132,9 @@ func AppendDNS(b []byte, a *detect.DNSAnswer) []byte {
 
 // AppendSummary appends the summary line's object (no newline).
 func AppendSummary(b []byte, s *detect.Summary) []byte {
-	b = append(b, `{"type":"summary","requests":`...)
+	b = append(b, `{"type":"summary","config":`...)
+	b = AppendString(b, s.Config)
+	b = append(b, `,"requests":`...)
 	b = strconv.AppendUint(b, s.Requests, 10)
 	b = append(b, `,"alerts":{`...)
 	for i, d := range detect.Detectors {
