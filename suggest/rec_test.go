@@ -12,51 +12,32 @@ import (
 	"github.com/rebindwatch/rebindwatch/capture"
 	"github.com/rebindwatch/rebindwatch/config"
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/internal/testkit"
 	"github.com/rebindwatch/rebindwatch/keys"
 	"github.com/rebindwatch/rebindwatch/logsrc"
 )
 
 const recDir = "../testdata/rec"
 
-// readBatches runs a source to its end and returns what it sent.
-func readBatches(t testing.TB, run func(ctx context.Context, out chan<- detect.Batch) error) []detect.Batch {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	ch := make(chan detect.Batch, 16)
-	errc := make(chan error, 1)
-	go func() {
-		errc <- run(ctx, ch)
-		close(ch)
-	}()
-	var out []detect.Batch
-	for b := range ch {
-		b.Requests = slices.Clone(b.Requests)
-		out = append(out, b)
-	}
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
+// The recordings are committed (testdata/record.sh makes them): a missing
+// one is a failure, not a reason to skip.
 
 func pcapBatches(t testing.TB, name string) []detect.Batch {
+	t.Helper()
 	path := filepath.Join(recDir, name)
-	if _, err := os.Stat(path); err != nil {
-		t.Skip("no recording " + path + " (testdata/record.sh makes it)")
-	}
-	return readBatches(t, func(ctx context.Context, out chan<- detect.Batch) error {
+	return testkit.Batches(t, func(ctx context.Context, out chan<- detect.Batch) error {
 		return capture.ReadFile(ctx, path, capture.Options{Ports: []uint16{8080}, Keys: keys.NewExtractor(keys.DefaultConfig())}, out)
 	})
 }
 
 func extLogBatches(t testing.TB, name string) []detect.Batch {
+	t.Helper()
 	path := filepath.Join(recDir, name)
 	fmtBytes, err := os.ReadFile(filepath.Join(recDir, "ext.fmt"))
 	if err != nil {
-		t.Skip("no ext.fmt in " + recDir)
+		t.Fatal(err)
 	}
-	return readBatches(t, func(ctx context.Context, out chan<- detect.Batch) error {
+	return testkit.Batches(t, func(ctx context.Context, out chan<- detect.Batch) error {
 		return logsrc.Run(ctx, path, logsrc.Options{Format: "nginx:" + string(fmtBytes), Keys: keys.NewExtractor(keys.DefaultConfig()), Location: time.UTC}, out)
 	})
 }
