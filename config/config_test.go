@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,11 @@ func TestExampleIsValidAndDefault(t *testing.T) {
 	dd, _ := d.Detect()
 	if dc.BurstWindow != 10*time.Second || dc.BurstMax != dd.BurstMax || dc.SpreadWindow != dd.SpreadWindow || dc.Limits != dd.Limits || dc.Dedupe != dd.Dedupe {
 		t.Errorf("example disagrees with defaults:\n%+v\n%+v", dc, dd)
+	}
+	// Every option, not only the ones above: an option added to Default
+	// but documented with another value in the example fails here.
+	if !reflect.DeepEqual(c, d) {
+		t.Errorf("the example's options differ from the defaults:\nexample  %+v\ndefaults %+v", c, d)
 	}
 }
 

@@ -149,6 +149,19 @@ func TestRecordedScenarios(t *testing.T) {
 	if !strings.Contains(out, `# "evil.rebind.test", #`) {
 		t.Errorf("evil.rebind.test not listed as seen\n%s", out)
 	}
+	// The recording's burst (150 requests on one key within 10 s) and
+	// spread (one key from 25 clients, one under 4 Hosts) are the
+	// observed maxima: the thresholds sit above them, so the suggestion
+	// does not flag this traffic, and the comments say what was seen.
+	if cfg.Burst.MaxRequests <= 150 || cfg.Spread.MaxClients <= 25 || cfg.Spread.MaxHosts <= 4 {
+		t.Errorf("thresholds burst %d, clients %d, hosts %d: not above the recorded burst (150), spread clients (25) and hosts (4)\n%s",
+			cfg.Burst.MaxRequests, cfg.Spread.MaxClients, cfg.Spread.MaxHosts, out)
+	}
+	for _, seen := range []string{"max 150", "max 25", "max 4"} {
+		if !strings.Contains(out, seen) {
+			t.Errorf("the comments do not give the observed %q\n%s", seen, out)
+		}
+	}
 	assertNoKeys(t, out)
 }
 
@@ -158,9 +171,13 @@ func assertNoKeys(t testing.TB, out string) {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(recDir, "keys.txt"))
 	if err != nil {
-		return
+		t.Fatal(err) // without the keys this check would pass on anything
 	}
-	for _, k := range strings.Fields(string(raw)) {
+	ks := strings.Fields(string(raw))
+	if len(ks) == 0 {
+		t.Fatal("no keys in keys.txt")
+	}
+	for _, k := range ks {
 		for i := 0; i+8 <= len(k); i++ {
 			if w := k[i : i+8]; w != "sk_live_" && strings.Contains(out, w) {
 				t.Errorf("output holds a piece of a raw key: %q", w)
