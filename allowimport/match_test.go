@@ -159,10 +159,10 @@ func keys(m map[string]bool) []string {
 func TestFlaskAgainstWerkzeug(t *testing.T) {
 	py := "/usr/bin/python3"
 	if _, err := os.Stat(py); err != nil {
-		t.Skip("no /usr/bin/python3")
+		t.Skip("SKIPPED: no /usr/bin/python3 (Debian package python3-werkzeug), so rebindwatch is not compared with werkzeug")
 	}
 	if err := exec.Command(py, "-c", "import werkzeug.sansio.utils").Run(); err != nil {
-		t.Skip("werkzeug is not installed for /usr/bin/python3")
+		t.Skip("SKIPPED: werkzeug is not installed for /usr/bin/python3 (Debian package python3-werkzeug), so rebindwatch is not compared with it")
 	}
 	// Every TRUSTED_HOSTS entry of the file, merged as the import merges them.
 	trusted := []string{"api.example.com", ".internal.example.com", "orders.example.com:8443",

@@ -17,6 +17,7 @@ import (
 	"github.com/rebindwatch/rebindwatch/capture"
 	"github.com/rebindwatch/rebindwatch/config"
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/internal/testkit"
 	"github.com/rebindwatch/rebindwatch/jsonl"
 	"github.com/rebindwatch/rebindwatch/keys"
 )
@@ -60,15 +61,9 @@ func BenchmarkEndToEnd(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		batches := make(chan detect.Batch, 64)
-		errc := make(chan error, 1)
-		go func() { errc <- capture.ReadFile(context.Background(), path, opts, batches); close(batches) }()
-		if err := e.Run(batches); err != nil {
-			b.Fatal(err)
-		}
-		if err := <-errc; err != nil {
-			b.Fatal(err)
-		}
+		testkit.Feed(b, e, path, func(ctx context.Context, out chan<- detect.Batch) error {
+			return capture.ReadFile(ctx, path, opts, out)
+		})
 		reqs += e.Summary().Requests
 	}
 	b.ReportMetric(float64(reqs)/b.Elapsed().Seconds(), "requests/s")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -56,7 +57,7 @@ func TestExampleIsValidAndDefault(t *testing.T) {
 	d := Default()
 	// The example documents the defaults: decoding it must give them back
 	// (apart from the allowlists, which it fills with examples).
-	c.Hosts, c.Origins.Allowed, c.Path = d.Hosts, d.Origins.Allowed, ""
+	c.Hosts, c.Origins.Allowed, c.Path, c.set = d.Hosts, d.Origins.Allowed, "", nil
 	if got, want := strings.Join(c.Keys.Headers, ","), strings.Join(d.Keys.Headers, ","); got != want {
 		t.Errorf("example keys.headers = %s, default %s", got, want)
 	}
@@ -64,6 +65,11 @@ func TestExampleIsValidAndDefault(t *testing.T) {
 	dd, _ := d.Detect()
 	if dc.BurstWindow != 10*time.Second || dc.BurstMax != dd.BurstMax || dc.SpreadWindow != dd.SpreadWindow || dc.Limits != dd.Limits || dc.Dedupe != dd.Dedupe {
 		t.Errorf("example disagrees with defaults:\n%+v\n%+v", dc, dd)
+	}
+	// Every option, not only the ones above: an option added to Default
+	// but documented with another value in the example fails here.
+	if !reflect.DeepEqual(c, d) {
+		t.Errorf("the example's options differ from the defaults:\nexample  %+v\ndefaults %+v", c, d)
 	}
 }
 

@@ -320,6 +320,9 @@ func TestSeverityRisesWithEvidence(t *testing.T) {
 			hostAlerts = append(hostAlerts, a)
 		}
 	}
+	if len(hostAlerts) != len(want) {
+		t.Fatalf("%d unexpected_host alerts, want %d", len(hostAlerts), len(want))
+	}
 	for i, a := range hostAlerts {
 		if a.Severity != want[i] {
 			t.Errorf("%s: severity %s, want %s", a.Subject, a.Severity, want[i])

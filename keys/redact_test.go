@@ -6,7 +6,7 @@ import (
 )
 
 // Keys leaked through paths that RedactQuery and the engine's Problem
-// redaction did not cover (found by hostile_test.go on testdata/hostile).
+// redaction did not cover (found by e2e/secrets_test.go on testdata/hostile).
 func TestRedactQueryHostile(t *testing.T) {
 	x := NewExtractor(DefaultConfig())
 	const k = "sk_live_DOkSWPJ42J2A0VepElDtJpJP"

@@ -427,12 +427,12 @@ func TestRecordedNginx(t *testing.T) {
 }
 
 // TestRecordedRebind parses the logs another recorder made of the scenario
-// runs (../testdata/rec), when they are there.
+// runs (../testdata/rec, committed).
 func TestRecordedRebind(t *testing.T) {
 	const dir = "../testdata/rec/"
 	ext, err := os.ReadFile(dir + "ext.fmt")
 	if err != nil {
-		t.Skip("no recorded scenario logs:", err)
+		t.Fatal(err)
 	}
 	kx := testKeys()
 	for _, c := range []struct{ file, spec string }{

@@ -89,9 +89,9 @@ func TestServerConfigDebianApache(t *testing.T) {
 
 func TestServerConfigRecorderNginx(t *testing.T) {
 	dir := t.TempDir()
-	b, err := os.ReadFile("../testdata/recorder/nginx.conf.in")
+	b, err := os.ReadFile("../testdata/recorder/nginx.conf.in") // committed
 	if err != nil {
-		t.Skip("no recorder config:", err)
+		t.Fatal(err)
 	}
 	conf := filepath.Join(dir, "nginx.conf")
 	os.WriteFile(conf, []byte(strings.ReplaceAll(string(b), "@PREFIX@", dir)), 0o644)

@@ -447,10 +447,15 @@ func TestDrainDeadline(t *testing.T) {
 	}
 }
 
+// A second Run while the first is running fails. The first is known to
+// run once it has delivered an alert, not after some sleep: a sleep that
+// ends before its goroutine is scheduled lets the second Run go first.
 func TestRunTwice(t *testing.T) {
-	p := mustNew(t, fast("http://127.0.0.1:1/"))
+	rc := newReceiver(t, nil)
+	p := mustNew(t, fast(rc.URL))
 	start(t, p)
-	time.Sleep(10 * time.Millisecond)
+	_ = p.Alert(alert(1))
+	waitFor(t, "the first Run delivering", func() bool { return p.Stats().Sent == 1 })
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := p.Run(ctx); err == nil {

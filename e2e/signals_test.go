@@ -1,0 +1,174 @@
+package e2e
+
+// Signals and output faults: SIGHUP reloads, SIGINT and SIGTERM stop with
+// the summary written; a full disk or a closed pipe ends the run with
+// exit 1 and says why.
+
+import (
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestSignalsWhileFollowing follows a log, reloads a broken config on SIGHUP
+// (reported, old config kept), then stops on SIGTERM with the summary written.
+func TestSignalsWhileFollowing(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "access.log")
+	cfgPath := filepath.Join(dir, "rw.toml")
+	writeFile(t, logPath, readFile(t, rec+"scenarios_access_combined.log")+"\n", 0o644)
+	writeFile(t, cfgPath, readFile(t, rec+"rebindwatch.toml"), 0o644)
+
+	cmd := exec.Command(bin, "--no-tui", "-c", cfgPath, logPath)
+	var out, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, cmd, "the format note", func() bool { return strings.Contains(stderr.String(), "format:") })
+	writeFile(t, cfgPath, "[burst]\nmax_requests = 0\n", 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitUntil(t, cmd, "the reload failure", func() bool { return strings.Contains(stderr.String(), "config reload refused") })
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := waitExit(t, cmd); err != nil {
+		t.Fatalf("after SIGTERM: %v; stderr: %s", err, stderr.String())
+	}
+	noKeys(t, "stdout", out.String())
+	noKeys(t, "stderr", stderr.String())
+	if !strings.Contains(out.String(), `"type":"summary"`) || !strings.Contains(stderr.String(), "max_requests") {
+		t.Errorf("stdout %q\nstderr %q", out.String(), stderr.String())
+	}
+	// The old config, with its allowed hosts, is still the one in force:
+	// without it the Host check would be off and the summary would say so.
+	if s := lastLine(out.String()); strings.Contains(s, `"host_check"`) {
+		t.Errorf("after the failed reload the Host check is off, so the old config was dropped: %s", s)
+	}
+}
+
+// TestHostileSignalsMidReplay: SIGINT and SIGTERM while a capture replays
+// as recorded (--speed 1, so it is mid-run) write the summary and exit 0.
+func TestHostileSignalsMidReplay(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			cmd := exec.Command(bin, "--no-tui", "-c", rec+"rebindwatch.toml", "--emit", "request,summary", "--speed", "1", "-r", rec+"scenarios.pcap")
+			var stdout, stderr syncBuffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Mid-run: the first request is out (the capture lasts 11 s).
+			waitUntil(t, cmd, "a first request", func() bool { return strings.Contains(stdout.String(), `"type":"request"`) })
+			cmd.Process.Signal(sig)
+			err := waitExit(t, cmd)
+			noKeys(t, "stdout", stdout.String())
+			noKeys(t, "stderr", stderr.String())
+			if err != nil {
+				t.Fatalf("after %v: %v; stderr: %s", sig, err, stderr.String())
+			}
+			out := stdout.String()
+			if strings.Count(out, `"type":"summary"`) != 1 || !strings.HasSuffix(strings.TrimSpace(out), "}") {
+				t.Fatalf("want one summary line at the end:\n%s", out)
+			}
+			if !strings.Contains(out, `"state":"stopped"`) || strings.Contains(out, `"requests":197`) {
+				t.Errorf("the summary should show the replay was stopped before its end (state stopped, fewer than its 197 requests): %s", lastLine(out))
+			}
+		})
+	}
+}
+
+// TestHostileFullDisk: -o on a full disk exits 1 with a message naming it.
+func TestHostileFullDisk(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("SKIPPED LOUDLY: no /dev/full on this system")
+	}
+	r := runBin(t, "--no-tui", "-c", rec+"rebindwatch.toml", "--emit", "alert,request,summary", "-r", rec+"scenarios.pcap", "-o", "/dev/full")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1; stderr: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "/dev/full") || !strings.Contains(r.stderr, "no space left") {
+		t.Errorf("stderr does not say the output is full: %q", r.stderr)
+	}
+}
+
+// TestHostileClosedPipe: the reader of a FIFO given to -o goes away while
+// a followed log keeps producing: the next write fails, the run exits 1
+// and says so.
+func TestHostileClosedPipe(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "out.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("SKIPPED LOUDLY: mkfifo: %v", err)
+	}
+	logPath := filepath.Join(dir, "access.log")
+	lines := strings.Split(readFile(t, rec+"scenarios_access_combined.log"), "\n")
+	writeFile(t, logPath, strings.Join(lines[:3], "\n")+"\n", 0o644)
+	readerDone := make(chan []byte, 1)
+	go func() {
+		f, err := os.Open(fifo) // blocks until the binary opens it for writing
+		if err != nil {
+			readerDone <- nil
+			return
+		}
+		b := make([]byte, 64)
+		n, _ := io.ReadAtLeast(f, b, 1)
+		f.Close() // the reader goes away
+		readerDone <- b[:n]
+	}()
+	cmd := exec.Command(bin, "--no-tui", "--emit", "request,summary", "--allow-host", "api.rebind.test", "-o", fifo, logPath)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-readerDone:
+		if len(got) == 0 {
+			t.Fatal("the reader got nothing")
+		}
+	case <-time.After(patience):
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("nothing written to the FIFO in %v", patience)
+	}
+	// Keep the log growing until the binary notices the pipe is gone.
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	deadline := time.After(patience)
+loop:
+	for i := 3; ; i++ {
+		f, oerr := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND, 0)
+		if oerr != nil {
+			t.Fatal(oerr)
+		}
+		_, werr := f.WriteString(lines[i%len(lines)] + "\n")
+		f.Close()
+		if werr != nil {
+			t.Fatal(werr)
+		}
+		// A line every 100 ms paces the log; the exit is what ends the loop.
+		select {
+		case err = <-done:
+			break loop
+		case <-deadline:
+			cmd.Process.Kill()
+			<-done
+			t.Fatalf("still running %v after its output pipe closed", patience)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	noKeys(t, "stderr", stderr.String())
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("exit %v, want status 1; stderr: %s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "broken pipe") {
+		t.Errorf("stderr does not say the pipe broke: %q", stderr.String())
+	}
+}
