@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -87,10 +88,11 @@ type Alerts struct {
 
 // Capture is [capture].
 type Capture struct {
-	Ports           []int `toml:"ports"`
-	AnyPort         bool  `toml:"any_port"`
-	MaxStreams      int   `toml:"max_streams"`
-	MaxStreamBuffer int   `toml:"max_stream_buffer"`
+	Ports           []int    `toml:"ports"`
+	AnyPort         bool     `toml:"any_port"`
+	MaxStreams      int      `toml:"max_streams"`
+	MaxStreamBuffer int      `toml:"max_stream_buffer"`
+	Servers         []string `toml:"servers"` // addresses and CIDRs of the servers protected; [] = any
 }
 
 // Log is [log].
@@ -364,6 +366,13 @@ func (c *Config) Detect() (detect.Config, error) {
 	d.InternalSuffixes = c.DNS.InternalSuffixes
 	d.RebindDomains = c.Rebinding.Domains
 	d.StuffingMaxKeys = c.Stuffing.MaxKeys
+	for _, s := range c.Capture.Servers {
+		p, err := parseServer(s)
+		if err != nil {
+			return d, &keyError{"capture.servers", err.Error()}
+		}
+		d.Servers = append(d.Servers, p)
+	}
 	var err error
 	if d.StuffingWindow, err = duration("stuffing.window", c.Stuffing.Window); err != nil {
 		return d, err
@@ -398,6 +407,23 @@ func (c *Config) Detect() (detect.Config, error) {
 		return d, &keyError{"capture.max_stream_buffer", "must be at least 4096 bytes"}
 	}
 	return d, nil
+}
+
+// parseServer reads an address ("10.0.0.5", "::1") or a CIDR ("10.0.0.0/24").
+func parseServer(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not an address or a CIDR (10.0.0.0/24)", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an address or a CIDR (10.0.0.0/24)", s)
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
 }
 
 // KeyConfig returns the key extractor's configuration.
@@ -483,7 +509,7 @@ func suggest(k toml.Key) string {
 		"burst":     {"window", "max_requests"},
 		"spread":    {"window", "max_hosts", "max_clients"},
 		"alerts":    {"dedupe"},
-		"capture":   {"ports", "any_port", "max_streams", "max_stream_buffer"},
+		"capture":   {"ports", "any_port", "max_streams", "max_stream_buffer", "servers"},
 		"log":       {"format", "json"},
 		"log.json":  {"host", "origin", "referer", "user_agent", "client", "time", "method", "target", "proto", "status", "key", "request", "headers"},
 		"limits":    {"keys", "values", "alerts", "recent", "evidence", "dedupe_keys", "rows"},

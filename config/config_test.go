@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -145,5 +146,19 @@ func TestConfigAsAnAttackSurface(t *testing.T) {
 	os.WriteFile(ok, []byte("[hosts]\nallowed = [\"a.test\", \"[x]\"] # [[[[[[[[[[[\n[log.json]\nhost = \"{{{{{{{{{{\"\n"), 0o644)
 	if _, err := Load(ok); err != nil && strings.Contains(err.Error(), "nested") {
 		t.Errorf("brackets in strings and comments counted: %v", err)
+	}
+}
+
+func TestCaptureServers(t *testing.T) {
+	c, err := Parse("t.toml", []byte("[capture]\nservers = [\"10.0.0.5\", \"10.1.0.0/24\", \"::1\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := c.Detect()
+	if fmt.Sprint(d.Servers) != "[10.0.0.5/32 10.1.0.0/24 ::1/128]" {
+		t.Errorf("servers %v", d.Servers)
+	}
+	if _, err := Parse("t.toml", []byte("[capture]\nservers = [\"api.example.com\"]\n")); err == nil || !strings.Contains(err.Error(), "capture.servers") {
+		t.Errorf("a name accepted: %v", err)
 	}
 }

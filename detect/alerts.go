@@ -89,7 +89,7 @@ func (e *Engine) keyEvidence(key string, current *Request) []Request {
 	var out []Request
 	max := e.cfg.Limits.Evidence
 	e.recentEach(func(r *Request) bool {
-		if r.Key == key {
+		if r.Key == key && e.protected(r.Server) {
 			out = append(out, *r)
 		}
 		return len(out) < max

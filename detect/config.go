@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -30,6 +31,11 @@ type Config struct {
 	// RebindDomains are the domains under which rebinding services'
 	// host names are recognised ([rebinding] domains; see ParseRebindName).
 	RebindDomains []string
+
+	// Servers are the servers protected ([capture] servers): in a capture
+	// that also holds traffic to other servers (a gateway's, a client's),
+	// only requests that reached one of them are detected on. Empty: any.
+	Servers []netip.Prefix
 
 	// InternalSuffixes are DNS suffixes whose names may resolve to private
 	// addresses ([dns] internal_suffixes).

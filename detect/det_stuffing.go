@@ -110,7 +110,7 @@ func (s *stuffState) note(fp string, t, window int64, limit int, refused bool) (
 func (e *Engine) clientEvidence(client netip.Addr, current *Request) []Request {
 	var out []Request
 	e.recentEach(func(r *Request) bool {
-		if r.Client.Addr() == client {
+		if r.Client.Addr() == client && e.protected(r.Server) {
 			out = append(out, *r)
 		}
 		return len(out) < e.cfg.Limits.Evidence

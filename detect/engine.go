@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -280,8 +281,17 @@ func (e *Engine) blindness(b Blindness) []string {
 }
 
 // observe works a request out once, updates the tables and hands it to the
-// detectors.
+// detectors. A request to a server that is not protected (a capture of a
+// gateway holds the attacker's own server's traffic too) is kept for the
+// timelines and counted, and nothing else: its key, Host and answer are
+// not our API's.
 func (e *Engine) observe(r *Request) {
+	if !e.protected(r.Server) {
+		e.remember(r)
+		e.counters["requests_other_servers"]++
+		e.out.add(output{req: r})
+		return
+	}
 	e.requests++
 	if r.Time.After(e.eventTime) {
 		e.eventTime = r.Time
@@ -332,6 +342,22 @@ func (e *Engine) route(ev event) {
 	for _, d := range e.detectors {
 		d.observe(e, &e.ev)
 	}
+}
+
+// protected reports whether a request's server is one of [capture]
+// servers (any server when none is configured; a log's requests, which do
+// not know their server, always are).
+func (e *Engine) protected(srv netip.AddrPort) bool {
+	if len(e.cfg.Servers) == 0 || !srv.IsValid() {
+		return true
+	}
+	a := srv.Addr().Unmap()
+	for _, p := range e.cfg.Servers {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // ownReferer reports whether a Referer's origin is the site itself: its

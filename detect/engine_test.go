@@ -518,3 +518,24 @@ func TestBurstLateEventIsNotABurst(t *testing.T) {
 		t.Errorf("a late event raised %d bursts", n)
 	}
 }
+
+// TestProtectedServers: a capture that also holds the attacker's own web
+// server's traffic (a gateway's, a client's): with [capture] servers, only
+// requests to ours are detected on, so an alert's key and outcome are
+// those of the requests that reached our API.
+func TestProtectedServers(t *testing.T) {
+	e, c := newTestEngine(t, func(c *Config) { c.Servers = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
+	theirs := rq(0, "attacker.rebind.test", "")
+	theirs.Server, theirs.Status = netip.MustParseAddrPort("203.0.113.10:80"), 200
+	ours := rq(1, "attacker.rebind.test:8080", "k1")
+	ours.Server, ours.Status, ours.Target = netip.MustParseAddrPort("127.0.0.1:8080"), 200, "/admin"
+	feed(t, e, theirs, ours)
+	got := subjects(c.alerts, DetUnexpectedHost)
+	if len(got) != 1 || c.alerts[0].Key != "k1" || c.alerts[0].Outcome != OutcomeServed || c.alerts[0].Target != "/admin" {
+		t.Fatalf("alerts %+v", c.alerts)
+	}
+	s := e.Snapshot()
+	if s.Requests != 1 || s.Counters["requests_other_servers"] != 1 || len(s.Recent) != 2 {
+		t.Errorf("requests %d, other servers %d, recent %d", s.Requests, s.Counters["requests_other_servers"], len(s.Recent))
+	}
+}
