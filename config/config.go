@@ -160,7 +160,7 @@ func Default() Config {
 		Burst:     Burst{Window: "10s", MaxRequests: d.BurstMax},
 		Spread:    Spread{Window: "10m", MaxHosts: d.SpreadMaxHosts, MaxClients: d.SpreadMaxClients},
 		Alerts:    Alerts{Dedupe: "60s"},
-		Capture:   Capture{Ports: []int{80, 8080, 8000, 5000}, MaxStreams: 100_000, MaxStreamBuffer: 1 << 20},
+		Capture:   Capture{Ports: []int{80, 8080, 8000, 5000}, MaxStreams: 100_000, MaxStreamBuffer: 1 << 20, Servers: []string{}},
 		Log:       Log{Format: "auto"},
 		DNS:       DNS{InternalSuffixes: d.InternalSuffixes},
 		Stuffing:  Stuffing{Window: "5m", MaxKeys: d.StuffingMaxKeys},
