@@ -25,6 +25,7 @@ type Engine struct {
 	sinks     sinks
 	out       outbox   // what this batch emits, handed to the sinks after unlock
 	spare     []output // the outbox's last delivered buffer, reused (engine goroutine only)
+	spareAcks []func() // likewise for the acknowledgements
 	obs       observation
 	ev        event
 
@@ -57,6 +58,7 @@ type Engine struct {
 	incidents   incidents
 	reorder     reorderer // held requests when a reorder window is set
 	released    []Request // requests the reorderer let go in this batch
+	acks        ackQueue  // batches' Observed callbacks waiting for their requests
 }
 
 // maxProblems is how many unparsed inputs are kept for display.
@@ -145,6 +147,7 @@ func (e *Engine) SetReorder(window time.Duration) {
 func (e *Engine) Observe(b *Batch) error {
 	e.mu.Lock()
 	e.account(b)
+	ack := e.acks.push(b)
 	if e.reorder.window > 0 {
 		// DNS answers go first: a rebinding answer precedes the requests it steers.
 		for i := range b.DNS {
@@ -153,9 +156,10 @@ func (e *Engine) Observe(b *Batch) error {
 		for i := range b.TLS {
 			e.observeTLS(&b.TLS[i])
 		}
-		e.reorder.push(b.Requests)
+		e.reorder.push(b.Requests, ack)
 		e.releaseDue(false)
 	} else {
+		e.acks.observed(ack, len(b.Requests))
 		d := 0
 		for i := range b.Requests {
 			for ; d < len(b.DNS) && !b.DNS[d].Time.After(b.Requests[i].Time); d++ {
@@ -170,6 +174,7 @@ func (e *Engine) Observe(b *Batch) error {
 			e.observeTLS(&b.TLS[i])
 		}
 	}
+	e.acks.ready(&e.out)
 	return e.unlockAndDeliver()
 }
 
@@ -178,6 +183,7 @@ func (e *Engine) Observe(b *Batch) error {
 func (e *Engine) idle() error {
 	e.mu.Lock()
 	e.releaseDue(true)
+	e.acks.ready(&e.out)
 	return e.unlockAndDeliver()
 }
 
@@ -188,10 +194,11 @@ func (e *Engine) release() error { return e.idle() }
 func (e *Engine) releaseDue(all bool) {
 	e.released = e.released[:0]
 	for {
-		r, ok := e.reorder.pop(all)
+		r, ack, ok := e.reorder.pop(all)
 		if !ok {
 			break
 		}
+		e.acks.observed(ack, 1)
 		e.released = append(e.released, r)
 	}
 	// Observed only once collected: the outbox points into e.released.
@@ -205,15 +212,22 @@ func (e *Engine) releaseDue(all bool) {
 func (e *Engine) unlockAndDeliver() error {
 	items := e.out.items
 	dirty := e.out.dirty
-	e.out = outbox{items: e.spare[:0]}
+	acks := e.out.acks
+	e.out = outbox{items: e.spare[:0], acks: e.spareAcks[:0]}
 	e.mu.Unlock()
-	if !dirty {
-		e.spare = items
-		return nil
+	var err error
+	if dirty {
+		err = e.sinks.deliver(items)
+		clear(items) // drop the references to this batch
 	}
-	err := e.sinks.deliver(items)
-	clear(items) // drop the references to this batch
 	e.spare = items[:0]
+	if err == nil {
+		for _, f := range acks {
+			f()
+		}
+	}
+	clear(acks)
+	e.spareAcks = acks[:0]
 	return err
 }
 
@@ -238,6 +252,9 @@ func (e *Engine) account(b *Batch) {
 	}
 	for _, p := range b.Problems {
 		e.keepProblem(p)
+	}
+	if b.HasLag {
+		src.Lag, src.HasLag = b.Lag, true
 	}
 	if len(b.Requests) > 0 && src.Off == nil {
 		src.Off = e.blindness(b.Requests[0].Blind)

@@ -187,6 +187,21 @@ type Batch struct {
 	Done, Total int64
 	State       SourceState
 	Note        string // e.g. the log format auto-detection chose
+
+	// Lag is how many records the source knows wait behind this batch (a
+	// Kafka partition's high watermark minus the next offset), when
+	// HasLag. Absolute.
+	Lag    int64
+	HasLag bool
+
+	// Observed, when set, is called on the engine's goroutine once every
+	// request of this batch, and of every earlier batch that had an
+	// Observed, has been observed (released from the reorder window) and
+	// handed to the sinks, and the sinks' BatchEnd returned without error.
+	// Calls come in the order the batches arrived, so a source that
+	// commits its input's position there (a Kafka offset) never commits
+	// past what the engine has not seen. It must not block.
+	Observed func()
 }
 
 // KnownMethod returns the method named by b as a constant string when it is

@@ -85,7 +85,8 @@ type output struct {
 // outbox collects what a batch emits while the engine holds its lock.
 type outbox struct {
 	items []output
-	dirty bool // something for BatchEnd
+	dirty bool     // something for BatchEnd
+	acks  []func() // batches' Observed callbacks, called once the sinks have it all
 }
 
 func (o *outbox) add(x output) {

@@ -70,6 +70,8 @@ type SourceStatus struct {
 	Dropped     uint64
 	Note        string
 	Off         []string // detectors this source cannot feed, with the reason
+	Lag         int64    // records waiting behind what was read (Kafka), when HasLag
+	HasLag      bool
 }
 
 // KeyDetail is the drill-down of one key.

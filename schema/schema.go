@@ -173,6 +173,10 @@ func AppendSummary(b []byte, s *detect.Summary) []byte {
 		b = strconv.AppendUint(b, src.Requests, 10)
 		b = append(b, `,"parse_errors":`...)
 		b = strconv.AppendUint(b, src.ParseErrors, 10)
+		if src.HasLag {
+			b = append(b, `,"lag":`...)
+			b = strconv.AppendInt(b, src.Lag, 10)
+		}
 		if src.Note != "" {
 			b = field(b, "note", src.Note)
 		}

@@ -37,6 +37,13 @@ type Options struct {
 	BatchSize   int             // requests per batch (0 = DefaultBatchSize)
 	MaxProblems int             // problems reported (0 = DefaultMaxProblems, < 0 = none); later ones are only counted
 	Keys        *keys.Extractor // hides key material in problem texts, which quote input; nil: the default key names
+
+	// Observed, when set, is called (on the engine's goroutine, see
+	// detect.Batch.Observed) with the mark each batch carried (SetMark)
+	// once the engine has observed that batch and every earlier one: a
+	// source commits its input's position there (a Kafka offset). It must
+	// not block.
+	Observed func(mark int64)
 }
 
 // Counter is a named count a source increments on its hot path; the
@@ -75,6 +82,9 @@ type Emitter struct {
 	problems     []detect.Problem
 	problemsLeft int
 	done, total  int64
+	mark         int64
+	lag          int64
+	hasLag       bool
 
 	sentState    detect.SourceState
 	sentNote     string
@@ -214,6 +224,14 @@ func (e *Emitter) SetNote(n string) { e.note = n }
 // total 0 when unknown).
 func (e *Emitter) SetProgress(done, total int64) { e.done, e.total = done, total }
 
+// SetMark sets the input position the next batch carries to Options.Observed:
+// everything queued so far lies before it.
+func (e *Emitter) SetMark(m int64) { e.mark = m }
+
+// SetLag sets how many records wait behind what was read (a Kafka
+// partition's lag), reported with the next batch.
+func (e *Emitter) SetLag(n int64) { e.lag, e.hasLag = n, true }
+
 // Pending reports whether anything waits to be handed over.
 func (e *Emitter) Pending() bool {
 	if len(e.reqs) > 0 || len(e.dns) > 0 || len(e.tls) > 0 || e.parseErrors > 0 || e.dropped > 0 || len(e.problems) > 0 ||
@@ -252,6 +270,12 @@ func (e *Emitter) Flush() {
 		Total:       e.total,
 		State:       e.state,
 		Note:        e.note,
+		Lag:         e.lag,
+		HasLag:      e.hasLag,
+	}
+	if f := e.opts.Observed; f != nil {
+		m := e.mark
+		b.Observed = func() { f(m) }
 	}
 	for _, c := range e.counters {
 		if d := c.n - c.sent; d > 0 {
