@@ -41,6 +41,10 @@ func rules() map[string]rule {
 		// Sources: not each other, not any sink.
 		"capture": only("detect", "keys", "source"),
 		"logsrc":  only("detect", "keys", "source"),
+		// Kafka in (a source) and out (sinks): the wire form of a
+		// normalised request and the alert shapes are schema's; raw
+		// lines are read by logsrc through an interface app wires.
+		"kafka": only("detect", "keys", "schema", "source"),
 		// Sinks: not each other, not the sources; the JSON line shapes they
 		// share are a leaf of their own.
 		"schema":  only("detect", "sanitize"),
