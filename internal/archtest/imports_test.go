@@ -50,6 +50,8 @@ func rules() map[string]rule {
 		"schema":  only("detect", "sanitize"),
 		"jsonl":   only("detect", "keys", "sanitize", "schema"),
 		"webhook": only("detect", "keys", "sanitize", "schema"),
+		// RFC 5424 alerts: the alert identity is schema's.
+		"syslogout": only("detect", "sanitize", "schema"),
 		"metrics": sink,
 		"suggest": sink,
 		// The dashboard reads snapshots; the pacer is source's.
