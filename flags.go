@@ -80,6 +80,12 @@ Sources:
   -f, --filter EXPR        tcpdump filter for live capture (builds with -tags pcap only)
   LOGFILE ...              access logs to follow ("-" = stdin)
       --demo               replay the embedded demo capture in the dashboard
+      --kafka-in BROKERS   consume a Kafka topic as a member of a consumer group (host:port,...):
+                           the fleet's raw access-log lines (Vector, Fluent Bit, Filebeat or bare)
+                           or the normalised requests a parse stage published
+      --topic TOPIC        the topic --kafka-in consumes
+      --group GROUP        its consumer group (default rebindwatch); processes of one group split
+                           the partitions
 
 Configuration:
   -c, --config FILE        TOML config (default: ./rebindwatch.toml, then
@@ -117,6 +123,13 @@ Output:
       --metrics ADDR       serve Prometheus metrics on ADDR (e.g. 127.0.0.1:9464) at /metrics
       --webhook URL        POST each alert as JSON to URL (bounded queue, retries)
       --webhook-header H   add a header to webhook posts, "Name: value" (repeatable)
+      --output-format F    json (default) | ecs (request and alert lines in the Elastic Common
+                           Schema) | ocsf (alerts as OCSF Detection Findings)
+      --syslog URL         send each alert to udp://HOST:PORT or tcp://HOST:PORT as RFC 5424
+      --kafka-out TOPIC    publish every request, normalised and keyed by key fingerprint (the
+                           parse stage, or a local rebindwatch feeding a fleet's detect stage)
+      --alerts-topic TOPIC publish every alert to a Kafka topic (in --output-format)
+      --kafka-brokers B    brokers for --kafka-out and --alerts-topic (default: --kafka-in's)
       --version            print the version
   -h, --help               this help
 
@@ -131,6 +144,8 @@ Examples:
   rebindwatch --suggest-config -r capture.pcap > rebindwatch.toml
   rebindwatch --server-config /etc/nginx/nginx.conf
   rebindwatch --no-tui 'logs/*.log' --tz Europe/Paris
+  rebindwatch --no-tui --kafka-in k1:9092 --topic access-logs --group rebindwatch-parse --kafka-out rebindwatch-requests
+  rebindwatch --no-tui --kafka-in k1:9092 --topic rebindwatch-requests --group rebindwatch-detect --output-format ecs
 
 Exit status: 0 on success, 1 on a runtime failure, 2 on a usage or config error.
 `
@@ -173,11 +188,20 @@ func parseFlags(args []string, stderr io.Writer) (o options, err error) {
 	fs.StringVar(&o.Metrics, "metrics", "", "")
 	fs.StringVar(&o.Webhook, "webhook", "", "")
 	fs.Var(listFlag{&o.WebhookHdrs}, "webhook-header", "")
+	fs.StringVar(&o.KafkaIn, "kafka-in", "", "")
+	fs.StringVar(&o.Topic, "topic", "", "")
+	fs.StringVar(&o.Group, "group", "", "")
+	fs.StringVar(&o.KafkaOut, "kafka-out", "", "")
+	fs.StringVar(&o.KafkaBrokers, "kafka-brokers", "", "")
+	fs.StringVar(&o.AlertsTopic, "alerts-topic", "", "")
+	fs.StringVar(&o.OutputFormat, "output-format", "", "")
+	fs.StringVar(&o.Syslog, "syslog", "", "")
 	help := false
 	for _, n := range []string{"h", "help"} {
 		fs.BoolVar(&help, n, false, "")
 	}
 	defer func() {
+		fs.Visit(func(f *flag.Flag) { o.EmitSet = o.EmitSet || f.Name == "emit" })
 		if err == nil {
 			err = o.check()
 		}

@@ -43,7 +43,17 @@ type Options struct {
 	Metrics      string
 	Webhook      string
 	WebhookHdrs  []string
-	Version      string // for the webhook's User-Agent
+	Version      string // for the webhook's User-Agent and OCSF's metadata.product
+	EmitSet      bool   // --emit was given (a parse stage writes only the summary otherwise)
+
+	KafkaIn      string // --kafka-in: brokers to consume from
+	Topic        string // --topic
+	Group        string // --group (default "rebindwatch")
+	KafkaOut     string // --kafka-out: publish the requests to this topic
+	KafkaBrokers string // --kafka-brokers: where --kafka-out and --alerts-topic publish without --kafka-in
+	AlertsTopic  string // --alerts-topic
+	OutputFormat string // --output-format: json, ecs, ocsf
+	Syslog       string // --syslog udp://HOST:PORT | tcp://HOST:PORT
 }
 
 // UsageError is a mistake in flags, config or input files (exit status 2).
@@ -84,8 +94,9 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 		return UsageError{err}
 	}
 	sk.exports.attach(engine)
-	if len(s.sources) > 1 {
-		// Several sources deliver slightly out of step; merge them in time order.
+	if len(s.sources) > 1 || s.kafka {
+		// Several sources (or a topic's partitions) deliver slightly out
+		// of step; merge them in time order.
 		engine.SetReorder(reorderWindow)
 	}
 
@@ -95,6 +106,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 	batches := make(chan detect.Batch, 64)
 	srcs := startSources(st, s.sources, batches)
 	exportsDone := sk.exports.start(st.stop)
+	fleetDone := sk.fleet.start(st.stop)
 
 	var runErr error
 	if tui {
@@ -119,8 +131,12 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 	if err := exportsDone(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := fleetDone(); err != nil {
+		errs = append(errs, err)
+	}
 	sum := engine.Summary()
 	sum.Config = s.cfg.Path
+	sk.fleet.count(sum.Counters)
 	// An input rejected before it gave anything (-r /dev/zero, -i nosuch)
 	// is a usage error: exit 2 with the reason, and no summary of a run
 	// that did not happen.

@@ -14,6 +14,7 @@ import (
 	"github.com/rebindwatch/rebindwatch/capture"
 	"github.com/rebindwatch/rebindwatch/config"
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/kafka"
 	"github.com/rebindwatch/rebindwatch/keys"
 	"github.com/rebindwatch/rebindwatch/logsrc"
 	"github.com/rebindwatch/rebindwatch/sanitize"
@@ -32,7 +33,11 @@ type setup struct {
 	sources []input
 	pacer   *source.Pacer
 	live    bool // a source follows or listens: the run ends on a signal
-	cleanup []func()
+	kafka   bool // a Kafka topic is a source
+	// flushers are the publishers a Kafka source's commits wait for, set
+	// when the sinks are built (after the sources).
+	flushers []kafka.Flusher
+	cleanup  []func()
 }
 
 // close removes what the setup made (the demo's temporary capture).
@@ -78,7 +83,7 @@ func prepare(o Options, stderr io.Writer) (*setup, error) {
 		if _, err := logsrc.Compile(o.LogFormat); err != nil {
 			return s, usagef("--log-format: %v", err)
 		}
-		if len(o.Logs) == 0 && o.ServerConfig == "" {
+		if len(o.Logs) == 0 && o.ServerConfig == "" && o.KafkaIn == "" {
 			return s, usagef("--log-format goes with log files; -r reads captures, whose format is in the file")
 		}
 		s.cfg.Log.Format = o.LogFormat
@@ -129,6 +134,9 @@ func prepare(o Options, stderr io.Writer) (*setup, error) {
 	if err := s.addLogs(o, stderr); err != nil {
 		return s, err
 	}
+	if err := s.addKafka(o); err != nil {
+		return s, err
+	}
 	if o.Suggest && s.live {
 		return s, usagef("--suggest-config reads its input to the end: add --no-follow for logs")
 	}
@@ -139,7 +147,7 @@ func prepare(o Options, stderr io.Writer) (*setup, error) {
 // combines flags that do not go together.
 func checkSources(o Options) error {
 	n := len(o.Logs)
-	for _, set := range []bool{o.ServerConfig != "", o.Read != "", o.Interface != "", o.Demo} {
+	for _, set := range []bool{o.ServerConfig != "", o.Read != "", o.Interface != "", o.Demo, o.KafkaIn != ""} {
 		if set {
 			n++
 		}
@@ -148,9 +156,9 @@ func checkSources(o Options) error {
 		return usagef("-f goes with -i (live capture)")
 	}
 	if n == 0 {
-		return usagef("nothing to watch: give -r FILE, -i NAME, LOGFILE ..., --server-config FILE, or --demo")
+		return usagef("nothing to watch: give -r FILE, -i NAME, LOGFILE ..., --server-config FILE, --kafka-in BROKERS, or --demo")
 	}
-	return nil
+	return checkFleet(o)
 }
 
 // addLogs adds a source per log file.

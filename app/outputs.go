@@ -16,11 +16,20 @@ type sinks struct {
 	json    *jsonl.Writer      // JSON lines (headless, or -o with the dashboard)
 	suggest *suggest.Collector // --suggest-config
 	exports *exports           // --metrics, --webhook
+	fleet   *fleetOutputs      // --kafka-out, --alerts-topic, --syslog
 }
 
 // newSinks builds the outputs o asks for.
 func newSinks(o Options, s *setup, out, stderr io.Writer, tui bool) (*sinks, error) {
+	if o.KafkaIn != "" && o.KafkaOut != "" && !o.EmitSet {
+		o.Emit = "summary" // a parse stage: the detect stage writes the alerts
+	}
 	emit, err := emitted(o)
+	if err != nil {
+		return nil, err
+	}
+	node := hostname()
+	enc, err := encoder(o, node)
 	if err != nil {
 		return nil, err
 	}
@@ -28,17 +37,23 @@ func newSinks(o Options, s *setup, out, stderr io.Writer, tui bool) (*sinks, err
 	if err != nil {
 		return nil, err
 	}
-	sk := &sinks{exports: exp}
+	fleet, err := newFleetOutputs(o, enc, node)
+	if err != nil {
+		return nil, err
+	}
+	s.flushers = fleet.flushers()
+	sk := &sinks{exports: exp, fleet: fleet}
 	if o.Suggest {
 		// --suggest-config prints a config instead of JSON lines.
 		sk.suggest = suggest.New(suggest.Options{BurstWindow: s.dcfg.BurstWindow, SpreadWindow: s.dcfg.SpreadWindow,
 			MaxKeys: s.dcfg.Limits.Keys, MaxValues: s.dcfg.Limits.Values})
 		sk.list = append(sk.list, sk.suggest)
 	} else if !tui || o.Output != "" {
-		sk.json = jsonl.New(out, emit)
+		sk.json = jsonl.NewFormat(out, emit, enc)
 		sk.list = append(sk.list, sk.json)
 	}
 	if !tui {
+		sayParseStage(stderr, o)
 		sk.list = append(sk.list, &stderrReporter{w: stderr, max: 5})
 		if len(s.dcfg.AllowedHosts) == 0 {
 			fmt.Fprintln(stderr, "rebindwatch: no allowed hosts configured, so the Host check is off (set [hosts] allowed or --allow-host; --suggest-config proposes them)")
@@ -48,6 +63,7 @@ func newSinks(o Options, s *setup, out, stderr io.Writer, tui bool) (*sinks, err
 		}
 	}
 	sk.list = append(sk.list, exp.sinks()...)
+	sk.list = append(sk.list, fleet.sinks()...)
 	return sk, nil
 }
 

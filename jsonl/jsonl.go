@@ -46,20 +46,29 @@ func ParseEmit(s string) (Emit, error) {
 type Writer struct {
 	bw   *bufio.Writer
 	emit Emit
+	enc  schema.Encoder
 	buf  []byte
 }
 
-// New returns a writer to w.
+// New returns a writer to w, in rebindwatch's own line shapes.
 func New(w io.Writer, emit Emit) *Writer {
-	return &Writer{bw: bufio.NewWriterSize(w, 64<<10), emit: emit, buf: make([]byte, 0, 1024)}
+	return NewFormat(w, emit, schema.NewEncoder(schema.FormatJSON, schema.EncoderOptions{}))
 }
 
-// Request writes a request line when requests are emitted.
+// NewFormat returns a writer to w whose request and alert lines are in
+// enc's format (ECS, OCSF); incident, dns and summary lines keep
+// rebindwatch's shape.
+func NewFormat(w io.Writer, emit Emit, enc schema.Encoder) *Writer {
+	return &Writer{bw: bufio.NewWriterSize(w, 64<<10), emit: emit, enc: enc, buf: make([]byte, 0, 1024)}
+}
+
+// Request writes a request line when requests are emitted (and the
+// format has one).
 func (w *Writer) Request(r *detect.Request) error {
-	if !w.emit.Request {
+	if !w.emit.Request || w.enc.Request == nil {
 		return nil
 	}
-	return w.line(schema.AppendRequest(w.buf[:0], r), false)
+	return w.line(w.enc.Request(w.buf[:0], r), false)
 }
 
 // Alert writes an alert line and flushes it.
@@ -67,7 +76,7 @@ func (w *Writer) Alert(a *detect.Alert) error {
 	if !w.emit.Alert {
 		return nil
 	}
-	return w.line(schema.AppendAlert(w.buf[:0], a), true)
+	return w.line(w.enc.Alert(w.buf[:0], a), true)
 }
 
 // Incident writes an incident line, when one opens or escalates, and

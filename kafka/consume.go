@@ -108,6 +108,7 @@ type consumer struct {
 	intern  *source.Interner
 	parts   map[int32]*partition  // poll goroutine only
 	streams map[string]LineReader // poll goroutine only
+	noted   map[string]bool       // streams whose format a partition note gave
 	cur     detect.Request
 	scratch []shipped
 	pending map[string][][]byte
@@ -159,7 +160,7 @@ func newConsumer(ctx context.Context, o Options, out chan<- detect.Batch) (*cons
 		o.Keys = keys.NewExtractor(keys.DefaultConfig())
 	}
 	c := &consumer{o: o, out: out, ctx: ctx, now: time.Now, intern: source.NewInterner(4096, 256),
-		parts: map[int32]*partition{}, streams: map[string]LineReader{}, pending: map[string][][]byte{},
+		parts: map[int32]*partition{}, streams: map[string]LineReader{}, noted: map[string]bool{}, pending: map[string][][]byte{},
 		owned: map[int32]*ownership{}, barriers: make([]uint64, len(o.Flushers))}
 	c.changed = sync.NewCond(&c.mu)
 	opts := append([]kgo.Opt{
@@ -319,9 +320,18 @@ func (c *consumer) decide(pt *partition, recs []*kgo.Record) {
 		}
 	}
 	for k, lines := range c.pending {
-		if lr := c.streams[k]; lr.Decide(lines) {
-			host, file, _ := strings.Cut(k, "\x00")
-			pt.addFormat(streamName(host, file) + ": " + lr.Note())
+		c.streams[k].Decide(lines)
+	}
+	// Say once which format reads each stream, on the partition where it
+	// was first read.
+	for i := range c.scratch {
+		if c.scratch[i].wire {
+			continue
+		}
+		k := streamKey(c.scratch[i])
+		if lr := c.streams[k]; lr != nil && lr.Decided() && !c.noted[k] {
+			c.noted[k] = true
+			pt.addFormat(streamName(c.scratch[i].host, c.scratch[i].file) + ": " + lr.Note())
 		}
 	}
 }
@@ -347,6 +357,7 @@ func (c *consumer) stream(k string) LineReader {
 	if lr == nil {
 		if len(c.streams) >= maxStreams {
 			clear(c.streams) // bounded: a stream seen again decides again
+			clear(c.noted)
 			c.errs.Counter("kafka_streams_reset").Inc()
 		}
 		lr = c.o.Lines()

@@ -52,8 +52,8 @@ func rules() map[string]rule {
 		"webhook": only("detect", "keys", "sanitize", "schema"),
 		// RFC 5424 alerts: the alert identity is schema's.
 		"syslogout": only("detect", "sanitize", "schema"),
-		"metrics": sink,
-		"suggest": sink,
+		"metrics":   sink,
+		"suggest":   sink,
 		// The dashboard reads snapshots; the pacer is source's.
 		"ui":          only("detect", "keys", "sanitize", "source"),
 		"config":      only("detect", "keys"),
