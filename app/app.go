@@ -17,6 +17,7 @@ import (
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/jsonl"
 	"github.com/rebindwatch/rebindwatch/keys"
+	"github.com/rebindwatch/rebindwatch/sanitize"
 )
 
 // Options is what the command line asked for.
@@ -94,6 +95,11 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 		return UsageError{err}
 	}
 	sk.exports.attach(engine)
+	if s.kafka {
+		// The processes of a fleet number their incidents each on its
+		// own: the IDs say which process.
+		engine.SetIncidentPrefix(fmt.Sprintf("inc-%s-%d-", sanitize.String(hostname()), os.Getpid()))
+	}
 	if len(s.sources) > 1 || s.kafka {
 		// Several sources (or a topic's partitions) deliver slightly out
 		// of step; merge them in time order.

@@ -143,6 +143,16 @@ func (e *Engine) SetReorder(window time.Duration) {
 	e.reorder.window = window
 }
 
+// SetIncidentPrefix sets what incident IDs start with ("inc-" by
+// default), so the engines of a fleet's processes, which number their
+// incidents each on its own, give IDs that do not collide. Call it before
+// Run.
+func (e *Engine) SetIncidentPrefix(p string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.incidents.prefix = p
+}
+
 // Observe processes one batch and hands what it emits to the sinks.
 func (e *Engine) Observe(b *Batch) error {
 	e.mu.Lock()

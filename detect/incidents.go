@@ -55,6 +55,14 @@ type incidents struct {
 	links   *lru[string, *Incident] // a name or key+client -> its incident
 	next    uint64
 	dropped uint64
+	prefix  string // of IDs: "inc-" unless set (SetIncidentPrefix)
+}
+
+func (in *incidents) idPrefix() string {
+	if in.prefix == "" {
+		return "inc-"
+	}
+	return in.prefix
 }
 
 func newIncidents(l Limits) incidents {
@@ -76,7 +84,7 @@ func (in *incidents) join(a *Alert, window time.Duration, limit int) (*Incident,
 	news := false
 	if inc == nil {
 		in.next++
-		inc = &Incident{ID: "inc-" + strconv.FormatUint(in.next, 10), Opened: a.Time, Last: a.Time, Severity: a.Severity,
+		inc = &Incident{ID: in.idPrefix() + strconv.FormatUint(in.next, 10), Opened: a.Time, Last: a.Time, Severity: a.Severity,
 			Subject: a.Subject, Change: IncidentOpened}
 		in.add(inc, limit)
 		news = true

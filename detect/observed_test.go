@@ -81,3 +81,14 @@ type failing struct{}
 func (failing) Request(*Request) error { return errFailing }
 
 var errFailing = errors.New("sink failed")
+
+// A fleet's processes number incidents each on its own: a prefix keeps
+// their IDs apart.
+func TestIncidentPrefix(t *testing.T) {
+	e, c := newTestEngine(t, nil)
+	e.SetIncidentPrefix("inc-web03-4711-")
+	feed(t, e, rq(1, "evil.rebind.test", "k1"))
+	if len(c.alerts) == 0 || c.alerts[0].Incident != "inc-web03-4711-1" {
+		t.Errorf("alerts %+v", c.alerts)
+	}
+}
