@@ -6,31 +6,40 @@ import (
 )
 
 // reorderer holds requests in a min-heap by event time and releases those a
-// window older than the newest time seen.
+// window older than the newest time seen. The heap orders small entries
+// (time, arrival, slot); the requests wait in slots, so sifting moves a
+// few words, not whole requests.
 type reorderer struct {
 	window  time.Duration
 	h       reqHeap
+	slots   []heldRequest
+	free    []int32 // slots to reuse
 	maxSeen time.Time
 	seq     uint64 // arrival order, to keep equal times stable
 }
 
 type heldRequest struct {
 	r   Request
-	seq uint64
 	ack uint64 // its batch's place in the ackQueue (0: none)
 }
 
-type reqHeap []heldRequest
+type heapEntry struct {
+	t    time.Time
+	seq  uint64
+	slot int32
+}
+
+type reqHeap []heapEntry
 
 func (h reqHeap) Len() int { return len(h) }
 func (h reqHeap) Less(i, j int) bool {
-	if !h[i].r.Time.Equal(h[j].r.Time) {
-		return h[i].r.Time.Before(h[j].r.Time)
+	if c := h[i].t.Compare(h[j].t); c != 0 {
+		return c < 0
 	}
 	return h[i].seq < h[j].seq
 }
 func (h reqHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *reqHeap) Push(x any)   { *h = append(*h, x.(heldRequest)) }
+func (h *reqHeap) Push(x any)   { *h = append(*h, x.(heapEntry)) }
 func (h *reqHeap) Pop() any {
 	old := *h
 	x := old[len(old)-1]
@@ -43,7 +52,15 @@ func (o *reorderer) len() int { return len(o.h) }
 func (o *reorderer) push(reqs []Request, ack uint64) {
 	for i := range reqs {
 		o.seq++
-		heap.Push(&o.h, heldRequest{reqs[i], o.seq, ack})
+		var slot int32
+		if n := len(o.free); n > 0 {
+			slot, o.free = o.free[n-1], o.free[:n-1]
+		} else {
+			slot = int32(len(o.slots))
+			o.slots = append(o.slots, heldRequest{})
+		}
+		o.slots[slot] = heldRequest{reqs[i], ack}
+		heap.Push(&o.h, heapEntry{reqs[i].Time, o.seq, slot})
 		if reqs[i].Time.After(o.maxSeen) {
 			o.maxSeen = reqs[i].Time
 		}
@@ -56,11 +73,17 @@ func (o *reorderer) pop(all bool) (Request, uint64, bool) {
 	if len(o.h) == 0 {
 		return Request{}, 0, false
 	}
-	if !all && o.h[0].r.Time.After(o.maxSeen.Add(-o.window)) {
+	if !all && o.h[0].t.After(o.maxSeen.Add(-o.window)) {
 		return Request{}, 0, false
 	}
-	h := heap.Pop(&o.h).(heldRequest)
-	return h.r, h.ack, true
+	e := heap.Pop(&o.h).(heapEntry)
+	held := o.slots[e.slot]
+	o.slots[e.slot] = heldRequest{} // no references kept
+	o.free = append(o.free, e.slot)
+	if len(o.h) == 0 {
+		o.slots, o.free = o.slots[:0], o.free[:0] // all free: start over, keeping the memory
+	}
+	return held.r, held.ack, true
 }
 
 // ackQueue holds the Observed callbacks of batches whose requests are not

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/json"
 	"errors"
 	"net/netip"
 	"strings"
@@ -60,4 +61,47 @@ func TestWireRefusesWhatIsNotAWireRequest(t *testing.T) {
 			t.Errorf("%s: the error quotes the input: %v", name, err)
 		}
 	}
+}
+
+// The wire reader decodes strings as encoding/json does, and refuses what
+// encoding/json refuses.
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{`"plain"`, `"a\"b\\c\/d\b\f\n\r\t"`, `"\u00e9\ud83d\ude00"`, `"\ud800x"`, `"\udc00\ud800"`,
+		`"\ud83d\u0041"`, "\"\xff\xfe\"", `"é"`, `"\u"`, `"x`, "\"\x01\""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var want string
+		werr := json.Unmarshal(data, &want)
+		s := jsonScanner{b: data}
+		got, ok := s.str()
+		ok = ok && s.end() == nil
+		if (werr == nil) != ok {
+			t.Fatalf("%q: encoding/json says %v, the wire reader %v", data, werr, ok)
+		}
+		if ok && string(got) != want {
+			t.Fatalf("%q: %q, encoding/json %q", data, got, want)
+		}
+	})
+}
+
+// Any request's wire form reads back as the request; any bytes at all
+// give a request or an error, never a panic.
+func FuzzWireRequest(f *testing.F) {
+	f.Add("evil.rebind.test\u202e", "/admin?api_key=REDACTED", "http://a/\x1b[2J", "Mozilla \"x\" \\", "web-03", 200, uint8(3))
+	f.Add("", "", "", "", "", 0, uint8(0))
+	f.Fuzz(func(t *testing.T, host, target, referer, ua, node string, status int, blind uint8) {
+		valid := func(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+		in := detect.Request{Time: time.Date(2026, 11, 26, 21, 1, 10, 123456000, time.UTC), Method: "GET",
+			Host: valid(host), HasHost: true, Target: valid(target), Referer: valid(referer), UserAgent: valid(ua),
+			Status: status % 1000, Blind: detect.Blindness(blind & 15)}
+		var out detect.Request
+		got, err := ParseWireRequest(AppendWireRequest(nil, &in, valid(node)), &out)
+		if err != nil || got != valid(node) || out != in {
+			t.Fatalf("round trip: %v\n got %+v\nwant %+v", err, out, in)
+		}
+		for _, junk := range [][]byte{[]byte(host), []byte(`{"type":"request","time":"2026-11-26T21:01:10Z",` + target + `}`)} {
+			ParseWireRequest(junk, &out)
+		}
+	})
 }
