@@ -176,6 +176,16 @@ func publishRequests(t *testing.T, p *RequestPublisher, reqs []detect.Request) {
 	}
 }
 
+func newAlertPublisher(t *testing.T, brokers []string) *AlertPublisher {
+	t.Helper()
+	p, err := NewAlertPublisher(PublisherOptions{Brokers: brokers, Topic: "alerts"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close(context.Background()) })
+	return p
+}
+
 func newRequestPublisher(t *testing.T, c *kfake.Cluster, topic, node string) *RequestPublisher {
 	t.Helper()
 	p, err := NewRequestPublisher(PublisherOptions{Brokers: c.ListenAddrs(), Topic: topic, Node: node})
@@ -196,12 +206,9 @@ func TestDetectStageSurvivesAMemberKilledMidStream(t *testing.T) {
 	c := newCluster(t, 6, "requests", "alerts")
 	brokers := c.ListenAddrs()
 	pub := newRequestPublisher(t, c, "requests", "")
-	alerts, err := NewAlertPublisher(PublisherOptions{Brokers: brokers, Topic: "alerts"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer alerts.Close(context.Background())
-	opts := func(instance string, every time.Duration) Options {
+	// Each process has its own alert publisher.
+	alertsA, alertsB := newAlertPublisher(t, brokers), newAlertPublisher(t, brokers)
+	opts := func(instance string, every time.Duration, alerts *AlertPublisher) Options {
 		o := Options{Brokers: brokers, Topic: "requests", Group: "rebindwatch-detect", Every: every, Flushers: []Flusher{alerts},
 			Opts: []kgo.Opt{kgo.SessionTimeout(time.Second), kgo.HeartbeatInterval(100 * time.Millisecond)}}
 		if instance != "" {
@@ -212,8 +219,8 @@ func TestDetectStageSurvivesAMemberKilledMidStream(t *testing.T) {
 	cfg := detectConfig(nil)
 	// a commits only when told (every hour), so what it observed after its
 	// last commit is known exactly; b commits every 50 ms.
-	a := startMember(t, opts("a", time.Hour), cfg, alerts)
-	b := startMember(t, opts("", 50*time.Millisecond), cfg, alerts)
+	a := startMember(t, opts("a", time.Hour, alertsA), cfg, alertsA)
+	b := startMember(t, opts("", 50*time.Millisecond, alertsB), cfg, alertsB)
 	if _, err := c.WaitGroupStable(context.Background(), "rebindwatch-detect", 2); err != nil {
 		t.Fatal(err)
 	}
@@ -334,8 +341,10 @@ func TestDetectStageSurvivesAMemberKilledMidStream(t *testing.T) {
 
 	// Alerts: both members published theirs; a consumer of the alerts topic
 	// de-duplicates by record key.
-	if err := alerts.WaitBarrier(context.Background(), alerts.Barrier()); err != nil {
-		t.Fatal(err)
+	for _, p := range []*AlertPublisher{alertsA, alertsB} {
+		if err := p.WaitBarrier(context.Background(), p.Barrier()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	recs := readAll(t, brokers, "alerts")
 	byKey := map[string]int{}

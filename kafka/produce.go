@@ -39,6 +39,8 @@ type PublisherOptions struct {
 // client's bounded buffer, and one that does not fit is dropped and
 // counted. Barrier and WaitBarrier let a consumer commit its input only
 // once what it caused to be published is acknowledged by the broker.
+// Request and Alert are called from one goroutine, the engine's; the rest
+// from any.
 type Publisher struct {
 	cl    *kgo.Client
 	topic string
