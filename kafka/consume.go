@@ -60,12 +60,14 @@ type Options struct {
 }
 
 // Waits of the stop rule and of a revocation: how long the engine is given
-// to observe what was handed over before the commit, and how long a commit
-// may wait for the publishers.
+// to observe what was handed over before the commit, how long a commit may
+// wait for the publishers, and how long the last commit at a stop may take
+// (the stop rule and the commit fit in the run's 5-second drain).
 const (
 	defaultEvery  = time.Second
-	observeWait   = 5 * time.Second
+	observeWait   = 3 * time.Second
 	publishWait   = 10 * time.Second
+	stopCommit    = 1500 * time.Millisecond
 	maxPoll       = 4096
 	maxStreams    = 10000
 	maxFormatNote = 3
@@ -88,8 +90,8 @@ const (
 // cold per-key windows, and its note says so.
 //
 // On stop (ctx ends) it stops fetching, hands over what was fetched, gives
-// the engine a few seconds to observe it, commits what it observed, closes
-// its batches and leaves the group.
+// the engine up to 3 seconds to observe it, commits what it observed,
+// closes its batches and leaves the group.
 func Run(ctx context.Context, o Options, out chan<- detect.Batch) error {
 	c, err := newConsumer(ctx, o, out)
 	if err != nil {
@@ -223,7 +225,7 @@ func (c *consumer) stop() error {
 	}
 	c.mu.Unlock()
 	c.waitObserved(all, observeWait)
-	ctx, cancel := context.WithTimeout(context.Background(), publishWait)
+	ctx, cancel := context.WithTimeout(context.Background(), stopCommit)
 	defer cancel()
 	err := c.commit(ctx, nil)
 	if err != nil {

@@ -346,7 +346,7 @@ func TestDetectStageSurvivesAMemberKilledMidStream(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	recs := readAll(t, brokers, "alerts")
+	recs := readAll(t, brokers, "alerts", 24)
 	byKey := map[string]int{}
 	for _, r := range recs {
 		byKey[string(r.Key)]++
@@ -370,8 +370,10 @@ func TestDetectStageSurvivesAMemberKilledMidStream(t *testing.T) {
 	t.Logf("%d alert records, %d distinct after de-duplication by key (%d repeats across the rebalance)", len(recs), len(byKey), repeated)
 }
 
-// readAll reads a topic from its start to its end.
-func readAll(t *testing.T, brokers []string, topic string) []*kgo.Record {
+// readAll reads a topic from its start: at least least records (waiting
+// for them up to a deadline), then whatever else comes before it goes
+// quiet.
+func readAll(t *testing.T, brokers []string, topic string, least int) []*kgo.Record {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic))
 	if err != nil {
@@ -379,13 +381,14 @@ func readAll(t *testing.T, brokers []string, topic string) []*kgo.Record {
 	}
 	defer cl.Close()
 	var out []*kgo.Record
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		f := cl.PollFetches(ctx)
 		cancel()
 		n := 0
 		f.EachRecord(func(r *kgo.Record) { out = append(out, r); n++ })
-		if n == 0 {
+		if n == 0 && (len(out) >= least || time.Now().After(deadline)) {
 			return out
 		}
 	}
@@ -494,7 +497,7 @@ func TestKeySpreadAcrossHostsNeedsTheKeyPartitioning(t *testing.T) {
 	// Nothing on the requests topic holds the key, and every request
 	// names its producing host.
 	nodes := map[string]bool{}
-	for _, r := range readAll(t, brokers, "requests") {
+	for _, r := range readAll(t, brokers, "requests", 20) {
 		if strings.Contains(string(r.Value), leaked[8:16]) {
 			t.Errorf("a published request holds the key: %s", r.Value)
 		}
