@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/keys"
+	"github.com/rebindwatch/rebindwatch/logsrc"
 	"github.com/rebindwatch/rebindwatch/schema"
 )
 
@@ -122,4 +124,85 @@ func BenchmarkWireDecode(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkParseStage measures one parse process: raw nginx lines in
+// Vector's JSON envelope from 8 hosts over 6 partitions, unwrapped, parsed
+// (the recorded extended format, given), run through the engine and
+// republished keyed by key fingerprint, offsets committed once the broker
+// acknowledged what they published.
+//
+//	go test -run '^$' -bench ParseStage -benchtime 5x ./kafka
+func BenchmarkParseStage(b *testing.B) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(6, "access-logs", "requests"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	ship, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic("access-logs"),
+		kgo.MaxBufferedRecords(benchRequests))
+	if err != nil {
+		b.Fatal(err)
+	}
+	at := t0
+	for i := range benchRequests {
+		node := "web-" + strconv.Itoa(i%8)
+		line := fmt.Sprintf(`10.%d.%d.%d - - [%s] "GET /v1/items/%d HTTP/1.1" 200 118 "-" "python-requests/2.31" host="api.test" origin="-" key="k%07d" rt=0.002`,
+			i%7, (i/7)%250, i%250, at.Add(time.Duration(i)*50*time.Microsecond).Format(time.RFC3339), i%100, i%5000)
+		v := fmt.Sprintf(`{"file":"/var/log/nginx/api.log","host":%q,"message":%q,"source_type":"file","timestamp":"2026-11-26T21:00:00Z"}`, node, line)
+		ship.Produce(context.Background(), &kgo.Record{Key: []byte(node), Value: []byte(v)}, nil)
+	}
+	if err := ship.Flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	ship.Close()
+	format := "nginx:" + `$remote_addr - $remote_user [$time_iso8601] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" host="$host" origin="$http_origin" key="$api_key_suffix" rt=$request_time`
+	k := keys.NewExtractor(keys.DefaultConfig())
+	lines := func() LineReader {
+		l, err := logsrc.NewLines(format, k, time.UTC)
+		if err != nil {
+			panic(err)
+		}
+		return l
+	}
+	cfg := detect.DefaultConfig()
+	cfg.AllowedHosts = []string{"api.test"}
+	b.ResetTimer()
+	iter := 0
+	for b.Loop() {
+		iter++
+		pub, err := NewRequestPublisher(PublisherOptions{Brokers: c.ListenAddrs(), Topic: "requests"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		count := &countSink{want: benchRequests, done: make(chan struct{})}
+		e, err := detect.NewEngine(cfg, count, pub)
+		if err != nil {
+			b.Fatal(err)
+		}
+		e.SetReorder(2 * time.Second)
+		ctx, cancel := context.WithCancel(context.Background())
+		batches := make(chan detect.Batch, 64)
+		co, err := newConsumer(ctx, Options{Brokers: c.ListenAddrs(), Topic: "access-logs", Group: fmt.Sprintf("parse-%d", iter),
+			Lines: lines, Republish: true, Flushers: []Flusher{pub}}, batches)
+		if err != nil {
+			b.Fatal(err)
+		}
+		go func() {
+			co.run(ctx)
+			close(batches)
+		}()
+		done := make(chan struct{})
+		go func() {
+			e.Run(batches)
+			close(done)
+		}()
+		<-count.done
+		cancel()
+		<-done
+		if err := pub.Close(context.Background()); err != nil || pub.Stats().Sent < benchRequests {
+			b.Fatalf("published %+v: %v", pub.Stats(), err)
+		}
+	}
+	b.ReportMetric(float64(benchRequests)*float64(b.N)/b.Elapsed().Seconds(), "requests/s")
 }

@@ -31,10 +31,12 @@ type LineReader interface {
 
 // Flusher is a sink whose deliveries a commit waits for (a Publisher): a
 // record's offset is committed only once what it caused to be published
-// has settled.
+// has settled. Room is how many more records it can take: the consumer
+// fetches no more than that, less what the engine has not observed yet.
 type Flusher interface {
 	Barrier() uint64
 	WaitBarrier(ctx context.Context, b uint64) error
+	Room() int
 }
 
 // Options configures a consumer.
@@ -130,6 +132,7 @@ type consumer struct {
 // ownership is this member's hold on a partition, one per assignment.
 type ownership struct {
 	epoch     uint64 // which assignment: acknowledgements of an earlier one are ignored
+	first     int64  // first offset handed to the engine in this assignment (-1: none yet)
 	handed    int64  // next offset handed to the engine (-1: none yet)
 	observed  int64  // next offset the engine observed (-1: none yet)
 	committed int64  // last committed (-1: none by us)
@@ -192,8 +195,9 @@ func (c *consumer) run(ctx context.Context) error {
 	c.errs.Flush()
 	last := c.now()
 	for {
+		n := c.room(ctx)
 		pctx, cancel := context.WithTimeout(ctx, c.o.Every)
-		fetches := c.cl.PollRecords(pctx, c.o.MaxPoll)
+		fetches := c.cl.PollRecords(pctx, n)
 		cancel()
 		c.takeNews()
 		c.process(fetches)
@@ -209,6 +213,37 @@ func (c *consumer) run(ctx context.Context) error {
 		c.cl.AllowRebalance()
 	}
 	return c.stop()
+}
+
+// room waits until the publishers can take a poll's records on top of
+// what the engine has not observed yet (backpressure: a parse stage
+// catching up waits for the broker rather than dropping), and returns how
+// many records the next poll may take.
+func (c *consumer) room(ctx context.Context) int {
+	for {
+		n := c.o.MaxPoll
+		inflight := c.inflight()
+		for _, f := range c.o.Flushers {
+			n = min(n, f.Room()-inflight)
+		}
+		if n >= min(c.o.MaxPoll, 256) || ctx.Err() != nil {
+			return max(n, 1)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// inflight counts the records handed to the engine and not yet observed.
+func (c *consumer) inflight() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := int64(0)
+	for _, own := range c.owned {
+		if own.handed > own.first {
+			n += own.handed - max(own.observed, own.first)
+		}
+	}
+	return int(n)
 }
 
 // stop ends a Run by the stop rule.
@@ -270,6 +305,9 @@ func (c *consumer) process(fetches kgo.Fetches) {
 		pt.e.SetNote(pt.note(c.o.Republish))
 		c.mu.Lock()
 		if own := c.owned[f.Partition]; own != nil && own.epoch == pt.epoch {
+			if own.first < 0 {
+				own.first = f.Records[0].Offset
+			}
 			own.handed = next
 		}
 		c.mu.Unlock()
@@ -562,7 +600,7 @@ func (c *consumer) assigned(_ context.Context, _ *kgo.Client, m map[string][]int
 	defer c.mu.Unlock()
 	for _, p := range m[c.o.Topic] {
 		c.assigns++
-		c.owned[p] = &ownership{epoch: c.assigns, handed: -1, observed: -1, committed: -1}
+		c.owned[p] = &ownership{epoch: c.assigns, first: -1, handed: -1, observed: -1, committed: -1}
 		c.news = append(c.news, news{p: p, what: "assigned", at: c.now()})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -558,5 +559,60 @@ func TestLagPerPartition(t *testing.T) {
 	g := c.GroupInfo("lag")
 	if g == nil || g.Commits["requests"][0].Offset != 100 {
 		t.Errorf("committed %+v, want offset 100 on partition 0", g)
+	}
+}
+
+// gate is a Flusher whose room a test opens.
+type gate struct{ open atomic.Bool }
+
+func (g *gate) Barrier() uint64                           { return 0 }
+func (g *gate) WaitBarrier(context.Context, uint64) error { return nil }
+func (g *gate) Room() int {
+	if g.open.Load() {
+		return 1 << 20
+	}
+	return 0
+}
+
+// A consumer fetches nothing while its publishers have no room: a parse
+// stage catching up waits for the broker instead of dropping requests.
+func TestBackpressureFromThePublishers(t *testing.T) {
+	c := newCluster(t, 1, "requests")
+	pub := newRequestPublisher(t, c, "requests", "")
+	reqs := make([]detect.Request, 50)
+	for i := range reqs {
+		reqs[i] = req(i, "key-1", "api.test", "web-1")
+	}
+	publishRequests(t, pub, reqs)
+	g := &gate{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := make(chan detect.Batch, 64)
+	co, err := newConsumer(ctx, Options{Brokers: c.ListenAddrs(), Topic: "requests", Group: "bp", Flushers: []Flusher{g}}, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { co.run(ctx); close(out) }()
+	got := 0
+	timeout := time.After(500 * time.Millisecond)
+closed:
+	for {
+		select {
+		case b := <-out:
+			got += len(b.Requests)
+		case <-timeout:
+			break closed
+		}
+	}
+	if got != 0 {
+		t.Fatalf("%d requests fetched while the publisher had no room", got)
+	}
+	g.open.Store(true)
+	for got < 50 {
+		b := <-out
+		got += len(b.Requests)
+		if b.Observed != nil {
+			b.Observed()
+		}
 	}
 }

@@ -44,6 +44,7 @@ type PublisherOptions struct {
 type Publisher struct {
 	cl    *kgo.Client
 	topic string
+	queue int
 	node  string
 	alert func([]byte, *detect.Alert) []byte
 	buf   []byte
@@ -104,7 +105,7 @@ func newPublisher(o PublisherOptions) (*Publisher, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Publisher{cl: cl, topic: o.Topic, node: o.Node, alert: o.Alert, pending: map[uint64]int{}}
+	p := &Publisher{cl: cl, topic: o.Topic, queue: o.Queue, node: o.Node, alert: o.Alert, pending: map[uint64]int{}}
 	p.settled = sync.NewCond(&p.mu)
 	return p, nil
 }
@@ -209,6 +210,12 @@ func (p *Publisher) WaitBarrier(ctx context.Context, b uint64) error {
 		p.settled.Wait()
 	}
 }
+
+// Room is how many more records the publisher can hold for the broker
+// before it drops: a consumer whose records it publishes fetches no more
+// than that, so a parse stage catching up waits for the broker instead of
+// losing requests.
+func (p *Publisher) Room() int { return p.queue - int(p.cl.BufferedProduceRecords()) }
 
 // Stats are a publisher's counts.
 type Stats struct {
