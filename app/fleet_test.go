@@ -14,25 +14,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/rebindwatch/rebindwatch/internal/testkit"
 )
-
-// syncBuffer is an io.Writer a test reads while a run writes it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // alertIDs lists the alerts of JSON or ECS lines as detector|subject|dimension, sorted.
 func alertIDs(t *testing.T, out string) []string {
@@ -86,7 +70,7 @@ func TestTwoStagesRaiseWhatTheLogRaises(t *testing.T) {
 	const log = "../testdata/rec/scenarios_access_ext.log"
 
 	// The reference: the log read directly.
-	var direct syncBuffer
+	var direct testkit.SyncBuffer
 	o := recOptions(t)
 	o.Logs, o.NoFollow = []string{log}, true
 	if err := Run(context.Background(), o, &direct, &bytes.Buffer{}); err != nil {
@@ -117,7 +101,7 @@ func TestTwoStagesRaiseWhatTheLogRaises(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var parseOut, parseErr, detectOut, detectErr syncBuffer
+	var parseOut, parseErr, detectOut, detectErr testkit.SyncBuffer
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {

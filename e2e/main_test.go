@@ -10,9 +10,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/rebindwatch/rebindwatch/internal/testkit"
 )
 
 // Set once by TestMain before any test runs, read-only afterwards.
@@ -188,22 +189,7 @@ func writeFile(t *testing.T, path, data string, mode os.FileMode) {
 func extFormat(t *testing.T) string { return readFile(t, rec+"ext.fmt") }
 
 // syncBuffer is a bytes.Buffer safe for the writer goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testkit.SyncBuffer
 
 func lastLine(s string) string {
 	s = strings.TrimSpace(s)

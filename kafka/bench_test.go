@@ -72,32 +72,19 @@ func BenchmarkDetectStage(b *testing.B) {
 	iter := 0
 	for b.Loop() {
 		iter++
-		count := &countSink{want: benchRequests, done: make(chan struct{})}
-		e, err := detect.NewEngine(cfg, count)
-		if err != nil {
-			b.Fatal(err)
-		}
-		e.SetReorder(2 * time.Second)
-		ctx, cancel := context.WithCancel(context.Background())
-		batches := make(chan detect.Batch, 64)
-		co, err := newConsumer(ctx, Options{Brokers: c.ListenAddrs(), Topic: "requests", Group: fmt.Sprintf("bench-%d", iter)}, batches)
-		if err != nil {
-			b.Fatal(err)
-		}
-		go func() {
-			co.run(ctx)
-			close(batches)
-		}()
-		done := make(chan struct{})
-		go func() {
-			e.Run(batches)
-			close(done)
-		}()
-		<-count.done
-		cancel()
-		<-done
+		runStage(b, cfg, Options{Brokers: c.ListenAddrs(), Topic: "requests", Group: fmt.Sprintf("bench-%d", iter)})
 	}
 	b.ReportMetric(float64(benchRequests)*float64(b.N)/b.Elapsed().Seconds(), "requests/s")
+}
+
+// runStage runs a consumer and an engine (with the reorder window) until
+// the engine has observed benchRequests requests, then stops them.
+func runStage(b *testing.B, cfg detect.Config, o Options, sinks ...detect.Sink) {
+	count := &countSink{want: benchRequests, done: make(chan struct{})}
+	_, _, cancel, done := startStage(b, o, cfg, append([]detect.Sink{count}, sinks...)...)
+	<-count.done
+	cancel()
+	<-done
 }
 
 // countSink tells when the engine has observed want requests.
@@ -175,31 +162,8 @@ func BenchmarkParseStage(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		count := &countSink{want: benchRequests, done: make(chan struct{})}
-		e, err := detect.NewEngine(cfg, count, pub)
-		if err != nil {
-			b.Fatal(err)
-		}
-		e.SetReorder(2 * time.Second)
-		ctx, cancel := context.WithCancel(context.Background())
-		batches := make(chan detect.Batch, 64)
-		co, err := newConsumer(ctx, Options{Brokers: c.ListenAddrs(), Topic: "access-logs", Group: fmt.Sprintf("parse-%d", iter),
-			Lines: lines, Republish: true, Flushers: []Flusher{pub}}, batches)
-		if err != nil {
-			b.Fatal(err)
-		}
-		go func() {
-			co.run(ctx)
-			close(batches)
-		}()
-		done := make(chan struct{})
-		go func() {
-			e.Run(batches)
-			close(done)
-		}()
-		<-count.done
-		cancel()
-		<-done
+		runStage(b, cfg, Options{Brokers: c.ListenAddrs(), Topic: "access-logs", Group: fmt.Sprintf("parse-%d", iter),
+			Lines: lines, Republish: true, Flushers: []Flusher{pub}}, pub)
 		if err := pub.Close(context.Background()); err != nil || pub.Stats().Sent < benchRequests {
 			b.Fatalf("published %+v: %v", pub.Stats(), err)
 		}

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
 )
@@ -20,18 +21,7 @@ type ecs struct{ o EncoderOptions }
 // categories network and web, type access.
 func (e ecs) appendRequest(b []byte, r *detect.Request) []byte {
 	o := obj{b: b}
-	o.open("")
-	o.key("@timestamp")
-	o.b = appendTime(o.b, r.Time)
-	o.open("ecs")
-	o.str("version", ECSVersion)
-	o.close()
-	o.open("event")
-	o.str("kind", "event")
-	o.strs("category", "network", "web")
-	o.strs("type", "access")
-	o.str("module", "rebindwatch")
-	o.str("dataset", "rebindwatch.request")
+	head(&o, r.Time, "event", "access", "rebindwatch.request")
 	o.close()
 	e.traffic(&o, r, r.Client.Addr(), r.Client.Port(), "")
 	o.open("rebindwatch")
@@ -41,16 +31,30 @@ func (e ecs) appendRequest(b []byte, r *detect.Request) []byte {
 	return o.b
 }
 
+// head opens an ECS line: @timestamp, ecs.version, and the event object
+// (kind, categories network and web, type, module, dataset), left open for
+// more of its fields.
+func head(o *obj, t time.Time, kind, typ, dataset string) {
+	o.open("")
+	o.key("@timestamp")
+	o.b = appendTime(o.b, t)
+	o.open("ecs")
+	o.str("version", ECSVersion)
+	o.close()
+	o.open("event")
+	o.str("kind", kind)
+	o.strs("category", "network", "web")
+	o.strs("type", typ)
+	o.str("module", "rebindwatch")
+	o.str("dataset", dataset)
+}
+
 // traffic writes the request's network, URL, HTTP and host fields; the
 // client is given apart (an alert names it as text: address, when it is
 // not an IP).
 func (e ecs) traffic(o *obj, r *detect.Request, client netip.Addr, port uint16, address string) {
 	if client.IsValid() {
-		o.open("source")
-		o.ip("ip", client)
-		if port != 0 {
-			o.num("port", int64(port))
-		}
+		o.endpoint("source", client, port)
 		o.str("address", client.Unmap().String())
 		o.close()
 	} else if address != "" {
@@ -60,11 +64,7 @@ func (e ecs) traffic(o *obj, r *detect.Request, client netip.Addr, port uint16, 
 	}
 	name := hostName(r)
 	if r.Server.IsValid() || name != "" {
-		o.open("destination")
-		o.ip("ip", r.Server.Addr())
-		if r.Server.Port() != 0 {
-			o.num("port", int64(r.Server.Port()))
-		}
+		o.endpoint("destination", r.Server.Addr(), r.Server.Port())
 		if r.Server.IsValid() {
 			o.str("address", r.Server.Addr().Unmap().String())
 		}
@@ -130,18 +130,7 @@ func ecsSeverity(s detect.Severity) int64 { return int64(s) + 1 }
 // destination, url, http and user_agent.
 func (e ecs) appendAlert(b []byte, a *detect.Alert) []byte {
 	o := obj{b: b}
-	o.open("")
-	o.key("@timestamp")
-	o.b = appendTime(o.b, a.Time)
-	o.open("ecs")
-	o.str("version", ECSVersion)
-	o.close()
-	o.open("event")
-	o.str("kind", "alert")
-	o.strs("category", "network", "web")
-	o.strs("type", "info")
-	o.str("module", "rebindwatch")
-	o.str("dataset", "rebindwatch.alert")
+	head(&o, a.Time, "alert", "info", "rebindwatch.alert")
 	o.str("id", AlertID(a))
 	o.num("severity", ecsSeverity(a.Severity))
 	o.time("start", a.Time)
@@ -162,30 +151,7 @@ func (e ecs) appendAlert(b []byte, a *detect.Alert) []byte {
 	alertReq.Status = max(alertReq.Status, a.Status)
 	e.traffic(&o, &alertReq, client, r.Client.Port(), a.Client)
 	o.open("rebindwatch")
-	o.str("detector", a.Detector)
-	o.str("severity", a.Severity.String())
-	o.str("subject", a.Subject)
-	o.str("dimension", a.Dimension)
-	o.str("key", a.Key)
-	o.str("host", a.Host)
-	o.str("origin", a.Origin)
-	o.str("outcome", a.Outcome)
-	o.str("class", a.Class)
-	o.str("incident", a.Incident)
-	o.num("count", int64(a.Count))
-	if a.Tool != "" {
-		o.str("tool", string(a.Tool))
-		addrs := make([]string, len(a.Addrs))
-		for i, ip := range a.Addrs {
-			addrs[i] = ip.String()
-		}
-		o.strs("addrs", addrs...)
-	}
-	if a.Detector == detect.DetKeyStuffing {
-		o.num("keys", int64(a.Keys))
-		o.num("rejected", int64(a.Rejected))
-	}
-	o.str("source", r.Source)
+	ourAlert(&o, a)
 	o.close()
 	o.close()
 	return o.b

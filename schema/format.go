@@ -179,6 +179,47 @@ func (o *obj) ip(name string, a netip.Addr) {
 	o.b = append(o.b, '"')
 }
 
+// ourAlert writes an alert's own fields, which neither ECS nor OCSF
+// models (ECS rebindwatch.*, OCSF unmapped.rebindwatch).
+func ourAlert(o *obj, a *detect.Alert) {
+	o.str("detector", a.Detector)
+	o.str("severity", a.Severity.String())
+	o.str("subject", a.Subject)
+	o.str("dimension", a.Dimension)
+	o.str("key", a.Key)
+	o.str("host", a.Host)
+	o.str("origin", a.Origin)
+	o.str("outcome", a.Outcome)
+	o.str("class", a.Class)
+	o.str("incident", a.Incident)
+	o.num("count", int64(a.Count))
+	if a.Tool != "" {
+		o.str("tool", string(a.Tool))
+		addrs := make([]string, len(a.Addrs))
+		for i, ip := range a.Addrs {
+			addrs[i] = ip.String()
+		}
+		o.strs("addrs", addrs...)
+	}
+	if a.Detector == detect.DetKeyStuffing {
+		o.num("keys", int64(a.Keys))
+		o.num("rejected", int64(a.Rejected))
+	}
+	if r := trigger(a); r != nil {
+		o.str("source", r.Source)
+	}
+}
+
+// endpoint opens an object for one end of a connection with its IP and
+// port (none when unknown), left open for more members.
+func (o *obj) endpoint(name string, ip netip.Addr, port uint16) {
+	o.open(name)
+	o.ip("ip", ip)
+	if port != 0 {
+		o.num("port", int64(port))
+	}
+}
+
 // hostName is a Host header's name without its port, as the engine reads
 // it ("" when the request had none).
 func hostName(r *detect.Request) string {

@@ -99,18 +99,7 @@ func (e ocsf) appendAlert(b []byte, a *detect.Alert) []byte {
 
 	o.open("unmapped")
 	o.open("rebindwatch")
-	o.str("detector", a.Detector)
-	o.str("subject", a.Subject)
-	o.str("dimension", a.Dimension)
-	o.str("key", a.Key)
-	o.str("host", a.Host)
-	o.str("origin", a.Origin)
-	o.str("outcome", a.Outcome)
-	o.str("class", a.Class)
-	o.str("incident", a.Incident)
-	if r := trigger(a); r != nil {
-		o.str("source", r.Source)
-	}
+	ourAlert(&o, a)
 	o.close()
 	o.close()
 	o.close()
@@ -159,20 +148,12 @@ func (e ocsf) evidence(o *obj, r *detect.Request, a *detect.Alert) {
 		client, _ = netip.ParseAddr(a.Client)
 	}
 	if client.IsValid() {
-		o.open("src_endpoint")
-		o.ip("ip", client)
-		if r.Client.Port() != 0 {
-			o.num("port", int64(r.Client.Port()))
-		}
+		o.endpoint("src_endpoint", client, r.Client.Port())
 		o.close()
 	}
 	name := hostName(r)
 	if r.Server.IsValid() || name != "" {
-		o.open("dst_endpoint")
-		o.ip("ip", r.Server.Addr())
-		if r.Server.Port() != 0 {
-			o.num("port", int64(r.Server.Port()))
-		}
+		o.endpoint("dst_endpoint", r.Server.Addr(), r.Server.Port())
 		o.str("hostname", name)
 		o.close()
 	}

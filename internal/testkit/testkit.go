@@ -8,7 +8,9 @@
 package testkit
 
 import (
+	"bytes"
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/rebindwatch/rebindwatch/detect"
@@ -67,4 +69,25 @@ func Batches(t testing.TB, src Source) []detect.Batch {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// SyncBuffer is a bytes.Buffer that a run writes while the test reads it
+// (stdout and stderr of app.Run, or of the binary, in a goroutine).
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
