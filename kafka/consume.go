@@ -371,7 +371,9 @@ func (c *consumer) decide(pt *partition, recs []*kgo.Record) {
 		k := streamKey(c.scratch[i])
 		if lr := c.streams[k]; lr != nil && lr.Decided() && !c.noted[k] {
 			c.noted[k] = true
-			pt.addFormat(streamName(c.scratch[i].host, c.scratch[i].file) + ": " + lr.Note())
+			// The host and file come from whoever writes the topic:
+			// key-shaped text in them is hidden like any quoted input.
+			pt.addFormat(c.o.Keys.RedactText(streamName(c.scratch[i].host, c.scratch[i].file)) + ": " + lr.Note())
 		}
 	}
 }

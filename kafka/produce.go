@@ -117,11 +117,9 @@ func (p *RequestPublisher) Request(r *detect.Request) error {
 		node = r.Source
 	}
 	p.buf = schema.AppendWireRequest(p.buf[:0], r, node)
-	p.publish(requestKey(r), p.buf, wireHeaders)
+	p.publish(requestKey(r), p.buf, []kgo.RecordHeader{{Key: schema.WireHeader, Value: []byte(schema.WireRequest)}})
 	return nil
 }
-
-var wireHeaders = []kgo.RecordHeader{{Key: schema.WireHeader, Value: []byte(schema.WireRequest)}}
 
 // requestKey is what partitions a request: its key fingerprint, else its
 // Host as the engine checks it.
