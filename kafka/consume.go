@@ -132,10 +132,11 @@ type consumer struct {
 // ownership is this member's hold on a partition, one per assignment.
 type ownership struct {
 	epoch     uint64 // which assignment: acknowledgements of an earlier one are ignored
-	first     int64  // first offset handed to the engine in this assignment (-1: none yet)
-	handed    int64  // next offset handed to the engine (-1: none yet)
-	observed  int64  // next offset the engine observed (-1: none yet)
-	committed int64  // last committed (-1: none by us)
+	at        time.Time
+	first     int64 // first offset handed to the engine in this assignment (-1: none yet)
+	handed    int64 // next offset handed to the engine (-1: none yet)
+	observed  int64 // next offset the engine observed (-1: none yet)
+	committed int64 // last committed (-1: none by us)
 }
 
 type news struct {
@@ -333,7 +334,7 @@ func (c *consumer) partition(p int32) *partition {
 	e := source.New(c.ctx, c.out, source.Options{Name: name, Keys: c.o.Keys, MaxProblems: 5,
 		Observed: func(next int64) { c.observedAt(p, epoch, next) }})
 	e.SetState(detect.StateLive)
-	pt := &partition{e: e, epoch: epoch, assign: "assigned " + c.now().UTC().Format("15:04:05") +
+	pt := &partition{e: e, epoch: epoch, assign: "assigned " + own.at.UTC().Format("15:04:05") +
 		": per-key windows of its keys start cold here"}
 	c.parts[p] = pt
 	return pt
@@ -360,7 +361,9 @@ func (c *consumer) decide(pt *partition, recs []*kgo.Record) {
 		}
 	}
 	for k, lines := range c.pending {
-		c.streams[k].Decide(lines)
+		if lr := c.streams[k]; lr != nil { // nil: the table started over meanwhile
+			lr.Decide(lines)
+		}
 	}
 	// Say once which format reads each stream, on the partition where it
 	// was first read.
@@ -602,7 +605,7 @@ func (c *consumer) assigned(_ context.Context, _ *kgo.Client, m map[string][]int
 	defer c.mu.Unlock()
 	for _, p := range m[c.o.Topic] {
 		c.assigns++
-		c.owned[p] = &ownership{epoch: c.assigns, first: -1, handed: -1, observed: -1, committed: -1}
+		c.owned[p] = &ownership{epoch: c.assigns, at: c.now(), first: -1, handed: -1, observed: -1, committed: -1}
 		c.news = append(c.news, news{p: p, what: "assigned", at: c.now()})
 	}
 }
