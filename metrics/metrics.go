@@ -19,6 +19,7 @@
 //	rebindwatch_evictions_total{table}              counter  Entries evicted from a capped table: keys, hosts, origins, alerts, dedupe.
 //	rebindwatch_source_requests_total{source}       counter  Requests per source: "pcap", "live" or the log file as named on the command line.
 //	rebindwatch_input_events_total{counter}         counter  Source-specific counts, e.g. truncated_packets, streams_evicted, rotations.
+//	rebindwatch_source_lag{source}                  gauge    Records waiting behind what a source read: a Kafka partition's lag ("kafka:TOPIC/P").
 //	rebindwatch_event_time_seconds                  gauge    Event time (Unix seconds) of the newest request seen; 0 before the first.
 //	rebindwatch_host_check_enabled                  gauge    1 when the unexpected_host check runs, 0 when no allowed hosts are configured.
 //	rebindwatch_webhook_sent_total                  counter  Alerts the webhook receiver accepted (with --webhook).
@@ -55,6 +56,7 @@ const (
 	nameDropped        = "rebindwatch_dropped_total"
 	nameEvictions      = "rebindwatch_evictions_total"
 	nameSourceRequests = "rebindwatch_source_requests_total"
+	nameSourceLag      = "rebindwatch_source_lag"
 	nameInputEvents    = "rebindwatch_input_events_total"
 	nameEventTime      = "rebindwatch_event_time_seconds"
 	nameHostCheck      = "rebindwatch_host_check_enabled"
@@ -278,6 +280,8 @@ var (
 		"Entries evicted from a capped table (keys, hosts, origins, alerts, dedupe).", []string{"table"}, nil)
 	descSourceRequests = prometheus.NewDesc(nameSourceRequests,
 		`Requests per source: "pcap", "live" or the log file as named on the command line.`, []string{"source"}, nil)
+	descSourceLag = prometheus.NewDesc(nameSourceLag,
+		`Records waiting behind what a source read: a Kafka partition's lag ("kafka:TOPIC/P").`, []string{"source"}, nil)
 	descInputEvents = prometheus.NewDesc(nameInputEvents,
 		"Source-specific counts (truncated_packets, streams_evicted, ...), all sources.", []string{"counter"}, nil)
 	descHostCheck = prometheus.NewDesc(nameHostCheck,
@@ -285,7 +289,7 @@ var (
 )
 
 func (c *summaryCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descParseErrors, descDropped, descEvictions, descSourceRequests, descInputEvents, descHostCheck} {
+	for _, d := range []*prometheus.Desc{descParseErrors, descDropped, descEvictions, descSourceRequests, descSourceLag, descInputEvents, descHostCheck} {
 		ch <- d
 	}
 }
@@ -312,6 +316,7 @@ func (c *summaryCollector) Collect(ch chan<- prometheus.Metric) {
 	// string valid, printable UTF-8, as label values must be. Two sources
 	// that sanitise alike are summed rather than made a duplicate series.
 	perSource := make(map[string]uint64, len(s.Sources))
+	lag := map[string]int64{}
 	order := make([]string, 0, len(s.Sources))
 	for _, src := range s.Sources {
 		name := sanitize.String(src.Name)
@@ -319,9 +324,15 @@ func (c *summaryCollector) Collect(ch chan<- prometheus.Metric) {
 			order = append(order, name)
 		}
 		perSource[name] += src.Requests
+		if src.HasLag {
+			lag[name] += src.Lag
+		}
 	}
 	for _, name := range order {
 		ch <- prometheus.MustNewConstMetric(descSourceRequests, prometheus.CounterValue, float64(perSource[name]), name)
+		if n, ok := lag[name]; ok {
+			ch <- prometheus.MustNewConstMetric(descSourceLag, prometheus.GaugeValue, float64(n), name)
+		}
 	}
 	on := 1.0
 	if s.HostCheck != "" {

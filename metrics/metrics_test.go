@@ -325,6 +325,27 @@ func TestSourcesSanitisingAlike(t *testing.T) {
 	want(t, fams, 2, nameSourceRequests, `source=/tmp/\x1b.log`)
 }
 
+// A Kafka partition's lag is a gauge per source; sources without one
+// have no series.
+func TestSourceLag(t *testing.T) {
+	e, x, _ := newEngine(t, "api.example.com")
+	base := listen(t, x)
+	for _, b := range []detect.Batch{
+		{Source: "kafka:requests/3", Lag: 120, HasLag: true, Requests: []detect.Request{req(0, "", "api.example.com", "", "", "10.0.0.7")}},
+		{Source: "kafka:requests/3", Lag: 7, HasLag: true},
+		{Source: "a.log", Requests: []detect.Request{req(0, "", "api.example.com", "", "", "10.0.0.7")}},
+	} {
+		if err := e.Observe(&b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fams, _ := scrape(t, base)
+	want(t, fams, 7, nameSourceLag, "source=kafka:requests/3")
+	if f := fams[nameSourceLag]; f == nil || len(f.GetMetric()) != 1 {
+		t.Errorf("lag series: %v", f)
+	}
+}
+
 func TestNoSummary(t *testing.T) {
 	x := New(nil)
 	base := listen(t, x)
