@@ -607,3 +607,51 @@ closed:
 		}
 	}
 }
+
+// A member that gives partitions up in a rebalance (another joins) or
+// stops by the stop rule commits what its engine observed of them first:
+// the next owner reads none of it again. a never commits on its own here
+// (every hour), so only the revocation's and the stop's commits count.
+func TestGracefulHandoverReadsNothingTwice(t *testing.T) {
+	c := newCluster(t, 6, "requests")
+	brokers := c.ListenAddrs()
+	pub := newRequestPublisher(t, c, "requests", "")
+	traffic := func(from, to int) []detect.Request {
+		var out []detect.Request
+		for i := from; i < to; i++ {
+			out = append(out, req(i, fmt.Sprintf("key-%d", i%24), "api.test", "web-1"))
+		}
+		return out
+	}
+	opts := Options{Brokers: brokers, Topic: "requests", Group: "handover", Every: time.Hour,
+		Opts: []kgo.Opt{kgo.SessionTimeout(time.Second), kgo.HeartbeatInterval(100 * time.Millisecond)}}
+	cfg := detectConfig(nil)
+	a := startMember(t, opts, cfg)
+	publishRequests(t, pub, traffic(0, 600))
+	waitFor(t, "a observed phase 1", func() bool { return len(a.rec.seen()) == 600 && a.c.inflight() == 0 })
+
+	b := startMember(t, opts, cfg) // a gives some partitions to b
+	waitFor(t, "the partitions shared", func() bool { return len(a.owned()) > 0 && len(b.owned()) > 0 && len(a.owned())+len(b.owned()) == 6 })
+	publishRequests(t, pub, traffic(600, 1200))
+	union := func(ms ...*member) map[string]int {
+		u := map[string]int{}
+		for _, m := range ms {
+			for k, v := range m.rec.seen() {
+				u[k] += v
+			}
+		}
+		return u
+	}
+	waitFor(t, "phase 2 observed", func() bool { return len(union(a, b)) == 1200 })
+
+	a.stop() // by the stop rule: commits, leaves; b takes everything
+	waitFor(t, "b owns every partition", func() bool { return len(b.owned()) == 6 })
+	publishRequests(t, pub, traffic(1200, 1500))
+	waitFor(t, "phase 3 observed", func() bool { return len(union(a, b)) == 1500 })
+	time.Sleep(200 * time.Millisecond) // nothing more may come
+	for k, n := range union(a, b) {
+		if n != 1 {
+			t.Errorf("%s observed %d times", k, n)
+		}
+	}
+}
