@@ -116,6 +116,14 @@ func compileHostPattern(p string) (hostPattern, error) {
 	return hp, nil
 }
 
+// CheckHostPattern reports why p cannot be a [hosts] allowed pattern, nil
+// when it can: what reads a config and what proposes one (suggest) apply
+// the same rule.
+func CheckHostPattern(p string) error {
+	_, err := compileHostPattern(p)
+	return err
+}
+
 // idnaLookup maps allowlist names as browsers map the names they look up;
 // underscores are allowed (service names use them).
 var idnaLookup = idna.New(idna.MapForLookup(), idna.StrictDomainName(false), idna.Transitional(false))

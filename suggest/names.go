@@ -117,7 +117,7 @@ func hostReason(name string) string {
 		return reasonIP
 	case isLocalhost(name):
 		return reasonLocal
-	case !validHostName(name):
+	case !validHostName(name) || detect.CheckHostPattern(name) != nil:
 		return reasonInvalid
 	}
 	return ""
