@@ -232,7 +232,7 @@ func (d *decoder) decodeFast(data []byte, link layers.LinkType) bool {
 	case 6:
 		// TCP right after the fixed header (RFC 8200).
 		n := 40 + int(binary.BigEndian.Uint16(ip[4:]))
-		if ip[6] != byte(layers.IPProtocolTCP) || n == 40 || n > len(ip) {
+		if ip[6] != byte(layers.IPProtocolTCP) || n < 40+20 || n > len(ip) { // room for a TCP header, as for IPv4
 			return false
 		}
 		d.setIPv6(ip, n)
