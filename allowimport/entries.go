@@ -48,6 +48,12 @@ func (c *conv) result() Result {
 }
 
 func (c *conv) host(h string) {
+	if err := detect.CheckHostPattern(h); err != nil {
+		// What rebindwatch's config would refuse is not printed as a
+		// pattern: the output must load as it is.
+		c.note(0, "%s skipped: %v", q(h), err)
+		return
+	}
 	if !c.hosts[h] {
 		c.hosts[h] = true
 		c.res.Hosts = append(c.res.Hosts, h)
