@@ -36,7 +36,7 @@ func BenchmarkParseRequest(b *testing.B) {
 	b.SetBytes(int64(len(head)))
 	for b.Loop() {
 		end, _ := headEnd(head, 0)
-		if parseRequestHead(head[:end], &h, kx, &fold) != faultNone || !h.hasHost {
+		if _, f := parseRequestAt(head[:end], &h, kx, &fold); f != faultNone || !h.hasHost {
 			b.Fatal("parse failed")
 		}
 	}
@@ -134,7 +134,7 @@ func frames(tb testing.TB, path string) ([][]byte, []gopacket.CaptureInfo, []lay
 		tb.Fatal(err)
 	}
 	defer f.Close()
-	src, err := openCapture(f, path)
+	src, err := openCapture(f, path, 0)
 	if err != nil || src == nil {
 		tb.Fatalf("open %s: %v", path, err)
 	}

@@ -117,7 +117,7 @@ func ReadFile(ctx context.Context, path string, opts Options, out chan<- detect.
 func readCapture(ctx context.Context, r io.Reader, name string, total int64, opts Options, out chan<- detect.Batch) error {
 	opts = opts.withDefaults()
 	cr := &countingReader{r: r}
-	src, err := openCaptureSize(cr, name, total)
+	src, err := openCapture(cr, name, total)
 	if cr.err != nil {
 		return fmt.Errorf("reading %s: %w", name, cr.err)
 	}

@@ -380,18 +380,11 @@ func headerLines(rest []byte, fold *[]byte, field func(name, value []byte)) (bad
 	return bad, used
 }
 
-// parseRequestHead parses a request head: the request line and the field
-// lines up to the empty line, as found by headEnd. It fails only when the
-// request line is unusable; malformed field lines are counted in badLines.
-// keys may be nil.
-func parseRequestHead(head []byte, h *reqHead, keys *keys.Extractor, fold *[]byte) fault {
-	_, f := parseRequestAt(head, h, keys, fold)
-	return f
-}
-
-// parseRequestAt parses the request head at the start of b, finding its
-// end (as headEnd does) in the same pass: it returns the head's length,
-// or -1 when b does not hold all of it yet.
+// parseRequestAt parses the request head at the start of b: the request
+// line and the field lines up to the empty line, which it finds (as
+// headEnd does) in the same pass. It returns the head's length, or -1 when
+// b does not hold all of it yet. It fails only when the request line is
+// unusable; malformed field lines are counted in badLines. keys may be nil.
 func parseRequestAt(b []byte, h *reqHead, keys *keys.Extractor, fold *[]byte) (int, fault) {
 	h.reset()
 	*fold = (*fold)[:0]
@@ -510,14 +503,8 @@ func (h *reqHead) requestBody() (bodyKind, int64) {
 	return bodyNone, 0
 }
 
-// parseResponseHead parses a response head: the status line and its field
-// lines. Only framing fields matter here.
-func parseResponseHead(head []byte, h *respHead, fold *[]byte) fault {
-	_, f := parseResponseAt(head, h, fold)
-	return f
-}
-
-// parseResponseAt is parseRequestAt for a response head.
+// parseResponseAt is parseRequestAt for a response head: the status line
+// and its field lines, of which only the framing fields matter here.
 func parseResponseAt(b []byte, h *respHead, fold *[]byte) (int, fault) {
 	*h = respHead{}
 	*fold = (*fold)[:0]

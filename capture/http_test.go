@@ -113,7 +113,7 @@ func TestParseRequestHead(t *testing.T) {
 			}
 			var h reqHead
 			var fold []byte
-			f := parseRequestHead(wire[:end], &h, nil, &fold)
+			_, f := parseRequestAt(wire[:end], &h, nil, &fold)
 			body, n := h.requestBody()
 			got := want{
 				fault: f, method: string(h.method), target: string(h.target), proto: string(h.proto),

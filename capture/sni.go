@@ -55,11 +55,10 @@ const (
 )
 
 var (
-	errHelloMore  = errors.New("ClientHello continues in a later segment")
-	errHelloShort = errors.New("ClientHello ends inside a field")
-	errHelloBad   = errors.New("malformed TLS ClientHello")
-	errHelloNot   = errors.New("not a ClientHello")
-	errHelloBig   = errors.New("TLS ClientHello larger than 32 KiB")
+	errHelloMore = errors.New("ClientHello continues in a later segment")
+	errHelloBad  = errors.New("malformed TLS ClientHello")
+	errHelloNot  = errors.New("not a ClientHello")
+	errHelloBig  = errors.New("TLS ClientHello larger than 32 KiB")
 )
 
 // clientHello is what parseClientHello found; slices alias its input.
