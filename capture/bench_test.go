@@ -61,9 +61,7 @@ func BenchmarkStreamRequest(b *testing.B) {
 	for b.Loop() {
 		c.feed(0, req)
 		c.feed(1, resp)
-		x := p.pop()
-		x.out = true
-		p.release(x)
+		p.ord.release(p.ord.pop())
 	}
 }
 
@@ -195,10 +193,8 @@ func TestPacketPathAllocs(t *testing.T) {
 		p := newTestPipeline(&opts, "pcap")
 		for i := range data {
 			p.packet(data[i], cis[i], links[i])
-			for len(p.heap) > 0 {
-				x := p.pop()
-				x.out = true
-				p.release(x)
+			for p.ord.held() > 0 {
+				p.ord.release(p.ord.pop())
 				reqs++
 			}
 		}

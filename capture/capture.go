@@ -130,7 +130,7 @@ func readCapture(ctx context.Context, r io.Reader, name string, total int64, opt
 	e.SetProgress(0, total)
 	e.Flush() // the engine learns the file's size at once
 	if src == nil {
-		p.c[cTruncatedFile].Inc()
+		p.rep.inc(cTruncatedFile)
 		e.Problem(name, "the file ends inside its header")
 		return e.Close(nil)
 	}
@@ -174,11 +174,11 @@ func endOfFile(err error, p *pipeline, cr *countingReader) error {
 	case err == io.EOF:
 		return nil
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		p.c[cTruncatedFile].Inc()
-		p.e.Problem(p.whereAfter(), "the file ends in the middle of a record; read up to the cut")
+		p.rep.inc(cTruncatedFile)
+		p.e.Problem(p.rep.whereAfter(), "the file ends in the middle of a record; read up to the cut")
 	default:
-		p.c[cCorruptFile].Inc()
-		p.e.Problem(p.whereAfter(), "damaged record, reading stopped: "+err.Error())
+		p.rep.inc(cCorruptFile)
+		p.e.Problem(p.rep.whereAfter(), "damaged record, reading stopped: "+err.Error())
 	}
 	return nil
 }

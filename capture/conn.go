@@ -116,7 +116,7 @@ func (c *conn) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemble
 	}
 	length, _ := sg.Lengths()
 	if skip > 0 {
-		c.p.c[cMissingBytes].Add(uint64(skip))
+		c.p.rep.add(cMissingBytes, uint64(skip))
 	}
 	if c.altSG(sg, i, length, skip, end) { // h2c.go
 		return
@@ -147,12 +147,12 @@ func (c *conn) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
 	c.endHalf(0)
 	c.endHalf(1)
 	c.unanswered()
-	c.p.c[cUnmatchedResponses].Add(uint64(len(c.orphans)))
+	c.p.rep.add(cUnmatchedResponses, uint64(len(c.orphans)))
 	c.orphans = nil
 	c.p.lruRemove(c)
 	c.p.live--
 	if c.p.evicting {
-		c.p.c[cStreamsEvicted].Inc()
+		c.p.rep.inc(cStreamsEvicted)
 	}
 	return true // nothing more to learn from its last ACKs
 }
@@ -170,7 +170,7 @@ func (c *conn) begin(i int) {
 	h.st, h.lineStart = stResync, true
 	if !c.midstream {
 		c.midstream = true
-		c.p.c[cMidstreamStreams].Inc()
+		c.p.rep.inc(cMidstreamStreams)
 	}
 }
 
@@ -245,7 +245,7 @@ func (c *conn) feed(i int, data []byte) {
 		case len(h.buf) >= maxBuf:
 			// An unfinished element outgrew the cap (only with a cap below
 			// the header block limit): drop it and look for the next message.
-			c.p.c[cStreamBytesCapped].Add(uint64(len(h.buf)))
+			c.p.rep.add(cStreamBytesCapped, uint64(len(h.buf)))
 			h.buf = h.buf[:0]
 			c.fault(i, faultBufferCap, false)
 		}
@@ -447,7 +447,7 @@ func (c *conn) looksHTTP(i int, b []byte) bool {
 		return true
 	case sniffNo:
 		if h.role == roleClient && len(b) >= 2 && b[0] == tlsRecordHandshake && b[1] == 3 {
-			c.p.c[cTLSStreams].Inc() // https on a port configured for http
+			c.p.rep.inc(cTLSStreams) // https on a port configured for http
 		}
 		c.notHTTP()
 	}
@@ -460,7 +460,7 @@ func (c *conn) notHTTP() {
 		return
 	}
 	c.ignore = true
-	c.p.c[cNonHTTPStreams].Inc()
+	c.p.rep.inc(cNonHTTPStreams)
 	for i := range c.h {
 		c.h[i].st, c.h[i].buf = stIgnore, nil
 	}
@@ -472,7 +472,7 @@ func (c *conn) notHTTP() {
 // search begins starts a line.
 func (c *conn) fault(i int, f fault, lineStart bool) {
 	p := c.p
-	p.e.ParseError()
+	p.rep.parseError()
 	c.problem(i, f)
 	h := &c.h[i]
 	h.st, h.lineStart, h.scan = stResync, lineStart, 0
@@ -480,11 +480,7 @@ func (c *conn) fault(i int, f fault, lineStart bool) {
 
 // problem records a Problem naming the connection and direction.
 func (c *conn) problem(i int, f fault) {
-	p := c.p
-	if !p.e.WantsProblems() {
-		return
-	}
-	p.e.Problem(p.whereNow(), c.addr[i].String()+" > "+c.addr[1-i].String()+": "+f.String())
+	c.p.rep.flowProblem(c.addr[i], c.addr[1-i], f.String())
 }
 
 // parseHead parses the head at the start of b into p.rh or p.rsp, by
@@ -508,43 +504,43 @@ func (c *conn) request(i int, f fault, at int64) bool {
 		return false
 	}
 	if rh.badLines > 0 {
-		p.e.ParseError()
+		p.rep.parseError()
 		c.problem(i, faultFieldLine)
 	}
 	c.firm = true
-	x := p.newPending()
+	x := p.ord.newPending()
 	r := &x.req
 	r.Time = time.Unix(0, at).UTC()
 	r.Source = p.source
 	r.Client, r.Server = c.addr[i], c.addr[1-i]
 	r.Method = detect.KnownMethod(rh.method)
 	if r.Method == "" {
-		r.Method = p.str(rh.method)
+		r.Method = p.in.str(rh.method)
 	}
-	r.Host, r.HasHost, r.DupHost = p.str(rh.host), rh.hasHost, rh.dupHost
+	r.Host, r.HasHost, r.DupHost = p.in.str(rh.host), rh.hasHost, rh.dupHost
 	if auth, scheme, ok := absoluteAuthority(rh.target); ok {
 		// The URI's authority is the host a server uses (RFC 9112 §3.2.2);
 		// a Host header that names another is its own signal.
-		r.URIHost = p.str(auth)
-		p.c[cAbsoluteForm].Inc()
+		r.URIHost = p.in.str(auth)
+		p.rep.inc(cAbsoluteForm)
 		if rh.hasHost && !sameAuthority(auth, rh.host, scheme) {
-			p.c[cAbsoluteFormHostMismatch].Inc()
+			p.rep.inc(cAbsoluteFormHostMismatch)
 		}
 	}
 	r.Target = c.redacted(rh.target, false)
 	r.Proto = internProto(rh.proto)
-	r.Origin, r.HasOrigin = p.str(rh.origin), rh.hasOrigin
+	r.Origin, r.HasOrigin = p.in.str(rh.origin), rh.hasOrigin
 	r.Referer = c.redacted(rh.referer, true)
-	r.UserAgent = p.str(rh.userAgent)
+	r.UserAgent = p.in.str(rh.userAgent)
 	r.Key = c.key(rh)
 	x.at = at
 	x.head = r.Method == "HEAD"
 	c.expect(x)
-	p.push(x)
+	p.ord.push(x)
 
 	kind, n := rh.requestBody()
 	if rh.ambiguous {
-		p.c[cAmbiguousFraming].Inc()
+		p.rep.inc(cAmbiguousFraming)
 	}
 	h := &c.h[i]
 	switch kind {
@@ -572,7 +568,7 @@ func (c *conn) redacted(b []byte, intern bool) string {
 		}
 	}
 	if intern {
-		return p.str(b)
+		return p.in.str(b)
 	}
 	return string(b)
 }
@@ -606,7 +602,7 @@ func (c *conn) expect(x *pending) {
 		n++ // earlier than the request: they answered something we missed
 	}
 	if n > 0 {
-		p.c[cUnmatchedResponses].Add(uint64(n))
+		p.rep.add(cUnmatchedResponses, uint64(n))
 		c.orphans = c.orphans[:copy(c.orphans, c.orphans[n:])]
 	}
 	if len(c.orphans) > 0 {
@@ -621,9 +617,8 @@ func (c *conn) expect(x *pending) {
 	if len(c.fifo) >= maxFIFO {
 		old := c.fifo[0]
 		c.fifo = c.fifo[:copy(c.fifo, c.fifo[1:])]
-		old.ready, old.queued = true, false
-		p.release(old)
-		p.c[cPipelineOverflow].Inc()
+		p.ord.settle(old)
+		p.rep.inc(cPipelineOverflow)
 	}
 	x.queued = true
 	c.fifo = append(c.fifo, x)
@@ -638,7 +633,7 @@ func (c *conn) response(i int, f fault, at int64) bool {
 		return false
 	}
 	if rs.badLines > 0 {
-		p.e.ParseError()
+		p.rep.parseError()
 		c.problem(i, faultFieldLine)
 	}
 	c.firm = true
@@ -657,13 +652,12 @@ func (c *conn) response(i int, f fault, at int64) bool {
 			x.req.Status = code
 		}
 		headReq, connect = x.head, x.req.Method == "CONNECT"
-		x.ready, x.queued = true, false
-		p.release(x)
+		p.ord.settle(x)
 	}
 	if code == 101 || (connect && code/100 == 2) {
 		// The connection now carries another protocol (RFC 9110 §15.2.2,
 		// §9.3.6): stop parsing both directions.
-		p.c[cTunnels].Inc()
+		p.rep.inc(cTunnels)
 		for j := range c.h {
 			c.h[j].st, c.h[j].buf = stIgnore, nil
 		}
@@ -696,13 +690,13 @@ func (c *conn) answer(at int64) *pending {
 		if len(c.orphans) < maxOrphans {
 			c.orphans = append(c.orphans, orphan{at: at, code: c.p.rsp.code})
 		} else {
-			c.p.c[cUnmatchedResponses].Inc()
+			c.p.rep.inc(cUnmatchedResponses)
 		}
 		return nil
 	}
 	x := c.fifo[0]
 	if x.at > at {
-		c.p.c[cUnmatchedResponses].Inc()
+		c.p.rep.inc(cUnmatchedResponses)
 		return nil
 	}
 	c.fifo = c.fifo[:copy(c.fifo, c.fifo[1:])]
@@ -714,8 +708,7 @@ func (c *conn) dropBefore(at int64) {
 	n := 0
 	for n < len(c.fifo) && c.fifo[n].at < at {
 		x := c.fifo[n]
-		x.ready, x.queued = true, false
-		c.p.release(x)
+		c.p.ord.settle(x)
 		n++
 	}
 	c.fifo = c.fifo[:copy(c.fifo, c.fifo[n:])]
@@ -724,8 +717,7 @@ func (c *conn) dropBefore(at int64) {
 // unanswered releases every waiting request without a status.
 func (c *conn) unanswered() {
 	for _, x := range c.fifo {
-		x.ready, x.queued = true, false
-		c.p.release(x)
+		c.p.ord.settle(x)
 	}
 	clear(c.fifo)
 	c.fifo = c.fifo[:0]
@@ -743,12 +735,12 @@ func (c *conn) endHalf(i int) {
 		case stStart:
 			for _, b := range h.buf {
 				if b != '\r' && b != '\n' {
-					c.p.c[cIncompleteMessages].Inc()
+					c.p.rep.inc(cIncompleteMessages)
 					break
 				}
 			}
 		case stBody, stChunkSize, stChunkData, stChunkEnd, stTrailer:
-			c.p.c[cIncompleteMessages].Inc()
+			c.p.rep.inc(cIncompleteMessages)
 		}
 	}
 	h.buf = nil

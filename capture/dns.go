@@ -281,13 +281,13 @@ func (d *dnsParser) answer(p *pipeline, at int64, client, server netip.AddrPort)
 		Source: p.source,
 		Client: client,
 		Server: server,
-		Name:   p.str(d.bytes(d.qname)),
+		Name:   p.in.str(d.bytes(d.qname)),
 		Rcode:  d.rcode,
 	}
 	if d.nchain > 0 {
 		a.CNAMEs = make([]string, d.nchain)
 		for i, c := range d.chain[:d.nchain] {
-			a.CNAMEs[i] = p.str(d.bytes(c))
+			a.CNAMEs[i] = p.in.str(d.bytes(c))
 		}
 	}
 	n := 0
@@ -327,20 +327,20 @@ func (p *pipeline) dnsMessage(msg []byte, at int64, client, server netip.AddrPor
 	case err == errDNSIgnore:
 		return
 	case err != nil:
-		p.c[cDNSMalformed].Inc()
-		if p.c[cDNSMalformed].Value() <= 3 {
-			p.e.Problem(p.whereNow(), server.String()+" > "+client.String()+": "+err.Error())
+		p.rep.inc(cDNSMalformed)
+		if p.rep.value(cDNSMalformed) <= 3 {
+			p.rep.problem(server.String() + " > " + client.String() + ": " + err.Error())
 		}
 		return
 	}
-	p.c[cDNSResponses].Inc()
+	p.rep.inc(cDNSResponses)
 	if !d.wanted() {
 		return
 	}
 	if len(p.dns.queue) >= maxDNSQueue {
 		// Only when nothing drains (a caller that never calls drain).
 		p.dns.queue = p.dns.queue[:copy(p.dns.queue, p.dns.queue[1:])]
-		p.c[cDNSDropped].Inc()
+		p.rep.inc(cDNSDropped)
 	}
 	p.dns.queue = append(p.dns.queue, d.answer(p, at, client, server))
 }
@@ -450,7 +450,7 @@ func (c *conn) dnsTCP(s *dnsStream, i int, sg reassembly.ScatterGather, length, 
 		s.buf[i] = b
 	}
 	if end && len(s.buf[i]) > 0 {
-		c.p.c[cDNSMalformed].Inc() // a message cut by the end of its connection
+		c.p.rep.inc(cDNSMalformed) // a message cut by the end of its connection
 		s.buf[i] = nil
 	}
 }

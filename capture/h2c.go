@@ -201,9 +201,7 @@ const (
 
 // problem records a Problem naming the connection and direction i.
 func (h *h2Conn) problem(i int, why string) {
-	if p := h.c.p; p.e.WantsProblems() {
-		p.e.Problem(p.whereNow(), h.c.addr[i].String()+" > "+h.c.addr[1-i].String()+": "+why)
-	}
+	h.c.p.rep.flowProblem(h.c.addr[i], h.c.addr[1-i], why)
 }
 
 // fail gives up on the connection: frames and HPACK state are out of step.
@@ -214,7 +212,7 @@ func (h *h2Conn) fail(i int, why string, parseError bool) {
 	h.dead = true
 	p := h.c.p
 	if parseError {
-		p.e.ParseError()
+		p.rep.parseError()
 	}
 	h.problem(i, why)
 	h.release()
@@ -226,8 +224,7 @@ func (h *h2Conn) fail(i int, why string, parseError bool) {
 // release lets every waiting request go without a status.
 func (h *h2Conn) release() {
 	for s, x := range h.streams {
-		x.ready, x.queued = true, false
-		h.c.p.release(x)
+		h.c.p.ord.settle(x)
 		delete(h.streams, s)
 	}
 }
@@ -334,8 +331,7 @@ func (h *h2Conn) frame(i int) {
 		}
 	case h2RSTStream:
 		if x, ok := h.streams[hf.stream]; ok {
-			x.ready, x.queued = true, false
-			h.c.p.release(x)
+			h.c.p.ord.settle(x)
 			delete(h.streams, hf.stream)
 		}
 	case h2Headers, h2PushPromise:
@@ -378,7 +374,7 @@ func (h *h2Conn) block(i int, frag []byte) {
 		// fields past the limit are not looked at.
 		b.big = true
 		hf.dec.SetEmitEnabled(false)
-		h.c.p.e.ParseError()
+		h.c.p.rep.parseError()
 		h.problem(i, h2BlockTooBig)
 	}
 	if _, err := hf.dec.Write(frag); err != nil {
@@ -475,27 +471,27 @@ func (h *h2Conn) request(b *h2Block) {
 	i := h.client
 	if !fs.hasMethod || fs.method == "" {
 		// An empty :method is no method token either (RFC 9110 §9.1).
-		p.e.ParseError()
+		p.rep.parseError()
 		h.problem(i, h2NoMethod)
 		return
 	}
-	x := p.newPending()
+	x := p.ord.newPending()
 	r := &x.req
 	r.Time = time.Unix(0, b.at).UTC()
 	r.Source = p.source
 	r.Client, r.Server = c.addr[i], c.addr[1-i]
 	r.Method = detect.KnownMethod(h.bytesOf(i, fs.method))
 	if r.Method == "" {
-		r.Method = p.str(h.bytesOf(i, fs.method))
+		r.Method = p.in.str(h.bytesOf(i, fs.method))
 	}
 	// :authority is the Host of HTTP/2 (RFC 9113 §8.3.1); a client that
 	// sends both should send the same, and one that does not is probing.
 	switch {
 	case fs.hasAuthority:
-		r.Host, r.HasHost = p.str(h.bytesOf(i, fs.authority)), true
+		r.Host, r.HasHost = p.in.str(h.bytesOf(i, fs.authority)), true
 		r.DupHost = fs.dupHost || fs.hasHost && fs.host != fs.authority
 	case fs.hasHost:
-		r.Host, r.HasHost, r.DupHost = p.str(h.bytesOf(i, fs.host)), true, fs.dupHost
+		r.Host, r.HasHost, r.DupHost = p.in.str(h.bytesOf(i, fs.host)), true, fs.dupHost
 	}
 	target := fs.path
 	if r.Method == "CONNECT" && target == "" {
@@ -504,18 +500,18 @@ func (h *h2Conn) request(b *h2Block) {
 	r.Target = c.redacted(h.bytesOf(i, target), false)
 	r.Proto = "HTTP/2.0"
 	if fs.hasOrigin {
-		r.Origin, r.HasOrigin = p.str(h.bytesOf(i, fs.origin)), true
+		r.Origin, r.HasOrigin = p.in.str(h.bytesOf(i, fs.origin)), true
 	}
 	if fs.hasReferer {
 		r.Referer = c.redacted(h.bytesOf(i, fs.referer), true)
 	}
 	if fs.hasUA {
-		r.UserAgent = p.str(h.bytesOf(i, fs.ua))
+		r.UserAgent = p.in.str(h.bytesOf(i, fs.ua))
 	}
 	r.Key = h.key(i, fs, target)
 	x.at = b.at
 	x.head = r.Method == "HEAD"
-	p.c[cH2CStreams].Inc()
+	p.rep.inc(cH2CStreams)
 	if st, ok := h.early[s]; ok {
 		r.Status, x.ready = st, true
 		delete(h.early, s)
@@ -529,7 +525,7 @@ func (h *h2Conn) request(b *h2Block) {
 		x.queued = true
 		h.streams[s] = x
 	}
-	p.push(x)
+	p.ord.push(x)
 }
 
 // key returns the request's key fingerprint, as conn.key does for HTTP/1.
@@ -561,10 +557,9 @@ func (h *h2Conn) dropOldest() {
 		}
 	}
 	x := h.streams[low]
-	x.ready, x.queued = true, false
-	h.c.p.release(x)
+	h.c.p.ord.settle(x)
 	delete(h.streams, low)
-	h.c.p.c[cPipelineOverflow].Inc()
+	h.c.p.rep.inc(cPipelineOverflow)
 }
 
 // response gives a server header block's final :status to its stream.
@@ -586,7 +581,6 @@ func (h *h2Conn) response(b *h2Block) {
 	if !x.out {
 		x.req.Status = st
 	}
-	x.ready, x.queued = true, false
-	h.c.p.release(x)
+	h.c.p.ord.settle(x)
 	delete(h.streams, b.stream)
 }

@@ -149,8 +149,8 @@ func runSG(t testing.TB, events []sgEv, opts Options) ([]detect.Request, *testTa
 	}
 	c.ReassemblyComplete(nil)
 	var out []detect.Request
-	for len(p.heap) > 0 {
-		out = append(out, p.pop().req)
+	for p.ord.held() > 0 {
+		out = append(out, p.ord.pop().req)
 	}
 	return out, p.tally()
 }

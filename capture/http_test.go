@@ -272,9 +272,8 @@ func runStream(t testing.TB, events []ev, opts Options, midstream bool) ([]detec
 	}
 	c.ReassemblyComplete(nil)
 	var out []detect.Request
-	for len(p.heap) > 0 {
-		x := p.pop()
-		out = append(out, x.req)
+	for p.ord.held() > 0 {
+		out = append(out, p.ord.pop().req)
 	}
 	return out, p.tally()
 }

@@ -198,7 +198,7 @@ func (r *liveRun) countDrops() {
 	if err != nil || d <= r.drops {
 		return
 	}
-	r.p.c[cKernelDrops].Add(d - r.drops)
+	r.p.rep.add(cKernelDrops, d-r.drops)
 	r.e.Dropped(d - r.drops)
 	r.drops = d
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/keys"
 	"github.com/rebindwatch/rebindwatch/source"
 )
@@ -25,43 +24,16 @@ const (
 	// idleTimeout closes connections that saw no packet for this long
 	// (FlushOptions.TC), reporting their pending requests.
 	idleTimeout = 2 * time.Minute
-	// reorderHold keeps a request that already has its response back this
-	// long, so a request that took several packets to arrive, on another
-	// connection, can still be emitted before it.
-	reorderHold = 250 * time.Millisecond
-	// responseWait is how long a request waits for its response before it
-	// is emitted without a status.
-	responseWait = 5 * time.Second
-	// maxPending caps the requests held for ordering; beyond it the oldest
-	// are emitted at once.
-	maxPending = 1 << 16
-	// maxFree caps the recycled pending requests kept for reuse.
-	maxFree = 4096
 	// maxFIFO caps the requests of one connection awaiting responses
 	// (pipelining depth).
 	maxFIFO = 64
 	// maxOrphans caps responses that arrived before their request was
 	// reassembled.
 	maxOrphans = 16
-	// internMax bounds the table of repeated header strings.
-	internMax = 4096
-	// maxIntern is the longest value worth interning.
-	maxIntern = 256
 	// totalBufConns is how many connections' worth of out-of-order data
 	// (MaxStreamBuffer each) the assembler may buffer in all.
 	totalBufConns = 64
 )
-
-// pending is a request held for ordering and for its response status.
-type pending struct {
-	req    detect.Request
-	at     int64  // req.Time in Unix nanoseconds
-	seq    uint64 // tie-breaker: order of parsing
-	head   bool   // HEAD: its response has no body
-	ready  bool   // its status is known or never will be
-	out    bool   // handed to the emitter
-	queued bool   // still in its connection's FIFO
-}
 
 // portSet is a bitmap of TCP ports.
 type portSet [1024]uint64
@@ -95,9 +67,10 @@ type pipeline struct {
 	sg          segSG              // the delivery being made
 	seed        maphash.Seed       // for the hashes of delivered segments
 	e           *source.Emitter    // where requests, DNS answers and ClientHellos go
-	c           counters
-	pktNum      uint64
-	now         int64 // latest packet time seen, Unix nanoseconds
+	rep         *reporter          // counters and problems
+	in          *interner          // kept strings
+	ord         orderer            // requests held for ordering
+	now         int64              // latest packet time seen, Unix nanoseconds
 	nextFlush   int64
 	curSrc      netip.AddrPort // endpoints of the packet being assembled
 	curDst      netip.AddrPort
@@ -106,18 +79,11 @@ type pipeline struct {
 	lruTail     *conn
 	needEvict   bool
 	evicting    bool
-	heap        []heapEnt
-	seq         uint64
-	free        []*pending
-	intern      map[string]string
 	rh          reqHead
 	rsp         respHead
 	fold        []byte
 	redactOut   []byte // a target with its key values redacted
 	pad         []byte
-	finishing   bool
-	where       string // Problem.Where for the packet being handled, built lazily
-	wherePkt    uint64
 	streamCount uint64
 	dns         dnsState   // dns.go: DNS answers (UDP and TCP port 53)
 	hello       helloState // sni.go: TLS ClientHellos (any port)
@@ -127,7 +93,8 @@ func newPipeline(opts *Options, name string, e *source.Emitter) *pipeline {
 	p := &pipeline{
 		source:     name,
 		e:          e,
-		c:          newCounters(e),
+		rep:        newReporter(e),
+		in:         newInterner(),
 		keys:       opts.Keys,
 		anyPort:    opts.AnyPort,
 		ports:      new(portSet),
@@ -138,7 +105,6 @@ func newPipeline(opts *Options, name string, e *source.Emitter) *pipeline {
 		conns:      make(map[flowKey]*conn),
 		waiting:    make(map[*conn]struct{}),
 		seed:       maphash.MakeSeed(),
-		intern:     make(map[string]string),
 	}
 	for _, port := range opts.Ports {
 		p.ports.add(port)
@@ -148,7 +114,7 @@ func newPipeline(opts *Options, name string, e *source.Emitter) *pipeline {
 
 // packet handles one captured frame of the given link type.
 func (p *pipeline) packet(data []byte, ci gopacket.CaptureInfo, link layers.LinkType) {
-	p.pktNum++
+	p.rep.pkt++
 	if ci.Timestamp.IsZero() {
 		// pcapng Simple Packet Blocks carry no time: use the last one seen.
 		ci.Timestamp = time.Unix(0, p.now)
@@ -163,21 +129,21 @@ func (p *pipeline) packet(data []byte, ci gopacket.CaptureInfo, link layers.Link
 	// packet is whole anyway (editcap -C keeps the original length).
 	cut := p.dec.truncated || ci.CaptureLength < ci.Length && !p.dec.ipWhole()
 	if cut {
-		p.c[cTruncatedPackets].Inc()
+		p.rep.inc(cTruncatedPackets)
 	}
 	switch res {
 	case decodedLinkType:
-		if p.c[cUnsupportedLink].Value() == 0 {
-			p.e.Problem(p.whereNow(), "link type "+strconv.Itoa(int(link))+" ("+link.String()+") is not decoded; its packets are skipped")
+		if p.rep.value(cUnsupportedLink) == 0 {
+			p.rep.problem("link type " + strconv.Itoa(int(link)) + " (" + link.String() + ") is not decoded; its packets are skipped")
 		}
-		p.c[cUnsupportedLink].Inc()
+		p.rep.inc(cUnsupportedLink)
 	case decodedError:
 		if !cut {
 			// A packet cut by the snap length is counted as truncated only.
-			p.c[cUndecodablePackets].Inc()
+			p.rep.inc(cUndecodablePackets)
 		}
 	case decodedFragment:
-		p.c[cIPFragments].Inc()
+		p.rep.inc(cIPFragments)
 	case decodedTCP:
 		p.tlsSegment(ci.Timestamp, cut) // sni.go
 		p.tcp(ci, cut)
@@ -208,7 +174,7 @@ func (p *pipeline) tcp(ci gopacket.CaptureInfo, cut bool) {
 		copy(pad, tcp.Payload)
 		clear(pad[n:])
 		tcp.Payload = pad
-		p.c[cMissingBytes].Add(uint64(p.dec.full - n))
+		p.rep.add(cMissingBytes, uint64(p.dec.full-n))
 	}
 	p.curSrc, p.curDst = p.dec.addrs()
 	p.assemble(tcp, ci)
@@ -260,7 +226,7 @@ func (p *pipeline) evict() {
 // finish flushes every connection: requests on connections still open at
 // the end of the capture are reported too.
 func (p *pipeline) finish() {
-	p.finishing = true
+	p.rep.finishing = true
 	for p.lruHead != nil {
 		p.closeConn(p.lruHead)
 	}
@@ -331,139 +297,9 @@ func (p *pipeline) touch(c *conn, ts int64) {
 	}
 }
 
-// whereNow names the current position for a Problem.
-func (p *pipeline) whereNow() string {
-	if p.finishing {
-		return "end of capture"
-	}
-	if p.where == "" || p.wherePkt != p.pktNum {
-		p.where, p.wherePkt = "packet "+strconv.FormatUint(p.pktNum, 10), p.pktNum
-	}
-	return p.where
-}
-
-// whereAfter names the position after the last packet read.
-func (p *pipeline) whereAfter() string {
-	return "after packet " + strconv.FormatUint(p.pktNum, 10)
-}
-
-// str makes a kept string of wire bytes, as sent, shared with earlier
-// requests when short and seen before (hosts, user agents and origins
-// repeat), so a request allocates only for values that are new.
-func (p *pipeline) str(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	if len(b) > maxIntern {
-		return string(b)
-	}
-	if s, ok := p.intern[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	if len(p.intern) >= internMax {
-		clear(p.intern)
-	}
-	p.intern[s] = s
-	return s
-}
-
-// newPending returns a cleared pending from the free list.
-func (p *pipeline) newPending() *pending {
-	if n := len(p.free); n > 0 {
-		x := p.free[n-1]
-		p.free = p.free[:n-1]
-		x.at, x.seq, x.head, x.ready, x.out, x.queued = 0, 0, false, false, false, false // req was cleared by release
-		return x
-	}
-	return new(pending)
-}
-
-// release returns x to the free list once both its connection and the
-// emitter are done with it.
-func (p *pipeline) release(x *pending) {
-	if x.out && !x.queued && len(p.free) < maxFree {
-		x.req = detect.Request{}
-		p.free = append(p.free, x)
-	}
-}
-
-// drain relies on a request that is too young to be released as answered
-// being too young to be released as unanswered as well.
-const _ = uint64(responseWait - reorderHold)
-
-// heapEnt is a pending request in the ordering heap, with its sort key
-// inline so sifting does not chase pointers.
-type heapEnt struct {
-	at  int64
-	seq uint64
-	x   *pending
-}
-
-func (a *heapEnt) before(b *heapEnt) bool {
-	return a.at < b.at || a.at == b.at && a.seq < b.seq
-}
-
-// push adds a parsed request to the ordering heap.
-func (p *pipeline) push(x *pending) {
-	x.seq = p.seq
-	p.seq++
-	p.heap = append(p.heap, heapEnt{at: x.at, seq: x.seq, x: x})
-	h := p.heap
-	for i := len(h) - 1; i > 0; {
-		parent := (i - 1) / 2
-		if !h[i].before(&h[parent]) {
-			break
-		}
-		h[i], h[parent] = h[parent], h[i]
-		i = parent
-	}
-}
-
-func (p *pipeline) pop() *pending {
-	h := p.heap
-	x := h[0].x
-	n := len(h) - 1
-	h[0] = h[n]
-	h[n] = heapEnt{}
-	h = h[:n]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < n && h[l].before(&h[m]) {
-			m = l
-		}
-		if r < n && h[r].before(&h[m]) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
-	p.heap = h
-	return x
-}
-
-// drain hands the emitter every request that may go: all of them when
-// force is set, else those answered at least reorderHold ago, those that
-// waited responseWait for an answer, and the oldest beyond maxPending.
+// drain hands the emitter every request that may go (orderer.go): all of
+// them when force is set. DNS answers and ClientHellos go at once.
 func (p *pipeline) drain(force bool) {
-	p.drainSide() // dns.go: DNS answers and ClientHellos go at once
-	for len(p.heap) > 0 {
-		at := p.heap[0].at
-		if !force && len(p.heap) <= maxPending {
-			if at > p.now-int64(reorderHold) {
-				return // too young to go either way (responseWait > reorderHold)
-			}
-			if x := p.heap[0].x; !x.ready && at > p.now-int64(responseWait) {
-				return
-			}
-		}
-		x := p.heap[0].x
-		p.pop()
-		x.out = true
-		p.e.Request(&x.req)
-		p.release(x)
-	}
+	p.drainSide() // dns.go
+	p.ord.drain(p.e, p.now, force)
 }

@@ -187,25 +187,25 @@ func (p *pipeline) helloTry(k helloKey, seq uint32, at int64, buf []byte, gather
 		delete(h.parts, k)
 	}
 	if err != nil {
-		p.c[cTLSMalformed].Inc()
-		if p.c[cTLSMalformed].Value() <= 3 {
-			p.e.Problem(p.whereNow(), k.src.String()+" > "+k.dst.String()+": "+err.Error())
+		p.rep.inc(cTLSMalformed)
+		if p.rep.value(cTLSMalformed) <= 3 {
+			p.rep.problem(k.src.String() + " > " + k.dst.String() + ": " + err.Error())
 		}
 		return
 	}
-	p.c[cTLSClientHellos].Inc()
+	p.rep.inc(cTLSClientHellos)
 	p.rememberHello(k, seq, at)
 	if len(h.queue) >= maxTLSQueue {
 		h.queue = h.queue[:copy(h.queue, h.queue[1:])]
 	}
 	th := detect.TLSHello{Time: time.Unix(0, at).UTC(), Source: p.source, Client: k.src, Server: k.dst}
 	if h.ch.hasSNI {
-		th.SNI = p.str(h.ch.sni)
+		th.SNI = p.in.str(h.ch.sni)
 	}
 	if h.ch.nalpn > 0 {
 		th.ALPN = make([]string, h.ch.nalpn)
 		for i, a := range h.ch.alpn[:h.ch.nalpn] {
-			th.ALPN[i] = p.str(a)
+			th.ALPN[i] = p.in.str(a)
 		}
 	}
 	h.queue = append(h.queue, th)

@@ -322,7 +322,7 @@ func (p *pipeline) queue(c *conn, i int, seq uint32, data []byte, ci gopacket.Ca
 	if h.oooBytes > p.maxBuf || p.oooTotal > p.maxBuf*totalBufConns {
 		// Waiting longer would break the memory cap: give the missing
 		// bytes up now.
-		p.c[cReorderBufferFull].Inc()
+		p.rep.inc(cReorderBufferFull)
 		p.skip(c, i)
 	}
 }
@@ -341,13 +341,13 @@ func (p *pipeline) skip(c *conn, i int) {
 		p.oooTotal -= len(s.data)
 		gap := int(int32(s.seq - h.next))
 		h.next = s.seq
-		p.c[cGaps].Inc()
+		p.rep.inc(cGaps)
 		p.feedHalf(c, i, s.data, s.ci, s.fin, gap)
 		p.drainQueue(c, i)
 	case h.finAhead:
 		gap := int(int32(h.fin - h.next))
 		h.next = h.fin
-		p.c[cGaps].Inc()
+		p.rep.inc(cGaps)
 		p.feedHalf(c, i, nil, gopacket.CaptureInfo{Timestamp: time.Unix(0, p.now)}, true, max(gap, 0))
 	}
 	h.oooSince = p.now
@@ -386,7 +386,7 @@ func (p *pipeline) checkResent(h *tcpHalf, seq uint32, data []byte) {
 			continue
 		}
 		if maphash.Bytes(p.seed, data[off:int(off)+int(r.n)]) != r.sum {
-			p.c[cOverlapConflicts].Inc()
+			p.rep.inc(cOverlapConflicts)
 			return
 		}
 	}
@@ -413,7 +413,7 @@ func (p *pipeline) checkQueued(h *tcpHalf, seq uint32, data []byte) (covered boo
 		}
 		if !conflict && !bytes.Equal(data[lo-seq:hi-seq], s.data[lo-s.seq:hi-s.seq]) {
 			conflict = true
-			p.c[cOverlapConflicts].Inc()
+			p.rep.inc(cOverlapConflicts)
 		}
 		if int32(lo-cover) <= 0 && int32(hi-cover) > 0 {
 			cover = hi
