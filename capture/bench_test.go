@@ -59,8 +59,8 @@ func BenchmarkStreamRequest(b *testing.B) {
 	resp := []byte("HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
 	b.ReportAllocs()
 	for b.Loop() {
-		c.feed(0, req)
-		c.feed(1, resp)
+		c.feed(0, req, 0)
+		c.feed(1, resp, 0)
 		p.ord.release(p.ord.pop())
 	}
 }
@@ -198,7 +198,7 @@ func TestPacketPathAllocs(t *testing.T) {
 				reqs++
 			}
 		}
-		conns += p.streamCount
+		conns += p.asm.opened
 	})
 	reqs, conns = reqs/4, conns/4 // AllocsPerRun runs the function once more to warm up
 	perPacket := allocs / float64(len(data))

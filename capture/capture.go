@@ -1,10 +1,10 @@
 // Package capture turns packets into rebindwatch requests: it reads pcap
 // and pcapng files (ReadFile) or a network interface (Live: AF_PACKET on
 // Linux, libpcap with the pcap build tag), decodes link layers and tunnels
-// without allocating, reassembles TCP (tcp.go: in-order segments straight
-// through, the rest queued, overlapping data compared), parses HTTP/1.x in
-// both directions, pairs responses with requests, and hands the engine
-// batches of detect.Request in event time order.
+// without allocating, reassembles TCP (assembler.go: in-order segments
+// straight through, the rest queued, overlapping data compared), parses
+// HTTP/1.x in both directions, pairs responses with requests, and hands the
+// engine batches of detect.Request in event time order.
 //
 // Everything runs on packet time: flushing of reassembly gaps, closing of
 // idle connections and the short holds that keep requests ordered and let
@@ -50,7 +50,7 @@ type Options struct {
 	Keys            *keys.Extractor // not shared: the source uses it from one goroutine
 	Pacer           *source.Pacer   // nil = unpaced
 	MaxStreams      int             // cap on open TCP connections tracked (0 = default 100000)
-	MaxStreamBuffer int             // cap on buffered bytes per connection direction (0 = default 1 MiB); reassembly page caps derived
+	MaxStreamBuffer int             // cap on buffered bytes per connection direction (0 = default 1 MiB), in order or out of order
 	BatchSize       int             // requests per batch (0 = default 256)
 	// Filter is a tcpdump filter expression for live capture with
 	// libpcap (-f; the pcap build tag). It replaces the kernel filter

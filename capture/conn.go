@@ -4,7 +4,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/gopacket/gopacket/reassembly"
+	"github.com/gopacket/gopacket/layers"
 	"github.com/rebindwatch/rebindwatch/detect"
 )
 
@@ -56,10 +56,9 @@ type half struct {
 	lastAt    int64 // time of the last message head
 
 	// The data being parsed, for timing: offsets below winOld are in buf
-	// (time bufAt), the rest are sg's bytes from winOff on.
-	sg     reassembly.ScatterGather
+	// (time bufAt), the rest are new bytes of time dataAt.
 	winOld int
-	winOff int
+	dataAt int64
 }
 
 // orphan is a response that arrived before any request it could answer
@@ -69,9 +68,8 @@ type orphan struct {
 	code int
 }
 
-// conn is one TCP connection: the reassembler (tcp.go) hands it each
-// direction's bytes through reassembly.Stream's data methods; it parses
-// HTTP/1.x in both directions and pairs responses with requests in order.
+// conn is one TCP connection's stream (assembler.go): it parses HTTP/1.x
+// in both directions and pairs responses with requests in order.
 type conn struct {
 	p         *pipeline
 	h         [2]half           // h[0] carries what the first packet's sender sent
@@ -83,14 +81,29 @@ type conn struct {
 	midstream bool
 	fifo      []*pending // requests awaiting a response, oldest first
 	orphans   []orphan
-	lastSeen  int64
-	prev      *conn // LRU, least recently seen first
-	next      *conn
-	alt       *altConn   // h2c.go: DNS over TCP or HTTP/2 prior knowledge instead of HTTP/1.x
-	t         [2]tcpHalf // reassembly state (tcp.go), indexed like h
-	fkey      flowKey
-	flip      bool // the first packet's sender is key's second endpoint
-	done      bool // ReassemblyComplete was called
+	alt       *altConn // h2c.go: DNS over TCP or HTTP/2 prior knowledge instead of HTTP/1.x
+}
+
+// newConn starts a connection at its first segment, sent from src to dst.
+// The roles are known from a SYN, else guessed from the ports.
+func newConn(p *pipeline, tcp *layers.TCP, src, dst netip.AddrPort) *conn {
+	c := &conn{p: p, client: -1}
+	c.addr[0], c.addr[1] = src, dst
+	sp, dp := src.Port(), dst.Port()
+	c.byPort = p.ports.has(sp) || p.ports.has(dp)
+	switch {
+	case tcp.SYN && !tcp.ACK:
+		c.setClient(0)
+		c.firm = true
+	case tcp.SYN && tcp.ACK:
+		c.setClient(1)
+		c.firm = true
+	case p.ports.has(dp) && !p.ports.has(sp):
+		c.setClient(0)
+	case p.ports.has(sp) && !p.ports.has(dp):
+		c.setClient(1)
+	}
+	return c
 }
 
 func (c *conn) setClient(i int) {
@@ -101,60 +114,44 @@ func (c *conn) setClient(i int) {
 	c.h[1-i].role = roleServer
 }
 
-// ReassembledSG takes the next piece of a direction's stream (after skip
-// bytes the capture never saw; reassembly.Stream). The bytes are only valid
-// during the call: parsing copies what it must carry over into half.buf.
-func (c *conn) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.AssemblerContext) {
-	dir, start, end, skip := sg.Info()
-	i := 0
-	if dir == reassembly.TCPDirServerToClient {
-		i = 1
-	}
+// segment takes the next piece of a direction's stream (after s.skip
+// bytes the capture never saw). The bytes are only valid during the call:
+// parsing copies what it must carry over into half.buf.
+func (c *conn) segment(s *segment) {
+	i := s.dir
 	h := &c.h[i]
-	if start {
+	if s.start {
 		h.syn = true
 	}
-	length, _ := sg.Lengths()
-	if skip > 0 {
-		c.p.rep.add(cMissingBytes, uint64(skip))
-	}
-	if c.altSG(sg, i, length, skip, end) { // h2c.go
+	if c.altSG(s) { // h2c.go
 		return
 	}
-	if !c.ignore && (length > 0 || skip > 0) {
+	if !c.ignore && (len(s.data) > 0 || s.skip > 0) {
 		if !h.begun {
 			c.begin(i)
 		}
-		if skip > 0 {
-			c.gap(i, int64(skip), sg)
+		if s.skip > 0 {
+			c.gap(i, int64(s.skip), s.at)
 		}
-		if length > 0 && !c.ignore {
-			h.sg = sg
-			c.feed(i, sg.Fetch(length))
-			h.sg = nil
+		if len(s.data) > 0 && !c.ignore {
+			c.feed(i, s.data, s.at)
 		}
 	}
-	if end {
+	if s.end {
 		c.endHalf(i)
 	}
 }
 
-// ReassemblyComplete says both directions ended (reassembly.Stream): FIN,
-// RST, idle flush, eviction or end of capture. Requests still
-// waiting for a response are released without a status.
-func (c *conn) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
+// complete says both directions ended: FIN, RST, idle flush, eviction or
+// end of capture. Requests still waiting for a response are released
+// without a status.
+func (c *conn) complete() {
 	c.altDone() // h2c.go
 	c.endHalf(0)
 	c.endHalf(1)
 	c.unanswered()
 	c.p.rep.add(cUnmatchedResponses, uint64(len(c.orphans)))
 	c.orphans = nil
-	c.p.lruRemove(c)
-	c.p.live--
-	if c.p.evicting {
-		c.p.rep.inc(cStreamsEvicted)
-	}
-	return true // nothing more to learn from its last ACKs
 }
 
 // begin sets up a direction on its first data.
@@ -174,8 +171,8 @@ func (c *conn) begin(i int) {
 	}
 }
 
-// gap handles skip bytes the capture never saw.
-func (c *conn) gap(i int, skip int64, sg reassembly.ScatterGather) {
+// gap handles skip bytes the capture never saw, before bytes of time at.
+func (c *conn) gap(i int, skip int64, at int64) {
 	h := &c.h[i]
 	switch h.st {
 	case stBody, stChunkData:
@@ -200,15 +197,16 @@ func (c *conn) gap(i int, skip int64, sg reassembly.ScatterGather) {
 	if h.role == roleServer {
 		// The gap may hold responses: requests sent before it may have
 		// lost theirs, and must not take a later one.
-		c.dropBefore(sg.CaptureInfo(0).Timestamp.UnixNano())
+		c.dropBefore(at)
 	}
 }
 
-// feed parses data, carrying an unfinished element over in h.buf.
-func (c *conn) feed(i int, data []byte) {
+// feed parses data of packet time at, carrying an unfinished element
+// over in h.buf.
+func (c *conn) feed(i int, data []byte, at int64) {
 	h := &c.h[i]
+	h.dataAt = at
 	maxBuf := c.p.maxBuf
-	off := 0
 	if h.st == stResync && len(h.buf) == 0 {
 		// A segment boundary often is a message boundary: a server writes
 		// each response head anew. Let a start line begin here.
@@ -216,23 +214,23 @@ func (c *conn) feed(i int, data []byte) {
 	}
 	for len(data) > 0 && !c.ignore {
 		if len(h.buf) == 0 {
-			h.winOld, h.winOff = 0, off
+			h.winOld = 0
 			n := c.parse(i, data)
 			if n == len(data) || c.ignore {
 				return
 			}
 			h.bufAt = c.timeAt(h, n)
-			data, off = data[n:], off+n
+			data = data[n:]
 			take := min(len(data), maxBuf)
 			h.buf = append(h.buf[:0], data[:take]...)
-			data, off = data[take:], off+take
+			data = data[take:]
 			continue
 		}
 		old := len(h.buf)
 		take := min(len(data), maxBuf-old, max(old, 4096))
 		h.buf = append(h.buf, data[:take]...)
-		h.winOld, h.winOff = old, off
-		data, off = data[take:], off+take
+		h.winOld = old
+		data = data[take:]
 		n := c.parse(i, h.buf)
 		switch {
 		case c.ignore:
@@ -254,14 +252,10 @@ func (c *conn) feed(i int, data []byte) {
 
 // timeAt returns the packet time of byte i of the data being parsed.
 func (c *conn) timeAt(h *half, i int) int64 {
-	if i < h.winOld || h.sg == nil {
+	if i < h.winOld {
 		return h.bufAt
 	}
-	ts := h.sg.CaptureInfo(h.winOff + i - h.winOld).Timestamp
-	if ts.IsZero() {
-		return c.p.now
-	}
-	return ts.UnixNano()
+	return h.dataAt
 }
 
 // parse runs direction i's state machine over w and returns how many bytes

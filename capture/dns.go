@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/reassembly"
 	"github.com/rebindwatch/rebindwatch/detect"
 )
 
@@ -412,25 +411,23 @@ type dnsStream struct {
 }
 
 // dnsTCP handles reassembled bytes of a DNS connection.
-func (c *conn) dnsTCP(s *dnsStream, i int, sg reassembly.ScatterGather, length, skip int, end bool) {
+func (c *conn) dnsTCP(s *dnsStream, seg *segment) {
+	i := seg.dir
 	if c.addr[i].Port() != dnsPort || s.dead[i] {
 		return // queries, or a direction out of step
 	}
-	if skip > 0 {
+	if seg.skip > 0 {
 		// Message boundaries are lost with the bytes: the rest of the
 		// direction cannot be framed.
 		s.dead[i], s.buf[i] = true, nil
 		return
 	}
-	var data []byte
-	if length > 0 {
-		data = sg.Fetch(length)
-	}
+	data := seg.data
 	for off := 0; off < len(data); {
 		if len(s.buf[i]) == 0 && len(data)-off >= 2 {
 			if n := int(binary.BigEndian.Uint16(data[off:])); off+2+n <= len(data) {
 				off += 2 + n
-				c.dnsDone(sg, data[off-n:off], off, i)
+				c.dnsDone(seg.at, data[off-n:off], i)
 				continue
 			}
 		}
@@ -444,26 +441,21 @@ func (c *conn) dnsTCP(s *dnsStream, i int, sg reassembly.ScatterGather, length, 
 		b = append(b, data[off:off+take]...)
 		off += take
 		if len(b) >= 2 && len(b) == 2+int(binary.BigEndian.Uint16(b)) {
-			c.dnsDone(sg, b[2:], off, i)
+			c.dnsDone(seg.at, b[2:], i)
 			b = b[:0]
 		}
 		s.buf[i] = b
 	}
-	if end && len(s.buf[i]) > 0 {
+	if seg.end && len(s.buf[i]) > 0 {
 		c.p.rep.inc(cDNSMalformed) // a message cut by the end of its connection
 		s.buf[i] = nil
 	}
 }
 
-// dnsDone handles a message from direction i whose last byte is at
-// offset end-1 of sg. The answer's time is that byte's: when the client
-// could use it.
-func (c *conn) dnsDone(sg reassembly.ScatterGather, msg []byte, end, i int) {
-	at := sg.CaptureInfo(max(end-1, 0)).Timestamp
-	if at.IsZero() {
-		at = time.Unix(0, c.p.now)
-	}
-	c.p.dnsMessage(msg, at.UnixNano(), c.addr[1-i], c.addr[i])
+// dnsDone handles a message from direction i whose last byte came at
+// packet time at: the answer's time, when the client could use it.
+func (c *conn) dnsDone(at int64, msg []byte, i int) {
+	c.p.dnsMessage(msg, at, c.addr[1-i], c.addr[i])
 }
 
 // drainSide hands the emitter the DNS answers and TLS ClientHellos parsed

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gopacket/gopacket/reassembly"
 	"golang.org/x/net/http2/hpack"
 
 	"github.com/rebindwatch/rebindwatch/detect"
@@ -69,33 +68,34 @@ type altConn struct {
 	h2  *h2Conn
 }
 
-// altSG is conn.ReassembledSG's hook: it hands the bytes of a DNS or h2c
+// altSG is conn.segment's hook: it hands the bytes of a DNS or h2c
 // connection to their parser and reports whether it took them. It decides
 // on a connection's first data: port 53 is DNS, a client preface (or a
 // server that opens with SETTINGS) is h2c.
-func (c *conn) altSG(sg reassembly.ScatterGather, i, length, skip int, end bool) bool {
-	if c.alt == nil && !c.altStart(sg, i, length) {
+func (c *conn) altSG(s *segment) bool {
+	if c.alt == nil && !c.altStart(s) {
 		return false
 	}
 	switch a := c.alt; {
 	case a.dns != nil:
-		c.dnsTCP(a.dns, i, sg, length, skip, end)
+		c.dnsTCP(a.dns, s)
 	case a.h2 != nil:
-		a.h2.data(i, sg, length, skip)
+		a.h2.data(s)
 	}
 	return true
 }
 
 // altStart decides whether the connection is DNS or h2c.
-func (c *conn) altStart(sg reassembly.ScatterGather, i, length int) bool {
+func (c *conn) altStart(s *segment) bool {
+	i := s.dir
 	if c.addr[0].Port() == dnsPort || c.addr[1].Port() == dnsPort {
 		c.alt = &altConn{dns: new(dnsStream)}
 		return true
 	}
-	if length == 0 || c.h[i].begun || c.ignore {
+	if len(s.data) == 0 || c.h[i].begun || c.ignore {
 		return false
 	}
-	b := sg.Fetch(min(length, len(h2Preface)))
+	b := s.data[:min(len(s.data), len(h2Preface))]
 	client := -1
 	switch {
 	case len(b) >= 16 && bytes.HasPrefix(b, h2Preface[:16]):
@@ -229,20 +229,21 @@ func (h *h2Conn) release() {
 	}
 }
 
-// data parses reassembled bytes of direction i.
-func (h *h2Conn) data(i int, sg reassembly.ScatterGather, length, skip int) {
+// data parses reassembled bytes of a direction.
+func (h *h2Conn) data(s *segment) {
+	i := s.dir
 	if h.dead {
 		return
 	}
-	if skip > 0 {
+	if s.skip > 0 {
 		h.fail(i, h2GapGivesUp, false)
 		return
 	}
-	if length == 0 {
+	if len(s.data) == 0 {
 		return
 	}
 	hf := &h.half[i]
-	data := sg.Fetch(length)
+	data := s.data
 	off := 0
 	if hf.preface > 0 {
 		n := min(hf.preface, len(data))
@@ -257,7 +258,7 @@ func (h *h2Conn) data(i int, sg reassembly.ScatterGather, length, skip int) {
 	for off < len(data) && !h.dead {
 		if hf.nhdr < len(hf.hdr) {
 			if hf.nhdr == 0 {
-				hf.at = sg.CaptureInfo(off).Timestamp.UnixNano()
+				hf.at = s.at
 			}
 			n := copy(hf.hdr[hf.nhdr:], data[off:])
 			hf.nhdr += n

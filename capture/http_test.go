@@ -252,8 +252,6 @@ func runStream(t testing.TB, events []ev, opts Options, midstream bool) ([]detec
 	c.setClient(0)
 	c.firm = !midstream // a SYN settles who is the client
 	c.h[0].syn, c.h[1].syn = !midstream, !midstream
-	p.lruPush(c)
-	p.live++
 	at := int64(1_700_000_000e9)
 	for _, e := range events {
 		h := &c.h[e.dir]
@@ -263,14 +261,17 @@ func runStream(t testing.TB, events []ev, opts Options, midstream bool) ([]detec
 		if !h.begun {
 			c.begin(e.dir)
 		}
-		if len(h.buf) == 0 {
-			h.bufAt = at
+		// A message carried over from an earlier piece keeps that
+		// piece's time.
+		t := at
+		if len(h.buf) > 0 {
+			t = h.bufAt
 		}
-		c.feed(e.dir, []byte(e.data))
+		c.feed(e.dir, []byte(e.data), t)
 		at += 1e6
 		p.now = at
 	}
-	c.ReassemblyComplete(nil)
+	c.complete()
 	var out []detect.Request
 	for p.ord.held() > 0 {
 		out = append(out, p.ord.pop().req)

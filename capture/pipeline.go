@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"hash/maphash"
 	"net/netip"
 	"strconv"
 	"time"
@@ -18,21 +17,12 @@ const (
 	// flushEvery is how often (packet time) gaps and idle connections are
 	// looked for.
 	flushEvery = time.Second
-	// gapTimeout is how long segments wait for a missing one before the
-	// gap is skipped (FlushOptions.T).
-	gapTimeout = 5 * time.Second
-	// idleTimeout closes connections that saw no packet for this long
-	// (FlushOptions.TC), reporting their pending requests.
-	idleTimeout = 2 * time.Minute
 	// maxFIFO caps the requests of one connection awaiting responses
 	// (pipelining depth).
 	maxFIFO = 64
 	// maxOrphans caps responses that arrived before their request was
 	// reassembled.
 	maxOrphans = 16
-	// totalBufConns is how many connections' worth of out-of-order data
-	// (MaxStreamBuffer each) the assembler may buffer in all.
-	totalBufConns = 64
 )
 
 // portSet is a bitmap of TCP ports.
@@ -42,8 +32,8 @@ func (s *portSet) add(p uint16)      { s[p>>6] |= 1 << (p & 63) }
 func (s *portSet) has(p uint16) bool { return s[p>>6]&(1<<(p&63)) != 0 }
 
 // pipeline turns packets into requests: decode, reassemble, parse, order.
-// One goroutine drives it (the reassembly Assembler and the KeyExtractor
-// are not shared):
+// One goroutine drives it (none of its parts, nor the keys.Extractor, is
+// shared):
 //
 //	for each frame:   p.packet(data, ci, linkType); p.drain(false)
 //	when idle (live): p.advance(now); p.drain(false)
@@ -53,59 +43,43 @@ func (s *portSet) has(p uint16) bool { return s[p>>6]&(1<<(p&63)) != 0 }
 // the same loop over its own packet reader plus an idle tick, with its own
 // source name and no Pacer.
 type pipeline struct {
-	source      string
-	keys        *keys.Extractor
-	anyPort     bool
-	ports       *portSet
-	maxStreams  int
-	maxBuf      int
-	headCap     int
-	dec         *decoder
-	conns       map[flowKey]*conn  // open connections (tcp.go)
-	waiting     map[*conn]struct{} // connections with out-of-order data queued
-	oooTotal    int                // bytes queued out of order, all connections
-	sg          segSG              // the delivery being made
-	seed        maphash.Seed       // for the hashes of delivered segments
-	e           *source.Emitter    // where requests, DNS answers and ClientHellos go
-	rep         *reporter          // counters and problems
-	in          *interner          // kept strings
-	ord         orderer            // requests held for ordering
-	now         int64              // latest packet time seen, Unix nanoseconds
-	nextFlush   int64
-	curSrc      netip.AddrPort // endpoints of the packet being assembled
-	curDst      netip.AddrPort
-	live        int
-	lruHead     *conn // least recently seen
-	lruTail     *conn
-	needEvict   bool
-	evicting    bool
-	rh          reqHead
-	rsp         respHead
-	fold        []byte
-	redactOut   []byte // a target with its key values redacted
-	pad         []byte
-	streamCount uint64
-	dns         dnsState   // dns.go: DNS answers (UDP and TCP port 53)
-	hello       helloState // sni.go: TLS ClientHellos (any port)
+	source    string
+	keys      *keys.Extractor
+	anyPort   bool
+	ports     *portSet
+	maxBuf    int
+	headCap   int
+	dec       *decoder
+	asm       *assembler
+	e         *source.Emitter // where requests, DNS answers and ClientHellos go
+	rep       *reporter       // counters and problems
+	in        *interner       // kept strings
+	ord       orderer         // requests held for ordering
+	now       int64           // latest packet time seen, Unix nanoseconds
+	nextFlush int64
+	rh        reqHead
+	rsp       respHead
+	fold      []byte
+	redactOut []byte // a target with its key values redacted
+	pad       []byte
+	dns       dnsState   // dns.go: DNS answers (UDP and TCP port 53)
+	hello     helloState // sni.go: TLS ClientHellos (any port)
 }
 
 func newPipeline(opts *Options, name string, e *source.Emitter) *pipeline {
 	p := &pipeline{
-		source:     name,
-		e:          e,
-		rep:        newReporter(e),
-		in:         newInterner(),
-		keys:       opts.Keys,
-		anyPort:    opts.AnyPort,
-		ports:      new(portSet),
-		maxStreams: opts.MaxStreams,
-		maxBuf:     opts.MaxStreamBuffer,
-		headCap:    min(maxHeadBytes, opts.MaxStreamBuffer),
-		dec:        newDecoder(),
-		conns:      make(map[flowKey]*conn),
-		waiting:    make(map[*conn]struct{}),
-		seed:       maphash.MakeSeed(),
+		source:  name,
+		e:       e,
+		rep:     newReporter(e),
+		in:      newInterner(),
+		keys:    opts.Keys,
+		anyPort: opts.AnyPort,
+		ports:   new(portSet),
+		maxBuf:  opts.MaxStreamBuffer,
+		headCap: min(maxHeadBytes, opts.MaxStreamBuffer),
+		dec:     newDecoder(),
 	}
+	p.asm = newAssembler(p.open, p.rep, opts.MaxStreams, opts.MaxStreamBuffer)
 	for _, port := range opts.Ports {
 		p.ports.add(port)
 	}
@@ -146,7 +120,7 @@ func (p *pipeline) packet(data []byte, ci gopacket.CaptureInfo, link layers.Link
 		p.rep.inc(cIPFragments)
 	case decodedTCP:
 		p.tlsSegment(ci.Timestamp, cut) // sni.go
-		p.tcp(ci, cut)
+		p.tcp(ts, cut)
 	case decodedOther:
 		p.udp(ci.Timestamp, cut) // dns.go
 	}
@@ -156,7 +130,7 @@ func (p *pipeline) packet(data []byte, ci gopacket.CaptureInfo, link layers.Link
 }
 
 // tcp hands the decoded segment to the reassembler (tcp.go).
-func (p *pipeline) tcp(ci gopacket.CaptureInfo, cut bool) {
+func (p *pipeline) tcp(at int64, cut bool) {
 	tcp := &p.dec.tcp
 	if !p.anyPort && !p.ports.has(uint16(tcp.SrcPort)) && !p.ports.has(uint16(tcp.DstPort)) &&
 		tcp.SrcPort != dnsPort && tcp.DstPort != dnsPort { // DNS over TCP: dns.go
@@ -176,11 +150,13 @@ func (p *pipeline) tcp(ci gopacket.CaptureInfo, cut bool) {
 		tcp.Payload = pad
 		p.rep.add(cMissingBytes, uint64(p.dec.full-n))
 	}
-	p.curSrc, p.curDst = p.dec.addrs()
-	p.assemble(tcp, ci)
-	if p.needEvict {
-		p.evict()
-	}
+	src, dst := p.dec.addrs()
+	p.asm.assemble(tcp, src, dst, at, p.now)
+}
+
+// open makes the stream of a new TCP connection (assembler.go).
+func (p *pipeline) open(tcp *layers.TCP, src, dst netip.AddrPort) stream {
+	return newConn(p, tcp, src, dst)
 }
 
 // advance moves packet time forward without a packet (a live capture's
@@ -199,102 +175,14 @@ func (p *pipeline) advance(t time.Time) {
 // for idleTimeout, by packet time.
 func (p *pipeline) flushOld(ts int64) {
 	p.nextFlush = ts + int64(flushEvery)
-	if len(p.waiting) > 0 {
-		p.flushGaps(ts - int64(gapTimeout))
-	}
-	for cut := ts - int64(idleTimeout); p.lruHead != nil && p.lruHead.lastSeen < cut; {
-		p.closeConn(p.lruHead)
-	}
-}
-
-// evict closes the least recently seen connections when there are more
-// than maxStreams: a sixteenth of the cap at once, so a flood of new
-// connections does not pay for an eviction each.
-func (p *pipeline) evict() {
-	p.needEvict = false
-	if p.live <= p.maxStreams {
-		return
-	}
-	n := p.live - p.maxStreams + max(1, p.maxStreams/16)
-	p.evicting = true
-	for ; n > 0 && p.lruHead != nil; n-- {
-		p.closeConn(p.lruHead)
-	}
-	p.evicting = false
+	p.asm.flush(ts, p.now)
 }
 
 // finish flushes every connection: requests on connections still open at
 // the end of the capture are reported too.
 func (p *pipeline) finish() {
 	p.rep.finishing = true
-	for p.lruHead != nil {
-		p.closeConn(p.lruHead)
-	}
-}
-
-// newConn starts a connection at its first segment (sent by p.curSrc).
-func (p *pipeline) newConn(tcp *layers.TCP, ts int64) *conn {
-	c := &conn{p: p, client: -1}
-	p.streamCount++
-	c.addr[0], c.addr[1] = p.curSrc, p.curDst
-	src, dst := uint16(tcp.SrcPort), uint16(tcp.DstPort)
-	c.byPort = p.ports.has(src) || p.ports.has(dst)
-	switch {
-	case tcp.SYN && !tcp.ACK:
-		c.setClient(0)
-		c.firm = true
-	case tcp.SYN && tcp.ACK:
-		c.setClient(1)
-		c.firm = true
-	case p.ports.has(dst) && !p.ports.has(src):
-		c.setClient(0)
-	case p.ports.has(src) && !p.ports.has(dst):
-		c.setClient(1)
-	}
-	c.lastSeen = ts
-	p.lruPush(c)
-	p.live++
-	if p.live > p.maxStreams {
-		// Not here, in the middle of the segment that opened it: tcp
-		// evicts once the segment is handled.
-		p.needEvict = true
-	}
-	return c
-}
-
-func (p *pipeline) lruPush(c *conn) {
-	c.prev, c.next = p.lruTail, nil
-	if p.lruTail != nil {
-		p.lruTail.next = c
-	} else {
-		p.lruHead = c
-	}
-	p.lruTail = c
-}
-
-func (p *pipeline) lruRemove(c *conn) {
-	if c.prev != nil {
-		c.prev.next = c.next
-	} else {
-		p.lruHead = c.next
-	}
-	if c.next != nil {
-		c.next.prev = c.prev
-	} else {
-		p.lruTail = c.prev
-	}
-	c.prev, c.next = nil, nil
-}
-
-// touch marks c as seen at ts.
-func (p *pipeline) touch(c *conn, ts int64) {
-	if ts > c.lastSeen {
-		c.lastSeen = ts
-	}
-	if p.lruTail != c {
-		p.lruRemove(c)
-		p.lruPush(c)
-	}
+	p.asm.closeAll(p.now)
 }
 
 // drain hands the emitter every request that may go (orderer.go): all of
