@@ -3,8 +3,26 @@ package capture
 import "bytes"
 
 // This file compares the names a request gives its host: the authority of
-// an absolute-form target and the Host header. A server uses the former
-// (RFC 9112 §3.2.2); a Host header that names another host is a signal.
+// an absolute-form target, the Host header, an h2c request's :authority.
+// A server uses the authority (RFC 9112 §3.2.2, RFC 9113 §8.3.1); a Host
+// header that names another host is a signal.
+
+// absoluteForm returns the authority of an absolute-form target, and
+// whether a Host header (host, when hasHost) names another host than it.
+func absoluteForm(target, host []byte, hasHost bool) (auth []byte, mismatch, ok bool) {
+	auth, scheme, ok := absoluteAuthority(target)
+	if !ok {
+		return nil, false, false
+	}
+	return auth, hasHost && !sameAuthority(auth, host, scheme), true
+}
+
+// h2HostDiffers says whether an h2c request's Host header differs from its
+// :authority: a client that sends both should send the same (RFC 9113
+// §8.3.1), and one that does not is probing.
+func h2HostDiffers(authority, host string) bool {
+	return host != authority
+}
 
 // absoluteAuthority returns the authority of an absolute-form
 // request-target ("http://user@api.example.com:8080/x" gives

@@ -49,7 +49,7 @@ func BenchmarkParseRequest(b *testing.B) {
 func BenchmarkStreamRequest(b *testing.B) {
 	opts := Options{Keys: keys.NewExtractor(keys.DefaultConfig())}.withDefaults()
 	p := newTestPipeline(&opts, "bench")
-	c := &conn{p: p.pipeline, client: -1}
+	c := &conn{sh: p.http, client: -1}
 	c.addr[0], c.addr[1] = testClient, testServer
 	c.setClient(0)
 	c.h[0].syn, c.h[1].syn = true, true
@@ -193,7 +193,7 @@ func TestPacketPathAllocs(t *testing.T) {
 		p := newTestPipeline(&opts, "pcap")
 		for i := range data {
 			p.packet(data[i], cis[i], links[i])
-			for p.ord.held() > 0 {
+			for len(p.ord.heap) > 0 {
 				p.ord.release(p.ord.pop())
 				reqs++
 			}

@@ -112,7 +112,7 @@ type sgEv struct {
 func runSG(t testing.TB, events []sgEv, opts Options) ([]detect.Request, *testTally) {
 	opts = opts.withDefaults()
 	p := newTestPipeline(&opts, "test")
-	c := &conn{p: p.pipeline, client: -1}
+	c := &conn{sh: p.http, client: -1}
 	c.addr[0], c.addr[1] = testClient, testServer
 	c.setClient(0)
 	c.firm = true
@@ -124,7 +124,7 @@ func runSG(t testing.TB, events []sgEv, opts Options) ([]detect.Request, *testTa
 	}
 	c.complete()
 	var out []detect.Request
-	for p.ord.held() > 0 {
+	for len(p.ord.heap) > 0 {
 		out = append(out, p.ord.pop().req)
 	}
 	return out, p.tally()

@@ -247,7 +247,7 @@ var (
 func runStream(t testing.TB, events []ev, opts Options, midstream bool) ([]detect.Request, *testTally) {
 	opts = opts.withDefaults()
 	p := newTestPipeline(&opts, "test")
-	c := &conn{p: p.pipeline, client: -1}
+	c := &conn{sh: p.http, client: -1}
 	c.addr[0], c.addr[1] = testClient, testServer
 	c.setClient(0)
 	c.firm = !midstream // a SYN settles who is the client
@@ -273,7 +273,7 @@ func runStream(t testing.TB, events []ev, opts Options, midstream bool) ([]detec
 	}
 	c.complete()
 	var out []detect.Request
-	for p.ord.held() > 0 {
+	for len(p.ord.heap) > 0 {
 		out = append(out, p.ord.pop().req)
 	}
 	return out, p.tally()

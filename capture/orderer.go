@@ -137,9 +137,6 @@ func (o *orderer) pop() *pending {
 	return x
 }
 
-// held is how many requests are in the heap.
-func (o *orderer) held() int { return len(o.heap) }
-
 // drain hands e every request that may go at packet time now: all of them
 // when force is set, else those answered at least reorderHold ago, those
 // that waited responseWait for an answer, and the oldest beyond maxPending.

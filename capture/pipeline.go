@@ -7,23 +7,13 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/rebindwatch/rebindwatch/keys"
 	"github.com/rebindwatch/rebindwatch/source"
 )
 
-// Timing in packet time. Files and live captures both run on the packets'
-// timestamps, so a replay flushes and closes exactly as the live run would.
-const (
-	// flushEvery is how often (packet time) gaps and idle connections are
-	// looked for.
-	flushEvery = time.Second
-	// maxFIFO caps the requests of one connection awaiting responses
-	// (pipelining depth).
-	maxFIFO = 64
-	// maxOrphans caps responses that arrived before their request was
-	// reassembled.
-	maxOrphans = 16
-)
+// flushEvery is how often (packet time) gaps and idle connections are
+// looked for. Files and live captures both run on the packets' timestamps,
+// so a replay flushes and closes exactly as the live run would.
+const flushEvery = time.Second
 
 // portSet is a bitmap of TCP ports.
 type portSet [1024]uint64
@@ -31,7 +21,12 @@ type portSet [1024]uint64
 func (s *portSet) add(p uint16)      { s[p>>6] |= 1 << (p & 63) }
 func (s *portSet) has(p uint16) bool { return s[p>>6]&(1<<(p&63)) != 0 }
 
-// pipeline turns packets into requests: decode, reassemble, parse, order.
+// pipeline turns packets into events. It is wiring: the decoder turns a
+// frame into layers (decode.go); TCP segments of HTTP and DNS connections
+// go to the assembler (assembler.go), which hands each connection to its
+// stream, HTTP/1 (conn.go, h2c.go) or DNS (dns.go); any TCP segment may
+// carry a ClientHello (tls.go) and a UDP datagram a DNS answer; requests
+// wait in the orderer (orderer.go) for their responses and for each other.
 // One goroutine drives it (none of its parts, nor the keys.Extractor, is
 // shared):
 //
@@ -43,46 +38,44 @@ func (s *portSet) has(p uint16) bool { return s[p>>6]&(1<<(p&63)) != 0 }
 // the same loop over its own packet reader plus an idle tick, with its own
 // source name and no Pacer.
 type pipeline struct {
-	source    string
-	keys      *keys.Extractor
-	anyPort   bool
-	ports     *portSet
-	maxBuf    int
-	headCap   int
 	dec       *decoder
 	asm       *assembler
+	ord       *orderer
+	http      *connShared // what the HTTP connections share
+	dns       *dnsSide
+	tls       *tlsSide
 	e         *source.Emitter // where requests, DNS answers and ClientHellos go
 	rep       *reporter       // counters and problems
-	in        *interner       // kept strings
-	ord       orderer         // requests held for ordering
-	now       int64           // latest packet time seen, Unix nanoseconds
-	nextFlush int64
-	rh        reqHead
-	rsp       respHead
-	fold      []byte
-	redactOut []byte // a target with its key values redacted
-	pad       []byte
-	dns       dnsState   // dns.go: DNS answers (UDP and TCP port 53)
-	hello     helloState // sni.go: TLS ClientHellos (any port)
+	ports     *portSet        // Options.Ports
+	anyPort   bool
+	now       int64 // latest packet time seen, Unix nanoseconds
+	nextFlush int64 // packet time of the next look for gaps and idle connections
 }
 
 func newPipeline(opts *Options, name string, e *source.Emitter) *pipeline {
+	rep, in := newReporter(e), newInterner()
 	p := &pipeline{
-		source:  name,
-		e:       e,
-		rep:     newReporter(e),
-		in:      newInterner(),
-		keys:    opts.Keys,
-		anyPort: opts.AnyPort,
-		ports:   new(portSet),
-		maxBuf:  opts.MaxStreamBuffer,
-		headCap: min(maxHeadBytes, opts.MaxStreamBuffer),
 		dec:     newDecoder(),
+		ord:     new(orderer),
+		dns:     newDNSSide(name, in, rep),
+		tls:     newTLSSide(name, in, rep),
+		e:       e,
+		rep:     rep,
+		ports:   new(portSet),
+		anyPort: opts.AnyPort,
 	}
-	p.asm = newAssembler(p.open, p.rep, opts.MaxStreams, opts.MaxStreamBuffer)
 	for _, port := range opts.Ports {
 		p.ports.add(port)
 	}
+	p.http = &connShared{
+		rep:     rep,
+		ord:     p.ord,
+		req:     &reqBuilder{source: name, keys: opts.Keys, in: in, rep: rep},
+		ports:   p.ports,
+		maxBuf:  opts.MaxStreamBuffer,
+		headCap: min(maxHeadBytes, opts.MaxStreamBuffer),
+	}
+	p.asm = newAssembler(p.open, rep, opts.MaxStreams, opts.MaxStreamBuffer)
 	return p
 }
 
@@ -119,44 +112,57 @@ func (p *pipeline) packet(data []byte, ci gopacket.CaptureInfo, link layers.Link
 	case decodedFragment:
 		p.rep.inc(cIPFragments)
 	case decodedTCP:
-		p.tlsSegment(ci.Timestamp, cut) // sni.go
 		p.tcp(ts, cut)
 	case decodedOther:
-		p.udp(ci.Timestamp, cut) // dns.go
+		p.udp(ts, cut)
 	}
 	if ts >= p.nextFlush {
 		p.flushOld(ts)
 	}
 }
 
-// tcp hands the decoded segment to the reassembler (tcp.go).
+// tcp hands the decoded segment, sent at packet time at, to the TLS side
+// when it may hold a ClientHello, and to the assembler when its
+// connection is HTTP or DNS.
 func (p *pipeline) tcp(at int64, cut bool) {
 	tcp := &p.dec.tcp
-	if !p.anyPort && !p.ports.has(uint16(tcp.SrcPort)) && !p.ports.has(uint16(tcp.DstPort)) &&
-		tcp.SrcPort != dnsPort && tcp.DstPort != dnsPort { // DNS over TCP: dns.go
+	hello := p.tls.wants(tcp.Payload)
+	assemble := p.anyPort || p.ports.has(uint16(tcp.SrcPort)) || p.ports.has(uint16(tcp.DstPort)) ||
+		tcp.SrcPort == dnsPort || tcp.DstPort == dnsPort
+	if !hello && !assemble {
 		return
 	}
-	if cut && p.dec.full > len(tcp.Payload) {
-		// Stand the bytes the capture cut off in with NULs, so the stream
-		// stays continuous: a cut inside a body costs nothing, and the
-		// parser treats NUL in a head as the loss it is.
-		n := len(tcp.Payload)
-		if cap(p.pad) < p.dec.full {
-			p.pad = make([]byte, p.dec.full)
-		}
-		pad := p.pad[:p.dec.full]
-		copy(pad, tcp.Payload)
-		clear(pad[n:])
-		tcp.Payload = pad
-		p.rep.add(cMissingBytes, uint64(p.dec.full-n))
-	}
 	src, dst := p.dec.addrs()
-	p.asm.assemble(tcp, src, dst, at, p.now)
+	if hello {
+		p.tls.segment(src, dst, tcp.Seq, tcp.Payload, at, cut)
+	}
+	if assemble {
+		if cut {
+			// Stand NULs in for the bytes the capture cut off, so the
+			// stream stays continuous: a cut inside a body costs nothing,
+			// and the parser treats NUL in a head as the loss it is.
+			p.rep.add(cMissingBytes, uint64(p.dec.padCut()))
+		}
+		p.asm.assemble(tcp, src, dst, at, p.now)
+	}
 }
 
-// open makes the stream of a new TCP connection (assembler.go).
+// open makes the stream of a new TCP connection (assembler.go): DNS on
+// port 53, else HTTP.
 func (p *pipeline) open(tcp *layers.TCP, src, dst netip.AddrPort) stream {
-	return newConn(p, tcp, src, dst)
+	if src.Port() == dnsPort || dst.Port() == dnsPort {
+		return p.dns.stream(src, dst)
+	}
+	return newConn(p.http, tcp, src, dst)
+}
+
+// udp hands a UDP datagram from port 53 to the DNS side. A datagram the
+// capture cut short is left alone (truncated_packets counts it).
+func (p *pipeline) udp(at int64, cut bool) {
+	src, dst, payload, ok := p.dec.udp()
+	if ok && !cut && src.Port() == dnsPort {
+		p.dns.message(payload, at, dst, src)
+	}
 }
 
 // advance moves packet time forward without a packet (a live capture's
@@ -172,7 +178,7 @@ func (p *pipeline) advance(t time.Time) {
 }
 
 // flushOld skips gaps older than gapTimeout and closes connections idle
-// for idleTimeout, by packet time.
+// for idleTimeout, as of packet time ts.
 func (p *pipeline) flushOld(ts int64) {
 	p.nextFlush = ts + int64(flushEvery)
 	p.asm.flush(ts, p.now)
@@ -185,9 +191,12 @@ func (p *pipeline) finish() {
 	p.asm.closeAll(p.now)
 }
 
-// drain hands the emitter every request that may go (orderer.go): all of
-// them when force is set. DNS answers and ClientHellos go at once.
+// drain hands the emitter every request that may go (orderer.go), all of
+// them when force is set; DNS answers and ClientHellos go first, and at
+// once: an answer must reach the engine no later than the requests it
+// steers.
 func (p *pipeline) drain(force bool) {
-	p.drainSide() // dns.go
+	p.dns.drain(p.e)
+	p.tls.drain(p.e)
 	p.ord.drain(p.e, p.now, force)
 }

@@ -3,43 +3,18 @@ package capture
 import (
 	"encoding/binary"
 	"errors"
-	"net/netip"
-	"time"
-
-	"github.com/rebindwatch/rebindwatch/detect"
 )
 
-// This file reads the server name (SNI, RFC 6066 §3) and the offered ALPN
-// protocols (RFC 7301) of TLS ClientHellos, on every TCP port: over https a
-// rebinding page reaches the server with its own name in SNI, where a Host
-// header is encrypted.
-//
-// A ClientHello is the first thing a TLS client sends, so only a segment
-// that starts with a handshake record holding a ClientHello is looked at,
-// plus the segments that continue one (a hello with a post-quantum key
-// share is larger than an Ethernet segment). This small in-order gatherer
-// is all the reassembly it needs; connections on other ports are not given
-// to the TCP assembler for it.
+// This file parses TLS ClientHellos (RFC 8446 §4.1.2) for their server
+// name (SNI, RFC 6066 §3) and offered ALPN protocols (RFC 7301). It
+// allocates nothing: what it finds aliases its input.
 
-// Bounds.
+// Parsing bounds.
 const (
 	// maxHelloBytes caps the records gathered for one ClientHello.
 	maxHelloBytes = 32 << 10
-	// maxHelloParts caps the ClientHellos being gathered at once (so at
-	// most 8 MiB of gathered bytes).
-	maxHelloParts = 256
-	// helloPartWait is how long (packet time) a partial ClientHello waits
-	// for its next segment.
-	helloPartWait = 10 * time.Second
-	// maxHelloSeen caps the connections remembered so that a retransmitted
-	// ClientHello is not reported twice.
-	maxHelloSeen = 4096
-	// helloSeenKeep is how long a reported ClientHello is remembered.
-	helloSeenKeep = 2 * time.Minute
 	// maxALPN caps the ALPN protocols kept.
 	maxALPN = 8
-	// maxTLSQueue caps hellos waiting for the emitter.
-	maxTLSQueue = 4096
 	// maxTLSRecord is the largest record accepted: 2^14 plus the
 	// expansion a protected record may carry (RFC 8446 §5.2).
 	maxTLSRecord = 1<<14 + 256
@@ -69,175 +44,11 @@ type clientHello struct {
 	nalpn  int
 }
 
-// helloKey names a connection direction.
-type helloKey struct{ src, dst netip.AddrPort }
-
-// helloPart is a ClientHello gathered over segments.
-type helloPart struct {
-	seq  uint32 // of its first byte
-	next uint32 // the next segment's expected sequence number
-	at   int64  // time of its first segment
-	buf  []byte
-}
-
-// helloState is the pipeline's TLS side.
-type helloState struct {
-	parts   map[helloKey]*helloPart
-	expire  int64 // packet time of the next sweep of parts
-	seen    map[helloKey]helloSeen
-	queue   []detect.TLSHello
-	scratch []byte // a handshake message spread over records
-	ch      clientHello
-}
-
-// helloSeen remembers a reported ClientHello.
-type helloSeen struct {
-	seq uint32
-	at  int64
-}
-
 // looksLikeHello says whether b may start a TLS record with a ClientHello:
 // a handshake record of version 3.x (SSL 3.0 to TLS 1.3 all say 3.x) whose
 // handshake message is a ClientHello.
 func looksLikeHello(b []byte) bool {
 	return len(b) >= 6 && b[0] == tlsRecordHandshake && b[1] == 3 && b[2] <= 4 && b[5] == tlsClientHello
-}
-
-// tlsSegment looks at the decoded TCP segment (any port) for a ClientHello
-// or the rest of one. cut says the capture cut the packet short.
-func (p *pipeline) tlsSegment(ts time.Time, cut bool) {
-	tcp := &p.dec.tcp
-	payload := tcp.Payload
-	h := &p.hello
-	if len(payload) == 0 || (len(h.parts) == 0 && !looksLikeHello(payload)) {
-		return
-	}
-	src, dst := p.dec.addrs()
-	k := helloKey{src, dst}
-	at := ts.UnixNano()
-	if len(h.parts) > 0 && at >= h.expire {
-		// Hellos whose rest never came (lost, or out of order) go.
-		p.expireParts(at)
-		h.expire = at + int64(helloPartWait)
-	}
-	if part, ok := h.parts[k]; ok {
-		switch {
-		case tcp.Seq == part.next && !cut:
-			part.buf = append(part.buf, payload...)
-			part.next += uint32(len(payload))
-			p.helloTry(k, part.seq, part.at, part.buf, true)
-			return
-		case tcp.Seq == part.seq:
-			// The first segment again (a retransmission): start over below.
-			delete(h.parts, k)
-		default:
-			if at-part.at > int64(helloPartWait) {
-				delete(h.parts, k)
-			}
-			if !looksLikeHello(payload) {
-				return // out of order, or a segment of another stream
-			}
-		}
-	}
-	if !looksLikeHello(payload) {
-		return
-	}
-	if s, ok := h.seen[k]; ok && s.seq == tcp.Seq {
-		return // a retransmitted ClientHello
-	}
-	if cut {
-		// The rest of the hello is in bytes the capture did not keep.
-		return
-	}
-	p.helloTry(k, tcp.Seq, at, payload, false)
-}
-
-// helloTry parses the gathered bytes of a ClientHello; gathered says buf
-// is a helloPart's own buffer.
-func (p *pipeline) helloTry(k helloKey, seq uint32, at int64, buf []byte, gathered bool) {
-	h := &p.hello
-	err := parseClientHello(buf, &h.scratch, &h.ch)
-	switch {
-	case err == errHelloMore:
-		if len(buf) >= maxHelloBytes {
-			err = errHelloBig
-			break
-		}
-		if gathered {
-			return
-		}
-		if h.parts == nil {
-			h.parts = make(map[helloKey]*helloPart)
-		}
-		if len(h.parts) >= maxHelloParts {
-			p.expireParts(at)
-			if len(h.parts) >= maxHelloParts {
-				return // a flood of half hellos: the newest go unread
-			}
-		}
-		h.parts[k] = &helloPart{seq: seq, next: seq + uint32(len(buf)), at: at, buf: append(make([]byte, 0, 2*len(buf)), buf...)}
-		return
-	case err == errHelloNot:
-		if gathered {
-			delete(h.parts, k)
-		}
-		return
-	}
-	if gathered {
-		delete(h.parts, k)
-	}
-	if err != nil {
-		p.rep.inc(cTLSMalformed)
-		if p.rep.value(cTLSMalformed) <= 3 {
-			p.rep.problem(k.src.String() + " > " + k.dst.String() + ": " + err.Error())
-		}
-		return
-	}
-	p.rep.inc(cTLSClientHellos)
-	p.rememberHello(k, seq, at)
-	if len(h.queue) >= maxTLSQueue {
-		h.queue = h.queue[:copy(h.queue, h.queue[1:])]
-	}
-	th := detect.TLSHello{Time: time.Unix(0, at).UTC(), Source: p.source, Client: k.src, Server: k.dst}
-	if h.ch.hasSNI {
-		th.SNI = p.in.str(h.ch.sni)
-	}
-	if h.ch.nalpn > 0 {
-		th.ALPN = make([]string, h.ch.nalpn)
-		for i, a := range h.ch.alpn[:h.ch.nalpn] {
-			th.ALPN[i] = p.in.str(a)
-		}
-	}
-	h.queue = append(h.queue, th)
-}
-
-// rememberHello notes a reported ClientHello, so a retransmission of its
-// segment is not reported again.
-func (p *pipeline) rememberHello(k helloKey, seq uint32, at int64) {
-	h := &p.hello
-	if h.seen == nil {
-		h.seen = make(map[helloKey]helloSeen)
-	}
-	if len(h.seen) >= maxHelloSeen {
-		for key, s := range h.seen {
-			if at-s.at > int64(helloSeenKeep) {
-				delete(h.seen, key)
-			}
-		}
-		if len(h.seen) >= maxHelloSeen {
-			clear(h.seen)
-		}
-	}
-	h.seen[k] = helloSeen{seq: seq, at: at}
-}
-
-// expireParts drops partial hellos that waited too long.
-func (p *pipeline) expireParts(at int64) {
-	for key, part := range p.hello.parts {
-		if at-part.at > int64(helloPartWait) {
-			delete(p.hello.parts, key)
-		}
-	}
 }
 
 // parseClientHello reads the ClientHello at the start of b, a client's
