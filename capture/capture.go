@@ -1,10 +1,32 @@
 // Package capture turns packets into rebindwatch requests: it reads pcap
 // and pcapng files (ReadFile) or a network interface (Live: AF_PACKET on
 // Linux, libpcap with the pcap build tag), decodes link layers and tunnels
-// without allocating, reassembles TCP (assembler.go: in-order segments
-// straight through, the rest queued, overlapping data compared), parses
-// HTTP/1.x in both directions, pairs responses with requests, and hands the
-// engine batches of detect.Request in event time order.
+// without allocating, reassembles TCP, parses HTTP/1.x (and h2c) in both
+// directions, pairs responses with requests, and hands the engine batches
+// of detect.Request in event time order, with the DNS answers and TLS
+// ClientHellos it sees.
+//
+// The pipeline (pipeline.go) is wiring between parts that each keep their
+// own state:
+//
+//	decode.go               frames → layers, without allocating (tunnels too)
+//	assembler.go            TCP reassembly and the connection LRU; hands each
+//	                        connection's bytes to a stream (overlap.go: data
+//	                        sent twice with different bytes)
+//	conn.go                 the HTTP/1 state machine, a stream (body.go: bodies)
+//	head.go, framing.go     message heads; where bodies end (fault.go: what
+//	                        was wrong with a message)
+//	resync.go               finding the next message after garbage
+//	authority.go            absolute-form authority and Host comparisons
+//	exchange.go             heads → requests; responses paired with them
+//	request.go              the kept Request: keys redacted and fingerprinted,
+//	                        short values shared (intern.go)
+//	h2c.go                  HTTP/2 with prior knowledge, taken over from conn
+//	dns.go, dnsmsg.go       DNS answers over UDP and TCP (a stream of its own)
+//	tls.go, clienthello.go  server names of TLS ClientHellos on any port
+//	orderer.go              requests held by packet time for their responses
+//	counters.go             counters and Problems (the reporter)
+//	capture.go, pcapfile.go files; live*.go, bpf.go: interfaces
 //
 // Everything runs on packet time: flushing of reassembly gaps, closing of
 // idle connections and the short holds that keep requests ordered and let

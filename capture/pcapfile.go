@@ -14,6 +14,10 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
+// This file reads capture files, recognised by their magic number: classic
+// pcap straight out of the read buffer, pcapng through gopacket's pcapgo,
+// either one gzipped.
+
 // File magics, read as little-endian uint32 of the first four bytes.
 const (
 	magicPcapMicroLE = 0xa1b2c3d4
