@@ -156,19 +156,19 @@ func readCapture(ctx context.Context, r io.Reader, name string, total int64, opt
 		e.Problem(name, "the file ends inside its header")
 		return e.Close(nil)
 	}
-	err = run(ctx, src, p, e, cr, name, total)
+	err = run(src, p, e, cr, total)
 	return e.Close(err)
 }
 
-// run reads every packet of src into p, until the end of the file or ctx
-// ends; then it flushes every connection, so requests already read are
-// not lost.
-func run(ctx context.Context, src packetReader, p *pipeline, e *source.Emitter, cr *countingReader, name string, total int64) error {
+// run reads every packet of src into p, until the end of the file or e is
+// told to stop; then it flushes every connection, so requests already read
+// are not lost.
+func run(src packetReader, p *pipeline, e *source.Emitter, cr *countingReader, total int64) error {
 	var err error
 	for n := 1; ; n++ {
 		data, ci, link, rerr := src.next()
 		if rerr != nil {
-			err = endOfFile(rerr, p, cr)
+			err = endOfFile(rerr, p.rep, cr)
 			break
 		}
 		p.packet(data, ci, link)
@@ -189,18 +189,18 @@ func run(ctx context.Context, src packetReader, p *pipeline, e *source.Emitter, 
 
 // endOfFile classifies the error that ended reading: nil for the end of the
 // file, a cut record or a damaged one (counted); an error for I/O failure.
-func endOfFile(err error, p *pipeline, cr *countingReader) error {
+func endOfFile(err error, rep *reporter, cr *countingReader) error {
 	switch {
 	case cr.err != nil:
 		return fmt.Errorf("reading the capture: %w", cr.err)
 	case err == io.EOF:
 		return nil
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		p.rep.inc(cTruncatedFile)
-		p.e.Problem(p.rep.whereAfter(), "the file ends in the middle of a record; read up to the cut")
+		rep.inc(cTruncatedFile)
+		rep.problemAfter("the file ends in the middle of a record; read up to the cut")
 	default:
-		p.rep.inc(cCorruptFile)
-		p.e.Problem(p.rep.whereAfter(), "damaged record, reading stopped: "+err.Error())
+		rep.inc(cCorruptFile)
+		rep.problemAfter("damaged record, reading stopped: " + err.Error())
 	}
 	return nil
 }

@@ -103,6 +103,12 @@ func newReporter(e *source.Emitter) *reporter {
 	return &reporter{e: e, c: newCounters(e)}
 }
 
+// packet says the next packet is being handled.
+func (r *reporter) packet() { r.pkt++ }
+
+// ending says the capture ended: what is reported now is at its end.
+func (r *reporter) ending() { r.finishing = true }
+
 func (r *reporter) inc(c counter)           { r.c[c].Inc() }
 func (r *reporter) add(c counter, n uint64) { r.c[c].Add(n) }
 func (r *reporter) value(c counter) uint64  { return r.c[c].Value() }
@@ -121,6 +127,24 @@ func (r *reporter) flowProblem(from, to netip.AddrPort, why string) {
 	}
 }
 
+// sampled counts one more c and reports the first maxSampled of them as
+// Problems about what from sent to: a malformed message of a side parser
+// (DNS, TLS) is worth an example, not a flood.
+func (r *reporter) sampled(c counter, from, to netip.AddrPort, why string) {
+	r.inc(c)
+	if r.value(c) <= maxSampled {
+		r.flowProblem(from, to, why)
+	}
+}
+
+// maxSampled is how many of a kind of malformed message sampled reports.
+const maxSampled = 3
+
+// problemAfter records a Problem after the last packet read.
+func (r *reporter) problemAfter(text string) {
+	r.e.Problem("after packet "+strconv.FormatUint(r.pkt, 10), text)
+}
+
 // whereNow names the current position for a Problem.
 func (r *reporter) whereNow() string {
 	if r.finishing {
@@ -130,9 +154,4 @@ func (r *reporter) whereNow() string {
 		r.where, r.whereOf = "packet "+strconv.FormatUint(r.pkt, 10), r.pkt
 	}
 	return r.where
-}
-
-// whereAfter names the position after the last packet read.
-func (r *reporter) whereAfter() string {
-	return "after packet " + strconv.FormatUint(r.pkt, 10)
 }

@@ -47,10 +47,7 @@ func (s *dnsSide) message(msg []byte, at int64, client, server netip.AddrPort) {
 	case err == errDNSIgnore:
 		return
 	case err != nil:
-		s.rep.inc(cDNSMalformed)
-		if s.rep.value(cDNSMalformed) <= 3 {
-			s.rep.flowProblem(server, client, err.Error())
-		}
+		s.rep.sampled(cDNSMalformed, server, client, err.Error())
 		return
 	}
 	s.rep.inc(cDNSResponses)

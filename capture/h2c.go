@@ -125,7 +125,7 @@ type h2Block struct {
 }
 
 // h2Fields are the fields of a header block that make a request or a
-// response. Values are hpack's strings (unsanitised until kept).
+// response. Values are hpack's strings, as sent.
 type h2Fields struct {
 	method, authority, path, host, origin, referer, ua string
 	hasMethod, hasAuthority, hasHost, hasOrigin        bool
@@ -441,15 +441,15 @@ func (h *h2Conn) request(b *h2Block) {
 	}
 	x := sh.ord.newPending()
 	r := &x.req
-	bld, in := sh.req, sh.req.in
+	bld := sh.req
 	bld.begin(r, b.at, h.addr[i], h.addr[1-i], h.bytesOf(i, fs.method))
 	// :authority is the Host of HTTP/2 (RFC 9113 §8.3.1).
 	switch {
 	case fs.hasAuthority:
-		r.Host, r.HasHost = in.str(h.bytesOf(i, fs.authority)), true
+		r.Host, r.HasHost = bld.str(h.bytesOf(i, fs.authority)), true
 		r.DupHost = fs.dupHost || fs.hasHost && h2HostDiffers(fs.authority, fs.host)
 	case fs.hasHost:
-		r.Host, r.HasHost, r.DupHost = in.str(h.bytesOf(i, fs.host)), true, fs.dupHost
+		r.Host, r.HasHost, r.DupHost = bld.str(h.bytesOf(i, fs.host)), true, fs.dupHost
 	}
 	target := fs.path
 	if r.Method == "CONNECT" && target == "" {
@@ -458,13 +458,13 @@ func (h *h2Conn) request(b *h2Block) {
 	r.Target = bld.redacted(h.bytesOf(i, target), false)
 	r.Proto = "HTTP/2.0"
 	if fs.hasOrigin {
-		r.Origin, r.HasOrigin = in.str(h.bytesOf(i, fs.origin)), true
+		r.Origin, r.HasOrigin = bld.str(h.bytesOf(i, fs.origin)), true
 	}
 	if fs.hasReferer {
 		r.Referer = bld.redacted(h.bytesOf(i, fs.referer), true)
 	}
 	if fs.hasUA {
-		r.UserAgent = in.str(h.bytesOf(i, fs.ua))
+		r.UserAgent = bld.str(h.bytesOf(i, fs.ua))
 	}
 	r.Key = bld.key(fs.keyMask, func(rank int) ([]byte, []byte) {
 		h.name = append(h.name[:0], fs.keyName[rank]...)

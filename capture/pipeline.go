@@ -81,7 +81,7 @@ func newPipeline(opts *Options, name string, e *source.Emitter) *pipeline {
 
 // packet handles one captured frame of the given link type.
 func (p *pipeline) packet(data []byte, ci gopacket.CaptureInfo, link layers.LinkType) {
-	p.rep.pkt++
+	p.rep.packet()
 	if ci.Timestamp.IsZero() {
 		// pcapng Simple Packet Blocks carry no time: use the last one seen.
 		ci.Timestamp = time.Unix(0, p.now)
@@ -187,7 +187,7 @@ func (p *pipeline) flushOld(ts int64) {
 // finish flushes every connection: requests on connections still open at
 // the end of the capture are reported too.
 func (p *pipeline) finish() {
-	p.rep.finishing = true
+	p.rep.ending()
 	p.asm.closeAll(p.now)
 }
 

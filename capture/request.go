@@ -30,7 +30,7 @@ func (b *reqBuilder) begin(r *detect.Request, at int64, client, server netip.Add
 	r.Client, r.Server = client, server
 	r.Method = detect.KnownMethod(method)
 	if r.Method == "" {
-		r.Method = b.in.str(method)
+		r.Method = b.str(method)
 	}
 }
 
@@ -38,9 +38,9 @@ func (b *reqBuilder) begin(r *detect.Request, at int64, client, server netip.Add
 // packet time at.
 func (b *reqBuilder) fromHead(r *detect.Request, rh *reqHead, at int64, client, server netip.AddrPort) {
 	b.begin(r, at, client, server, rh.method)
-	r.Host, r.HasHost, r.DupHost = b.in.str(rh.host), rh.hasHost, rh.dupHost
+	r.Host, r.HasHost, r.DupHost = b.str(rh.host), rh.hasHost, rh.dupHost
 	if auth, mismatch, ok := absoluteForm(rh.target, rh.host, rh.hasHost); ok {
-		r.URIHost = b.in.str(auth)
+		r.URIHost = b.str(auth)
 		b.rep.inc(cAbsoluteForm)
 		if mismatch {
 			b.rep.inc(cAbsoluteFormHostMismatch)
@@ -48,11 +48,14 @@ func (b *reqBuilder) fromHead(r *detect.Request, rh *reqHead, at int64, client, 
 	}
 	r.Target = b.redacted(rh.target, false)
 	r.Proto = internProto(rh.proto)
-	r.Origin, r.HasOrigin = b.in.str(rh.origin), rh.hasOrigin
+	r.Origin, r.HasOrigin = b.str(rh.origin), rh.hasOrigin
 	r.Referer = b.redacted(rh.referer, true)
-	r.UserAgent = b.in.str(rh.userAgent)
+	r.UserAgent = b.str(rh.userAgent)
 	r.Key = b.key(rh.keyMask, func(rank int) ([]byte, []byte) { return rh.keyName[rank], rh.keyVal[rank] }, rh.target)
 }
+
+// str returns a value as a kept string (intern.go).
+func (b *reqBuilder) str(v []byte) string { return b.in.str(v) }
 
 // redacted returns a target or URL as a kept string with the values of
 // key query parameters replaced (keys.Redacted), so no raw key reaches an
@@ -65,7 +68,7 @@ func (b *reqBuilder) redacted(v []byte, intern bool) string {
 		}
 	}
 	if intern {
-		return b.in.str(v)
+		return b.str(v)
 	}
 	return string(v)
 }

@@ -157,10 +157,7 @@ func (s *tlsSide) try(k helloKey, seq uint32, at int64, buf []byte, gathered boo
 		delete(s.parts, k)
 	}
 	if err != nil {
-		s.rep.inc(cTLSMalformed)
-		if s.rep.value(cTLSMalformed) <= 3 {
-			s.rep.flowProblem(k.src, k.dst, err.Error())
-		}
+		s.rep.sampled(cTLSMalformed, k.src, k.dst, err.Error())
 		return
 	}
 	s.rep.inc(cTLSClientHellos)
