@@ -140,7 +140,6 @@ type assembler struct {
 	overlap  overlapCheck // overlap.go
 	seg      segment      // the delivery being made
 	now      int64        // packet time of the call being handled
-	opened   uint64       // connections opened so far
 	evicting bool         // closing connections beyond maxConns
 }
 
@@ -251,7 +250,6 @@ func (a *assembler) take(tcp *layers.TCP, src, dst netip.AddrPort, at int64) {
 func (a *assembler) newConn(tcp *layers.TCP, src, dst netip.AddrPort, key flowKey, flipped bool, at int64) *tcpConn {
 	c := &tcpConn{key: key, flip: flipped, lastSeen: at}
 	c.s = a.open(tcp, src, dst)
-	a.opened++
 	a.lru.push(c)
 	a.conns[key] = c
 	return c
