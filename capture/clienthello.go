@@ -169,12 +169,10 @@ func parseSNI(b []byte, ch *clientHello) error {
 	if len(b) == 0 {
 		return nil // a server's empty echo; a client never sends it, but it is harmless
 	}
-	r := reader{b: b}
-	list := r.vec16()
-	if r.bad || !r.empty() {
+	l, ok := listOf(b)
+	if !ok {
 		return errHelloBad
 	}
-	l := reader{b: list}
 	for !l.empty() {
 		typ := l.u8()
 		name := l.vec16()
@@ -192,12 +190,10 @@ func parseSNI(b []byte, ch *clientHello) error {
 // (RFC 7301 §3.1), keeping up to maxALPN protocols and leaving out GREASE
 // values (RFC 8701 §2).
 func parseALPN(b []byte, ch *clientHello) error {
-	r := reader{b: b}
-	list := r.vec16()
-	if r.bad || !r.empty() {
+	l, ok := listOf(b)
+	if !ok {
 		return errHelloBad
 	}
-	l := reader{b: list}
 	for !l.empty() {
 		name := l.vec8()
 		if l.bad || len(name) == 0 {
@@ -212,6 +208,15 @@ func parseALPN(b []byte, ch *clientHello) error {
 		}
 	}
 	return nil
+}
+
+// listOf reads an extension's data that is one list with a 16-bit length
+// and nothing after it, as server_name and ALPN are; ok is false when b is
+// anything else.
+func listOf(b []byte) (l reader, ok bool) {
+	r := reader{b: b}
+	list := r.vec16()
+	return reader{b: list}, !r.bad && r.empty()
 }
 
 // reader reads TLS presentation-language fields (RFC 8446 §3); after an
