@@ -313,15 +313,15 @@ func TestTLSPackets(t *testing.T) {
 				p.packet(f.data, gopacketCI(f.ts, len(f.data)), layers.LinkTypeEthernet)
 			}
 		}
-		if n := len(p.hello.parts); n != maxHelloParts || len(p.hello.queue) != 0 {
-			t.Fatalf("%d partial hellos kept, %d reported", n, len(p.hello.queue))
+		if n := len(p.tls.parts); n != maxHelloParts || len(p.tls.queue) != 0 {
+			t.Fatalf("%d partial hellos kept, %d reported", n, len(p.tls.queue))
 		}
 		// Once they are old, new ones replace them.
 		c := newConvo("10.1.0.2:999", "10.0.0.1:443", t0.Add(time.Minute)).req(string(curl[:100]))
 		for _, f := range tcpFrames(t, c) {
 			p.packet(f.data, gopacketCI(f.ts, len(f.data)), layers.LinkTypeEthernet)
 		}
-		if n := len(p.hello.parts); n != 1 {
+		if n := len(p.tls.parts); n != 1 {
 			t.Fatalf("%d partial hellos kept after expiry", n)
 		}
 	})

@@ -14,6 +14,10 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
+// This file reads capture files, recognised by their magic number: classic
+// pcap straight out of the read buffer, pcapng through gopacket's pcapgo,
+// either one gzipped.
+
 // File magics, read as little-endian uint32 of the first four bytes.
 const (
 	magicPcapMicroLE = 0xa1b2c3d4
@@ -169,14 +173,9 @@ func (r *ngReader) next() ([]byte, gopacket.CaptureInfo, layers.LinkType, error)
 
 // openCapture recognises a capture by its magic number, not its name: pcap
 // (micro- or nanosecond, either byte order), pcapng, either one gzipped.
-// A truncated header is reported as such with a nil reader.
-func openCapture(r io.Reader, name string) (packetReader, error) {
-	return openCaptureSize(r, name, 0)
-}
-
-// openCaptureSize is openCapture for a file of size bytes (0 = unknown):
-// a small file gets a small read buffer.
-func openCaptureSize(r io.Reader, name string, size int64) (packetReader, error) {
+// A truncated header is reported as such with a nil reader. size is the
+// file's size (0 = unknown): a small file gets a small read buffer.
+func openCapture(r io.Reader, name string, size int64) (packetReader, error) {
 	bufSize := readBufSize
 	if size > 0 && size < int64(bufSize) {
 		bufSize = max(int(size), 64<<10) // a larger record is copied out
