@@ -82,13 +82,13 @@ func teeRequests(in <-chan detect.Batch, sink detect.RequestSink) <-chan detect.
 }
 
 // uiProposal is the suggestion as the dashboard takes it (ui does not
-// import suggest).
+// import suggest). The entries convert as struct types: a field added to
+// one and not the other stops the build here.
 func uiProposal(p suggest.Proposal) ui.Proposal {
 	conv := func(es []suggest.Entry) []ui.ProposalEntry {
 		out := make([]ui.ProposalEntry, len(es))
 		for i, e := range es {
-			out[i] = ui.ProposalEntry{Value: e.Value, Proposed: e.Proposed, Reason: e.Reason, Requests: e.Requests, Keyed: e.Keyed,
-				Keys: e.Keys, KeysMore: e.KeysMore, Referer: e.Referer, Ports: e.Ports, Members: e.Members}
+			out[i] = ui.ProposalEntry(e)
 		}
 		return out
 	}

@@ -116,7 +116,9 @@ func (m Model) keyConfirm(k tea.KeyPressMsg) (Model, tea.Cmd) {
 	case askQuit:
 		return m, tea.Quit
 	case askClear:
-		m.clearedAt = m.view.now()
+		// Event time: the engine cleared what it had seen, whatever the
+		// wall clock of a live view says.
+		m.clearedAt = m.snap.EventTime
 		return m, func() tea.Msg {
 			b.ClearAlerts()
 			return actionMsg{text: "alerts cleared (the header keeps the counts per detector)", cleared: true}

@@ -36,8 +36,8 @@ type pane interface {
 	typed() string
 	// setFilter filters anew; fromTop puts the cursor on the first match
 	// (a filter being typed, a drill-down), else it follows its row (esc
-	// clearing the filter). It also drops a drill-down's pin. The caller
-	// applies the snapshot again.
+	// clearing the filter). Clearing it drops a drill-down's pin too. The
+	// caller applies the snapshot again.
 	setFilter(f string, fromTop bool)
 	// pinTo shows only the rows whose kind ("host", "origin") is exactly
 	// value; false when the pane has no such rows.
@@ -344,7 +344,9 @@ func (p *tablePane[T]) typed() string { return p.filter }
 
 func (p *tablePane[T]) setFilter(f string, fromTop bool) {
 	p.filter = f
-	p.pinKind, p.pinValue = "", ""
+	if f == "" {
+		p.pinKind, p.pinValue = "", ""
+	}
 	if fromTop {
 		p.cursor = 0
 	}
