@@ -121,7 +121,7 @@ func (m Model) keyConfirm(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.clearedAt = m.snap.EventTime
 		return m, func() tea.Msg {
 			b.ClearAlerts()
-			return actionMsg{text: "alerts cleared (the header keeps the counts per detector)", cleared: true}
+			return actionMsg{text: "alerts cleared (the header keeps the counts per detector)"}
 		}
 	}
 	save, path, hosts, origins := m.opts.SaveAllowlist, m.opts.AllowlistPath, q.hosts, q.origins

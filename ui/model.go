@@ -84,12 +84,11 @@ type (
 	proposalMsg struct{ p Proposal }
 	// actionMsg reports that a Backend/Pacer action ran.
 	actionMsg struct {
-		text    string
-		paused  bool
-		speed   float64
-		pacer   bool   // paused/speed are valid
-		gen     uint64 // the pacer control generation it carries
-		cleared bool   // the alert list was cleared
+		text   string
+		paused bool
+		speed  float64
+		pacer  bool   // paused/speed are valid
+		gen    uint64 // the pacer control generation it carries
 	}
 	saveMsg struct {
 		path           string
@@ -587,7 +586,7 @@ func (m *Model) shown(p paneID) bool {
 }
 
 func (m *Model) setFlash(text string, warn bool) {
-	m.flash, m.warn, m.flashTo = text, warn, time.Time{}
+	m.flash, m.warn, m.flashTo, m.pacerUI = text, warn, time.Time{}, false
 }
 
 // fixScroll keeps every cursor inside its rows and its pane's window.
