@@ -53,8 +53,8 @@ func pickCols[T any](cols []col[T], w, minDrop int) (vis []int, gap int, ok bool
 			}
 			vis = append(vis[:worst], vis[worst+1:]...)
 		}
-		if g == 2 && len(vis) < len(cols) {
-			continue // try the narrow gap before dropping columns
+		if g == 2 && (len(vis) < len(cols) || sumMins(cols, vis, g) > w) {
+			continue // try the narrow gap before dropping columns (or giving up)
 		}
 		return vis, g, sumMins(cols, vis, g) <= w
 	}

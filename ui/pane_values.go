@@ -50,7 +50,7 @@ func valuesPane(kind string) *tablePane[valueRow] {
 			return allowTarget{kind: kind, value: v.Value, already: v.Allowed}
 		},
 		cols: []col[valueRow]{
-			{title: strings.ToUpper(kind), query: "value", min: 16, flex: 1,
+			{title: strings.ToUpper(kind), query: "value", min: 16, want: 23, flex: 1,
 				host: func(v *valueRow) hostText {
 					h := showHost(v.Value)
 					if h.name == "" {

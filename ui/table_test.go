@@ -106,3 +106,14 @@ func TestSortCycle(t *testing.T) {
 		t.Errorf("S again: %q", got)
 	}
 }
+
+// TestLayoutNarrowGapBeforeGivingUp: columns that fit only with one-cell
+// gaps, none of them droppable, get one-cell gaps at their comfortable
+// widths rather than two-cell gaps and a squeeze.
+func TestLayoutNarrowGapBeforeGivingUp(t *testing.T) {
+	cols := []col[int]{{title: "A", min: 10, want: 20, flex: 1}, {title: "B", min: 10}, {title: "C", min: 10}}
+	vis, widths, gap := layoutCols(cols, 42)
+	if len(vis) != 3 || gap != 1 || widths[0] != 20 {
+		t.Errorf("vis %v widths %v gap %d, want all three, A at 20, gap 1", vis, widths, gap)
+	}
+}
