@@ -69,15 +69,12 @@ type target struct {
 func (b *detailBody) add(lines ...string) { b.lines = append(b.lines, lines...) }
 
 // addTable draws rows as a table; the rows for which pick says ok are
-// targets, the selected one highlighted.
+// targets (enter or `a` act on them), the selected one highlighted.
 func addTable[T any](b *detailBody, c *viewCtx, cols []col[T], rows []T, w int, now time.Time, pick func(r *T) (target, bool)) {
 	cursor := -1
 	top := len(b.lines) + 1 // the table's header line comes first
 	var ts []target
 	for i := range rows {
-		if pick == nil {
-			break
-		}
 		if t, ok := pick(&rows[i]); ok {
 			if len(b.targets)+len(ts) == b.sel {
 				cursor = i
@@ -130,7 +127,7 @@ func (d *detailView) allowTarget(v *snapView, body *detailBody) (allowTarget, bo
 	}
 	switch d.kind {
 	case detailAlert:
-		return alertAllow(&d.alert, d.alert.Allowed), true
+		return alertAllow(&d.alert, v.allowedNow(&d.alert)), true
 	case detailIncident:
 		alerts := make([]*detect.Alert, len(d.incident.Alerts))
 		for i := range d.incident.Alerts {
