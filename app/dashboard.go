@@ -7,6 +7,7 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/config"
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/suggest"
 	"github.com/rebindwatch/rebindwatch/ui"
 )
 
@@ -16,6 +17,14 @@ import (
 // stopped and the engine is awaited (the drain deadline aside) so the
 // summary is complete.
 func runDashboard(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *sourceGroup, s *setup, o Options) error {
+	// The live proposal (the Suggested view): --suggest-config's collector,
+	// shown every request. Its place is the engine's sink list, which
+	// newSinks (outputs.go) builds before the engine exists; until it is
+	// added there, the batches are teed to it on their way in.
+	collector := suggest.New(suggest.Options{BurstWindow: s.dcfg.BurstWindow, SpreadWindow: s.dcfg.SpreadWindow,
+		StuffingWindow: s.dcfg.StuffingWindow, MaxKeys: s.dcfg.Limits.Keys, MaxValues: s.dcfg.Limits.Values})
+	in = teeRequests(in, collector)
+
 	done := make(chan struct{})
 	engErr := make(chan error, 1)
 	go func() {
@@ -31,11 +40,13 @@ func runDashboard(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *s
 		Backend: e,
 		Live:    s.live,
 		Title:   dashboardTitle(o),
-		SaveAllowlist: func(hosts, origins []string) (string, error) {
-			return config.AddAllowed(allowlistPath(o), hosts, origins)
+		SaveAllowlist: func(path string, hosts, origins []string) (string, error) {
+			return config.AddAllowed(path, hosts, origins)
 		},
-		Done:    done,
-		NoColor: os.Getenv("NO_COLOR") != "",
+		AllowlistPath: allowlistFile(o),
+		Proposal:      func() ui.Proposal { return uiProposal(collector.Proposal()) },
+		Done:          done,
+		NoColor:       os.Getenv("NO_COLOR") != "",
 	}
 	if !s.live {
 		opts.Pacer = s.pacer
@@ -52,6 +63,36 @@ func runDashboard(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *s
 		srcs.markCutShort()
 		return nil
 	}
+}
+
+// teeRequests hands every request of every batch to sink, then the batch
+// on, in order; the returned channel closes when in does.
+func teeRequests(in <-chan detect.Batch, sink detect.RequestSink) <-chan detect.Batch {
+	out := make(chan detect.Batch, cap(in))
+	go func() {
+		defer close(out)
+		for b := range in {
+			for i := range b.Requests {
+				_ = sink.Request(&b.Requests[i]) // the collector never fails
+			}
+			out <- b
+		}
+	}()
+	return out
+}
+
+// uiProposal is the suggestion as the dashboard takes it (ui does not
+// import suggest). The entries convert as struct types: a field added to
+// one and not the other stops the build here.
+func uiProposal(p suggest.Proposal) ui.Proposal {
+	conv := func(es []suggest.Entry) []ui.ProposalEntry {
+		out := make([]ui.ProposalEntry, len(es))
+		for i, e := range es {
+			out[i] = ui.ProposalEntry(e)
+		}
+		return out
+	}
+	return ui.Proposal{Requests: p.Requests, Keyed: p.Keyed, Keys: p.Keys, Hosts: conv(p.Hosts), Origins: conv(p.Origins)}
 }
 
 // dashboardTitle names what the dashboard watches.
@@ -80,4 +121,13 @@ func allowlistPath(o Options) string {
 		return "rebindwatch-demo.toml"
 	}
 	return config.Find(o.Config)
+}
+
+// allowlistFile is the file the dashboard names before `w` writes: the
+// config in use, or the file config.AddAllowed creates when there is none.
+func allowlistFile(o Options) string {
+	if p := allowlistPath(o); p != "" {
+		return p
+	}
+	return "rebindwatch.toml"
 }
