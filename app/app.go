@@ -98,7 +98,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 
 	var runErr error
 	if tui {
-		runErr = runDashboard(st, engine, batches, srcs, s, o)
+		runErr = runDashboard(st, engine, batches, srcs, s, sk.suggest, o)
 	} else {
 		runErr = runHeadless(st, engine, batches, srcs)
 	}
@@ -131,7 +131,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 			runErr = err
 		}
 	}
-	if sk.suggest != nil && runErr == nil {
+	if o.Suggest && runErr == nil {
 		if _, err := io.WriteString(out, sk.suggest.Config(strings.Join(s.names(), ", "))); err != nil {
 			runErr = fmt.Errorf("writing the suggested config: %w", err)
 		}

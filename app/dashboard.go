@@ -16,15 +16,7 @@ import (
 // replay ends so the operator can read it. When it closes the sources are
 // stopped and the engine is awaited (the drain deadline aside) so the
 // summary is complete.
-func runDashboard(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *sourceGroup, s *setup, o Options) error {
-	// The live proposal (the Suggested view): --suggest-config's collector,
-	// shown every request. Its place is the engine's sink list, which
-	// newSinks (outputs.go) builds before the engine exists; until it is
-	// added there, the batches are teed to it on their way in.
-	collector := suggest.New(suggest.Options{BurstWindow: s.dcfg.BurstWindow, SpreadWindow: s.dcfg.SpreadWindow,
-		StuffingWindow: s.dcfg.StuffingWindow, MaxKeys: s.dcfg.Limits.Keys, MaxValues: s.dcfg.Limits.Values})
-	in = teeRequests(in, collector)
-
+func runDashboard(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *sourceGroup, s *setup, proposal *suggest.Collector, o Options) error {
 	done := make(chan struct{})
 	engErr := make(chan error, 1)
 	go func() {
@@ -44,7 +36,7 @@ func runDashboard(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *s
 			return config.AddAllowed(path, hosts, origins)
 		},
 		AllowlistPath: allowlistFile(o),
-		Proposal:      func() ui.Proposal { return uiProposal(collector.Proposal()) },
+		Proposal:      func() ui.Proposal { return uiProposal(proposal.Proposal()) },
 		Done:          done,
 		NoColor:       os.Getenv("NO_COLOR") != "",
 	}
@@ -63,22 +55,6 @@ func runDashboard(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *s
 		srcs.markCutShort()
 		return nil
 	}
-}
-
-// teeRequests hands every request of every batch to sink, then the batch
-// on, in order; the returned channel closes when in does.
-func teeRequests(in <-chan detect.Batch, sink detect.RequestSink) <-chan detect.Batch {
-	out := make(chan detect.Batch, cap(in))
-	go func() {
-		defer close(out)
-		for b := range in {
-			for i := range b.Requests {
-				_ = sink.Request(&b.Requests[i]) // the collector never fails
-			}
-			out <- b
-		}
-	}()
-	return out
 }
 
 // uiProposal is the suggestion as the dashboard takes it (ui does not
