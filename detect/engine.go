@@ -371,6 +371,8 @@ func (e *Engine) ownReferer(origin, host string) bool {
 
 // originCheckOn reports whether Origins are checked at all: only with an
 // allowlist, as with Hosts.
+func (e *Engine) hostCheckOn() bool { return e.hostAllow.len() > 0 }
+
 func (e *Engine) originCheckOn() bool { return len(e.origAllow) > 0 }
 
 func (e *Engine) originAllowed(origin string) bool {
