@@ -94,6 +94,8 @@ Configuration:
                            config (following includes) and follow those files
       --no-follow          read logs to their end, then stop
       --tail-only          follow logs from their end (default: read them whole, then follow)
+      --state FILE         keep each log's position in FILE and resume there: a restart reads
+                           every line once (also across rotation; see the README)
       --tz ZONE            time zone of logs whose times have none (werkzeug; default: local)
       --speed X            replay pace: 0 = as fast as possible (default for -r),
                            1 = as recorded (default for --demo), 10 = ten times faster
@@ -170,6 +172,7 @@ func parseFlags(args []string, stderr io.Writer) (o options, err error) {
 	fs.StringVar(&o.printLogCfg, "print-log-config", "", "")
 	fs.StringVar(&o.TZ, "tz", "", "")
 	fs.BoolVar(&o.TailOnly, "tail-only", false, "")
+	fs.StringVar(&o.State, "state", "", "")
 	fs.StringVar(&o.Metrics, "metrics", "", "")
 	fs.StringVar(&o.Webhook, "webhook", "", "")
 	fs.Var(listFlag{&o.WebhookHdrs}, "webhook-header", "")
