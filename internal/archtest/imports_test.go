@@ -38,9 +38,9 @@ func rules() map[string]rule {
 		"sanitize": only(),
 		// Checkpoints: a keyed store that sources write through and the
 		// app writes to disk; it knows nothing of what they keep.
-		"state": only(),
-		"detect":   only("keys"),
-		"source":   only("detect", "keys"),
+		"state":  only(),
+		"detect": only("keys"),
+		"source": only("detect", "keys"),
 		// Sources: not each other, not any sink.
 		"capture": only("detect", "keys", "source", "state"),
 		"logsrc":  only("detect", "keys", "source", "state"),
