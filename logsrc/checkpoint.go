@@ -154,7 +154,10 @@ func (fl *follower) resume() (bool, error) {
 	for i, fp := range rec.Files {
 		lastRotated = nil
 		if f, fi, err := openRegular(s.path); err == nil {
-			if fl.cur == nil && i == len(rec.Files)-1 && fp.Matches(f, fi) {
+			if fl.cur == nil && i == len(rec.Files)-1 && fp.SameInode(fi) {
+				if !fp.Matches(f, fi) {
+					fp.Offset = -1 // the same file with another first line: truncated and written again
+				}
 				fl.cur = fl.resumeAt(f, fi, fp)
 				continue
 			}
