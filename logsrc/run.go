@@ -155,6 +155,7 @@ type input struct {
 
 	pending []pendingLine // auto: the first lines, read again once the format is decided
 	ck      *checkpoints  // --state; nil without
+	out     sink          // where events go: e, or a Zeek directory's merge
 }
 
 // pendingLine is a line kept while auto-detection decides.
@@ -191,6 +192,7 @@ func newInput(ctx context.Context, path string, opts Options, out chan<- detect.
 		eo.Checkpoint = s.ck.snapshot
 	}
 	s.e = source.New(ctx, out, eo)
+	s.out = s.e
 	return s
 }
 
@@ -486,20 +488,34 @@ func (s *input) handleAt(line []byte, lineno int64, at linePos) error {
 		return nil
 	}
 	s.cur.Source = s.path
-	err := s.p.Parse(line, s.opts.Keys, &s.cur)
+	kind, err := s.p.parseEvent(line, s.opts.Keys, &s.cur)
 	if err != nil {
 		if errors.Is(err, ErrNotRequest) {
-			s.count("skipped_lines")
+			if !quietSkip(err) {
+				s.count("skipped_lines")
+			}
 			return nil
 		}
 		s.bad(lineno, err, line)
+		return nil
+	}
+	switch kind {
+	case kindDNS:
+		a := s.p.evParser().ev.dns
+		a.Source = s.path
+		s.out.DNS(a)
+		return nil
+	case kindTLS:
+		h := s.p.evParser().ev.tls
+		h.Source = s.path
+		s.out.TLS(h)
 		return nil
 	}
 	r := &s.cur
 	if r.Time.IsZero() {
 		r.Time = s.now() // a format without a clock: the time it was read
 	}
-	s.e.Request(r)
+	s.out.Request(r)
 	return nil
 }
 
