@@ -245,6 +245,13 @@ func logFiles(o Options, cfg config.Config, stderr io.Writer) ([]logFile, error)
 		}
 		var seen []os.FileInfo
 		for _, p := range paths {
+			if dir, ok := strings.CutPrefix(p, logsrc.ZeekPrefix); ok {
+				if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+					return nil, usagef("%s: want a directory of Zeek logs (http.log, dns.log, ssl.log)", p)
+				}
+				out = append(out, logFile{p, format})
+				continue
+			}
 			if p != "-" && !isGlob(p) {
 				fi, err := os.Stat(p)
 				if err != nil && (o.NoFollow || !errors.Is(err, fs.ErrNotExist)) {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/rebindwatch/rebindwatch/state"
 )
@@ -70,7 +71,7 @@ func Pin(store *state.Store, path string, tailOnly bool) error {
 		paths, _ = filepath.Glob(path)
 	}
 	for _, p := range paths {
-		if p == "-" || isGzipName(p) || isStream(p) {
+		if p == "-" || isGzipName(p) || isStream(p) || strings.HasPrefix(p, ZeekPrefix) {
 			continue
 		}
 		key := checkpointKey(p)

@@ -67,48 +67,20 @@ type follower struct {
 	buf     []byte
 	initial int64 // size of the file at the start: replaying until it is read
 	poll    time.Duration
+	// chunks bounds the reads of a file per step (0: to its end), so that
+	// several files merged in time order advance together.
+	chunks int
 }
 
 // runFollow follows s.path until ctx ends, then reads it to its current end.
 // Without Follow (a file with --state and --no-follow) it reads what is
 // there from where the state says, and stops.
 func (s *input) runFollow(ctx context.Context, tailOnly bool) error {
-	fl := &follower{s: s, buf: make([]byte, readSize), poll: pollEvery}
-	defer fl.closeAll()
-	resumed := false
-	if s.ck != nil {
-		s.ck.fl = fl
-		var err error
-		if resumed, err = fl.resume(); err != nil {
-			return s.fail(err)
-		}
+	fl, err := s.openFollow(tailOnly)
+	if fl != nil {
+		defer fl.closeAll()
 	}
-	s.e.SetState(detect.StateReplaying)
-	var err error
-	if fl.cur == nil {
-		var f *os.File
-		var fi os.FileInfo
-		if f, fi, err = openRegular(s.path); err == nil {
-			fl.cur = &tfile{f: f, fi: fi}
-			if err := fl.sniffStart(fl.cur); err != nil {
-				return s.fail(err)
-			}
-			if tailOnly && !resumed {
-				fl.seekEnd(fl.cur)
-			}
-		}
-	}
-	switch {
-	case fl.cur != nil:
-		fl.initial, s.total, s.done = fl.cur.fi.Size(), fl.cur.fi.Size(), fl.cur.off
-		if fl.cur.off >= fl.initial && len(fl.old) == 0 {
-			s.e.SetState(detect.StateFollowing)
-		}
-	case errors.Is(err, fs.ErrNotExist):
-		s.e.SetState(detect.StateFollowing)
-		s.waitNote = "waiting for " + s.path + " to appear"
-		s.flushDue(0)
-	default:
+	if err != nil {
 		return s.fail(err)
 	}
 	for {
@@ -137,6 +109,50 @@ func (s *input) runFollow(ctx context.Context, tailOnly bool) error {
 		case <-t.C:
 		}
 	}
+}
+
+// openFollow makes the follower of s.path: where --state says, else at its
+// start (its end with tailOnly), or waiting for it to appear. The follower
+// is returned with any error, to be closed.
+func (s *input) openFollow(tailOnly bool) (*follower, error) {
+	fl := &follower{s: s, buf: make([]byte, readSize), poll: pollEvery}
+	resumed := false
+	if s.ck != nil {
+		s.ck.fl = fl
+		var err error
+		if resumed, err = fl.resume(); err != nil {
+			return fl, err
+		}
+	}
+	s.e.SetState(detect.StateReplaying)
+	var err error
+	if fl.cur == nil {
+		var f *os.File
+		var fi os.FileInfo
+		if f, fi, err = openRegular(s.path); err == nil {
+			fl.cur = &tfile{f: f, fi: fi}
+			if err := fl.sniffStart(fl.cur); err != nil {
+				return fl, err
+			}
+			if tailOnly && !resumed {
+				fl.seekEnd(fl.cur)
+			}
+		}
+	}
+	switch {
+	case fl.cur != nil:
+		fl.initial, s.total, s.done = fl.cur.fi.Size(), fl.cur.fi.Size(), fl.cur.off
+		if fl.cur.off >= fl.initial && len(fl.old) == 0 {
+			s.e.SetState(detect.StateFollowing)
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		s.e.SetState(detect.StateFollowing)
+		s.waitNote = "waiting for " + s.path + " to appear"
+		s.flushDue(0)
+	default:
+		return fl, err
+	}
+	return fl, nil
 }
 
 // stop ends following by the source rule: one more round reads every file
@@ -295,7 +311,7 @@ func (fl *follower) step() (progressed bool, err error) {
 // appeared, auto-detection failed, the context ended).
 func (fl *follower) read(tf *tfile) (n int64, ioErr, fatal error) {
 	fl.s.feeding = tf
-	for {
+	for chunk := 1; ; chunk++ {
 		k, err := tf.f.ReadAt(fl.buf, tf.off)
 		if k > 0 {
 			data := fl.buf[:k]
@@ -321,7 +337,7 @@ func (fl *follower) read(tf *tfile) (n int64, ioErr, fatal error) {
 				return n, nil, ferr
 			}
 		}
-		if err == io.EOF || (err == nil && k < len(fl.buf)) {
+		if err == io.EOF || (err == nil && k < len(fl.buf)) || fl.chunks > 0 && chunk >= fl.chunks {
 			return n, nil, nil
 		}
 		if err != nil {

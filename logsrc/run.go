@@ -90,6 +90,8 @@ func Run(ctx context.Context, path string, opts Options, out chan<- detect.Batch
 		}
 		defer f.Close()
 		err = s.runStream(ctx, f, "stdin")
+	case strings.HasPrefix(path, ZeekPrefix):
+		err = runZeekDir(ctx, strings.TrimPrefix(path, ZeekPrefix), opts, out)
 	case hasGlobMeta(path) && !exists(path):
 		err = runGlob(ctx, path, opts, out)
 	default:
