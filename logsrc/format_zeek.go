@@ -98,7 +98,7 @@ type tsvCol struct {
 
 // newZeekParser reads Zeek's logs, TSV or JSON.
 func newZeekParser() *Parser {
-	p := &Parser{name: nameZeek, escape: escDefault, sensor: sensorZeek}
+	p := &Parser{name: nameZeek, escape: escDefault, sensor: sensorZeek, has: 1 << kRequestURI}
 	p.tsv = &tsvFormat{sep: '\t', setSep: ',', unset: []byte("-"), empty: []byte("(empty)")}
 	p.blind = detect.BlindHost | detect.BlindOrigin | detect.BlindReferer // until a header or line says otherwise
 	return p
@@ -140,8 +140,8 @@ func (p *Parser) parseZeek(line []byte, keys *keys.Extractor, r *detect.Request)
 			v, rest = rest[:next], rest[next+1:]
 		}
 		if i >= len(t.cols) {
-			if len(v) == 0 && next < 0 {
-				break // a trailing separator (CloudFront's example has one)
+			if len(v) == 0 && (next < 0 || len(bytes.Trim(rest, string(t.sep))) == 0) {
+				break // trailing separators (CloudFront's documented example has one)
 			}
 			return kindRequest, errZeekColumns
 		}

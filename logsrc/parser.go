@@ -316,7 +316,7 @@ func (p *Parser) build(x *lineVals, keys *keys.Extractor, r *detect.Request) err
 			return errEmptyRequest
 		}
 		method, tgt, proto, http09, ok := splitRequest(v)
-		if !ok {
+		if !ok || string(method) == "-" { // AWS ALB logs "- - - " for what it could not parse
 			return errNotHTTP
 		}
 		r.Method, r.Proto, target = p.method(method), p.proto(proto), tgt
@@ -547,7 +547,7 @@ func (p *Parser) resolveKeys(keys *keys.Extractor) {
 	}
 	// A key is visible when some field can carry one: a key header, the
 	// request's query, a $arg_ parameter, a key log field, a header map.
-	seesKey := keys != nil && (p.has&(1<<kRequest|1<<kRequestURI|1<<kArgs|1<<kQueryQ|1<<kArg|1<<kKeyValue) != 0 || p.headerMap)
+	seesKey := keys != nil && (p.has&(1<<kRequest|1<<kRequestURI|1<<kURL|1<<kArgs|1<<kQueryQ|1<<kArg|1<<kKeyValue) != 0 || p.headerMap)
 	for i := range p.fields {
 		f := &p.fields[i]
 		p.keyRole[i] = -1
