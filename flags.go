@@ -78,7 +78,8 @@ Sources:
   -i, --interface NAME     live capture (Linux AF_PACKET, "any" for all; needs root or
                            setcap cap_net_raw,cap_net_admin+ep on the binary)
   -f, --filter EXPR        tcpdump filter for live capture (builds with -tags pcap only)
-  LOGFILE ...              access logs to follow ("-" = stdin)
+  LOGFILE ...              access logs to follow ("-" = stdin); zeek:DIR reads a Zeek log
+                           directory (http.log, dns.log, ssl.log) as one source
       --demo               replay the embedded demo capture in the dashboard
 
 Configuration:
@@ -88,6 +89,7 @@ Configuration:
       --allow-origin O     add an allowed Origin (repeatable)
       --log-format FMT     auto | nginx-combined | apache-combined | apache-common | vhost_combined |
                            werkzeug | gunicorn | caddy | traefik | json:host=...,origin=... |
+                           zeek | suricata | alb | cloudfront | gcp | cloudflare | azure-frontdoor |
                            nginx:'<log_format>' | apache:'<LogFormat>' | gunicorn:'<access_log_format>'
                            (the bare string, or the directive pasted from the server's config)
       --server-config FILE read access_log/CustomLog and their formats from an nginx or Apache
@@ -107,7 +109,9 @@ Tools:
                            nginx server_name) and print [hosts]/[origins] for rebindwatch.toml
       --print-log-config SERVER
                            print a log format snippet for nginx, apache, gunicorn or flask that
-                           logs the Host, the Origin and a key suffix, so every detector can see
+                           logs the Host, the Origin and a key suffix, so every detector can see;
+                           for zeek, suricata, alb, cloudfront, gcp, cloudflare, azure-frontdoor:
+                           what to turn on, or what their logs cannot show
       --suggest-config     read the capture or logs to the end and print a commented config:
                            the Hosts and Origins seen, the service's own proposed as allowed,
                            burst and spread thresholds from the observed per-key rates

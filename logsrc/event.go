@@ -79,6 +79,10 @@ func (p *Parser) parseEvent(line []byte, keys *keys.Extractor, r *detect.Request
 		if keys != p.keys || p.keyRole == nil {
 			p.resolveKeys(keys)
 		}
+		if cap(p.buf) > 64<<10 {
+			p.buf = nil
+		}
+		p.buf = p.buf[:0]
 		switch p.sensor {
 		case sensorZeek:
 			return p.parseZeek(line, keys, r)

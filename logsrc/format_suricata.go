@@ -179,10 +179,10 @@ func (p *Parser) eveHTTP(obj []byte, t time.Time, src, dst netip.AddrPort, keys 
 		default:
 			// custom: [origin, authorization, ...] log a header under its
 			// name, lower-cased, '-' as '_'.
-			p.takeHeader(customHeader(key), v, &x)
 			if foldEq(key, "origin") {
 				headers = true
 			}
+			p.takeHeader(p.customHeader(key), v, &x)
 		}
 		if k != kOpaque && !x.seen.has(k) {
 			x.vals[k], x.seen = v, x.seen|1<<k
@@ -218,22 +218,20 @@ func (p *Parser) eveHTTP(obj []byte, t time.Time, src, dst netip.AddrPort, keys 
 }
 
 // customHeader turns a custom field's name back into its header's
-// ("x_api_key" -> "x-api-key"), in a scratch that lives until the next.
-func customHeader(key []byte) []byte {
+// ("x_forwarded_proto" -> "x-forwarded-proto"), in the line's scratch.
+func (p *Parser) customHeader(key []byte) []byte {
 	if bytes.IndexByte(key, '_') < 0 {
 		return key
 	}
-	var b [64]byte
-	if len(key) > len(b) {
-		return key
-	}
-	n := copy(b[:], key)
-	for i := range n {
-		if b[i] == '_' {
-			b[i] = '-'
+	start := len(p.buf)
+	p.buf = append(p.buf, key...)
+	name := p.buf[start:]
+	for i, c := range name {
+		if c == '_' {
+			name[i] = '-'
 		}
 	}
-	return bytes.Clone(b[:n])
+	return name
 }
 
 // eveHeaders reads dump-all-headers' [{"name":..,"value":..}, ...].
