@@ -1,7 +1,6 @@
 package logsrc
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/state"
 )
 
@@ -27,15 +25,9 @@ func ckLines(from, to int) string {
 // targets read and the counters.
 func readWithState(t *testing.T, store *state.Store, path string) ([]string, map[string]uint64) {
 	t.Helper()
-	out := make(chan detect.Batch, 64)
-	errc := make(chan error, 1)
-	go func() {
-		defer close(out)
-		errc <- Run(context.Background(), path, Options{Format: "combined", State: store}, out)
-	}()
 	var targets []string
 	counters := map[string]uint64{}
-	for b := range out {
+	for _, b := range collect(t, path, Options{Format: "combined", State: store}) {
 		for _, r := range b.Requests {
 			targets = append(targets, r.Target)
 		}
@@ -45,9 +37,6 @@ func readWithState(t *testing.T, store *state.Store, path string) ([]string, map
 		if b.Commit != nil {
 			b.Commit()
 		}
-	}
-	if err := <-errc; err != nil {
-		t.Fatal(err)
 	}
 	return targets, counters
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/internal/testkit"
 )
 
 const sensorsDir = "../testdata/sensors/"
@@ -349,20 +350,7 @@ func TestSensorFilesAutoDetected(t *testing.T) {
 // collect runs a source to its end and returns its batches.
 func collect(t *testing.T, path string, opts Options) []detect.Batch {
 	t.Helper()
-	out := make(chan detect.Batch, 64)
-	errc := make(chan error, 1)
-	go func() {
-		defer close(out)
-		errc <- Run(context.Background(), path, opts, out)
-	}()
-	var bs []detect.Batch
-	for b := range out {
-		bs = append(bs, b)
-	}
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
-	return bs
+	return testkit.Batches(t, func(ctx context.Context, out chan<- detect.Batch) error { return Run(ctx, path, opts, out) })
 }
 
 // TestZeekDirInTimeOrder: a Zeek directory's three logs come out as one
