@@ -194,12 +194,8 @@ func (t *tsvFormat) resolveKeys(k *keys.Extractor) {
 // W3C's #Fields.
 func (p *Parser) tsvDirective(line []byte) error {
 	t := p.tsv
-	name, rest, _ := bytes.Cut(line[1:], []byte{t.sep})
-	if bytes.HasPrefix(line, []byte("#separator ")) {
-		name, rest = []byte("separator"), line[len("#separator "):]
-	}
 	if t.w3c {
-		name, rest, _ = bytes.Cut(line[1:], []byte(":"))
+		name, rest, _ := bytes.Cut(line[1:], []byte(":"))
 		switch string(name) {
 		case "Fields":
 			p.setColumns(strings.Fields(string(rest)))
@@ -208,6 +204,10 @@ func (p *Parser) tsvDirective(line []byte) error {
 			return errNotDirective
 		}
 		return errDirective
+	}
+	name, rest, _ := bytes.Cut(line[1:], []byte{t.sep})
+	if bytes.HasPrefix(line, []byte("#separator ")) {
+		name, rest = []byte("separator"), line[len("#separator "):]
 	}
 	switch string(name) {
 	case "separator":

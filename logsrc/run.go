@@ -158,6 +158,7 @@ type input struct {
 	pending []pendingLine // auto: the first lines, read again once the format is decided
 	ck      *checkpoints  // --state; nil without
 	out     sink          // where events go: e, or a Zeek directory's merge
+	merged  bool          // one log of a Zeek directory, whose source is the directory
 }
 
 // pendingLine is a line kept while auto-detection decides.
@@ -584,8 +585,12 @@ func (s *input) note() string {
 	return n
 }
 
-// sync hands the input's note and progress to the emitter.
+// sync hands the input's note and progress to the emitter (not for one
+// log of a Zeek directory: the directory's source has its own).
 func (s *input) sync() {
+	if s.merged {
+		return
+	}
 	s.e.SetNote(s.note())
 	s.e.SetProgress(s.done, s.total)
 }

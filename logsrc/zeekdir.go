@@ -53,7 +53,7 @@ func runZeekDir(ctx context.Context, dir string, opts Options, out chan<- detect
 		}
 		found = append(found, base)
 		s := newInput(ctx, path, opts, out)
-		s.e = e // one source: the directory
+		s.e, s.merged = e, true // one source: the directory
 		zi := &zeekInput{s: s, m: m}
 		s.out = zi
 		ins = append(ins, zi)

@@ -14,6 +14,14 @@
 // crash so that the lines written after the last checkpoint are not there
 // twice.
 //
+// A source keeps its own record under its own key, in its own shape: a
+// log follower its files and offsets (logsrc), a journal reader the cursor
+// of the last entry handed over, a listener (syslog) the time it last
+// heard anything, so that on start it can say what it missed while down.
+// It hands the record to the engine with each batch (source.Options
+// Checkpoint, detect.Batch.Commit) and the engine puts it once the batch
+// is written; a source with nothing to resume may Put directly.
+//
 // A store is locked while open (an advisory lock on FILE.lock, on Unix), so
 // two runs cannot share one state file by mistake.
 package state
