@@ -63,7 +63,7 @@ func runZeekDir(ctx context.Context, dir string, opts Options, out chan<- detect
 	}
 	note := "zeek: " + strings.Join(found, ", ")
 	for _, zi := range ins {
-		fl, err := zi.s.openFollow(false)
+		fl, err := zi.s.openFollow(opts.TailOnly)
 		if fl != nil {
 			defer fl.closeAll()
 		}
