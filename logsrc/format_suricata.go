@@ -315,6 +315,9 @@ func (p *Parser) eveDNS(obj []byte, t time.Time, client, server netip.AddrPort) 
 	}
 	first := true
 	add := func(rrtype, rdata, ttl []byte) {
+		if len(rdata) == 0 {
+			return // an answer without rdata
+		}
 		v, null, _, err := jsonValue(rdata, 0)
 		if err != nil || null {
 			return

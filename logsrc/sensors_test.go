@@ -224,6 +224,9 @@ func TestSuricataLines(t *testing.T) {
 			line: eve("dns", `"dns":{"version":3,"type":"response","id":1,"rcode":"NOERROR","queries":[{"rrname":"rebind.test","rrtype":"A"}],"answers":[{"rrname":"rebind.test","rrtype":"A","ttl":1,"rdata":"127.0.0.1"}]}`),
 			dns: &detect.DNSAnswer{Time: at("2026-12-03T10:00:01Z"), Client: ap("10.0.0.7:52000"), Server: ap("10.0.0.80:8080"),
 				Name: "rebind.test", Addrs: ips("127.0.0.1"), TTL: 1}},
+		{name: "dns_answer_without_rdata", spec: "suricata", // found by FuzzParseSensors
+			line: eve("dns", `"dns":{"version":2,"type":"answer","rrname":"x.test","answers":[{"rrname":"x.test","rrtype":"A"}]}`),
+			dns:  &detect.DNSAnswer{Time: at("2026-12-03T10:00:01Z"), Client: ap("10.0.0.7:52000"), Server: ap("10.0.0.80:8080"), Name: "x.test"}},
 		{name: "dns_nxdomain", spec: "suricata",
 			line: eve("dns", `"dns":{"version":2,"type":"answer","id":1,"rcode":"NXDOMAIN","rrname":"nope.test","rrtype":"A"}`),
 			dns: &detect.DNSAnswer{Time: at("2026-12-03T10:00:01Z"), Client: ap("10.0.0.7:52000"), Server: ap("10.0.0.80:8080"),
