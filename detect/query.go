@@ -110,19 +110,19 @@ func (e *Engine) keyRows(q TableQuery, now time.Time, n int) []KeyStat {
 		case "requests":
 			c.num = float64(k.requests)
 		case "rate":
-			c.num = k.rates.rate(now)
+			c.num = rateOf(k.countAt, now)
 		case "peak":
-			c.num = float64(k.rates.peak)
+			c.num = float64(k.peak())
 		case "hosts":
-			c.num = float64(len(k.hostCounts))
+			c.num = float64(len(k.hosts))
 		case "clients":
-			c.num = float64(len(k.clientCount))
+			c.num = float64(len(k.clients))
 		case "origins":
-			c.num = float64(k.origins.len())
+			c.num = float64(len(k.origins))
 		case "first":
-			c.num = float64(k.first.UnixNano())
+			c.num = float64(k.first)
 		case "last":
-			c.num = float64(k.last.UnixNano())
+			c.num = float64(k.last)
 		}
 		cands = append(cands, c)
 		return true

@@ -101,17 +101,36 @@ func (e *Engine) allowedOrigins() []string {
 	return out
 }
 
+// countAt is the key's count of second sec; a key with one request has no
+// keyRates yet, only that request's time.
+func (k *keyState) countAt(sec int64) uint32 {
+	if k.rates != nil {
+		return k.rates.at(sec)
+	}
+	if floorDiv(k.first, int64(time.Second)) == sec {
+		return 1
+	}
+	return 0
+}
+
+func (k *keyState) peak() uint32 {
+	if k.rates != nil {
+		return k.rates.peak
+	}
+	return 1
+}
+
 func (k *keyState) stat(now time.Time) KeyStat {
 	return KeyStat{
 		Key:       k.fp,
 		Requests:  k.requests,
-		RateNow:   k.rates.rate(now),
-		PeakRate:  float64(k.rates.peak),
-		Hosts:     len(k.hostCounts),
-		Clients:   len(k.clientCount),
-		Origins:   k.origins.len(),
-		FirstSeen: k.first,
-		LastSeen:  k.last,
+		RateNow:   rateOf(k.countAt, now),
+		PeakRate:  float64(k.peak()),
+		Hosts:     len(k.hosts),
+		Clients:   len(k.clients),
+		Origins:   len(k.origins),
+		FirstSeen: time.Unix(0, k.first).UTC(),
+		LastSeen:  time.Unix(0, k.last).UTC(),
 		Fired:     k.firedNames(),
 	}
 }
@@ -139,17 +158,17 @@ func (e *Engine) KeyDetail(fp string) (KeyDetail, bool) {
 	if !ok {
 		return KeyDetail{}, false
 	}
-	d := KeyDetail{Key: fp, Stat: k.stat(e.eventTime), History: k.rates.history(e.eventTime)}
-	for h, n := range k.hostCounts {
-		d.Hosts = append(d.Hosts, Count{h, n})
+	d := KeyDetail{Key: fp, Stat: k.stat(e.eventTime), History: historyOf(k.countAt, e.eventTime)}
+	for _, h := range k.hosts {
+		d.Hosts = append(d.Hosts, Count{h.v, uint64(h.n)})
 	}
-	for c, n := range k.clientCount {
-		d.Clients = append(d.Clients, Count{addrString(c), n})
+	for _, c := range k.clients {
+		d.Clients = append(d.Clients, Count{addrString(c.v), uint64(c.n)})
 	}
-	for _, o := range k.origins.vals {
-		d.Origins = append(d.Origins, Count{Value: o})
+	for _, o := range k.origins {
+		d.Origins = append(d.Origins, Count{o.v, uint64(o.n)})
 	}
-	for _, l := range [][]Count{d.Hosts, d.Clients} {
+	for _, l := range [][]Count{d.Hosts, d.Clients, d.Origins} {
 		slices.SortFunc(l, func(a, b Count) int {
 			if c := cmp.Compare(b.N, a.N); c != 0 {
 				return c
