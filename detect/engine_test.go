@@ -237,7 +237,7 @@ func TestKeyBurstBoundary(t *testing.T) {
 		{"steady_over_limit", burst(0.37, 0.0995, 900, "k1"), 1},    // 101 within 9.95 s, once
 		{"unaligned_inside", burst(0.3131, 0.0999, 101, "k1"), 1},   // 101 within 9.99 s
 		{"unaligned_outside", burst(0.3131, 0.10001, 101, "k1"), 0}, // 101 within 10.001 s
-		{"log_seconds_at_limit", perSecond(10, 60, "k1"), 0}, // a log's whole seconds: 10 in each
+		{"log_seconds_at_limit", perSecond(10, 60, "k1"), 0},        // a log's whole seconds: 10 in each
 		{"log_seconds_over_limit", perSecond(11, 60, "k1"), 1},
 		{"late_inside", append(burst(5, 0.05, 100, "k1"), rq(4.99, "api.example.com", "k1")), 1},
 		{"late_outside", append(burst(15, 0.05, 100, "k1"), rq(4.99, "api.example.com", "k1")), 0},

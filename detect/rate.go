@@ -50,7 +50,7 @@ func (s *secondRing) at(sec int64) uint32 {
 	return s.counts[((sec%historyLen)+historyLen)%historyLen]
 }
 
-func (s *secondRing) rate(now time.Time) float64       { return rateOf(s.at, now) }
+func (s *secondRing) rate(now time.Time) float64      { return rateOf(s.at, now) }
 func (s *secondRing) history(now time.Time) []float64 { return historyOf(s.at, now) }
 
 // rateOf is the count of the last complete second before now, or of the
