@@ -95,6 +95,12 @@ var hardSpecs = []hardSpec{
 	// record_encap.sh: link types, encapsulations, fragments.
 	{file: "enc_nflog.pcap", manifest: "enc_nflog_manifest.tsv", counters: map[string]uint64{}},
 	{file: "enc_vxlan_gpe.pcap", manifest: "enc_vxlan_gpe_manifest.tsv", counters: map[string]uint64{}},
+	{file: "enc_geneve.pcap", manifest: "enc_geneve_manifest.tsv", counters: map[string]uint64{}},
+	{file: "enc_gre_ovs.pcap", manifest: "enc_gre_ovs_manifest.tsv", counters: map[string]uint64{}},
+	{file: "enc_erspan2.pcap", manifest: "enc_erspan2_manifest.tsv", counters: map[string]uint64{}},
+	{file: "enc_erspan3.pcap", manifest: "enc_erspan3_manifest.tsv", counters: map[string]uint64{}},
+	{file: "enc_mpls.pcap", manifest: "enc_mpls_manifest.tsv", counters: map[string]uint64{}},
+	{file: "enc_mpls_vlan.pcap", manifest: "enc_mpls_vlan_manifest.tsv", counters: map[string]uint64{}},
 	// Fragments from a real router and a real tunnel endpoint: every
 	// datagram whole again, the two DNS answers (A over IPv4, AAAA over
 	// IPv6, fragmented by the server) read.

@@ -19,8 +19,8 @@
 #         with `encap ip`): IPv4 and IPv6 straight in VXLAN-GPE, UDP 4790
 # ovs     Open vSwitch (userspace datapath, no kernel module) between two
 #         namespaces: Geneve, GRE (Ethernet in GRE), ERSPAN type II and
-#         III, GTP-U, and MPLS pushed by OpenFlow actions, alone and under
-#         an 802.1Q tag
+#         III, and MPLS pushed by OpenFlow actions, alone and under an
+#         802.1Q tag
 # teredo  miredo-server and two miredo clients: HTTP between the two
 #         clients' Teredo addresses, with the qualification, bubbles and
 #         origin indications on the way
@@ -60,7 +60,7 @@ NS=(rwe-cli rwe-mid rwe-srv rwe-ova rwe-ovb rwe-ter)
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "$WORK"/ovs-*/*.pid; do [ -e "$p" ] && kill "$(cat "$p")" 2>/dev/null || true; done
+	for p in "$WORK"/ovs-*/*.pid; do if [ -e "$p" ]; then kill "$(cat "$p")" 2>/dev/null || true; fi; done
 	wait 2>/dev/null || true
 	for p in "${NS[@]}"; do ip netns del "$p" 2>/dev/null || true; done
 	if [ "${KEEP:-}" = 1 ]; then echo "record_encap.sh: work directory kept: $WORK"; else rm -rf "$WORK"; fi
@@ -273,11 +273,122 @@ gpe() {
 	ns_gone rwe-cli rwe-srv
 }
 
+# ------------------------------------------------------------------ ovs
+# ovs_start SIDE: an ovsdb-server and an ovs-vswitchd (userspace datapath)
+# in namespace rwe-ovSIDE, with their files in $WORK/ovs-SIDE.
+ovs_start() {
+	local d=$WORK/ovs-$1 ns=rwe-ov$1
+	mkdir -p "$d"
+	ovsdb-tool create "$d/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+	OVS_RUNDIR=$d OVS_LOGDIR=$d OVS_DBDIR=$d in_ns "$ns" ovsdb-server "$d/conf.db" --remote="punix:$d/db.sock" \
+		--pidfile="$d/ovsdb.pid" --unixctl="$d/ovsdb.ctl" --log-file="$d/ovsdb.log" --detach
+	ovs-vsctl --db="unix:$d/db.sock" --no-wait init
+	OVS_RUNDIR=$d OVS_LOGDIR=$d OVS_DBDIR=$d in_ns "$ns" ovs-vswitchd "unix:$d/db.sock" \
+		--pidfile="$d/vswitchd.pid" --unixctl="$d/vswitchd.ctl" --log-file="$d/vswitchd.log" --detach
+}
+ovs_stop() {
+	local d=$WORK/ovs-$1 f
+	for f in vswitchd ovsdb; do
+		[ -e "$d/$f.pid" ] && kill "$(cat "$d/$f.pid")" 2>/dev/null || true
+		rm -f "$d/$f.pid"
+	done
+}
+vsctl() { local d=$WORK/ovs-$1; shift; ovs-vsctl --db="unix:$d/db.sock" "$@"; }
+addflows() { # SIDE BRIDGE FLOW...
+	local d=$WORK/ovs-$1 br=$2
+	shift 2
+	local f
+	for f in "$@"; do ovs-ofctl add-flow "unix:$d/$br.mgmt" "$f"; done
+}
+
+# ovs_case KIND: client and server namespaces, each behind its own Open
+# vSwitch, the two joined by an underlay veth (u0, u1) captured at u0.
+ovs_case() {
+	local kind=$1 out=$2
+	echo "== ovs $kind"
+	ns_fresh rwe-cli rwe-srv rwe-ova rwe-ovb
+	# 1400 bytes inside leave room for the tunnel headers on a 1500 underlay.
+	veth rwe-cli c0 rwe-ova a0 1400
+	veth rwe-srv s0 rwe-ovb b0 1400
+	veth rwe-ova u0 rwe-ovb u1
+	in_ns rwe-cli ip addr add 10.84.0.1/24 dev c0
+	in_ns rwe-srv ip addr add 10.84.0.2/24 dev s0
+	in_ns rwe-cli ip addr add fd84::1/64 dev c0 nodad
+	in_ns rwe-srv ip addr add fd84::2/64 dev s0 nodad
+	ovs_start a
+	ovs_start b
+	local side me peer ext inner
+	for side in a:1:2:a0 b:2:1:b0; do
+		IFS=: read -r me a b inner <<<"$side"
+		vsctl "$me" add-br br-int -- set bridge br-int datapath_type=netdev
+		vsctl "$me" add-port br-int "$inner"
+		case $kind in
+		mpls | mpls_vlan)
+			vsctl "$me" add-port br-int "u$((a - 1))"
+			;;
+		*)
+			vsctl "$me" add-br br-phy -- set bridge br-phy datapath_type=netdev
+			vsctl "$me" add-port br-phy "u$((a - 1))"
+			in_ns "rwe-ov$me" ip addr add "192.0.2.$a/24" dev br-phy
+			in_ns "rwe-ov$me" ip link set br-phy up
+			case $kind in
+			geneve) ext="type=geneve options:key=46" ;;
+			gre) ext="type=gre options:key=47" ;;
+			erspan2) ext="type=erspan options:key=48 options:erspan_ver=1 options:erspan_idx=7" ;;
+			erspan3) ext="type=erspan options:key=49 options:erspan_ver=2 options:erspan_dir=1 options:erspan_hwid=4" ;;
+			esac
+			# shellcheck disable=SC2086
+			vsctl "$me" add-port br-int tun0 -- set interface tun0 $ext "options:remote_ip=192.0.2.$b"
+			;;
+		esac
+	done
+	case $kind in
+	mpls | mpls_vlan)
+		# Labels 100/101 from the client's side, 200/201 from the
+		# server's, for IPv4/IPv6; with mpls_vlan under 802.1Q tag 10.
+		local vl="" strip=""
+		if [ "$kind" = mpls_vlan ]; then vl="mod_vlan_vid:10,"; strip="strip_vlan,"; fi
+		for side in a:a0:u0:100:200 b:b0:u1:200:100; do
+			IFS=: read -r me inner ext a b <<<"$side"
+			addflows "$me" br-int \
+				"priority=10,in_port=$inner,ip,actions=${vl}push_mpls:0x8847,set_field:$a->mpls_label,output:$ext" \
+				"priority=10,in_port=$inner,ipv6,actions=${vl}push_mpls:0x8847,set_field:$((a + 1))->mpls_label,output:$ext" \
+				"priority=10,in_port=$ext,mpls,mpls_label=$b,actions=pop_mpls:0x0800,${strip}output:$inner" \
+				"priority=10,in_port=$ext,mpls,mpls_label=$((b + 1)),actions=pop_mpls:0x86dd,${strip}output:$inner"
+		done
+		;;
+	esac
+	server rwe-srv 10.84.0.2 18673
+	server rwe-srv fd84::2 18673
+	wait_port rwe-cli 10.84.0.2 18673
+	wait_port rwe-cli fd84::2 18673
+	capture_start "ovs$kind" ip netns exec rwe-ova tcpdump --immediate-mode -U -i u0 -s 0 -w "$WORK/$out" 'not arp'
+	: >"$WORK/$kind.tsv"
+	client rwe-cli 10.84.0.2 18673 "$WORK/$kind.tsv"
+	client rwe-cli fd84::2 18673 "$WORK/$kind.tsv"
+	capture_stop "ovs$kind"
+	cp "$WORK/$out" "$OUT/$out"
+	cp "$WORK/$kind.tsv" "$OUT/${out%.pcap}_manifest.tsv"
+	ovs_stop a
+	ovs_stop b
+	ns_gone rwe-cli rwe-srv rwe-ova rwe-ovb
+}
+
+ovs_all() {
+	[ -n "${ONLY:-}" ] && [ "$ONLY" != geneve ] || ovs_case geneve enc_geneve.pcap
+	[ -n "${ONLY:-}" ] && [ "$ONLY" != gre ] || ovs_case gre enc_gre_ovs.pcap
+	[ -n "${ONLY:-}" ] && [ "$ONLY" != erspan2 ] || ovs_case erspan2 enc_erspan2.pcap
+	[ -n "${ONLY:-}" ] && [ "$ONLY" != erspan3 ] || ovs_case erspan3 enc_erspan3.pcap
+	[ -n "${ONLY:-}" ] && [ "$ONLY" != mpls ] || ovs_case mpls enc_mpls.pcap
+	[ -n "${ONLY:-}" ] && [ "$ONLY" != mpls_vlan ] || ovs_case mpls_vlan enc_mpls_vlan.pcap
+}
+
 case $WHAT in
-all) nflog; frag; gpe ;;
+all) nflog; frag; gpe; ovs_all ;;
 nflog) nflog ;;
 frag) frag ;;
 gpe) gpe ;;
+ovs) ovs_all ;;
 esac
 
 # Every file must read in tshark with requests in it.
