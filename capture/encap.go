@@ -320,7 +320,7 @@ func gtpu(b []byte) ([]byte, layers.LinkType, encapResult) {
 // teredo reads the Teredo indicators a client, relay or server may put
 // before the IPv6 packet (RFC 4380 §5.1.1: the authentication indicator,
 // then the origin indication) and the packet. A bubble is an IPv6 packet
-// with no payload (next header 59): decoded like any other. byPort says
+// with no payload (next header 59): nothing to follow. byPort says
 // the datagram was on port 3544; without it the packet must fill the
 // datagram exactly and one of its addresses be a Teredo address
 // (2001::/32).
@@ -348,11 +348,16 @@ func teredo(b []byte, byPort bool) ([]byte, layers.LinkType, encapResult) {
 	if len(b) < 40 || b[0]>>4 != 6 {
 		return nil, 0, bad
 	}
-	if !byPort {
-		plen := int(binary.BigEndian.Uint16(b[4:]))
-		if 40+plen != len(b) || !isTeredoAddr(b[8:24]) && !isTeredoAddr(b[24:40]) {
-			return nil, 0, encapNone
-		}
+	plen := int(binary.BigEndian.Uint16(b[4:]))
+	if !byPort && (40+plen != len(b) || !isTeredoAddr(b[8:24]) && !isTeredoAddr(b[24:40])) {
+		return nil, 0, encapNone
+	}
+	const noNextHeader = 59
+	if plen == 0 && b[6] == noNextHeader {
+		// A bubble (§2.8): it opens a NAT mapping and carries nothing.
+		// Its zero payload length is not a jumbogram's, which the IPv6
+		// decoder would take it for.
+		return nil, 0, encapNone
 	}
 	return b, linkRaw, encapInner
 }

@@ -101,6 +101,7 @@ var hardSpecs = []hardSpec{
 	{file: "enc_erspan3.pcap", manifest: "enc_erspan3_manifest.tsv", counters: map[string]uint64{}},
 	{file: "enc_mpls.pcap", manifest: "enc_mpls_manifest.tsv", counters: map[string]uint64{}},
 	{file: "enc_mpls_vlan.pcap", manifest: "enc_mpls_vlan_manifest.tsv", counters: map[string]uint64{}},
+	{file: "enc_teredo.pcap", manifest: "enc_teredo_manifest.tsv", counters: map[string]uint64{}},
 	// Fragments from a real router and a real tunnel endpoint: every
 	// datagram whole again, the two DNS answers (A over IPv4, AAAA over
 	// IPv6, fragmented by the server) read.

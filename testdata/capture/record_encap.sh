@@ -383,18 +383,64 @@ ovs_all() {
 	[ -n "${ONLY:-}" ] && [ "$ONLY" != mpls_vlan ] || ovs_case mpls_vlan enc_mpls_vlan.pcap
 }
 
+# --------------------------------------------------------------- teredo
+# A Teredo server (miredo-server, on two consecutive IPv4 addresses as
+# RFC 4380 requires) and two Teredo clients (miredo) on one Ethernet
+# segment (a bridge in rwe-ter, captured there): the clients qualify
+# with the server (router solicitations with the authentication
+# indicator, advertisements with the origin indication), then HTTP runs
+# between their Teredo addresses, opened by bubbles through the server.
+teredo() {
+	echo "== teredo (miredo-server and two miredo clients, port 18674)"
+	ns_fresh rwe-ter rwe-cli rwe-srv
+	in_ns rwe-ter ip link add br0 type bridge
+	in_ns rwe-ter ip link set br0 up
+	veth rwe-cli t0 rwe-ter tc
+	veth rwe-srv t0 rwe-ter ts
+	in_ns rwe-ter ip link set tc master br0
+	in_ns rwe-ter ip link set ts master br0
+	in_ns rwe-ter ip addr add 198.51.100.1/24 dev br0
+	in_ns rwe-ter ip addr add 198.51.100.2/24 dev br0
+	in_ns rwe-cli ip addr add 198.51.100.10/24 dev t0
+	in_ns rwe-srv ip addr add 198.51.100.20/24 dev t0
+	local d=$WORK/teredo
+	mkdir -p "$d"
+	printf 'ServerBindAddress 198.51.100.1\nServerBindAddress2 198.51.100.2\n' >"$d/server.conf"
+	printf 'InterfaceName teredo\nServerAddress 198.51.100.1\n' >"$d/client.conf"
+	capture_start teredo ip netns exec rwe-ter tcpdump --immediate-mode -U -i br0 -s 0 -w "$WORK/teredo.pcap" 'udp'
+	bg ip netns exec rwe-ter miredo-server -f -c "$d/server.conf" -p "$d/server.pid"
+	bg ip netns exec rwe-srv miredo -f -c "$d/client.conf" -p "$d/srv.pid"
+	bg ip netns exec rwe-cli miredo -f -c "$d/client.conf" -p "$d/cli.pid"
+	local i addr=""
+	for i in $(seq 100); do
+		addr=$(in_ns rwe-srv ip -6 -o addr show dev teredo scope global 2>/dev/null | awk '{print $4}' | cut -d/ -f1)
+		[ -n "$addr" ] && in_ns rwe-cli ip -6 -o addr show dev teredo scope global 2>/dev/null | grep -q 2001: && break
+		sleep 0.2
+	done
+	[ -n "$addr" ] || { echo "record_encap.sh: the Teredo clients did not qualify" >&2; exit 1; }
+	server rwe-srv "$addr" 18674
+	wait_port rwe-cli "$addr" 18674
+	: >"$WORK/teredo.tsv"
+	client rwe-cli "$addr" 18674 "$WORK/teredo.tsv"
+	capture_stop teredo
+	cp "$WORK/teredo.pcap" "$OUT/enc_teredo.pcap"
+	cp "$WORK/teredo.tsv" "$OUT/enc_teredo_manifest.tsv"
+	ns_gone rwe-ter rwe-cli rwe-srv
+}
+
 case $WHAT in
-all) nflog; frag; gpe; ovs_all ;;
+all) nflog; frag; gpe; ovs_all; teredo ;;
 nflog) nflog ;;
 frag) frag ;;
 gpe) gpe ;;
 ovs) ovs_all ;;
+teredo) teredo ;;
 esac
 
 # Every file must read in tshark with requests in it.
 for f in "$OUT"/*.pcap; do
 	[ -e "$f" ] || continue
-	n=$(tshark -r "$f" -d tcp.port==18670,http -d tcp.port==18671,http -d tcp.port==18672,http \
+	n=$(tshark -r "$f" --enable-heuristic teredo_udp -d tcp.port==18670,http -d tcp.port==18671,http -d tcp.port==18672,http \
 		-d tcp.port==18673,http -d tcp.port==18674,http -Y http.request 2>/dev/null | wc -l)
 	printf '  %-28s %7d bytes %4d requests (tshark)\n' "$(basename "$f")" "$(stat -c %s "$f")" "$n"
 	[ "$n" -gt 0 ] || { echo "record_encap.sh: tshark finds no request in $f" >&2; exit 1; }
