@@ -340,5 +340,6 @@ func (f *defragmenter) rebuild(g *fragDatagram) []byte {
 		binary.BigEndian.PutUint16(h[6:], binary.BigEndian.Uint16(h[6:])&0x4000) // keep DF only
 		h[10], h[11] = 0, 0
 	}
-	return append(f.out, g.data[:g.end]...)
+	f.out = append(f.out, g.data[:g.end]...)
+	return f.out
 }
