@@ -143,7 +143,7 @@ var encapKinds = []struct {
 
 // encapFrames wraps each packet of c in the named encapsulation; at[i]
 // is the index of the packet frame i carries (a fragment's packet).
-func encapFrames(t *testing.T, c *convo, kind string) (out [][]byte, link layers.LinkType, at []int) {
+func encapFrames(t testing.TB, c *convo, kind string) (out [][]byte, link layers.LinkType, at []int) {
 	t.Helper()
 	link = layers.LinkTypeEthernet
 	for pi, p := range c.pkts {
