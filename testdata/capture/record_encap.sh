@@ -278,6 +278,7 @@ gpe() {
 # in namespace rwe-ovSIDE, with their files in $WORK/ovs-SIDE.
 ovs_start() {
 	local d=$WORK/ovs-$1 ns=rwe-ov$1
+	rm -rf "$d"
 	mkdir -p "$d"
 	ovsdb-tool create "$d/conf.db" /usr/share/openvswitch/vswitch.ovsschema
 	OVS_RUNDIR=$d OVS_LOGDIR=$d OVS_DBDIR=$d in_ns "$ns" ovsdb-server "$d/conf.db" --remote="punix:$d/db.sock" \
