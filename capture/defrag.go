@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 )
 
 // IP fragment reassembly, IPv4 (RFC 791 §3.2) and IPv6 (RFC 8200 §4.5),
@@ -183,7 +184,9 @@ func (f *defragmenter) add(fr *fragment, now int64, cut bool) ([]byte, bool) {
 			return nil, false
 		}
 		f.bytes += grow
-		g.data = append(g.data, make([]byte, grow)...)
+		n := len(g.data)
+		g.data = slices.Grow(g.data, grow)[:end]
+		clear(g.data[n:])
 	}
 	if g.put(fr.off, fr.payload) {
 		f.rep.inc(cFragOverlapConflicts)
@@ -326,7 +329,8 @@ func (g *fragDatagram) merge(from, to int) {
 func (f *defragmenter) rebuild(g *fragDatagram) []byte {
 	k := &g.key
 	if k.v6 {
-		f.out = append(f.out[:0], make([]byte, 40)...)
+		var fixed [40]byte
+		f.out = append(f.out[:0], fixed[:]...)
 		h := f.out
 		h[0] = 0x60
 		binary.BigEndian.PutUint16(h[4:], uint16(g.end))
