@@ -195,6 +195,11 @@ func (f *defragmenter) add(fr *fragment, now int64, cut bool) ([]byte, bool) {
 		!g.key.v6 && g.hdrLen == 0 {
 		return nil, false
 	}
+	if !g.key.v6 && g.hdrLen+g.end > maxIPDatagram {
+		f.rep.inc(cFragMalformed) // options make the header longer than the 20 bytes allowed for
+		f.drop(g)
+		return nil, false
+	}
 	out := f.rebuild(g)
 	f.rep.inc(cIPReassembled)
 	f.drop(g)
