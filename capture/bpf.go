@@ -20,13 +20,19 @@ import (
 //     share spans two segments), and on any other port a segment whose
 //     payload starts like a TLS handshake record (its first segment);
 //   - tunnels the decoder follows: GRE (IP protocol 47), IP-in-IP (4),
-//     IPv6-in-IPv4 (41), VXLAN (UDP port 4789);
-//   - IPv6 packets with extension headers, and frames still carrying a VLAN
-//     tag (the kernel usually strips the outer one), which a fixed-offset
-//     filter cannot look into: the decoder sorts them out.
+//     IPv6-in-IPv4 (41), the UDP encapsulations on their ports (VXLAN,
+//     VXLAN-GPE, Geneve, GRE and MPLS in UDP, GTP-U, Teredo, AYIYA:
+//     tunnelUDPPorts), and on Ethernet MPLS and PPPoE sessions;
+//   - IPv6 packets with extension headers (fragments among them), and
+//     frames still carrying a VLAN tag (the kernel usually strips the
+//     outer one), which a fixed-offset filter cannot look into: the
+//     decoder sorts them out;
+//   - IPv4 fragments after the first: they carry no ports, so each is
+//     kept for the reassembly, which keeps only the datagrams whose first
+//     fragment the filter also let through (the rest time out, bounded).
 //
-// Non-first IP fragments carry no ports and are dropped, as tcpdump's
-// "port" does.
+// Teredo between two clients runs on any UDP port: live, only what goes
+// through port 3544 (a server or relay) is seen.
 
 // tlsPorts are the https ports whose every TCP segment is kept, so a
 // ClientHello spanning several segments is seen whole.
@@ -141,6 +147,9 @@ func buildFilter(spec filterSpec) ([]bpf.RawInstruction, error) {
 		a.jumpIf(bpf.JumpEqual, 0x86dd, "ip6")
 		a.acceptIf(bpf.JumpEqual, 0x8100) // 802.1Q still in the frame
 		a.acceptIf(bpf.JumpEqual, 0x88a8) // 802.1ad (QinQ)
+		a.acceptIf(bpf.JumpEqual, etherMPLS)
+		a.acceptIf(bpf.JumpEqual, etherMPLSMulticast)
+		a.acceptIf(bpf.JumpEqual, etherPPPoESession)
 		a.emit(bpf.RetConstant{Val: 0})
 	} else {
 		// Raw IP: the version nibble says which.
@@ -161,10 +170,10 @@ func buildFilter(spec filterSpec) ([]bpf.RawInstruction, error) {
 	a.emit(bpf.RetConstant{Val: 0})
 	for _, l4 := range []string{"tcp4", "udp4"} {
 		a.label(l4)
-		// A non-first fragment has no ports.
+		// A non-first fragment has no ports: kept for reassembly.
 		a.emit(bpf.LoadAbsolute{Off: base + 6, Size: 2},
 			bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: 0x1fff, SkipTrue: 0, SkipFalse: 1},
-			bpf.RetConstant{Val: 0},
+			bpf.RetConstant{Val: snapAccept},
 			bpf.LoadMemShift{Off: base})
 		if l4 == "tcp4" {
 			portChecks(a, true, base, ports, anyTCP)
@@ -196,7 +205,7 @@ func buildFilter(spec filterSpec) ([]bpf.RawInstruction, error) {
 
 // portChecks keeps the segment when either port is wanted. For TCP the
 // wanted ports are ports plus DNS and the TLS ports (all with anyTCP); for
-// UDP (ports nil) DNS and VXLAN. indirect loads the ports at X+off (IPv4,
+// UDP (ports nil) DNS and the encapsulations' ports. indirect loads the ports at X+off (IPv4,
 // whose header length varies), else at off.
 func portChecks(a *asm, indirect bool, off uint32, ports []uint16, anyTCP bool) {
 	if anyTCP {
@@ -205,7 +214,9 @@ func portChecks(a *asm, indirect bool, off uint32, ports []uint16, anyTCP bool) 
 	}
 	want := []uint32{dnsPort}
 	if ports == nil {
-		want = append(want, vxlanPort)
+		for _, p := range tunnelUDPPorts {
+			want = append(want, uint32(p))
+		}
 	} else {
 		for _, p := range tlsPorts {
 			if !slices.Contains(ports, p) {

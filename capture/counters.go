@@ -15,7 +15,7 @@ const (
 	cTruncatedPackets         counter = iota // the capture cut the packet short (snap length)
 	cUndecodablePackets                      // a malformed link, IP or TCP header
 	cUnsupportedLink                         // packets of a link type not decoded
-	cIPFragments                             // IP fragments (not reassembled)
+	cIPFragments                             // IP fragments seen (defrag.go reassembles them)
 	cStreamsEvicted                          // connections closed early to respect MaxStreams
 	cStreamBytesCapped                       // bytes dropped to respect MaxStreamBuffer
 	cMissingBytes                            // sequence space never captured (gaps), or cut by the snap length
@@ -41,6 +41,14 @@ const (
 	cTLSClientHellos                         // tls.go: TLS ClientHellos read (any port)
 	cTLSMalformed                            // tls.go: ClientHellos that did not parse
 	cH2CStreams                              // h2c.go: HTTP/2 prior-knowledge streams turned into requests
+	cIPReassembled                           // defrag.go: datagrams reassembled from their fragments
+	cFragOverlapConflicts                    // defrag.go: fragments whose bytes differ from those of an earlier overlapping one (evasion sign)
+	cFragTimeouts                            // defrag.go: datagrams given up incomplete (timeout, or open at the end)
+	cFragEvicted                             // defrag.go: datagrams dropped to respect the reassembly caps
+	cFragMalformed                           // defrag.go: fragments breaking the rules (size, offset, two ends), dropped with their datagram
+	cEncapMalformed                          // encap.go: encapsulation headers that do not hold together
+	cEncapUnsupported                        // encap.go: encapsulations carrying a protocol not followed
+	cEncapTooDeep                            // packets nested deeper than maxEncap encapsulations
 	nCounters
 )
 
@@ -74,6 +82,14 @@ var counterNames = [nCounters]string{
 	cTLSClientHellos:          "tls_client_hellos",
 	cTLSMalformed:             "tls_malformed",
 	cH2CStreams:               "h2c_streams",
+	cIPReassembled:            "ip_reassembled",
+	cFragOverlapConflicts:     "frag_overlap_conflicts",
+	cFragTimeouts:             "frag_timeouts",
+	cFragEvicted:              "frag_evicted",
+	cFragMalformed:            "frag_malformed",
+	cEncapMalformed:           "encap_malformed",
+	cEncapUnsupported:         "encap_unsupported",
+	cEncapTooDeep:             "encap_too_deep",
 }
 
 // counters are a pipeline's named counts, registered with its emitter.

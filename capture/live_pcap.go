@@ -145,9 +145,18 @@ func pcapFilters(ports []uint16, anyPort bool) []string {
 		tcp = "(tcp and (port " + strings.Join(ps, " or port ") + "))"
 	}
 	const hello = " or (tcp[((tcp[12:1] & 0xf0) >> 2):1] = 0x16 and tcp[((tcp[12:1] & 0xf0) >> 2) + 1:1] = 3)"
-	rest := " or (udp and (port " + strconv.Itoa(dnsPort) + " or port " + strconv.Itoa(vxlanPort) + "))" +
+	udp := []string{strconv.Itoa(dnsPort)}
+	for _, p := range tunnelUDPPorts {
+		udp = append(udp, strconv.Itoa(int(p)))
+	}
+	// The encapsulations the decoder opens (bpf.go lists them), and IPv4
+	// fragments after the first, which have no ports ("ether proto", not
+	// "mpls" or "pppoes": those shift the offsets of what follows).
+	rest := " or (udp and (port " + strings.Join(udp, " or port ") + "))" +
 		" or ip proto " + strconv.Itoa(ipProtoGRE) + " or ip proto " + strconv.Itoa(ipProtoIPIP) +
-		" or ip proto " + strconv.Itoa(ipProtoIPv6) + " or ip6 proto " + strconv.Itoa(ipProtoGRE)
+		" or ip proto " + strconv.Itoa(ipProtoIPv6) + " or ip6 proto " + strconv.Itoa(ipProtoGRE) +
+		" or (ip and ip[6:2] & 0x1fff != 0) or ip6 proto 44" +
+		" or ether proto 0x8847 or ether proto 0x8848 or ether proto 0x8864"
 	var out []string
 	for _, core := range []string{tcp + hello + rest, tcp + rest} {
 		out = append(out, core+" or (vlan and ("+core+"))", core)

@@ -76,6 +76,7 @@ func newPipeline(opts *Options, name string, e *source.Emitter) *pipeline {
 		headCap: min(maxHeadBytes, opts.MaxStreamBuffer),
 	}
 	p.asm = newAssembler(p.open, rep, opts.MaxStreams, opts.MaxStreamBuffer)
+	p.dec.frags = newDefragmenter(rep)
 	return p
 }
 
@@ -90,6 +91,7 @@ func (p *pipeline) packet(data []byte, ci gopacket.CaptureInfo, link layers.Link
 	if ts > p.now {
 		p.now = ts
 	}
+	p.dec.now = p.now
 	res := p.dec.decode(data, link)
 	// Cut: a layer found fewer bytes than its header promised, or the
 	// record is shorter than the frame was and no IP header says the
@@ -110,7 +112,13 @@ func (p *pipeline) packet(data []byte, ci gopacket.CaptureInfo, link layers.Link
 			p.rep.inc(cUndecodablePackets)
 		}
 	case decodedFragment:
-		p.rep.inc(cIPFragments)
+		// Held for reassembly; the defragmenter counts it.
+	case decodedEncapMalformed:
+		p.rep.inc(cEncapMalformed)
+	case decodedEncapUnsupported:
+		p.rep.inc(cEncapUnsupported)
+	case decodedTooDeep:
+		p.rep.inc(cEncapTooDeep)
 	case decodedTCP:
 		p.tcp(ts, cut)
 	case decodedOther:
@@ -188,6 +196,7 @@ func (p *pipeline) flushOld(ts int64) {
 // the end of the capture are reported too.
 func (p *pipeline) finish() {
 	p.rep.ending()
+	p.dec.frags.finish()
 	p.asm.closeAll(p.now)
 }
 
