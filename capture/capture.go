@@ -20,7 +20,7 @@
 //	authority.go            absolute-form authority and Host comparisons
 //	exchange.go             heads → requests; responses paired with them
 //	request.go              the kept Request: keys redacted and fingerprinted,
-//	                        short values shared (intern.go)
+//	                        short values shared (source.Interner)
 //	h2c.go                  HTTP/2 with prior knowledge, taken over from conn
 //	dns.go, dnsmsg.go       DNS answers over UDP and TCP (a stream of its own)
 //	tls.go, clienthello.go  server names of TLS ClientHellos on any port

@@ -67,11 +67,11 @@ type tlsSide struct {
 	scratch []byte // a handshake message spread over records
 	ch      clientHello
 	source  string // TLSHello.Source
-	in      *interner
+	in      *source.Interner
 	rep     *reporter
 }
 
-func newTLSSide(source string, in *interner, rep *reporter) *tlsSide {
+func newTLSSide(source string, in *source.Interner, rep *reporter) *tlsSide {
 	return &tlsSide{source: source, in: in, rep: rep}
 }
 
@@ -172,12 +172,12 @@ func (s *tlsSide) try(k helloKey, seq uint32, at int64, buf []byte, gathered boo
 func (s *tlsSide) hello(k helloKey, at int64) detect.TLSHello {
 	th := detect.TLSHello{Time: time.Unix(0, at).UTC(), Source: s.source, Client: k.src, Server: k.dst}
 	if s.ch.hasSNI {
-		th.SNI = s.in.str(s.ch.sni)
+		th.SNI = s.in.String(s.ch.sni)
 	}
 	if s.ch.nalpn > 0 {
 		th.ALPN = make([]string, s.ch.nalpn)
 		for i, a := range s.ch.alpn[:s.ch.nalpn] {
-			th.ALPN[i] = s.in.str(a)
+			th.ALPN[i] = s.in.String(a)
 		}
 	}
 	return th
