@@ -34,6 +34,7 @@ type reqHead struct {
 	hasOrigin bool
 	referer   []byte
 	userAgent []byte
+	pna       bool // a private network preflight: Access-Control-Request-Private-Network: true (or -Local-Network)
 
 	// Key header values by rank (detect.KeyExtractor.HeaderRank); keyMask
 	// says which ranks are present.
@@ -48,10 +49,11 @@ type reqHead struct {
 
 // respHead is a parsed response head.
 type respHead struct {
-	proto    []byte
-	code     int
-	framing  framing
-	badLines int
+	proto      []byte
+	code       int
+	pnaGranted bool // Access-Control-Allow-Private-Network: true (or -Local-Network)
+	framing    framing
+	badLines   int
 }
 
 var sp = []byte(" ")
@@ -325,7 +327,7 @@ func (h *reqHead) reset() {
 	h.method, h.target, h.proto = nil, nil, nil
 	h.host, h.hasHost, h.dupHost = nil, false, false
 	h.origin, h.hasOrigin, h.referer, h.userAgent = nil, false, nil, nil
-	h.keyMask = 0
+	h.pna, h.keyMask = false, 0
 	h.framing, h.badLines, h.ambiguous = framing{}, 0, false
 }
 
@@ -362,6 +364,14 @@ func (h *reqHead) field(name, value []byte, keys *keys.Extractor) {
 		if eqFold(name, "transfer-encoding") {
 			h.framing.transferEncoding(value)
 		}
+	case 36:
+		if eqFold(name, "access-control-request-local-network") {
+			h.pna = h.pna || isTrue(value)
+		}
+	case 38:
+		if eqFold(name, "access-control-request-private-network") {
+			h.pna = h.pna || isTrue(value)
+		}
 	}
 	if keys != nil {
 		if r := keys.HeaderRank(name); r >= 0 && r < maxKeyRanks && h.keyMask&(1<<r) == 0 {
@@ -370,6 +380,12 @@ func (h *reqHead) field(name, value []byte, keys *keys.Extractor) {
 		}
 	}
 }
+
+// isTrue reports whether a Private Network Access header's value is
+// "true": the only value the WICG draft defines, compared as browsers do,
+// case-sensitively (Fetch's CORS checks compare header values byte for
+// byte), so a server answering "True" has not granted anything.
+func isTrue(value []byte) bool { return string(value) == "true" }
 
 // parseResponseAt is parseRequestAt for a response head: the status line
 // and its field lines, of which only the framing fields matter here.
@@ -381,6 +397,9 @@ func parseResponseAt(b []byte, h *respHead, fold *[]byte) (int, fault) {
 			h.framing.contentLength(value)
 		case len(name) == 17 && eqFold(name, "transfer-encoding"):
 			h.framing.transferEncoding(value)
+		case len(name) == 36 && eqFold(name, "access-control-allow-private-network"),
+			len(name) == 34 && eqFold(name, "access-control-allow-local-network"):
+			h.pnaGranted = h.pnaGranted || isTrue(value)
 		}
 	})
 	if end < 0 || f != faultNone {

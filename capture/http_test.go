@@ -297,6 +297,12 @@ func summary(r detect.Request) string {
 	if r.Key != "" {
 		s += " key=" + r.Key
 	}
+	if r.PNARequest {
+		s += " pna"
+	}
+	if r.PNAGranted {
+		s += " granted"
+	}
 	return s + fmt.Sprintf(" %d", r.Status)
 }
 
@@ -489,6 +495,30 @@ func TestStreamParse(t *testing.T) {
 			events:    []ev{cl("GET /big HTTP/1.1\r\nHost: a\r\nX-Pad: " + strings.Repeat("p", maxHeadBytes+1-len("GET /big HTTP/1.1\r\nHost: a\r\nX-Pad: \r\n\r\n")) + "\r\n\r\nGET /ok HTTP/1.1\r\n\r\n")},
 			want:      []string{"GET /ok HTTP/1.1 0"},
 			parseErrs: 1},
+		// Private Network Access: the preflight's request header, the
+		// grant in its response (WICG draft; -Local-Network is its successor).
+		{name: "pna_private_network_granted",
+			events: []ev{cl("OPTIONS /v1/items/2 HTTP/1.1\r\nHost: a\r\nAccess-Control-Request-Method: PUT\r\nOrigin: http://evil.test\r\nAccess-Control-Request-Private-Network: true\r\n\r\n"),
+				sv("HTTP/1.1 204 No Content\r\nAccess-Control-Allow-Origin: http://evil.test\r\nAccess-Control-Allow-Private-Network: true\r\n\r\n")},
+			want: []string{"OPTIONS /v1/items/2 HTTP/1.1 host=a origin=http://evil.test pna granted 204"}},
+		{name: "pna_local_network_granted_by_local_header",
+			events: []ev{cl("OPTIONS / HTTP/1.1\r\nHost: a\r\naccess-control-request-local-network: true\r\n\r\n"),
+				sv("HTTP/1.1 204 No Content\r\nACCESS-CONTROL-ALLOW-LOCAL-NETWORK: true\r\n\r\n")},
+			want: []string{"OPTIONS / HTTP/1.1 host=a pna granted 204"}},
+		{name: "pna_denied",
+			events: []ev{cl("OPTIONS / HTTP/1.1\r\nHost: a\r\nAccess-Control-Request-Local-Network: true\r\n\r\n"),
+				sv("HTTP/1.1 204 No Content\r\nAccess-Control-Allow-Origin: *\r\n\r\n")},
+			want: []string{"OPTIONS / HTTP/1.1 host=a pna 204"}},
+		// Browsers compare the values byte for byte: "True" grants nothing.
+		{name: "pna_values_not_true",
+			events: []ev{cl("OPTIONS / HTTP/1.1\r\nHost: a\r\nAccess-Control-Request-Private-Network: yes\r\n\r\nOPTIONS /b HTTP/1.1\r\nHost: a\r\nAccess-Control-Request-Private-Network: true\r\n\r\n"),
+				sv("HTTP/1.1 204 No Content\r\nAccess-Control-Allow-Private-Network: true\r\n\r\nHTTP/1.1 204 No Content\r\nAccess-Control-Allow-Private-Network: True\r\n\r\n")},
+			want: []string{"OPTIONS / HTTP/1.1 host=a granted 204", "OPTIONS /b HTTP/1.1 host=a pna 204"}},
+		// Each response's grant goes to its own request, in order.
+		{name: "pna_pipelined_grant_pairs_in_order",
+			events: []ev{cl("OPTIONS /a HTTP/1.1\r\nHost: a\r\nAccess-Control-Request-Private-Network: true\r\n\r\nOPTIONS /b HTTP/1.1\r\nHost: a\r\nAccess-Control-Request-Private-Network: true\r\n\r\n"),
+				sv("HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 204 No Content\r\nAccess-Control-Allow-Private-Network: true\r\n\r\n")},
+			want: []string{"OPTIONS /a HTTP/1.1 host=a pna 204", "OPTIONS /b HTTP/1.1 host=a pna granted 204"}},
 		// Requests hold the bytes as sent; the edges that draw them escape them.
 		{name: "escape_sequences_as_sent",
 			events: []ev{cl("GET / HTTP/1.1\r\nHost: a\x1b[31m.test\r\nOrigin: http://\u202eevil\r\n\r\n")},

@@ -52,6 +52,7 @@ func (b *reqBuilder) fromHead(r *detect.Request, rh *reqHead, at int64, client, 
 	r.Origin, r.HasOrigin = b.str(rh.origin), rh.hasOrigin
 	r.Referer = b.redacted(rh.referer, true)
 	r.UserAgent = b.str(rh.userAgent)
+	r.PNARequest = rh.pna
 	r.Key = b.key(rh.keyMask, func(rank int) ([]byte, []byte) { return rh.keyName[rank], rh.keyVal[rank] }, rh.target)
 }
 
