@@ -41,6 +41,7 @@ const (
 	cTLSClientHellos                         // tls.go: TLS ClientHellos read (any port)
 	cTLSMalformed                            // tls.go: ClientHellos that did not parse
 	cH2CStreams                              // h2c.go: HTTP/2 prior-knowledge streams turned into requests
+	cMalformedRequests                       // lenient.go: requests whose request line was read leniently (Request.Malformed)
 	nCounters
 )
 
@@ -74,6 +75,7 @@ var counterNames = [nCounters]string{
 	cTLSClientHellos:          "tls_client_hellos",
 	cTLSMalformed:             "tls_malformed",
 	cH2CStreams:               "h2c_streams",
+	cMalformedRequests:        "malformed_requests",
 }
 
 // counters are a pipeline's named counts, registered with its emitter.

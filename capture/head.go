@@ -34,7 +34,8 @@ type reqHead struct {
 	hasOrigin bool
 	referer   []byte
 	userAgent []byte
-	pna       bool // a private network preflight: Access-Control-Request-Private-Network: true (or -Local-Network)
+	pna       bool   // a private network preflight: Access-Control-Request-Private-Network: true (or -Local-Network)
+	malformed string // why the request line was read leniently (lenient.go); "" for a strict one
 
 	// Key header values by rank (detect.KeyExtractor.HeaderRank); keyMask
 	// says which ranks are present.
@@ -302,22 +303,36 @@ func walkHead(b []byte, fold *[]byte, field func(name, value []byte)) (line []by
 // line and the field lines up to the empty line, which it finds (as
 // headEnd does) in the same pass. It returns the head's length, or -1 when
 // b does not hold all of it yet. It fails only when the request line is
-// unusable; malformed field lines are counted in badLines. keys may be nil.
+// unusable; malformed field lines are counted in badLines. A request line
+// the strict parse refuses is read leniently (lenient.go), and one without
+// a version may end with its line. keys may be nil.
 func parseRequestAt(b []byte, h *reqHead, keys *keys.Extractor, fold *[]byte) (int, fault) {
 	h.reset()
 	line, end, bad, f := walkHead(b, fold, func(name, value []byte) {
 		h.field(name, value, keys)
 	})
-	if end < 0 || f != faultNone {
+	if end < 0 {
+		return h.http09Alone(b), faultNone
+	}
+	if f != faultNone {
 		return end, f
 	}
+	h.badLines = bad
 	m, t, p, ok := parseRequestLine(line)
+	if ok {
+		h.method, h.target, h.proto = m, t, p
+		h.framing.http10 = p[7] == '0'
+		return end, faultNone
+	}
+	l, ok := parseLenientLine(line)
 	if !ok {
 		return end, faultRequestLine
 	}
-	h.method, h.target, h.proto = m, t, p
-	h.framing.http10 = p[7] == '0'
-	h.badLines = bad
+	h.setLenient(&l)
+	if l.http09 {
+		return h.http09Headers(b, end), faultNone
+	}
+	h.framing.http10 = validProto(l.proto) && l.proto[7] == '0'
 	return end, faultNone
 }
 
@@ -327,7 +342,7 @@ func (h *reqHead) reset() {
 	h.method, h.target, h.proto = nil, nil, nil
 	h.host, h.hasHost, h.dupHost = nil, false, false
 	h.origin, h.hasOrigin, h.referer, h.userAgent = nil, false, nil, nil
-	h.pna, h.keyMask = false, 0
+	h.pna, h.keyMask, h.malformed = false, 0, ""
 	h.framing, h.badLines, h.ambiguous = framing{}, 0, false
 }
 

@@ -53,6 +53,10 @@ func (b *reqBuilder) fromHead(r *detect.Request, rh *reqHead, at int64, client, 
 	r.Referer = b.redacted(rh.referer, true)
 	r.UserAgent = b.str(rh.userAgent)
 	r.PNARequest = rh.pna
+	if rh.malformed != "" {
+		r.Malformed = rh.malformed
+		b.rep.inc(cMalformedRequests)
+	}
 	r.Key = b.key(rh.keyMask, func(rank int) ([]byte, []byte) { return rh.keyName[rank], rh.keyVal[rank] }, rh.target)
 }
 
@@ -102,6 +106,8 @@ func internProto(b []byte) string {
 		return "HTTP/1.1"
 	case "HTTP/1.0":
 		return "HTTP/1.0"
+	case "HTTP/0.9":
+		return "HTTP/0.9"
 	}
-	return string(b) // validProto: HTTP/1.x, printable
+	return string(b) // HTTP/1.x, or a malformed version (lenient.go), printable
 }
