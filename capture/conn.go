@@ -94,7 +94,7 @@ type conn struct {
 	midstream bool
 	fifo      []*pending // requests awaiting a response, oldest first
 	orphans   []orphan
-	h2        *h2Conn // h2c.go: the connection speaks HTTP/2 with prior knowledge instead
+	h2        *h2Conn // h2c.go: the connection speaks HTTP/2 instead (prior knowledge, or after an h2c upgrade)
 }
 
 // newConn starts a connection at its first segment, sent from src to dst.
@@ -382,6 +382,11 @@ func (c *conn) head(i int, w []byte, pos int) (int, bool) {
 	}
 	if ok {
 		pos += end
+	}
+	if c.h2 != nil {
+		// The response switched to h2c: what follows it is HTTP/2.
+		c.h2.segment(&segment{data: w[pos:], at: c.timeAt(h, pos), dir: i})
+		return len(w), false
 	}
 	return pos, true
 }

@@ -42,6 +42,7 @@ const (
 	cTLSMalformed                            // tls.go: ClientHellos that did not parse
 	cH2CStreams                              // h2c.go: HTTP/2 prior-knowledge streams turned into requests
 	cMalformedRequests                       // lenient.go: requests whose request line was read leniently (Request.Malformed)
+	cH2CUpgrades                             // exchange.go: HTTP/1.1 connections upgraded to h2c (101 with Upgrade: h2c)
 	nCounters
 )
 
@@ -76,6 +77,7 @@ var counterNames = [nCounters]string{
 	cTLSMalformed:             "tls_malformed",
 	cH2CStreams:               "h2c_streams",
 	cMalformedRequests:        "malformed_requests",
+	cH2CUpgrades:              "h2c_upgrades",
 }
 
 // counters are a pipeline's named counts, registered with its emitter.

@@ -63,6 +63,10 @@ func (c *conn) response(i int, f fault, at int64) bool {
 		return true
 	}
 	x := c.answer(at, code, rs.pnaGranted)
+	if code == 101 && rs.upgradeH2C {
+		c.upgradeH2C(x)
+		return true
+	}
 	headReq, connect := false, false
 	if x != nil {
 		if !x.out {
@@ -188,4 +192,21 @@ func (c *conn) unanswered() {
 	}
 	clear(c.fifo)
 	c.fifo = c.fifo[:0]
+}
+
+// upgradeH2C goes on in HTTP/2 after a 101 that switched to h2c (RFC 7540
+// §3.2): the client sends the connection preface, the server its
+// SETTINGS, and the request that asked for the upgrade is stream 1, whose
+// response comes in HTTP/2. So x, that request, waits for stream 1's
+// :status instead of taking the 101.
+func (c *conn) upgradeH2C(x *pending) {
+	c.sh.rep.inc(cH2CUpgrades)
+	c.h2 = newH2Conn(c.sh, c.addr, c.client)
+	if x != nil {
+		c.h2.upgraded(x)
+	}
+	for i := range c.h {
+		c.h[i].st, c.h[i].buf = stIgnore, nil
+	}
+	c.unanswered() // pipelined requests after the upgrade request: none are answered in HTTP/1
 }

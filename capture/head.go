@@ -53,6 +53,7 @@ type respHead struct {
 	proto      []byte
 	code       int
 	pnaGranted bool // Access-Control-Allow-Private-Network: true (or -Local-Network)
+	upgradeH2C bool // Upgrade: h2c (with a 101, the connection goes on in HTTP/2)
 	framing    framing
 	badLines   int
 }
@@ -396,6 +397,19 @@ func (h *reqHead) field(name, value []byte, keys *keys.Extractor) {
 	}
 }
 
+// hasTokenFold reports whether the comma-separated list v holds the
+// lower-case token t, in any case (RFC 9110 §5.6.1 lists, §7.8 Upgrade).
+func hasTokenFold(v []byte, t string) bool {
+	for len(v) > 0 {
+		var item []byte
+		item, v, _ = bytes.Cut(v, []byte(","))
+		if eqFold(trimOWS(item), t) {
+			return true
+		}
+	}
+	return false
+}
+
 // isTrue reports whether a Private Network Access header's value is
 // "true": the only value the WICG draft defines, compared as browsers do,
 // case-sensitively (Fetch's CORS checks compare header values byte for
@@ -412,6 +426,8 @@ func parseResponseAt(b []byte, h *respHead, fold *[]byte) (int, fault) {
 			h.framing.contentLength(value)
 		case len(name) == 17 && eqFold(name, "transfer-encoding"):
 			h.framing.transferEncoding(value)
+		case len(name) == 7 && eqFold(name, "upgrade"):
+			h.upgradeH2C = h.upgradeH2C || hasTokenFold(value, "h2c")
 		case len(name) == 36 && eqFold(name, "access-control-allow-private-network"),
 			len(name) == 34 && eqFold(name, "access-control-allow-local-network"):
 			h.pnaGranted = h.pnaGranted || isTrue(value)
