@@ -437,3 +437,25 @@ func BenchmarkH2C(b *testing.B) {
 		}
 	}
 }
+
+// FuzzH2CUpgrade: an HTTP/1.1 request that asks for h2c, a 101 that
+// grants it, then whatever both sides send: nothing may panic or hang, and
+// every request is well formed.
+func FuzzH2CUpgrade(f *testing.F) {
+	up := "GET /up HTTP/1.1\r\nHost: a.test\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n"
+	sw := "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+	f.Add([]byte(newH2W(true).get(3, "b.test", "/2").s()), []byte(newH2W(false).status(1, "200").status(3, "404").s()), uint16(10), uint16(20))
+	f.Add([]byte("GET /x HTTP/1.1\r\n\r\n"), []byte("<html>"), uint16(3), uint16(3))
+	kx := keys.NewExtractor(keys.DefaultConfig())
+	f.Fuzz(func(t *testing.T, client, server []byte, cs, ss uint16) {
+		ci, si := int(cs)%(len(client)+1), int(ss)%(len(server)+1)
+		ev := []sgEv{{0, up, 0}, {1, sw + string(server[:si]), 0}, {0, string(client[:ci]), 0}, {0, string(client[ci:]), 0}, {1, string(server[si:]), 0}}
+		reqs, _ := runSG(t, ev, Options{Keys: kx})
+		if len(reqs) == 0 || reqs[0].Target != "/up" {
+			t.Fatalf("the upgrade request is lost: %+v", reqs)
+		}
+		for _, r := range reqs {
+			checkH2Request(t, r)
+		}
+	})
+}
