@@ -44,6 +44,9 @@ type lenientLine struct {
 // (binary data; HTAB aside), one that does not open with a method token
 // followed by whitespace, one with nothing after the method.
 func parseLenientLine(line []byte) (l lenientLine, ok bool) {
+	if _, _, _, strict := parseRequestLine(line); strict {
+		return l, false // "0 HTTP/ HTTP/1.0" is a target named HTTP/, not a missing one
+	}
 	for _, c := range line {
 		if c < 0x20 && c != '\t' || c == 0x7f {
 			return l, false
