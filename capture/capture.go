@@ -20,7 +20,7 @@
 //	authority.go            absolute-form authority and Host comparisons
 //	exchange.go             heads → requests; responses paired with them
 //	request.go              the kept Request: keys redacted and fingerprinted,
-//	                        short values shared (intern.go)
+//	                        short values shared (source.Interner)
 //	h2c.go                  HTTP/2 with prior knowledge, taken over from conn
 //	dns.go, dnsmsg.go       DNS answers over UDP and TCP (a stream of its own)
 //	tls.go, clienthello.go  server names of TLS ClientHellos on any port
@@ -43,7 +43,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
@@ -112,22 +111,22 @@ const progressEvery = 1024
 // reported in the "truncated_file" counter, not as an error.
 func ReadFile(ctx context.Context, path string, opts Options, out chan<- detect.Batch) error {
 	name := displayName(path)
-	var f *os.File
-	if path == "-" {
-		f = os.Stdin
-	} else {
-		var err error
-		if f, err = os.Open(path); err != nil {
-			// The path comes from the user but may hold anything: name it
-			// sanitised, keep the cause for errors.Is (fs.ErrNotExist).
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return fmt.Errorf("cannot open capture %s: %w", name, err)
-		}
-		defer f.Close()
+	// A FIFO waits in open(2) for a writer, a pipe from a quiet tcpdump
+	// waits in read(2): source.Open lets a stop end both waits.
+	f, err := source.Open(ctx, path)
+	if errors.Is(err, source.ErrStopped) {
+		return stoppedBeforeStart(ctx, opts, out)
 	}
+	if err != nil {
+		// The path comes from the user but may hold anything: name it
+		// sanitised, keep the cause for errors.Is (fs.ErrNotExist).
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("cannot open capture %s: %w", name, err)
+	}
+	defer f.Close()
 	var total int64
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && path != "-" {
 		total = st.Size()
@@ -140,6 +139,9 @@ func readCapture(ctx context.Context, r io.Reader, name string, total int64, opt
 	opts = opts.withDefaults()
 	cr := &countingReader{r: r}
 	src, err := openCapture(cr, name, total)
+	if cr.stopped {
+		return stoppedBeforeStart(ctx, opts, out) // stopped before the header was whole
+	}
 	if cr.err != nil {
 		return fmt.Errorf("reading %s: %w", name, cr.err)
 	}
@@ -158,6 +160,14 @@ func readCapture(ctx context.Context, r io.Reader, name string, total int64, opt
 	}
 	err = run(src, p, e, cr, total)
 	return e.Close(err)
+}
+
+// stoppedBeforeStart reports a source stopped before it read a capture
+// header (a FIFO nobody opened, a pipe still silent): one last batch says
+// it stopped, so the summary names it and the run ends cleanly.
+func stoppedBeforeStart(ctx context.Context, opts Options, out chan<- detect.Batch) error {
+	e := source.New(ctx, out, source.Options{Name: sourceName, BatchSize: opts.BatchSize, Keys: opts.Keys})
+	return e.Close(nil)
 }
 
 // run reads every packet of src into p, until the end of the file or e is
@@ -191,6 +201,8 @@ func run(src packetReader, p *pipeline, e *source.Emitter, cr *countingReader, t
 // file, a cut record or a damaged one (counted); an error for I/O failure.
 func endOfFile(err error, rep *reporter, cr *countingReader) error {
 	switch {
+	case cr.stopped:
+		return nil // told to stop while waiting for input: a clean end
 	case cr.err != nil:
 		return fmt.Errorf("reading the capture: %w", cr.err)
 	case err == io.EOF:

@@ -94,7 +94,7 @@ type conn struct {
 	midstream bool
 	fifo      []*pending // requests awaiting a response, oldest first
 	orphans   []orphan
-	h2        *h2Conn // h2c.go: the connection speaks HTTP/2 with prior knowledge instead
+	h2        *h2Conn // h2c.go: the connection speaks HTTP/2 instead (prior knowledge, or after an h2c upgrade)
 }
 
 // newConn starts a connection at its first segment, sent from src to dst.
@@ -329,6 +329,10 @@ func (c *conn) head(i int, w []byte, pos int) (int, bool) {
 	if pos == len(w) {
 		return pos, false
 	}
+	if h.role == roleServer && c.awaits09() && looksLikeResponse(w[pos:]) == sniffNo {
+		c.response09(i)
+		return len(w), false
+	}
 	if h.fresh && !c.looksHTTP(i, w[pos:]) {
 		if c.ignore {
 			return len(w), false
@@ -379,7 +383,31 @@ func (c *conn) head(i int, w []byte, pos int) (int, bool) {
 	if ok {
 		pos += end
 	}
+	if c.h2 != nil {
+		// The response switched to h2c: what follows it is HTTP/2.
+		c.h2.segment(&segment{data: w[pos:], at: c.timeAt(h, pos), dir: i})
+		return len(w), false
+	}
 	return pos, true
+}
+
+// awaits09 reports whether the oldest request waiting for a response has
+// no version (HTTP/0.9, lenient.go), so its response may be a bare body.
+func (c *conn) awaits09() bool {
+	return len(c.fifo) > 0 && c.fifo[0].req.Proto == "HTTP/0.9"
+}
+
+// response09 takes what server direction i sends next as the HTTP/0.9
+// response of the oldest waiting request: a body without a status line or
+// header fields, which ends when the server closes (RFC 1945 §6: the
+// Simple-Response). The request goes without a status, as Zeek logs it.
+func (c *conn) response09(i int) {
+	x := c.fifo[0]
+	c.fifo = c.fifo[:copy(c.fifo, c.fifo[1:])]
+	c.sh.ord.settle(x)
+	h := &c.h[i]
+	h.st, h.fresh = stUntilClose, false
+	c.firm = true
 }
 
 // resync looks for the next start line in w[pos:] (resync.go) and settles

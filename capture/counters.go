@@ -49,6 +49,8 @@ const (
 	cEncapMalformed                          // encap.go: encapsulation headers that do not hold together
 	cEncapUnsupported                        // encap.go: encapsulations carrying a protocol not followed
 	cEncapTooDeep                            // packets nested deeper than maxEncap encapsulations
+	cMalformedRequests                       // lenient.go: requests whose request line was read leniently (Request.Malformed)
+	cH2CUpgrades                             // exchange.go: HTTP/1.1 connections upgraded to h2c (101 with Upgrade: h2c)
 	nCounters
 )
 
@@ -90,6 +92,8 @@ var counterNames = [nCounters]string{
 	cEncapMalformed:           "encap_malformed",
 	cEncapUnsupported:         "encap_unsupported",
 	cEncapTooDeep:             "encap_too_deep",
+	cMalformedRequests:        "malformed_requests",
+	cH2CUpgrades:              "h2c_upgrades",
 }
 
 // counters are a pipeline's named counts, registered with its emitter.

@@ -31,11 +31,11 @@ type dnsSide struct {
 	parser dnsParser
 	queue  []detect.DNSAnswer
 	source string // DNSAnswer.Source
-	in     *interner
+	in     *source.Interner
 	rep    *reporter
 }
 
-func newDNSSide(source string, in *interner, rep *reporter) *dnsSide {
+func newDNSSide(source string, in *source.Interner, rep *reporter) *dnsSide {
 	return &dnsSide{source: source, in: in, rep: rep}
 }
 
@@ -72,13 +72,13 @@ func (s *dnsSide) answer(at int64, client, server netip.AddrPort) detect.DNSAnsw
 		Source: s.source,
 		Client: client,
 		Server: server,
-		Name:   s.in.str(d.bytes(d.qname)),
+		Name:   s.in.String(d.bytes(d.qname)),
 		Rcode:  d.rcode,
 	}
 	if d.nchain > 0 {
 		a.CNAMEs = make([]string, d.nchain)
 		for i, c := range d.chain[:d.nchain] {
-			a.CNAMEs[i] = s.in.str(d.bytes(c))
+			a.CNAMEs[i] = s.in.String(d.bytes(c))
 		}
 	}
 	n := 0

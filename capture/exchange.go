@@ -18,8 +18,9 @@ const (
 // orphan is a response that arrived before any request it could answer
 // was reassembled.
 type orphan struct {
-	at   int64
-	code int
+	at      int64
+	code    int
+	granted bool // it granted a private network preflight
 }
 
 // request handles a request head parsed into sh.rh with fault f, at
@@ -61,11 +62,15 @@ func (c *conn) response(i int, f fault, at int64) bool {
 		c.h[i].st = stStart
 		return true
 	}
-	x := c.answer(at, code)
+	x := c.answer(at, code, rs.pnaGranted)
+	if code == 101 && rs.upgradeH2C {
+		c.upgradeH2C(x)
+		return true
+	}
 	headReq, connect := false, false
 	if x != nil {
 		if !x.out {
-			x.req.Status = code
+			x.req.Status, x.req.PNAGranted = code, rs.pnaGranted
 		}
 		headReq, connect = x.head, x.req.Method == "CONNECT"
 		sh.ord.settle(x)
@@ -128,7 +133,7 @@ func (c *conn) expect(x *pending) {
 		c.orphans = c.orphans[:copy(c.orphans, c.orphans[n:])]
 	}
 	if len(c.orphans) > 0 {
-		x.req.Status, x.ready = c.orphans[0].code, true
+		x.req.Status, x.req.PNAGranted, x.ready = c.orphans[0].code, c.orphans[0].granted, true
 		c.orphans = c.orphans[:copy(c.orphans, c.orphans[1:])]
 		return
 	}
@@ -149,12 +154,13 @@ func (c *conn) expect(x *pending) {
 // answer takes the request a final response with status code at time at
 // answers: the oldest waiting one, unless the response is older than it
 // (it answers a request sent before the capture or lost in a gap). With
-// nothing waiting, the response is kept briefly in case its request is
-// still being reassembled.
-func (c *conn) answer(at int64, code int) *pending {
+// nothing waiting, the response (and whether it granted a private network
+// preflight) is kept briefly in case its request is still being
+// reassembled.
+func (c *conn) answer(at int64, code int, granted bool) *pending {
 	if len(c.fifo) == 0 {
 		if len(c.orphans) < maxOrphans {
-			c.orphans = append(c.orphans, orphan{at: at, code: code})
+			c.orphans = append(c.orphans, orphan{at: at, code: code, granted: granted})
 		} else {
 			c.sh.rep.inc(cUnmatchedResponses)
 		}
@@ -186,4 +192,21 @@ func (c *conn) unanswered() {
 	}
 	clear(c.fifo)
 	c.fifo = c.fifo[:0]
+}
+
+// upgradeH2C goes on in HTTP/2 after a 101 that switched to h2c (RFC 7540
+// §3.2): the client sends the connection preface, the server its
+// SETTINGS, and the request that asked for the upgrade is stream 1, whose
+// response comes in HTTP/2. So x, that request, waits for stream 1's
+// :status instead of taking the 101.
+func (c *conn) upgradeH2C(x *pending) {
+	c.sh.rep.inc(cH2CUpgrades)
+	c.h2 = newH2Conn(c.sh, c.addr, c.client)
+	if x != nil {
+		c.h2.upgraded(x)
+	}
+	for i := range c.h {
+		c.h[i].st, c.h[i].buf = stIgnore, nil
+	}
+	c.unanswered() // pipelined requests after the upgrade request: none are answered in HTTP/1
 }

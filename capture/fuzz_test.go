@@ -20,8 +20,11 @@ import (
 // checkRequest asserts what holds for any request the parser makes.
 func checkRequest(t *testing.T, r detect.Request) {
 	t.Helper()
-	if r.Method == "" || r.Target == "" || !strings.HasPrefix(r.Proto, "HTTP/1.") {
+	switch {
+	case r.Malformed == "" && (r.Method == "" || r.Target == "" || !strings.HasPrefix(r.Proto, "HTTP/1.")):
 		t.Fatalf("incomplete request %+v", r)
+	case r.Malformed != "" && (r.Method == "" || r.Proto == "" || r.Target == "" && r.Malformed != "no_target"):
+		t.Fatalf("incomplete malformed request %+v", r)
 	}
 	if r.Host != "" && !r.HasHost || r.Origin != "" && !r.HasOrigin {
 		t.Fatalf("value without presence flag: %+v", r)
@@ -48,6 +51,12 @@ func FuzzParseRequest(f *testing.F) {
 		"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
 		"GET / HTTP/1.0\r\n\r\nGET /2 HTTP/1.0\r\n\r\n",
 		"GET /?api_key=abc HTTP/1.1\r\nAuthorization: Basic dXNlcjpwYXNz\r\n\r\n",
+		"GET /09\r\n",
+		"GET /09\r\nHost: a\r\n\r\nGET /x HTTP/1.1\r\n\r\n",
+		"GET /adminHTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET\t/  HTTP/1.1 x\r\n\r\n",
+		"CONNECT a.test:443\r\n\r\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s), []byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), uint16(len(s)/2))

@@ -490,6 +490,13 @@ func (h *h2Conn) request(b *h2Block) {
 	sh.ord.push(x)
 }
 
+// upgraded takes x, the HTTP/1.1 request that an h2c upgrade answered,
+// as stream 1 (RFC 7540 §3.2): its status is stream 1's :status.
+func (h *h2Conn) upgraded(x *pending) {
+	h.last = 1
+	h.streams = map[uint32]*pending{1: x}
+}
+
 // dropOldest releases the lowest stream awaiting a response.
 func (h *h2Conn) dropOldest() {
 	var low uint32

@@ -34,6 +34,8 @@ type reqHead struct {
 	hasOrigin bool
 	referer   []byte
 	userAgent []byte
+	pna       bool   // a private network preflight: Access-Control-Request-Private-Network: true (or -Local-Network)
+	malformed string // why the request line was read leniently (lenient.go); "" for a strict one
 
 	// Key header values by rank (detect.KeyExtractor.HeaderRank); keyMask
 	// says which ranks are present.
@@ -48,10 +50,12 @@ type reqHead struct {
 
 // respHead is a parsed response head.
 type respHead struct {
-	proto    []byte
-	code     int
-	framing  framing
-	badLines int
+	proto      []byte
+	code       int
+	pnaGranted bool // Access-Control-Allow-Private-Network: true (or -Local-Network)
+	upgradeH2C bool // Upgrade: h2c (with a 101, the connection goes on in HTTP/2)
+	framing    framing
+	badLines   int
 }
 
 var sp = []byte(" ")
@@ -300,22 +304,36 @@ func walkHead(b []byte, fold *[]byte, field func(name, value []byte)) (line []by
 // line and the field lines up to the empty line, which it finds (as
 // headEnd does) in the same pass. It returns the head's length, or -1 when
 // b does not hold all of it yet. It fails only when the request line is
-// unusable; malformed field lines are counted in badLines. keys may be nil.
+// unusable; malformed field lines are counted in badLines. A request line
+// the strict parse refuses is read leniently (lenient.go), and one without
+// a version may end with its line. keys may be nil.
 func parseRequestAt(b []byte, h *reqHead, keys *keys.Extractor, fold *[]byte) (int, fault) {
 	h.reset()
 	line, end, bad, f := walkHead(b, fold, func(name, value []byte) {
 		h.field(name, value, keys)
 	})
-	if end < 0 || f != faultNone {
+	if end < 0 {
+		return h.http09Alone(b), faultNone
+	}
+	if f != faultNone {
 		return end, f
 	}
+	h.badLines = bad
 	m, t, p, ok := parseRequestLine(line)
+	if ok {
+		h.method, h.target, h.proto = m, t, p
+		h.framing.http10 = p[7] == '0'
+		return end, faultNone
+	}
+	l, ok := parseLenientLine(line)
 	if !ok {
 		return end, faultRequestLine
 	}
-	h.method, h.target, h.proto = m, t, p
-	h.framing.http10 = p[7] == '0'
-	h.badLines = bad
+	h.setLenient(&l)
+	if l.http09 {
+		return h.http09Headers(b, end), faultNone
+	}
+	h.framing.http10 = validProto(l.proto) && l.proto[7] == '0'
 	return end, faultNone
 }
 
@@ -325,7 +343,7 @@ func (h *reqHead) reset() {
 	h.method, h.target, h.proto = nil, nil, nil
 	h.host, h.hasHost, h.dupHost = nil, false, false
 	h.origin, h.hasOrigin, h.referer, h.userAgent = nil, false, nil, nil
-	h.keyMask = 0
+	h.pna, h.keyMask, h.malformed = false, 0, ""
 	h.framing, h.badLines, h.ambiguous = framing{}, 0, false
 }
 
@@ -362,6 +380,14 @@ func (h *reqHead) field(name, value []byte, keys *keys.Extractor) {
 		if eqFold(name, "transfer-encoding") {
 			h.framing.transferEncoding(value)
 		}
+	case 36:
+		if eqFold(name, "access-control-request-local-network") {
+			h.pna = h.pna || isTrue(value)
+		}
+	case 38:
+		if eqFold(name, "access-control-request-private-network") {
+			h.pna = h.pna || isTrue(value)
+		}
 	}
 	if keys != nil {
 		if r := keys.HeaderRank(name); r >= 0 && r < maxKeyRanks && h.keyMask&(1<<r) == 0 {
@@ -370,6 +396,25 @@ func (h *reqHead) field(name, value []byte, keys *keys.Extractor) {
 		}
 	}
 }
+
+// hasTokenFold reports whether the comma-separated list v holds the
+// lower-case token t, in any case (RFC 9110 §5.6.1 lists, §7.8 Upgrade).
+func hasTokenFold(v []byte, t string) bool {
+	for len(v) > 0 {
+		var item []byte
+		item, v, _ = bytes.Cut(v, []byte(","))
+		if eqFold(trimOWS(item), t) {
+			return true
+		}
+	}
+	return false
+}
+
+// isTrue reports whether a Private Network Access header's value is
+// "true": the only value the WICG draft defines, compared as browsers do,
+// case-sensitively (Fetch's CORS checks compare header values byte for
+// byte), so a server answering "True" has not granted anything.
+func isTrue(value []byte) bool { return string(value) == "true" }
 
 // parseResponseAt is parseRequestAt for a response head: the status line
 // and its field lines, of which only the framing fields matter here.
@@ -381,6 +426,11 @@ func parseResponseAt(b []byte, h *respHead, fold *[]byte) (int, fault) {
 			h.framing.contentLength(value)
 		case len(name) == 17 && eqFold(name, "transfer-encoding"):
 			h.framing.transferEncoding(value)
+		case len(name) == 7 && eqFold(name, "upgrade"):
+			h.upgradeH2C = h.upgradeH2C || hasTokenFold(value, "h2c")
+		case len(name) == 36 && eqFold(name, "access-control-allow-private-network"),
+			len(name) == 34 && eqFold(name, "access-control-allow-local-network"):
+			h.pnaGranted = h.pnaGranted || isTrue(value)
 		}
 	})
 	if end < 0 || f != faultNone {

@@ -12,6 +12,8 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // This file reads capture files, recognised by their magic number: classic
@@ -47,17 +49,23 @@ func (e *notCaptureError) Error() string {
 func (e *notCaptureError) Unwrap() error { return ErrNotCapture }
 
 // countingReader counts the bytes read from a file, for progress, and
-// remembers an I/O error so it is not mistaken for a damaged capture.
+// remembers an I/O error so it is not mistaken for a damaged capture, and
+// a stop that ended a wait for input so it is not mistaken for either.
 type countingReader struct {
-	r   io.Reader
-	n   int64
-	err error
+	r       io.Reader
+	n       int64
+	err     error
+	stopped bool
 }
 
 func (c *countingReader) Read(b []byte) (int, error) {
 	n, err := c.r.Read(b)
 	c.n += int64(n)
-	if err != nil && err != io.EOF {
+	switch {
+	case err == nil || err == io.EOF:
+	case errors.Is(err, source.ErrStopped):
+		c.stopped = true
+	default:
 		c.err = err
 	}
 	return n, err

@@ -15,6 +15,14 @@ import (
 // so a replay flushes and closes exactly as the live run would.
 const flushEvery = time.Second
 
+// Bounds of the interner (source.Interner) that the capture's requests,
+// DNS answers and ClientHellos share: hosts, user agents, origins and DNS
+// names repeat, so an event allocates only for values that are new.
+const (
+	internMax = 4096 // entries before the table starts over
+	maxIntern = 256  // the longest value worth interning
+)
+
 // portSet is a bitmap of TCP ports.
 type portSet [1024]uint64
 
@@ -53,7 +61,7 @@ type pipeline struct {
 }
 
 func newPipeline(opts *Options, name string, e *source.Emitter) *pipeline {
-	rep, in := newReporter(e), newInterner()
+	rep, in := newReporter(e), source.NewInterner(internMax, maxIntern)
 	p := &pipeline{
 		dec:     newDecoder(),
 		ord:     new(orderer),

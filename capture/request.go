@@ -6,6 +6,7 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/keys"
+	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // This file makes the kept detect.Request of a parsed request, HTTP/1 or
@@ -17,7 +18,7 @@ import (
 type reqBuilder struct {
 	source    string          // Request.Source
 	keys      *keys.Extractor // nil: no key is looked for
-	in        *interner
+	in        *source.Interner
 	rep       *reporter
 	redactOut []byte // a target with its key values redacted
 }
@@ -51,11 +52,16 @@ func (b *reqBuilder) fromHead(r *detect.Request, rh *reqHead, at int64, client, 
 	r.Origin, r.HasOrigin = b.str(rh.origin), rh.hasOrigin
 	r.Referer = b.redacted(rh.referer, true)
 	r.UserAgent = b.str(rh.userAgent)
+	r.PNARequest = rh.pna
+	if rh.malformed != "" {
+		r.Malformed = rh.malformed
+		b.rep.inc(cMalformedRequests)
+	}
 	r.Key = b.key(rh.keyMask, func(rank int) ([]byte, []byte) { return rh.keyName[rank], rh.keyVal[rank] }, rh.target)
 }
 
-// str returns a value as a kept string (intern.go).
-func (b *reqBuilder) str(v []byte) string { return b.in.str(v) }
+// str returns a value as a kept string, shared when it repeats (source.Interner).
+func (b *reqBuilder) str(v []byte) string { return b.in.String(v) }
 
 // redacted returns a target or URL as a kept string with the values of
 // key query parameters replaced (keys.Redacted), so no raw key reaches an
@@ -100,6 +106,8 @@ func internProto(b []byte) string {
 		return "HTTP/1.1"
 	case "HTTP/1.0":
 		return "HTTP/1.0"
+	case "HTTP/0.9":
+		return "HTTP/0.9"
 	}
-	return string(b) // validProto: HTTP/1.x, printable
+	return string(b) // HTTP/1.x, or a malformed version (lenient.go), printable
 }

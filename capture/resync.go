@@ -25,14 +25,19 @@ const (
 func looksLikeRequest(b []byte) sniff {
 	for i, c := range b {
 		switch {
-		case c == ' ':
+		case c == ' ' || c == '\t':
 			if i == 0 {
 				return sniffNo
 			}
-			if i+1 == len(b) {
+			// Whitespace, then the target (or the version, when the
+			// target is missing: lenient.go).
+			for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+				i++
+			}
+			if i == len(b) {
 				return sniffNeedMore
 			}
-			if b[i+1] <= ' ' || b[i+1] == 0x7f {
+			if b[i] < ' ' || b[i] == 0x7f {
 				return sniffNo
 			}
 			return sniffYes

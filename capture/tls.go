@@ -45,11 +45,23 @@ type helloKey struct{ src, dst netip.AddrPort }
 
 // helloPart is a ClientHello gathered over segments.
 type helloPart struct {
-	seq  uint32 // of its first byte
-	next uint32 // the next segment's expected sequence number
-	at   int64  // time of its first segment
-	buf  []byte
+	seq   uint32 // of its first byte
+	next  uint32 // the next segment's expected sequence number
+	at    int64  // time of its first segment
+	buf   []byte
+	later []helloPiece // segments that overtook one before them, until it comes
 }
+
+// helloPiece is a segment of a ClientHello that arrived before the one
+// before it.
+type helloPiece struct {
+	seq  uint32
+	data []byte
+}
+
+// maxHelloLater caps the segments a ClientHello keeps while one before
+// them is missing.
+const maxHelloLater = 16
 
 // helloSeen remembers a reported ClientHello.
 type helloSeen struct {
@@ -67,11 +79,11 @@ type tlsSide struct {
 	scratch []byte // a handshake message spread over records
 	ch      clientHello
 	source  string // TLSHello.Source
-	in      *interner
+	in      *source.Interner
 	rep     *reporter
 }
 
-func newTLSSide(source string, in *interner, rep *reporter) *tlsSide {
+func newTLSSide(source string, in *source.Interner, rep *reporter) *tlsSide {
 	return &tlsSide{source: source, in: in, rep: rep}
 }
 
@@ -96,8 +108,11 @@ func (s *tlsSide) segment(src, dst netip.AddrPort, seq uint32, payload []byte, a
 		case seq == part.next && !cut:
 			part.buf = append(part.buf, payload...)
 			part.next += uint32(len(payload))
+			part.takeLater()
 			s.try(k, part.seq, part.at, part.buf, true)
 			return
+		case !cut && part.holdLater(seq, payload):
+			return // it overtook a segment before it: kept until that one comes
 		case seq == part.seq:
 			// The first segment again (a retransmission): start over below.
 			delete(s.parts, k)
@@ -121,6 +136,45 @@ func (s *tlsSide) segment(src, dst netip.AddrPort, seq uint32, payload []byte, a
 		return
 	}
 	s.try(k, seq, at, payload, false)
+}
+
+// holdLater keeps a segment that starts after the next one expected
+// (it overtook one before it), within the hello's size bound; it reports
+// whether it kept it.
+func (p *helloPart) holdLater(seq uint32, data []byte) bool {
+	ahead := int32(seq - p.next)
+	if ahead <= 0 || len(p.later) >= maxHelloLater || int(seq-p.seq)+len(data) > maxHelloBytes {
+		return false
+	}
+	p.later = append(p.later, helloPiece{seq: seq, data: append([]byte(nil), data...)})
+	return true
+}
+
+// takeLater appends the kept segments that now follow on, in order.
+func (p *helloPart) takeLater() {
+	for found := true; found; {
+		found = false
+		for i, pc := range p.later {
+			end := pc.seq + uint32(len(pc.data))
+			if int32(pc.seq-p.next) > 0 || int32(end-p.next) <= 0 {
+				continue // still ahead, or nothing new
+			}
+			p.buf = append(p.buf, pc.data[p.next-pc.seq:]...)
+			p.next = end
+			p.later = append(p.later[:i], p.later[i+1:]...)
+			found = true
+			break
+		}
+	}
+	// What the gathered bytes now cover is of no more use.
+	n := 0
+	for _, pc := range p.later {
+		if int32(pc.seq+uint32(len(pc.data))-p.next) > 0 {
+			p.later[n] = pc
+			n++
+		}
+	}
+	p.later = p.later[:n]
 }
 
 // try parses the gathered bytes of a ClientHello; gathered says buf is a
@@ -172,12 +226,12 @@ func (s *tlsSide) try(k helloKey, seq uint32, at int64, buf []byte, gathered boo
 func (s *tlsSide) hello(k helloKey, at int64) detect.TLSHello {
 	th := detect.TLSHello{Time: time.Unix(0, at).UTC(), Source: s.source, Client: k.src, Server: k.dst}
 	if s.ch.hasSNI {
-		th.SNI = s.in.str(s.ch.sni)
+		th.SNI = s.in.String(s.ch.sni)
 	}
 	if s.ch.nalpn > 0 {
 		th.ALPN = make([]string, s.ch.nalpn)
 		for i, a := range s.ch.alpn[:s.ch.nalpn] {
-			th.ALPN[i] = s.in.str(a)
+			th.ALPN[i] = s.in.String(a)
 		}
 	}
 	return th

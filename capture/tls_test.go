@@ -271,14 +271,39 @@ func TestTLSPackets(t *testing.T) {
 			t.Fatalf("hellos %q", s)
 		}
 	})
-	t.Run("out_of_order_is_missed", func(t *testing.T) {
-		// The gatherer only follows segments in order: a hello whose
-		// segments arrive swapped is not read (a known limit).
+	t.Run("out_of_order", func(t *testing.T) {
+		// Segments that overtake one before them wait for it.
 		c := newConvo("10.0.0.7:50002", "10.0.0.1:443", t0).handshake().req(string(curl), 200)
 		c.pkts[4].ts, c.pkts[5].ts = c.pkts[5].ts, c.pkts[4].ts
 		r := run(t, c, Options{})
-		if len(hellosOf(r)) != 0 || r.counters["tls_malformed"] != 0 {
-			t.Fatalf("hellos %v counters %v", hellosOf(r), r.counters)
+		if s := sni(r); !slices.Equal(s, []string{"evil.rebind.test"}) || r.counters["tls_malformed"] != 0 {
+			t.Fatalf("hellos %q counters %v", s, r.counters)
+		}
+	})
+	t.Run("out_of_order_reversed", func(t *testing.T) {
+		// Every segment but the first in reverse order, one of them twice.
+		c := newConvo("10.0.0.7:50006", "10.0.0.1:443", t0).handshake().req(string(curl), 60)
+		rest := slices.Clone(c.pkts[4:])
+		slices.Reverse(rest)
+		rest = append(rest, rest[1])
+		for i := range rest {
+			rest[i].ts = t0.Add(time.Duration(i+10) * time.Millisecond)
+		}
+		c.pkts = append(c.pkts[:4], rest...)
+		r := run(t, c, Options{})
+		if s := sni(r); !slices.Equal(s, []string{"evil.rebind.test"}) {
+			t.Fatalf("hellos %q counters %v", s, r.counters)
+		}
+	})
+	t.Run("first_segment_last_is_missed", func(t *testing.T) {
+		// Only a segment that starts a ClientHello opens one: when the
+		// first segment comes last, the others were not kept (a known limit).
+		c := newConvo("10.0.0.7:50007", "10.0.0.1:443", t0).handshake().req(string(curl), 200)
+		c.pkts[3].ts, c.pkts[5].ts = c.pkts[5].ts, c.pkts[3].ts
+		c.pkts[3], c.pkts[5] = c.pkts[5], c.pkts[3]
+		r := run(t, c, Options{})
+		if len(hellosOf(r)) != 0 {
+			t.Fatalf("hellos %v", hellosOf(r))
 		}
 	})
 	t.Run("ipv6_on_an_http_port", func(t *testing.T) {

@@ -33,6 +33,12 @@ type Request struct {
 
 	// Signals the parser noticed; the engine may raise severity on them.
 	DupHost bool // two or more Host headers
+	// Malformed says why the request line was not HTTP/1.x as RFC 9112
+	// writes it but was still taken as a request, as servers and Zeek
+	// take it: "no_version" (HTTP/0.9), "no_space_before_version",
+	// "no_target", "bad_version", "space_in_target", "text_after_version",
+	// "whitespace". "" for a well-formed line.
+	Malformed string
 
 	// Private Network Access (WICG): a CORS preflight asking to reach a
 	// private server (Access-Control-Request-Private-Network: true, or

@@ -457,6 +457,9 @@ func (d *detailView) requestLines(b *detailBody, c *viewCtx, v *snapView, width 
 		kv(st, "client", addrPort(r.Client), width),
 		kv(st, "server", addrPort(r.Server), width),
 	)
+	if r.Malformed != "" {
+		b.add(kv(st, "request line", st.bad.Render("≠ malformed: "+clean(r.Malformed)), width))
+	}
 	switch {
 	case !r.HasHost:
 		b.add(kv(st, "host", "(no Host header)", width))

@@ -53,6 +53,9 @@ func requestsPane() *tablePane[reqRow] {
 			if r.foreign {
 				texts = append(texts, "foreign")
 			}
+			if r.Malformed != "" {
+				texts = append(texts, "malformed", r.Malformed)
+			}
 			return texts
 		},
 		pin: func(r *reqRow, kind, value string) bool {
@@ -98,7 +101,7 @@ func requestCols() []col[reqRow] {
 			},
 			cmp: func(a, b *reqRow) int { return cmp.Compare(a.Host, b.Host) }},
 		{title: "TARGET", min: 12, want: 12, flex: 3,
-			cell: func(r *reqRow) string { return clean(r.Target) },
+			cell: requestTarget,
 			cmp:  func(a, b *reqRow) int { return cmp.Compare(a.Target, b.Target) }},
 		{title: "ORIGIN", min: 12, want: 14, flex: 2, drop: 2,
 			host: func(r *reqRow) hostText {
@@ -114,6 +117,16 @@ func requestCols() []col[reqRow] {
 			cmp:    func(a, b *reqRow) int { return cmp.Compare(a.Key, b.Key) }},
 		statusCol[reqRow](func(r *reqRow) int { return r.Status }),
 	}
+}
+
+// requestTarget is a request's TARGET cell: "≠ " before the target of a
+// request whose request line was malformed (taken as a server would take
+// it; the detail says why).
+func requestTarget(r *reqRow) string {
+	if r.Malformed != "" {
+		return "≠ " + clean(r.Target)
+	}
+	return clean(r.Target)
 }
 
 // requestHost is a request's HOST cell: "✗ " before a foreign Host, the

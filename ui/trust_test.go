@@ -291,6 +291,28 @@ func TestLookAlikesMarked(t *testing.T) {
 	}
 }
 
+// TestMalformedRequestMarked: a request whose request line was read
+// leniently (HTTP/0.9, a bad version) is marked in the Requests pane, the
+// filter finds it by "malformed", and its detail says why.
+func TestMalformedRequestMarked(t *testing.T) {
+	s := demoSnapshot()
+	r := fxRequest(time.Second, "10.0.0.9:40000", "GET", "", "/index.html", "", "", 0)
+	r.Proto, r.Malformed = "HTTP/0.9", "no_version"
+	s.Recent = append([]detect.Request{r}, s.Recent...)
+	m := newTestModel(t, backendFor(s), 140, 40)
+	reqs := paneText(m, paneRequests, 120, 6)
+	if !strings.Contains(reqs, "≠ /index.html") {
+		t.Errorf("malformed request not marked:\n%s", reqs)
+	}
+	if strings.Count(reqs, "≠") != 1 {
+		t.Errorf("well-formed requests marked too:\n%s", reqs)
+	}
+	m, _ = press(t, m, "5", "g", "enter")
+	if got := ansi.Strip(strings.Join(detailLines(m), "\n")); !strings.Contains(got, "≠ malformed: no_version") || !strings.Contains(got, "GET /index.html HTTP/0.9") {
+		t.Errorf("request detail:\n%s", got)
+	}
+}
+
 // TestLiveClock: a live view asks the engine for rates at the wall clock
 // (a replay at event time), and a snapshot whose only change is the clock
 // still moves ages and rates on screen.
