@@ -196,6 +196,16 @@ var tcpflowNoFlow = map[string]string{
 	"tun_gre.pcap":        "GRE with Ethernet inside (transparent Ethernet bridging) is not decoded by tcpflow",
 	"tun_ipip.pcap":       "IP-in-IP and 6in4 are not decoded by tcpflow",
 	"tun_vxlan.pcap":      "VXLAN is not decoded by tcpflow",
+	"frag_vxlan.pcap":     "VXLAN (here with its outer packets fragmented) is not decoded by tcpflow",
+	"enc_vxlan_gpe.pcap":  "VXLAN-GPE is not decoded by tcpflow",
+	"enc_geneve.pcap":     "Geneve is not decoded by tcpflow",
+	"enc_gre_ovs.pcap":    "GRE with Ethernet inside is not decoded by tcpflow",
+	"enc_erspan2.pcap":    "ERSPAN is not decoded by tcpflow",
+	"enc_erspan3.pcap":    "ERSPAN is not decoded by tcpflow",
+	"enc_mpls.pcap":       "MPLS is not decoded by tcpflow",
+	"enc_mpls_vlan.pcap":  "MPLS is not decoded by tcpflow",
+	"enc_nflog.pcap":      "LINKTYPE_NFLOG (239) is not decoded by tcpflow",
+	"enc_teredo.pcap":     "Teredo is not decoded by tcpflow",
 }
 
 // Disagreement classes (README, capture section).
