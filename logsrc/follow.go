@@ -104,7 +104,7 @@ func (s *input) runFollow(ctx context.Context, tailOnly bool) error {
 			s.flushDue(flushEvery)
 			continue
 		}
-		if err := s.decidePending(); err != nil {
+		if err := s.Decide(); err != nil {
 			return s.fail(err)
 		}
 		s.flushDue(0)

@@ -129,22 +129,16 @@ func isStream(path string) bool {
 	return err == nil && !fi.Mode().IsRegular() && !fi.IsDir()
 }
 
-// input is the state of one file's (or stream's) Run.
+// input is the state of one file's (or stream's) Run: its lines go through
+// the embedded Feeder.
 type input struct {
+	*Feeder
 	path string
 	name string // for Problem.Where
 	opts Options
-	p    *Parser
-	e    *source.Emitter
-	now  func() time.Time
 
-	cur         detect.Request // the line being parsed
 	done, total int64
-	formatNote  string
 	waitNote    string
-
-	pending   [][]byte // auto: the first lines, read again once the format is decided
-	pendingNo []int64
 }
 
 func newInput(ctx context.Context, path string, opts Options, out chan<- detect.Batch) *input {
@@ -162,7 +156,9 @@ func newInput(ctx context.Context, path string, opts Options, out chan<- detect.
 	p.SetLocation(opts.Location)
 	e := source.New(ctx, out, source.Options{Name: path, Pacer: opts.Pacer, BatchSize: opts.BatchSize,
 		MaxProblems: opts.MaxProblems, Keys: opts.Keys})
-	return &input{path: path, name: name, opts: opts, p: p, e: e, now: time.Now}
+	s := &input{Feeder: newFeeder(e, path, name, p, opts.Keys), path: path, name: name, opts: opts}
+	s.sayNote = s.sync
+	return s
 }
 
 // splitter cuts a byte stream into lines. Lines are handed over where they
@@ -296,7 +292,7 @@ func (s *input) stopWith(sp *splitter) {
 
 // finish sends the last batch of an input that ended well.
 func (s *input) finish() error {
-	if err := s.decidePending(); err != nil {
+	if err := s.Decide(); err != nil {
 		return s.fail(err)
 	}
 	s.sync()
@@ -398,7 +394,7 @@ func (s *input) runStream(ctx context.Context, r io.Reader, name string) error {
 			s.stopWith(&sp)
 			return s.finish()
 		case <-tick.C:
-			if err := s.decidePending(); err != nil {
+			if err := s.Decide(); err != nil {
 				return s.fail(err)
 			}
 			s.flushDue(0)
@@ -414,102 +410,7 @@ func (s *input) runStream(ctx context.Context, r io.Reader, name string) error {
 	}
 }
 
-// handleLine parses one line (newline included or not) into the batch.
-// While auto-detection has not decided, lines are kept and read again once
-// it has.
-func (s *input) handleLine(line []byte, lineno int64) error {
-	line = bytes.TrimSuffix(line, []byte("\n"))
-	line = bytes.TrimSuffix(line, []byte("\r"))
-	if isBlank(line) {
-		return nil
-	}
-	if s.p.auto && s.p.chosen == nil {
-		if werkzeugBanner(line) {
-			s.count("skipped_lines")
-			return nil
-		}
-		s.pending = append(s.pending, bytes.Clone(line))
-		s.pendingNo = append(s.pendingNo, lineno)
-		if len(s.pending) >= autoLines {
-			return s.decidePending()
-		}
-		return nil
-	}
-	s.cur.Source = s.path
-	err := s.p.Parse(line, s.opts.Keys, &s.cur)
-	if err != nil {
-		if errors.Is(err, ErrNotRequest) {
-			s.count("skipped_lines")
-			return nil
-		}
-		s.bad(lineno, err, line)
-		return nil
-	}
-	r := &s.cur
-	if r.Time.IsZero() {
-		r.Time = s.now() // a format without a clock: the time it was read
-	}
-	s.e.Request(r)
-	return nil
-}
-
-// decidePending makes auto-detection decide on the lines it has, and reads
-// them. It fails the input when no format reads any of them.
-func (s *input) decidePending() error {
-	if len(s.pending) == 0 {
-		return nil
-	}
-	if !s.p.decide(s.pending) {
-		return s.undetected()
-	}
-	s.formatNote = "format: " + s.p.Format() + " (auto)"
-	if warn := extraColumns(s.p.chosen, s.pending) + extraJSONFields(s.p.chosen, s.pending); warn != "" {
-		s.formatNote += "; " + warn
-	}
-	s.sync()
-	lines, nos := s.pending, s.pendingNo
-	s.pending, s.pendingNo = nil, nil
-	for i, l := range lines {
-		if err := s.handleLine(l, nos[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// undetected is the error for input whose first lines no format reads.
-func (s *input) undetected() error {
-	line := s.pending[0]
-	hint := formatHint
-	if looksJSON(line) {
-		hint = "caddy, traefik, json (common key names) or json:host=PATH,time=PATH,method=PATH,target=PATH,... " +
-			"(dotted paths into the object)"
-	}
-	return fmt.Errorf("log %s: %w: no known format reads its first %d line(s); line %d is \"%s\" (%s); set --log-format to one of %s",
-		s.name, ErrUnknownFormat, len(s.pending), s.pendingNo[0], s.quote(line, 120), s.p.whyNot(line), hint)
-}
-
-// bad counts a line that did not parse and keeps the first few as Problems.
-func (s *input) bad(lineno int64, err error, line []byte) {
-	s.e.ParseError()
-	if s.e.WantsProblems() {
-		s.e.Problem(s.name+":"+strconv.FormatInt(lineno, 10), err.Error()+": "+s.quote(line, problemBytes))
-	}
-}
-
-// quote makes a line fit to be quoted in a message: its shape (shapeOf),
-// never its unidentified columns, which may hold keys.
-func (s *input) quote(line []byte, n int) string { return shapeOf(line, n) }
-
-func (s *input) note() string {
-	switch {
-	case s.waitNote == "":
-		return s.formatNote
-	case s.formatNote == "":
-		return s.waitNote
-	}
-	return s.waitNote + "; " + s.formatNote
-}
+func (s *input) note() string { return joinNotes(s.waitNote, s.formatNote) }
 
 // sync hands the input's note and progress to the emitter.
 func (s *input) sync() {
@@ -523,9 +424,6 @@ func (s *input) flushDue(every time.Duration) {
 	s.sync()
 	s.e.FlushDue(every)
 }
-
-// count adds one to a counter handed over with the next batch.
-func (s *input) count(name string) { s.e.Counter(name).Inc() }
 
 // hasGlobMeta reports whether path has glob metacharacters.
 func hasGlobMeta(path string) bool { return strings.ContainsAny(path, "*?[") }

@@ -1,0 +1,138 @@
+package logsrc
+
+import (
+	"context"
+	"time"
+
+	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/source"
+)
+
+// DefaultMaxStreams is StreamsOptions.Max when zero.
+const DefaultMaxStreams = 1024
+
+// Streams is the line input of a source whose lines come from several
+// streams (a syslog listener's senders and tags, a journal's units, a
+// remote glob's files, a container): each stream is a source of its own,
+// with its own Emitter (so its own name, counters, problems and state) and
+// its own format auto-detection, exactly as a file has. One goroutine uses
+// it: the source's.
+//
+// Memory is bounded: at most Max streams are made; lines of later stream
+// names go to one shared overflow stream (counted as "streams_over_cap").
+// A stream whose first lines no format reads is not an error: its note
+// says so and its lines are counted ("lines_unread"), since one sender's
+// sshd messages must not stop another's access log.
+type Streams struct {
+	ctx    context.Context
+	out    chan<- detect.Batch
+	opts   StreamsOptions
+	byName map[string]*Feeder
+	list   []*Feeder
+	state  detect.SourceState
+	status string
+}
+
+// StreamsOptions configures Streams.
+type StreamsOptions struct {
+	Feeder      FeederOptions // the same for every stream (KeepGoing is implied)
+	BatchSize   int           // 0 = source.DefaultBatchSize
+	MaxProblems int           // per stream (0 = 5, < 0 = none)
+	Max         int           // streams at most (0 = DefaultMaxStreams)
+	Overflow    string        // the name of the stream that takes the lines of streams over Max
+	State       detect.SourceState
+}
+
+// NewStreams returns Streams that send to out; ctx is the source's stop
+// signal, as for source.New. It checks the format once.
+func NewStreams(ctx context.Context, out chan<- detect.Batch, o StreamsOptions) (*Streams, error) {
+	if _, err := Compile(o.Feeder.Format); err != nil {
+		return nil, err
+	}
+	if o.Max <= 0 {
+		o.Max = DefaultMaxStreams
+	}
+	if o.MaxProblems == 0 {
+		o.MaxProblems = defaultMaxProblems
+	}
+	o.Feeder.KeepGoing = true
+	if o.State == detect.StateStarting {
+		o.State = detect.StateLive
+	}
+	return &Streams{ctx: ctx, out: out, opts: o, byName: make(map[string]*Feeder), state: o.State}, nil
+}
+
+// Stream returns the Feeder of the stream called name, made at its first
+// use (its name is every request's Source); over Max streams, the
+// overflow stream's.
+func (s *Streams) Stream(name string) *Feeder {
+	if f := s.byName[name]; f != nil {
+		return f
+	}
+	if len(s.byName) >= s.opts.Max && name != s.opts.Overflow {
+		f := s.Stream(s.opts.Overflow)
+		f.count("streams_over_cap")
+		return f
+	}
+	e := source.New(s.ctx, s.out, source.Options{Name: name, BatchSize: s.opts.BatchSize,
+		MaxProblems: s.opts.MaxProblems, Keys: s.opts.Feeder.Keys})
+	p, err := Compile(s.opts.Feeder.Format)
+	if err != nil {
+		panic("logsrc: format compiled once and not again: " + err.Error()) // NewStreams checked it
+	}
+	p.SetLocation(s.opts.Feeder.Location)
+	f := newFeeder(e, name, name, p, s.opts.Feeder.Keys)
+	f.keep = true
+	f.sayNote = func() { e.SetNote(joinNotes(s.status, f.formatNote)) }
+	f.sayNote()
+	e.SetState(s.state)
+	s.byName[name] = f
+	s.list = append(s.list, f)
+	return f
+}
+
+// Len is the number of streams made.
+func (s *Streams) Len() int { return len(s.list) }
+
+// SetStatus sets the state and the note every stream reports (a
+// connection's: "connected", "reconnecting in 4s: ..."), before its own
+// format note.
+func (s *Streams) SetStatus(state detect.SourceState, note string) {
+	s.state, s.status = state, note
+	for _, f := range s.list {
+		f.e.SetState(state)
+		f.sayNote()
+	}
+}
+
+// Tick makes the streams whose input went quiet decide their format, and
+// hands over what each has once every has passed since its last batch
+// (every call with 0). Call it on a timer (100 ms).
+func (s *Streams) Tick(every time.Duration) {
+	for _, f := range s.list {
+		_ = f.Decide() // KeepGoing: never fails
+		f.e.FlushDue(every)
+	}
+}
+
+// Close decides what is pending and sends each stream's last batch (by
+// the stop rule, what was received is handed over). err, when not nil,
+// is reported by every stream as its failure; Close returns it.
+func (s *Streams) Close(err error) error {
+	for _, f := range s.list {
+		_ = f.Decide()
+		f.e.Close(err)
+	}
+	return err
+}
+
+// joinNotes joins the non-empty notes with "; ".
+func joinNotes(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}
