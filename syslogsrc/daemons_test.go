@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rebindwatch/rebindwatch/internal/testkit"
 )
 
 // The real thing, on loopback: nginx logs to the listener over syslog
@@ -72,15 +74,17 @@ http {
 		t.Fatal(err)
 	}
 	direct, forwarded := "syslog:"+host+"/api", "syslog:"+host+"/viarsyslog"
-	c.waitFor(t, "every request on both paths", 20*time.Second, func() bool {
-		got := c.count()
+	c.WaitFor(t, "every request on both paths", 20*time.Second, func(v testkit.View) bool {
+		got := v.Count()
 		return got[direct] >= n+1 && got[forwarded] >= n+1 // and /ready
 	})
-	c.stop(t)
-	t.Logf("sources %v; counters %v; notes %v", c.count(), c.counters, c.notes)
+	if err := c.Stop(t); err != nil {
+		t.Fatal(err)
+	}
+	v := c.View()
 	for _, src := range []string{direct, forwarded} {
 		var targets []string
-		for _, r := range c.requests(src) {
+		for _, r := range v.Requests[src] {
 			if r.Target != "/ready" {
 				targets = append(targets, r.Target)
 			}
@@ -97,7 +101,7 @@ http {
 		if !slices.Equal(targets, want) {
 			t.Errorf("%s: %d requests %v, want each of %d once", src, len(targets), targets, n)
 		}
-		if note := c.notes[src]; !strings.Contains(note, "format: combined (auto)") {
+		if note := v.Notes[src]; !strings.Contains(note, "format: combined (auto)") {
 			t.Errorf("%s: note %q", src, note)
 		}
 	}

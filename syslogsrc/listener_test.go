@@ -1,7 +1,6 @@
 package syslogsrc
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -15,32 +14,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/internal/testkit"
 )
 
-// collector runs a listener and keeps what it sends, so a test can wait
-// for what it expects (never for a time).
-type collector struct {
-	mu       sync.Mutex
-	changed  chan struct{}
-	reqs     map[string][]detect.Request
-	counters map[string]uint64
-	notes    map[string]string
-	states   map[string]detect.SourceState
-	problems []detect.Problem
-	parseErr uint64
-	dropped  uint64
-	done     chan error    // Run's result
-	drained  chan struct{} // every batch collected
-	once     sync.Once
-	cancel   context.CancelFunc
-}
-
-func runListener(t *testing.T, spec string, o Options) (*Listener, *collector) {
+// runListener binds spec and collects what the listener sends.
+func runListener(t *testing.T, spec string, o Options) (*Listener, *testkit.Collector) {
 	t.Helper()
 	if o.Location == nil {
 		o.Location = time.UTC
@@ -49,92 +31,7 @@ func runListener(t *testing.T, spec string, o Options) (*Listener, *collector) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &collector{changed: make(chan struct{}, 1), reqs: map[string][]detect.Request{}, counters: map[string]uint64{},
-		notes: map[string]string{}, states: map[string]detect.SourceState{}, done: make(chan error, 1),
-		drained: make(chan struct{}), cancel: cancel}
-	out := make(chan detect.Batch, 64)
-	go func() {
-		err := l.Run(ctx, out)
-		close(out)
-		c.done <- err
-	}()
-	go func() {
-		defer close(c.drained)
-		for b := range out {
-			c.mu.Lock()
-			c.reqs[b.Source] = append(c.reqs[b.Source], b.Requests...)
-			for k, v := range b.Counters {
-				c.counters[k] += v
-			}
-			if b.Note != "" {
-				c.notes[b.Source] = b.Note
-			}
-			c.states[b.Source] = b.State
-			c.problems = append(c.problems, b.Problems...)
-			c.parseErr += b.ParseErrors
-			c.dropped += b.Dropped
-			c.mu.Unlock()
-			select {
-			case c.changed <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	t.Cleanup(func() { c.stop(t) })
-	return l, c
-}
-
-// stop stops the listener and waits for its last batch.
-func (c *collector) stop(t *testing.T) {
-	c.once.Do(func() {
-		c.cancel()
-		select {
-		case err := <-c.done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-			<-c.drained
-		case <-time.After(10 * time.Second):
-			t.Fatal("the listener did not stop within 10 s")
-		}
-	})
-}
-
-// waitFor waits until cond holds on the collected state, failing after
-// limit (a daemon that never delivers), with what was collected.
-func (c *collector) waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.After(limit)
-	for {
-		c.mu.Lock()
-		ok := cond()
-		c.mu.Unlock()
-		if ok {
-			return
-		}
-		select {
-		case <-c.changed:
-		case <-deadline:
-			c.mu.Lock()
-			defer c.mu.Unlock()
-			t.Fatalf("waited %v for %s; sources %v, counters %v, problems %v, notes %v", limit, what, c.count(), c.counters, c.problems, c.notes)
-		}
-	}
-}
-
-func (c *collector) count() map[string]int {
-	m := map[string]int{}
-	for k, v := range c.reqs {
-		m[k] = len(v)
-	}
-	return m
-}
-
-func (c *collector) requests(src string) []detect.Request {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]detect.Request(nil), c.reqs[src]...)
+	return l, testkit.Collect(t, l.Run)
 }
 
 func accessLine(i int) string {
@@ -155,7 +52,7 @@ func TestListenerTransports(t *testing.T) {
 	for i := range 5 {
 		fmt.Fprintf(u, "<190>Nov 26 23:58:29 web-1 api: %s", accessLine(i))
 	}
-	fmt.Fprintf(u, "<190>%s", strings.Repeat("x", 2000))    // too long
+	fmt.Fprintf(u, "<190>%s", strings.Repeat("x", 2000))          // too long
 	fmt.Fprintf(u, "garbage with a key sk_live_0123456789abcdef") // no PRI
 	tc, err := net.Dial("tcp", l.Addr())
 	if err != nil {
@@ -168,27 +65,26 @@ func TestListenerTransports(t *testing.T) {
 		fmt.Fprintf(tc, "%d %s", len(m), m)
 		fmt.Fprintf(tc, "<190>Nov 26 23:58:29 api: %s\n", accessLine(i)) // no host: the sender's address
 	}
-	c.waitFor(t, "5 requests from each sender", 10*time.Second, func() bool {
-		n := c.count()
+	c.WaitFor(t, "5 requests from each sender", 10*time.Second, func(v testkit.View) bool {
+		n := v.Count()
 		return n["syslog:web-1/api"] == 5 && n["syslog:web-2/api"] == 5 && n["syslog:web-3/api"] == 5 && n["syslog:127.0.0.1/api"] == 5
 	})
-	c.waitFor(t, "the counts", 5*time.Second, func() bool {
-		return c.counters["syslog_too_long"] == 1 && c.parseErr == 1
+	c.WaitFor(t, "the counts", 5*time.Second, func(v testkit.View) bool {
+		return v.Counters["syslog_too_long"] == 1 && v.ParseErrors == 1
 	})
-	c.mu.Lock()
-	for _, p := range c.problems {
+	v := c.View()
+	for _, p := range v.Problems {
 		if strings.Contains(p.Text, "sk_live") || strings.Contains(p.Text, "garbage") {
 			t.Errorf("a problem quotes the message: %q", p.Text)
 		}
 	}
-	if n := c.notes["syslog:web-1/api"]; !strings.Contains(n, "format: combined (auto)") {
+	if n := v.Notes["syslog:web-1/api"]; !strings.Contains(n, "format: combined (auto)") {
 		t.Errorf("note %q", n)
 	}
-	if n := c.notes["syslog://127.0.0.1:0"]; !strings.Contains(n, "listening on udp+tcp 127.0.0.1:") {
+	if n := v.Notes["syslog://127.0.0.1:0"]; !strings.Contains(n, "listening on udp+tcp 127.0.0.1:") {
 		t.Errorf("listener note %q", n)
 	}
-	c.mu.Unlock()
-	for i, r := range c.requests("syslog:web-3/api") {
+	for i, r := range v.Requests["syslog:web-3/api"] {
 		if r.Target != fmt.Sprintf("/item/%d", i) || r.Source != "syslog:web-3/api" {
 			t.Errorf("request %d: %s %s", i, r.Source, r.Target)
 		}
@@ -208,7 +104,7 @@ func TestListenerTLS(t *testing.T) {
 		m := fmt.Sprintf("<190>1 2026-11-26T23:58:29Z web-t api - - - %s", accessLine(i))
 		fmt.Fprintf(conn, "%d %s", len(m), m)
 	}
-	c.waitFor(t, "3 requests over TLS", 10*time.Second, func() bool { return c.count()["syslog:web-t/api"] == 3 })
+	c.WaitFor(t, "3 requests over TLS", 10*time.Second, func(v testkit.View) bool { return v.Count()["syslog:web-t/api"] == 3 })
 
 	if _, err := Listen("syslog+tls://127.0.0.1:0", Options{}); err == nil || !strings.Contains(err.Error(), "--listen-cert") {
 		t.Errorf("TLS without a certificate: %v", err)
@@ -239,8 +135,8 @@ func TestListenerMaxConns(t *testing.T) {
 	for i, conn := range conns {
 		fmt.Fprintf(conn, "<190>Nov 26 23:58:29 web-%d api: %s\n", i, accessLine(i))
 	}
-	c.waitFor(t, "both connections read", 10*time.Second, func() bool {
-		n := c.count()
+	c.WaitFor(t, "both connections read", 10*time.Second, func(v testkit.View) bool {
+		n := v.Count()
 		return n["syslog:web-0/api"] == 1 && n["syslog:web-1/api"] == 1
 	})
 	extra, err := net.Dial("tcp", l.Addr())
@@ -249,8 +145,8 @@ func TestListenerMaxConns(t *testing.T) {
 	}
 	defer extra.Close()
 	fmt.Fprintf(extra, "<190>Nov 26 23:58:29 web-x api: %s\n", accessLine(0))
-	c.waitFor(t, "the third connection refused", 10*time.Second, func() bool { return c.counters["syslog_connections_refused"] == 1 })
-	if n := c.count()["syslog:web-x/api"]; n != 0 {
+	c.WaitFor(t, "the third connection refused", 10*time.Second, func(v testkit.View) bool { return v.Counters["syslog_connections_refused"] == 1 })
+	if n := c.View().Count()["syslog:web-x/api"]; n != 0 {
 		t.Errorf("a refused connection delivered %d requests", n)
 	}
 }
@@ -274,14 +170,15 @@ func TestListenerStopDrains(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The first message is in: the rest is on its way or in the kernel.
-	c.waitFor(t, "the first message", 10*time.Second, func() bool { return c.counters["syslog_messages"] > 0 })
-	c.stop(t)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if got := len(c.reqs["syslog:web-s/api"]); got != n {
+	c.WaitFor(t, "the first message", 10*time.Second, func(v testkit.View) bool { return v.Counters["syslog_messages"] > 0 })
+	if err := c.Stop(t); err != nil {
+		t.Fatal(err)
+	}
+	v := c.View()
+	if got := len(v.Requests["syslog:web-s/api"]); got != n {
 		t.Errorf("%d of %d requests handed over by the stop", got, n)
 	}
-	for src, st := range c.states {
+	for src, st := range v.States {
 		if st != detect.StateStopped {
 			t.Errorf("%s ended %v, want stopped", src, st)
 		}
