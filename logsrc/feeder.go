@@ -87,7 +87,9 @@ func (f *Feeder) Line(line []byte, at time.Time) error {
 }
 
 // handleLine is Line for a file, which numbers its own lines.
-func (f *Feeder) handleLine(line []byte, lineno int64) error { return f.handle(line, lineno, time.Time{}) }
+func (f *Feeder) handleLine(line []byte, lineno int64) error {
+	return f.handle(line, lineno, time.Time{})
+}
 
 // handle parses one line into the batch. While auto-detection has not
 // decided, lines are kept and read again once it has.
