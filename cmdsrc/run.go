@@ -98,6 +98,7 @@ type runner struct {
 	k       kind
 	streams *logsrc.Streams
 	diag    []byte // the last diagnostics of the current attempt
+	exit    error  // how the last attempt's command exited (nil: status 0)
 }
 
 // run runs k until its command ends without Follow, or the stop.
@@ -118,8 +119,16 @@ func run(ctx context.Context, name string, k kind, streams *logsrc.Streams, o Op
 		if err != nil {
 			return r.streams.Close(err)
 		}
-		if ctx.Err() != nil || !o.Follow {
+		if ctx.Err() != nil {
+			r.streams.SetStatus(state(o), "stopped")
+			return r.streams.Close(nil)
+		}
+		if !o.Follow {
 			r.streams.SetStatus(state(o), r.exitNote())
+			if r.exit != nil {
+				// Read once and it failed: that is the run's failure.
+				return r.streams.Close(fmt.Errorf("%s: %s", r.name, r.exitNote()))
+			}
 			return r.streams.Close(nil)
 		}
 		if delivered {
@@ -157,17 +166,21 @@ func sleep(ctx context.Context, d time.Duration, tick <-chan time.Time, s *logsr
 	}
 }
 
-// exitNote is what the last attempt's end says: its command's last
-// diagnostic line.
+// exitNote is what the last attempt's end says: its exit status and its
+// command's last diagnostic line.
 func (r *runner) exitNote() string {
 	d := strings.TrimSpace(string(r.diag))
 	if i := strings.LastIndexByte(d, '\n'); i >= 0 {
 		d = d[i+1:]
 	}
-	if d == "" {
-		return "ended"
+	n := "ended"
+	if r.exit != nil {
+		n += " (" + r.exit.Error() + ")"
 	}
-	return "ended: " + d
+	if d != "" {
+		n += ": " + d
+	}
+	return n
 }
 
 // attempt runs the command once, feeding its lines until it ends (or, on
@@ -205,8 +218,10 @@ func (r *runner) attempt(ctx context.Context, again bool, tick <-chan time.Time)
 		return false, fmt.Errorf("%s: %w", r.name, err)
 	}
 	procDone := make(chan struct{})
+	r.exit = nil
 	go func() {
-		cmd.Wait()
+		err := cmd.Wait()
+		r.exit = err // read after procDone closes
 		close(procDone)
 	}()
 	exited := procDone
