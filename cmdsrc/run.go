@@ -56,12 +56,14 @@ type Options struct {
 	Cursor string
 }
 
+// Bounds: the lines read and not yet parsed take at most queueLen ×
+// maxLine bytes (16 MiB) whatever the command writes.
 const (
-	maxLine      = 1 << 20 // longer output lines are skipped and counted
-	stderrKeep   = 512     // bytes of a command's diagnostics kept for its note
+	maxLine      = 256 << 10 // longer output lines are skipped and counted (a journal entry's JSON is up to 4× its MESSAGE)
+	queueLen     = 64
+	stderrKeep   = 512 // bytes of a command's diagnostics kept for its note
 	tickEvery    = 100 * time.Millisecond
 	stopWait     = 2 * time.Second // after SIGTERM, before SIGKILL
-	queueLen     = 256
 	defaultRetry = time.Second
 	maxRetry     = 30 * time.Second
 )
@@ -262,6 +264,7 @@ func (r *runner) attempt(ctx context.Context, again bool, tick <-chan time.Time)
 			abandon = time.After(stopWait)
 		case <-abandon:
 			abandon = nil
+			signalGroup(cmd, syscall.SIGKILL) // what the command left behind holding its output
 			outR.Close()
 			errR.Close()
 		case <-stop:
@@ -306,29 +309,27 @@ func (r *runner) keepDiag(b []byte) {
 // over maxLine are sent as tooLong, without their bytes.
 func readLines(r io.Reader, fromErr bool, out chan<- outLine) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	var long []byte
+	var long []byte // a line longer than the reader's buffer, so far
 	skipping := false
 	for {
 		chunk, err := br.ReadSlice('\n')
-		switch {
-		case errors.Is(err, bufio.ErrBufferFull):
-			if !skipping {
-				long = append(long, chunk...)
-				if len(long) > maxLine {
-					skipping, long = true, long[:0]
-					out <- outLine{fromErr: fromErr, tooLong: true}
-				}
-			}
-			continue
-		case skipping:
-			skipping = false
-		case len(chunk) > 0 || len(long) > 0:
-			b := append(long, chunk...)
-			long = nil
-			b = bytes.TrimSuffix(b, []byte("\n"))
-			out <- outLine{b: bytes.Clone(b), fromErr: fromErr}
+		if !skipping && len(long)+len(chunk) > maxLine+1 { // +1: the newline
+			skipping, long = true, nil
+			out <- outLine{fromErr: fromErr, tooLong: true}
 		}
-		if err != nil {
+		switch {
+		case skipping:
+			if !errors.Is(err, bufio.ErrBufferFull) {
+				skipping = false // the newline (or the end) of the line skipped
+			}
+		case errors.Is(err, bufio.ErrBufferFull):
+			long = append(long, chunk...)
+		case len(chunk) > 0 || len(long) > 0:
+			b := append(long, bytes.TrimSuffix(chunk, []byte("\n"))...) // a copy: chunk is the reader's
+			long = nil
+			out <- outLine{b: b, fromErr: fromErr}
+		}
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
 			return
 		}
 	}
