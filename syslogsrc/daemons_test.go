@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -62,12 +63,7 @@ http {
 	waitHTTP(t, base+"/ready")
 	const n = 50
 	for i := range n {
-		resp, err := http.Get(fmt.Sprintf("%s/r/%d", base, i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+		get(t, fmt.Sprintf("%s/r/%d", base, i))
 	}
 	host, err := os.Hostname()
 	if err != nil {
@@ -107,6 +103,47 @@ http {
 	}
 }
 
+// gunicorn's own syslog (Python's SysLogHandler over UDP: "<PRI>TAG: [PID]
+// MSG", no time, no host): its access lines arrive once each under
+// syslog:ADDRESS/gunicorn.api.access, its error log's lines are noted as
+// unread under their own tag.
+func TestGunicorn(t *testing.T) {
+	gunicorn := need(t, "gunicorn", "/usr/bin/gunicorn")
+	l, c := runListener(t, "syslog+udp://127.0.0.1:0", Options{})
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "app.py"), `def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok\n"]
+`)
+	httpPort := freeTCPPort(t)
+	start(t, exec.Command(gunicorn, "--chdir", dir, "--bind", "127.0.0.1:"+httpPort, "--workers", "1",
+		"--log-syslog", "--log-syslog-to", "udp://"+l.Addr(), "--log-syslog-prefix", "api", "app:app"))
+	base := "http://127.0.0.1:" + httpPort
+	waitHTTP(t, base+"/ready")
+	const n = 20
+	for i := range n {
+		get(t, fmt.Sprintf("%s/g/%d", base, i))
+	}
+	src := "syslog:127.0.0.1/gunicorn.api.access"
+	c.WaitFor(t, "every request", 20*time.Second, func(v testkit.View) bool { return len(v.Requests[src]) >= n+1 })
+	if err := c.Stop(t); err != nil {
+		t.Fatal(err)
+	}
+	v := c.View()
+	seen := map[string]int{}
+	for _, r := range v.Requests[src] {
+		seen[r.Target]++
+	}
+	for i := range n {
+		if k := fmt.Sprintf("/g/%d", i); seen[k] != 1 {
+			t.Errorf("%s seen %d times", k, seen[k])
+		}
+	}
+	if note := v.Notes["syslog:127.0.0.1/gunicorn.api.error"]; !strings.Contains(note, "not read") {
+		t.Errorf("the error log's note %q", note)
+	}
+}
+
 // need returns the path of a daemon the test runs, skipping loudly when
 // it is not installed (.ci/run installs it).
 func need(t *testing.T, name, path string) string {
@@ -121,17 +158,29 @@ func need(t *testing.T, name, path string) string {
 }
 
 // start starts a daemon in the foreground and stops it at the end of the
-// test, showing its output if the test failed.
+// test (SIGTERM, which a master passes to its workers; SIGKILL after 5 s),
+// showing its output if the test failed.
 func start(t *testing.T, cmd *exec.Cmd) {
 	t.Helper()
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.WaitDelay = time.Second // a worker left holding the output does not hold the test
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("%s: %v", cmd.Path, err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() {
+			cmd.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
 		if t.Failed() {
 			t.Logf("%s said:\n%s", filepath.Base(cmd.Path), out.String())
 		}
@@ -145,12 +194,25 @@ func write(t *testing.T, path, text string) {
 	}
 }
 
+// get fetches url to its end (a server logs a request once its answer
+// is sent: gunicorn logs none for a client that hung up first).
+func get(t *testing.T, url string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+}
+
 // waitHTTP waits for a server to answer.
 func waitHTTP(t *testing.T, url string) {
 	t.Helper()
 	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
 		resp, err := http.Get(url)
 		if err == nil {
+			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			return
 		}

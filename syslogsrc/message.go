@@ -25,13 +25,12 @@ type message struct {
 
 // Why a message is not read. The texts quote nothing of the message.
 var (
-	errNoPRI      = errors.New("no <PRI> at the start (RFC 3164 §4.1.1, RFC 5424 §6.2.1)")
-	errBadPRI     = errors.New("<PRI> is not a number from 0 to 191")
-	errBadHeader  = errors.New("RFC 5424 header is malformed (want: <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG)")
-	errBadTime    = errors.New("RFC 5424 TIMESTAMP is not an RFC 3339 time or -")
-	errBadSD      = errors.New("RFC 5424 STRUCTURED-DATA is malformed")
-	errBadName    = errors.New("HOSTNAME or APP-NAME is longer than RFC 5424 allows or not printable ASCII")
-	errNoTime3164 = errors.New("RFC 3164 TIMESTAMP (Mmm dd hh:mm:ss) or an RFC 3339 time is missing")
+	errNoPRI     = errors.New("no <PRI> at the start (RFC 3164 §4.1.1, RFC 5424 §6.2.1)")
+	errBadPRI    = errors.New("<PRI> is not a number from 0 to 191")
+	errBadHeader = errors.New("RFC 5424 header is malformed (want: <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG)")
+	errBadTime   = errors.New("RFC 5424 TIMESTAMP is not an RFC 3339 time or -")
+	errBadSD     = errors.New("RFC 5424 STRUCTURED-DATA is malformed")
+	errBadName   = errors.New("HOSTNAME or APP-NAME is longer than RFC 5424 allows or not printable ASCII")
 )
 
 // parseMessage reads one message (its framing already removed): RFC 5424
@@ -39,8 +38,10 @@ var (
 // write it (nginx, HAProxy, logger, rsyslog's traditional forwarding):
 // "<PRI>Mmm dd hh:mm:ss HOST TAG[PID]: MSG", HOST left out by some local
 // senders, an RFC 3339 time in place of the old one (rsyslog's high
-// precision format). 3164 times have neither a year nor a zone: the zone
-// is loc and the year the one that puts the time nearest to now.
+// precision format), or no time and no host at all ("<PRI>TAG: MSG", what
+// Python's SysLogHandler sends for gunicorn). 3164 times have neither a
+// year nor a zone: the zone is loc and the year the one that puts the time
+// nearest to now.
 func parseMessage(b []byte, loc *time.Location, now time.Time) (message, error) {
 	rest, err := parsePRI(b)
 	if err != nil {
@@ -108,7 +109,7 @@ func parse5424(b []byte) (message, error) {
 		}
 		rest = rest[1:]
 	}
-	m.Msg = bytes.TrimPrefix(rest, []byte("\xef\xbb\xbf")) // MSG-UTF8 starts with a BOM (§6.4)
+	m.Msg = stripPID(bytes.TrimPrefix(rest, []byte("\xef\xbb\xbf"))) // MSG-UTF8 starts with a BOM (§6.4)
 	return m, nil
 }
 
@@ -157,35 +158,26 @@ func skipSD(b []byte) ([]byte, error) {
 // (RFC 3164 §4.1.2, as senders write it).
 func parse3164(b []byte, loc *time.Location, now time.Time) (message, error) {
 	var m message
-	switch {
-	case len(b) >= 16 && b[3] == ' ' && b[6] == ' ' && b[15] == ' ':
+	timed := true
+	if t, ok := bsdTime(b, loc); ok {
 		// "Mmm dd hh:mm:ss " (dd space-padded; some senders zero-pad).
-		t, err := time.ParseInLocation("Jan _2 15:04:05", string(b[:15]), loc)
-		if err != nil {
-			if t, err = time.ParseInLocation("Jan 02 15:04:05", string(b[:15]), loc); err != nil {
-				return message{}, errNoTime3164
-			}
-		}
 		m.Time = nearestYear(t, now)
 		b = b[16:]
-	case len(b) >= 20 && b[4] == '-' && b[10] == 'T':
-		sp := bytes.IndexByte(b, ' ')
-		if sp < 0 {
-			return message{}, errNoTime3164
+	} else if sp := bytes.IndexByte(b, ' '); sp >= 20 && b[4] == '-' && b[10] == 'T' {
+		if t, err := time.Parse(time.RFC3339Nano, string(b[:sp])); err == nil {
+			m.Time = t
+			b = b[sp+1:]
+		} else {
+			timed = false
 		}
-		t, err := time.Parse(time.RFC3339Nano, string(b[:sp]))
-		if err != nil {
-			return message{}, errNoTime3164
-		}
-		m.Time = t
-		b = b[sp+1:]
-	default:
-		return message{}, errNoTime3164
+	} else {
+		timed = false // no header but the TAG (§4.3.3: what follows the PRI is the content)
 	}
 	// HOSTNAME, unless the first word is already the TAG ("tag:",
-	// "tag[123]:"): a local sender leaves the host out.
+	// "tag[123]:"): a local sender leaves the host out, and a message
+	// without a time has none.
 	word, rest, _ := bytes.Cut(b, []byte(" "))
-	if !isTag(word) {
+	if timed && !isTag(word) {
 		if !printable(word, maxHost) {
 			return message{}, errBadName
 		}
@@ -204,8 +196,39 @@ func parse3164(b []byte, loc *time.Location, now time.Time) (message, error) {
 		m.Tag = tag
 		b = rest
 	}
-	m.Msg = b
+	m.Msg = stripPID(b)
 	return m, nil
+}
+
+// stripPID drops the "[PID] " that Python's logging puts before the
+// message when the PID is not in the TAG (gunicorn's syslog format is
+// "[%(process)d] %(message)s"): no access log line starts with it.
+func stripPID(b []byte) []byte {
+	if len(b) < 4 || b[0] != '[' {
+		return b
+	}
+	i := 1
+	for i < len(b) && i <= 10 && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	if i > 1 && i+1 < len(b) && b[i] == ']' && b[i+1] == ' ' {
+		return b[i+2:]
+	}
+	return b
+}
+
+// bsdTime reads RFC 3164's "Mmm dd hh:mm:ss " at the start of b.
+func bsdTime(b []byte, loc *time.Location) (time.Time, bool) {
+	if len(b) < 16 || b[3] != ' ' || b[6] != ' ' || b[15] != ' ' {
+		return time.Time{}, false
+	}
+	t, err := time.ParseInLocation("Jan _2 15:04:05", string(b[:15]), loc)
+	if err != nil {
+		if t, err = time.ParseInLocation("Jan 02 15:04:05", string(b[:15]), loc); err != nil {
+			return time.Time{}, false
+		}
+	}
+	return t, true
 }
 
 // isTag reports whether a header word is a TAG with its colon: "nginx:",

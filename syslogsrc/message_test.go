@@ -47,8 +47,11 @@ func TestParseMessage(t *testing.T) {
 		{name: "hostile_5424_tag_too_long", in: "<13>1 - h " + strings.Repeat("a", 49) + " - - - m", err: errBadName},
 		{name: "hostile_3164_control_in_host", in: "<13>Jan  2 03:00:00 we\x1bb t: x", err: errBadName},
 		{name: "hostile_3164_tag_too_long", in: "<13>Jan  2 03:00:00 h " + strings.Repeat("t", 49) + ": x", err: errBadName},
-		{name: "hostile_3164_no_time", in: "<13>hello world", err: errNoTime3164},
-		{name: "hostile_3164_bad_month", in: "<13>Foo  2 03:00:00 h t: x", err: errNoTime3164},
+		{name: "python_no_time_no_host", in: "<14>gunicorn.api.access: [4242] " + line, tag: "gunicorn.api.access", msg: line},
+		{name: "5424_python_pid", in: "<14>1 2026-11-26T23:58:29Z h gunicorn.api.access - - - [4242] " + line, host: "h", tag: "gunicorn.api.access", msg: line, time: "2026-11-26T23:58:29Z"},
+		{name: "no_time_no_tag", in: "<13>hello world", msg: "hello world"},
+		{name: "pid_not_stripped_without_space", in: "<13>t: [12]x", tag: "t", msg: "[12]x"},
+		{name: "hostile_bad_month_is_content", in: "<13>Foo  2 03:00:00 h t: x", msg: "Foo  2 03:00:00 h t: x"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := parseMessage([]byte(tc.in), time.UTC, now)
