@@ -49,10 +49,10 @@ func (c *container) resumeAt() time.Time {
 
 func (c *container) attempt() {}
 
-func (c *container) line(b []byte, fromErr bool) bool {
+func (c *container) line(b []byte, fromErr bool) lineKind {
 	t, msg, ok := parseTimestamped(b)
 	if !ok {
-		return false // the engine's own words: "Error response from daemon: No such container: x"
+		return diagnostic // the engine's own words: "Error response from daemon: No such container: x"
 	}
 	i := 0
 	if fromErr {
@@ -61,11 +61,11 @@ func (c *container) line(b []byte, fromErr bool) bool {
 	f := c.streams.Stream(c.name)
 	if !t.After(c.last[i]) {
 		f.Emitter().Counter("container_lines_seen_before").Inc() // a new attempt's --since overlaps
-		return true
+		return seen
 	}
 	c.last[i] = t
 	f.Line(msg, t)
-	return true
+	return fresh
 }
 
 // parseTimestamped cuts "2026-11-26T22:58:29.123456789Z message" (docker

@@ -56,9 +56,9 @@ func (j *journal) argv(again bool) []string {
 func (j *journal) attempt() {}
 
 // line reads one entry; stderr is journalctl's (or ssh's) diagnostics.
-func (j *journal) line(b []byte, fromErr bool) bool {
+func (j *journal) line(b []byte, fromErr bool) lineKind {
 	if fromErr {
-		return false
+		return diagnostic
 	}
 	e, err := parseEntry(b)
 	if err != nil {
@@ -67,7 +67,7 @@ func (j *journal) line(b []byte, fromErr bool) bool {
 		if f.Emitter().WantsProblems() {
 			f.Emitter().Problem(j.name, "journal entry: "+err.Error())
 		}
-		return true
+		return seen
 	}
 	if e.cursor != "" {
 		j.cursor = e.cursor
@@ -80,7 +80,7 @@ func (j *journal) line(b []byte, fromErr bool) bool {
 	for _, l := range e.message {
 		f.Line(l, e.time)
 	}
-	return true
+	return fresh
 }
 
 // entry is what a journal entry gives a log source.

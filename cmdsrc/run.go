@@ -13,9 +13,9 @@
 // 30 s, back to 1 s once lines flow), resuming after the last position it
 // delivered (the journal's cursor, the container log's timestamp, the
 // remote file's byte offset). What each stream is doing shows in its state
-// and note ("connected", "exited: <the command's last words>; again in
-// 4s"). A stop ends the command (SIGTERM), reads what its pipes still hold,
-// hands it over and sends every stream's last batch.
+// and note ("running ssh", "ended (exit status 255): <the command's last
+// words>; again in 4s"). A stop ends the command (SIGTERM), reads what its
+// pipes still hold, hands it over and sends every stream's last batch.
 package cmdsrc
 
 import (
@@ -79,12 +79,20 @@ type kind interface {
 	// first (resume after the last position delivered).
 	argv(again bool) []string
 	// line handles one line of the command's output (stderr: fromErr),
-	// without its newline. It reports false for a line that is the
-	// command's own diagnostics (kept for the note).
-	line(b []byte, fromErr bool) bool
+	// without its newline, and says what it was.
+	line(b []byte, fromErr bool) lineKind
 	// attempt is called when an attempt starts.
 	attempt()
 }
+
+// lineKind is what a line of a command's output was.
+type lineKind int
+
+const (
+	diagnostic lineKind = iota // the command's own words, kept for the note
+	seen                       // a header, a marker, a line read already: no news
+	fresh                      // a log line (or entry) not read before
+)
 
 // outLine is one line of a command's output, copied.
 type outLine struct {
@@ -186,8 +194,9 @@ func (r *runner) exitNote() string {
 }
 
 // attempt runs the command once, feeding its lines until it ends (or, on
-// a stop, until its pipes are drained). delivered says whether any line
-// was a log line. err is for a command that cannot run at all.
+// a stop, until its pipes are drained). delivered says whether a line was
+// fresh (the backoff starts over). err is for a command that cannot run
+// at all.
 func (r *runner) attempt(ctx context.Context, again bool, tick <-chan time.Time) (delivered bool, err error) {
 	argv := r.k.argv(again)
 	r.k.attempt()
@@ -250,9 +259,10 @@ func (r *runner) attempt(ctx context.Context, again bool, tick <-chan time.Time)
 				r.streams.Stream(r.name).Emitter().Counter("lines_too_long").Inc()
 				continue
 			}
-			if r.k.line(l.b, l.fromErr) {
+			switch r.k.line(l.b, l.fromErr) {
+			case fresh:
 				delivered = true
-			} else {
+			case diagnostic:
 				r.keepDiag(l.b)
 			}
 		case <-tick:

@@ -56,12 +56,12 @@ type shellKind struct {
 
 func (k *shellKind) argv(bool) []string { return []string{"sh", "-c", k.script} }
 func (k *shellKind) attempt()           {}
-func (k *shellKind) line(b []byte, fromErr bool) bool {
+func (k *shellKind) line(b []byte, fromErr bool) lineKind {
 	if fromErr {
-		return false
+		return diagnostic
 	}
 	k.streams.Stream("sh").Line(b, time.Time{})
-	return true
+	return fresh
 }
 
 // A command that leaves a child holding its output does not hold the

@@ -183,9 +183,9 @@ func (r *remoteTail) attempt() {
 	r.cur, r.first, r.blank = r.name, true, false
 }
 
-func (r *remoteTail) line(b []byte, fromErr bool) bool {
+func (r *remoteTail) line(b []byte, fromErr bool) lineKind {
 	if fromErr {
-		return false // ssh's and tail's own words
+		return diagnostic // ssh's and tail's own words
 	}
 	r.started = true
 	first, blank := r.first, r.blank
@@ -195,19 +195,19 @@ func (r *remoteTail) line(b []byte, fromErr bool) bool {
 		if v, ok := bytes.CutPrefix(b, []byte(resumeMarker)); ok {
 			if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
 				r.offset = n
-				return true
+				return seen
 			}
 		}
 	}
 	if name, ok := tailHeader(b); ok && (first || blank) && r.glob {
 		r.cur = r.target.base() + name
-		return true
+		return seen
 	}
 	if !r.glob {
 		r.offset += int64(len(b)) + 1
 	}
 	r.streams.Stream(r.cur).Line(b, time.Time{}) // a tailed line has no envelope
-	return true
+	return fresh
 }
 
 // tailHeader reads tail's "==> /var/log/nginx/a.log <==".

@@ -152,8 +152,7 @@ func (f *Feeder) Decide() error {
 		}
 		f.unread = true
 		f.formatNote = "not read: " + err.Error()
-		f.count("lines_unread")
-		f.e.Counter("lines_unread").Add(uint64(len(f.pending) - 1))
+		f.e.Counter("lines_unread").Add(uint64(len(f.pending)))
 		f.pending, f.pendingNo, f.pendingAt = nil, nil, nil
 		f.sayNote()
 		return nil

@@ -76,13 +76,10 @@ func (s *Streams) Stream(name string) *Feeder {
 	}
 	e := source.New(s.ctx, s.out, source.Options{Name: name, BatchSize: s.opts.BatchSize,
 		MaxProblems: s.opts.MaxProblems, Keys: s.opts.Feeder.Keys})
-	p, err := Compile(s.opts.Feeder.Format)
+	f, err := NewFeeder(e, name, s.opts.Feeder)
 	if err != nil {
 		panic("logsrc: format compiled once and not again: " + err.Error()) // NewStreams checked it
 	}
-	p.SetLocation(s.opts.Feeder.Location)
-	f := newFeeder(e, name, name, p, s.opts.Feeder.Keys)
-	f.keep = true
 	f.sayNote = func() { e.SetNote(joinNotes(s.status, f.formatNote)) }
 	f.sayNote()
 	e.SetState(s.state)
@@ -91,12 +88,9 @@ func (s *Streams) Stream(name string) *Feeder {
 	return f
 }
 
-// Len is the number of streams made.
-func (s *Streams) Len() int { return len(s.list) }
-
-// SetStatus sets the state and the note every stream reports (a
-// connection's: "connected", "reconnecting in 4s: ..."), before its own
-// format note.
+// SetStatus sets the state and the note every stream reports before its
+// own format note (a command's: "running ssh", "ended (exit status 255):
+// ...; again in 4s").
 func (s *Streams) SetStatus(state detect.SourceState, note string) {
 	s.state, s.status = state, note
 	for _, f := range s.list {
