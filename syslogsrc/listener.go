@@ -57,6 +57,7 @@ const (
 	// hold a connection slot.
 	handshakeTimeout = 10 * time.Second
 	tickEvery        = 100 * time.Millisecond
+	acceptPause      = 50 * time.Millisecond // after an Accept error other than the stop's
 	maxUDP           = 64 << 10
 )
 
@@ -314,7 +315,10 @@ func (l *Listener) readUDP(msgs chan<- received) {
 	for {
 		n, addr, err := l.udp.ReadFrom(buf)
 		if err != nil {
-			return // the stop's deadline (or the socket closed)
+			if l.stopping() || errors.Is(err, net.ErrClosed) {
+				return // the stop's deadline passed: what the kernel held is read
+			}
+			continue // a transient error does not end the listener
 		}
 		if n > l.opts.MaxMessage {
 			l.tooLong.Add(1)
@@ -339,11 +343,11 @@ func (l *Listener) accept(msgs chan<- received, readers *sync.WaitGroup) {
 	for {
 		c, err := l.tcp.Accept()
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
+			if l.stopping() || errors.Is(err, net.ErrClosed) {
+				return // closed by the stop
 			}
-			return // closed by the stop
+			time.Sleep(acceptPause) // out of descriptors, say: try again rather than stop listening
+			continue
 		}
 		l.mu.Lock()
 		if l.down || len(l.conns) >= l.opts.MaxConns {
@@ -357,6 +361,13 @@ func (l *Listener) accept(msgs chan<- received, readers *sync.WaitGroup) {
 		l.accepted.Add(1)
 		readers.Go(func() { l.readConn(c, msgs) })
 	}
+}
+
+// stopping reports whether the stop began.
+func (l *Listener) stopping() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.down
 }
 
 // readConn reads one connection's messages until it ends or the stop's
