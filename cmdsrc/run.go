@@ -109,11 +109,15 @@ type runner struct {
 	streams *logsrc.Streams
 	diag    []byte // the last diagnostics of the current attempt
 	exit    error  // how the last attempt's command exited (nil: status 0)
+	keys    *keys.Extractor
 }
 
 // run runs k until its command ends without Follow, or the stop.
 func run(ctx context.Context, name string, k kind, streams *logsrc.Streams, o Options) error {
-	r := &runner{name: name, opts: o, k: k, streams: streams}
+	r := &runner{name: name, opts: o, k: k, streams: streams, keys: o.Keys}
+	if r.keys == nil {
+		r.keys = keys.NewExtractor(keys.DefaultConfig())
+	}
 	lo, hi := o.RetryMin, o.RetryMax
 	if lo <= 0 {
 		lo = defaultRetry
@@ -188,7 +192,7 @@ func (r *runner) exitNote() string {
 		n += " (" + r.exit.Error() + ")"
 	}
 	if d != "" {
-		n += ": " + d
+		n += ": " + r.keys.RedactText(d) // the command's words may quote what it read
 	}
 	return n
 }

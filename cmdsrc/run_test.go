@@ -10,6 +10,7 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/internal/testkit"
+	"github.com/rebindwatch/rebindwatch/keys"
 	"github.com/rebindwatch/rebindwatch/logsrc"
 )
 
@@ -86,5 +87,16 @@ func TestCommandLeavesChildBehind(t *testing.T) {
 	}
 	if d := time.Since(start); d > stopWait+5*time.Second {
 		t.Errorf("took %v", d)
+	}
+}
+
+// A command's last words go into the note with key material hidden: tail
+// or an engine may quote a line it read.
+func TestExitNoteHidesKeys(t *testing.T) {
+	const secret = "sk_live_0123456789abcdef"
+	r := &runner{keys: keys.NewExtractor(keys.DefaultConfig())}
+	r.keepDiag([]byte("tail: GET /v1/items?api_key=" + secret + " HTTP/1.1: no such file"))
+	if n := r.exitNote(); strings.Contains(n, secret[:12]) || !strings.Contains(n, "no such file") {
+		t.Errorf("note %q", n)
 	}
 }
