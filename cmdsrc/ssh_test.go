@@ -2,6 +2,7 @@ package cmdsrc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/internal/testkit"
+	"github.com/rebindwatch/rebindwatch/keys"
 )
 
 // sshd is a real OpenSSH server on a loopback port with keys made for the
@@ -75,7 +77,7 @@ LogLevel ERROR
 `, port, dir, dir, dir))
 	s := &sshd{dir: dir, port: port, config: filepath.Join(dir, "ssh_config")}
 	u := "root"
-	writeFile(t, s.config, fmt.Sprintf(`Host testhost
+	writeFile(t, s.config, fmt.Sprintf(`Host testhost testhost2
   HostName 127.0.0.1
   Port %s
   User %s
@@ -277,6 +279,46 @@ func TestSSH(t *testing.T) {
 		}
 		if n := c.View().Count(); n[arg+":gunicorn.service"] != 16 || n[arg+":flaskapp.service"] != 16 {
 			t.Errorf("requests %v", n)
+		}
+	})
+
+	// Several hosts in one run, into one engine: a key that shows up from
+	// more clients than [spread] allows across two hosts raises key_spread,
+	// which neither host's log raises alone.
+	t.Run("hosts", func(t *testing.T) {
+		dir := t.TempDir()
+		line := func(i int) string {
+			return fmt.Sprintf(`10.0.0.%d - - [26/Nov/2026:23:58:%02d +0100] "GET /v1/items?api_key=spreadkey000001 HTTP/1.1" 200 3 "-" "curl/7.88.1"`+"\n", i+1, i)
+		}
+		var a, b strings.Builder
+		for i := range 6 {
+			fmt.Fprint(&a, line(i))
+			fmt.Fprint(&b, line(i+6))
+		}
+		writeFile(t, filepath.Join(dir, "a.log"), a.String())
+		writeFile(t, filepath.Join(dir, "b.log"), b.String())
+		cfg := detect.DefaultConfig()
+		cfg.SpreadMaxClients = 8
+		e, err := detect.NewEngine(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := s.opts()
+		o.Follow = false
+		o.Keys = keys.NewExtractor(keys.DefaultConfig())
+		o2 := o
+		o2.Keys = keys.NewExtractor(keys.DefaultConfig()) // one extractor per source goroutine
+		// Two names for the one sshd: two hosts as far as the source knows.
+		args := []string{"ssh://testhost" + dir + "/a.log", "ssh://root@testhost2" + dir + "/b.log"}
+		testkit.Feed(t, e, "two hosts", func(ctx context.Context, out chan<- detect.Batch) error {
+			errs := make(chan error, 2)
+			go func() { errs <- Run(ctx, args[0], o, out) }()
+			go func() { errs <- Run(ctx, args[1], o2, out) }()
+			return errors.Join(<-errs, <-errs)
+		})
+		snap := e.Snapshot()
+		if snap.AlertsByDetector[detect.DetKeySpread] == 0 {
+			t.Errorf("no key_spread across the two hosts; alerts %v, sources %+v", snap.AlertsByDetector, snap.Sources)
 		}
 	})
 
