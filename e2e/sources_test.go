@@ -1,13 +1,16 @@
 package e2e
 
 // Sources that are not files, through the binary: the syslog listener
-// (--listen) with several senders, each a source; the detectors work
-// across them.
+// (--listen) with several senders, each a source, the detectors working
+// across them; a journal file through journalctl.
 
 import (
+	"compress/gzip"
 	"fmt"
+	"io"
 	"net"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -96,4 +99,39 @@ func TestListenSyslogAcrossSenders(t *testing.T) {
 			t.Errorf("summary sources %v lack %s", names, want)
 		}
 	}
+}
+
+// TestJournalFileThroughBinary: the recorded journal read through the
+// binary (journal-file:, --no-follow): each unit is a source with its own
+// format, and the run ends by itself with the summary.
+func TestJournalFileThroughBinary(t *testing.T) {
+	if _, err := exec.LookPath("journalctl"); err != nil {
+		t.Skip("SKIPPED: journalctl is not installed (Debian package systemd)")
+	}
+	zr, err := gzip.NewReader(strings.NewReader(readFile(t, "../testdata/journal/apps.journal.gz")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "apps.journal")
+	writeFile(t, path, string(raw), 0o644)
+	r := runBin(t, "--no-tui", "--no-follow", "--tz", "UTC", "--emit", "request,summary", "journal-file:"+path)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	bySource := map[string]int{}
+	for _, req := range r.ofType("request") {
+		bySource[req["source"].(string)]++
+	}
+	gunicorn, flask := "journal-file:"+path+":gunicorn.service", "journal-file:"+path+":flaskapp.service"
+	if bySource[gunicorn] != 16 || bySource[flask] != 16 {
+		t.Errorf("requests by source %v", bySource)
+	}
+	if !strings.Contains(r.stderr, flask+": ended; format: werkzeug (auto)") {
+		t.Errorf("stderr does not say flask's format: %s", r.stderr)
+	}
+	r.summary(t)
 }
