@@ -137,8 +137,9 @@ func globQuote(p string) string {
 // Several files (a glob) come with tail's "==> FILE <==" headers, and each
 // file is a stream of its own. Following one file, a new attempt resumes
 // at the byte offset where the last ended, when the file is still at least
-// that long (else it was rotated or truncated: from its start); a glob's
-// new attempt starts at the files' ends (what they got meanwhile is lost).
+// that long (else it was rotated or truncated: from its start; tail saying
+// it follows a new file starts the count over); a glob's new attempt
+// starts at the files' ends (what they got meanwhile is lost).
 // Until a first line came, an attempt starts as the first did.
 type remoteTail struct {
 	name    string // the source as given
@@ -185,6 +186,9 @@ func (r *remoteTail) attempt() {
 
 func (r *remoteTail) line(b []byte, fromErr bool) lineKind {
 	if fromErr {
+		if !r.glob && tailRestarted(b) {
+			r.offset = 0 // tail follows a new file from its start
+		}
 		return diagnostic // ssh's and tail's own words
 	}
 	r.started = true
@@ -208,6 +212,18 @@ func (r *remoteTail) line(b []byte, fromErr bool) lineKind {
 	}
 	r.streams.Stream(r.cur).Line(b, time.Time{}) // a tailed line has no envelope
 	return fresh
+}
+
+// tailRestarted reports whether a line of tail's stderr says it went back
+// to the start of a file: GNU tail's "has been replaced; following new
+// file", "file truncated", "has appeared; following new file".
+func tailRestarted(b []byte) bool {
+	for _, s := range []string{"has been replaced", "file truncated", "has appeared"} {
+		if bytes.Contains(b, []byte(s)) {
+			return true
+		}
+	}
+	return false
 }
 
 // tailHeader reads tail's "==> /var/log/nginx/a.log <==".

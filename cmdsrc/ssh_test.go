@@ -17,6 +17,7 @@ import (
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/internal/testkit"
 	"github.com/rebindwatch/rebindwatch/keys"
+	"github.com/rebindwatch/rebindwatch/logsrc"
 )
 
 // sshd is a real OpenSSH server on a loopback port with keys made for the
@@ -415,4 +416,46 @@ func FuzzTailHeader(f *testing.F) {
 			t.Fatalf("%q from %q", name, b)
 		}
 	})
+}
+
+// The byte offset a single file resumes from counts what was read of the
+// file tail follows now: a resume marker sets it, tail's word that it
+// follows a new file starts it over.
+func TestRemoteTailOffset(t *testing.T) {
+	batches := testkit.Batches(t, func(ctx context.Context, out chan<- detect.Batch) error {
+		s, err := logsrc.NewStreams(ctx, out, logsrc.StreamsOptions{})
+		if err != nil {
+			return err
+		}
+		r := &remoteTail{name: "ssh://h/x.log", target: sshTarget{host: "h", path: "/x.log"}, streams: s, opts: Options{Follow: true}}
+		r.attempt()
+		for _, step := range []struct {
+			line    string
+			fromErr bool
+			offset  int64
+		}{
+			{"abc", false, 4},
+			{"de", false, 7},
+			{"tail: '/x.log' has been replaced;  following new file", true, 0},
+			{"fghij", false, 6},
+		} {
+			r.line([]byte(step.line), step.fromErr)
+			if r.offset != step.offset {
+				t.Errorf("after %q: offset %d, want %d", step.line, r.offset, step.offset)
+			}
+		}
+		argv := strings.Join(r.argv(true), " ")
+		if !strings.Contains(argv, "o=6;") || !r.resuming {
+			t.Errorf("resume command %s", argv)
+		}
+		r.attempt()
+		r.line([]byte(resumeMarker+"0"), false) // the file was shorter: read from its start
+		if r.offset != 0 {
+			t.Errorf("after the marker: offset %d", r.offset)
+		}
+		return s.Close(nil)
+	})
+	if len(batches) == 0 {
+		t.Fatal("no batch")
+	}
 }
