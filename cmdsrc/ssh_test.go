@@ -459,3 +459,26 @@ func TestRemoteTailOffset(t *testing.T) {
 		t.Fatal("no batch")
 	}
 }
+
+// FuzzParseSSH: whatever an ssh:// argument holds, what reaches ssh is no
+// option and what reaches the remote shell is one absolute path on one
+// line.
+func FuzzParseSSH(f *testing.F) {
+	for _, s := range []string{"web-3/var/log/nginx/access.log", "ops@web-3:2222/var/log/*.log", "[::1]:22/x.log", "-oProxyCommand=x/y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tg, err := parseSSH(s)
+		if err != nil {
+			return
+		}
+		if !sshName(tg.host) || tg.user != "" && !sshName(tg.user) || !strings.HasPrefix(tg.path, "/") || strings.ContainsAny(tg.path, "\n\r\x00") {
+			t.Fatalf("%q parsed as %+v", s, tg)
+		}
+		for _, a := range sshArgv(Options{}, tg) {
+			if a != "-o" && a != "-p" && a != "-l" && a != "--" && strings.HasPrefix(a, "-") {
+				t.Fatalf("%q gives ssh the option %q", s, a)
+			}
+		}
+	})
+}
