@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/internal/testkit"
 )
 
@@ -143,6 +144,79 @@ func TestGunicorn(t *testing.T) {
 		t.Errorf("the error log's note %q", note)
 	}
 }
+
+// HAProxy logging to the listener over UDP (RFC 3164 without a host) in
+// the log-format the README gives, which captures the Host and Origin
+// headers in the shape auto-detection knows: every request once, with the
+// Host and Origin it was sent with.
+func TestHAProxy(t *testing.T) {
+	haproxy := need(t, "haproxy", "/usr/sbin/haproxy")
+	l, c := runListener(t, "syslog+udp://127.0.0.1:0", Options{})
+	dir := t.TempDir()
+	httpPort := freeTCPPort(t)
+	cfg := filepath.Join(dir, "haproxy.cfg")
+	write(t, cfg, `global
+    log `+l.Addr()+` local0
+defaults
+    mode http
+    log global
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend api
+    bind 127.0.0.1:`+httpPort+`
+`+haproxyLogFormat+`
+    http-request return status 200 content-type text/plain string ok
+`)
+	start(t, exec.Command(haproxy, "-db", "-f", cfg))
+	base := "http://127.0.0.1:" + httpPort
+	waitHTTP(t, base+"/ready")
+	const n = 20
+	for i := range n {
+		req, err := http.NewRequest("GET", fmt.Sprintf("%s/h/%d", base, i), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = "api.example.test"
+		req.Header.Set("Origin", "https://app.example.test")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	src := "syslog:127.0.0.1/haproxy"
+	c.WaitFor(t, "every request", 20*time.Second, func(v testkit.View) bool { return len(v.Requests[src]) >= n+1 })
+	if err := c.Stop(t); err != nil {
+		t.Fatal(err)
+	}
+	v := c.View()
+	seen := map[string]int{}
+	for _, r := range v.Requests[src] {
+		if r.Target == "/ready" {
+			continue
+		}
+		seen[r.Target]++
+		if r.Host != "api.example.test" || r.Origin != "https://app.example.test" || r.Blind.Has(detect.BlindHost) {
+			t.Errorf("request %s: Host %q Origin %q blind %v", r.Target, r.Host, r.Origin, r.Blind)
+		}
+	}
+	for i := range n {
+		if k := fmt.Sprintf("/h/%d", i); seen[k] != 1 {
+			t.Errorf("%s seen %d times", k, seen[k])
+		}
+	}
+}
+
+// haproxyLogFormat is the README's HAProxy snippet: the request's Host,
+// Origin, Referer and User-Agent captured and logged in the shape of
+// --print-log-config's (the key comes from the query string).
+const haproxyLogFormat = `    http-request capture req.hdr(host) len 128
+    http-request capture req.hdr(origin) len 128
+    http-request capture req.hdr(referer) len 256
+    http-request capture req.hdr(user-agent) len 256
+    log-format "%ci - - [%trg] \"%HM %HU %HV\" %ST %B \"%[capture.req.hdr(2)]\" \"%[capture.req.hdr(3)]\" host=\"%[capture.req.hdr(0)]\" origin=\"%[capture.req.hdr(1)]\" key=\"-\""`
 
 // need returns the path of a daemon the test runs, skipping loudly when
 // it is not installed (.ci/run installs it).
