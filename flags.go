@@ -79,6 +79,7 @@ Sources:
                            setcap cap_net_raw,cap_net_admin+ep on the binary)
   -f, --filter EXPR        tcpdump filter for live capture (builds with -tags pcap only)
   LOGFILE ...              access logs to follow ("-" = stdin), and:
+                             zeek:DIR                   a Zeek log directory (http.log, dns.log, ssl.log) as one source
                              journal:UNIT, journal:     the journal (journalctl), one unit or all
                              journal-file:PATH          a journal file (recorded, or another machine's)
                              docker:NAME, podman:NAME   a container's logs (stdout and stderr)
@@ -97,12 +98,15 @@ Configuration:
       --allow-origin O     add an allowed Origin (repeatable)
       --log-format FMT     auto | nginx-combined | apache-combined | apache-common | vhost_combined |
                            werkzeug | gunicorn | caddy | traefik | json:host=...,origin=... |
+                           zeek | suricata | alb | cloudfront | gcp | cloudflare | azure-frontdoor |
                            nginx:'<log_format>' | apache:'<LogFormat>' | gunicorn:'<access_log_format>'
                            (the bare string, or the directive pasted from the server's config)
       --server-config FILE read access_log/CustomLog and their formats from an nginx or Apache
                            config (following includes) and follow those files
       --no-follow          read logs to their end, then stop
       --tail-only          follow logs from their end (default: read them whole, then follow)
+      --state FILE         keep each log's position in FILE and resume there: a restart reads
+                           every line once (also across rotation; see the README)
       --tz ZONE            time zone of logs whose times have none (werkzeug; default: local)
       --speed X            replay pace: 0 = as fast as possible (default for -r),
                            1 = as recorded (default for --demo), 10 = ten times faster
@@ -114,7 +118,9 @@ Tools:
                            nginx server_name) and print [hosts]/[origins] for rebindwatch.toml
       --print-log-config SERVER
                            print a log format snippet for nginx, apache, gunicorn or flask that
-                           logs the Host, the Origin and a key suffix, so every detector can see
+                           logs the Host, the Origin and a key suffix, so every detector can see;
+                           for zeek, suricata, alb, cloudfront, gcp, cloudflare, azure-frontdoor:
+                           what to turn on, or what their logs cannot show
       --suggest-config     read the capture or logs to the end and print a commented config:
                            the Hosts and Origins seen, the service's own proposed as allowed,
                            burst and spread thresholds from the observed per-key rates
@@ -184,6 +190,7 @@ func parseFlags(args []string, stderr io.Writer) (o options, err error) {
 	fs.StringVar(&o.printLogCfg, "print-log-config", "", "")
 	fs.StringVar(&o.TZ, "tz", "", "")
 	fs.BoolVar(&o.TailOnly, "tail-only", false, "")
+	fs.StringVar(&o.State, "state", "", "")
 	fs.StringVar(&o.Metrics, "metrics", "", "")
 	fs.StringVar(&o.Webhook, "webhook", "", "")
 	fs.Var(listFlag{&o.WebhookHdrs}, "webhook-header", "")

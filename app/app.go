@@ -36,6 +36,7 @@ type Options struct {
 	ServerConfig string
 	NoFollow     bool
 	TailOnly     bool
+	State        string // --state: the checkpoint file
 	TZ           string
 	Speed        float64
 	SpeedSet     bool // --speed was given; its default depends on the source
@@ -77,6 +78,16 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 		return err
 	}
 	defer closeOut()
+	if s.store != nil {
+		out = s.guardOutput(out, stderr)
+		stopFlushing := s.flushState(stderr)
+		defer func() {
+			stopFlushing()
+			if cerr := s.closeState(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}()
+	}
 	tui := !o.NoTUI && !o.Suggest
 	sk, err := newSinks(o, s, out, stderr, tui)
 	if err != nil {
@@ -101,7 +112,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 
 	var runErr error
 	if tui {
-		runErr = runDashboard(st, engine, batches, srcs, s, o)
+		runErr = runDashboard(st, engine, batches, srcs, s, sk.suggest, o)
 	} else {
 		runErr = runHeadless(st, engine, batches, srcs)
 	}
@@ -134,7 +145,8 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 			runErr = err
 		}
 	}
-	if sk.suggest != nil && runErr == nil {
+	s.endedClean = runErr == nil && !srcs.cutShort() && summaryOut == sk.json
+	if o.Suggest && runErr == nil {
 		if _, err := io.WriteString(out, sk.suggest.Config(strings.Join(s.names(), ", "))); err != nil {
 			runErr = fmt.Errorf("writing the suggested config: %w", err)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/config"
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/suggest"
 	"github.com/rebindwatch/rebindwatch/ui"
 )
 
@@ -15,7 +16,7 @@ import (
 // replay ends so the operator can read it. When it closes the sources are
 // stopped and the engine is awaited (the drain deadline aside) so the
 // summary is complete.
-func runDashboard(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *sourceGroup, s *setup, o Options) error {
+func runDashboard(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *sourceGroup, s *setup, proposal *suggest.Collector, o Options) error {
 	done := make(chan struct{})
 	engErr := make(chan error, 1)
 	go func() {
@@ -31,11 +32,13 @@ func runDashboard(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *s
 		Backend: e,
 		Live:    s.live,
 		Title:   dashboardTitle(o),
-		SaveAllowlist: func(hosts, origins []string) (string, error) {
-			return config.AddAllowed(allowlistPath(o), hosts, origins)
+		SaveAllowlist: func(path string, hosts, origins []string) (string, error) {
+			return config.AddAllowed(path, hosts, origins)
 		},
-		Done:    done,
-		NoColor: os.Getenv("NO_COLOR") != "",
+		AllowlistPath: allowlistFile(o),
+		Proposal:      func() ui.Proposal { return uiProposal(proposal.Proposal()) },
+		Done:          done,
+		NoColor:       os.Getenv("NO_COLOR") != "",
 	}
 	if !s.live {
 		opts.Pacer = s.pacer
@@ -52,6 +55,20 @@ func runDashboard(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *s
 		srcs.markCutShort()
 		return nil
 	}
+}
+
+// uiProposal is the suggestion as the dashboard takes it (ui does not
+// import suggest). The entries convert as struct types: a field added to
+// one and not the other stops the build here.
+func uiProposal(p suggest.Proposal) ui.Proposal {
+	conv := func(es []suggest.Entry) []ui.ProposalEntry {
+		out := make([]ui.ProposalEntry, len(es))
+		for i, e := range es {
+			out[i] = ui.ProposalEntry(e)
+		}
+		return out
+	}
+	return ui.Proposal{Requests: p.Requests, Keyed: p.Keyed, Keys: p.Keys, Hosts: conv(p.Hosts), Origins: conv(p.Origins)}
 }
 
 // dashboardTitle names what the dashboard watches.
@@ -81,4 +98,13 @@ func allowlistPath(o Options) string {
 		return "rebindwatch-demo.toml"
 	}
 	return config.Find(o.Config)
+}
+
+// allowlistFile is the file the dashboard names before `w` writes: the
+// config in use, or the file config.AddAllowed creates when there is none.
+func allowlistFile(o Options) string {
+	if p := allowlistPath(o); p != "" {
+		return p
+	}
+	return "rebindwatch.toml"
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/rebindwatch/rebindwatch/logsrc"
 	"github.com/rebindwatch/rebindwatch/sanitize"
 	"github.com/rebindwatch/rebindwatch/source"
+	"github.com/rebindwatch/rebindwatch/state"
 	"github.com/rebindwatch/rebindwatch/syslogsrc"
 )
 
@@ -36,6 +37,11 @@ type setup struct {
 	live    bool // a source follows or listens: the run ends on a signal
 	merges  bool // a source delivers several sources (syslog senders, a journal's units): reorder
 	cleanup []func()
+	store   *state.Store  // --state
+	output  *outputCursor // --state: the output's identity and length, when it is a file
+	// endedClean: the engine read every batch and the summary was written
+	// (no sink failed, the drain was not cut short).
+	endedClean bool
 }
 
 // close removes what the setup made (the demo's temporary capture).
@@ -129,11 +135,26 @@ func prepare(o Options, stderr io.Writer) (*setup, error) {
 		}
 		s.sources = append(s.sources, captureSource(o.Read, o.Read, capOpts, s.keys.Clone()))
 	}
+	if o.State != "" {
+		if len(o.Logs) == 0 && o.ServerConfig == "" {
+			return s, usagef("--state keeps the position of log files; this run reads none")
+		}
+		if s.store, err = state.Open(o.State); err != nil {
+			return s, usagef("--state: %v", err)
+		}
+		s.cleanup = append(s.cleanup, func() { s.store.Close() })
+	}
 	if err := s.addLogs(o, stderr); err != nil {
 		return s, err
 	}
 	if err := s.addListeners(o); err != nil {
 		return s, err
+	}
+	if s.store != nil {
+		// Where each log starts, on disk before anything is read.
+		if err := s.store.Flush(); err != nil {
+			return s, usagef("--state: %v", err)
+		}
 	}
 	if o.Suggest && s.live {
 		return s, usagef("--suggest-config reads its input to the end: add --no-follow for logs")
@@ -202,12 +223,18 @@ func (s *setup) addLogs(o Options, stderr io.Writer) error {
 			Keys:     s.keys.Clone(),
 			Location: loc,
 			Pacer:    s.pacer,
+			State:    s.store,
 		}
 		if lopts.Follow {
 			s.live = true
 			lopts.Pacer = nil // lines come at their own pace
 		}
 		path := lf.path
+		if s.store != nil {
+			if err := logsrc.Pin(s.store, path, lopts.TailOnly); err != nil {
+				return usagef("--state: %v", err)
+			}
+		}
 		s.sources = append(s.sources, input{name: path, run: func(ctx context.Context, out chan<- detect.Batch) error {
 			return logsrc.Run(ctx, path, lopts, out)
 		}})
@@ -292,6 +319,13 @@ func logFiles(o Options, cfg config.Config, stderr io.Writer) ([]logFile, error)
 		}
 		var seen []os.FileInfo
 		for _, p := range paths {
+			if dir, ok := strings.CutPrefix(p, logsrc.ZeekPrefix); ok {
+				if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+					return nil, usagef("%s: want a directory of Zeek logs (http.log, dns.log, ssl.log)", p)
+				}
+				out = append(out, logFile{p, format})
+				continue
+			}
 			if p != "-" && !isGlob(p) {
 				fi, err := os.Stat(p)
 				if err != nil && (o.NoFollow || !errors.Is(err, fs.ErrNotExist)) {

@@ -3,8 +3,6 @@ package capture
 import (
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 
 	"golang.org/x/net/bpf"
 )
@@ -29,12 +27,6 @@ import (
 //
 // Non-first IP fragments carry no ports and are dropped, as tcpdump's
 // "port" does.
-
-// Well-known ports the filter always keeps.
-const (
-	portDNS   = 53
-	portVXLAN = 4789
-)
 
 // tlsPorts are the https ports whose every TCP segment is kept, so a
 // ClientHello spanning several segments is seen whole.
@@ -211,9 +203,9 @@ func portChecks(a *asm, indirect bool, off uint32, ports []uint16, anyTCP bool) 
 		a.emit(bpf.RetConstant{Val: snapAccept})
 		return
 	}
-	want := []uint32{portDNS}
+	want := []uint32{dnsPort}
 	if ports == nil {
-		want = append(want, portVXLAN)
+		want = append(want, vxlanPort)
 	} else {
 		for _, p := range tlsPorts {
 			if !slices.Contains(ports, p) {
@@ -222,7 +214,7 @@ func portChecks(a *asm, indirect bool, off uint32, ports []uint16, anyTCP bool) 
 		}
 	}
 	for _, p := range ports {
-		if p != portDNS {
+		if p != dnsPort {
 			want = append(want, uint32(p))
 		}
 	}
@@ -260,41 +252,4 @@ func tlsCheck(a *asm, indirect bool, off uint32) {
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 3, SkipTrue: 0, SkipFalse: 1},
 		bpf.RetConstant{Val: snapAccept},
 		bpf.RetConstant{Val: 0})
-}
-
-// pcapFilters are tcpdump expressions equivalent to the kernel filter,
-// for the libpcap backend when no -f expression is given, most complete
-// first: link types without VLAN support (Linux cooked, BSD loopback)
-// refuse the "vlan" branch, and some libpcap versions the TLS payload test
-// over IPv6.
-func pcapFilters(ports []uint16, anyPort bool) []string {
-	ports = slices.Clone(ports)
-	slices.Sort(ports)
-	ports = slices.Compact(ports)
-	var tcp string
-	if anyPort || len(ports) > maxFilterPorts {
-		tcp = "tcp"
-	} else {
-		ps := []string{strconv.Itoa(portDNS)}
-		for _, p := range ports {
-			if p != portDNS {
-				ps = append(ps, strconv.Itoa(int(p)))
-			}
-		}
-		for _, p := range tlsPorts {
-			if !slices.Contains(ports, p) {
-				ps = append(ps, strconv.Itoa(int(p)))
-			}
-		}
-		tcp = "(tcp and (port " + strings.Join(ps, " or port ") + "))"
-	}
-	const hello = " or (tcp[((tcp[12:1] & 0xf0) >> 2):1] = 0x16 and tcp[((tcp[12:1] & 0xf0) >> 2) + 1:1] = 3)"
-	rest := " or (udp and (port " + strconv.Itoa(portDNS) + " or port " + strconv.Itoa(portVXLAN) + "))" +
-		" or ip proto " + strconv.Itoa(ipProtoGRE) + " or ip proto " + strconv.Itoa(ipProtoIPIP) +
-		" or ip proto " + strconv.Itoa(ipProtoIPv6) + " or ip6 proto " + strconv.Itoa(ipProtoGRE)
-	var out []string
-	for _, core := range []string{tcp + hello + rest, tcp + rest} {
-		out = append(out, core+" or (vlan and ("+core+"))", core)
-	}
-	return out
 }

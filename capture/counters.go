@@ -1,6 +1,11 @@
 package capture
 
-import "github.com/rebindwatch/rebindwatch/source"
+import (
+	"net/netip"
+	"strconv"
+
+	"github.com/rebindwatch/rebindwatch/source"
+)
 
 // counter indexes the source-specific counts reported in Batch.Counters.
 type counter int
@@ -33,8 +38,8 @@ const (
 	cDNSResponses                            // dns.go: well-formed DNS responses (UDP or TCP port 53)
 	cDNSMalformed                            // dns.go: DNS responses that did not parse
 	cDNSDropped                              // dns.go: answers dropped because nothing drained them
-	cTLSClientHellos                         // sni.go: TLS ClientHellos read (any port)
-	cTLSMalformed                            // sni.go: ClientHellos that did not parse
+	cTLSClientHellos                         // tls.go: TLS ClientHellos read (any port)
+	cTLSMalformed                            // tls.go: ClientHellos that did not parse
 	cH2CStreams                              // h2c.go: HTTP/2 prior-knowledge streams turned into requests
 	nCounters
 )
@@ -80,4 +85,73 @@ func newCounters(e *source.Emitter) counters {
 		c[i] = e.Counter(counterNames[i])
 	}
 	return c
+}
+
+// reporter is what every part of a pipeline reports besides events: the
+// counters, parse errors and Problems, which it names by the packet being
+// handled. Its methods are cheap when nothing is reported.
+type reporter struct {
+	e         *source.Emitter
+	c         counters
+	pkt       uint64 // packets handled
+	finishing bool   // the capture ended: connections are being flushed
+	where     string // Problem.Where for packet whereOf, built lazily
+	whereOf   uint64
+}
+
+func newReporter(e *source.Emitter) *reporter {
+	return &reporter{e: e, c: newCounters(e)}
+}
+
+// packet says the next packet is being handled.
+func (r *reporter) packet() { r.pkt++ }
+
+// ending says the capture ended: what is reported now is at its end.
+func (r *reporter) ending() { r.finishing = true }
+
+func (r *reporter) inc(c counter)           { r.c[c].Inc() }
+func (r *reporter) add(c counter, n uint64) { r.c[c].Add(n) }
+func (r *reporter) value(c counter) uint64  { return r.c[c].Value() }
+
+// parseError counts an input that did not parse.
+func (r *reporter) parseError() { r.e.ParseError() }
+
+// problem records a Problem at the current position.
+func (r *reporter) problem(text string) { r.e.Problem(r.whereNow(), text) }
+
+// flowProblem records a Problem about what from sent to to. The text is
+// built only while Problems are still kept.
+func (r *reporter) flowProblem(from, to netip.AddrPort, why string) {
+	if r.e.WantsProblems() {
+		r.e.Problem(r.whereNow(), from.String()+" > "+to.String()+": "+why)
+	}
+}
+
+// sampled counts one more c and reports the first maxSampled of them as
+// Problems about what from sent to: a malformed message of a side parser
+// (DNS, TLS) is worth an example, not a flood.
+func (r *reporter) sampled(c counter, from, to netip.AddrPort, why string) {
+	r.inc(c)
+	if r.value(c) <= maxSampled {
+		r.flowProblem(from, to, why)
+	}
+}
+
+// maxSampled is how many of a kind of malformed message sampled reports.
+const maxSampled = 3
+
+// problemAfter records a Problem after the last packet read.
+func (r *reporter) problemAfter(text string) {
+	r.e.Problem("after packet "+strconv.FormatUint(r.pkt, 10), text)
+}
+
+// whereNow names the current position for a Problem.
+func (r *reporter) whereNow() string {
+	if r.finishing {
+		return "end of capture"
+	}
+	if r.where == "" || r.whereOf != r.pkt {
+		r.where, r.whereOf = "packet "+strconv.FormatUint(r.pkt, 10), r.pkt
+	}
+	return r.where
 }

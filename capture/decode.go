@@ -54,6 +54,7 @@ type decoder struct {
 	// full is the length the TCP payload had on the wire, from the IP
 	// header; more than len(tcp.Payload) when the capture cut the packet.
 	full int
+	pad  []byte // padCut's copy of a cut payload
 }
 
 func newDecoder() *decoder {
@@ -344,4 +345,70 @@ func (d *decoder) addrs() (src, dst netip.AddrPort) {
 		t = netip.AddrFrom4([4]byte(d.ip4.DstIP))
 	}
 	return netip.AddrPortFrom(s, uint16(d.tcp.SrcPort)), netip.AddrPortFrom(t, uint16(d.tcp.DstPort))
+}
+
+// padCut stands NULs in for the bytes of the TCP payload that the capture
+// cut off (full > len(tcp.Payload)): tcp.Payload becomes a copy of full
+// bytes. It returns how many bytes it added.
+func (d *decoder) padCut() int {
+	t := &d.tcp
+	n := len(t.Payload)
+	if d.full <= n {
+		return 0
+	}
+	if cap(d.pad) < d.full {
+		d.pad = make([]byte, d.full)
+	}
+	pad := d.pad[:d.full]
+	copy(pad, t.Payload)
+	clear(pad[n:])
+	t.Payload = pad
+	return d.full - n
+}
+
+// udp returns the UDP datagram of the decoded packet, if it is one. The
+// decoder stops at the layer after IP (UDP is not among its layers), so the
+// eight-byte UDP header (RFC 768) is read here.
+func (d *decoder) udp() (src, dst netip.AddrPort, payload []byte, ok bool) {
+	if len(d.decoded) == 0 {
+		return src, dst, nil, false
+	}
+	var proto layers.IPProtocol
+	switch last := d.decoded[len(d.decoded)-1]; last {
+	case layers.LayerTypeIPv4:
+		if d.v6 {
+			return src, dst, nil, false
+		}
+		proto, payload = d.ip4.Protocol, d.ip4.Payload
+	case layers.LayerTypeIPv6:
+		proto, payload = d.ip6.NextHeader, d.ip6.Payload
+		if d.ip6.HopByHop != nil {
+			proto = d.ip6.HopByHop.NextHeader
+		}
+	case layers.LayerTypeIPv6Fragment:
+		proto, payload = d.ip6frag.NextHeader, d.ip6frag.Payload // an atomic fragment (RFC 6946)
+	default:
+		if layers.LayerClassIPv6Extension.Contains(last) {
+			proto, payload = d.ip6ext.NextHeader, d.ip6ext.Payload
+		} else {
+			return src, dst, nil, false
+		}
+	}
+	if proto != layers.IPProtocolUDP || len(payload) < 8 {
+		return src, dst, nil, false
+	}
+	n := int(binary.BigEndian.Uint16(payload[4:]))
+	if n < 8 || n > len(payload) {
+		return src, dst, nil, false
+	}
+	sp, dp := binary.BigEndian.Uint16(payload), binary.BigEndian.Uint16(payload[2:])
+	var s, t netip.Addr
+	if d.v6 && len(d.ip6.SrcIP) == 16 && len(d.ip6.DstIP) == 16 {
+		s, t = netip.AddrFrom16([16]byte(d.ip6.SrcIP)), netip.AddrFrom16([16]byte(d.ip6.DstIP))
+	} else if !d.v6 && len(d.ip4.SrcIP) == 4 && len(d.ip4.DstIP) == 4 {
+		s, t = netip.AddrFrom4([4]byte(d.ip4.SrcIP)), netip.AddrFrom4([4]byte(d.ip4.DstIP))
+	} else {
+		return src, dst, nil, false
+	}
+	return netip.AddrPortFrom(s, sp), netip.AddrPortFrom(t, dp), payload[8:n], true
 }

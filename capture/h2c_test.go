@@ -11,7 +11,6 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/reassembly"
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/keys"
 	"golang.org/x/net/http2/hpack"
@@ -101,24 +100,6 @@ func (w *h2w) status(stream uint32, code string) *h2w {
 
 func (w *h2w) s() string { return string(w.b) }
 
-// sg is a reassembly.ScatterGather over one piece of a direction's bytes.
-type sg struct {
-	dir  reassembly.TCPFlowDirection
-	data []byte
-	ts   time.Time
-	skip int
-	end  bool
-}
-
-func (s *sg) Lengths() (int, int)                  { return len(s.data), 0 }
-func (s *sg) Fetch(l int) []byte                   { return s.data[:l] }
-func (s *sg) KeepFrom(int)                         {}
-func (s *sg) CaptureInfo(int) gopacket.CaptureInfo { return gopacket.CaptureInfo{Timestamp: s.ts} }
-func (s *sg) Info() (reassembly.TCPFlowDirection, bool, bool, int) {
-	return s.dir, false, s.end, s.skip
-}
-func (s *sg) Stats() reassembly.TCPAssemblyStats { return reassembly.TCPAssemblyStats{} }
-
 // sgEv is a piece of a direction's bytes; skip > 0 is a gap before it.
 type sgEv struct {
 	dir  int
@@ -126,31 +107,25 @@ type sgEv struct {
 	skip int
 }
 
-// runSG feeds pieces to one SYN-started connection through
-// conn.ReassembledSG, as the assembler would, 1 ms apart, then ends it.
+// runSG feeds pieces to one SYN-started connection through conn.segment,
+// as the assembler would, 1 ms apart, then ends it.
 func runSG(t testing.TB, events []sgEv, opts Options) ([]detect.Request, *testTally) {
 	opts = opts.withDefaults()
 	p := newTestPipeline(&opts, "test")
-	c := &conn{p: p.pipeline, client: -1}
+	c := &conn{sh: p.http, client: -1}
 	c.addr[0], c.addr[1] = testClient, testServer
 	c.setClient(0)
 	c.firm = true
-	p.lruPush(c)
-	p.live++
 	at := synthEpoch
 	for _, e := range events {
-		dir := reassembly.TCPDirClientToServer
-		if e.dir == 1 {
-			dir = reassembly.TCPDirServerToClient
-		}
-		c.ReassembledSG(&sg{dir: dir, data: []byte(e.data), ts: at, skip: e.skip}, nil)
+		c.segment(&segment{dir: e.dir, data: []byte(e.data), at: at.UnixNano(), skip: e.skip})
 		at = at.Add(time.Millisecond)
 		p.now = at.UnixNano()
 	}
-	c.ReassemblyComplete(nil)
+	c.complete()
 	var out []detect.Request
-	for len(p.heap) > 0 {
-		out = append(out, p.pop().req)
+	for len(p.ord.heap) > 0 {
+		out = append(out, p.ord.pop().req)
 	}
 	return out, p.tally()
 }

@@ -113,7 +113,7 @@ func TestParseRequestHead(t *testing.T) {
 			}
 			var h reqHead
 			var fold []byte
-			f := parseRequestHead(wire[:end], &h, nil, &fold)
+			_, f := parseRequestAt(wire[:end], &h, nil, &fold)
 			body, n := h.requestBody()
 			got := want{
 				fault: f, method: string(h.method), target: string(h.target), proto: string(h.proto),
@@ -247,13 +247,11 @@ var (
 func runStream(t testing.TB, events []ev, opts Options, midstream bool) ([]detect.Request, *testTally) {
 	opts = opts.withDefaults()
 	p := newTestPipeline(&opts, "test")
-	c := &conn{p: p.pipeline, client: -1}
+	c := &conn{sh: p.http, client: -1}
 	c.addr[0], c.addr[1] = testClient, testServer
 	c.setClient(0)
 	c.firm = !midstream // a SYN settles who is the client
 	c.h[0].syn, c.h[1].syn = !midstream, !midstream
-	p.lruPush(c)
-	p.live++
 	at := int64(1_700_000_000e9)
 	for _, e := range events {
 		h := &c.h[e.dir]
@@ -263,18 +261,20 @@ func runStream(t testing.TB, events []ev, opts Options, midstream bool) ([]detec
 		if !h.begun {
 			c.begin(e.dir)
 		}
-		if len(h.buf) == 0 {
-			h.bufAt = at
+		// A message carried over from an earlier piece keeps that
+		// piece's time.
+		t := at
+		if len(h.buf) > 0 {
+			t = h.bufAt
 		}
-		c.feed(e.dir, []byte(e.data))
+		c.feed(e.dir, []byte(e.data), t)
 		at += 1e6
 		p.now = at
 	}
-	c.ReassemblyComplete(nil)
+	c.complete()
 	var out []detect.Request
-	for len(p.heap) > 0 {
-		x := p.pop()
-		out = append(out, x.req)
+	for len(p.ord.heap) > 0 {
+		out = append(out, p.ord.pop().req)
 	}
 	return out, p.tally()
 }

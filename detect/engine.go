@@ -57,6 +57,7 @@ type Engine struct {
 	incidents   incidents
 	reorder     reorderer // held requests when a reorder window is set
 	released    []Request // requests the reorderer let go in this batch
+	commits     commits   // the sources' Batch.Commit callbacks not yet run
 }
 
 // maxProblems is how many unparsed inputs are kept for display.
@@ -145,6 +146,11 @@ func (e *Engine) SetReorder(window time.Duration) {
 func (e *Engine) Observe(b *Batch) error {
 	e.mu.Lock()
 	e.account(b)
+	held := 0
+	if e.reorder.window > 0 {
+		held = len(b.Requests)
+	}
+	id := e.commits.add(b, held)
 	if e.reorder.window > 0 {
 		// DNS answers go first: a rebinding answer precedes the requests it steers.
 		for i := range b.DNS {
@@ -153,7 +159,7 @@ func (e *Engine) Observe(b *Batch) error {
 		for i := range b.TLS {
 			e.observeTLS(&b.TLS[i])
 		}
-		e.reorder.push(b.Requests)
+		e.reorder.push(b.Requests, id)
 		e.releaseDue(false)
 	} else {
 		d := 0
@@ -188,11 +194,12 @@ func (e *Engine) release() error { return e.idle() }
 func (e *Engine) releaseDue(all bool) {
 	e.released = e.released[:0]
 	for {
-		r, ok := e.reorder.pop(all)
+		r, batch, ok := e.reorder.pop(all)
 		if !ok {
 			break
 		}
 		e.released = append(e.released, r)
+		e.commits.released(batch)
 	}
 	// Observed only once collected: the outbox points into e.released.
 	for i := range e.released {
@@ -200,21 +207,29 @@ func (e *Engine) releaseDue(all bool) {
 	}
 }
 
-// unlockAndDeliver releases the lock, then hands the outbox to the sinks.
-// It must be called with e.mu held.
+// unlockAndDeliver releases the lock, then hands the outbox to the sinks,
+// then runs the sources' commits that this made due. It must be called
+// with e.mu held.
 func (e *Engine) unlockAndDeliver() error {
 	items := e.out.items
 	dirty := e.out.dirty
 	e.out = outbox{items: e.spare[:0]}
+	e.commits.due()
 	e.mu.Unlock()
 	if !dirty {
 		e.spare = items
+		e.commits.run()
 		return nil
 	}
 	err := e.sinks.deliver(items)
 	clear(items) // drop the references to this batch
 	e.spare = items[:0]
-	return err
+	if err != nil {
+		e.commits.drop()
+		return err
+	}
+	e.commits.run()
+	return nil
 }
 
 // account folds a batch's bookkeeping into the source's status.
@@ -371,6 +386,8 @@ func (e *Engine) ownReferer(origin, host string) bool {
 
 // originCheckOn reports whether Origins are checked at all: only with an
 // allowlist, as with Hosts.
+func (e *Engine) hostCheckOn() bool { return e.hostAllow.len() > 0 }
+
 func (e *Engine) originCheckOn() bool { return len(e.origAllow) > 0 }
 
 func (e *Engine) originAllowed(origin string) bool {

@@ -27,8 +27,8 @@ type Incident struct {
 	Clients   []string  // client addresses, capped
 	Alerts    []uint64  // its alerts' IDs, oldest first, capped
 	Count     int       // occurrences of its alerts
-	// Change is why a sink is handed the incident: "opened" or "escalated"
-	// (its severity rose).
+	// Change is why a sink is handed the incident: "opened", "escalated"
+	// (its severity rose) or "updated" (another detector joined it).
 	Change string
 }
 
@@ -36,10 +36,12 @@ type Incident struct {
 const (
 	IncidentOpened    = "opened"
 	IncidentEscalated = "escalated"
+	IncidentUpdated   = "updated"
 )
 
-// IncidentSink receives an incident when it opens and when its severity
-// rises (a copy).
+// IncidentSink receives an incident when it opens, when its severity rises
+// and when another detector joins it (a copy), so the last line a sink
+// wrote for an incident is always the whole of it.
 type IncidentSink interface{ Incident(i *Incident) error }
 
 // Caps of an incident's lists.
@@ -63,7 +65,7 @@ func newIncidents(l Limits) incidents {
 
 // join puts a new alert into an incident (a new one when none of its links
 // is open within window) and returns the incident and whether it is news
-// for the sinks (opened, or escalated).
+// for the sinks (opened, escalated, or another detector joined).
 func (in *incidents) join(a *Alert, window time.Duration, limit int) (*Incident, bool) {
 	links := incidentLinks(a)
 	var inc *Incident
@@ -91,6 +93,9 @@ func (in *incidents) join(a *Alert, window time.Duration, limit int) (*Incident,
 		inc.Last = a.Time
 	}
 	if !slices.Contains(inc.Detectors, a.Detector) {
+		if !news {
+			inc.Change, news = IncidentUpdated, true
+		}
 		inc.Detectors = append(inc.Detectors, a.Detector)
 		slices.SortFunc(inc.Detectors, func(x, y string) int { return cmp.Compare(slices.Index(Detectors, x), slices.Index(Detectors, y)) })
 	}

@@ -70,6 +70,15 @@ func TestRebindingAttackIsOneIncident(t *testing.T) {
 	if opened != 2 || c.news[len(c.news)-1].Change == "" {
 		t.Errorf("incident news %+v", c.news)
 	}
+	// The last news of each incident is the whole of it: every detector
+	// that joined was news, even at the same severity.
+	lastNews := map[string]Incident{}
+	for _, n := range c.news {
+		lastNews[n.ID] = n
+	}
+	if got := lastNews[attackInc.ID]; !slices.Equal(got.Detectors, want) {
+		t.Errorf("the attack's last incident news lists %v, want %v", got.Detectors, want)
+	}
 	d, ok := e.IncidentDetail(attackInc.ID)
 	if !ok || len(d.Alerts) != 6 {
 		t.Fatalf("detail: %v, %d alerts", ok, len(d.Alerts))

@@ -187,6 +187,14 @@ type Batch struct {
 	Done, Total int64
 	State       SourceState
 	Note        string // e.g. the log format auto-detection chose
+
+	// Commit, when set, records that the source's input up to the end of
+	// this batch has been dealt with (a log's offset, for --state). The
+	// engine calls it once every request of this batch and of the batches
+	// before it has been handed to the sinks and their BatchEnd returned
+	// without error, in the order the batches arrived, on its own
+	// goroutine; never when a sink failed.
+	Commit func()
 }
 
 // KnownMethod returns the method named by b as a constant string when it is

@@ -15,8 +15,9 @@ type reorderer struct {
 }
 
 type heldRequest struct {
-	r   Request
-	seq uint64
+	r     Request
+	seq   uint64
+	batch uint64 // the batch it came in (Engine.commits)
 }
 
 type reqHeap []heldRequest
@@ -39,23 +40,25 @@ func (h *reqHeap) Pop() any {
 
 func (o *reorderer) len() int { return len(o.h) }
 
-func (o *reorderer) push(reqs []Request) {
+func (o *reorderer) push(reqs []Request, batch uint64) {
 	for i := range reqs {
 		o.seq++
-		heap.Push(&o.h, heldRequest{reqs[i], o.seq})
+		heap.Push(&o.h, heldRequest{reqs[i], o.seq, batch})
 		if reqs[i].Time.After(o.maxSeen) {
 			o.maxSeen = reqs[i].Time
 		}
 	}
 }
 
-// pop returns the oldest held request if it is due (or any, with all).
-func (o *reorderer) pop(all bool) (Request, bool) {
+// pop returns the oldest held request if it is due (or any, with all),
+// and the batch it came in.
+func (o *reorderer) pop(all bool) (Request, uint64, bool) {
 	if len(o.h) == 0 {
-		return Request{}, false
+		return Request{}, 0, false
 	}
 	if !all && o.h[0].r.Time.After(o.maxSeen.Add(-o.window)) {
-		return Request{}, false
+		return Request{}, 0, false
 	}
-	return heap.Pop(&o.h).(heldRequest).r, true
+	h := heap.Pop(&o.h).(heldRequest)
+	return h.r, h.batch, true
 }

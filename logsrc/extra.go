@@ -17,9 +17,10 @@ import (
 // recognisably a Host, an Origin or a key.
 
 // tail returns what a lenient built-in format leaves unread at the end of
-// line, or nil.
+// line, or nil. AWS ALB's fields after the user agent are known, and none
+// is a Host, an Origin or a key: nothing is said of them.
 func (p *Parser) tail(line []byte) []byte {
-	if !p.lenientTail || p.json != nil || p.werkzeug {
+	if !p.lenientTail || p.json != nil || p.werkzeug || p.absTarget {
 		return nil
 	}
 	var x lineVals

@@ -14,6 +14,7 @@ import (
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/keys"
 	"github.com/rebindwatch/rebindwatch/source"
+	"github.com/rebindwatch/rebindwatch/state"
 )
 
 // Options configures a log source.
@@ -26,6 +27,12 @@ type Options struct {
 	Location    *time.Location  // for times without a zone (werkzeug, some %{...}t and JSON); nil = time.Local
 	BatchSize   int             // 0 = 256
 	MaxProblems int             // sample of bad lines kept and reported per file (0 = 5, < 0 = none)
+
+	// State, when set, keeps each file's position (--state): a file read
+	// before resumes where its lines stop having been written by the sinks,
+	// across rotation and truncation (see checkpoint.go). Stdin, pipes and
+	// .gz files have no position to keep.
+	State *state.Store
 }
 
 const (
@@ -83,6 +90,8 @@ func Run(ctx context.Context, path string, opts Options, out chan<- detect.Batch
 		}
 		defer f.Close()
 		err = s.runStream(ctx, f, "stdin")
+	case strings.HasPrefix(path, ZeekPrefix):
+		err = runZeekDir(ctx, strings.TrimPrefix(path, ZeekPrefix), opts, out)
 	case hasGlobMeta(path) && !exists(path):
 		err = runGlob(ctx, path, opts, out)
 	default:
@@ -111,7 +120,7 @@ func runOne(ctx context.Context, path string, opts Options, out chan<- detect.Ba
 		defer f.Close()
 		return s.runStream(ctx, f, path)
 	}
-	if isGzipName(path) || !opts.Follow {
+	if isGzipName(path) || !opts.Follow && opts.State == nil {
 		return s.runFile(ctx)
 	}
 	return s.runFollow(ctx, tailOnly)
@@ -129,16 +138,47 @@ func isStream(path string) bool {
 	return err == nil && !fi.Mode().IsRegular() && !fi.IsDir()
 }
 
-// input is the state of one file's (or stream's) Run: its lines go through
-// the embedded Feeder.
+// input is the state of one file's (or stream's) Run.
 type input struct {
-	*Feeder
 	path string
 	name string // for Problem.Where
 	opts Options
+	p    *Parser
+	e    *source.Emitter
+	now  func() time.Time
 
+	cur         detect.Request // the line being parsed
 	done, total int64
+	formatNote  string
 	waitNote    string
+	stateNote   string // where --state resumed
+
+	feeding *tfile // the followed file whose splitter is handing lines over; nil: positions are not kept
+
+	pending []pendingLine // auto: the first lines, read again once the format is decided
+	ck      *checkpoints  // --state; nil without
+	out     sink          // where events go: e, or a Zeek directory's merge
+	merged  bool          // one log of a Zeek directory, whose source is the directory
+
+	// A Feeder's input (lines from envelopes: syslog, the journal, ...).
+	env    time.Time // the line's envelope time, for a format without a clock
+	keep   bool      // FeederOptions.KeepGoing
+	unread bool      // keep, and no format reads the first lines: they are counted, not read
+}
+
+// pendingLine is a line kept while auto-detection decides.
+type pendingLine struct {
+	line []byte
+	no   int64
+	at   linePos
+	env  time.Time
+}
+
+// linePos is where a line ends in a followed file: once the line is dealt
+// with, the file's lines up to end have been handed over.
+type linePos struct {
+	tf  *tfile
+	end int64
 }
 
 func newInput(ctx context.Context, path string, opts Options, out chan<- detect.Batch) *input {
@@ -154,10 +194,14 @@ func newInput(ctx context.Context, path string, opts Options, out chan<- detect.
 		panic("logsrc: format compiled once and not again: " + err.Error()) // Run checked it
 	}
 	p.SetLocation(opts.Location)
-	e := source.New(ctx, out, source.Options{Name: path, Pacer: opts.Pacer, BatchSize: opts.BatchSize,
-		MaxProblems: opts.MaxProblems, Keys: opts.Keys})
-	s := &input{Feeder: newFeeder(e, path, name, p, opts.Keys), path: path, name: name, opts: opts}
-	s.sayNote = s.sync
+	s := &input{path: path, name: name, opts: opts, p: p, now: time.Now}
+	eo := source.Options{Name: path, Pacer: opts.Pacer, BatchSize: opts.BatchSize, MaxProblems: opts.MaxProblems, Keys: opts.Keys}
+	if opts.State != nil && path != "-" {
+		s.ck = newCheckpoints(opts.State, path)
+		eo.Checkpoint = s.ck.snapshot
+	}
+	s.e = source.New(ctx, out, eo)
+	s.out = s.e
 	return s
 }
 
@@ -168,10 +212,15 @@ type splitter struct {
 	partial  []byte
 	skipping bool // the current line is too long: drop it up to its newline
 	lineno   int64
+	off      int64 // offset in the file of the next byte fed
+	lineEnd  int64 // offset just after the line being handed over
 }
 
 // feed splits data, calling emit for every complete line (newline included).
 func (sp *splitter) feed(data []byte, emit func(line []byte, lineno int64) error, tooLong func(lineno int64, head []byte)) error {
+	base := sp.off
+	sp.off += int64(len(data))
+	consumed := 0
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
@@ -188,6 +237,8 @@ func (sp *splitter) feed(data []byte, emit func(line []byte, lineno int64) error
 		}
 		seg := data[:i+1]
 		data = data[i+1:]
+		consumed += i + 1
+		sp.lineEnd = base + int64(consumed)
 		if sp.skipping {
 			sp.skipping = false
 			continue
@@ -223,6 +274,7 @@ func (sp *splitter) end(emit func(line []byte, lineno int64) error) error {
 		return nil
 	}
 	sp.lineno++
+	sp.lineEnd = sp.off
 	err := emit(sp.partial, sp.lineno)
 	sp.partial = sp.partial[:0]
 	return err
@@ -292,7 +344,7 @@ func (s *input) stopWith(sp *splitter) {
 
 // finish sends the last batch of an input that ended well.
 func (s *input) finish() error {
-	if err := s.Decide(); err != nil {
+	if err := s.decidePending(); err != nil {
 		return s.fail(err)
 	}
 	s.sync()
@@ -394,7 +446,7 @@ func (s *input) runStream(ctx context.Context, r io.Reader, name string) error {
 			s.stopWith(&sp)
 			return s.finish()
 		case <-tick.C:
-			if err := s.Decide(); err != nil {
+			if err := s.decidePending(); err != nil {
 				return s.fail(err)
 			}
 			s.flushDue(0)
@@ -410,10 +462,160 @@ func (s *input) runStream(ctx context.Context, r io.Reader, name string) error {
 	}
 }
 
-func (s *input) note() string { return joinNotes(s.waitNote, s.formatNote) }
+// handleLine parses one line (newline included or not) into the batch.
+// While auto-detection has not decided, lines are kept and read again once
+// it has.
+func (s *input) handleLine(line []byte, lineno int64) error {
+	var at linePos
+	if s.feeding != nil {
+		at = linePos{s.feeding, s.feeding.sp.lineEnd}
+	}
+	return s.handleAt(line, lineno, at)
+}
 
-// sync hands the input's note and progress to the emitter.
+// handleAt is handleLine for a line that ends at at. The file's position
+// moves past the line before its request is queued: a batch the Emitter
+// sends while queueing it carries the request (pacing excepted: see
+// source.Options.Checkpoint).
+func (s *input) handleAt(line []byte, lineno int64, at linePos) error {
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	if s.unread {
+		if !isBlank(line) {
+			s.count("lines_unread")
+		}
+		return nil
+	}
+	if s.p.auto && s.p.chosen == nil && !isBlank(line) {
+		if werkzeugBanner(line) {
+			s.count("skipped_lines")
+			at.handed()
+			return nil
+		}
+		s.pending = append(s.pending, pendingLine{bytes.Clone(line), lineno, at, s.env})
+		if len(s.pending) >= autoLines {
+			return s.decidePending()
+		}
+		return nil
+	}
+	at.handed()
+	if isBlank(line) {
+		return nil
+	}
+	s.cur.Source = s.path
+	kind, err := s.p.parseEvent(line, s.opts.Keys, &s.cur)
+	if err != nil {
+		if errors.Is(err, ErrNotRequest) {
+			if !quietSkip(err) {
+				s.count("skipped_lines")
+			}
+			return nil
+		}
+		s.bad(lineno, err, line)
+		return nil
+	}
+	switch kind {
+	case kindDNS:
+		a := s.p.evParser().ev.dns
+		a.Source = s.path
+		s.out.DNS(a)
+		return nil
+	case kindTLS:
+		h := s.p.evParser().ev.tls
+		h.Source = s.path
+		s.out.TLS(h)
+		return nil
+	}
+	r := &s.cur
+	if r.Time.IsZero() {
+		r.Time = s.env // a format without a clock: its envelope's time,
+		if r.Time.IsZero() {
+			r.Time = s.now() // else the time it was read
+		}
+	}
+	s.out.Request(r)
+	return nil
+}
+
+// decidePending makes auto-detection decide on the lines it has, and reads
+// them. It fails the input when no format reads any of them.
+func (s *input) decidePending() error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	lines := make([][]byte, len(s.pending))
+	for i, l := range s.pending {
+		lines[i] = l.line
+	}
+	if !s.p.decide(lines) {
+		err := s.undetected()
+		if !s.keep {
+			return err
+		}
+		s.unread = true
+		s.formatNote = "not read: " + err.Error()
+		s.e.Counter("lines_unread").Add(uint64(len(s.pending)))
+		s.pending = nil
+		s.sync()
+		return nil
+	}
+	s.formatNote = "format: " + s.p.Format() + " (auto)"
+	if warn := extraColumns(s.p.chosen, lines) + extraJSONFields(s.p.chosen, lines); warn != "" {
+		s.formatNote += "; " + warn
+	}
+	s.sync()
+	pending := s.pending
+	s.pending = nil
+	for _, l := range pending {
+		s.env = l.env
+		if err := s.handleAt(l.line, l.no, l.at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// undetected is the error for input whose first lines no format reads.
+func (s *input) undetected() error {
+	line := s.pending[0].line
+	hint := formatHint
+	if looksJSON(line) {
+		hint = "caddy, traefik, json (common key names) or json:host=PATH,time=PATH,method=PATH,target=PATH,... " +
+			"(dotted paths into the object)"
+	}
+	return fmt.Errorf("log %s: %w: no known format reads its first %d line(s); line %d is \"%s\" (%s); set --log-format to one of %s",
+		s.name, ErrUnknownFormat, len(s.pending), s.pending[0].no, s.quote(line, 120), s.p.whyNot(line), hint)
+}
+
+// bad counts a line that did not parse and keeps the first few as Problems.
+func (s *input) bad(lineno int64, err error, line []byte) {
+	s.e.ParseError()
+	if s.e.WantsProblems() {
+		s.e.Problem(s.name+":"+strconv.FormatInt(lineno, 10), err.Error()+": "+s.quote(line, problemBytes))
+	}
+}
+
+// quote makes a line fit to be quoted in a message: its shape (shapeOf),
+// never its unidentified columns, which may hold keys.
+func (s *input) quote(line []byte, n int) string { return shapeOf(line, n) }
+
+func (s *input) note() string {
+	n := ""
+	for _, part := range [...]string{s.waitNote, s.stateNote, s.formatNote} {
+		if part != "" && n != "" {
+			n += "; "
+		}
+		n += part
+	}
+	return n
+}
+
+// sync hands the input's note and progress to the emitter (not for one
+// log of a Zeek directory: the directory's source has its own).
 func (s *input) sync() {
+	if s.merged {
+		return
+	}
 	s.e.SetNote(s.note())
 	s.e.SetProgress(s.done, s.total)
 }
@@ -424,6 +626,9 @@ func (s *input) flushDue(every time.Duration) {
 	s.sync()
 	s.e.FlushDue(every)
 }
+
+// count adds one to a counter handed over with the next batch.
+func (s *input) count(name string) { s.e.Counter(name).Inc() }
 
 // hasGlobMeta reports whether path has glob metacharacters.
 func hasGlobMeta(path string) bool { return strings.ContainsAny(path, "*?[") }

@@ -71,7 +71,7 @@ func (s *Streams) Stream(name string) *Feeder {
 	}
 	if len(s.byName) >= s.opts.Max && name != s.opts.Overflow {
 		f := s.Stream(s.opts.Overflow)
-		f.count("streams_over_cap")
+		f.Emitter().Counter("streams_over_cap").Inc()
 		return f
 	}
 	e := source.New(s.ctx, s.out, source.Options{Name: name, BatchSize: s.opts.BatchSize,
@@ -80,8 +80,7 @@ func (s *Streams) Stream(name string) *Feeder {
 	if err != nil {
 		panic("logsrc: format compiled once and not again: " + err.Error()) // NewStreams checked it
 	}
-	f.sayNote = func() { e.SetNote(joinNotes(s.status, f.formatNote)) }
-	f.sayNote()
+	f.setStatus(s.status)
 	e.SetState(s.state)
 	s.byName[name] = f
 	s.list = append(s.list, f)
@@ -94,8 +93,8 @@ func (s *Streams) Stream(name string) *Feeder {
 func (s *Streams) SetStatus(state detect.SourceState, note string) {
 	s.state, s.status = state, note
 	for _, f := range s.list {
-		f.e.SetState(state)
-		f.sayNote()
+		f.Emitter().SetState(state)
+		f.setStatus(note)
 	}
 }
 
@@ -105,7 +104,7 @@ func (s *Streams) SetStatus(state detect.SourceState, note string) {
 func (s *Streams) Tick(every time.Duration) {
 	for _, f := range s.list {
 		_ = f.Decide() // KeepGoing: never fails
-		f.e.FlushDue(every)
+		f.Emitter().FlushDue(every)
 	}
 }
 
@@ -115,18 +114,7 @@ func (s *Streams) Tick(every time.Duration) {
 func (s *Streams) Close(err error) error {
 	for _, f := range s.list {
 		_ = f.Decide()
-		f.e.Close(err)
+		f.Emitter().Close(err)
 	}
 	return err
-}
-
-// joinNotes joins the non-empty notes with "; ".
-func joinNotes(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + "; " + b
 }

@@ -37,6 +37,13 @@ type Options struct {
 	BatchSize   int             // requests per batch (0 = DefaultBatchSize)
 	MaxProblems int             // problems reported (0 = DefaultMaxProblems, < 0 = none); later ones are only counted
 	Keys        *keys.Extractor // hides key material in problem texts, which quote input; nil: the default key names
+
+	// Checkpoint, when set, is asked for each batch's Commit (see
+	// detect.Batch) as the batch is sent: it returns what records the
+	// source's position as it is then, or nil. A source using it keeps its
+	// position so that it covers every event it has handed to the Emitter
+	// (Request, DNS, TLS) and every input that gave none, and no more.
+	Checkpoint func() (commit func())
 }
 
 // Counter is a named count a source increments on its hot path; the
@@ -161,7 +168,9 @@ func (e *Emitter) pace(t time.Time) {
 	if p.Due(t) || e.Stopped() {
 		return
 	}
-	e.Flush()
+	// The event being queued is already inside the source's position but
+	// not yet in the batch: this batch commits nothing.
+	e.flush(false)
 	_ = p.Wait(e.ctx, t) // an early return means stop: the rest goes unpaced
 }
 
@@ -239,7 +248,9 @@ func (e *Emitter) FlushDue(interval time.Duration) {
 }
 
 // Flush hands what is pending to the engine, which owns it from then on.
-func (e *Emitter) Flush() {
+func (e *Emitter) Flush() { e.flush(true) }
+
+func (e *Emitter) flush(commit bool) {
 	b := detect.Batch{
 		Source:      e.opts.Name,
 		Requests:    e.reqs,
@@ -252,6 +263,9 @@ func (e *Emitter) Flush() {
 		Total:       e.total,
 		State:       e.state,
 		Note:        e.note,
+	}
+	if commit && e.opts.Checkpoint != nil {
+		b.Commit = e.opts.Checkpoint()
 	}
 	for _, c := range e.counters {
 		if d := c.n - c.sent; d > 0 {

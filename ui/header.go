@@ -2,10 +2,13 @@ package ui
 
 import (
 	"maps"
+
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/rebindwatch/rebindwatch/detect"
 )
@@ -13,25 +16,30 @@ import (
 // header is the status block at the top: sources and their state, the
 // request rate with a 60 s sparkline, totals, alerts per detector, errors,
 // drops, evictions, progress while catching up, the filter in use, pause
-// state and the warnings that must not be missed (Host check off, unsaved
-// allowlist changes, parse problems). The root model fills it per frame.
+// state and the warnings that must not be missed (checks that are off, and
+// why; unsaved allowlist changes; parse problems). The root model fills it
+// per frame.
 type header struct {
 	ctx   *viewCtx
 	title string
-	snap  *detect.Snapshot
+	view  *snapView
 
 	replay     bool // a Pacer drives the sources
 	live       bool
 	paused     bool    // replay paused (Pacer)
+	stepped    bool    // a paused replay stepped with .: the clock is the step's
 	held       bool    // display held (live)
 	heldSince  uint64  // requests counted since the display was held
 	speed      float64 // replay speed; 0 = as fast as possible
 	done       bool    // every source finished
-	filter     string  // "keys ~ abc", empty when none
+	filter     string  // "keys ~ \"abc\"", empty when none
 	progress   map[string]progress
 	canSave    bool
+	canSuggest bool
 	loaded     bool // a first snapshot arrived
 	maxOptLine int  // optional warning lines allowed (terminal height)
+
+	unsavedHosts, unsavedOrigins []string
 }
 
 // progress is a source's catch-up rate, estimated from successive
@@ -46,17 +54,24 @@ type progress struct {
 // lines returns the header's lines for w cells; height caps them.
 func (h *header) lines(w, height int) []string {
 	st := &h.ctx.st
-	s := h.snap
+	s := h.view
 	out := make([]string, 0, 8)
 
-	// Line 1: title and sources ... state badge and event clock.
+	// Line 1: title and sources ... state badge and clock. The sources
+	// get a line of their own when they do not fit beside the title.
+	right := h.badge() + " " + st.bold.Render(clock(s.now()))
 	left := st.title.Render(cut(clean(h.title), w))
-	if src := h.sources(); src != "" {
+	src := h.sources()
+	if h.inline(src, w) {
 		left += "  " + src
+		src = ""
 	}
-	out = append(out, spaceBetween(left, h.badge()+" "+st.bold.Render(clock(s.EventTime)), w))
+	out = append(out, spaceBetween(left, right, w))
+	if src != "" {
+		out = append(out, clipLine(src, w))
+	}
 
-	// Line 2: rate, sparkline, totals ... filter.
+	// Rate, sparkline, totals ... filter.
 	sparkW := 30
 	if w < 100 {
 		sparkW = 20
@@ -66,18 +81,15 @@ func (h *header) lines(w, height int) []string {
 	}
 	l2 := "req/s " + st.bold.Render(rate(s.RateNow)) + " " + st.spark.Render(sparkline(s.History, sparkW)) +
 		st.dim.Render(" 60s") + " · " + st.bold.Render(count(s.Requests)) + " requests"
-	right := ""
+	filter := ""
 	if h.filter != "" {
-		right = st.warn.Render("filter " + h.filter)
+		filter = st.warn.Render("filter " + h.filter)
 	}
-	out = append(out, spaceBetween(l2, right, w))
+	out = append(out, spaceBetween(l2, filter, w))
 
-	// Line 3: alerts per detector, errors, drops, evictions.
-	l3 := h.counters(false)
-	if width(l3) > w {
-		l3 = h.counters(true)
-	}
-	out = append(out, clipLine(l3, w))
+	// Alerts per detector ... errors, drops, evictions (these first when
+	// they are not zero: they say the screen is missing something).
+	out = append(out, h.counters(w))
 
 	opt := h.optional(w)
 	if len(opt) > h.maxOptLine {
@@ -95,28 +107,31 @@ func (h *header) lines(w, height int) []string {
 	return out
 }
 
-// optional returns the warning lines, most important first: the Host
-// check off, catch-up progress, unsaved allowlist changes, parse problems.
+// inline reports whether the sources (src, as drawn) fit on the first
+// line, beside the title, the badge and the clock.
+func (h *header) inline(src string, w int) bool {
+	if src == "" {
+		return true
+	}
+	return width(cut(clean(h.title), w))+2+width(src)+1+width(h.badge())+1+8 <= w
+}
+
+// optional returns the warning lines, most important first: checks that
+// are off (no allowlist, or a source blind to the field), catch-up
+// progress, unsaved allowlist changes, parse problems.
 func (h *header) optional(w int) []string {
 	st := &h.ctx.st
-	s := h.snap
+	s := h.view
 	var opt []string
-	if s.HostCheck != "" {
-		// The engine's reason may itself start with "off:"; say it once.
-		why := strings.TrimSpace(s.HostCheck)
-		if len(why) > 4 && strings.EqualFold(why[:4], "off:") {
-			why = strings.TrimSpace(why[4:])
-		}
-		opt = append(opt, st.bad.Render("⚠ Host check is OFF: "+cut(clean(why), w)))
-	}
+	opt = append(opt, h.checkLines(w)...)
 	opt = append(opt, h.progressLines(w)...)
-	if len(s.AddedHosts)+len(s.AddedOrigins) > 0 {
+	if len(h.unsavedHosts)+len(h.unsavedOrigins) > 0 {
 		var parts []string
-		if len(s.AddedHosts) > 0 {
-			parts = append(parts, "+"+plural(len(s.AddedHosts), "host", "hosts"))
+		if n := len(h.unsavedHosts); n > 0 {
+			parts = append(parts, "+"+plural(n, "host", "hosts"))
 		}
-		if len(s.AddedOrigins) > 0 {
-			parts = append(parts, "+"+plural(len(s.AddedOrigins), "origin", "origins"))
+		if n := len(h.unsavedOrigins); n > 0 {
+			parts = append(parts, "+"+plural(n, "origin", "origins"))
 		}
 		msg := "✎ allowlist changed: " + strings.Join(parts, ", ") + " this run"
 		if h.canSave {
@@ -136,16 +151,72 @@ func (h *header) optional(w int) []string {
 	return opt
 }
 
+// checkLines say which checks are off and why: no allowlist (the engine's
+// HostCheck and OriginCheck), or sources that cannot see the field (their
+// Off list), so that a Host allowlist over a log without a Host column
+// does not pass for a Host check. A hint on what to do follows when the
+// width allows.
+func (h *header) checkLines(w int) []string {
+	s := h.view
+	type off struct {
+		check, why string
+		hints      []string // longest first: the first that fits is shown
+	}
+	suggest := []string{" (rebindwatch --suggest-config writes one)", " (see --suggest-config)"}
+	if h.canSuggest {
+		suggest = []string{" — p proposes one from this traffic (rebindwatch --suggest-config writes one)",
+			" — p proposes one from this traffic", " — p proposes one"}
+	}
+	logHint := []string{" — rebindwatch --print-log-config shows a format that has it", " — see --print-log-config"}
+	var offs []off
+	for _, c := range []struct{ check, cfg, field string }{{"Host", s.HostCheck, "Host"}, {"Origin", s.OriginCheck, "Origin"}} {
+		switch names, all := blindSources(s, c.field); {
+		case c.cfg != "" && (s.HostCheck == "" || s.OriginCheck == ""):
+			offs = append(offs, off{c.check + " check is", offReason(c.cfg), suggest})
+		case c.cfg != "":
+			offs = append(offs, off{c.check + " check is", "no allowlist", suggest})
+		case all:
+			offs = append(offs, off{c.check + " check is", blindText(names, c.field), logHint})
+		case len(names) > 0:
+			offs = append(offs, off{c.check + " check is", "for " + blindText(names, c.field), logHint})
+		}
+	}
+	if len(offs) == 2 && offs[0].why == offs[1].why {
+		offs = []off{{"Host and Origin checks are", offs[0].why, offs[0].hints}}
+	}
+	if names, _ := blindSources(s, "key"); len(names) > 0 {
+		offs = append(offs, off{"burst and spread are", blindText(names, "key") + " (keys come from query strings only)", logHint})
+	}
+	out := make([]string, 0, len(offs))
+	for _, o := range offs {
+		l := "⚠ " + o.check + " OFF: " + o.why
+		for _, hint := range o.hints {
+			if w <= 0 || width(l+hint) <= w {
+				l += hint
+				break
+			}
+		}
+		out = append(out, h.ctx.st.bad.Render(l))
+	}
+	return out
+}
+
+// offReason is the engine's reason a check is off, said once.
+func offReason(why string) string {
+	why = strings.TrimSpace(why)
+	if len(why) > 4 && strings.EqualFold(why[:4], "off:") {
+		why = strings.TrimSpace(why[4:])
+	}
+	return clean(why)
+}
+
 // height is how many lines lines() returns, counted without rendering
 // (the layout needs it on every update).
 func (h *header) height(maxLines int) int {
-	s := h.snap
-	n := 0
-	if s.HostCheck != "" {
-		n++
-	}
+	s := h.view
+	n := len(h.checkLines(0))
 	n += h.catchingUp()
-	if len(s.AddedHosts)+len(s.AddedOrigins) > 0 {
+	if len(h.unsavedHosts)+len(h.unsavedOrigins) > 0 {
 		n++
 	}
 	if s.ParseErrors > 0 && len(s.Problems) > 0 {
@@ -155,6 +226,9 @@ func (h *header) height(maxLines int) int {
 		n++
 	}
 	n = 3 + min(n, h.maxOptLine)
+	if !h.inline(h.sources(), h.ctx.width) {
+		n++
+	}
 	if maxLines > 0 {
 		n = min(n, maxLines)
 	}
@@ -172,7 +246,7 @@ func (h *header) catchingUp() int {
 		return 0
 	}
 	n := 0
-	for _, src := range h.snap.Sources {
+	for _, src := range h.view.Sources {
 		if catchingUp(&src) {
 			n++
 		}
@@ -190,6 +264,8 @@ func (h *header) badge() string {
 	switch {
 	case h.held:
 		return st.status.Render(" ‖ PAUSED ") + st.warn.Render(" ("+count(h.heldSince)+" events since)")
+	case h.paused && h.done:
+		return st.status.Render(" ‖ PAUSED ") + st.good.Render(" ✓ DONE")
 	case h.paused:
 		return st.status.Render(" ‖ PAUSED ") + st.dim.Render(" . steps 1s")
 	case h.done:
@@ -213,8 +289,8 @@ func speedLabel(x float64) string {
 // sources summarises every source: name, state, percent done, note.
 func (h *header) sources() string {
 	st := &h.ctx.st
-	parts := make([]string, 0, len(h.snap.Sources))
-	for _, src := range h.snap.Sources {
+	parts := make([]string, 0, len(h.view.Sources))
+	for _, src := range h.view.Sources {
 		s := cut(clean(sourceName(src.Name)), 40) + " " + src.State.String()
 		reading := src.State == detect.StateReplaying || src.State == detect.StateStarting
 		if src.Total > 0 && reading && !h.paced() {
@@ -233,80 +309,110 @@ func (h *header) sources() string {
 	return strings.Join(parts, st.dim.Render(" · "))
 }
 
-// counters is line 3: alerts by detector, parse errors, drops, evictions
-// and the sources' own counters, each only as loud as it needs to be.
-func (h *header) counters(compact bool) string {
+// counters is the alerts line: alerts by detector on the left; parse
+// errors, drops, evictions and the sources' own counters on the right,
+// each only as loud as it needs to be. When they are not all zero they
+// keep their place and the detectors are cut instead.
+func (h *header) counters(w int) string {
 	st := &h.ctx.st
-	s := h.snap
+	s := h.view
 	total := 0
 	for _, n := range s.AlertsByDetector {
 		total += n
 	}
-	var b strings.Builder
-	al := "alerts " + strconv.Itoa(total)
-	if total > 0 {
-		al = st.bad.Render(al)
-	} else {
-		al = st.good.Render(al)
-	}
-	b.WriteString(al)
-	b.WriteString(st.dim.Render(": "))
-	labels := [...]string{"parse errors", "dropped", "evicted", " · ", "  │  "}
-	if compact {
-		labels = [...]string{"errors", "drops", "evicted", " ", " │ "}
-	}
-	first := true
-	for _, d := range detect.Detectors {
-		n := s.AlertsByDetector[d]
-		if compact && n == 0 && total > 0 {
-			continue // narrow: only the detectors that fired
-		}
-		if !first {
-			b.WriteString(st.dim.Render(labels[3]))
-		}
-		first = false
-		txt := detShort(d, "") + " " + strconv.Itoa(n)
-		if n > 0 {
-			b.WriteString(st.warn.Render(txt))
+	loud := h.problems()
+	for _, compact := range []bool{false, true} {
+		var b strings.Builder
+		al := "alerts " + count(uint64(total))
+		if total > 0 {
+			al = st.bad.Render(al)
 		} else {
-			b.WriteString(st.dim.Render(txt))
+			al = st.good.Render(al)
 		}
-	}
-	b.WriteString(st.dim.Render(labels[4]))
-	b.WriteString(quiet(st, labels[0], s.ParseErrors))
-	b.WriteString(st.dim.Render(" · "))
-	b.WriteString(quiet(st, labels[1], s.Dropped))
-	var ev uint64
-	for _, n := range s.Evicted {
-		ev += n
-	}
-	b.WriteString(st.dim.Render(" · "))
-	if ev == 0 {
-		b.WriteString(st.dim.Render("evicted 0"))
-	} else {
-		parts := make([]string, 0, len(s.Evicted))
-		for _, k := range slices.Sorted(maps.Keys(s.Evicted)) {
-			if s.Evicted[k] > 0 {
-				parts = append(parts, cut(clean(k), 20)+" "+count(s.Evicted[k]))
+		b.WriteString(al)
+		b.WriteString(st.dim.Render(": "))
+		sep := " · "
+		if compact {
+			sep = " "
+		}
+		first := true
+		for _, d := range detInfos {
+			n := s.AlertsByDetector[d.name]
+			if compact && n == 0 && total > 0 {
+				continue // narrow: only the detectors that fired
+			}
+			if !first {
+				b.WriteString(st.dim.Render(sep))
+			}
+			first = false
+			txt := d.label + " " + count(uint64(n))
+			if n > 0 {
+				b.WriteString(st.warn.Render(txt))
+			} else {
+				b.WriteString(st.dim.Render(txt))
 			}
 		}
-		b.WriteString(st.warn.Render("evicted " + strings.Join(parts, ", ")))
+		left := b.String()
+		right := loud
+		if right == "" {
+			right = h.quietProblems()
+		}
+		if !compact && width(left)+3+width(right) > w {
+			continue
+		}
+		if loud != "" && width(left)+3+width(loud) > w {
+			// What was lost matters more than the per-detector counts;
+			// the total stays.
+			total := "alerts " + count(uint64(total))
+			room := max(width(total), w-3-width(loud))
+			if room <= width(total)+3 {
+				left = st.bad.Render(total)
+			} else {
+				left = st.bad.Render(cut(ansi.Strip(left), room))
+			}
+			right = st.warn.Render(cut(ansi.Strip(loud), max(0, w-3-width(left))))
+		}
+		return clipLine(left+st.dim.Render(" │ ")+right, w)
+	}
+	return ""
+}
+
+// problems is the right of the alerts line when something was lost or not
+// understood: parse errors, drops, evictions per table, source counters;
+// "" when all are zero.
+func (h *header) problems() string {
+	st := &h.ctx.st
+	s := h.view
+	var parts []string
+	if s.ParseErrors > 0 {
+		parts = append(parts, "errors "+count(s.ParseErrors))
+	}
+	if s.Dropped > 0 {
+		parts = append(parts, "drops "+count(s.Dropped))
+	}
+	var ev []string
+	for _, k := range slices.Sorted(maps.Keys(s.Evicted)) {
+		if s.Evicted[k] > 0 {
+			ev = append(ev, cut(clean(k), 20)+" "+count(s.Evicted[k]))
+		}
+	}
+	if len(ev) > 0 {
+		parts = append(parts, "evicted "+strings.Join(ev, ", "))
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.Counters)) {
 		if n := s.Counters[k]; n > 0 {
-			b.WriteString(st.dim.Render(" · "))
-			b.WriteString(st.warn.Render(strings.ReplaceAll(cut(clean(k), 30), "_", " ") + " " + count(n)))
+			parts = append(parts, strings.ReplaceAll(cut(clean(k), 30), "_", " ")+" "+count(n))
 		}
 	}
-	return b.String()
+	if len(parts) == 0 {
+		return ""
+	}
+	return st.warn.Render(strings.Join(parts, " · "))
 }
 
-// quiet renders "label n", dim when n is zero, loud otherwise.
-func quiet(st *styles, label string, n uint64) string {
-	if n == 0 {
-		return st.dim.Render(label + " 0")
-	}
-	return st.warn.Render(label + " " + count(n))
+// quietProblems is the right of the alerts line when nothing was lost.
+func (h *header) quietProblems() string {
+	return h.ctx.st.dim.Render("errors 0 · drops 0 · evicted 0")
 }
 
 // progressLines draws a bar for each source still catching up on a file
@@ -314,7 +420,7 @@ func quiet(st *styles, label string, n uint64) string {
 func (h *header) progressLines(w int) []string {
 	st := &h.ctx.st
 	var out []string
-	for _, src := range h.snap.Sources {
+	for _, src := range h.view.Sources {
 		if h.paced() || !catchingUp(&src) {
 			continue
 		}

@@ -15,7 +15,8 @@ type KeyMap struct {
 	Enter, Back                             key.Binding
 	Filter, Sort, SortReverse               key.Binding
 	Pause, Faster, Slower, Step             key.Binding
-	Allow, Write, Clear                     key.Binding
+	View, Suggest                           key.Binding
+	Allow, Adopt, Write, Clear              key.Binding
 	Yes, No                                 key.Binding
 	Help, Quit                              key.Binding
 	// While a filter is typed or a question asked, letters are text or an
@@ -38,7 +39,7 @@ func DefaultKeyMap() KeyMap {
 		Bottom:      b("G/end", "bottom", "G", "end"),
 		NextPane:    b("tab", "next pane", "tab"),
 		PrevPane:    b("shift+tab", "previous pane", "shift+tab"),
-		Pane1:       b("1", "alerts", "1"),
+		Pane1:       b("1", "incidents / alerts", "1"),
 		Pane2:       b("2", "keys", "2"),
 		Pane3:       b("3", "hosts", "3"),
 		Pane4:       b("4", "origins", "4"),
@@ -52,9 +53,12 @@ func DefaultKeyMap() KeyMap {
 		Faster:      b("+", "replay faster", "+", "="),
 		Slower:      b("-", "replay slower", "-", "_"),
 		Step:        b(".", "step 1 s (paused)", "."),
+		View:        b("v", "incidents ⇄ every alert", "v"),
+		Suggest:     b("p", "suggested allowlist", "p"),
 		Allow:       b("a", "allow host/origin (this run)", "a"),
+		Adopt:       b("A", "adopt the suggested allowlist (this run)", "A"),
 		Write:       b("w", "write allowlist to config", "w"),
-		Clear:       b("c", "clear alerts", "c"),
+		Clear:       b("c", "clear alerts (asks)", "c"),
 		Yes:         b("y", "confirm", "y", "Y"),
 		No:          b("n", "cancel", "n", "N", "esc"),
 		Help:        b("?", "help", "?"),
@@ -103,8 +107,8 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.NextPane, k.PrevPane, k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Pane5},
-		{k.Enter, k.Back, k.Filter, k.Sort, k.SortReverse},
+		{k.Enter, k.Back, k.Filter, k.Sort, k.SortReverse, k.View},
 		{k.Pause, k.Faster, k.Slower, k.Step},
-		{k.Allow, k.Write, k.Clear, k.Help, k.Quit},
+		{k.Allow, k.Suggest, k.Adopt, k.Write, k.Clear, k.Help, k.Quit},
 	}
 }

@@ -53,8 +53,8 @@ func pickCols[T any](cols []col[T], w, minDrop int) (vis []int, gap int, ok bool
 			}
 			vis = append(vis[:worst], vis[worst+1:]...)
 		}
-		if g == 2 && len(vis) < len(cols) {
-			continue // try the narrow gap before dropping columns
+		if g == 2 && (len(vis) < len(cols) || sumMins(cols, vis, g) > w) {
+			continue // try the narrow gap before dropping columns (or giving up)
 		}
 		return vis, g, sumMins(cols, vis, g) <= w
 	}
@@ -117,8 +117,8 @@ func colWidths[T any](cols []col[T], vis []int, gap, w int) []int {
 }
 
 // shrinkCols returns cols with each shrinking column's min lowered to
-// what its visible cells (one []string per row) and title need.
-func shrinkCols[T any](cols []col[T], cells [][]string) []col[T] {
+// what its visible cells (one row of cells each) and title need.
+func shrinkCols[T any](cols []col[T], cells [][]cell) []col[T] {
 	var out []col[T]
 	for ci, c := range cols {
 		if !c.shrink {
@@ -126,7 +126,7 @@ func shrinkCols[T any](cols []col[T], cells [][]string) []col[T] {
 		}
 		need := width(c.title) + 1 // room for a sort arrow
 		for _, r := range cells {
-			need = max(need, width(r[ci]))
+			need = max(need, width(r[ci].text))
 		}
 		if need < c.min {
 			if out == nil {

@@ -21,23 +21,34 @@ type pane interface {
 	status() string
 	// news counts rows that came while the user was scrolled away.
 	news() int
-	apply(s *detect.Snapshot)
+	apply(v *snapView)
 	// markSeen takes the rows as seen when the pane is on screen with its
 	// cursor at the top.
-	markSeen(s *detect.Snapshot, shown bool)
+	markSeen(shown bool)
 	render(c *viewCtx, w, h int, focused bool, now time.Time) string
 	// clamp keeps the cursor on a row and in a window of h rows; moveBy
 	// moves it by a navigation key.
 	clamp(h int)
 	moveBy(km *KeyMap, k tea.KeyPressMsg, h int)
+	// filterText is what the pane is filtered by, for the header: the
+	// typed filter and a drill-down's exact value ("host = a.test").
 	filterText() string
+	typed() string
 	// setFilter filters anew; fromTop puts the cursor on the first match
 	// (a filter being typed, a drill-down), else it follows its row (esc
-	// clearing the filter). The caller applies the snapshot again.
+	// clearing the filter). Clearing it drops a drill-down's pin too. The
+	// caller applies the snapshot again.
 	setFilter(f string, fromTop bool)
+	// pinTo shows only the rows whose kind ("host", "origin") is exactly
+	// value; false when the pane has no such rows.
+	pinTo(kind, value string) bool
 	// sortNext picks the next sort column (or, reverse, flips the
 	// direction) and describes the new order.
 	sortNext(reverse bool) string
+	// fillQuery writes the pane's sort and filter into the engine's
+	// query, so the rows it gets are the top rows of its order over the
+	// whole table, not only the most recent ones.
+	fillQuery(q *detect.Query)
 	// enter is where enter on the selected row leads; false when there is
 	// no row or nowhere to go.
 	enter() (drill, bool)
@@ -70,19 +81,30 @@ type tableSpec[T any] struct {
 	name  string // lower-case, in messages: "alerts"
 	title string // "Alerts"
 	cols  []col[T]
-	rows  func(s *detect.Snapshot) []T
+	rows  func(v *snapView) []T
 	id    func(r *T) string   // identity, to follow a row across refreshes
 	tie   func(a, b *T) int   // order of rows equal in the sorted column
 	dim   func(r *T) bool     // nil: never; a dim row is faint and uncoloured
 	seq   func(r *T) uint64   // nil: no "new" count; else rows above the seen seq are new
 	match func(r *T) []string // the texts the filter searches, raw (the table cleans them)
-	// empty is shown when there are no rows, noMatch when the filter hides
-	// them all.
+	// empty is shown when there are no rows (emptyWhy, when it says
+	// something, overrides it: a source without the field, a clear);
+	// noMatch when the filter hides them all.
 	empty, noMatch string
+	emptyWhy       func(v *snapView) string
 	// open is where enter on a row leads; allow is what `a` allows for a
 	// row. Nil: the pane has no such action.
 	open  func(r *T) drill
 	allow func(r *T) allowTarget
+	// pin matches a row against a drill-down's exact value (nil: the pane
+	// takes none).
+	pin func(r *T, kind, value string) bool
+	// query picks the table of the engine's Query the pane's rows come
+	// from (nil: the snapshot's rows are all there are); engineFilter turns
+	// the typed filter into one the engine can answer and that keeps every
+	// row this pane's filter would keep ("" = all rows).
+	query        func(q *detect.Query) *detect.TableQuery
+	engineFilter func(f string) string
 }
 
 // col is one column of a table of T: how it is laid out, how a row's cell
@@ -100,13 +122,17 @@ type col[T any] struct {
 	// short IPv4s but must fit an IPv6 one when there is one.
 	shrink bool
 
-	// Exactly one of cell and age is set. cell returns sanitised text
-	// (through clean); age is a time shown as its age on the event clock.
+	// Exactly one of cell, host and age is set. cell returns sanitised
+	// text (through clean); host a host-like value, cut in its middle
+	// (hostText); age is a time shown as its age on the event clock.
 	cell   func(r *T) string
+	host   func(r *T) hostText
 	age    func(r *T) time.Time
 	accent func(r *T) accent // nil: plain
 
-	cmp func(a, b *T) int // ascending; nil in read-only tables
+	// cmp orders rows ascending; nil in read-only tables. An age column
+	// needs none: it orders by age, youngest first, so AGE↓ is the oldest.
+	cmp func(a, b *T) int
 	// desc: s picks this column most or newest first.
 	desc bool
 	// sorted: the pane opens sorted by this column (in its desc direction).
@@ -115,14 +141,44 @@ type col[T any] struct {
 	// column descending; s cycles through it after the last column, and S
 	// turns it into this column ascending.
 	natural bool
+	// query is the engine's name for this column (detect.KeyColumns,
+	// ValueColumns), in panes whose rows come from a query.
+	query string
 }
 
-// text is the cell's text at event time now.
-func (c *col[T]) text(r *T, now time.Time) string {
-	if c.age != nil {
-		return age(now, c.age(r))
+// cell is one cell of a table row: its whole text, and for a host-like
+// column the parts that cutting keeps.
+type cell struct {
+	text string
+	host hostText
+}
+
+// cellOf is the cell of r at event time now.
+func (c *col[T]) cellOf(r *T, now time.Time) cell {
+	switch {
+	case c.age != nil:
+		return cell{text: age(now, c.age(r))}
+	case c.host != nil:
+		h := c.host(r)
+		return cell{text: h.String(), host: h}
 	}
-	return c.cell(r)
+	return cell{text: c.cell(r)}
+}
+
+// fitted is the cell fitted to exactly w cells.
+func (c *col[T]) fitted(x cell, w int) string {
+	if c.host != nil {
+		return x.host.fit(w)
+	}
+	return align(x.text, w, c.right)
+}
+
+// compare orders two rows by this column, ascending.
+func (c *col[T]) compare(a, b *T) int {
+	if c.age != nil && c.cmp == nil {
+		return c.age(b).Compare(c.age(a)) // younger first
+	}
+	return c.cmp(a, b)
 }
 
 // always is an accent that does not depend on the row.
@@ -145,8 +201,11 @@ type tablePane[T any] struct {
 	cursor, offset int
 	order          order
 	filter         string // as typed
-	total          int    // rows before filtering
-	shown          []*T   // filtered and sorted; they point into the snapshot on screen
+	pinKind        string // a drill-down's exact match: "host", "origin"; "" = none
+	pinValue       string // its value, normalised
+	all            []T    // the rows of the snapshot on screen, before filtering
+	shown          []*T   // filtered and sorted; they point into all
+	why            string // the empty text, when the snapshot explains it
 	seenSeq        uint64 // the newest seq the user has had on screen at the top
 	unseen         int    // rows newer than seenSeq
 }
@@ -165,8 +224,8 @@ func (p *tablePane[T]) heading() (string, string) { return p.name, p.title }
 
 func (p *tablePane[T]) status() string {
 	s := p.title + " " + count(uint64(len(p.shown)))
-	if p.filter != "" {
-		s += "/" + count(uint64(p.total))
+	if p.filter != "" || p.pinKind != "" {
+		s += "/" + count(uint64(len(p.all)))
 	}
 	if p.unseen > 0 {
 		s += " · " + strconv.Itoa(p.unseen) + " new ↑"
@@ -184,25 +243,29 @@ func (p *tablePane[T]) clone() pane {
 // apply filters and sorts the snapshot's rows. A cursor at the top stays
 // at the top (new rows show at once); otherwise it follows the row it was
 // on, by identity.
-func (p *tablePane[T]) apply(s *detect.Snapshot) {
+func (p *tablePane[T]) apply(v *snapView) {
 	var sel string
 	if p.cursor > 0 && p.cursor < len(p.shown) {
 		sel = p.id(p.shown[p.cursor])
 	}
-	all := p.rows(s)
-	p.total = len(all)
+	p.all = p.rows(v)
+	p.why = ""
+	if p.emptyWhy != nil {
+		p.why = p.emptyWhy(v)
+	}
+	all := p.all
 	f := strings.ToLower(strings.TrimSpace(p.filter))
 	pos := make([]int, 0, len(all)) // of the rows kept, in the snapshot
 	for i := range all {
-		if f == "" || p.matches(&all[i], f) {
+		if (f == "" || p.matches(&all[i], f)) && (p.pinKind == "" || p.pin(&all[i], p.pinKind, p.pinValue)) {
 			pos = append(pos, i)
 		}
 	}
 	if o := p.order; o.col >= 0 {
-		by := p.cols[o.col].cmp
+		by := &p.cols[o.col]
 		slices.SortFunc(pos, func(i, j int) int {
 			a, b := &all[i], &all[j]
-			if r := by(a, b); r != 0 {
+			if r := by.compare(a, b); r != 0 {
 				if o.desc {
 					return -r
 				}
@@ -239,14 +302,13 @@ func (p *tablePane[T]) matches(r *T, lowerFilter string) bool {
 	return false
 }
 
-func (p *tablePane[T]) markSeen(s *detect.Snapshot, shown bool) {
+func (p *tablePane[T]) markSeen(shown bool) {
 	if p.seq == nil {
 		return
 	}
-	all := p.rows(s)
 	p.unseen = 0
-	for i := range all {
-		switch n := p.seq(&all[i]); {
+	for i := range p.all {
+		switch n := p.seq(&p.all[i]); {
 		case shown && p.cursor == 0:
 			p.seenSeq = max(p.seenSeq, n)
 		case n > p.seenSeq:
@@ -267,13 +329,54 @@ func (p *tablePane[T]) moveBy(km *KeyMap, k tea.KeyPressMsg, h int) {
 	}
 }
 
-func (p *tablePane[T]) filterText() string { return p.filter }
+func (p *tablePane[T]) filterText() string {
+	parts := make([]string, 0, 2)
+	if p.pinKind != "" {
+		parts = append(parts, p.pinKind+" = "+clean(p.pinValue))
+	}
+	if p.filter != "" {
+		parts = append(parts, "~ \""+clean(p.filter)+"\"")
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (p *tablePane[T]) typed() string { return p.filter }
 
 func (p *tablePane[T]) setFilter(f string, fromTop bool) {
 	p.filter = f
+	if f == "" {
+		p.pinKind, p.pinValue = "", ""
+	}
 	if fromTop {
 		p.cursor = 0
 	}
+}
+
+func (p *tablePane[T]) pinTo(kind, value string) bool {
+	if p.pin == nil {
+		return false
+	}
+	p.filter, p.pinKind, p.pinValue = "", kind, value
+	p.cursor = 0
+	return true
+}
+
+func (p *tablePane[T]) fillQuery(q *detect.Query) {
+	if p.query == nil {
+		return
+	}
+	tq := detect.TableQuery{}
+	if o := p.order; o.col >= 0 && p.cols[o.col].query != "" {
+		c := &p.cols[o.col]
+		tq.Sort, tq.Desc = c.query, o.desc
+		if c.age != nil && c.cmp == nil {
+			tq.Desc = !o.desc // ages ascending are times descending
+		}
+	}
+	if f := strings.TrimSpace(p.filter); f != "" && p.engineFilter != nil {
+		tq.Filter = p.engineFilter(f)
+	}
+	*p.query(q) = tq
 }
 
 func (p *tablePane[T]) sortNext(reverse bool) string {
@@ -336,8 +439,11 @@ func (p *tablePane[T]) render(c *viewCtx, w, h int, focused bool, now time.Time)
 		cols: p.cols, n: len(p.shown), at: func(i int) *T { return p.shown[i] },
 		order: p.order, cursor: p.cursor, offset: p.offset, dim: p.dim, now: now, empty: p.empty,
 	}
-	if p.filter != "" {
+	switch {
+	case len(p.all) > 0 && (p.filter != "" || p.pinKind != ""):
 		v.empty = p.noMatch
+	case p.why != "":
+		v.empty = p.why
 	}
 	return strings.Join(v.lines(c, w, h, focused), "\n")
 }
@@ -356,11 +462,12 @@ type tableView[T any] struct {
 	empty  string    // shown when n == 0
 }
 
-// listTable renders every row of a read-only table (the evidence and DNS
-// answers of the detail views).
-func listTable[T any](c *viewCtx, cols []col[T], rows []T, w int, now time.Time) []string {
-	v := tableView[T]{cols: cols, n: len(rows), at: func(i int) *T { return &rows[i] }, order: order{col: -1}, cursor: -1, now: now}
-	return v.lines(c, w, len(rows)+1, false)
+// listTable renders every row of a table in a detail view (evidence, a
+// key's requests, an incident's alerts), the row at cursor highlighted
+// (-1: none).
+func listTable[T any](c *viewCtx, cols []col[T], rows []T, w int, now time.Time, cursor int) []string {
+	v := tableView[T]{cols: cols, n: len(rows), at: func(i int) *T { return &rows[i] }, order: order{col: -1}, cursor: cursor, now: now}
+	return v.lines(c, w, len(rows)+1, cursor >= 0)
 }
 
 // lines draws a header line and the rows [offset, offset+h-1), the cursor
@@ -373,12 +480,12 @@ func (v *tableView[T]) lines(c *viewCtx, w, h int, focused bool) []string {
 	// Build the visible cells first: shrinking columns size to them.
 	off := clampOffset(v.offset, v.cursor, h-1, v.n)
 	rows := make([]*T, 0, max(0, min(h-1, v.n-off)))
-	cells := make([][]string, 0, cap(rows))
+	cells := make([][]cell, 0, cap(rows))
 	for i := off; i < v.n && len(rows) < h-1; i++ {
 		r := v.at(i)
-		texts := make([]string, len(v.cols))
+		texts := make([]cell, len(v.cols))
 		for ci := range v.cols {
-			texts[ci] = v.cols[ci].text(r, v.now)
+			texts[ci] = v.cols[ci].cellOf(r, v.now)
 		}
 		rows, cells = append(rows, r), append(cells, texts)
 	}
@@ -411,8 +518,8 @@ func (v *tableView[T]) lines(c *viewCtx, w, h int, focused bool) []string {
 	}
 	lines = append(lines, st.colHeader.Render(head))
 	if v.n == 0 {
-		if h > 1 {
-			lines = append(lines, st.dim.Render(fit(v.empty, w)))
+		for _, l := range wrapCut(v.empty, w, max(0, h-1)) {
+			lines = append(lines, st.dim.Render(fit(l, w)))
 		}
 		return lines
 	}
@@ -424,7 +531,7 @@ func (v *tableView[T]) lines(c *viewCtx, w, h int, focused bool) []string {
 			if k > 0 {
 				b.WriteString(sep)
 			}
-			text := align(cells[ri][ci], widths[ci], cols[ci].right)
+			text := cols[ci].fitted(cells[ri][ci], widths[ci])
 			if a := cols[ci].accent; !selected && !dim && a != nil {
 				if ac := a(r); ac != acNone {
 					text = st.accents[ac].Render(text)

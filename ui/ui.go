@@ -33,10 +33,14 @@ import (
 // Backend is what the dashboard reads and controls; *detect.Engine
 // implements it. Every method must be safe to call from any goroutine.
 type Backend interface {
-	// Snapshot returns a copy of the engine's state.
-	Snapshot() detect.Snapshot
+	// SnapshotFor returns a copy of the engine's state for a view: each
+	// table's top rows of the view's sort and filter, rates at q.Now.
+	SnapshotFor(q detect.Query) detect.Snapshot
 	// AlertDetail returns one alert with its Evidence (the requests that made it).
 	AlertDetail(id uint64) (detect.Alert, bool)
+	// IncidentDetail returns one incident with its alerts and its evidence
+	// timeline.
+	IncidentDetail(id string) (detect.IncidentDetail, bool)
 	// KeyDetail returns the drill-down of one key fingerprint.
 	KeyDetail(fp string) (detect.KeyDetail, bool)
 	// Allow allows a value for this run; kind is "host" or "origin". Alerts
@@ -53,20 +57,51 @@ type Options struct {
 	// the replay, + and - change its speed, . steps one second of event time.
 	Pacer *source.Pacer
 	// Live is set for live capture or followed logs: space holds the
-	// display while counting goes on.
+	// display while counting goes on, and rates are measured at the wall
+	// clock, so they fall when traffic stops.
 	Live bool
 	// Title is shown at the top left, e.g. "rebindwatch — demo capture".
 	Title string
-	// SaveAllowlist writes this run's allowlist additions (w, after a y/n
-	// confirmation) and returns the file written. Nil means not available;
-	// the dashboard says so.
-	SaveAllowlist func(hosts, origins []string) (path string, err error)
+	// SaveAllowlist adds hosts and origins to the allowlist in the config
+	// file at path (w, after a y/n question naming AllowlistPath) and
+	// returns the file written. Nil means not available; the dashboard says
+	// so.
+	SaveAllowlist func(path string, hosts, origins []string) (written string, err error)
+	// AllowlistPath is the config file SaveAllowlist is given.
+	AllowlistPath string
+	// Proposal returns an allowlist proposed from the traffic seen so far
+	// (the Suggested view, p). It may be called from any goroutine. Nil:
+	// no proposal.
+	Proposal func() Proposal
 	// Done is closed when all sources have finished; the header shows it and
 	// the dashboard stays up.
 	Done <-chan struct{}
 	// NoColor drops all colours (NO_COLOR); bold, faint and reverse remain so
 	// that selection and severity still read.
 	NoColor bool
+}
+
+// Proposal is an allowlist proposed from the traffic seen: what
+// --suggest-config would write, live. The dashboard does not make it
+// (app adapts package suggest's).
+type Proposal struct {
+	Requests, Keyed uint64 // requests seen, and with a key
+	Keys            int    // distinct keys
+	Hosts, Origins  []ProposalEntry
+}
+
+// ProposalEntry is one value of a Proposal with the counts behind it.
+type ProposalEntry struct {
+	Value    string // a Host name (any port), "*.parent", or an origin
+	Proposed bool
+	Reason   string // why it is not proposed
+	Requests uint64
+	Keyed    uint64
+	Keys     int
+	KeysMore bool     // more keys than counted
+	Referer  uint64   // origins: requests whose Referer carried it without an Origin
+	Ports    []string // names: the ports seen with them
+	Members  []string // a wildcard's names
 }
 
 // Run shows the dashboard until the user quits or ctx ends, and restores the

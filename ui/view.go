@@ -51,8 +51,9 @@ func (m *Model) render() string {
 		}
 		return frame(msg, W, H)
 	}
-	// Ages are relative to the event clock, never to wall time.
-	now := m.snap.EventTime
+	// Ages are relative to the clock in the header: event time, or a live
+	// source's wall clock.
+	now := m.view.now()
 	hd := m.header()
 	head := hd.lines(W, H/2)
 	bodyH := max(0, H-len(head)-1)
@@ -64,19 +65,27 @@ func (m *Model) render() string {
 		body := m.help.lines(c, W)
 		lines = append(lines, m.help.window(body, W, bodyH)...)
 		hintL, hintR = m.help.hint(len(body), bodyH)
-	case modeDetail:
-		body := m.detail.lines(c, W, now)
-		lines = append(lines, m.detail.window(body, W, bodyH)...)
-		hintL, hintR = m.detail.hint(len(body), bodyH)
-	default:
-		if c.grid {
-			lines = append(lines, m.renderGrid(bodyH, m.paneRectsFor(bodyH), now)...)
-		} else {
-			lines = append(lines, m.renderTabs(W, bodyH, now)...)
+	case modeDetail, modeConfirm:
+		if m.mode == modeConfirm && m.ask.back != modeDetail {
+			lines = append(lines, m.renderPanes(bodyH, now)...)
+			break
 		}
+		body := m.detail.body(c, m.view, W)
+		lines = append(lines, m.detail.window(body.lines, W, bodyH)...)
+		hintL, hintR = m.detail.hint(m.view, body, bodyH)
+	default:
+		lines = append(lines, m.renderPanes(bodyH, now)...)
 	}
 	lines = append(lines, m.footer(W, hintL, hintR))
 	return frame(lines, W, H)
+}
+
+// renderPanes is the body when no detail or help is open: the grid or the tabs.
+func (m *Model) renderPanes(bodyH int, now time.Time) []string {
+	if m.ctx.grid {
+		return m.renderGrid(bodyH, m.paneRectsFor(bodyH), now)
+	}
+	return m.renderTabs(m.ctx.width, bodyH, now)
 }
 
 // frame makes lines exactly w cells wide and exactly h lines, so a
@@ -214,7 +223,7 @@ func (m *Model) footer(w int, hintL, hintR string) string {
 		name, _ := m.panes[m.focus].heading()
 		return clipLine(st.bold.Render("filter "+name+" ")+m.input.View()+hint, w)
 	case modeConfirm:
-		return clipLine(st.warn.Render(m.confirmText()), w)
+		return clipLine(st.warn.Render(m.confirmText(w)), w)
 	}
 	switch {
 	case m.flash != "" && m.warn:

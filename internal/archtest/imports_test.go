@@ -36,11 +36,14 @@ func rules() map[string]rule {
 	return map[string]rule{
 		"keys":     only(),
 		"sanitize": only(),
-		"detect":   only("keys"),
-		"source":   only("detect", "keys"),
+		// Checkpoints: a keyed store that sources write through and the
+		// app writes to disk; it knows nothing of what they keep.
+		"state":  only(),
+		"detect": only("keys"),
+		"source": only("detect", "keys"),
 		// Sources: not each other, not any sink.
-		"capture": only("detect", "keys", "source"),
-		"logsrc":  only("detect", "keys", "source"),
+		"capture": only("detect", "keys", "source", "state"),
+		"logsrc":  only("detect", "keys", "source", "state"),
 		// Line sources: their lines go through logsrc's per-source format
 		// auto-detection (logsrc.Streams), as a file's do.
 		"syslogsrc": only("detect", "keys", "source", "logsrc"),
