@@ -296,24 +296,28 @@ func waitHTTP(t *testing.T, url string) {
 	}
 }
 
-func freeTCPPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	_, p, _ := net.SplitHostPort(l.Addr().String())
-	return p
-}
+// freeTCPPort and freeUDPPort return a loopback port free at the moment.
+func freeTCPPort(t *testing.T) string { return freePort(t, "tcp") }
+func freeUDPPort(t *testing.T) string { return freePort(t, "udp") }
 
-func freeUDPPort(t *testing.T) string {
+func freePort(t *testing.T, network string) string {
 	t.Helper()
-	l, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var addr net.Addr
+	if network == "udp" {
+		c, err := net.ListenPacket(network, "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		addr = c.LocalAddr()
+	} else {
+		l, err := net.Listen(network, "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		addr = l.Addr()
 	}
-	defer l.Close()
-	_, p, _ := net.SplitHostPort(l.LocalAddr().String())
+	_, p, _ := net.SplitHostPort(addr.String())
 	return p
 }
