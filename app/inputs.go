@@ -271,7 +271,8 @@ func (s *setup) addCommand(o Options, arg string) error {
 	if err != nil {
 		return err
 	}
-	copts := cmdsrc.Options{Format: logFormat(s.cfg), Keys: s.keys.Clone(), Location: loc, Follow: !o.NoFollow, TailOnly: o.TailOnly}
+	copts := cmdsrc.Options{Format: logFormat(s.cfg), Keys: s.keys.Clone(), Location: loc, Follow: !o.NoFollow, TailOnly: o.TailOnly,
+		State: s.store}
 	s.live = s.live || copts.Follow
 	s.merges = true
 	s.sources = append(s.sources, input{name: arg, run: func(ctx context.Context, out chan<- detect.Batch) error {

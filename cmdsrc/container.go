@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/logsrc"
+	"github.com/rebindwatch/rebindwatch/state"
 )
 
 // container reads `docker logs --timestamps` (or podman's): every line is
@@ -21,7 +22,34 @@ type container struct {
 	opts    Options
 	streams *logsrc.Streams
 	last    [2]time.Time // stdout, stderr: the newest line read
-	since   time.Time    // this attempt's --since
+	kept    [2]time.Time // last, as last handed to the store
+}
+
+// containerRecord is what --state keeps for a container: the newest line
+// read of each stream.
+type containerRecord struct {
+	Stdout time.Time `json:"stdout"`
+	Stderr time.Time `json:"stderr"`
+}
+
+func (c *container) checkpoint() (string, any, bool) {
+	moved := c.last != c.kept
+	c.kept = c.last
+	return stateKey(c.name), containerRecord{c.last[0], c.last[1]}, moved
+}
+
+// resume starts after the lines the store says were read.
+func (c *container) resume(store *state.Store) error {
+	if store == nil {
+		return nil
+	}
+	var rec containerRecord
+	if _, err := store.Get(stateKey(c.name), &rec); err != nil {
+		return err
+	}
+	c.last = [2]time.Time{rec.Stdout, rec.Stderr}
+	c.kept = c.last
+	return nil
 }
 
 func (c *container) argv(again bool) []string {
@@ -29,8 +57,8 @@ func (c *container) argv(again bool) []string {
 	if c.opts.Follow {
 		a = append(a, "--follow")
 	}
-	if since := c.resumeAt(); again && !since.IsZero() {
-		a = append(a, "--since", since.UTC().Format(time.RFC3339Nano))
+	if since := c.resumeAt(); !since.IsZero() {
+		a = append(a, "--since", since.UTC().Format(time.RFC3339Nano)) // a new attempt, or a checkpoint's
 	} else if c.opts.Follow && c.opts.TailOnly && !again {
 		a = append(a, "--tail", "0")
 	}

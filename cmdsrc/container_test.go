@@ -11,6 +11,7 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/internal/testkit"
+	"github.com/rebindwatch/rebindwatch/state"
 )
 
 // fakeEngineOnPath puts links named docker and podman to the test binary
@@ -161,4 +162,26 @@ func FuzzTimestamped(f *testing.F) {
 			t.Fatalf("%v %q", ts, msg)
 		}
 	})
+}
+
+// --state: a second run asks the engine for what came since the last line
+// the first read, and reads nothing twice.
+func TestContainerState(t *testing.T) {
+	fakeEngineOnPath(t, "2026-11-26T22:58:32.500000000Z,2026-11-26T22:59:59Z")
+	store, err := state.Open(filepath.Join(t.TempDir(), "rw.state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	o := Options{Location: time.UTC, State: store}
+	first := runCommitted(t, "docker:flask", o)["docker:flask"] // the container's first run: up to the restart
+	second := runCommitted(t, "docker:flask", o)["docker:flask"]
+	got := append(append([]string(nil), first...), second...)
+	want := recordedRequests(t)
+	for i := range want {
+		_, want[i], _ = strings.Cut(want[i], " ") // the target
+	}
+	if len(first) == 0 || len(second) == 0 || strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("first run %v, second %v; want each of %v once", first, second, want)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/logsrc"
+	"github.com/rebindwatch/rebindwatch/state"
 )
 
 // journal reads `journalctl --output=json`: every entry's MESSAGE is a log
@@ -22,7 +23,32 @@ type journal struct {
 	remote  []string // ssh and its arguments up to the host: run journalctl there
 	opts    Options
 	streams *logsrc.Streams
-	cursor  string // the last entry's, or Options.Cursor
+	cursor  string // the last entry's, or where a checkpoint or Options.Cursor says
+	kept    string // the cursor last handed to the store
+}
+
+// journalRecord is what --state keeps for a journal source.
+type journalRecord struct {
+	Cursor string `json:"cursor"`
+}
+
+func (j *journal) checkpoint() (string, any, bool) {
+	moved := j.cursor != j.kept
+	j.kept = j.cursor
+	return stateKey(j.name), journalRecord{j.cursor}, moved
+}
+
+// resume starts after the cursor the store keeps, unless one was given.
+func (j *journal) resume(store *state.Store) error {
+	if store == nil || j.cursor != "" {
+		return nil
+	}
+	var rec journalRecord
+	if _, err := store.Get(stateKey(j.name), &rec); err != nil {
+		return err
+	}
+	j.cursor, j.kept = rec.Cursor, rec.Cursor
+	return nil
 }
 
 // maxUnit bounds a unit name used as a stream's name.

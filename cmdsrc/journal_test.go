@@ -16,6 +16,7 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/internal/testkit"
+	"github.com/rebindwatch/rebindwatch/state"
 )
 
 func TestParseEntry(t *testing.T) {
@@ -220,3 +221,63 @@ func TestJournalFollow(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// runCommitted reads arg to its end with store, committing every batch
+// as the engine does once the sinks wrote it, and returns the requests'
+// targets by source.
+func runCommitted(t *testing.T, arg string, o Options) map[string][]string {
+	t.Helper()
+	got := map[string][]string{}
+	for _, b := range testkit.Batches(t, func(ctx context.Context, out chan<- detect.Batch) error { return Run(ctx, arg, o, out) }) {
+		for _, r := range b.Requests {
+			got[r.Source] = append(got[r.Source], r.Target)
+		}
+		if b.Commit != nil {
+			b.Commit()
+		}
+	}
+	return got
+}
+
+// --state: a second run of a journal reads only the entries written
+// since the first (the cursor of the last one handed over is kept).
+func TestJournalState(t *testing.T) {
+	needJournalctl(t)
+	remote := "/usr/lib/systemd/systemd-journal-remote"
+	if _, err := os.Stat(remote); err != nil {
+		t.Skip("SKIPPED: systemd-journal-remote is not installed (apt-get install systemd-journal-remote; .ci/run does)")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.journal")
+	write := func(from, to int) {
+		var b strings.Builder
+		for i := from; i < to; i++ {
+			b.WriteString("__REALTIME_TIMESTAMP=" + itoa(1795730309000000+int64(i)*1000) + "\n__MONOTONIC_TIMESTAMP=" + itoa(int64(i+1)*1000) +
+				"\n_BOOT_ID=0123456789abcdef0123456789abcdef\n_SYSTEMD_UNIT=myapp.service\nMESSAGE=127.0.0.1 - - [26/Nov/2026:23:58:29 +0100] \"GET /r/" +
+				itoa(int64(i)) + " HTTP/1.1\" 200 2 \"-\" \"curl/7.88.1\"\n\n")
+		}
+		cmd := exec.Command(remote, "--output="+path, "-")
+		cmd.Stdin = strings.NewReader(b.String())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("systemd-journal-remote: %v: %s", err, out)
+		}
+	}
+	store, err := state.Open(filepath.Join(dir, "rw.state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	arg := "journal-file:" + path
+	src := arg + ":myapp.service"
+	write(0, 4)
+	if got := runCommitted(t, arg, Options{State: store}); strings.Join(got[src], " ") != "/r/0 /r/1 /r/2 /r/3" {
+		t.Fatalf("first run: %v", got)
+	}
+	write(4, 7)
+	if got := runCommitted(t, arg, Options{State: store}); strings.Join(got[src], " ") != "/r/4 /r/5 /r/6" {
+		t.Errorf("second run read %v, want /r/4 to /r/6", got[src])
+	}
+	if got := runCommitted(t, arg, Options{State: store}); len(got[src]) != 0 {
+		t.Errorf("third run read %v, want nothing", got[src])
+	}
+}

@@ -36,6 +36,7 @@ import (
 	"github.com/rebindwatch/rebindwatch/keys"
 	"github.com/rebindwatch/rebindwatch/logsrc"
 	"github.com/rebindwatch/rebindwatch/source"
+	"github.com/rebindwatch/rebindwatch/state"
 )
 
 // Options configures a command source.
@@ -51,9 +52,12 @@ type Options struct {
 	// RetryMin and RetryMax bound the backoff between attempts (0: 1 s
 	// and 30 s).
 	RetryMin, RetryMax time.Duration
-	// Cursor: journal sources start after this journal cursor (a
-	// checkpoint's), instead of at the start or the end.
+	// Cursor: journal sources start after this journal cursor, instead
+	// of at the start or the end (or where State says).
 	Cursor string
+	// State keeps where a journal or a container was read to (--state):
+	// a restart resumes there, neither repeating nor losing an entry.
+	State *state.Store
 }
 
 // Bounds: the lines read and not yet parsed take at most queueLen ×
@@ -94,6 +98,16 @@ const (
 	fresh                      // a log line (or entry) not read before
 )
 
+// checkpointer is a kind whose position a --state store keeps.
+type checkpointer interface {
+	// checkpoint is the position's key and record now, and whether it
+	// moved since the last call.
+	checkpoint() (key string, rec any, moved bool)
+}
+
+// stateKey is the store's key for the source arg.
+func stateKey(arg string) string { return "cmd:" + arg }
+
 // outLine is one line of a command's output, copied.
 type outLine struct {
 	b       []byte
@@ -133,12 +147,13 @@ func run(ctx context.Context, name string, k kind, streams *logsrc.Streams, o Op
 		if err != nil {
 			return r.streams.Close(err)
 		}
+		r.commit()
 		if ctx.Err() != nil {
-			r.streams.SetStatus(state(o), "stopped")
+			r.streams.SetStatus(followState(o), "stopped")
 			return r.streams.Close(nil)
 		}
 		if !o.Follow {
-			r.streams.SetStatus(state(o), r.exitNote())
+			r.streams.SetStatus(followState(o), r.exitNote())
 			if r.exit != nil {
 				// Read once and it failed: that is the run's failure.
 				return r.streams.Close(fmt.Errorf("%s: %s", r.name, r.exitNote()))
@@ -157,7 +172,7 @@ func run(ctx context.Context, name string, k kind, streams *logsrc.Streams, o Op
 	}
 }
 
-func state(o Options) detect.SourceState {
+func followState(o Options) detect.SourceState {
 	if o.Follow {
 		return detect.StateFollowing
 	}
@@ -248,7 +263,7 @@ func (r *runner) attempt(ctx context.Context, again bool, tick <-chan time.Time)
 		readers.Wait()
 		close(lines)
 	}()
-	r.streams.SetStatus(state(r.opts), "running "+argv[0])
+	r.streams.SetStatus(followState(r.opts), "running "+argv[0])
 
 	stop := ctx.Done()
 	var killed, abandon <-chan time.Time
@@ -270,6 +285,7 @@ func (r *runner) attempt(ctx context.Context, again bool, tick <-chan time.Time)
 				r.keepDiag(l.b)
 			}
 		case <-tick:
+			r.commit()
 			r.streams.Tick(tickEvery)
 		case <-exited:
 			// What the pipes still hold is read; something the command
@@ -308,6 +324,21 @@ func reap(cmd *exec.Cmd, done <-chan struct{}) {
 		signalGroup(cmd, syscall.SIGKILL)
 		<-done
 	}
+}
+
+// commit records the kind's position in the store once what was read up
+// to it is written (logsrc.Streams.Commit), when it moved.
+func (r *runner) commit() {
+	c, ok := r.k.(checkpointer)
+	if !ok || r.opts.State == nil {
+		return
+	}
+	key, rec, moved := c.checkpoint()
+	if !moved {
+		return
+	}
+	store := r.opts.State
+	r.streams.Commit(func() { store.Put(key, rec) })
 }
 
 // keepDiag keeps the end of the command's diagnostics, bounded.

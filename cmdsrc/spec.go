@@ -8,6 +8,7 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/logsrc"
+	"github.com/rebindwatch/rebindwatch/state"
 )
 
 // The source arguments this package reads, by prefix.
@@ -70,7 +71,7 @@ func build(ctx context.Context, arg string, o Options, out chan<- detect.Batch) 
 	streams, err := logsrc.NewStreams(ctx, out, logsrc.StreamsOptions{
 		Feeder:   logsrc.FeederOptions{Format: o.Format, Keys: o.Keys, Location: o.Location},
 		Overflow: arg + " (other streams)",
-		State:    state(o),
+		State:    followState(o),
 	})
 	if err != nil {
 		return built{}, fmt.Errorf("%s: %w", arg, err)
@@ -115,6 +116,11 @@ func build(ctx context.Context, arg string, o Options, out chan<- detect.Batch) 
 		b.kind = &remoteTail{name: arg, target: t, glob: strings.ContainsAny(t.path, "*?["), opts: o, streams: streams}
 	default:
 		return fail("want journal:UNIT, journal-file:PATH, docker:NAME, podman:NAME or ssh://[user@]host[:port]/path")
+	}
+	if r, ok := b.kind.(interface{ resume(*state.Store) error }); ok {
+		if err := r.resume(o.State); err != nil {
+			return built{}, fmt.Errorf("%s: --state: %w", arg, err)
+		}
 	}
 	if out != nil {
 		streams.Stream(arg) // the source's state shows before its first line

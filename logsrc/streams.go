@@ -31,6 +31,7 @@ type Streams struct {
 	list   []*Feeder
 	state  detect.SourceState
 	status string
+	commit func() // goes with the next batch any stream sends (Commit)
 }
 
 // StreamsOptions configures Streams.
@@ -75,7 +76,7 @@ func (s *Streams) Stream(name string) *Feeder {
 		return f
 	}
 	e := source.New(s.ctx, s.out, source.Options{Name: name, BatchSize: s.opts.BatchSize,
-		MaxProblems: s.opts.MaxProblems, Keys: s.opts.Feeder.Keys})
+		MaxProblems: s.opts.MaxProblems, Keys: s.opts.Feeder.Keys, Checkpoint: s.takeCommit})
 	f, err := NewFeeder(e, name, s.opts.Feeder)
 	if err != nil {
 		panic("logsrc: format compiled once and not again: " + err.Error()) // NewStreams checked it
@@ -106,6 +107,36 @@ func (s *Streams) Tick(every time.Duration) {
 		_ = f.Decide() // KeepGoing: never fails
 		f.Emitter().FlushDue(every)
 	}
+}
+
+// Commit hands over what every stream holds, then sends one more batch
+// that carries commit (detect.Batch.Commit): the streams' batches go on one
+// channel from one goroutine, so once the engine has written that batch it
+// has written every event the streams were given before, and commit may
+// record the source's position as it is now (a journal cursor, a
+// container log's last timestamp). Nothing is sent before the first
+// stream exists.
+func (s *Streams) Commit(commit func()) {
+	if len(s.list) == 0 {
+		return
+	}
+	for _, f := range s.list {
+		_ = f.Decide()
+		if f.Emitter().Pending() {
+			f.Emitter().Flush()
+		}
+	}
+	s.commit = commit
+	s.list[0].Emitter().Flush()
+	s.commit = nil
+}
+
+// takeCommit is every stream's source.Options.Checkpoint: the commit
+// Commit set, once.
+func (s *Streams) takeCommit() func() {
+	c := s.commit
+	s.commit = nil
+	return c
 }
 
 // Close decides what is pending and sends each stream's last batch (by
