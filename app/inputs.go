@@ -136,7 +136,7 @@ func prepare(o Options, stderr io.Writer) (*setup, error) {
 		s.sources = append(s.sources, captureSource(o.Read, o.Read, capOpts, s.keys.Clone()))
 	}
 	if o.State != "" {
-		if len(o.Logs) == 0 && o.ServerConfig == "" {
+		if len(o.Logs) == 0 && o.ServerConfig == "" && len(o.Listen) == 0 {
 			return s, usagef("--state keeps the position of log files; this run reads none")
 		}
 		if s.store, err = state.Open(o.State); err != nil {
@@ -290,7 +290,7 @@ func (s *setup) addListeners(o Options) error {
 	}
 	for _, spec := range o.Listen {
 		l, err := syslogsrc.Listen(spec, syslogsrc.Options{Format: logFormat(s.cfg), Keys: s.keys.Clone(), Location: loc,
-			CertFile: o.ListenCert, KeyFile: o.ListenKey})
+			CertFile: o.ListenCert, KeyFile: o.ListenKey, State: s.store})
 		if err != nil {
 			return UsageError{err}
 		}

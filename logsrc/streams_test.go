@@ -95,3 +95,35 @@ func TestFeederEnvelopeTime(t *testing.T) {
 		t.Fatalf("%d requests, want 1: %+v", n, batches)
 	}
 }
+
+// Commit: every stream's events go out before the batch that carries the
+// commit, which is the last batch sent; ordinary batches carry none.
+func TestStreamsCommit(t *testing.T) {
+	const line = `127.0.0.1 - - [26/Nov/2026:23:58:29 +0100] "GET / HTTP/1.1" 200 3 "-" "curl/7.88.1"`
+	committed := 0
+	batches := testkit.Batches(t, func(ctx context.Context, out chan<- detect.Batch) error {
+		s, err := NewStreams(ctx, out, StreamsOptions{Feeder: FeederOptions{Format: "combined"}})
+		if err != nil {
+			return err
+		}
+		s.Stream("a").Line([]byte(line), time.Time{})
+		s.Stream("b").Line([]byte(line), time.Time{})
+		s.Commit(func() { committed++ })
+		return nil // the test reads the batches Commit sent, not a Close
+	})
+	var withCommit []int
+	reqs := 0
+	for i, b := range batches {
+		reqs += len(b.Requests)
+		if b.Commit != nil {
+			withCommit = append(withCommit, i)
+			if reqs != 2 {
+				t.Errorf("the commit's batch comes after %d of the 2 requests", reqs)
+			}
+			b.Commit()
+		}
+	}
+	if len(withCommit) != 1 || withCommit[0] != len(batches)-1 || committed != 1 {
+		t.Errorf("commit in batches %v of %d, run %d times", withCommit, len(batches), committed)
+	}
+}

@@ -39,6 +39,7 @@ import (
 	"github.com/rebindwatch/rebindwatch/keys"
 	"github.com/rebindwatch/rebindwatch/logsrc"
 	"github.com/rebindwatch/rebindwatch/source"
+	"github.com/rebindwatch/rebindwatch/state"
 )
 
 // Defaults for zero Options fields.
@@ -72,6 +73,15 @@ type Options struct {
 	MaxMessage int             // bytes in a message (0 = DefaultMaxMessage)
 	MaxSources int             // sender/tag sources (0 = logsrc.DefaultMaxStreams)
 	BatchSize  int             // 0 = source.DefaultBatchSize
+	// State (--state) keeps when the listener stopped, so that the next
+	// run says for how long it was away: what was sent over UDP then is
+	// lost.
+	State *state.Store
+}
+
+// listenRecord is what --state keeps for a listener.
+type listenRecord struct {
+	Stopped time.Time `json:"stopped"` // the listener closed its ports
 }
 
 // ErrSpec is wrapped by the errors for a --listen value that is not a
@@ -218,7 +228,11 @@ func (l *Listener) Run(ctx context.Context, out chan<- detect.Batch) error {
 	}
 	self := source.New(ctx, out, source.Options{Name: l.spec, Keys: l.opts.Keys})
 	self.SetState(detect.StateLive)
-	self.SetNote(l.listening())
+	note := l.listening()
+	if away := l.away(time.Now()); away != "" {
+		note += "; " + away
+	}
+	self.SetNote(note)
 	self.Flush()
 
 	msgs := make(chan received, queueLen)
@@ -244,6 +258,9 @@ func (l *Listener) Run(ctx context.Context, out chan<- detect.Batch) error {
 			if !ok {
 				l.account(self)
 				self.SetNote(l.listening() + "; stopped")
+				if l.opts.State != nil {
+					l.opts.State.Put(l.stateKey(), listenRecord{Stopped: time.Now()})
+				}
 				streams.Close(nil)
 				return self.Close(nil)
 			}
@@ -257,6 +274,23 @@ func (l *Listener) Run(ctx context.Context, out chan<- detect.Batch) error {
 			l.shutdown()
 		}
 	}
+}
+
+// stateKey is the store's key for the listener.
+func (l *Listener) stateKey() string { return "listen:" + l.spec }
+
+// away says, from --state, how long the listener was not listening before
+// now; "" on a first run or without a store.
+func (l *Listener) away(now time.Time) string {
+	if l.opts.State == nil {
+		return ""
+	}
+	var rec listenRecord
+	if found, err := l.opts.State.Get(l.stateKey(), &rec); !found || err != nil || rec.Stopped.IsZero() {
+		return ""
+	}
+	return "not listening from " + rec.Stopped.UTC().Format(time.RFC3339) + " for " +
+		now.Sub(rec.Stopped).Round(time.Second).String() + ": what was sent over UDP then is lost, TCP senders with a queue send it now"
 }
 
 // listening is the listener's note.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/internal/testkit"
+	"github.com/rebindwatch/rebindwatch/state"
 )
 
 // runListener binds spec and collects what the listener sends.
@@ -213,4 +214,26 @@ func selfSigned(t *testing.T) (certFile, keyFile string) {
 		t.Fatal(err)
 	}
 	return certFile, keyFile
+}
+
+// --state: a listener's next run says for how long it was not listening.
+func TestListenerState(t *testing.T) {
+	store, err := state.Open(filepath.Join(t.TempDir(), "rw.state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	_, c := runListener(t, "syslog+udp://127.0.0.1:0", Options{State: store})
+	c.WaitFor(t, "the first note", 5*time.Second, func(v testkit.View) bool { return v.Notes["syslog+udp://127.0.0.1:0"] != "" })
+	if n := c.View().Notes["syslog+udp://127.0.0.1:0"]; strings.Contains(n, "not listening") {
+		t.Errorf("a first run says %q", n)
+	}
+	if err := c.Stop(t); err != nil {
+		t.Fatal(err)
+	}
+	_, c = runListener(t, "syslog+udp://127.0.0.1:0", Options{State: store})
+	c.WaitFor(t, "the note of the time away", 5*time.Second, func(v testkit.View) bool {
+		return strings.Contains(v.Notes["syslog+udp://127.0.0.1:0"], "not listening from ") &&
+			strings.Contains(v.Notes["syslog+udp://127.0.0.1:0"], "what was sent over UDP then is lost")
+	})
 }

@@ -46,7 +46,7 @@ func rules() map[string]rule {
 		"logsrc":  only("detect", "keys", "source", "state"),
 		// Line sources: their lines go through logsrc's per-source format
 		// auto-detection (logsrc.Streams), as a file's do.
-		"syslogsrc": only("detect", "keys", "source", "logsrc"),
+		"syslogsrc": only("detect", "keys", "source", "logsrc", "state"),
 		"cmdsrc":    only("detect", "keys", "source", "logsrc", "state"),
 		// Sinks: not each other, not the sources; the JSON line shapes they
 		// share are a leaf of their own.
