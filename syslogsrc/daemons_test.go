@@ -218,6 +218,44 @@ const haproxyLogFormat = `    http-request capture req.hdr(host) len 128
     http-request capture req.hdr(user-agent) len 256
     log-format "%ci - - [%trg] \"%HM %HU %HV\" %ST %B \"%[capture.req.hdr(2)]\" \"%[capture.req.hdr(3)]\" host=\"%[capture.req.hdr(0)]\" origin=\"%[capture.req.hdr(1)]\" key=\"-\""`
 
+// util-linux's logger, as Apache's piped CustomLog runs it: over TCP with
+// octet counting and RFC 5424, and over UDP in RFC 3164, each line once
+// under syslog:HOST/TAG.
+func TestLogger(t *testing.T) {
+	logger := need(t, "logger", "/usr/bin/logger")
+	l, c := runListener(t, "syslog://127.0.0.1:0", Options{})
+	host, port, _ := net.SplitHostPort(l.Addr())
+	var lines strings.Builder
+	for i := range 10 {
+		fmt.Fprintf(&lines, "127.0.0.%d - - [26/Nov/2026:23:58:29 +0100] \"GET /l/%d HTTP/1.1\" 200 3 \"-\" \"curl/7.88.1\"\n", i+1, i)
+	}
+	for _, args := range [][]string{
+		{"-n", host, "-P", port, "-T", "--octet-count", "--rfc5424", "-t", "apache-tcp"},
+		{"-n", host, "-P", port, "-d", "--rfc3164", "-t", "apache-udp"},
+	} {
+		cmd := exec.Command(logger, args...)
+		cmd.Stdin = strings.NewReader(lines.String()) // one message a line, as a piped log does
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("logger %v: %v: %s", args, err, out)
+		}
+	}
+	me, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcp, udp := "syslog:"+me+"/apache-tcp", "syslog:"+me+"/apache-udp"
+	c.WaitFor(t, "ten lines each", 10*time.Second, func(v testkit.View) bool {
+		return len(v.Requests[tcp]) == 10 && len(v.Requests[udp]) == 10
+	})
+	for _, src := range []string{tcp, udp} {
+		for i, r := range c.View().Requests[src] {
+			if r.Target != fmt.Sprintf("/l/%d", i) {
+				t.Errorf("%s: request %d is %s", src, i, r.Target)
+			}
+		}
+	}
+}
+
 // need returns the path of a daemon the test runs, skipping loudly when
 // it is not installed (.ci/run installs it).
 func need(t *testing.T, name, path string) string {
