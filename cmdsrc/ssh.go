@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/logsrc"
+	"github.com/rebindwatch/rebindwatch/state"
 )
 
 // sshTarget is ssh://[user@]host[:port]/path parsed.
@@ -151,7 +152,8 @@ type remoteTail struct {
 	cur      string // the stream the next line belongs to
 	offset   int64  // one file: bytes read of it
 	resuming bool   // this attempt's first line is the resume marker
-	started  bool   // a line came: later attempts resume rather than start over
+	started  bool   // a line came (or --state says where): later attempts resume rather than start over
+	kept     int64  // offset, as last handed to the store (-1: never)
 	first    bool   // no line read yet in this attempt
 	blank    bool   // the previous line was empty (a header follows one)
 }
@@ -165,7 +167,7 @@ func (r *remoteTail) argv(again bool) []string {
 	switch {
 	case !r.opts.Follow:
 		cmd = "exec tail -n +1 -- " + path
-	case again && r.started && !r.glob:
+	case (again || r.kept >= 0) && r.started && !r.glob:
 		// The file as it is now: still at least as long, go on where we
 		// were; else read it from its start.
 		cmd = fmt.Sprintf(`f=%s; o=%d; s=$(wc -c < "$f" 2>/dev/null | tr -d ' '); `+
@@ -178,6 +180,37 @@ func (r *remoteTail) argv(again bool) []string {
 		cmd = "exec tail -n +1 -F -- " + path
 	}
 	return append(sshArgv(r.opts, r.target), "sh -c "+shellQuote(cmd))
+}
+
+// tailRecord is what --state keeps for a remote file: the bytes of it
+// whose lines were handed over.
+type tailRecord struct {
+	Offset int64 `json:"offset"`
+}
+
+func (r *remoteTail) checkpoint() (string, any, bool) {
+	if r.glob {
+		return "", nil, false // a glob's files are not resumed
+	}
+	moved := r.offset != r.kept
+	r.kept = r.offset
+	return stateKey(r.name), tailRecord{r.offset}, moved
+}
+
+// resume starts a single file where the store says its lines were read
+// to (the remote command checks the file is still that long).
+func (r *remoteTail) resume(store *state.Store) error {
+	r.kept = -1
+	if store == nil || r.glob || !r.opts.Follow {
+		return nil
+	}
+	var rec tailRecord
+	found, err := store.Get(stateKey(r.name), &rec)
+	if err != nil || !found {
+		return err
+	}
+	r.offset, r.kept, r.started = rec.Offset, rec.Offset, true
+	return nil
 }
 
 func (r *remoteTail) attempt() {

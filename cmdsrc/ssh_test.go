@@ -18,6 +18,7 @@ import (
 	"github.com/rebindwatch/rebindwatch/internal/testkit"
 	"github.com/rebindwatch/rebindwatch/keys"
 	"github.com/rebindwatch/rebindwatch/logsrc"
+	"github.com/rebindwatch/rebindwatch/state"
 )
 
 // sshd is a real OpenSSH server on a loopback port with keys made for the
@@ -320,6 +321,52 @@ func TestSSH(t *testing.T) {
 		snap := e.Snapshot()
 		if snap.AlertsByDetector[detect.DetKeySpread] == 0 {
 			t.Errorf("no key_spread across the two hosts; alerts %v, sources %+v", snap.AlertsByDetector, snap.Sources)
+		}
+	})
+
+	// --state: a second run reads a remote file from where the first's
+	// written requests end.
+	t.Run("state", func(t *testing.T) {
+		dir := t.TempDir()
+		log := filepath.Join(dir, "access.log")
+		appendLines(t, log, 0, 3)
+		store, err := state.Open(filepath.Join(dir, "rw.state"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		arg := "ssh://testhost" + log
+		o := s.opts()
+		o.State = store
+		runOnce := func(want int) []string {
+			c := testkit.Collect(t, func(ctx context.Context, out chan<- detect.Batch) error {
+				// The engine commits a batch's position once it is written.
+				mid := make(chan detect.Batch, 64)
+				done := make(chan error, 1)
+				go func() {
+					done <- Run(ctx, arg, o, mid)
+					close(mid)
+				}()
+				for b := range mid {
+					if b.Commit != nil {
+						b.Commit()
+					}
+					out <- b
+				}
+				return <-done
+			})
+			c.WaitFor(t, "the new lines", 15*time.Second, func(v testkit.View) bool { return len(v.Requests[arg]) >= want })
+			if err := c.Stop(t); err != nil {
+				t.Fatal(err)
+			}
+			return targets(c.View().Requests[arg])
+		}
+		if got := strings.Join(runOnce(3), " "); got != "/r/0 /r/1 /r/2" {
+			t.Fatalf("first run: %s", got)
+		}
+		appendLines(t, log, 3, 5)
+		if got := strings.Join(runOnce(2), " "); got != "/r/3 /r/4" {
+			t.Errorf("second run read %s, want /r/3 /r/4", got)
 		}
 	})
 
