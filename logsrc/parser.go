@@ -111,6 +111,24 @@ func (p *Parser) kindErr(k fieldKind) error {
 	return &parseError{reason: "a value " + kindProblem[k]}
 }
 
+// forWorker returns a parser of the same (decided) format with state of
+// its own, for another goroutine: the compiled format is only read while
+// parsing, so it is shared.
+func (p *Parser) forWorker() *Parser {
+	src := p
+	if p.auto {
+		src = p.chosen
+	}
+	c := *src
+	c.keys, c.redactBuf, c.keyRole, c.buf, c.plain, c.intern, c.addrs = nil, nil, nil, nil, nil, nil, nil
+	c.auto, c.candidates, c.chosen = false, nil, nil
+	return &c
+}
+
+// decided reports whether the parser knows its format (auto-detection has
+// chosen, or there was none to do).
+func (p *Parser) decided() bool { return !p.auto || p.chosen != nil }
+
 // Format names the format the parser reads; for "auto" the one it chose,
 // or "auto" while it has not seen a line it could read.
 func (p *Parser) Format() string {

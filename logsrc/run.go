@@ -26,6 +26,7 @@ type Options struct {
 	Pacer       *source.Pacer   // nil = unpaced
 	Location    *time.Location  // for times without a zone (werkzeug, some %{...}t and JSON); nil = time.Local
 	BatchSize   int             // 0 = 256
+	Workers     int             // parsers for a file read to its end; 0 = one per core
 	MaxProblems int             // sample of bad lines kept and reported per file (0 = 5, < 0 = none)
 
 	// State, when set, keeps each file's position (--state): a file read
@@ -306,18 +307,28 @@ func (s *input) runFile(ctx context.Context) error {
 	var sp splitter
 	buf := make([]byte, readSize)
 	var n int64
+	progress := func(n int64) {
+		s.done = n
+		if counted != nil {
+			s.done = counted.n // compressed bytes, to compare with the file's size
+		}
+		s.sync()
+	}
 	for ctx.Err() == nil {
+		if s.canParallel() {
+			// The format is known: the rest goes to every core.
+			if err := s.readParallel(ctx, r, &sp, func(k int64) { progress(n + k) }); err != nil {
+				return s.fail(logErr(s.path, err))
+			}
+			break
+		}
 		k, rerr := io.ReadFull(r, buf)
 		if k > 0 {
 			if err := sp.feed(buf[:k], s.handleLine, s.tooLong); err != nil {
 				return s.fail(err)
 			}
 			n += int64(k)
-			s.done = n
-			if counted != nil {
-				s.done = counted.n // compressed bytes, to compare with the file's size
-			}
-			s.sync()
+			progress(n)
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
 			if err := sp.end(s.handleLine); err != nil {
