@@ -177,26 +177,8 @@ func TestJournalCursor(t *testing.T) {
 // Following a journal file as systemd-journal-remote appends to it: what
 // it appends arrives; a stop ends journalctl and hands everything over.
 func TestJournalFollow(t *testing.T) {
-	needJournalctl(t)
-	remote := "/usr/lib/systemd/systemd-journal-remote"
-	if _, err := os.Stat(remote); err != nil {
-		t.Skip("SKIPPED: systemd-journal-remote is not installed (apt-get install systemd-journal-remote; .ci/run does)")
-	}
 	path := filepath.Join(t.TempDir(), "live.journal")
-	write := func(from, to int) {
-		var b strings.Builder
-		for i := from; i < to; i++ {
-			us := 1795730309000000 + int64(i)*1000
-			b.WriteString("__REALTIME_TIMESTAMP=" + itoa(us) + "\n__MONOTONIC_TIMESTAMP=" + itoa(int64(i+1)*1000) +
-				"\n_BOOT_ID=0123456789abcdef0123456789abcdef\n_SYSTEMD_UNIT=myapp.service\nMESSAGE=127.0.0.1 - - [26/Nov/2026:23:58:29 +0100] \"GET /r/" +
-				itoa(int64(i)) + " HTTP/1.1\" 200 2 \"-\" \"curl/7.88.1\"\n\n")
-		}
-		cmd := exec.Command(remote, "--output="+path, "-")
-		cmd.Stdin = strings.NewReader(b.String())
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("systemd-journal-remote: %v: %s", err, out)
-		}
-	}
+	write := journalWriter(t, path)
 	write(0, 5)
 	arg := "journal-file:" + path
 	c := testkit.Collect(t, func(ctx context.Context, out chan<- detect.Batch) error {
@@ -217,6 +199,32 @@ func TestJournalFollow(t *testing.T) {
 	}
 	if st := v.States[src]; st != detect.StateStopped {
 		t.Errorf("state %v, want stopped", st)
+	}
+}
+
+// journalWriter returns a function that appends entries from to to-1 of
+// myapp.service (a combined line for /r/N each) to the journal file at
+// path, through the real systemd-journal-remote, as journald would.
+func journalWriter(t *testing.T, path string) func(from, to int) {
+	t.Helper()
+	needJournalctl(t)
+	remote := "/usr/lib/systemd/systemd-journal-remote"
+	if _, err := os.Stat(remote); err != nil {
+		t.Skip("SKIPPED: systemd-journal-remote is not installed (apt-get install systemd-journal-remote; .ci/run does)")
+	}
+	return func(from, to int) {
+		t.Helper()
+		var b strings.Builder
+		for i := from; i < to; i++ {
+			b.WriteString("__REALTIME_TIMESTAMP=" + itoa(1795730309000000+int64(i)*1000) + "\n__MONOTONIC_TIMESTAMP=" + itoa(int64(i+1)*1000) +
+				"\n_BOOT_ID=0123456789abcdef0123456789abcdef\n_SYSTEMD_UNIT=myapp.service\nMESSAGE=127.0.0.1 - - [26/Nov/2026:23:58:29 +0100] \"GET /r/" +
+				itoa(int64(i)) + " HTTP/1.1\" 200 2 \"-\" \"curl/7.88.1\"\n\n")
+		}
+		cmd := exec.Command(remote, "--output="+path, "-")
+		cmd.Stdin = strings.NewReader(b.String())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("systemd-journal-remote: %v: %s", err, out)
+		}
 	}
 }
 
@@ -242,26 +250,9 @@ func runCommitted(t *testing.T, arg string, o Options) map[string][]string {
 // --state: a second run of a journal reads only the entries written
 // since the first (the cursor of the last one handed over is kept).
 func TestJournalState(t *testing.T) {
-	needJournalctl(t)
-	remote := "/usr/lib/systemd/systemd-journal-remote"
-	if _, err := os.Stat(remote); err != nil {
-		t.Skip("SKIPPED: systemd-journal-remote is not installed (apt-get install systemd-journal-remote; .ci/run does)")
-	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "app.journal")
-	write := func(from, to int) {
-		var b strings.Builder
-		for i := from; i < to; i++ {
-			b.WriteString("__REALTIME_TIMESTAMP=" + itoa(1795730309000000+int64(i)*1000) + "\n__MONOTONIC_TIMESTAMP=" + itoa(int64(i+1)*1000) +
-				"\n_BOOT_ID=0123456789abcdef0123456789abcdef\n_SYSTEMD_UNIT=myapp.service\nMESSAGE=127.0.0.1 - - [26/Nov/2026:23:58:29 +0100] \"GET /r/" +
-				itoa(int64(i)) + " HTTP/1.1\" 200 2 \"-\" \"curl/7.88.1\"\n\n")
-		}
-		cmd := exec.Command(remote, "--output="+path, "-")
-		cmd.Stdin = strings.NewReader(b.String())
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("systemd-journal-remote: %v: %s", err, out)
-		}
-	}
+	write := journalWriter(t, path)
 	store, err := state.Open(filepath.Join(dir, "rw.state"))
 	if err != nil {
 		t.Fatal(err)

@@ -131,15 +131,7 @@ func TestGunicorn(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := c.View()
-	seen := map[string]int{}
-	for _, r := range v.Requests[src] {
-		seen[r.Target]++
-	}
-	for i := range n {
-		if k := fmt.Sprintf("/g/%d", i); seen[k] != 1 {
-			t.Errorf("%s seen %d times", k, seen[k])
-		}
-	}
+	onceEach(t, v.Requests[src], "/g/", n)
 	if note := v.Notes["syslog:127.0.0.1/gunicorn.api.error"]; !strings.Contains(note, "not read") {
 		t.Errorf("the error log's note %q", note)
 	}
@@ -192,19 +184,10 @@ frontend api
 		t.Fatal(err)
 	}
 	v := c.View()
-	seen := map[string]int{}
+	onceEach(t, v.Requests[src], "/h/", n)
 	for _, r := range v.Requests[src] {
-		if r.Target == "/ready" {
-			continue
-		}
-		seen[r.Target]++
-		if r.Host != "api.example.test" || r.Origin != "https://app.example.test" || r.Blind.Has(detect.BlindHost) {
+		if r.Target != "/ready" && (r.Host != "api.example.test" || r.Origin != "https://app.example.test" || r.Blind.Has(detect.BlindHost)) {
 			t.Errorf("request %s: Host %q Origin %q blind %v", r.Target, r.Host, r.Origin, r.Blind)
-		}
-	}
-	for i := range n {
-		if k := fmt.Sprintf("/h/%d", i); seen[k] != 1 {
-			t.Errorf("%s seen %d times", k, seen[k])
 		}
 	}
 }
@@ -252,6 +235,21 @@ func TestLogger(t *testing.T) {
 			if r.Target != fmt.Sprintf("/l/%d", i) {
 				t.Errorf("%s: request %d is %s", src, i, r.Target)
 			}
+		}
+	}
+}
+
+// onceEach fails unless reqs hold each of the targets prefix0 to
+// prefix(n-1) exactly once (and any others, /ready, as they come).
+func onceEach(t *testing.T, reqs []detect.Request, prefix string, n int) {
+	t.Helper()
+	seen := map[string]int{}
+	for _, r := range reqs {
+		seen[r.Target]++
+	}
+	for i := range n {
+		if k := prefix + strconv.Itoa(i); seen[k] != 1 {
+			t.Errorf("%s seen %d times", k, seen[k])
 		}
 	}
 }
