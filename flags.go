@@ -78,8 +78,17 @@ Sources:
   -i, --interface NAME     live capture (Linux AF_PACKET, "any" for all; needs root or
                            setcap cap_net_raw,cap_net_admin+ep on the binary)
   -f, --filter EXPR        tcpdump filter for live capture (builds with -tags pcap only)
-  LOGFILE ...              access logs to follow ("-" = stdin); zeek:DIR reads a Zeek log
-                           directory (http.log, dns.log, ssl.log) as one source
+  LOGFILE ...              access logs to follow ("-" = stdin), and:
+                             zeek:DIR                   a Zeek log directory (http.log, dns.log, ssl.log) as one source
+                             journal:UNIT, journal:     the journal (journalctl), one unit or all
+                             journal-file:PATH          a journal file (recorded, or another machine's)
+                             docker:NAME, podman:NAME   a container's logs (stdout and stderr)
+                             ssh://[user@]host[:port]/path/to/access.log   a remote log (globs allowed)
+                             ssh://host/journal:UNIT    a remote journal
+      --listen URL         receive syslog: syslog://HOST:PORT (UDP and TCP), syslog+tls://HOST:PORT
+                           (repeatable; nginx: access_log syslog:server=HOST:PORT,tag=api ...;)
+      --listen-cert FILE   certificate (PEM) for syslog+tls://
+      --listen-key FILE    its private key (PEM)
       --demo               replay the embedded demo capture in the dashboard
 
 Configuration:
@@ -136,6 +145,8 @@ Examples:
   rebindwatch --import-allowlist mysite/settings.py >> rebindwatch.toml
   rebindwatch --suggest-config -r capture.pcap > rebindwatch.toml
   rebindwatch --server-config /etc/nginx/nginx.conf
+  rebindwatch --no-tui --listen syslog://0.0.0.0:5514
+  rebindwatch journal:myapp.service docker:api ssh://web-3/var/log/nginx/access.log
   rebindwatch --no-tui 'logs/*.log' --tz Europe/Paris
 
 Exit status: 0 on success, 1 on a runtime failure, 2 on a usage or config error.
@@ -173,6 +184,9 @@ func parseFlags(args []string, stderr io.Writer) (o options, err error) {
 	fs.StringVar(&o.importAllow, "import-allowlist", "", "")
 	fs.BoolVar(&o.Suggest, "suggest-config", false, "")
 	fs.StringVar(&o.ServerConfig, "server-config", "", "")
+	fs.Var(listFlag{&o.Listen}, "listen", "")
+	fs.StringVar(&o.ListenCert, "listen-cert", "", "")
+	fs.StringVar(&o.ListenKey, "listen-key", "", "")
 	fs.StringVar(&o.printLogCfg, "print-log-config", "", "")
 	fs.StringVar(&o.TZ, "tz", "", "")
 	fs.BoolVar(&o.TailOnly, "tail-only", false, "")
@@ -226,8 +240,8 @@ func (o *options) check() error {
 		return app.UsageError{Err: errors.New("--emit names nothing to write (use any of alert,incident,request,summary,dns)")}
 	case o.TailOnly && o.NoFollow:
 		return app.UsageError{Err: errors.New("--tail-only starts following at the end of the logs, --no-follow reads them to their end: give one")}
-	case o.Demo && (o.Read != "" || o.Interface != "" || len(o.Logs) > 0 || o.ServerConfig != ""):
-		return app.UsageError{Err: errors.New("--demo replays the embedded capture; it does not mix with -r, -i, log files or --server-config")}
+	case o.Demo && (o.Read != "" || o.Interface != "" || len(o.Logs) > 0 || o.ServerConfig != "" || len(o.Listen) > 0):
+		return app.UsageError{Err: errors.New("--demo replays the embedded capture; it does not mix with -r, -i, log files, --listen or --server-config")}
 	}
 	return nil
 }

@@ -205,6 +205,9 @@ func hostName(name string) (string, string) {
 	if wild {
 		name = "*." + name
 	}
+	if err := detect.CheckHostPattern(name); err != nil {
+		return "", "is not a host name by IDNA's rules (a label that starts or ends with '-', or a bad xn-- label)"
+	}
 	return name, ""
 }
 

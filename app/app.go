@@ -24,7 +24,10 @@ type Options struct {
 	Read         string   // -r: a capture file, "-" = stdin
 	Interface    string   // -i: live capture
 	Filter       string   // -f: a libpcap filter
-	Logs         []string // LOGFILE ...: logs to follow (globs, "-" = stdin)
+	Logs         []string // LOGFILE ...: logs to follow (globs, "-" = stdin; journal:, journal-file:, docker:, podman:, ssh://)
+	Listen       []string // --listen: syslog://HOST:PORT, syslog+tls://HOST:PORT, ...
+	ListenCert   string   // --listen-cert: syslog+tls's certificate
+	ListenKey    string   // --listen-key: its private key
 	Demo         bool     // --demo: the embedded demo capture
 	Config       string   // -c
 	AllowHosts   []string // --allow-host
@@ -95,7 +98,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 		return UsageError{err}
 	}
 	sk.exports.attach(engine)
-	if len(s.sources) > 1 {
+	if len(s.sources) > 1 || s.merges {
 		// Several sources deliver slightly out of step; merge them in time order.
 		engine.SetReorder(reorderWindow)
 	}

@@ -79,9 +79,10 @@ func dashboardTitle(o Options) string {
 		title += " — demo capture"
 	case o.Read != "":
 		title += " — " + o.Read
-	case len(o.Logs) > 0:
-		title += " — " + o.Logs[0]
-		if len(o.Logs) > 1 {
+	case len(o.Logs) > 0 || len(o.Listen) > 0:
+		all := append(append([]string(nil), o.Logs...), o.Listen...)
+		title += " — " + all[0]
+		if len(all) > 1 {
 			title += " and more"
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/capture"
+	"github.com/rebindwatch/rebindwatch/cmdsrc"
 	"github.com/rebindwatch/rebindwatch/config"
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/keys"
@@ -19,6 +20,7 @@ import (
 	"github.com/rebindwatch/rebindwatch/sanitize"
 	"github.com/rebindwatch/rebindwatch/source"
 	"github.com/rebindwatch/rebindwatch/state"
+	"github.com/rebindwatch/rebindwatch/syslogsrc"
 )
 
 // reorderWindow is how far in event time requests from several sources may
@@ -33,6 +35,7 @@ type setup struct {
 	sources []input
 	pacer   *source.Pacer
 	live    bool // a source follows or listens: the run ends on a signal
+	merges  bool // a source delivers several sources (syslog senders, a journal's units): reorder
 	cleanup []func()
 	store   *state.Store  // --state
 	output  *outputCursor // --state: the output's identity and length, when it is a file
@@ -84,8 +87,8 @@ func prepare(o Options, stderr io.Writer) (*setup, error) {
 		if _, err := logsrc.Compile(o.LogFormat); err != nil {
 			return s, usagef("--log-format: %v", err)
 		}
-		if len(o.Logs) == 0 && o.ServerConfig == "" {
-			return s, usagef("--log-format goes with log files; -r reads captures, whose format is in the file")
+		if len(o.Logs) == 0 && o.ServerConfig == "" && len(o.Listen) == 0 {
+			return s, usagef("--log-format goes with log files and --listen; -r reads captures, whose format is in the file")
 		}
 		s.cfg.Log.Format = o.LogFormat
 	}
@@ -133,7 +136,7 @@ func prepare(o Options, stderr io.Writer) (*setup, error) {
 		s.sources = append(s.sources, captureSource(o.Read, o.Read, capOpts, s.keys.Clone()))
 	}
 	if o.State != "" {
-		if len(o.Logs) == 0 && o.ServerConfig == "" {
+		if len(o.Logs) == 0 && o.ServerConfig == "" && len(o.Listen) == 0 {
 			return s, usagef("--state keeps the position of log files; this run reads none")
 		}
 		if s.store, err = state.Open(o.State); err != nil {
@@ -142,6 +145,9 @@ func prepare(o Options, stderr io.Writer) (*setup, error) {
 		s.cleanup = append(s.cleanup, func() { s.store.Close() })
 	}
 	if err := s.addLogs(o, stderr); err != nil {
+		return s, err
+	}
+	if err := s.addListeners(o); err != nil {
 		return s, err
 	}
 	if s.store != nil {
@@ -159,7 +165,7 @@ func prepare(o Options, stderr io.Writer) (*setup, error) {
 // checkSources refuses a command line that names nothing to watch or
 // combines flags that do not go together.
 func checkSources(o Options) error {
-	n := len(o.Logs)
+	n := len(o.Logs) + len(o.Listen)
 	for _, set := range []bool{o.ServerConfig != "", o.Read != "", o.Interface != "", o.Demo} {
 		if set {
 			n++
@@ -169,22 +175,35 @@ func checkSources(o Options) error {
 		return usagef("-f goes with -i (live capture)")
 	}
 	if n == 0 {
-		return usagef("nothing to watch: give -r FILE, -i NAME, LOGFILE ..., --server-config FILE, or --demo")
+		return usagef("nothing to watch: give -r FILE, -i NAME, LOGFILE ..., --listen syslog://HOST:PORT, --server-config FILE, or --demo")
+	}
+	if (o.ListenCert != "" || o.ListenKey != "") && len(o.Listen) == 0 {
+		return usagef("--listen-cert and --listen-key go with --listen syslog+tls://HOST:PORT")
 	}
 	return nil
 }
 
-// addLogs adds a source per log file.
+// addLogs adds a source per log file, and per journal, container or
+// remote host (cmdsrc) named among them.
 func (s *setup) addLogs(o Options, stderr io.Writer) error {
+	var files []string
+	for _, arg := range o.Logs {
+		if cmdsrc.Is(arg) {
+			if err := s.addCommand(o, arg); err != nil {
+				return err
+			}
+			continue
+		}
+		files = append(files, arg)
+	}
+	o.Logs = files
 	logs, err := logFiles(o, s.cfg, stderr)
 	if err != nil {
 		return err
 	}
-	var loc *time.Location
-	if o.TZ != "" {
-		if loc, err = time.LoadLocation(o.TZ); err != nil {
-			return usagef("--tz %s: %v", o.TZ, err)
-		}
+	loc, err := location(o)
+	if err != nil {
+		return err
 	}
 	stdinUsed := o.Read == "-"
 	for _, lf := range logs {
@@ -223,6 +242,65 @@ func (s *setup) addLogs(o Options, stderr io.Writer) error {
 	return nil
 }
 
+// location is --tz's zone (nil: the machine's).
+func location(o Options) (*time.Location, error) {
+	if o.TZ == "" {
+		return nil, nil
+	}
+	loc, err := time.LoadLocation(o.TZ)
+	if err != nil {
+		return nil, usagef("--tz %s: %v", o.TZ, err)
+	}
+	return loc, nil
+}
+
+// logFormat is the format lines are read in: --log-format or [log].
+func logFormat(cfg config.Config) string {
+	if cfg.Log.Format == "json" {
+		return jsonMapping(cfg.Log.JSON).Spec()
+	}
+	return cfg.Log.Format
+}
+
+// addCommand adds a journal, container or remote source (cmdsrc).
+func (s *setup) addCommand(o Options, arg string) error {
+	if err := cmdsrc.Check(arg); err != nil {
+		return UsageError{err}
+	}
+	loc, err := location(o)
+	if err != nil {
+		return err
+	}
+	copts := cmdsrc.Options{Format: logFormat(s.cfg), Keys: s.keys.Clone(), Location: loc, Follow: !o.NoFollow, TailOnly: o.TailOnly,
+		State: s.store}
+	s.live = s.live || copts.Follow
+	s.merges = true
+	s.sources = append(s.sources, input{name: arg, run: func(ctx context.Context, out chan<- detect.Batch) error {
+		return cmdsrc.Run(ctx, arg, copts, out)
+	}})
+	return nil
+}
+
+// addListeners binds each --listen address (a usage error when it cannot
+// be bound) and adds its listener.
+func (s *setup) addListeners(o Options) error {
+	loc, err := location(o)
+	if err != nil {
+		return err
+	}
+	for _, spec := range o.Listen {
+		l, err := syslogsrc.Listen(spec, syslogsrc.Options{Format: logFormat(s.cfg), Keys: s.keys.Clone(), Location: loc,
+			CertFile: o.ListenCert, KeyFile: o.ListenKey, State: s.store})
+		if err != nil {
+			return UsageError{err}
+		}
+		s.cleanup = append(s.cleanup, l.Close)
+		s.live, s.merges = true, true
+		s.sources = append(s.sources, input{name: spec, run: l.Run})
+	}
+	return nil
+}
+
 // logFile is one log to read and its format.
 type logFile struct{ path, format string }
 
@@ -230,10 +308,7 @@ type logFile struct{ path, format string }
 // not following; followed globs also pick up files that appear later) and
 // those found by --server-config.
 func logFiles(o Options, cfg config.Config, stderr io.Writer) ([]logFile, error) {
-	format := cfg.Log.Format
-	if format == "json" {
-		format = jsonMapping(cfg.Log.JSON).Spec()
-	}
+	format := logFormat(cfg)
 	var out []logFile
 	if len(o.Logs) > 0 {
 		paths := o.Logs

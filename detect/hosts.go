@@ -65,6 +65,14 @@ type hostPattern struct {
 	any      bool   // "*": everything
 }
 
+// CheckHostPattern reports why p cannot be an allowlist entry ([hosts]
+// allowed, --allow-host), or nil: what proposes entries (--suggest-config,
+// --import-allowlist) asks it, so it never proposes one the config refuses.
+func CheckHostPattern(p string) error {
+	_, err := compileHostPattern(p)
+	return err
+}
+
 // compileHostPattern parses "name", "name:port", "*.domain", "[v6]:port" or
 // "*". An internationalised name is kept as the punycode browsers send
 // (bücher.example is xn--bcher-kva.example on the wire).

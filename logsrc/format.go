@@ -272,7 +272,7 @@ func assemble(label string, items []item, esc escapeMode, lenient bool) (*Parser
 		} else {
 			if len(lit) == 0 {
 				return nil, fmt.Errorf("log format has %s and %s with nothing between them, so their values cannot be told apart in a line",
-					prev.display, it.field.display)
+					short(prev.display), short(it.field.display)) // quoted: a display may hold control characters
 			}
 			prev.lit = lit
 		}

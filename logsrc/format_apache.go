@@ -97,7 +97,7 @@ func apacheDirectiveFormat(s string) (label, format string, err error) {
 			return "apache", f, nil
 		}
 		if d, ok := defs[f]; ok {
-			return "apache:" + f, d, nil
+			return "apache:" + short(f), d, nil // a name shown as it is, escaped
 		}
 		if d, ok := apacheNicknames[f]; ok {
 			return "apache:" + f, d, nil
@@ -109,7 +109,7 @@ func apacheDirectiveFormat(s string) (label, format string, err error) {
 	}
 	label = "apache"
 	if lastNick != "" {
-		label = "apache:" + lastNick
+		label = "apache:" + short(lastNick)
 	}
 	return label, lastFormat, nil
 }

@@ -160,6 +160,11 @@ type input struct {
 	ck      *checkpoints  // --state; nil without
 	out     sink          // where events go: e, or a Zeek directory's merge
 	merged  bool          // one log of a Zeek directory, whose source is the directory
+
+	// A Feeder's input (lines from envelopes: syslog, the journal, ...).
+	env    time.Time // the line's envelope time, for a format without a clock
+	keep   bool      // FeederOptions.KeepGoing
+	unread bool      // keep, and no format reads the first lines: they are counted, not read
 }
 
 // pendingLine is a line kept while auto-detection decides.
@@ -167,6 +172,7 @@ type pendingLine struct {
 	line []byte
 	no   int64
 	at   linePos
+	env  time.Time
 }
 
 // linePos is where a line ends in a followed file: once the line is dealt
@@ -485,13 +491,19 @@ func (s *input) handleLine(line []byte, lineno int64) error {
 func (s *input) handleAt(line []byte, lineno int64, at linePos) error {
 	line = bytes.TrimSuffix(line, []byte("\n"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
+	if s.unread {
+		if !isBlank(line) {
+			s.count("lines_unread")
+		}
+		return nil
+	}
 	if s.p.auto && s.p.chosen == nil && !isBlank(line) {
 		if werkzeugBanner(line) {
 			s.count("skipped_lines")
 			at.handed()
 			return nil
 		}
-		s.pending = append(s.pending, pendingLine{bytes.Clone(line), lineno, at})
+		s.pending = append(s.pending, pendingLine{bytes.Clone(line), lineno, at, s.env})
 		if len(s.pending) >= autoLines {
 			return s.decidePending()
 		}
@@ -527,7 +539,10 @@ func (s *input) handleAt(line []byte, lineno int64, at linePos) error {
 	}
 	r := &s.cur
 	if r.Time.IsZero() {
-		r.Time = s.now() // a format without a clock: the time it was read
+		r.Time = s.env // a format without a clock: its envelope's time,
+		if r.Time.IsZero() {
+			r.Time = s.now() // else the time it was read
+		}
 	}
 	s.out.Request(r)
 	return nil
@@ -544,7 +559,16 @@ func (s *input) decidePending() error {
 		lines[i] = l.line
 	}
 	if !s.p.decide(lines) {
-		return s.undetected()
+		err := s.undetected()
+		if !s.keep {
+			return err
+		}
+		s.unread = true
+		s.formatNote = "not read: " + err.Error()
+		s.e.Counter("lines_unread").Add(uint64(len(s.pending)))
+		s.pending = nil
+		s.sync()
+		return nil
 	}
 	s.formatNote = "format: " + s.p.Format() + " (auto)"
 	if warn := extraColumns(s.p.chosen, lines) + extraJSONFields(s.p.chosen, lines); warn != "" {
@@ -554,6 +578,7 @@ func (s *input) decidePending() error {
 	pending := s.pending
 	s.pending = nil
 	for _, l := range pending {
+		s.env = l.env
 		if err := s.handleAt(l.line, l.no, l.at); err != nil {
 			return err
 		}

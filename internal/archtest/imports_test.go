@@ -44,6 +44,10 @@ func rules() map[string]rule {
 		// Sources: not each other, not any sink.
 		"capture": only("detect", "keys", "source", "state"),
 		"logsrc":  only("detect", "keys", "source", "state"),
+		// Line sources: their lines go through logsrc's per-source format
+		// auto-detection (logsrc.Streams), as a file's do.
+		"syslogsrc": only("detect", "keys", "source", "logsrc", "state"),
+		"cmdsrc":    only("detect", "keys", "source", "logsrc", "state"),
 		// Sinks: not each other, not the sources; the JSON line shapes they
 		// share are a leaf of their own.
 		"schema":  only("detect", "sanitize"),
