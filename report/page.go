@@ -138,7 +138,7 @@ func collect(b Backend, r Run) view {
 	for _, a := range s.AddedOrigins {
 		v.Added = append(v.Added, "origin "+clean(a, cellRunes))
 	}
-	v.Command = clean(ShellLine(r.Command.Args), 1<<16)
+	v.Command = clean(ShellLine(r.Command.Args), 1<<16, "\n") // ShellLine writes only printable runes and newlines
 	v.CommandDir = clean(r.Command.Dir, cellRunes)
 	for _, n := range r.Command.Notes {
 		v.CommandNotes = append(v.CommandNotes, clean(n, 1000))
@@ -148,16 +148,20 @@ func collect(b Backend, r Run) view {
 
 // runStatus says how complete the report is.
 func runStatus(r Run, s detect.Snapshot) string {
+	var stopped, failed bool
+	for _, src := range s.Sources {
+		stopped = stopped || src.State == detect.StateStopped || src.State == detect.StateFollowing || src.State == detect.StateLive
+		failed = failed || src.State == detect.StateFailed
+	}
 	switch {
 	case !r.Final:
 		return "written while the run goes on: the sources had not finished, so later requests and alerts are not in it"
-	case r.Stopped:
-		return "written when the run was stopped: every source drained what it had read, but not the whole of its input"
-	}
-	for _, src := range s.Sources {
-		if src.State == detect.StateFailed {
-			return "written at the end of the run; a source failed (see Sources)"
-		}
+	case r.CutShort:
+		return "written when the run was stopped, with the drain cut short: the sources may have held requests that are not in it"
+	case failed:
+		return "written at the end of the run; a source failed (see Sources)"
+	case stopped:
+		return "written when the run was stopped: every source handed over what it had read, not the whole of its input"
 	}
 	return "written at the end of the run: every source was read to its end"
 }

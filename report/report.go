@@ -41,8 +41,9 @@ type Run struct {
 	// the report is complete; otherwise it was asked for while the run
 	// goes on (R in the dashboard).
 	Final bool
-	// Stopped: the run ended on a stop (a signal, q) before its input did.
-	Stopped bool
+	// CutShort: the run's drain was cut short (a second signal, or the
+	// drain deadline): the sources may have held more than the engine saw.
+	CutShort bool
 
 	ConfigPath string // the config file loaded; "" for the defaults
 	ConfigText string // the config in force as TOML, without the salt (config.InForce)
