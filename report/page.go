@@ -70,6 +70,7 @@ type detectorRow struct {
 
 type incidentRow struct {
 	Anchor, ID, Severity, SevClass     string
+	OpenedShort                        string // to the second, for the list
 	Opened, Last, Subject, Detectors   string
 	Outcome, Class, Names, Keys, Count string
 	Clients                            string
@@ -345,7 +346,7 @@ func (v *view) incidents(b Backend, s *detect.Snapshot) {
 func incidentRowOf(inc *detect.Incident, anchor string) incidentRow {
 	return incidentRow{
 		Anchor: anchor, ID: clean(inc.ID, 60), Severity: inc.Severity.String(), SevClass: "sev-" + inc.Severity.String(),
-		Opened: stamp(inc.Opened), Last: stamp(inc.Last), Subject: clean(inc.Subject, cellRunes),
+		OpenedShort: inc.Opened.UTC().Format("2006-01-02 15:04:05Z"), Opened: stamp(inc.Opened), Last: stamp(inc.Last), Subject: clean(inc.Subject, cellRunes),
 		Detectors: cleanList(inc.Detectors, 0), Outcome: clean(inc.Outcome, 40), Class: clean(inc.Class, 40),
 		Names: cleanList(inc.Names, 0), Keys: cleanList(inc.Keys, 0), Clients: cleanList(inc.Clients, 0), Count: strconv.Itoa(inc.Count),
 	}
