@@ -83,13 +83,24 @@ var terminal = map[string]string{
 // invalid UTF-8.
 func checkBytes(t *testing.T, page string) {
 	t.Helper()
-	for i, r := range page {
-		bad := r == utf8.RuneError || r != '\n' && (r < 0x20 || r == 0x7f) || sanitize.Invisible(r)
-		if bad {
-			t.Errorf("byte %d of the report is %U: %q", i, r, page[max(0, i-60):min(len(page), i+20)])
-			return
-		}
+	if i, r := unseen(page); i >= 0 {
+		t.Errorf("byte %d of the report is %U: %q", i, r, page[max(0, i-60):min(len(page), i+20)])
 	}
+}
+
+// unseen finds the first rune a reader could not see as itself (a control
+// character but newline, a bidi or invisible rune, a byte that is not
+// UTF-8, returned as U+FFFD) and its offset; -1 when there is none. A
+// U+FFFD that was sent as such is a visible character.
+func unseen(s string) (int, rune) {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || r != '\n' && (r < 0x20 || r == 0x7f) || sanitize.Invisible(r) {
+			return i, r
+		}
+		i += size
+	}
+	return -1, 0
 }
 
 // shown fails unless every value is in the page's text, as sanitize shows

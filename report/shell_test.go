@@ -6,9 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unicode/utf8"
-
-	"github.com/rebindwatch/rebindwatch/sanitize"
 )
 
 var shellCases = []struct {
@@ -58,10 +55,8 @@ func TestShellLineReadsBack(t *testing.T) {
 	line := ShellLine(args)
 	// What a reader sees holds nothing a terminal or a browser would
 	// take as a command or reorder: only printable runes and newlines.
-	for _, r := range line {
-		if r != '\n' && (r < 0x20 || r == 0x7f || sanitize.Invisible(r) || r == utf8.RuneError) {
-			t.Errorf("the line holds %U: %q", r, line)
-		}
+	if i, r := unseen(line); i >= 0 {
+		t.Errorf("the line holds %U at %d: %q", r, i, line)
 	}
 	shells := [][]string{{"dash"}, {"bash", "--posix"}, {"sh"}}
 	ran := 0
