@@ -24,6 +24,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -416,5 +417,39 @@ func TestReportFromTheDashboard(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Errorf("files left in the run's directory: %v", ents)
+	}
+}
+
+// TestReportOfAFollowedLogAtStop: a followed log has no end; the report is
+// written when the run is stopped, with the config a SIGHUP put in force
+// and a command that reads the log to its end.
+func TestReportOfAFollowedLogAtStop(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "access.log")
+	cfgPath := filepath.Join(dir, "rw.toml")
+	path := filepath.Join(dir, "incident.html")
+	writeFile(t, logPath, readFile(t, rec+"scenarios_access_ext.log"), 0o644)
+	writeFile(t, cfgPath, readFile(t, rec+"rebindwatch.toml"), 0o644)
+	cmd := exec.Command(bin, "--no-tui", "-c", cfgPath, "--log-format", "nginx:"+extFormat(t), "--report", path, logPath)
+	var out, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, cmd, "the first alert", func() bool { return strings.Contains(out.String(), `"type":"alert"`) })
+	writeFile(t, cfgPath, strings.Replace(readFile(t, rec+"rebindwatch.toml"), "max_requests = 100", "max_requests = 77", 1), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitUntil(t, cmd, "the reload", func() bool { return strings.Contains(stderr.String(), "config reloaded") })
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := waitExit(t, cmd); err != nil {
+		t.Fatalf("after SIGTERM: %v; stderr: %s", err, stderr.String())
+	}
+	page := readFile(t, path)
+	noKeys(t, "the report", page)
+	for _, want := range []string{"written when the run was stopped", "max_requests = 77", "--no-follow -- " + logPath,
+		"the logs were followed", "evil.rebind.test"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the report lacks %q", want)
+		}
 	}
 }
