@@ -132,12 +132,15 @@ Output:
       --metrics ADDR       serve Prometheus metrics on ADDR (e.g. 127.0.0.1:9464) at /metrics
       --webhook URL        POST each alert as JSON to URL (bounded queue, retries)
       --webhook-header H   add a header to webhook posts, "Name: value" (repeatable)
+      --report FILE        write the incident report (one self-contained HTML file) to FILE at
+                           the end of the run, or when it is stopped; R in the dashboard writes it
       --version            print the version
   -h, --help               this help
 
 Examples:
   rebindwatch --demo
   rebindwatch --no-tui -c rebindwatch.toml -r capture.pcapng
+  rebindwatch --no-tui -c rebindwatch.toml -r capture.pcapng --report incident.html
   rebindwatch --no-tui --allow-host api.example.com -r capture.pcap --emit alert,request
   rebindwatch --no-tui --no-follow --log-format "nginx:$(cat fmt.txt)" /var/log/nginx/api.log
   rebindwatch --no-tui --emit alert -c rebindwatch.toml /var/log/nginx/api.log >> alerts.jsonl
@@ -194,6 +197,7 @@ func parseFlags(args []string, stderr io.Writer) (o options, err error) {
 	fs.StringVar(&o.Metrics, "metrics", "", "")
 	fs.StringVar(&o.Webhook, "webhook", "", "")
 	fs.Var(listFlag{&o.WebhookHdrs}, "webhook-header", "")
+	fs.StringVar(&o.Report, "report", "", "")
 	help := false
 	for _, n := range []string{"h", "help"} {
 		fs.BoolVar(&help, n, false, "")

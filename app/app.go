@@ -47,7 +47,8 @@ type Options struct {
 	Metrics      string
 	Webhook      string
 	WebhookHdrs  []string
-	Version      string // for the webhook's User-Agent
+	Report       string // --report: the incident report to write at the end of the run (and on R)
+	Version      string // for the webhook's User-Agent and the report
 }
 
 // UsageError is a mistake in flags, config or input files (exit status 2).
@@ -103,16 +104,19 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 		engine.SetReorder(reorderWindow)
 	}
 
+	forced := &inForce{cfg: s.cfg}
+	rep := newReporter(engine, o, s, forced)
+
 	st := newStopper(ctx)
 	defer st.close()
-	go reloadOnHUP(st.stop, st, engine, o, s.dcfg, tui)
+	go reloadOnHUP(st.stop, st, engine, o, s.dcfg, tui, forced)
 	batches := make(chan detect.Batch, 64)
 	srcs := startSources(st, s.sources, batches)
 	exportsDone := sk.exports.start(st.stop)
 
 	var runErr error
 	if tui {
-		runErr = runDashboard(st, engine, batches, srcs, s, sk.suggest, o)
+		runErr = runDashboard(st, engine, batches, srcs, s, sk.suggest, o, rep)
 	} else {
 		runErr = runHeadless(st, engine, batches, srcs)
 	}
@@ -146,6 +150,11 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 		}
 	}
 	s.endedClean = runErr == nil && !srcs.cutShort() && summaryOut == sk.json
+	if o.Report != "" && !rejected {
+		if err := rep.final(srcs.cutShort(), stderr); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if o.Suggest && runErr == nil {
 		if _, err := io.WriteString(out, sk.suggest.Config(strings.Join(s.names(), ", "))); err != nil {
 			runErr = fmt.Errorf("writing the suggested config: %w", err)

@@ -16,7 +16,7 @@ import (
 // replay ends so the operator can read it. When it closes the sources are
 // stopped and the engine is awaited (the drain deadline aside) so the
 // summary is complete.
-func runDashboard(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *sourceGroup, s *setup, proposal *suggest.Collector, o Options) error {
+func runDashboard(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *sourceGroup, s *setup, proposal *suggest.Collector, o Options, rep *reporter) error {
 	done := make(chan struct{})
 	engErr := make(chan error, 1)
 	go func() {
@@ -37,8 +37,16 @@ func runDashboard(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *s
 		},
 		AllowlistPath: allowlistFile(o),
 		Proposal:      func() ui.Proposal { return uiProposal(proposal.Proposal()) },
-		Done:          done,
-		NoColor:       os.Getenv("NO_COLOR") != "",
+		WriteReport: func() (string, error) {
+			select {
+			case <-done:
+				return rep.onDemand(true)
+			default:
+				return rep.onDemand(false)
+			}
+		},
+		Done:    done,
+		NoColor: os.Getenv("NO_COLOR") != "",
 	}
 	if !s.live {
 		opts.Pacer = s.pacer

@@ -66,6 +66,9 @@ func prepare(o Options, stderr io.Writer) (*setup, error) {
 	if err := checkSources(o); err != nil {
 		return s, err
 	}
+	if err := checkReport(o); err != nil {
+		return s, err
+	}
 	var err error
 	if o.Demo && o.Config == "" {
 		s.cfg, err = config.Parse("demo.toml (embedded)", demoConfig())

@@ -45,6 +45,7 @@ type Engine struct {
 	requests   uint64
 	byDetector map[string]int
 	rates      secondRing
+	history    runHistory // the whole run, for reports
 	eventTime  time.Time
 	nextID     uint64
 
@@ -244,6 +245,8 @@ func (e *Engine) account(b *Batch) {
 		e.out.add(output{note: &[2]string{b.Source, b.Note}})
 	}
 	src.Requests += uint64(len(b.Requests))
+	src.DNS += uint64(len(b.DNS))
+	src.TLS += uint64(len(b.TLS))
 	src.ParseErrors += b.ParseErrors
 	src.Dropped += b.Dropped
 	e.parseErrors += b.ParseErrors
@@ -255,7 +258,8 @@ func (e *Engine) account(b *Batch) {
 		e.keepProblem(p)
 	}
 	if len(b.Requests) > 0 && src.Off == nil {
-		src.Off = e.blindness(b.Requests[0].Blind)
+		src.Blind = b.Requests[0].Blind
+		src.Off = e.blindness(src.Blind)
 	}
 }
 
@@ -312,6 +316,7 @@ func (e *Engine) observe(r *Request) {
 		e.eventTime = r.Time
 	}
 	e.rates.add(r.Time)
+	e.history.request(r.Time)
 	e.remember(r)
 
 	// The observation lives in the engine: detectors take its address

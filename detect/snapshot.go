@@ -66,10 +66,13 @@ type SourceStatus struct {
 	State       SourceState
 	Done, Total int64 // progress in bytes when known
 	Requests    uint64
+	DNS         uint64 // DNS answers it delivered (captures, Zeek, Suricata)
+	TLS         uint64 // TLS ClientHellos it delivered
 	ParseErrors uint64
 	Dropped     uint64
 	Note        string
-	Off         []string // detectors this source cannot feed, with the reason
+	Off         []string  // detectors this source cannot feed, with the reason; nil until its first request
+	Blind       Blindness // the fields it cannot see (valid once Off is not nil)
 }
 
 // KeyDetail is the drill-down of one key.

@@ -70,6 +70,8 @@ func withSave(f func(path string, h, o []string) (string, error)) testOpt {
 	return func(o *Options) { o.SaveAllowlist, o.AllowlistPath = f, "/tmp/rw.toml" }
 }
 
+func withReport(f func() (string, error)) testOpt { return func(o *Options) { o.WriteReport = f } }
+
 // newTestModel builds a dashboard over b at w×h that has received one
 // snapshot, as after the first tick.
 func newTestModel(t testing.TB, b Backend, w, h int, opts ...testOpt) Model {

@@ -17,6 +17,7 @@ type KeyMap struct {
 	Pause, Faster, Slower, Step             key.Binding
 	View, Suggest                           key.Binding
 	Allow, Adopt, Write, Clear              key.Binding
+	Report                                  key.Binding
 	Yes, No                                 key.Binding
 	Help, Quit                              key.Binding
 	// While a filter is typed or a question asked, letters are text or an
@@ -59,6 +60,7 @@ func DefaultKeyMap() KeyMap {
 		Adopt:       b("A", "adopt the suggested allowlist (this run)", "A"),
 		Write:       b("w", "write allowlist to config", "w"),
 		Clear:       b("c", "clear alerts (asks)", "c"),
+		Report:      b("R", "write the incident report (HTML)", "R"),
 		Yes:         b("y", "confirm", "y", "Y"),
 		No:          b("n", "cancel", "n", "N", "esc"),
 		Help:        b("?", "help", "?"),
@@ -109,6 +111,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.NextPane, k.PrevPane, k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Pane5},
 		{k.Enter, k.Back, k.Filter, k.Sort, k.SortReverse, k.View},
 		{k.Pause, k.Faster, k.Slower, k.Step},
-		{k.Allow, k.Suggest, k.Adopt, k.Write, k.Clear, k.Help, k.Quit},
+		{k.Allow, k.Suggest, k.Adopt, k.Write, k.Clear, k.Report, k.Help, k.Quit},
 	}
 }

@@ -303,6 +303,9 @@ func New(opts Options) Model {
 	if opts.Proposal == nil {
 		km.Suggest.SetHelp("p", "suggested allowlist (not available)")
 	}
+	if opts.WriteReport == nil {
+		km.Report.SetHelp("R", "incident report (not available)")
+	}
 	notes = append(notes,
 		[2]string{"first run", "no config? p proposes an allowlist from this traffic; rebindwatch --suggest-config writes one"},
 		[2]string{"logs", "a log without Host, Origin or key columns leaves detectors blind (the header says which); " +

@@ -73,6 +73,10 @@ type Options struct {
 	// (the Suggested view, p). It may be called from any goroutine. Nil:
 	// no proposal.
 	Proposal func() Proposal
+	// WriteReport writes the incident report of the run so far (R) and
+	// returns the file written. It runs in a command, off the UI's
+	// goroutine. Nil: no report in this run; the dashboard says so.
+	WriteReport func() (written string, err error)
 	// Done is closed when all sources have finished; the header shows it and
 	// the dashboard stays up.
 	Done <-chan struct{}

@@ -47,6 +47,8 @@ func (m Model) onKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m.openSuggested()
 	case key.Matches(k, km.Adopt):
 		return m.adopt()
+	case key.Matches(k, km.Report):
+		return m.writeReport()
 	}
 	if m.mode == modeDetail {
 		return m.keyDetail(k)
@@ -492,4 +494,22 @@ func additions(hosts, origins []string) string {
 		parts = append(parts, plural(n, "origin", "origins"))
 	}
 	return strings.Join(parts, " and ")
+}
+
+// writeReport writes the incident report in a command: it reads the
+// engine and writes a file, neither of which Update may do.
+func (m Model) writeReport() (Model, tea.Cmd) {
+	write := m.opts.WriteReport
+	if write == nil {
+		m.setFlash("no incident report in this run", true)
+		return m, nil
+	}
+	m.setFlash("writing the incident report…", false)
+	return m, func() tea.Msg {
+		path, err := write()
+		if err != nil {
+			return actionMsg{text: "could not write the report: " + clean(err.Error()), warn: true}
+		}
+		return actionMsg{text: "report written to " + clean(path)}
+	}
 }

@@ -304,6 +304,13 @@ func TestKeys(t *testing.T) {
 				t.Errorf("a message hides the question")
 			}
 		}},
+		{name: "R_unavailable", keys: []string{"R"}, check: flash("no incident report in this run")},
+		{name: "R", opts: []testOpt{withReport(func() (string, error) { return "/tmp/r\x1b[2J.html", nil })}, keys: []string{"R"},
+			check: all(modeIs(modeNormal), flash(`report written to /tmp/r\x1b[2J.html`))},
+		{name: "R_in_detail", opts: []testOpt{withReport(func() (string, error) { return "r.html", nil })}, setup: []string{"enter"}, keys: []string{"R"},
+			check: all(modeIs(modeDetail), flash("report written to r.html"))},
+		{name: "R_error", opts: []testOpt{withReport(func() (string, error) { return "r.html", errors.New("r.html: no space left on device") })}, keys: []string{"R"},
+			check: flash("could not write the report: r.html: no space left on device")},
 		{name: "?", keys: []string{"?"}, check: modeIs(modeHelp)},
 		{name: "?_closes", setup: []string{"?"}, keys: []string{"?"}, check: modeIs(modeNormal)},
 		{name: "esc_closes_help", setup: []string{"?"}, keys: []string{"esc"}, check: modeIs(modeNormal)},
