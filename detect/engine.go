@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -41,10 +42,16 @@ type Engine struct {
 	alertsDropped uint64
 	recent        []Request // ring, capped
 	recentNext    int
+	// Requests overwritten in the ring, and the latest event time among
+	// them: a pivot over later times can rely on the ring alone.
+	recentLost      uint64
+	recentLostUntil time.Time
 
 	requests   uint64
 	byDetector map[string]int
 	rates      secondRing
+	hour       hourRing // per second, the last hour (the timeline)
+	run        runHist  // the whole run, coarser as it grows (the timeline)
 	eventTime  time.Time
 	nextID     uint64
 
@@ -255,7 +262,11 @@ func (e *Engine) account(b *Batch) {
 		e.keepProblem(p)
 	}
 	if len(b.Requests) > 0 && src.Off == nil {
-		src.Off = e.blindness(b.Requests[0].Blind)
+		src.Blind = e.blindness(b.Requests[0].Blind)
+		src.Off = make([]string, len(src.Blind))
+		for i, bl := range src.Blind {
+			src.Off[i] = strings.Join(bl.Detectors, ", ") + ": the source has no " + bl.Field + " field"
+		}
 	}
 }
 
@@ -280,17 +291,17 @@ func (e *Engine) source(name string) *SourceStatus {
 	return s
 }
 
-// blindness explains which detectors a source cannot feed.
-func (e *Engine) blindness(b Blindness) []string {
-	off := []string{}
+// blindness says which detectors a source cannot feed and why.
+func (e *Engine) blindness(b Blindness) []Blind {
+	off := []Blind{}
 	if b.Has(BlindHost) {
-		off = append(off, DetUnexpectedHost+": the source has no Host field")
+		off = append(off, Blind{[]string{DetUnexpectedHost}, "Host"})
 	}
 	if b.Has(BlindOrigin) && (b.Has(BlindReferer) || !e.cfg.CheckReferer) {
-		off = append(off, DetForeignOrigin+": the source has no Origin field")
+		off = append(off, Blind{[]string{DetForeignOrigin}, "Origin"})
 	}
 	if b.Has(BlindKey) {
-		off = append(off, DetKeyBurst+", "+DetKeySpread+": the source has no key field")
+		off = append(off, Blind{[]string{DetKeyBurst, DetKeySpread}, "key"})
 	}
 	return off
 }
@@ -312,6 +323,8 @@ func (e *Engine) observe(r *Request) {
 		e.eventTime = r.Time
 	}
 	e.rates.add(r.Time)
+	e.hour.add(r.Time)
+	e.run.add(r.Time)
 	e.remember(r)
 
 	// The observation lives in the engine: detectors take its address
@@ -403,6 +416,10 @@ func (e *Engine) remember(r *Request) {
 		e.recent = append(e.recent, *r)
 		return
 	}
+	e.recentLost++
+	if old := e.recent[e.recentNext].Time; old.After(e.recentLostUntil) {
+		e.recentLostUntil = old
+	}
 	e.recent[e.recentNext] = *r
 	e.recentNext = (e.recentNext + 1) % len(e.recent)
 }
@@ -440,7 +457,7 @@ func (e *Engine) Allow(kind, value string) error {
 		}
 		e.hostAllow.add(p)
 		e.added[kind] = append(e.added[kind], value)
-		e.markAllowed(DetUnexpectedHost, value)
+		e.markAllowed(kind)
 		e.hosts.each(func(k string, v *valueState) bool {
 			v.allowed = e.hostAllow.allows(k)
 			return true
@@ -455,7 +472,7 @@ func (e *Engine) Allow(kind, value string) error {
 		}
 		e.origAllow = append(e.origAllow, originPattern{exact: value})
 		e.added[kind] = append(e.added[kind], value)
-		e.markAllowed(DetForeignOrigin, value)
+		e.markAllowed(kind)
 		if o, ok := e.origins.peek(value); ok {
 			o.allowed = true
 		}
@@ -465,23 +482,48 @@ func (e *Engine) Allow(kind, value string) error {
 	return nil
 }
 
-func (e *Engine) markAllowed(det, subject string) {
+// markAllowed marks the alerts whose subject the allowlist of kind now
+// allows: a Host's unexpected_host, host_served and unexpected_sni alerts
+// (a name allowed without a port allows it on every port), an Origin's
+// foreign_origin and private_network_preflight alerts.
+func (e *Engine) markAllowed(kind string) {
 	for _, a := range e.alerts {
-		if a.Detector == det && a.Subject == subject {
-			a.Allowed = true
+		switch AllowKind(a.Detector) {
+		case "":
+		case kind:
+			if kind == "host" && e.hostAllow.allows(NormalizeHost(a.Subject)) ||
+				kind == "origin" && e.originAllowed(NormalizeOrigin(a.Subject)) {
+				a.Allowed = true
+			}
 		}
 	}
+}
+
+// AllowKind says which allowlist an alert of detector det is about:
+// "host" (unexpected_host, host_served, unexpected_sni: TLS names are
+// checked against [hosts] allowed), "origin" (foreign_origin,
+// private_network_preflight), or "" for the others.
+func AllowKind(det string) string {
+	switch det {
+	case DetUnexpectedHost, DetHostServed, DetUnexpectedSNI:
+		return "host"
+	case DetForeignOrigin, DetPrivateNetworkPreflight:
+		return "origin"
+	}
+	return ""
 }
 
 func (e *Engine) allowedAdded(kind, v string) bool {
 	return slices.Contains(e.added[kind], v)
 }
 
-// ClearAlerts empties the alert list shown on screen; totals stay.
+// ClearAlerts empties the alert list and the incidents shown on screen;
+// totals stay. An alert raised afterwards opens a new incident.
 func (e *Engine) ClearAlerts() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.alerts = nil
+	e.incidents.clear(e.cfg.Limits)
 }
 
 // hostCheck says why the Host check is off, or "" when it is on.

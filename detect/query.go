@@ -3,13 +3,16 @@ package detect
 import (
 	"cmp"
 	"container/heap"
+	"slices"
 	"strings"
 	"time"
 )
 
 // Query says what a snapshot is for: which rows of each table a view shows
 // (the top rows of its sort over the whole table, among those matching its
-// filter, not the most recent ones) and what "now" is.
+// filter, not the most recent ones), what every table is narrowed to (pins
+// and a range of event time: see pivot.go), the timeline's window and
+// what "now" is.
 type Query struct {
 	// Now is the wall clock for live and followed sources, so rates fall
 	// to zero when traffic stops; zero means the latest event time (a
@@ -17,13 +20,45 @@ type Query struct {
 	Now time.Time
 
 	Keys, Hosts, Origins TableQuery
+
+	// Pins narrow every table (keys, Hosts, Origins, recent requests,
+	// alerts, incidents) and the timeline's requests to the rows seen with
+	// all of them. Snapshot.Coverage says where the answer may be short.
+	Pins []Pin
+	// From and To narrow every table to the event time [From, To); a zero
+	// bound is open. The timeline still shows its whole window.
+	From, To time.Time
+	// Span is the timeline's window, ending at the clock: 0 is a minute,
+	// SpanAll the whole run. Buckets is how many steps it has (0: 60).
+	Span    time.Duration
+	Buckets int
+	// All asks for every matching row of each table rather than the top
+	// [limits] rows (an export); the recent requests are the whole ring.
+	All bool
+}
+
+// Same reports whether two queries ask for the same rows and timeline
+// (their clocks aside).
+func (q *Query) Same(o *Query) bool {
+	return q.Keys.same(&o.Keys) && q.Hosts.same(&o.Hosts) && q.Origins.same(&o.Origins) && slices.Equal(q.Pins, o.Pins) &&
+		q.From.Equal(o.From) && q.To.Equal(o.To) && q.Span == o.Span && q.Buckets == o.Buckets && q.All == o.All
 }
 
 // TableQuery picks the rows of one table.
 type TableQuery struct {
-	Sort   string // a column of KeyColumns or ValueColumns; "" = most recently seen first
-	Desc   bool
-	Filter string // rows whose text contains it, in any case; "" = all
+	Sort string // a column of KeyColumns or ValueColumns; "" = most recently seen first
+	Desc bool
+	// Filter keeps the rows whose text contains it, in any case, and
+	// Detectors (keys table) those on which one of these detectors fired:
+	// a row matching either is kept; both empty keep every row. A view
+	// that shows detectors by other names (labels) turns a typed name
+	// into Detectors.
+	Filter    string
+	Detectors []string
+}
+
+func (q *TableQuery) same(o *TableQuery) bool {
+	return q.Sort == o.Sort && q.Desc == o.Desc && q.Filter == o.Filter && slices.Equal(q.Detectors, o.Detectors)
 }
 
 // Columns a table can be sorted by.
@@ -34,7 +69,10 @@ var (
 
 // Table rows in a query's order: each candidate carries its sort value so
 // that comparing costs nothing, and the top rows are picked with a heap of
-// the table's row cap, O(n log rows) over the whole table.
+// the table's row cap, O(n log rows) over the whole table. Rows equal in
+// the sorted column are ordered by their key or value, ascending, as the
+// dashboard orders them, so a row never moves between an engine answer
+// and a re-sort on screen.
 type ranked[T any] struct {
 	v     T
 	num   float64
@@ -56,6 +94,9 @@ func topRows[T any](cands []ranked[T], q TableQuery, numeric bool, n int) []T {
 		}
 		if q.Desc {
 			c = -c
+		}
+		if c == 0 {
+			c = strings.Compare(a.str, b.str)
 		}
 		if c != 0 {
 			return c < 0
@@ -95,14 +136,33 @@ func (h *rankHeap[T]) Pop() any {
 	return x
 }
 
-// keyRows picks the keys table's rows.
-func (e *Engine) keyRows(q TableQuery, now time.Time, n int) []KeyStat {
-	cands := make([]ranked[*keyState], 0, e.keys.len())
+// candCap is the room for a table's candidates: all its rows, or when a
+// filter or pins will keep few of them, a little that grows.
+func candCap(rows int, narrowed bool) int {
+	if narrowed {
+		return min(rows, 256)
+	}
+	return rows
+}
+
+// keyRows picks the keys table's rows: those matching q's filter and the
+// narrower's pins and range (nil: no pins), the top n of q's order.
+func (e *Engine) keyRows(q TableQuery, now time.Time, n int, nar *narrower, part *Partial) []KeyStat {
 	filter := strings.ToLower(q.Filter)
+	cands := make([]ranked[*keyState], 0, candCap(e.keys.len(), filter != "" || len(q.Detectors) > 0 || nar != nil))
+	var dets uint16
+	for _, d := range q.Detectors {
+		if i := slices.Index(Detectors, d); i >= 0 {
+			dets |= 1 << i
+		}
+	}
 	i := 0
 	e.keys.each(func(_ string, k *keyState) bool {
 		defer func() { i++ }()
-		if filter != "" && !k.matches(filter) {
+		if (filter != "" || dets != 0) && !(filter != "" && k.matches(filter) || k.fired&dets != 0) {
+			return true
+		}
+		if nar != nil && !nar.key(k, part) {
 			return true
 		}
 		c := ranked[*keyState]{v: k, order: i, str: k.fp}
@@ -149,14 +209,17 @@ func (k *keyState) matches(filter string) bool {
 	return false
 }
 
-// valueRows picks a Host or Origin table's rows.
-func valueRows(t *lru[string, *valueState], q TableQuery, n int) []ValueStat {
-	cands := make([]ranked[ValueStat], 0, t.len())
+// valueRows picks a Host (kind PinHost) or Origin table's rows, as keyRows.
+func valueRows(kind PinKind, t *lru[string, *valueState], q TableQuery, n int, nar *narrower, part *Partial) []ValueStat {
 	filter := strings.ToLower(q.Filter)
+	cands := make([]ranked[ValueStat], 0, candCap(t.len(), filter != "" || nar != nil))
 	i := 0
 	t.each(func(v string, s *valueState) bool {
 		defer func() { i++ }()
 		if filter != "" && !strings.Contains(strings.ToLower(v), filter) {
+			return true
+		}
+		if nar != nil && !nar.value(kind, v, s, part) {
 			return true
 		}
 		c := ranked[ValueStat]{order: i, str: v,

@@ -28,7 +28,41 @@ func (s *smallSet) add(v string) {
 	s.vals = append(s.vals, v)
 }
 
+func (s *smallSet) has(v string) bool { return slices.Contains(s.vals, v) }
+
 func (s *smallSet) len() int {
+	if s.full {
+		return len(s.vals) + 1
+	}
+	return len(s.vals)
+}
+
+// countedSet is a smallSet that counts how often each value was seen.
+type countedSet struct {
+	vals []string
+	n    []uint32
+	full bool // a value was not kept
+}
+
+func (s *countedSet) add(v string) {
+	if v == "" {
+		return
+	}
+	if i := slices.Index(s.vals, v); i >= 0 {
+		s.n[i]++
+		return
+	}
+	if len(s.vals) >= smallSetCap {
+		s.full = true
+		return
+	}
+	s.vals, s.n = append(s.vals, v), append(s.n, 1)
+}
+
+func (s *countedSet) has(v string) bool { return slices.Contains(s.vals, v) }
+
+// len is how many values were seen: those kept, plus one when some were not.
+func (s *countedSet) len() int {
 	if s.full {
 		return len(s.vals) + 1
 	}
@@ -41,12 +75,19 @@ type keyState struct {
 	requests    uint64
 	first, last time.Time
 	rates       secondRing
-	origins     smallSet
+	origins     countedSet
 	hostCounts  map[string]uint64     // capped at smallSetCap values
 	clientCount map[netip.Addr]uint64 // capped likewise
+	overflow    uint8                 // ovHosts, ovClients: a value was not counted (pivots cannot rule it out)
 	fired       uint16                // bit i: Detectors[i] fired on this key
 	slots       []any                 // detectors' own state for this key (keySlot)
 }
+
+// keyState.overflow bits.
+const (
+	ovHosts uint8 = 1 << iota
+	ovClients
+)
 
 func (k *keyState) fire(det string) {
 	if i := slices.Index(Detectors, det); i >= 0 {
@@ -66,10 +107,10 @@ func (k *keyState) firedNames() []string {
 
 // valueState is one Host or Origin value's row.
 type valueState struct {
-	requests uint64
-	keys     smallSet
-	allowed  bool
-	last     time.Time
+	requests    uint64
+	keys        smallSet
+	allowed     bool
+	first, last time.Time
 	referer  bool // an origin seen only as a Referer's, never in an Origin header
 }
 
@@ -99,12 +140,19 @@ func (e *Engine) tally(o *observation) {
 		if r.Time.After(k.last) {
 			k.last = r.Time
 		}
+		if r.Time.Before(k.first) {
+			k.first = r.Time
+		}
 		k.rates.add(r.Time)
 		if o.origin != "" && !o.fromReferer {
 			k.origins.add(o.origin)
 		}
-		countCapped(&k.hostCounts, o.host, r.HasHost)
-		countCapped(&k.clientCount, o.client, o.client.IsValid())
+		if !countCapped(&k.hostCounts, o.host, r.HasHost) {
+			k.overflow |= ovHosts
+		}
+		if !countCapped(&k.clientCount, o.client, o.client.IsValid()) {
+			k.overflow |= ovClients
+		}
 	}
 	if r.HasHost {
 		v, _ := e.value(e.hosts, o.host, o.hostAllowed, r.Time)
@@ -117,25 +165,31 @@ func (e *Engine) tally(o *observation) {
 	}
 }
 
-// countCapped counts v in *m, remembering at most smallSetCap distinct values.
-func countCapped[K comparable](m *map[K]uint64, v K, present bool) {
+// countCapped counts v in *m, remembering at most smallSetCap distinct
+// values; false when v was not counted for the cap.
+func countCapped[K comparable](m *map[K]uint64, v K, present bool) bool {
 	if !present {
-		return
+		return true
 	}
 	if *m == nil {
 		*m = make(map[K]uint64, 2)
 	}
 	if _, ok := (*m)[v]; ok || len(*m) < smallSetCap {
 		(*m)[v]++
+		return true
 	}
+	return false
 }
 
 // value counts a request for a Host or Origin row; fresh says the row is new.
 func (e *Engine) value(table *lru[string, *valueState], v string, allowed bool, t time.Time) (s *valueState, fresh bool) {
 	s, ok := table.get(v)
 	if !ok {
-		s = &valueState{}
+		s = &valueState{first: t}
 		table.put(v, s)
+	}
+	if t.Before(s.first) {
+		s.first = t
 	}
 	s.requests++
 	s.allowed = allowed

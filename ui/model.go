@@ -388,9 +388,7 @@ func (m *Model) query() detect.Query {
 }
 
 // sameTables reports whether two queries ask for the same rows.
-func sameTables(a, b detect.Query) bool {
-	return a.Keys == b.Keys && a.Hosts == b.Hosts && a.Origins == b.Origins
-}
+func sameTables(a, b detect.Query) bool { return a.Same(&b) }
 
 // Update is the state transition; it never calls the Backend itself.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {

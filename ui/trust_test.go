@@ -323,7 +323,7 @@ func TestQueryFollowsPanes(t *testing.T) {
 	m := newTestModel(t, b, 80, 24)
 	want := detect.Query{Keys: detect.TableQuery{Sort: "requests", Desc: true}, Hosts: detect.TableQuery{Sort: "requests", Desc: true},
 		Origins: detect.TableQuery{Sort: "requests", Desc: true}}
-	if q := b.lastQuery(); q != want {
+	if q := b.lastQuery(); !q.Same(&want) {
 		t.Errorf("first query %+v, want %+v", q, want)
 	}
 	for _, c := range []struct {
@@ -344,7 +344,7 @@ func TestQueryFollowsPanes(t *testing.T) {
 		{[]string{"4", "/", "x", "n", "-", "-"}, func(q detect.Query) detect.TableQuery { return q.Origins }, detect.TableQuery{Sort: "requests", Desc: true}},
 	} {
 		mm, _ := press(t, m, c.keys...)
-		if got := c.get(b.lastQuery()); got != c.want {
+		if got := c.get(b.lastQuery()); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%v: query %+v, want %+v", c.keys, got, c.want)
 		}
 		_ = mm
