@@ -111,7 +111,7 @@ type valueState struct {
 	keys        smallSet
 	allowed     bool
 	first, last time.Time
-	referer  bool // an origin seen only as a Referer's, never in an Origin header
+	referer     bool // an origin seen only as a Referer's, never in an Origin header
 }
 
 // keyFor finds or creates the state of the request's key.
