@@ -246,6 +246,9 @@ func (e *Engine) account(b *Batch) {
 	if b.Total > 0 || b.Done > 0 {
 		src.Done, src.Total = b.Done, b.Total
 	}
+	if b.Proposed != "" {
+		src.Proposed = b.Proposed
+	}
 	if b.Note != "" && b.Note != src.Note {
 		src.Note = b.Note
 		e.out.add(output{note: &[2]string{b.Source, b.Note}})

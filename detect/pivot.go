@@ -55,7 +55,8 @@ type Coverage struct {
 	Keys, Hosts, Origins Partial
 	Requests             Partial // the recent requests
 	Alerts               Partial // alerts and incidents
-	Activity             Partial // the header's count and activity timeline
+	Matched              Partial // Snapshot.Matched: it counts only the recent requests
+	Activity             Partial // the activity timeline's requests
 }
 
 // tri is a three-way answer: a row is in, out, or cannot be decided.
@@ -362,18 +363,20 @@ func (n *narrower) explain(p *Partial, what string) {
 	}
 	c := n.causes[p]
 	var why []string
-	if c&causeRing != 0 {
+	switch {
+	case c&causeNoLink != 0 && c&causeRing != 0:
+		why = append(why, "nothing but the recent requests ties these together, and "+n.ringText())
+	case c&causeNoLink != 0:
+		why = append(why, "nothing but the recent requests ties these together")
+	case c&causeRing != 0:
 		why = append(why, n.ringText())
 	}
 	if c&causeCap != 0 {
 		why = append(why, "a key keeps "+strconv.Itoa(smallSetCap)+" Hosts, clients and Origins, a Host or an Origin "+
 			strconv.Itoa(smallSetCap)+" keys")
 	}
-	if c&causeNoLink != 0 {
-		why = append(why, "only the recent requests link these")
-	}
 	if c&causeLifetime != 0 {
-		why = append(why, "the tables keep when a row was first and last seen, not when in between")
+		why = append(why, "the tables know when a row was first and last seen, not what it did between")
 	}
 	p.Why = strconv.Itoa(p.Unsure) + " more " + what + " may match: " + strings.Join(why, "; ")
 }
@@ -381,8 +384,8 @@ func (n *narrower) explain(p *Partial, what string) {
 // ringText says how far back the recent requests go.
 func (n *narrower) ringText() string {
 	e := n.e
-	return "only the last " + strconv.Itoa(len(e.recent)) + " requests are kept (none before " +
-		e.recentLostUntil.UTC().Format("15:04:05") + ")"
+	return "only the last " + strconv.Itoa(len(e.recent)) + " requests are kept (from " +
+		e.recentLostUntil.Format("15:04:05") + " on)"
 }
 
 // ringPartial is the Partial of an answer taken from the ring alone.
@@ -390,7 +393,7 @@ func (n *narrower) ringPartial(what string) Partial {
 	if n.ringAll {
 		return Partial{}
 	}
-	return Partial{Why: what + " from the recent requests: " + n.ringText()}
+	return Partial{Why: what + ": " + n.ringText()}
 }
 
 // alert reports whether an alert matches every pin and the range: its

@@ -146,7 +146,7 @@ func TestPivotBeyondTheRing(t *testing.T) {
 	if got := valuesOf(s.Hosts); len(got) != 20 || slices.Contains(got, "h20.test") || s.Coverage.Hosts.Unsure != 1 {
 		t.Errorf("hosts of the spreader: %v %+v", got, s.Coverage.Hosts)
 	}
-	if w := s.Coverage.Activity.Why; s.Matched != 21 || strings.Contains(w, "count") || !strings.Contains(w, "timeline before") {
+	if w := s.Coverage.Activity.Why; s.Matched != 21 || s.Coverage.Matched.Why != "" || !strings.Contains(w, "pinned timeline before") {
 		t.Errorf("one key pinned is counted by its row, its timeline comes from the ring: %d %q", s.Matched, w)
 	}
 }
@@ -170,10 +170,10 @@ func TestPivotRange(t *testing.T) {
 	e2, _ := newTestEngine(t, func(c *Config) { c.Limits.Recent = 1 })
 	feed(t, e2, pivotTraffic()...)
 	s = e2.SnapshotFor(Query{From: t0.Add(5 * time.Second), To: t0.Add(6 * time.Second)})
-	if len(s.Keys) != 0 || s.Coverage.Keys.Unsure != 2 || !strings.Contains(s.Coverage.Keys.Why, "first and last") {
+	if len(s.Keys) != 0 || s.Coverage.Keys.Unsure != 2 || !strings.Contains(s.Coverage.Keys.Why, "first and last seen") {
 		t.Errorf("keys %v coverage %+v", keysOf(s), s.Coverage.Keys)
 	}
-	if s.Matched != 2 || s.Coverage.Activity.Why != "" {
+	if s.Matched != 2 || s.Coverage.Matched.Why != "" {
 		t.Errorf("a range alone is counted from the per-second counts: %d %+v", s.Matched, s.Coverage.Activity)
 	}
 	// A range that holds a row's whole life keeps it.

@@ -12,7 +12,7 @@ type Snapshot struct {
 	History   []float64 // requests per second, oldest first, last 60 s of event time
 
 	// Matched is how many requests match the query's pins and range
-	// (Requests when it has none); Coverage.Activity says when it counts
+	// (Requests when it has none); Coverage.Matched says when it counts
 	// only the recent requests.
 	Matched uint64
 	// Activity is requests (narrowed by the pins) and alerts by detector
@@ -80,6 +80,7 @@ type SourceStatus struct {
 	ParseErrors uint64
 	Dropped     uint64
 	Note        string
+	Proposed    string   // a log format that would read what this source's leaves unread (see Batch.Proposed)
 	Off         []string // detectors this source cannot feed, with the reason (as the summary writes it)
 	Blind       []Blind  // the same, as data: nil until the source's first request
 }

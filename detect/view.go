@@ -103,19 +103,23 @@ func (e *Engine) narrowed(s *Snapshot, nar *narrower) {
 	nar.explain(&s.Coverage.Keys, "keys")
 	nar.explain(&s.Coverage.Hosts, "Hosts")
 	nar.explain(&s.Coverage.Origins, "Origins")
-	s.Coverage.Requests = nar.ringPartial("the requests shown come")
+	s.Coverage.Requests = nar.ringPartial("these are the recent requests that match")
 	if e.alertsDropped > 0 {
 		s.Coverage.Alerts.Why = "alerts and incidents from the list kept: " + strconv.FormatUint(e.alertsDropped, 10) +
 			" alerts were evicted ([limits] alerts)"
 	}
 	// The timeline shows its whole window: the pins narrow it, not the range.
 	tl := &s.Activity
-	e.recentEach(func(r *Request) bool {
-		if b := tl.Bucket(r.Time); b >= 0 && e.protected(r.Server) && nar.requestPins(r) {
-			tl.Requests[b]++
-		}
-		return true
-	})
+	if len(nar.pins) == 0 {
+		e.fillRequests(tl)
+	} else {
+		e.recentEach(func(r *Request) bool {
+			if b := tl.Bucket(r.Time); b >= 0 && e.protected(r.Server) && nar.requestPins(r) {
+				tl.Requests[b]++
+			}
+			return true
+		})
+	}
 	e.fillAlerts(tl, nar.alertPins)
 	s.Matched = nar.ringMatched
 	exact := nar.ringAll
@@ -139,15 +143,11 @@ func (e *Engine) narrowed(s *Snapshot, nar *narrower) {
 	if len(nar.pins) == 0 {
 		s.Matched, exact = e.countRange(nar.from, nar.to)
 	}
-	var why []string
 	if !exact {
-		why = append(why, "the count is of the recent requests")
+		s.Coverage.Matched.Why = "the count is of the recent requests that match: " + nar.ringText()
 	}
 	if e.recentLost > 0 && !tl.Start.After(e.recentLostUntil) && len(nar.pins) > 0 {
-		why = append(why, "the timeline before "+e.recentLostUntil.UTC().Format("15:04:05")+" is missing")
-	}
-	if len(why) > 0 {
-		s.Coverage.Activity.Why = strings.Join(why, "; ") + ": " + nar.ringText()
+		s.Coverage.Activity.Why = "the pinned timeline before " + e.recentLostUntil.Format("15:04:05") + " is missing: " + nar.ringText()
 	}
 }
 

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,7 +40,39 @@ func (f *fakeBackend) SnapshotFor(q detect.Query) detect.Snapshot {
 	if q.Now.After(s.Now) {
 		s.Now = q.Now
 	}
+	if s.Activity.Step == 0 {
+		s.Activity = fakeActivity(&s, q)
+	}
 	return s
+}
+
+// fakeActivity is the engine's timeline as far as a fixed snapshot can
+// tell: its last 60 s of History and its alerts, in q.Buckets buckets.
+func fakeActivity(s *detect.Snapshot, q detect.Query) detect.Activity {
+	n := q.Buckets
+	if n <= 0 {
+		n = 60
+	}
+	step := time.Duration((60+n-1)/n) * time.Second
+	end := s.Now.Truncate(time.Second).Add(time.Second)
+	a := detect.Activity{Start: end.Add(-step * time.Duration(n)), Step: step, Requests: make([]float64, n), Alerts: make([][]int, n)}
+	for i, c := range s.History {
+		if b := a.Bucket(end.Add(time.Duration(i-len(s.History)) * time.Second)); b >= 0 {
+			a.Requests[b] += c
+		}
+	}
+	for _, al := range s.Alerts {
+		b := a.Bucket(al.Time)
+		d := slices.Index(detect.Detectors, al.Detector)
+		if b < 0 || d < 0 {
+			continue
+		}
+		if a.Alerts[b] == nil {
+			a.Alerts[b] = make([]int, len(detect.Detectors))
+		}
+		a.Alerts[b][d]++
+	}
+	return a
 }
 
 // Snapshot is SnapshotFor with the engine's default query (tests).
@@ -90,6 +123,7 @@ func (f *fakeBackend) ClearAlerts() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.clears++
+	f.snap.Alerts, f.snap.Incidents = nil, nil
 }
 
 func (f *fakeBackend) setSnap(s detect.Snapshot) {
