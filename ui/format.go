@@ -36,17 +36,27 @@ func (m Model) startUseFormat() (Model, tea.Cmd) {
 	return m, nil
 }
 
-// formatLine is the header's line about a proposed format.
-func (h *header) formatLine() string {
+// formatLine is the header's line about a proposed format, in w cells
+// (the longest wording that fits; 0: any).
+func (h *header) formatLine(w int) string {
 	for _, s := range h.view.Sources {
 		if s.Proposed == "" {
 			continue
 		}
-		l := "⚠ " + cut(clean(sourceName(s.Name)), 30) + " has columns its format does not read (Host, Origin, key?)"
-		if h.canUseFormat {
-			return l + " — L reads it with the proposed format"
+		name := cut(clean(sourceName(s.Name)), 30)
+		do := " — L reads it with the proposed format"
+		if !h.canUseFormat {
+			do = " — its note says the --log-format that reads them"
 		}
-		return l + " — see the note: --log-format"
+		texts := []string{"⚠ " + name + " has columns its format does not read (Host, Origin, key?)" + do,
+			"⚠ " + name + " has columns its format does not read" + do,
+			"⚠ " + name + ": unread columns" + do}
+		for _, t := range texts {
+			if w <= 0 || width(t) <= w {
+				return t
+			}
+		}
+		return texts[len(texts)-1]
 	}
 	return ""
 }

@@ -168,8 +168,8 @@ func (h *header) showChips() bool {
 }
 
 // chipsLine shows the pins and the range, then the cursor, then what
-// undoes them; chips are cut before they are dropped, and those that do
-// not fit are counted.
+// undoes them. The chips come first: the hint goes, then the cursor,
+// then the chips are cut, and those that still do not fit are counted.
 func (h *header) chipsLine(w int) string {
 	st := &h.ctx.st
 	var right string
@@ -179,36 +179,33 @@ func (h *header) chipsLine(w int) string {
 	case !h.cursor.IsZero():
 		right = h.cursorText()
 	}
-	hint := ""
-	if len(h.chips) > 0 {
-		hint = " — F clears · backspace drops"
+	if len(h.chips) == 0 {
+		return spaceBetween("", st.dim.Render(right), w)
 	}
-	room := w - width(right) - 1
-	if room < 30 {
-		right, room = "", w
-	}
-	parts := make([]string, 0, len(h.chips))
-	for _, c := range h.chips {
-		parts = append(parts, chipText(c, max(16, (room-6)/max(1, len(h.chips)))))
-	}
-	left := ""
-	for n := len(parts); n >= 0; n-- {
-		l := ""
-		if len(parts) > 0 {
-			l = "⚑ " + strings.Join(parts[:n], " × ")
-			if n < len(parts) {
-				l += " +" + strconv.Itoa(len(parts)-n) + " more"
-			}
+	const hint = " — F clears · backspace drops"
+	chips := func(n, each int) string {
+		parts := make([]string, 0, n)
+		for _, c := range h.chips[:n] {
+			parts = append(parts, chipText(c, each))
 		}
-		if width(l+hint) <= room || n == 0 {
-			if width(l+hint) <= room {
-				l += hint
-			}
-			left = l
-			break
+		l := "⚑ " + strings.Join(parts, " × ")
+		if n < len(h.chips) {
+			l += " +" + strconv.Itoa(len(h.chips)-n) + " more"
+		}
+		return l
+	}
+	full := chips(len(h.chips), 80)
+	for _, c := range []struct{ left, right string }{{full + hint, right}, {full, right}, {full + hint, ""}, {full, ""}} {
+		if width(c.left)+1+width(c.right) <= w {
+			return spaceBetween(st.warn.Render(c.left), st.dim.Render(c.right), w)
 		}
 	}
-	return spaceBetween(st.warn.Render(cut(left, room)), st.dim.Render(right), w)
+	for n := len(h.chips); n > 0; n-- {
+		if l := chips(n, max(16, (w-12)/n-3)); width(l) <= w || n == 1 {
+			return st.warn.Render(cut(l, w))
+		}
+	}
+	return ""
 }
 
 // inline reports whether the sources (src, as drawn) fit on the first
@@ -228,7 +225,7 @@ func (h *header) optional(w int) []string {
 	s := h.view
 	var opt []string
 	opt = append(opt, h.checkLines(w)...)
-	if l := h.formatLine(); l != "" {
+	if l := h.formatLine(w); l != "" {
 		opt = append(opt, st.bad.Render(l))
 	}
 	opt = append(opt, h.progressLines(w)...)
@@ -323,7 +320,7 @@ func (h *header) height(maxLines int) int {
 	s := h.view
 	n := len(h.checkLines(0))
 	n += h.catchingUp()
-	if h.formatLine() != "" {
+	if h.formatLine(0) != "" {
 		n++
 	}
 	if len(h.unsavedHosts)+len(h.unsavedOrigins) > 0 {

@@ -141,6 +141,10 @@ type snapSig struct {
 	srcState    int
 	hostCheck   string
 	originCheck string
+	// The timeline's shape: a snapshot for a new width or zoom must show
+	// though nothing else changed (a finished replay).
+	buckets int
+	step    time.Duration
 }
 
 func signature(s *detect.Snapshot) snapSig {
@@ -150,6 +154,7 @@ func signature(s *detect.Snapshot) snapSig {
 		added:       len(s.AddedHosts) + len(s.AddedOrigins),
 		allowed:     len(s.AllowedHosts) + len(s.AllowedOrigins),
 		parseErrors: s.ParseErrors, dropped: s.Dropped, hostCheck: s.HostCheck, originCheck: s.OriginCheck,
+		buckets: len(s.Activity.Requests), step: s.Activity.Step,
 	}
 	if len(s.Alerts) > 0 {
 		g.firstAlert, g.firstCount = s.Alerts[0].ID, s.Alerts[0].Count
