@@ -80,8 +80,7 @@ const (
 // built under the engine's lock and used only there.
 type narrower struct {
 	e        *Engine
-	pins     []Pin
-	clients  []netip.Addr // the client pins, parsed (invalid: matches nothing)
+	pins     []pinned
 	ranged   bool
 	from, to time.Time
 
@@ -90,22 +89,40 @@ type narrower struct {
 	ringKeys, ringHosts, ringOrigins map[string]bool
 	ringMatched                      uint64 // protected requests in the ring that match
 	causes                           map[*Partial]int
+	unbounded                        bool // look at every row (tests: the bounds change nothing)
 }
 
-// active reports whether the query narrows anything.
+// pinned is a pin with what the tables hold of its value, looked up once.
+type pinned struct {
+	Pin
+	client netip.Addr  // PinClient: the address (invalid: matches nothing)
+	value  *valueState // PinHost, PinOrigin: the value's row, nil when none
+	key    *keyState   // PinKey: the key's row, nil when none
+}
+
+// narrows reports whether the query narrows anything.
 func (q *Query) narrows() bool { return len(q.Pins) > 0 || !q.From.IsZero() || !q.To.IsZero() }
 
 func (e *Engine) newNarrower(q *Query) *narrower {
-	n := &narrower{e: e, pins: q.Pins, from: q.From, to: q.To, causes: map[*Partial]int{}}
+	n := &narrower{e: e, from: q.From, to: q.To, causes: map[*Partial]int{}}
 	n.ranged = !q.From.IsZero() || !q.To.IsZero()
 	if n.to.IsZero() {
 		n.to = time.Unix(1<<62, 0)
 	}
 	for _, p := range q.Pins {
-		if p.Kind == PinClient {
+		pp := pinned{Pin: p}
+		switch p.Kind {
+		case PinClient:
 			a, _ := netip.ParseAddr(p.Value)
-			n.clients = append(n.clients, a.Unmap())
+			pp.client = a.Unmap()
+		case PinHost:
+			pp.value, _ = e.hosts.peek(p.Value)
+		case PinOrigin:
+			pp.value, _ = e.origins.peek(p.Value)
+		case PinKey:
+			pp.key, _ = e.keys.peek(p.Value)
 		}
+		n.pins = append(n.pins, pp)
 	}
 	n.ringAll = e.recentLost == 0 || n.ranged && n.from.After(e.recentLostUntil)
 	n.ringKeys, n.ringHosts, n.ringOrigins = map[string]bool{}, map[string]bool{}, map[string]bool{}
@@ -161,8 +178,8 @@ func (n *narrower) request(r *Request) bool {
 	if !n.inRange(r.Time) {
 		return false
 	}
-	ci := 0
-	for _, p := range n.pins {
+	for i := range n.pins {
+		p := &n.pins[i]
 		switch p.Kind {
 		case PinKey:
 			if r.Key != p.Value {
@@ -177,9 +194,7 @@ func (n *narrower) request(r *Request) bool {
 				return false
 			}
 		case PinClient:
-			a := n.clients[ci]
-			ci++
-			if r.Client.Addr().Unmap() != a {
+			if r.Client.Addr().Unmap() != p.client {
 				return false
 			}
 		case PinSource:
@@ -234,13 +249,69 @@ func (n *narrower) linked(t tri, cause *int) tri {
 	return t
 }
 
+// keyBound lists the only keys that can match, when a pin bounds them: a
+// key pin; a Host or an Origin whose row keeps all its keys (its list not
+// past its cap, and no row of its table ever evicted, so the list was
+// never started over). ok is false when every key must be decided.
+func (n *narrower) keyBound() (names []string, ok bool) {
+	if n == nil || n.unbounded {
+		return nil, false
+	}
+	for i := range n.pins {
+		p := &n.pins[i]
+		var b []string
+		switch {
+		case p.Kind == PinKey:
+			b = []string{p.Value}
+		case p.Kind == PinHost && p.value != nil && !p.value.keys.full && n.e.hosts.evicted == 0,
+			p.Kind == PinOrigin && p.value != nil && !p.value.keys.full && n.e.origins.evicted == 0:
+			b = p.value.keys.vals
+		default:
+			continue
+		}
+		if !ok || len(b) < len(names) {
+			names, ok = b, true
+		}
+	}
+	return names, ok
+}
+
+// valueBound lists the only Hosts (kind PinHost) or Origins that can
+// match, when a pin bounds them: a pin of that kind; a key whose list of
+// them is complete (no key ever evicted, for the same reason).
+func (n *narrower) valueBound(kind PinKind) (names []string, ok bool) {
+	if n == nil || n.unbounded {
+		return nil, false
+	}
+	for i := range n.pins {
+		p := &n.pins[i]
+		var b []string
+		switch {
+		case p.Kind == kind:
+			b = []string{p.Value}
+		case p.Kind == PinKey && p.key != nil && n.e.keys.evicted == 0 && kind == PinHost && p.key.overflow&ovHosts == 0:
+			for h := range p.key.hostCounts {
+				b = append(b, h)
+			}
+		case p.Kind == PinKey && p.key != nil && n.e.keys.evicted == 0 && kind == PinOrigin && !p.key.origins.full:
+			b = p.key.origins.vals
+		default:
+			continue
+		}
+		if !ok || len(b) < len(names) {
+			names, ok = b, true
+		}
+	}
+	return names, ok
+}
+
 // key decides a key's row.
 func (n *narrower) key(k *keyState, p *Partial) bool {
 	cause := 0
 	parts := make([]tri, 0, len(n.pins)+1)
 	parts = append(parts, n.lifetime(k.first, k.last, &cause))
-	ci := 0
-	for _, pin := range n.pins {
+	for i := range n.pins {
+		pin := &n.pins[i]
 		var t tri
 		switch pin.Kind {
 		case PinKey:
@@ -249,13 +320,11 @@ func (n *narrower) key(k *keyState, p *Partial) bool {
 				t = triYes
 			}
 		case PinHost:
-			t = n.linked(n.keyHost(k, pin.Value, &cause), &cause)
+			t = n.linked(keyHost(k, pin.Value, pin.value, &cause), &cause)
 		case PinOrigin:
-			t = n.linked(n.keyOrigin(k, pin.Value, &cause), &cause)
+			t = n.linked(keyOrigin(k, pin.Value, pin.value, &cause), &cause)
 		case PinClient:
-			a := n.clients[ci]
-			ci++
-			_, seen := k.clientCount[a]
+			_, seen := k.clientCount[pin.client]
 			t = n.linked(capped(seen, k.overflow&ovClients != 0, &cause), &cause)
 		default:
 			t, cause = triUnsure, cause|causeNoLink
@@ -278,27 +347,26 @@ func capped(seen, overflowed bool, cause *int) tri {
 	return triNo
 }
 
-// keyHost: was key k seen under Host h? Either side's list may say so.
-func (n *narrower) keyHost(k *keyState, h string, cause *int) tri {
+// keyHost: was key k seen under Host h (whose row is v, nil when none)?
+// Either side's list may say so.
+func keyHost(k *keyState, h string, v *valueState, cause *int) tri {
 	_, seen := k.hostCounts[h]
-	v, ok := n.e.hosts.peek(h)
-	if seen || ok && v.keys.has(k.fp) {
+	if seen || v != nil && v.keys.has(k.fp) {
 		return triYes
 	}
-	if k.overflow&ovHosts == 0 || ok && !v.keys.full {
+	if k.overflow&ovHosts == 0 || v != nil && !v.keys.full {
 		return triNo // one of the two lists is complete
 	}
 	*cause |= causeCap
 	return triUnsure
 }
 
-// keyOrigin: was key k seen with Origin o?
-func (n *narrower) keyOrigin(k *keyState, o string, cause *int) tri {
-	v, ok := n.e.origins.peek(o)
-	if k.origins.has(o) || ok && v.keys.has(k.fp) {
+// keyOrigin: was key k seen with Origin o (whose row is v)?
+func keyOrigin(k *keyState, o string, v *valueState, cause *int) tri {
+	if k.origins.has(o) || v != nil && v.keys.has(k.fp) {
 		return triYes
 	}
-	if !k.origins.full || ok && !v.keys.full {
+	if !k.origins.full || v != nil && !v.keys.full {
 		return triNo
 	}
 	*cause |= causeCap
@@ -310,7 +378,8 @@ func (n *narrower) value(kind PinKind, v string, s *valueState, p *Partial) bool
 	cause := 0
 	parts := make([]tri, 0, len(n.pins)+1)
 	parts = append(parts, n.lifetime(s.first, s.last, &cause))
-	for _, pin := range n.pins {
+	for i := range n.pins {
+		pin := &n.pins[i]
 		var t tri
 		switch {
 		case pin.Kind == kind:
@@ -319,14 +388,14 @@ func (n *narrower) value(kind PinKind, v string, s *valueState, p *Partial) bool
 				t = triYes
 			}
 		case pin.Kind == PinKey:
-			k, ok := n.e.keys.peek(pin.Value)
+			k := pin.key
 			switch {
 			case s.keys.has(pin.Value):
 				t = triYes
-			case ok && kind == PinHost:
-				t = n.keyHost(k, v, &cause)
-			case ok:
-				t = n.keyOrigin(k, v, &cause)
+			case k != nil && kind == PinHost:
+				t = keyHost(k, v, s, &cause)
+			case k != nil:
+				t = keyOrigin(k, v, s, &cause)
 			default:
 				t = capped(false, s.keys.full, &cause)
 			}
@@ -418,7 +487,7 @@ func (n *narrower) onePin() (Pin, bool) {
 	if len(n.pins) != 1 {
 		return Pin{}, false
 	}
-	return n.pins[0], true
+	return n.pins[0].Pin, true
 }
 
 // alertPins is alert without the range (the timeline shows its window).
@@ -449,8 +518,8 @@ func (n *narrower) requestPins(r *Request) bool {
 
 // alertFields reports whether an alert's own fields carry every pin.
 func (n *narrower) alertFields(a *Alert) bool {
-	ci := 0
-	for _, p := range n.pins {
+	for i := range n.pins {
+		p := &n.pins[i]
 		ok := false
 		switch p.Kind {
 		case PinKey:
@@ -463,8 +532,7 @@ func (n *narrower) alertFields(a *Alert) bool {
 			ok = a.Subject == p.Value || a.Origin != "" && NormalizeOrigin(a.Origin) == p.Value
 		case PinClient:
 			c, err := netip.ParseAddr(a.Client)
-			ok = err == nil && c.Unmap() == n.clients[ci]
-			ci++
+			ok = err == nil && c.Unmap() == p.client
 		}
 		if !ok {
 			return false
@@ -488,8 +556,8 @@ func (n *narrower) incident(inc *Incident, matched map[string]bool) bool {
 	if matched[inc.ID] || len(n.pins) == 0 {
 		return true
 	}
-	ci := 0
-	for _, p := range n.pins {
+	for i := range n.pins {
+		p := &n.pins[i]
 		ok := false
 		switch p.Kind {
 		case PinKey:
@@ -500,9 +568,8 @@ func (n *narrower) incident(inc *Incident, matched map[string]bool) bool {
 		case PinClient:
 			ok = slices.ContainsFunc(inc.Clients, func(c string) bool {
 				a, err := netip.ParseAddr(c)
-				return err == nil && a.Unmap() == n.clients[ci]
+				return err == nil && a.Unmap() == p.client
 			})
-			ci++
 		}
 		if !ok {
 			return false

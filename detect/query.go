@@ -2,7 +2,7 @@ package detect
 
 import (
 	"cmp"
-	"container/heap"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -68,11 +68,14 @@ var (
 )
 
 // Table rows in a query's order: each candidate carries its sort value so
-// that comparing costs nothing, and the top rows are picked with a heap of
-// the table's row cap, O(n log rows) over the whole table. Rows equal in
-// the sorted column are ordered by their key or value, ascending, as the
-// dashboard orders them, so a row never moves between an engine answer
-// and a re-sort on screen.
+// that comparing costs nothing, and the top rows are picked by selection
+// (quickselect, then a sort of the rows kept): O(n) over the whole table
+// plus O(rows log rows). A heap of the row cap was O(n log rows) and, when
+// the table's own order ran against the sort's (every key with one
+// request, visited newest first), it reordered itself for every row.
+// Rows equal in the sorted column are ordered by their key or value,
+// ascending, as the dashboard orders them, so a row never moves between
+// an engine answer and a re-sort on screen.
 type ranked[T any] struct {
 	v     T
 	num   float64
@@ -80,7 +83,8 @@ type ranked[T any] struct {
 	order int // recency: 0 is the most recently seen
 }
 
-// topRows returns the first n candidates of the order q asks for.
+// topRows returns the first n candidates of the order q asks for. It
+// reorders cands.
 func topRows[T any](cands []ranked[T], q TableQuery, numeric bool, n int) []T {
 	less := func(a, b *ranked[T]) bool { // a before b
 		if q.Sort == "" {
@@ -103,37 +107,130 @@ func topRows[T any](cands []ranked[T], q TableQuery, numeric bool, n int) []T {
 		}
 		return a.order < b.order
 	}
-	h := &rankHeap[T]{less: less}
-	for i := range cands {
-		if len(h.items) < n {
-			heap.Push(h, &cands[i])
-		} else if less(&cands[i], h.items[0]) {
-			h.items[0] = &cands[i]
-			heap.Fix(h, 0)
+	top := selectFirst(cands, n, less)
+	slices.SortFunc(top, func(a, b ranked[T]) int {
+		switch {
+		case less(&a, &b):
+			return -1
+		case less(&b, &a):
+			return 1
 		}
-	}
-	out := make([]T, len(h.items))
-	for i := len(out) - 1; i >= 0; i-- {
-		out[i] = heap.Pop(h).(*ranked[T]).v
+		return 0
+	})
+	out := make([]T, len(top))
+	for i := range top {
+		out[i] = top[i].v
 	}
 	return out
 }
 
-// rankHeap keeps the worst of the best n at its root.
-type rankHeap[T any] struct {
-	items []*ranked[T]
-	less  func(a, b *ranked[T]) bool
+// selectFirst moves the n first elements of c (by less, a strict order in
+// which no two elements are equal) to its front, in no particular order,
+// and returns them: quickselect with a median-of-three pivot; past a depth
+// that only a pathological input reaches, the rest is sorted instead.
+func selectFirst[T any](c []T, n int, less func(a, b *T) bool) []T {
+	if n >= len(c) {
+		return c
+	}
+	if n <= 0 {
+		return c[:0]
+	}
+	lo, hi := 0, len(c)-1
+	for depth := 2 * bits.Len(uint(len(c))); lo < hi; depth-- {
+		if depth == 0 {
+			part := c[lo : hi+1]
+			slices.SortFunc(part, func(a, b T) int {
+				if less(&a, &b) {
+					return -1
+				}
+				return 1
+			})
+			break
+		}
+		p := partition(c, lo, hi, less)
+		switch {
+		case p == n:
+			return c[:n]
+		case p < n:
+			lo = p + 1
+		default:
+			hi = p - 1
+		}
+	}
+	return c[:n]
 }
 
-func (h *rankHeap[T]) Len() int           { return len(h.items) }
-func (h *rankHeap[T]) Less(i, j int) bool { return h.less(h.items[j], h.items[i]) }
-func (h *rankHeap[T]) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
-func (h *rankHeap[T]) Push(x any)         { h.items = append(h.items, x.(*ranked[T])) }
-func (h *rankHeap[T]) Pop() any {
-	old := h.items
-	x := old[len(old)-1]
-	h.items = old[:len(old)-1]
-	return x
+// partition orders c[lo..hi] around a pivot (the median of its first,
+// middle and last elements) and returns where the pivot ends.
+func partition[T any](c []T, lo, hi int, less func(a, b *T) bool) int {
+	mid := lo + (hi-lo)/2
+	if less(&c[mid], &c[lo]) {
+		c[mid], c[lo] = c[lo], c[mid]
+	}
+	if less(&c[hi], &c[lo]) {
+		c[hi], c[lo] = c[lo], c[hi]
+	}
+	if less(&c[mid], &c[hi]) {
+		c[mid], c[hi] = c[hi], c[mid]
+	}
+	// The median is at hi now.
+	i := lo
+	for j := lo; j < hi; j++ {
+		if less(&c[j], &c[hi]) {
+			c[i], c[j] = c[j], c[i]
+			i++
+		}
+	}
+	c[i], c[hi] = c[hi], c[i]
+	return i
+}
+
+// eachKey visits the keys, newest first: every one, or when the pins
+// bound the keys that can match, only those (a pivot on a Host need not
+// look at 100,000 keys to find its dozen).
+func (e *Engine) eachKey(nar *narrower, f func(string, *keyState) bool) {
+	names, ok := nar.keyBound()
+	if !ok {
+		e.keys.each(f)
+		return
+	}
+	ks := make([]*keyState, 0, len(names))
+	for _, name := range names {
+		if k, ok := e.keys.peek(name); ok {
+			ks = append(ks, k)
+		}
+	}
+	slices.SortFunc(ks, func(a, b *keyState) int { return b.last.Compare(a.last) })
+	for _, k := range ks {
+		if !f(k.fp, k) {
+			return
+		}
+	}
+}
+
+// eachValue visits a Host or Origin table, newest first: every row, or
+// only those named when the pins bound them (bounded).
+func eachValue(t *lru[string, *valueState], names []string, bounded bool, f func(string, *valueState) bool) {
+	if !bounded {
+		t.each(f)
+		return
+	}
+	type row struct {
+		v string
+		s *valueState
+	}
+	rows := make([]row, 0, len(names))
+	for _, v := range names {
+		if s, ok := t.peek(v); ok {
+			rows = append(rows, row{v, s})
+		}
+	}
+	slices.SortFunc(rows, func(a, b row) int { return b.s.last.Compare(a.s.last) })
+	for _, r := range rows {
+		if !f(r.v, r.s) {
+			return
+		}
+	}
 }
 
 // candCap is the room for a table's candidates: all its rows, or when a
@@ -157,7 +254,7 @@ func (e *Engine) keyRows(q TableQuery, now time.Time, n int, nar *narrower, part
 		}
 	}
 	i := 0
-	e.keys.each(func(_ string, k *keyState) bool {
+	e.eachKey(nar, func(_ string, k *keyState) bool {
 		defer func() { i++ }()
 		if (filter != "" || dets != 0) && !(filter != "" && k.matches(filter) || k.fired&dets != 0) {
 			return true
@@ -214,7 +311,8 @@ func valueRows(kind PinKind, t *lru[string, *valueState], q TableQuery, n int, n
 	filter := strings.ToLower(q.Filter)
 	cands := make([]ranked[ValueStat], 0, candCap(t.len(), filter != "" || nar != nil))
 	i := 0
-	t.each(func(v string, s *valueState) bool {
+	names, bounded := nar.valueBound(kind)
+	eachValue(t, names, bounded, func(v string, s *valueState) bool {
 		defer func() { i++ }()
 		if filter != "" && !strings.Contains(strings.ToLower(v), filter) {
 			return true
