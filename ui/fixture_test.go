@@ -257,7 +257,7 @@ func demoSnapshot() detect.Snapshot {
 		IncidentsOpened: 5,
 		Recent:          recent,
 		Sources: []detect.SourceStatus{
-			{Name: "demo.pcap", State: detect.StateReplaying, Done: 450_000, Total: 1_000_000, Requests: 1234, Off: []string{}},
+			{Name: "demo.pcap", State: detect.StateReplaying, Done: 450_000, Total: 1_000_000, Requests: 1234, Off: []string{}, Blind: []detect.Blind{}},
 		},
 		ParseErrors:    0,
 		Evicted:        map[string]uint64{"keys": 0},
@@ -410,7 +410,10 @@ func blindSnapshot() detect.Snapshot {
 	s.Sources = []detect.SourceStatus{{Name: "/var/log/nginx/access.log", State: detect.StateFollowing, Requests: 1234,
 		Note: "format: combined (auto-detected)",
 		Off: []string{"unexpected_host: the source has no Host field", "foreign_origin: the source has no Origin field",
-			"key_burst, key_spread: the source has no key field"}}}
+			"key_burst, key_spread: the source has no key field"},
+		Blind: []detect.Blind{{Detectors: []string{detect.DetUnexpectedHost}, Field: "Host"},
+			{Detectors: []string{detect.DetForeignOrigin}, Field: "Origin"},
+			{Detectors: []string{detect.DetKeyBurst, detect.DetKeySpread}, Field: "key"}}}}
 	for i := range s.Recent {
 		s.Recent[i].Host, s.Recent[i].HasHost, s.Recent[i].Origin, s.Recent[i].HasOrigin, s.Recent[i].Key = "", false, "", false, ""
 		s.Recent[i].Blind = detect.BlindHost | detect.BlindOrigin | detect.BlindKey

@@ -164,7 +164,7 @@ func signature(s *detect.Snapshot) snapSig {
 	}
 	for _, src := range s.Sources {
 		g.srcDone += src.Done
-		g.srcState = g.srcState*7 + int(src.State) + 3*len(src.Off)
+		g.srcState = g.srcState*7 + int(src.State) + 3*len(src.Blind)
 	}
 	return g
 }
@@ -209,8 +209,7 @@ func (v *snapView) alert(id uint64) (*detect.Alert, bool) {
 
 // allowedNow reports whether an alert's subject is allowed: it was allowed
 // after the alert (the engine marks it), or is matched by the allowlist
-// now (the engine marks only some detectors' alerts: a Host's served
-// alert, its SNI twin and an origin's preflight count too).
+// now (a config reloaded with it: the engine marks only what Allow allows).
 func (v *snapView) allowedNow(a *detect.Alert) bool {
 	if a.Allowed {
 		return true

@@ -106,7 +106,7 @@ func TestBlindLogSaysWhy(t *testing.T) {
 	}
 	// A second source that can see the Host: the pane fills from it, the
 	// header names the blind one.
-	s.Sources = append(s.Sources, detect.SourceStatus{Name: "caddy.log", State: detect.StateFollowing, Off: []string{}})
+	s.Sources = append(s.Sources, detect.SourceStatus{Name: "caddy.log", State: detect.StateFollowing, Off: []string{}, Blind: []detect.Blind{}})
 	m = newTestModel(t, backendFor(s), 100, 30, live())
 	if h := headerText(m, 100); !strings.Contains(h, "Host check is OFF: for access.log has no Host field") {
 		t.Errorf("header with one blind source of two:\n%s", h)
