@@ -354,3 +354,18 @@ func TestHeaderNamesTheConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderHeightCounts: the layout counts the header's lines without
+// drawing them; the count must be what is drawn, in every state (chips,
+// the timeline's alert line, warnings), or a pane loses its last line.
+func TestHeaderHeightCounts(t *testing.T) {
+	for _, st := range states() {
+		for _, sz := range append(sizes, [2]int{160, 50}, [2]int{60, 20}) {
+			m := st.model(t, sz[0], sz[1])
+			h := m.header()
+			if got, want := h.height(sz[1]/2), len(h.lines(sz[0], sz[1]/2)); got != want {
+				t.Errorf("%s at %dx%d: header counted %d lines, drew %d", st.name, sz[0], sz[1], got, want)
+			}
+		}
+	}
+}
