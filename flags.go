@@ -127,6 +127,7 @@ Tools:
 
 Output:
       --no-tui             no dashboard: write JSON lines (default stdout)
+      --no-mouse           the dashboard leaves the mouse to the terminal (its own selection)
   -o, --output FILE        where JSON lines go
       --emit LIST          any of alert,request,summary,dns (default alert,summary)
       --metrics ADDR       serve Prometheus metrics on ADDR (e.g. 127.0.0.1:9464) at /metrics
@@ -182,6 +183,7 @@ func parseFlags(args []string, stderr io.Writer) (o options, err error) {
 	fs.BoolVar(&o.NoFollow, "no-follow", false, "")
 	fs.Var(speedFlag{&o.Speed, &o.SpeedSet}, "speed", "")
 	fs.BoolVar(&o.NoTUI, "no-tui", false, "")
+	fs.BoolVar(&o.NoMouse, "no-mouse", false, "")
 	fs.StringVar(&o.Emit, "emit", o.Emit, "")
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.StringVar(&o.importAllow, "import-allowlist", "", "")

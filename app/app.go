@@ -17,6 +17,7 @@ import (
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/jsonl"
 	"github.com/rebindwatch/rebindwatch/keys"
+	"github.com/rebindwatch/rebindwatch/sanitize"
 )
 
 // Options is what the command line asked for.
@@ -49,6 +50,7 @@ type Options struct {
 	WebhookHdrs  []string
 	Report       string // --report: the incident report to write at the end of the run (and on R)
 	Version      string // for the webhook's User-Agent and the report
+	NoMouse      bool   // --no-mouse: the dashboard leaves the mouse to the terminal
 }
 
 // UsageError is a mistake in flags, config or input files (exit status 2).
@@ -67,7 +69,34 @@ const drainDeadline = 5 * time.Second
 // the run is stopped: ctx ending (or SIGINT/SIGTERM) asks for a stop, which
 // loses nothing that was already read. Its errors may quote input: the
 // caller must sanitise them before they reach a terminal.
-func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
+//
+// When the dashboard's user takes the log format auto-detection proposed
+// (L), the run starts over with it: what was read without those columns
+// cannot be corrected in place, so the log is read again from its start.
+func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
+	for {
+		err := runOnce(ctx, o, stdout, stderr)
+		var again *restartError
+		if !errors.As(err, &again) {
+			return err
+		}
+		o.LogFormat = again.format
+		fmt.Fprintf(stderr, "rebindwatch: reading %s again with --log-format %s\n", sanitize.String(again.source),
+			sanitize.String(shellQuote(again.format)))
+	}
+}
+
+// restartError ends a run whose dashboard asked to read its log again
+// with another format.
+type restartError struct{ source, format string }
+
+func (r *restartError) Error() string { return "restart with --log-format " + r.format }
+
+// shellQuote quotes s for a shell command line, as the user would type it.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// runOnce is one run of Run.
+func runOnce(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 	s, err := prepare(o, stderr)
 	defer s.close()
 	defer func() { err = s.hide(err) }()
@@ -115,8 +144,9 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 	exportsDone := sk.exports.start(st.stop)
 
 	var runErr error
+	var restart *restartError
 	if tui {
-		runErr = runDashboard(st, engine, batches, srcs, s, sk.suggest, o, rep)
+		restart, runErr = runDashboard(st, engine, batches, srcs, s, sk.suggest, o, rep)
 	} else {
 		runErr = runHeadless(st, engine, batches, srcs)
 	}
@@ -136,6 +166,9 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 	errs := srcs.errors()
 	if err := exportsDone(); err != nil {
 		errs = append(errs, err)
+	}
+	if restart != nil && runErr == nil {
+		return restart // no summary: the run starts over
 	}
 	sum := engine.Summary()
 	sum.Config = s.cfg.Path

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
+	"sync/atomic"
 
 	"github.com/rebindwatch/rebindwatch/config"
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/logsrc"
 	"github.com/rebindwatch/rebindwatch/suggest"
 	"github.com/rebindwatch/rebindwatch/ui"
 )
@@ -15,8 +18,10 @@ import (
 // until the user quits or the run is stopped. The dashboard stays up after a
 // replay ends so the operator can read it. When it closes the sources are
 // stopped and the engine is awaited (the drain deadline aside) so the
-// summary is complete.
-func runDashboard(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *sourceGroup, s *setup, proposal *suggest.Collector, o Options, rep *reporter) error {
+// summary is complete. restart is set when the user asked to read the log
+// again with the format its auto-detection proposed.
+func runDashboard(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *sourceGroup, s *setup, proposal *suggest.Collector,
+	o Options, rep *reporter) (restart *restartError, err error) {
 	done := make(chan struct{})
 	engErr := make(chan error, 1)
 	go func() {
@@ -28,6 +33,7 @@ func runDashboard(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *s
 		}
 		engErr <- err
 	}()
+	var asked atomic.Pointer[restartError]
 	opts := ui.Options{
 		Backend: e,
 		Live:    s.live,
@@ -45,24 +51,43 @@ func runDashboard(st *stopper, e *detect.Engine, in <-chan detect.Batch, srcs *s
 				return rep.onDemand(false)
 			}
 		},
-		Done:    done,
-		NoColor: os.Getenv("NO_COLOR") != "",
+		Done:        done,
+		NoColor:     os.Getenv("NO_COLOR") != "",
+		NoMouse:     o.NoMouse,
+		ConfigPath:  s.cfg.Path,
+		Columns:     s.cfg.UI.Columns,
+		SaveColumns: config.SetColumns,
 	}
 	if !s.live {
 		opts.Pacer = s.pacer
 	}
-	err := ui.Run(st.stop, opts)
+	if canRereadLog(o, s) {
+		opts.UseFormat = func(source, format string) { asked.Store(&restartError{source: source, format: format}) }
+	}
+	err = ui.Run(st.stop, opts)
 	st.stopNow(nil)
 	if err != nil && !errors.Is(err, context.Canceled) {
-		return err
+		return nil, err
 	}
 	select {
 	case err := <-engErr:
-		return err
+		return asked.Load(), err
 	case <-st.hard:
 		srcs.markCutShort()
-		return nil
+		return nil, nil
 	}
+}
+
+// canRereadLog reports whether the run can start over reading its log
+// with another format (the dashboard's L): one log file, read whole by
+// auto-detection, with no --state (it would resume past what was read)
+// and no -o (the output would get the requests twice).
+func canRereadLog(o Options, s *setup) bool {
+	if len(o.Logs) != 1 || o.State != "" || o.Output != "" || o.ServerConfig != "" || o.TailOnly || o.LogFormat != "" {
+		return false
+	}
+	p := o.Logs[0]
+	return p != "-" && !isGlob(p) && !strings.HasPrefix(p, logsrc.ZeekPrefix) && s.cfg.Log.Format == "auto"
 }
 
 // uiProposal is the suggestion as the dashboard takes it (ui does not

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -41,11 +42,17 @@ type Engine struct {
 	alertsDropped uint64
 	recent        []Request // ring, capped
 	recentNext    int
+	// Requests overwritten in the ring, and the latest event time among
+	// them: a pivot over later times can rely on the ring alone.
+	recentLost      uint64
+	recentLostUntil time.Time
 
 	requests   uint64
 	byDetector map[string]int
 	rates      secondRing
-	history    runHistory // the whole run, for reports
+	history    runHistory // the whole run, requests and new alerts, for reports
+	hour       hourRing   // per second, the last hour (the timeline)
+	run        runHist    // the whole run, coarser as it grows (the timeline)
 	eventTime  time.Time
 	nextID     uint64
 
@@ -240,6 +247,9 @@ func (e *Engine) account(b *Batch) {
 	if b.Total > 0 || b.Done > 0 {
 		src.Done, src.Total = b.Done, b.Total
 	}
+	if b.Proposed != "" {
+		src.Proposed = b.Proposed
+	}
 	if b.Note != "" && b.Note != src.Note {
 		src.Note = b.Note
 		e.out.add(output{note: &[2]string{b.Source, b.Note}})
@@ -258,8 +268,12 @@ func (e *Engine) account(b *Batch) {
 		e.keepProblem(p)
 	}
 	if len(b.Requests) > 0 && src.Off == nil {
-		src.Blind = b.Requests[0].Blind
-		src.Off = e.blindness(src.Blind)
+		src.Lacks = b.Requests[0].Blind
+		src.Blind = e.blindness(src.Lacks)
+		src.Off = make([]string, len(src.Blind))
+		for i, bl := range src.Blind {
+			src.Off[i] = strings.Join(bl.Detectors, ", ") + ": the source has no " + bl.Field + " field"
+		}
 	}
 }
 
@@ -284,17 +298,17 @@ func (e *Engine) source(name string) *SourceStatus {
 	return s
 }
 
-// blindness explains which detectors a source cannot feed.
-func (e *Engine) blindness(b Blindness) []string {
-	off := []string{}
+// blindness says which detectors a source cannot feed and why.
+func (e *Engine) blindness(b Blindness) []Blind {
+	off := []Blind{}
 	if b.Has(BlindHost) {
-		off = append(off, DetUnexpectedHost+": the source has no Host field")
+		off = append(off, Blind{[]string{DetUnexpectedHost}, "Host"})
 	}
 	if b.Has(BlindOrigin) && (b.Has(BlindReferer) || !e.cfg.CheckReferer) {
-		off = append(off, DetForeignOrigin+": the source has no Origin field")
+		off = append(off, Blind{[]string{DetForeignOrigin}, "Origin"})
 	}
 	if b.Has(BlindKey) {
-		off = append(off, DetKeyBurst+", "+DetKeySpread+": the source has no key field")
+		off = append(off, Blind{[]string{DetKeyBurst, DetKeySpread}, "key"})
 	}
 	return off
 }
@@ -317,6 +331,8 @@ func (e *Engine) observe(r *Request) {
 	}
 	e.rates.add(r.Time)
 	e.history.request(r.Time)
+	e.hour.add(r.Time)
+	e.run.add(r.Time)
 	e.remember(r)
 
 	// The observation lives in the engine: detectors take its address
@@ -408,6 +424,10 @@ func (e *Engine) remember(r *Request) {
 		e.recent = append(e.recent, *r)
 		return
 	}
+	e.recentLost++
+	if old := e.recent[e.recentNext].Time; old.After(e.recentLostUntil) {
+		e.recentLostUntil = old
+	}
 	e.recent[e.recentNext] = *r
 	e.recentNext = (e.recentNext + 1) % len(e.recent)
 }
@@ -445,7 +465,7 @@ func (e *Engine) Allow(kind, value string) error {
 		}
 		e.hostAllow.add(p)
 		e.added[kind] = append(e.added[kind], value)
-		e.markAllowed(DetUnexpectedHost, value)
+		e.markAllowed(kind)
 		e.hosts.each(func(k string, v *valueState) bool {
 			v.allowed = e.hostAllow.allows(k)
 			return true
@@ -460,7 +480,7 @@ func (e *Engine) Allow(kind, value string) error {
 		}
 		e.origAllow = append(e.origAllow, originPattern{exact: value})
 		e.added[kind] = append(e.added[kind], value)
-		e.markAllowed(DetForeignOrigin, value)
+		e.markAllowed(kind)
 		if o, ok := e.origins.peek(value); ok {
 			o.allowed = true
 		}
@@ -470,23 +490,48 @@ func (e *Engine) Allow(kind, value string) error {
 	return nil
 }
 
-func (e *Engine) markAllowed(det, subject string) {
+// markAllowed marks the alerts whose subject the allowlist of kind now
+// allows: a Host's unexpected_host, host_served and unexpected_sni alerts
+// (a name allowed without a port allows it on every port), an Origin's
+// foreign_origin and private_network_preflight alerts.
+func (e *Engine) markAllowed(kind string) {
 	for _, a := range e.alerts {
-		if a.Detector == det && a.Subject == subject {
-			a.Allowed = true
+		switch AllowKind(a.Detector) {
+		case "":
+		case kind:
+			if kind == "host" && e.hostAllow.allows(NormalizeHost(a.Subject)) ||
+				kind == "origin" && e.originAllowed(NormalizeOrigin(a.Subject)) {
+				a.Allowed = true
+			}
 		}
 	}
+}
+
+// AllowKind says which allowlist an alert of detector det is about:
+// "host" (unexpected_host, host_served, unexpected_sni: TLS names are
+// checked against [hosts] allowed), "origin" (foreign_origin,
+// private_network_preflight), or "" for the others.
+func AllowKind(det string) string {
+	switch det {
+	case DetUnexpectedHost, DetHostServed, DetUnexpectedSNI:
+		return "host"
+	case DetForeignOrigin, DetPrivateNetworkPreflight:
+		return "origin"
+	}
+	return ""
 }
 
 func (e *Engine) allowedAdded(kind, v string) bool {
 	return slices.Contains(e.added[kind], v)
 }
 
-// ClearAlerts empties the alert list shown on screen; totals stay.
+// ClearAlerts empties the alert list and the incidents shown on screen;
+// totals stay. An alert raised afterwards opens a new incident.
 func (e *Engine) ClearAlerts() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.alerts = nil
+	e.incidents.clear(e.cfg.Limits)
 }
 
 // hostCheck says why the Host check is off, or "" when it is on.

@@ -70,7 +70,9 @@ func (in *incidents) join(a *Alert, window time.Duration, limit int) (*Incident,
 	links := incidentLinks(a)
 	var inc *Incident
 	for _, l := range links {
-		if c, ok := in.links.get(l); ok && absDur(a.Time.Sub(c.Last)) < window {
+		// An incident dropped from the list (evicted) is not joined: its
+		// alerts would carry an ID nothing shows.
+		if c, ok := in.links.get(l); ok && in.byID[c.ID] == c && absDur(a.Time.Sub(c.Last)) < window {
 			inc = c
 			break
 		}
@@ -115,6 +117,14 @@ func (in *incidents) join(a *Alert, window time.Duration, limit int) (*Incident,
 	}
 	a.Incident = inc.ID
 	return inc, news
+}
+
+// clear drops every incident (the alert list was cleared); the count of
+// incidents opened stays, so IDs keep increasing.
+func (in *incidents) clear(l Limits) {
+	next, dropped := in.next, in.dropped
+	*in = newIncidents(l)
+	in.next, in.dropped = next, dropped
 }
 
 // again counts another occurrence of an alert of the incident.
@@ -259,13 +269,14 @@ func (e *Engine) IncidentDetail(id string) (IncidentDetail, bool) {
 		c.Evidence, c.DNS, c.TLS = slices.Clone(a.Evidence), slices.Clone(a.DNS), slices.Clone(a.TLS)
 		d.Alerts = append(d.Alerts, c)
 	}
-	d.Timeline = timeline(d.Alerts)
+	d.Timeline = Timeline(d.Alerts...)
 	return d, true
 }
 
-// timeline merges the alerts' evidence in time order, each piece once (the
-// same request backs a Host, a served and an Origin alert).
-func timeline(alerts []Alert) []TimelineEntry {
+// Timeline merges alerts' evidence (requests, DNS answers, ClientHellos) in
+// time order, each piece once (the same request backs a Host, a served and
+// an Origin alert), as IncidentDetail does.
+func Timeline(alerts ...Alert) []TimelineEntry {
 	type reqKey struct {
 		t              int64
 		client         string

@@ -193,6 +193,9 @@ type Batch struct {
 	Done, Total int64
 	State       SourceState
 	Note        string // e.g. the log format auto-detection chose
+	// Proposed is a log format (a --log-format value) that reads what the
+	// one auto-detection chose leaves unread; "" for none. Absolute.
+	Proposed string
 
 	// Commit, when set, records that the source's input up to the end of
 	// this batch has been dealt with (a log's offset, for --state). The

@@ -144,10 +144,10 @@ func TestSourceCoverage(t *testing.T) {
 		t.Fatalf("%d sources", len(s.Sources))
 	}
 	log, capt := s.Sources[0], s.Sources[1]
-	if log.Blind != BlindHost|BlindOrigin || log.DNS != 0 || log.TLS != 0 || len(log.Off) == 0 {
+	if log.Lacks != BlindHost|BlindOrigin || log.DNS != 0 || log.TLS != 0 || len(log.Off) == 0 {
 		t.Errorf("log source: %+v", log)
 	}
-	if capt.Blind != 0 || capt.DNS != 1 || capt.TLS != 2 || capt.Off == nil || len(capt.Off) != 0 {
+	if capt.Lacks != 0 || capt.DNS != 1 || capt.TLS != 2 || capt.Off == nil || len(capt.Off) != 0 {
 		t.Errorf("capture source: %+v", capt)
 	}
 }

@@ -28,6 +28,8 @@ func (s *smallSet) add(v string) {
 	s.vals = append(s.vals, v)
 }
 
+func (s *smallSet) has(v string) bool { return slices.Contains(s.vals, v) }
+
 func (s *smallSet) len() int {
 	if s.full {
 		return len(s.vals) + 1
@@ -47,6 +49,7 @@ type keyState struct {
 	hosts       seenList[string]
 	clients     seenList[netip.Addr]
 	origins     seenList[string] // Origin headers, not Referers
+	overflow    uint8            // ovHosts, ovClients, ovOrigins: a value was not kept (pivots cannot rule it out)
 	fired       uint16           // bit i: Detectors[i] fired on this key
 	slots       []any            // detectors' own state for this key (keySlot)
 }
@@ -66,8 +69,9 @@ type seenValue[T comparable] struct {
 // values seen most recently.
 type seenList[T comparable] []seenValue[T]
 
-// note counts v seen at t.
-func (l *seenList[T]) note(v T, t int64, max int) {
+// note counts v seen at t; false when a value was not kept for the cap (v,
+// or the one that made room for it).
+func (l *seenList[T]) note(v T, t int64, max int) bool {
 	s := *l
 	for i := range s {
 		if s[i].v == v {
@@ -75,12 +79,12 @@ func (l *seenList[T]) note(v T, t int64, max int) {
 				s[i].n++
 			}
 			s[i].last = maxInt64(s[i].last, t)
-			return
+			return true
 		}
 	}
 	if len(s) < max {
 		*l = append(s, seenValue[T]{v, 1, t})
-		return
+		return true
 	}
 	oldest := 0
 	for i := range s {
@@ -91,6 +95,17 @@ func (l *seenList[T]) note(v T, t int64, max int) {
 	if t >= s[oldest].last { // a late value older than every kept one is not kept
 		s[oldest] = seenValue[T]{v, 1, t}
 	}
+	return false
+}
+
+// has reports whether v is kept.
+func (l seenList[T]) has(v T) bool {
+	for i := range l {
+		if l[i].v == v {
+			return true
+		}
+	}
+	return false
 }
 
 // within counts the values seen less than window before t.
@@ -111,6 +126,13 @@ func maxInt64(a, b int64) int64 {
 	return b
 }
 
+// keyState.overflow bits.
+const (
+	ovHosts uint8 = 1 << iota
+	ovClients
+	ovOrigins
+)
+
 func (k *keyState) fire(det string) {
 	if i := slices.Index(Detectors, det); i >= 0 {
 		k.fired |= 1 << i
@@ -129,11 +151,11 @@ func (k *keyState) firedNames() []string {
 
 // valueState is one Host or Origin value's row.
 type valueState struct {
-	requests uint64
-	keys     smallSet
-	allowed  bool
-	last     time.Time
-	referer  bool // an origin seen only as a Referer's, never in an Origin header
+	requests    uint64
+	keys        smallSet
+	allowed     bool
+	first, last time.Time
+	referer     bool // an origin seen only as a Referer's, never in an Origin header
 }
 
 // keyFor finds or creates the state of the request's key.
@@ -170,14 +192,14 @@ func (e *Engine) tally(o *observation) {
 			k.rates.add(t)
 			k.first, k.last = min(k.first, t), maxInt64(k.last, t)
 		}
-		if o.origin != "" && !o.fromReferer {
-			k.origins.note(o.origin, t, smallSetCap)
+		if o.origin != "" && !o.fromReferer && !k.origins.note(o.origin, t, smallSetCap) {
+			k.overflow |= ovOrigins
 		}
-		if r.HasHost {
-			k.hosts.note(o.host, t, max(smallSetCap, e.cfg.SpreadMaxHosts+1))
+		if r.HasHost && !k.hosts.note(o.host, t, max(smallSetCap, e.cfg.SpreadMaxHosts+1)) {
+			k.overflow |= ovHosts
 		}
-		if o.client.IsValid() {
-			k.clients.note(o.client, t, max(smallSetCap, e.cfg.SpreadMaxClients+1))
+		if o.client.IsValid() && !k.clients.note(o.client, t, max(smallSetCap, e.cfg.SpreadMaxClients+1)) {
+			k.overflow |= ovClients
 		}
 	}
 	if r.HasHost {
@@ -195,8 +217,11 @@ func (e *Engine) tally(o *observation) {
 func (e *Engine) value(table *lru[string, *valueState], v string, allowed bool, t time.Time) (s *valueState, fresh bool) {
 	s, ok := table.get(v)
 	if !ok {
-		s = &valueState{}
+		s = &valueState{first: t}
 		table.put(v, s)
+	}
+	if t.Before(s.first) {
+		s.first = t
 	}
 	s.requests++
 	s.allowed = allowed

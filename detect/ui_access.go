@@ -35,7 +35,3 @@ func (a *Allowlist) Host(h string) bool { return a.hosts.allows(NormalizeHost(h)
 
 // Origin reports whether an Origin (as sent, or normalised) is allowed.
 func (a *Allowlist) Origin(o string) bool { return a.origins.allows(NormalizeOrigin(o)) }
-
-// Timeline merges alerts' evidence (requests, DNS answers, ClientHellos) in
-// time order, each piece once, as IncidentDetail does.
-func Timeline(alerts ...Alert) []TimelineEntry { return timeline(alerts) }

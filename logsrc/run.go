@@ -153,6 +153,7 @@ type input struct {
 	formatNote  string
 	waitNote    string
 	stateNote   string // where --state resumed
+	proposed    string // the format auto-detection proposes for extra columns (a --log-format value)
 
 	feeding *tfile // the followed file whose splitter is handing lines over; nil: positions are not kept
 
@@ -571,9 +572,11 @@ func (s *input) decidePending() error {
 		return nil
 	}
 	s.formatNote = "format: " + s.p.Format() + " (auto)"
-	if warn := extraColumns(s.p.chosen, lines) + extraJSONFields(s.p.chosen, lines); warn != "" {
+	warn, proposed := extraColumns(s.p.chosen, lines)
+	if warn += extraJSONFields(s.p.chosen, lines); warn != "" {
 		s.formatNote += "; " + warn
 	}
+	s.proposed = proposed
 	s.sync()
 	pending := s.pending
 	s.pending = nil
@@ -628,6 +631,7 @@ func (s *input) sync() {
 		return
 	}
 	s.e.SetNote(s.note())
+	s.e.SetProposed(s.proposed)
 	s.e.SetProgress(s.done, s.total)
 }
 

@@ -214,7 +214,7 @@ func sources(s *detect.Snapshot) []sourceRow {
 			row.Progress = fmt.Sprintf("%d%%", min(100, src.Done*100/src.Total))
 		}
 		for _, f := range fields {
-			if src.Blind.Has(f.blind) {
+			if src.Lacks.Has(f.blind) {
 				row.Misses = append(row.Misses, f.name)
 			} else {
 				row.Sees = append(row.Sees, f.name)

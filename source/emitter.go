@@ -85,6 +85,7 @@ type Emitter struct {
 
 	sentState    detect.SourceState
 	sentNote     string
+	proposed     string
 	sentProgress int64
 	sentOnce     bool
 	lastSend     time.Time
@@ -219,6 +220,10 @@ func (e *Emitter) State() detect.SourceState { return e.state }
 // SetNote sets the status note reported with the next batch.
 func (e *Emitter) SetNote(n string) { e.note = n }
 
+// SetProposed sets the log format the source proposes (Batch.Proposed),
+// reported with the next batch.
+func (e *Emitter) SetProposed(f string) { e.proposed = f }
+
 // SetProgress sets how far the source is (bytes read of a file's size;
 // total 0 when unknown).
 func (e *Emitter) SetProgress(done, total int64) { e.done, e.total = done, total }
@@ -263,6 +268,7 @@ func (e *Emitter) flush(commit bool) {
 		Total:       e.total,
 		State:       e.state,
 		Note:        e.note,
+		Proposed:    e.proposed,
 	}
 	if commit && e.opts.Checkpoint != nil {
 		b.Commit = e.opts.Checkpoint()

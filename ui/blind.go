@@ -3,40 +3,11 @@ package ui
 import "strings"
 
 // What a source cannot see. The engine lists, per source, the detectors
-// that are off for it and why (SourceStatus.Off: "unexpected_host: the
-// source has no Host field"); the header and the panes that cannot fill
-// say so in those terms.
-
-// blindness is one entry of a source's Off list: the detectors it turns
-// off and the field the source lacks ("Host", "Origin", "key"; the
-// engine's reason when it names none).
-type blindness struct {
-	dets  []string
-	field string
-}
+// that are off for it and the field it lacks (SourceStatus.Blind); the
+// header and the panes that cannot fill say so in those terms.
 
 // printLogConfigHint is where a log format that has every field comes from.
 const printLogConfigHint = "rebindwatch --print-log-config nginx (or apache, gunicorn, flask) shows a format that has it"
-
-// blindOf reads a source's Off list.
-func blindOf(off []string) []blindness {
-	out := make([]blindness, 0, len(off))
-	for _, o := range off {
-		dets, why, ok := strings.Cut(o, ": ")
-		if !ok {
-			out = append(out, blindness{field: clean(o)})
-			continue
-		}
-		b := blindness{dets: strings.Split(dets, ", "), field: clean(why)}
-		if _, rest, ok := strings.Cut(why, " no "); ok {
-			if f, _, ok := strings.Cut(rest, " field"); ok {
-				b.field = clean(f)
-			}
-		}
-		out = append(out, b)
-	}
-	return out
-}
 
 // blindSources names the sources that cannot see field, and whether they
 // are all the sources that have sent requests (so that nothing fills what
@@ -44,12 +15,12 @@ func blindOf(off []string) []blindness {
 func blindSources(v *snapView, field string) (names []string, all bool) {
 	known := 0
 	for _, src := range v.Sources {
-		if src.Off == nil {
+		if src.Blind == nil {
 			continue // no request from it yet
 		}
 		known++
-		for _, b := range blindOf(src.Off) {
-			if strings.EqualFold(b.field, field) {
+		for _, b := range src.Blind {
+			if strings.EqualFold(b.Field, field) {
 				names = append(names, sourceName(src.Name))
 				break
 			}

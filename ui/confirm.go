@@ -19,6 +19,8 @@ const (
 	askWriteProposal                    // allow and write the suggested allowlist
 	askClear                            // clear the alert list
 	askQuit                             // quit with allowlist additions not written
+	askColumns                          // save a pane's columns to the config
+	askFormat                           // read a log again with the format its auto-detection proposed
 )
 
 // question is the y/n question asked: what it decides, the values it
@@ -26,6 +28,9 @@ const (
 type question struct {
 	kind           askKind
 	hosts, origins []string
+	pane           string   // askColumns: the pane, and its columns
+	cols           []string //
+	source, format string   // askFormat
 	back           mode
 }
 
@@ -108,13 +113,26 @@ func (m Model) keyConfirm(k tea.KeyPressMsg) (Model, tea.Cmd) {
 	yes := key.Matches(k, km.Yes) || q.kind == askQuit && key.Matches(k, km.Quit)
 	if !yes {
 		m.setFlash(map[askKind]string{askWrite: "allowlist not written", askWriteProposal: "allowlist not written",
-			askClear: "alerts kept", askQuit: "not quitting — w writes the allowlist"}[q.kind], false)
+			askClear: "alerts kept", askQuit: "not quitting — w writes the allowlist",
+			askColumns: "columns kept for this run only", askFormat: "format unchanged"}[q.kind], false)
 		return m, nil
 	}
 	b := m.opts.Backend
 	switch q.kind {
 	case askQuit:
 		return m, tea.Quit
+	case askColumns:
+		save, path, pane, cols := m.opts.SaveColumns, m.opts.AllowlistPath, q.pane, q.cols
+		return m, func() tea.Msg {
+			written, err := save(path, pane, cols)
+			return columnsMsg{path: written, pane: pane, err: err}
+		}
+	case askFormat:
+		use, src, format := m.opts.UseFormat, q.source, q.format
+		return m, tea.Sequence(func() tea.Msg {
+			use(src, format)
+			return nil
+		}, tea.Quit)
 	case askClear:
 		// Event time: the engine cleared what it had seen, whatever the
 		// wall clock of a live view says.
@@ -154,6 +172,13 @@ func (m *Model) confirmText(w int) string {
 	case askQuit:
 		texts = []string{what + " allowed this run " + isAre(len(q.hosts)+len(q.origins)) + " not in " + path + ": quit anyway? [y/N] (w writes)",
 			"Not in " + path + ": " + what + ". Quit? [y/N]"}
+	case askColumns:
+		texts = []string{"Save the columns of " + q.pane + " to [ui] columns in " + path + "? [y/N]",
+			"Save " + q.pane + " columns to " + path + "? [y/N]"}
+	case askFormat:
+		name := clean(sourceName(q.source))
+		texts = []string{"Read " + name + " again from its start with --log-format " + clean(q.format) +
+			"? The dashboard starts over. [y/N]", "Read " + name + " again with the proposed format (starts over)? [y/N]"}
 	}
 	for _, t := range texts {
 		if width(t) <= w {

@@ -417,7 +417,6 @@ func (d *detailView) keyLines(b *detailBody, c *viewCtx, v *snapView, width int)
 	b.add(countColumns(st, width, []countList{
 		{title: "Hosts", items: k.Hosts, total: s.Hosts, counted: true},
 		{title: "Clients", items: k.Clients, total: s.Clients, counted: true},
-		// The engine keeps a key's origins without counts.
 		{title: "Origins", items: k.Origins, total: s.Origins, counted: countsKept(k.Origins)},
 	})...)
 	b.add("")

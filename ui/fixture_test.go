@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,7 +40,39 @@ func (f *fakeBackend) SnapshotFor(q detect.Query) detect.Snapshot {
 	if q.Now.After(s.Now) {
 		s.Now = q.Now
 	}
+	if s.Activity.Step == 0 {
+		s.Activity = fakeActivity(&s, q)
+	}
 	return s
+}
+
+// fakeActivity is the engine's timeline as far as a fixed snapshot can
+// tell: its last 60 s of History and its alerts, in q.Buckets buckets.
+func fakeActivity(s *detect.Snapshot, q detect.Query) detect.Activity {
+	n := q.Buckets
+	if n <= 0 {
+		n = 60
+	}
+	step := time.Duration((60+n-1)/n) * time.Second
+	end := s.Now.Truncate(time.Second).Add(time.Second)
+	a := detect.Activity{Start: end.Add(-step * time.Duration(n)), Step: step, Requests: make([]float64, n), Alerts: make([][]int, n)}
+	for i, c := range s.History {
+		if b := a.Bucket(end.Add(time.Duration(i-len(s.History)) * time.Second)); b >= 0 {
+			a.Requests[b] += c
+		}
+	}
+	for _, al := range s.Alerts {
+		b := a.Bucket(al.Time)
+		d := slices.Index(detect.Detectors, al.Detector)
+		if b < 0 || d < 0 {
+			continue
+		}
+		if a.Alerts[b] == nil {
+			a.Alerts[b] = make([]int, len(detect.Detectors))
+		}
+		a.Alerts[b][d]++
+	}
+	return a
 }
 
 // Snapshot is SnapshotFor with the engine's default query (tests).
@@ -90,6 +123,7 @@ func (f *fakeBackend) ClearAlerts() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.clears++
+	f.snap.Alerts, f.snap.Incidents = nil, nil
 }
 
 func (f *fakeBackend) setSnap(s detect.Snapshot) {
@@ -223,7 +257,7 @@ func demoSnapshot() detect.Snapshot {
 		IncidentsOpened: 5,
 		Recent:          recent,
 		Sources: []detect.SourceStatus{
-			{Name: "demo.pcap", State: detect.StateReplaying, Done: 450_000, Total: 1_000_000, Requests: 1234, Off: []string{}},
+			{Name: "demo.pcap", State: detect.StateReplaying, Done: 450_000, Total: 1_000_000, Requests: 1234, Off: []string{}, Blind: []detect.Blind{}},
 		},
 		ParseErrors:    0,
 		Evicted:        map[string]uint64{"keys": 0},
@@ -376,7 +410,10 @@ func blindSnapshot() detect.Snapshot {
 	s.Sources = []detect.SourceStatus{{Name: "/var/log/nginx/access.log", State: detect.StateFollowing, Requests: 1234,
 		Note: "format: combined (auto-detected)",
 		Off: []string{"unexpected_host: the source has no Host field", "foreign_origin: the source has no Origin field",
-			"key_burst, key_spread: the source has no key field"}}}
+			"key_burst, key_spread: the source has no key field"},
+		Blind: []detect.Blind{{Detectors: []string{detect.DetUnexpectedHost}, Field: "Host"},
+			{Detectors: []string{detect.DetForeignOrigin}, Field: "Origin"},
+			{Detectors: []string{detect.DetKeyBurst, detect.DetKeySpread}, Field: "key"}}}}
 	for i := range s.Recent {
 		s.Recent[i].Host, s.Recent[i].HasHost, s.Recent[i].Origin, s.Recent[i].HasOrigin, s.Recent[i].Key = "", false, "", false, ""
 		s.Recent[i].Blind = detect.BlindHost | detect.BlindOrigin | detect.BlindKey

@@ -19,19 +19,23 @@ var sizes = [][2]int{{80, 24}, {140, 40}}
 // state is a state of the dashboard, reached from the demo snapshot with
 // keys, that the goldens and the frame checks look at.
 type state struct {
-	name  string
-	opts  []testOpt // a testOpt builds what it sets afresh for every model
-	snap  func() detect.Snapshot
-	keys  []string
-	after func(t *testing.T, m Model) Model
+	name   string
+	opts   []testOpt // a testOpt builds what it sets afresh for every model
+	snap   func() detect.Snapshot
+	engine bool // a real engine (engineBackend) instead of a fixed snapshot: pivots
+	keys   []string
+	after  func(t *testing.T, m Model) Model
 }
 
 // model builds the state at w×h.
 func (s state) model(t *testing.T, w, h int, extra ...testOpt) Model {
 	t.Helper()
-	b := demoBackend()
-	if s.snap != nil {
+	var b Backend = demoBackend()
+	switch {
+	case s.snap != nil:
 		b = backendFor(s.snap())
+	case s.engine:
+		b = engineBackend(t)
 	}
 	m := newTestModel(t, b, w, h, append(slices.Clone(s.opts), extra...)...)
 	m, _ = press(t, m, s.keys...)
@@ -43,6 +47,9 @@ func (s state) model(t *testing.T, w, h int, extra ...testOpt) Model {
 
 func states() []state {
 	replay := []testOpt{func(o *Options) { o.Pacer = source.NewPacer(1) }}
+	engineOpts := []testOpt{func(o *Options) {
+		o.Pacer, o.Title, o.ConfigPath = source.NewPacer(0), "rebindwatch — capture.pcap", "rebindwatch.toml"
+	}}
 	return []state{
 		{name: "demo", opts: replay},
 		{name: "incident_detail", opts: replay, keys: []string{"j", "j", "enter"}},
@@ -72,7 +79,7 @@ func states() []state {
 		{name: "confirm_clear", opts: replay, keys: []string{"c"}},
 		{name: "cleared", opts: replay, keys: []string{"c", "y"}, after: func(t *testing.T, m Model) Model {
 			s := demoSnapshot()
-			s.Alerts = nil // the engine dropped them; its incidents stay
+			s.Alerts, s.Incidents = nil, nil // the engine dropped them
 			return snap(t, m, s, wall0.Add(time.Second))
 		}},
 		{name: "warnings", opts: []testOpt{func(o *Options) { o.Pacer = source.NewPacer(0) }}, snap: warningSnapshot}, // -r: as fast as possible
@@ -83,6 +90,16 @@ func states() []state {
 		{name: "empty", opts: []testOpt{live()}, snap: func() detect.Snapshot {
 			return detect.Snapshot{EventTime: fxNow, Sources: []detect.SourceStatus{{Name: "eth0", State: detect.StateLive}}}
 		}},
+		// Pivots and time, on a real engine.
+		{name: "pinned_key", opts: engineOpts, engine: true, keys: []string{"2", "G", "f"}},
+		{name: "pinned_client_partial", opts: engineOpts, engine: true, keys: []string{"5", "G", "f", "c", "3"}},
+		{name: "time_range", opts: engineOpts, engine: true, keys: []string{"5", "[", "[", "m", "[", "[", "m"}},
+		{name: "time_cursor", opts: replay, keys: []string{"[", "[", "["}},
+		{name: "time_zoom_all", opts: engineOpts, engine: true, keys: []string{"{", "{", "{"}},
+		{name: "pin_prompt", opts: replay, keys: []string{"5", "f"}},
+		{name: "export_prompt", opts: replay, keys: []string{"2", "e"}},
+		{name: "columns_chooser", opts: replay, keys: []string{"2", "C", "j", "space", "j", "j", "K"}},
+		{name: "columns_chosen", opts: replay, keys: []string{"2", "C", "j", "space", "j", "j", "K", "enter"}},
 		{name: "new_alerts_while_scrolled", opts: replay, keys: []string{"j", "j"}, after: func(t *testing.T, m Model) Model {
 			s := demoSnapshot()
 			ni := s.Incidents[0]
@@ -96,7 +113,8 @@ func states() []state {
 // wholeScreens are the states whose whole frame is a golden file; every
 // other part of every state has its own golden (TestGoldenParts), so a
 // change to one part rewrites its own files and these few.
-var wholeScreens = map[string][]int{"demo": {80, 140}, "help": {80}, "incident_detail": {140}, "filter_typing": {80}, "zero_config": {80}}
+var wholeScreens = map[string][]int{"demo": {80, 140}, "help": {80}, "incident_detail": {140}, "filter_typing": {80}, "zero_config": {80},
+	"pinned_key": {80, 140}, "pinned_client_partial": {80}, "time_range": {140}, "columns_chooser": {80}}
 
 // TestScreens renders every state whole at 80×24 (tabs) and 140×40 (grid):
 // exactly the terminal's height, every line within its width, the footer
@@ -156,11 +174,11 @@ func part(t *testing.T, what, rendered string, w, h int) string {
 func TestGoldenParts(t *testing.T) {
 	// The states each list pane is shown in: its own, and the demo.
 	paneStates := [nPanes][]string{
-		paneAlerts:   {"demo", "alerts_view", "sorted_oldest_first", "new_alerts_while_scrolled", "cleared", "zero_config", "empty"},
-		paneKeys:     {"demo", "sorted", "filter_applied", "blind_log", "empty"},
-		paneHosts:    {"demo", "filter_typing", "blind_log", "lookalikes", "empty"},
-		paneOrigins:  {"demo", "zero_config", "blind_log", "lookalikes", "empty"},
-		paneRequests: {"demo", "host_drill_down", "lookalikes", "empty"},
+		paneAlerts:   {"demo", "alerts_view", "sorted_oldest_first", "new_alerts_while_scrolled", "cleared", "zero_config", "empty", "pinned_key"},
+		paneKeys:     {"demo", "sorted", "filter_applied", "blind_log", "empty", "pinned_key", "columns_chosen"},
+		paneHosts:    {"demo", "filter_typing", "blind_log", "lookalikes", "empty", "pinned_key", "pinned_client_partial"},
+		paneOrigins:  {"demo", "zero_config", "blind_log", "lookalikes", "empty", "pinned_key", "pinned_client_partial"},
+		paneRequests: {"demo", "host_drill_down", "lookalikes", "empty", "pinned_key", "time_range"},
 	}
 	details := []string{"incident_detail", "incident_evidence_selected", "alert_detail", "dns_alert_detail", "service_incident",
 		"stuffing_alert", "key_detail", "request_detail", "suggested"}

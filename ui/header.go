@@ -2,7 +2,6 @@ package ui
 
 import (
 	"maps"
-
 	"slices"
 	"strconv"
 	"strings"
@@ -40,6 +39,13 @@ type header struct {
 	maxOptLine int  // optional warning lines allowed (terminal height)
 
 	unsavedHosts, unsavedOrigins []string
+
+	config       string    // the config file loaded; "" for none
+	chips        []chip    // pins and the range (pivot.go)
+	cursor, mark time.Time // the timeline's cursor and a first mark (zero: none)
+	from, to     time.Time // the pinned range (zero: none)
+	zoom         string    // the timeline's span: "1m", "all"
+	canUseFormat bool      // L can read a log again with a proposed format
 }
 
 // progress is a source's catch-up rate, estimated from successive
@@ -71,21 +77,16 @@ func (h *header) lines(w, height int) []string {
 		out = append(out, clipLine(src, w))
 	}
 
-	// Rate, sparkline, totals ... filter.
-	sparkW := 30
-	if w < 100 {
-		sparkW = 20
+	// Rate, timeline, totals ... filter; alerts by detector under it; the
+	// pins and the range (kept whatever the height: they change what
+	// every pane shows).
+	out = append(out, spaceBetween(h.rateLine(w), h.filterText(), w))
+	if h.showHistogram() {
+		out = append(out, h.histogramLine(w))
 	}
-	if w < 70 {
-		sparkW = 10
+	if h.showChips() {
+		out = append(out, h.chipsLine(w))
 	}
-	l2 := "req/s " + st.bold.Render(rate(s.RateNow)) + " " + st.spark.Render(sparkline(s.History, sparkW)) +
-		st.dim.Render(" 60s") + " · " + st.bold.Render(count(s.Requests)) + " requests"
-	filter := ""
-	if h.filter != "" {
-		filter = st.warn.Render("filter " + h.filter)
-	}
-	out = append(out, spaceBetween(l2, filter, w))
 
 	// Alerts per detector ... errors, drops, evictions (these first when
 	// they are not zero: they say the screen is missing something).
@@ -107,6 +108,106 @@ func (h *header) lines(w, height int) []string {
 	return out
 }
 
+// rateLine is the request rate, the timeline of requests and the count:
+// of the pinned traffic when pins narrow it ("12 of 370 requests").
+func (h *header) rateLine(w int) string {
+	st := &h.ctx.st
+	s := h.view
+	r := s.RateNow
+	total := count(s.Requests) + " requests"
+	if h.narrowed() {
+		r = narrowRate(&s.Activity)
+		approx := ""
+		if s.Coverage.Matched.Why != "" {
+			approx = "≥"
+		}
+		total = approx + count(s.Matched) + " of " + total
+	}
+	label := fit("req/s "+rate(r), timeLabel-1) + " "
+	return st.bold.Render(label) + h.timeCells(sparkWidth(w)) + st.dim.Render(" "+h.zoom) + " · " + st.bold.Render(total)
+}
+
+// filterText is the typed filters in use, for the right of the rate line.
+func (h *header) filterText() string {
+	if h.filter == "" {
+		return ""
+	}
+	return h.ctx.st.warn.Render("filter " + h.filter)
+}
+
+// narrowed reports whether pins or a range narrow what is shown.
+func (h *header) narrowed() bool { return len(h.chips) > 0 }
+
+// showHistogram: the alerts-by-detector line, once there are alerts (or
+// the cursor is on the timeline, to read it).
+func (h *header) showHistogram() bool {
+	total := 0
+	for _, n := range h.view.AlertsByDetector {
+		total += n
+	}
+	return total > 0 || !h.cursor.IsZero()
+}
+
+// histogramLine is the alerts of each bucket of the timeline, by
+// detector (letter), under the request cells, with a legend.
+func (h *header) histogramLine(w int) string {
+	st := &h.ctx.st
+	cells, used := h.alertCells(sparkWidth(w))
+	var legend []string
+	for _, d := range used {
+		i := infoOf(d)
+		legend = append(legend, i.letter+" "+i.label)
+	}
+	return clipLine(st.bold.Render(fit("alerts", timeLabel-1)+" ")+cells+st.dim.Render(" "+strings.Join(legend, "  ")), w)
+}
+
+// showChips: the line of pins, once there is a pin, a range, a cursor or
+// a mark.
+func (h *header) showChips() bool {
+	return len(h.chips) > 0 || !h.cursor.IsZero() || !h.mark.IsZero()
+}
+
+// chipsLine shows the pins and the range, then the cursor, then what
+// undoes them. The chips come first: the hint goes, then the cursor,
+// then the chips are cut, and those that still do not fit are counted.
+func (h *header) chipsLine(w int) string {
+	st := &h.ctx.st
+	var right string
+	switch {
+	case !h.mark.IsZero():
+		right = "mark " + clock(h.mark) + " · m pins the range"
+	case !h.cursor.IsZero():
+		right = h.cursorText()
+	}
+	if len(h.chips) == 0 {
+		return spaceBetween("", st.dim.Render(right), w)
+	}
+	const hint = " — F clears · backspace drops"
+	chips := func(n, each int) string {
+		parts := make([]string, 0, n)
+		for _, c := range h.chips[:n] {
+			parts = append(parts, chipText(c, each))
+		}
+		l := "⚑ " + strings.Join(parts, " × ")
+		if n < len(h.chips) {
+			l += " +" + strconv.Itoa(len(h.chips)-n) + " more"
+		}
+		return l
+	}
+	full := chips(len(h.chips), 80)
+	for _, c := range []struct{ left, right string }{{full + hint, right}, {full, right}, {full + hint, ""}, {full, ""}} {
+		if width(c.left)+1+width(c.right) <= w {
+			return spaceBetween(st.warn.Render(c.left), st.dim.Render(c.right), w)
+		}
+	}
+	for n := len(h.chips); n > 0; n-- {
+		if l := chips(n, max(16, (w-12)/n-3)); width(l) <= w || n == 1 {
+			return st.warn.Render(cut(l, w))
+		}
+	}
+	return ""
+}
+
 // inline reports whether the sources (src, as drawn) fit on the first
 // line, beside the title, the badge and the clock.
 func (h *header) inline(src string, w int) bool {
@@ -124,6 +225,9 @@ func (h *header) optional(w int) []string {
 	s := h.view
 	var opt []string
 	opt = append(opt, h.checkLines(w)...)
+	if l := h.formatLine(w); l != "" {
+		opt = append(opt, st.bad.Render(l))
+	}
 	opt = append(opt, h.progressLines(w)...)
 	if len(h.unsavedHosts)+len(h.unsavedOrigins) > 0 {
 		var parts []string
@@ -216,6 +320,9 @@ func (h *header) height(maxLines int) int {
 	s := h.view
 	n := len(h.checkLines(0))
 	n += h.catchingUp()
+	if h.formatLine(0) != "" {
+		n++
+	}
 	if len(h.unsavedHosts)+len(h.unsavedOrigins) > 0 {
 		n++
 	}
@@ -227,6 +334,12 @@ func (h *header) height(maxLines int) int {
 	}
 	n = 3 + min(n, h.maxOptLine)
 	if !h.inline(h.sources(), h.ctx.width) {
+		n++
+	}
+	if h.showHistogram() {
+		n++
+	}
+	if h.showChips() {
 		n++
 	}
 	if maxLines > 0 {
@@ -306,7 +419,16 @@ func (h *header) sources() string {
 		}
 		parts = append(parts, s)
 	}
+	parts = append(parts, st.dim.Render(h.configText()))
 	return strings.Join(parts, st.dim.Render(" · "))
+}
+
+// configText names the config the run loaded, or says there is none.
+func (h *header) configText() string {
+	if h.config == "" {
+		return "no config"
+	}
+	return "config " + elideHost(clean(h.config), 32)
 }
 
 // counters is the alerts line: alerts by detector on the left; parse
@@ -315,15 +437,15 @@ func (h *header) sources() string {
 // keep their place and the detectors are cut instead.
 func (h *header) counters(w int) string {
 	st := &h.ctx.st
-	s := h.view
+	byDet, of := h.alertCounts()
 	total := 0
-	for _, n := range s.AlertsByDetector {
+	for _, n := range byDet {
 		total += n
 	}
 	loud := h.problems()
 	for _, compact := range []bool{false, true} {
 		var b strings.Builder
-		al := "alerts " + count(uint64(total))
+		al := "alerts " + count(uint64(total)) + of
 		if total > 0 {
 			al = st.bad.Render(al)
 		} else {
@@ -337,7 +459,7 @@ func (h *header) counters(w int) string {
 		}
 		first := true
 		for _, d := range detInfos {
-			n := s.AlertsByDetector[d.name]
+			n := byDet[d.name]
 			if compact && n == 0 && total > 0 {
 				continue // narrow: only the detectors that fired
 			}
@@ -353,6 +475,9 @@ func (h *header) counters(w int) string {
 			}
 		}
 		left := b.String()
+		if of != "" && total == 0 {
+			left = st.good.Render("alerts 0" + of + " match")
+		}
 		right := loud
 		if right == "" {
 			right = h.quietProblems()
@@ -363,7 +488,7 @@ func (h *header) counters(w int) string {
 		if loud != "" && width(left)+3+width(loud) > w {
 			// What was lost matters more than the per-detector counts;
 			// the total stays.
-			total := "alerts " + count(uint64(total))
+			total := "alerts " + count(uint64(total)) + of
 			room := max(width(total), w-3-width(loud))
 			if room <= width(total)+3 {
 				left = st.bad.Render(total)
@@ -375,6 +500,25 @@ func (h *header) counters(w int) string {
 		return clipLine(left+st.dim.Render(" │ ")+right, w)
 	}
 	return ""
+}
+
+// alertCounts are the alerts by detector the alerts line counts: every
+// one raised, or under pins or a range those of the alerts kept that
+// match, with " of N" saying how many were raised in all.
+func (h *header) alertCounts() (map[string]int, string) {
+	s := h.view
+	if !h.narrowed() {
+		return s.AlertsByDetector, ""
+	}
+	total := 0
+	for _, n := range s.AlertsByDetector {
+		total += n
+	}
+	by := map[string]int{}
+	for i := range s.Alerts {
+		by[s.Alerts[i].Detector]++
+	}
+	return by, " of " + count(uint64(total))
 }
 
 // problems is the right of the alerts line when something was lost or not

@@ -107,6 +107,11 @@ func legend() [][2]string {
 		{"↓ ↑", "the sorted column and its direction; s picks the column, S flips it (AGE↓: oldest first)"},
 		{"N new ↑", "alerts that came while you were scrolled down; g jumps to them"},
 		{"dim", "an alert on a host or origin allowed since"},
+		{"⚑ chips", "the pins (f) and the range (m twice): every pane shows only the traffic seen with all of them; F clears, backspace drops the last"},
+		{"+N? ≈", "a pane's answer under pins may be short (the engine keeps capped lists and the last requests): +N? rows could not be decided, ≈ the line under the table says why"},
+		{"timeline", "requests per step over 1m, 10m, 1h or the whole run ({ }); under it, the letter of the detector that raised the most alerts in each step; ▸ the cursor ([ ]), underlined the range"},
+		{"mouse", "click a tab, a pane, a row, a column title (sorts), the timeline (cursor); click a row twice to open it; the wheel scrolls (--no-mouse leaves the mouse to the terminal)"},
+		{"e, C", "e writes this pane (every row under the pins) or the open evidence as JSON lines or CSV; C picks and orders this pane's columns"},
 	}
 }
 

@@ -94,7 +94,8 @@ func hostileSnapshotOf(values map[string]string) detect.Snapshot {
 	s.HostCheck = all
 	s.OriginCheck = all
 	s.Sources = []detect.SourceStatus{
-		{Name: all, State: detect.StateReplaying, Done: 1, Total: 3, Note: all, Off: []string{all + ": " + all, all}},
+		{Name: all, State: detect.StateReplaying, Done: 1, Total: 3, Note: all, Off: []string{all + ": " + all, all},
+			Blind: []detect.Blind{{Detectors: []string{all}, Field: all}}},
 		{Name: all, State: detect.StateFailed, Note: all},
 	}
 	s.Evicted = map[string]uint64{all: 3}

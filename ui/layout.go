@@ -15,16 +15,21 @@ const comfortDrop = 4
 // every column at its minimum, dropping by priority. The gap between
 // columns is two cells when that costs nothing, else one.
 func layoutCols[T any](cols []col[T], w int) (vis []int, widths []int, gap int) {
-	comfy := cols
-	for i, c := range cols {
-		if c.want > c.min {
-			if &comfy[0] == &cols[0] {
-				comfy = slices.Clone(cols)
+	// The comfortable widths, then half way to them, before giving up on
+	// them: a squeezed Host is worse than a missing METHOD.
+	for _, part := range []int{2, 1} {
+		comfy := cols
+		for i, c := range cols {
+			if c.want > c.min {
+				if &comfy[0] == &cols[0] {
+					comfy = slices.Clone(cols)
+				}
+				comfy[i].min = c.min + (c.want-c.min)*part/2
 			}
-			comfy[i].min = c.want
 		}
-	}
-	if &comfy[0] != &cols[0] {
+		if &comfy[0] == &cols[0] {
+			break
+		}
 		if v, g, ok := pickCols(comfy, w, comfortDrop); ok {
 			return v, colWidths(comfy, v, g, w), g
 		}

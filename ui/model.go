@@ -48,6 +48,9 @@ const (
 	modeConfirm      // a y/n question (Model.ask)
 	modeHelp
 	modeDetail
+	modePin     // f asks which of the row's values to pin
+	modeExport  // e asks for the format
+	modeColumns // C: choosing the focused pane's columns
 )
 
 // Messages. Every call into the Backend or the Pacer happens in a Cmd that
@@ -96,6 +99,17 @@ type (
 		hosts, origins []string // what was written
 		err            error
 	}
+	// exportMsg reports an export written (or not).
+	exportMsg struct {
+		path string
+		rows int
+		err  error
+	}
+	// columnsMsg reports a pane's columns saved to the config (or not).
+	columnsMsg struct {
+		path, pane string
+		err        error
+	}
 )
 
 // pacerCtl orders pacer controls. Bubble Tea runs each command in its own
@@ -127,6 +141,10 @@ type snapSig struct {
 	srcState    int
 	hostCheck   string
 	originCheck string
+	// The timeline's shape: a snapshot for a new width or zoom must show
+	// though nothing else changed (a finished replay).
+	buckets int
+	step    time.Duration
 }
 
 func signature(s *detect.Snapshot) snapSig {
@@ -136,6 +154,7 @@ func signature(s *detect.Snapshot) snapSig {
 		added:       len(s.AddedHosts) + len(s.AddedOrigins),
 		allowed:     len(s.AllowedHosts) + len(s.AllowedOrigins),
 		parseErrors: s.ParseErrors, dropped: s.Dropped, hostCheck: s.HostCheck, originCheck: s.OriginCheck,
+		buckets: len(s.Activity.Requests), step: s.Activity.Step,
 	}
 	if len(s.Alerts) > 0 {
 		g.firstAlert, g.firstCount = s.Alerts[0].ID, s.Alerts[0].Count
@@ -145,7 +164,7 @@ func signature(s *detect.Snapshot) snapSig {
 	}
 	for _, src := range s.Sources {
 		g.srcDone += src.Done
-		g.srcState = g.srcState*7 + int(src.State) + 3*len(src.Off)
+		g.srcState = g.srcState*7 + int(src.State) + 3*len(src.Blind)
 	}
 	return g
 }
@@ -156,10 +175,11 @@ type snapView struct {
 	*detect.Snapshot
 	allow     detect.Allowlist
 	clearedAt time.Time // c cleared the alerts (and incidents) up to here, event time
+	narrowed  bool      // pins or a range narrow the snapshot's tables
 }
 
-func newSnapView(s *detect.Snapshot, prev *snapView, clearedAt time.Time) *snapView {
-	v := &snapView{Snapshot: s, clearedAt: clearedAt}
+func newSnapView(s *detect.Snapshot, prev *snapView, clearedAt time.Time, narrowed bool) *snapView {
+	v := &snapView{Snapshot: s, clearedAt: clearedAt, narrowed: narrowed}
 	if prev != nil && prev.Snapshot != nil && slices.Equal(prev.AllowedHosts, s.AllowedHosts) && slices.Equal(prev.AllowedOrigins, s.AllowedOrigins) {
 		v.allow = prev.allow
 	} else {
@@ -189,8 +209,7 @@ func (v *snapView) alert(id uint64) (*detect.Alert, bool) {
 
 // allowedNow reports whether an alert's subject is allowed: it was allowed
 // after the alert (the engine marks it), or is matched by the allowlist
-// now (the engine marks only some detectors' alerts: a Host's served
-// alert, its SNI twin and an origin's preflight count too).
+// now (a config reloaded with it: the engine marks only what Allow allows).
 func (v *snapView) allowedNow(a *detect.Alert) bool {
 	if a.Allowed {
 		return true
@@ -259,6 +278,17 @@ type Model struct {
 	savedHosts, savedOrigins []string
 	clearedAt                time.Time // c: alerts up to here were cleared (event time)
 
+	// Pivots (pivot.go) and time (timecursor.go): the pins and the range,
+	// in the order made; the timeline's zoom; its cursor and a first mark
+	// (zero: none).
+	chips          []chip
+	choices        []detect.Pin // modePin: what f offers
+	zoom           int
+	cursor, mark   time.Time
+	lastClick      click       // mouse.go: a second click on the same row soon after opens it
+	columns        columnsEdit // modeColumns
+	exportFromBack mode        // modeExport: where the export was asked from
+
 	panes  panes
 	detail detailView
 	stack  []detailView // the details enter went through, to go back to with esc
@@ -279,7 +309,7 @@ func (ps panes) clone() panes {
 
 // New returns the root model (for Run, tests and teatest).
 func New(opts Options) Model {
-	c := &viewCtx{st: newStyles(opts.NoColor)}
+	c := &viewCtx{st: newStyles(opts.NoColor, true)}
 	c.help = newHelpModel(&c.st)
 	km := DefaultKeyMap()
 	var notes [][2]string
@@ -320,8 +350,14 @@ func New(opts Options) Model {
 	}
 	in.SetStyles(is)
 
+	if opts.SaveColumns == nil {
+		notes = append(notes, [2]string{"columns", "C chooses this pane's columns for this run (no config file to keep them in)"})
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	c.keys = km
-	return Model{
+	m := Model{
 		opts:  opts,
 		ctx:   c,
 		ctl:   &pacerCtl{},
@@ -338,11 +374,31 @@ func New(opts Options) Model {
 		},
 		help: helpView{notes: notes},
 	}
+	for _, p := range m.allPanes() {
+		if name, _ := p.heading(); opts.Columns[name] != nil {
+			cols := opts.Columns[name]
+			p.setColumns(cols)
+		}
+	}
+	return m
 }
 
 // Init starts the snapshot tick.
 func (m Model) Init() tea.Cmd {
 	return m.fetch(0, true)
+}
+
+// allPanes lists every table, both views of the alerts slot included.
+func (m *Model) allPanes() []pane {
+	out := make([]pane, 0, nPanes+1)
+	for _, p := range m.panes {
+		if a, ok := p.(*altPane); ok {
+			out = append(out, a.pane, a.other)
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // fetch is the tick: after delay it takes a snapshot for the panes' query
@@ -387,12 +443,19 @@ func (m *Model) query() detect.Query {
 	if m.paused {
 		q.Now = m.stepTo
 	}
+	q.Pins = m.pins()
+	if r, ok := m.timeRange(); ok {
+		q.From, q.To = r.from, r.to
+	}
+	q.Span, q.Buckets = zooms[m.zoom].span, sparkWidth(m.ctx.width)
 	return q
 }
 
-// sameTables reports whether two queries ask for the same rows.
+// sameTables reports whether two queries ask for the same rows (the
+// timeline's shape aside: the header draws any).
 func sameTables(a, b detect.Query) bool {
-	return a.Keys == b.Keys && a.Hosts == b.Hosts && a.Origins == b.Origins
+	a.Span, a.Buckets, b.Span, b.Buckets = 0, 0, 0, 0
+	return a.Same(&b)
 }
 
 // Update is the state transition; it never calls the Backend itself.
@@ -410,9 +473,15 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
+		first := m.ctx.width == 0 && m.ctx.height == 0
 		m.ctx.width, m.ctx.height = msg.Width, msg.Height
 		m.ctx.grid = msg.Width >= gridMinWidth && msg.Height >= gridMinHeight
 		m.fixScroll()
+		if first && !m.opts.NoColor {
+			// A terminal is there: ask for its background colour (a light
+			// one gets darker colours).
+			return m, tea.RequestBackgroundColor
+		}
 		return m, nil
 	case snapMsg:
 		return m.onSnapshot(msg)
@@ -456,6 +525,31 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		m.savedOrigins = append(slices.Clip(m.savedOrigins), msg.origins...)
 		m.setFlash("allowlist written to "+clean(msg.path), false)
 		return m, m.fetch(0, false)
+	case exportMsg:
+		if msg.err != nil {
+			m.setFlash("export failed: "+clean(msg.err.Error()), true)
+			return m, nil
+		}
+		m.setFlash("exported "+plural(msg.rows, "row", "rows")+" to "+clean(msg.path), false)
+		return m, nil
+	case columnsMsg:
+		if msg.err != nil {
+			m.setFlash("could not save the columns: "+clean(msg.err.Error()), true)
+			return m, nil
+		}
+		m.setFlash(msg.pane+" columns saved to "+clean(msg.path)+" ([ui] columns)", false)
+		return m, nil
+	case tea.BackgroundColorMsg:
+		// The terminal said its background: colours that read on it. The
+		// context is shared by earlier models, so it is copied.
+		c := *m.ctx
+		c.st = newStyles(m.opts.NoColor, msg.IsDark())
+		c.help = newHelpModel(&c.st)
+		m.ctx = &c
+		return m, nil
+	case tea.MouseMsg:
+		m.idle = 0
+		return m.onMouse(msg)
 	case tea.KeyPressMsg:
 		m.idle = 0
 		return m.onKey(msg)
@@ -567,7 +661,7 @@ func nextProgress(prev map[string]progress, srcs []detect.SourceStatus, at time.
 // apply puts a snapshot on screen: every pane filters and sorts its rows.
 func (m *Model) apply(s *detect.Snapshot) {
 	m.snap = s
-	m.view = newSnapView(s, m.view, m.clearedAt)
+	m.view = newSnapView(s, m.view, m.clearedAt, m.narrowed())
 	m.loaded = true
 	for _, p := range m.panes {
 		p.apply(m.view)
@@ -583,10 +677,25 @@ func (m *Model) reapply(p paneID) {
 
 // shown reports whether a pane is on screen now.
 func (m *Model) shown(p paneID) bool {
-	if m.mode == modeDetail || m.mode == modeHelp || m.mode == modeConfirm && m.ask.back == modeDetail {
+	switch m.screen() {
+	case modeDetail, modeHelp, modeColumns:
 		return false
 	}
 	return m.ctx.grid || m.focus == p
+}
+
+// screen is the mode whose screen is drawn: a question or a prompt in the
+// footer leaves the screen it was asked from.
+func (m *Model) screen() mode {
+	switch m.mode {
+	case modePin:
+		return m.back
+	case modeExport:
+		return m.exportFromBack
+	case modeConfirm:
+		return m.ask.back
+	}
+	return m.mode
 }
 
 func (m *Model) setFlash(text string, warn bool) {
@@ -597,7 +706,7 @@ func (m *Model) setFlash(text string, warn bool) {
 func (m *Model) fixScroll() {
 	rects := m.paneRects()
 	for p, pn := range m.panes {
-		pn.clamp(rects[p].h - 1)
+		pn.clamp(rects[p].h)
 	}
 }
 
@@ -619,6 +728,16 @@ func (m *Model) header() header {
 		canSuggest: m.opts.Proposal != nil,
 		loaded:     m.loaded,
 		maxOptLine: min(4, max(1, (m.ctx.height-14)/2)),
+		config:     m.opts.ConfigPath,
+		chips:      m.chips,
+		cursor:     m.cursor,
+		mark:       m.mark,
+		zoom:       zooms[m.zoom].label,
+
+		canUseFormat: m.opts.UseFormat != nil,
+	}
+	if r, ok := m.timeRange(); ok {
+		h.from, h.to = r.from, r.to
 	}
 	h.unsavedHosts, h.unsavedOrigins = m.unsaved()
 	if h.title == "" {

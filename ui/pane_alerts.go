@@ -48,13 +48,17 @@ func alertsPane() *tablePane[alertRow] {
 			d.Evidence = nil // the Backend sends it with the detail
 			return drill{detail: detailView{kind: detailAlert, alert: d}}
 		},
-		allow: func(a *alertRow) allowTarget { return alertAllow(a.Alert, a.allowed) },
+		allow:   func(a *alertRow) allowTarget { return alertAllow(a.Alert, a.allowed) },
+		pins:    func(a *alertRow) []detect.Pin { return alertPins(a.Alert) },
+		partial: func(v *snapView) detect.Partial { return v.Coverage.Alerts },
 		cols: []col[alertRow]{
 			sevCol[alertRow](func(a *alertRow) detect.Severity { return a.Severity }),
 			{title: "DETECTOR", min: 13,
 				cell: func(a *alertRow) string { return detLabel(a.Alert) },
+				raw:  func(a *alertRow) any { return a.Detector },
 				cmp:  func(a, b *alertRow) int { return cmp.Compare(detLabel(a.Alert), detLabel(b.Alert)) }},
 			{title: "SUBJECT", min: 16, flex: 3,
+				raw: func(a *alertRow) any { return a.Subject },
 				host: func(a *alertRow) hostText {
 					h := showHost(a.Subject)
 					if a.allowed {
@@ -71,6 +75,7 @@ func alertsPane() *tablePane[alertRow] {
 				cell: func(a *alertRow) string { return orDash(clean(a.Client)) },
 				cmp:  func(a, b *alertRow) int { return cmp.Compare(a.Client, b.Client) }},
 			{title: "COUNT", min: 5, right: true, drop: 4, desc: true,
+				raw: func(a *alertRow) any { return a.Count },
 				cell: func(a *alertRow) string {
 					if a.Count > 1 {
 						return "×" + count(uint64(a.Count))
@@ -87,7 +92,8 @@ func alertsPane() *tablePane[alertRow] {
 
 // sevCol is a severity column: symbol and word, most severe first when picked.
 func sevCol[T any](sev func(r *T) detect.Severity) col[T] {
-	return col[T]{title: "SEV", min: 6, desc: true,
+	return col[T]{title: "SEV", name: "severity", min: 6, desc: true,
+		raw:    func(r *T) any { return sev(r).String() },
 		cell:   func(r *T) string { return sevLabel(sev(r)) },
 		accent: func(r *T) accent { return sevAccent(sev(r)) },
 		cmp:    func(a, b *T) int { return cmp.Compare(sev(a), sev(b)) }}
@@ -98,6 +104,7 @@ func sevCol[T any](sev func(r *T) detect.Severity) col[T] {
 func timeCol[T any](at func(r *T) time.Time) col[T] {
 	return col[T]{title: "TIME", min: 8, drop: 3, desc: true, natural: true,
 		cell:   func(r *T) string { return clock(at(r)) },
+		raw:    func(r *T) any { return at(r) },
 		accent: always[T](acMuted),
 		cmp:    func(a, b *T) int { return at(a).Compare(at(b)) }}
 }
@@ -123,12 +130,4 @@ func alertAllow(a *detect.Alert, allowed bool) allowTarget {
 }
 
 // allowKindOf says what `a` would allow for an alert of this detector.
-func allowKindOf(det string) string {
-	switch det {
-	case detect.DetUnexpectedHost, detect.DetHostServed, detect.DetUnexpectedSNI:
-		return "host" // SNI names are checked against the same [hosts] allowed
-	case detect.DetForeignOrigin, detect.DetPrivateNetworkPreflight:
-		return "origin"
-	}
-	return ""
-}
+func allowKindOf(det string) string { return detect.AllowKind(det) }

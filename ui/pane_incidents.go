@@ -27,13 +27,9 @@ func incidentsPane() *tablePane[incidentRow] {
 		empty: "no alerts yet", noMatch: "no incident matches the filter",
 		emptyWhy: func(v *snapView) string { return clearedText(v) },
 		rows: func(v *snapView) []incidentRow {
-			rows := make([]incidentRow, 0, len(v.Incidents))
+			rows := make([]incidentRow, len(v.Incidents))
 			for i := range v.Incidents {
-				// The engine keeps incidents when the alerts are cleared;
-				// those that did not fire since are cleared here too.
-				if inc := &v.Incidents[i]; v.clearedAt.IsZero() || inc.Last.After(v.clearedAt) {
-					rows = append(rows, incidentRow{inc, v})
-				}
+				rows[i] = incidentRow{&v.Incidents[i], v}
 			}
 			return rows
 		},
@@ -49,6 +45,8 @@ func incidentsPane() *tablePane[incidentRow] {
 		open: func(r *incidentRow) drill {
 			return drill{detail: detailView{kind: detailIncident, incident: detect.IncidentDetail{Incident: *r.Incident}}}
 		},
+		pins:    func(r *incidentRow) []detect.Pin { return incidentPins(r.Incident) },
+		partial: func(v *snapView) detect.Partial { return v.Coverage.Alerts },
 		allow: func(r *incidentRow) allowTarget {
 			alerts := make([]*detect.Alert, 0, len(r.Alerts))
 			for _, id := range r.Alerts {
@@ -62,6 +60,7 @@ func incidentsPane() *tablePane[incidentRow] {
 			sevCol[incidentRow](func(r *incidentRow) detect.Severity { return r.Severity }),
 			{title: "DETECTORS", min: 10, flex: 1, want: 22,
 				cell: func(r *incidentRow) string { return detTags(r.Detectors) },
+				raw:  func(r *incidentRow) any { return strings.Join(r.Detectors, " ") },
 				cmp:  func(a, b *incidentRow) int { return cmp.Compare(detTags(a.Detectors), detTags(b.Detectors)) }},
 			{title: "OUTCOME", min: 7, drop: 4,
 				cell: func(r *incidentRow) string { return orDash(clean(r.Outcome)) },
@@ -74,9 +73,11 @@ func incidentsPane() *tablePane[incidentRow] {
 				cmp: func(a, b *incidentRow) int { return cmp.Compare(a.Outcome, b.Outcome) }},
 			{title: "SUBJECT", min: 14, want: 16, flex: 1,
 				host: func(r *incidentRow) hostText { return showHost(r.Subject) },
+				raw:  func(r *incidentRow) any { return r.Subject },
 				cmp:  func(a, b *incidentRow) int { return cmp.Compare(a.Subject, b.Subject) }},
 			{title: "COUNT", min: 5, right: true, drop: 5, desc: true,
 				cell: func(r *incidentRow) string { return "×" + count(uint64(r.Count)) },
+				raw:  func(r *incidentRow) any { return r.Count },
 				cmp:  func(a, b *incidentRow) int { return cmp.Compare(a.Count, b.Count) }},
 			timeCol[incidentRow](func(r *incidentRow) time.Time { return r.Opened }),
 			{title: "LAST", min: 4, right: true, drop: 2,

@@ -15,8 +15,9 @@ import (
 func keysPane() *tablePane[detect.KeyStat] {
 	// count columns: a number per key, most first when picked.
 	number := func(title, query string, min, drop int, v func(k *detect.KeyStat) int) col[detect.KeyStat] {
-		return col[detect.KeyStat]{title: title, query: query, min: min, right: true, drop: drop, desc: true,
+		return col[detect.KeyStat]{title: title, name: query, query: query, min: min, right: true, drop: drop, desc: true,
 			cell: func(k *detect.KeyStat) string { return strconv.Itoa(v(k)) },
+			raw:  func(k *detect.KeyStat) any { return v(k) },
 			cmp:  func(a, b *detect.KeyStat) int { return cmp.Compare(v(a), v(b)) }}
 	}
 	return newTablePane(&tableSpec[detect.KeyStat]{
@@ -31,6 +32,8 @@ func keysPane() *tablePane[detect.KeyStat] {
 		match:        func(k *detect.KeyStat) []string { return append([]string{k.Key}, detTexts(k.Fired)...) },
 		query:        func(q *detect.Query) *detect.TableQuery { return &q.Keys },
 		engineFilter: keyEngineFilter,
+		pins:         func(k *detect.KeyStat) []detect.Pin { return []detect.Pin{{Kind: detect.PinKey, Value: k.Key}} },
+		partial:      func(v *snapView) detect.Partial { return v.Coverage.Keys },
 		open: func(k *detect.KeyStat) drill {
 			return drill{detail: detailView{kind: detailKey, key: detect.KeyDetail{Key: k.Key, Stat: *k}}}
 		},
@@ -39,14 +42,17 @@ func keysPane() *tablePane[detect.KeyStat] {
 				cell:   func(k *detect.KeyStat) string { return clean(k.Key) },
 				accent: always[detect.KeyStat](acKey),
 				cmp:    func(a, b *detect.KeyStat) int { return cmp.Compare(a.Key, b.Key) }},
-			{title: "REQS", query: "requests", min: 7, right: true, desc: true, sorted: true,
+			{title: "REQS", name: "requests", query: "requests", min: 7, right: true, desc: true, sorted: true,
 				cell: func(k *detect.KeyStat) string { return count(k.Requests) },
+				raw:  func(k *detect.KeyStat) any { return k.Requests },
 				cmp:  func(a, b *detect.KeyStat) int { return cmp.Compare(a.Requests, b.Requests) }},
-			{title: "REQ/S", query: "rate", min: 6, right: true, desc: true,
+			{title: "REQ/S", name: "rate", query: "rate", min: 6, right: true, desc: true,
 				cell: func(k *detect.KeyStat) string { return rate(k.RateNow) },
+				raw:  func(k *detect.KeyStat) any { return k.RateNow },
 				cmp:  func(a, b *detect.KeyStat) int { return cmp.Compare(a.RateNow, b.RateNow) }},
 			{title: "PEAK", query: "peak", min: 6, right: true, drop: 3, desc: true,
 				cell: func(k *detect.KeyStat) string { return rate(k.PeakRate) },
+				raw:  func(k *detect.KeyStat) any { return k.PeakRate },
 				cmp:  func(a, b *detect.KeyStat) int { return cmp.Compare(a.PeakRate, b.PeakRate) }},
 			number("HOSTS", "hosts", 5, 0, func(k *detect.KeyStat) int { return k.Hosts }),
 			number("CLIENTS", "clients", 7, 2, func(k *detect.KeyStat) int { return k.Clients }),
@@ -57,6 +63,7 @@ func keysPane() *tablePane[detect.KeyStat] {
 			// in fixed places would push ORIGINS out at 140 columns.
 			{title: "FLAGS", min: 5, flex: 1,
 				cell: func(k *detect.KeyStat) string { return flags(k.Fired) },
+				raw:  func(k *detect.KeyStat) any { return strings.Join(k.Fired, " ") },
 				accent: func(k *detect.KeyStat) accent {
 					if len(k.Fired) > 0 {
 						return acBad
@@ -68,32 +75,23 @@ func keysPane() *tablePane[detect.KeyStat] {
 	})
 }
 
-// keyEngineFilter is the keys filter the engine can answer (it matches a
-// key's fingerprint and the JSON names of the detectors that fired on it)
-// that keeps every key this pane's filter would: the typed text when
-// every detector it names matches it as is; the one detector's JSON name
-// when the text names one by its label ("dns/rebind"); else nothing (all
-// rows, filtered here).
-func keyEngineFilter(f string) string {
+// keyEngineFilter is the keys filter the engine answers as this pane
+// does: the typed text, which it finds in a key's fingerprint and in the
+// JSON names of the detectors that fired on it, and the detectors whose
+// label shows it ("dns/rebind"). Text the sanitiser would show otherwise
+// cannot be matched there: every row then (filtered here).
+func keyEngineFilter(f string) detect.TableQuery {
 	f = strings.ToLower(f)
-	var byLabel []string
-	asIs := true
+	if !plainFilter(f) {
+		return detect.TableQuery{}
+	}
+	q := detect.TableQuery{Filter: f}
 	for _, d := range detInfos {
-		inName, inLabel := strings.Contains(d.name, f), strings.Contains(d.label, f)
-		if inLabel && !inName {
-			asIs = false
-			byLabel = append(byLabel, d.name)
+		if strings.Contains(d.label, f) && !strings.Contains(d.name, f) {
+			q.Detectors = append(q.Detectors, d.name)
 		}
 	}
-	switch {
-	case !plainFilter(f):
-		return ""
-	case asIs:
-		return f
-	case len(byLabel) == 1 && !isHex(f):
-		return byLabel[0]
-	}
-	return ""
+	return q
 }
 
 // plainFilter reports whether the engine matches f as this dashboard does:
@@ -101,16 +99,6 @@ func keyEngineFilter(f string) string {
 func plainFilter(f string) bool {
 	for i := 0; i < len(f); i++ {
 		if f[i] < 0x20 || f[i] >= 0x7f || f[i] == '\\' {
-			return false
-		}
-	}
-	return true
-}
-
-// isHex reports whether f could be part of a fingerprint.
-func isHex(f string) bool {
-	for i := 0; i < len(f); i++ {
-		if !(f[i] >= '0' && f[i] <= '9' || f[i] >= 'a' && f[i] <= 'f') {
 			return false
 		}
 	}

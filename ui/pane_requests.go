@@ -73,7 +73,9 @@ func requestsPane() *tablePane[reqRow] {
 		open: func(r *reqRow) drill {
 			return drill{detail: detailView{kind: detailRequest, req: *r.Request, loaded: true}}
 		},
-		cols: requestCols(),
+		pins:    func(r *reqRow) []detect.Pin { return requestPins(r.Request) },
+		partial: func(v *snapView) detect.Partial { return v.Coverage.Requests },
+		cols:    requestCols(),
 	})
 }
 
@@ -83,16 +85,23 @@ func requestCols() []col[reqRow] {
 	return []col[reqRow]{
 		{title: "TIME", min: 8, desc: true, natural: true,
 			cell:   func(r *reqRow) string { return clock(r.Time) },
+			raw:    func(r *reqRow) any { return r.Time },
 			accent: always[reqRow](acMuted),
 			cmp:    func(a, b *reqRow) int { return a.Time.Compare(b.Time) }},
 		{title: "CLIENT", min: 15, drop: 3, shrink: true,
 			cell: func(r *reqRow) string { return cleanAddr(r.Client) },
 			cmp:  func(a, b *reqRow) int { return a.Client.Compare(b.Client) }},
-		{title: "METHOD", min: 6, drop: 4, // mostly GET: the first to go
+		// The server (ip:port) a capture saw: traffic to servers that are
+		// not ours tells by it. Logs know none ("-").
+		{title: "SERVER", min: 21, drop: 4, shrink: true,
+			cell: func(r *reqRow) string { return addrPort(r.Server) },
+			cmp:  func(a, b *reqRow) int { return a.Server.Compare(b.Server) }},
+		{title: "METHOD", min: 6, drop: 5, // mostly GET: the first to go
 			cell: func(r *reqRow) string { return clean(r.Method) },
 			cmp:  func(a, b *reqRow) int { return cmp.Compare(a.Method, b.Method) }},
-		{title: "HOST", min: 12, want: 18, flex: 2,
+		{title: "HOST", min: 12, want: 24, flex: 3,
 			host: requestHost,
+			raw:  func(r *reqRow) any { return checkedHost(r.Request) },
 			accent: func(r *reqRow) accent {
 				if r.foreign {
 					return acBad
@@ -100,7 +109,7 @@ func requestCols() []col[reqRow] {
 				return acNone
 			},
 			cmp: func(a, b *reqRow) int { return cmp.Compare(a.Host, b.Host) }},
-		{title: "TARGET", min: 12, want: 12, flex: 3,
+		{title: "TARGET", min: 12, want: 12, flex: 2,
 			cell: requestTarget,
 			cmp:  func(a, b *reqRow) int { return cmp.Compare(a.Target, b.Target) }},
 		{title: "ORIGIN", min: 12, want: 14, flex: 2, drop: 2,
@@ -110,6 +119,7 @@ func requestCols() []col[reqRow] {
 				}
 				return hostText{name: "-"}
 			},
+			raw: func(r *reqRow) any { return r.Origin },
 			cmp: func(a, b *reqRow) int { return cmp.Compare(a.Origin, b.Origin) }},
 		{title: "KEY", min: 12, drop: 1,
 			cell:   func(r *reqRow) string { return orDash(clean(r.Key)) },
@@ -147,7 +157,8 @@ func requestHost(r *reqRow) hostText {
 
 // statusCol is a response status column, coloured by class.
 func statusCol[T any](status func(r *T) int) col[T] {
-	return col[T]{title: "ST", min: 3, right: true, drop: 1, desc: true,
+	return col[T]{title: "ST", name: "status", min: 3, right: true, drop: 1, desc: true,
+		raw: func(r *T) any { return status(r) },
 		cell: func(r *T) string {
 			if status(r) == 0 {
 				return "-"

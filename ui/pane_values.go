@@ -30,11 +30,18 @@ func valuesPane(kind string) *tablePane[valueRow] {
 		emptyWhy: func(v *snapView) string { return blindTo(v, field) },
 		rows:     rows,
 		query:    query,
-		engineFilter: func(f string) string {
+		engineFilter: func(f string) detect.TableQuery {
 			if !plainFilter(f) || strings.Contains(f, "xn--") || matchesWord(f, "allowed", "foreign", "no check", "referer", "(none)") {
-				return "" // matched here, on what is shown: all rows
+				return detect.TableQuery{} // matched here, on what is shown: all rows
 			}
-			return f
+			return detect.TableQuery{Filter: f}
+		},
+		pins: func(v *valueRow) []detect.Pin { return []detect.Pin{{Kind: detect.PinKind(kind), Value: v.Value}} },
+		partial: func(v *snapView) detect.Partial {
+			if kind == "origin" {
+				return v.Coverage.Origins
+			}
+			return v.Coverage.Hosts
 		},
 		id:  func(v *valueRow) string { return v.Value },
 		tie: func(a, b *valueRow) int { return cmp.Compare(a.Value, b.Value) },
@@ -51,6 +58,7 @@ func valuesPane(kind string) *tablePane[valueRow] {
 		},
 		cols: []col[valueRow]{
 			{title: strings.ToUpper(kind), query: "value", min: 16, want: 23, flex: 1,
+				raw: func(v *valueRow) any { return v.Value },
 				host: func(v *valueRow) hostText {
 					h := showHost(v.Value)
 					if h.name == "" {
@@ -62,13 +70,16 @@ func valuesPane(kind string) *tablePane[valueRow] {
 					return h
 				},
 				cmp: func(a, b *valueRow) int { return cmp.Compare(a.Value, b.Value) }},
-			{title: "REQS", query: "requests", min: 7, right: true, desc: true, sorted: true,
+			{title: "REQS", name: "requests", query: "requests", min: 7, right: true, desc: true, sorted: true,
 				cell: func(v *valueRow) string { return count(v.Requests) },
+				raw:  func(v *valueRow) any { return v.Requests },
 				cmp:  func(a, b *valueRow) int { return cmp.Compare(a.Requests, b.Requests) }},
 			{title: "KEYS", query: "keys", min: 4, right: true, drop: 2, desc: true,
 				cell: func(v *valueRow) string { return strconv.Itoa(v.Keys) },
+				raw:  func(v *valueRow) any { return v.Keys },
 				cmp:  func(a, b *valueRow) int { return cmp.Compare(a.Keys, b.Keys) }},
 			{title: "STATUS", query: "allowed", min: 10,
+				raw: func(v *valueRow) any { return v.status() },
 				cell: func(v *valueRow) string {
 					switch v.status() {
 					case "allowed":

@@ -26,8 +26,9 @@ type pane interface {
 	// cursor at the top.
 	markSeen(shown bool)
 	render(c *viewCtx, w, h int, focused bool, now time.Time) string
-	// clamp keeps the cursor on a row and in a window of h rows; moveBy
-	// moves it by a navigation key.
+	// clamp keeps the cursor on a row and in the window of a pane h lines
+	// high (its header and notes included); moveBy moves it by a
+	// navigation key.
 	clamp(h int)
 	moveBy(km *KeyMap, k tea.KeyPressMsg, h int)
 	// filterText is what the pane is filtered by, for the header: the
@@ -55,8 +56,35 @@ type pane interface {
 	// allowSelected is what `a` allows on this pane: ok is false when no
 	// row is selected; a zero target when the pane allows nothing.
 	allowSelected() (t allowTarget, ok bool)
+	// pinsSelected are the values f can pin on the selected row, most
+	// telling first; none when no row is selected.
+	pinsSelected() []detect.Pin
 	// clone is a copy whose state changes leave the original alone.
 	clone() pane
+
+	// Columns (C): every column's name, whether it is shown, in the order
+	// shown (hidden ones after); setColumns shows the named ones in that
+	// order (unknown names are ignored; none keeps them all).
+	columnList() []columnItem
+	setColumns(names []string)
+	// export is every row (not only those on screen) as named values in
+	// the columns shown (export.go).
+	export(now time.Time) (names []string, rows [][]any)
+	// Mouse (mouse.go): the visible column at x of a table w cells wide
+	// and h lines high (-1: none), sorting by it (as s would); the row
+	// index on screen line y of the table (0 is its header; -1: none);
+	// selecting it; scrolling by n rows.
+	columnAt(c *viewCtx, w, h, x int, now time.Time) int
+	sortBy(col int) string
+	rowAt(y, h int) int
+	selectRow(i, h int)
+	scrollBy(n, h int)
+}
+
+// columnItem is one column of a pane as the chooser lists it.
+type columnItem struct {
+	name, title string
+	shown       bool
 }
 
 // drill is where enter on a row leads: a detail view, or (detail.kind ==
@@ -102,9 +130,14 @@ type tableSpec[T any] struct {
 	// query picks the table of the engine's Query the pane's rows come
 	// from (nil: the snapshot's rows are all there are); engineFilter turns
 	// the typed filter into one the engine can answer and that keeps every
-	// row this pane's filter would keep ("" = all rows).
+	// row this pane's filter would keep (zero: all rows).
 	query        func(q *detect.Query) *detect.TableQuery
-	engineFilter func(f string) string
+	engineFilter func(f string) detect.TableQuery
+	// pins are the values f can pin on a row, most telling first.
+	pins func(r *T) []detect.Pin
+	// partial is how complete the engine's answer for this table is under
+	// the pins and range (nil: always complete).
+	partial func(v *snapView) detect.Partial
 }
 
 // col is one column of a table of T: how it is laid out, how a row's cell
@@ -112,6 +145,9 @@ type tableSpec[T any] struct {
 // Widths are display cells.
 type col[T any] struct {
 	title string
+	// name is the column's name in the config ([ui] columns) and in
+	// exports; "" is the title in lower case.
+	name  string
 	min   int  // width it gets before any flex share
 	flex  int  // share of the spare width (0: fixed)
 	right bool // numbers align right
@@ -144,6 +180,17 @@ type col[T any] struct {
 	// query is the engine's name for this column (detect.KeyColumns,
 	// ValueColumns), in panes whose rows come from a query.
 	query string
+	// raw is the value an export writes when the cell's text is not it
+	// (a count with separators, a host cut in its middle); nil: the cell.
+	raw func(r *T) any
+}
+
+// id is the column's name in the config and in exports.
+func (c *col[T]) id() string {
+	if c.name != "" {
+		return c.name
+	}
+	return strings.ToLower(c.title)
 }
 
 // cell is one cell of a table row: its whole text, and for a host-like
@@ -208,6 +255,8 @@ type tablePane[T any] struct {
 	why            string // the empty text, when the snapshot explains it
 	seenSeq        uint64 // the newest seq the user has had on screen at the top
 	unseen         int    // rows newer than seenSeq
+	show           []int  // the columns shown, in order (indexes into cols); nil: all
+	part           detect.Partial
 }
 
 func newTablePane[T any](spec *tableSpec[T]) *tablePane[T] {
@@ -226,6 +275,12 @@ func (p *tablePane[T]) status() string {
 	s := p.title + " " + count(uint64(len(p.shown)))
 	if p.filter != "" || p.pinKind != "" {
 		s += "/" + count(uint64(len(p.all)))
+	}
+	switch {
+	case p.part.Unsure > 0:
+		s += " +" + count(uint64(p.part.Unsure)) + "?"
+	case p.part.Why != "":
+		s += " ≈"
 	}
 	if p.unseen > 0 {
 		s += " · " + strconv.Itoa(p.unseen) + " new ↑"
@@ -252,6 +307,13 @@ func (p *tablePane[T]) apply(v *snapView) {
 	p.why = ""
 	if p.emptyWhy != nil {
 		p.why = p.emptyWhy(v)
+	}
+	if p.why == "" && v.narrowed {
+		p.why = "nothing seen with the pins and the range (F clears them, backspace drops the last)"
+	}
+	p.part = detect.Partial{}
+	if p.partial != nil {
+		p.part = p.partial(v)
 	}
 	all := p.all
 	f := strings.ToLower(strings.TrimSpace(p.filter))
@@ -319,14 +381,59 @@ func (p *tablePane[T]) markSeen(shown bool) {
 
 func (p *tablePane[T]) clamp(h int) {
 	p.cursor = max(0, min(p.cursor, len(p.shown)-1))
-	p.offset = clampOffset(p.offset, p.cursor, h, len(p.shown))
+	p.offset = clampOffset(p.offset, p.cursor, p.rowsIn(h), len(p.shown))
 }
 
 func (p *tablePane[T]) moveBy(km *KeyMap, k tea.KeyPressMsg, h int) {
-	if i, ok := km.motion(k, p.cursor, max(1, h-1), len(p.shown)-1); ok {
+	rows := p.rowsIn(h)
+	if i, ok := km.motion(k, p.cursor, max(1, rows-1), len(p.shown)-1); ok {
 		p.cursor = i
 		p.clamp(h)
 	}
+}
+
+// rowAt is the index of the row drawn on line y of the pane (0 is the
+// column header), or -1.
+func (p *tablePane[T]) rowAt(y, h int) int {
+	off := clampOffset(p.offset, p.cursor, p.rowsIn(h), len(p.shown))
+	if y < 1 || y > p.rowsIn(h) || off+y-1 >= len(p.shown) {
+		return -1
+	}
+	return off + y - 1
+}
+
+func (p *tablePane[T]) selectRow(i, h int) {
+	if i >= 0 && i < len(p.shown) {
+		p.cursor = i
+		p.clamp(h)
+	}
+}
+
+// scrollBy moves the cursor n rows (the wheel), the window with it.
+func (p *tablePane[T]) scrollBy(n, h int) {
+	p.cursor = max(0, min(len(p.shown)-1, p.cursor+n))
+	p.clamp(h)
+}
+
+// columnAt finds the shown column drawn at x, as lines lays them out.
+func (p *tablePane[T]) columnAt(c *viewCtx, w, h, x int, now time.Time) int {
+	v := p.view(now)
+	v.offset = clampOffset(p.offset, p.cursor, p.rowsIn(h), len(p.shown))
+	_, vis, widths, gap := v.layoutAt(w, p.rowsIn(h)+1)
+	pos := 0
+	for k, i := range vis {
+		if k > 0 {
+			pos += gap
+		}
+		if x >= pos && x < pos+widths[i] {
+			if p.show == nil {
+				return i
+			}
+			return p.show[i]
+		}
+		pos += widths[i]
+	}
+	return -1
 }
 
 func (p *tablePane[T]) filterText() string {
@@ -374,30 +481,61 @@ func (p *tablePane[T]) fillQuery(q *detect.Query) {
 		}
 	}
 	if f := strings.TrimSpace(p.filter); f != "" && p.engineFilter != nil {
-		tq.Filter = p.engineFilter(f)
+		ef := p.engineFilter(f)
+		tq.Filter, tq.Detectors = ef.Filter, ef.Detectors
 	}
 	*p.query(q) = tq
 }
 
+// sortNext sorts by the next column shown (or flips the direction);
+// after the last, a pane with a natural column goes back to the engine's
+// order.
 func (p *tablePane[T]) sortNext(reverse bool) string {
 	o := &p.order
+	vis := p.visible()
+	natural := slices.IndexFunc(p.cols, func(c col[T]) bool { return c.natural })
 	switch {
 	case reverse && o.col < 0:
 		// The engine's order is newest first; reversing it means sorting by
 		// time, oldest first.
-		o.col, o.desc = slices.IndexFunc(p.cols, func(c col[T]) bool { return c.natural }), false
+		o.col, o.desc = natural, false
 	case reverse:
 		o.desc = !o.desc
 	default:
-		o.col++
-		if o.col == len(p.cols) {
-			o.col = 0
-			if slices.ContainsFunc(p.cols, func(c col[T]) bool { return c.natural }) {
-				o.col = -1
-			}
+		next := 0
+		if i := slices.Index(vis, o.col); i >= 0 {
+			next = i + 1
+		}
+		switch {
+		case next < len(vis):
+			o.col = vis[next]
+		case natural >= 0:
+			o.col = -1
+		default:
+			o.col = vis[0]
 		}
 		o.desc = o.col >= 0 && p.cols[o.col].desc
 	}
+	return p.orderText()
+}
+
+// sortBy sorts by column c (a click on its title): its own direction
+// first, the other on a second click.
+func (p *tablePane[T]) sortBy(c int) string {
+	if c < 0 || c >= len(p.cols) {
+		return ""
+	}
+	if p.order.col == c {
+		p.order.desc = !p.order.desc
+	} else {
+		p.order = order{col: c, desc: p.cols[c].desc}
+	}
+	return p.orderText()
+}
+
+// orderText describes the sort.
+func (p *tablePane[T]) orderText() string {
+	o := p.order
 	if o.col < 0 {
 		return p.name + ": newest first"
 	}
@@ -406,6 +544,80 @@ func (p *tablePane[T]) sortNext(reverse bool) string {
 		dir = "descending"
 	}
 	return p.name + " sorted by " + strings.ToLower(p.cols[o.col].title) + ", " + dir
+}
+
+// visible is the columns shown, in order.
+func (p *tablePane[T]) visible() []int {
+	if p.show != nil {
+		return p.show
+	}
+	out := make([]int, len(p.cols))
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// shownCols is the columns shown and where the sorted one is among them
+// (-1: not shown, or the engine's order).
+func (p *tablePane[T]) shownCols() ([]col[T], order) {
+	if p.show == nil {
+		return p.cols, p.order
+	}
+	cols := make([]col[T], len(p.show))
+	o := order{col: -1, desc: p.order.desc}
+	for i, c := range p.show {
+		cols[i] = p.cols[c]
+		if c == p.order.col {
+			o.col = i
+		}
+	}
+	return cols, o
+}
+
+func (p *tablePane[T]) columnList() []columnItem {
+	out := make([]columnItem, 0, len(p.cols))
+	vis := p.visible()
+	for _, i := range vis {
+		out = append(out, columnItem{name: p.cols[i].id(), title: p.cols[i].title, shown: true})
+	}
+	for i := range p.cols {
+		if !slices.Contains(vis, i) {
+			out = append(out, columnItem{name: p.cols[i].id(), title: p.cols[i].title})
+		}
+	}
+	return out
+}
+
+func (p *tablePane[T]) setColumns(names []string) {
+	var show []int
+	for _, n := range names {
+		i := slices.IndexFunc(p.cols, func(c col[T]) bool { return c.id() == n })
+		if i >= 0 && !slices.Contains(show, i) {
+			show = append(show, i)
+		}
+	}
+	if len(show) == 0 || len(show) == len(p.cols) && slices.IsSorted(show) {
+		show = nil // all, as designed
+	}
+	p.show = show
+}
+
+// columnNames lists a table's column names (the config's [ui] columns).
+func columnNames[T any](cols []col[T]) []string {
+	out := make([]string, len(cols))
+	for i := range cols {
+		out[i] = cols[i].id()
+	}
+	return out
+}
+
+func (p *tablePane[T]) pinsSelected() []detect.Pin {
+	r, ok := p.selected()
+	if !ok || p.pins == nil {
+		return nil
+	}
+	return p.pins(r)
 }
 
 func (p *tablePane[T]) selected() (*T, bool) {
@@ -435,17 +647,60 @@ func (p *tablePane[T]) allowSelected() (allowTarget, bool) {
 }
 
 func (p *tablePane[T]) render(c *viewCtx, w, h int, focused bool, now time.Time) string {
-	v := tableView[T]{
-		cols: p.cols, n: len(p.shown), at: func(i int) *T { return p.shown[i] },
-		order: p.order, cursor: p.cursor, offset: p.offset, dim: p.dim, now: now, empty: p.empty,
-	}
+	v := p.view(now)
 	switch {
 	case len(p.all) > 0 && (p.filter != "" || p.pinKind != ""):
 		v.empty = p.noMatch
 	case p.why != "":
 		v.empty = p.why
+	case p.part.Unsure > 0 && len(p.all) == 0:
+		v.empty = ""
 	}
-	return strings.Join(v.lines(c, w, h, focused), "\n")
+	note := p.partialLines(c, w, h)
+	lines := v.lines(c, w, h-len(note), focused)
+	return strings.Join(append(lines, note...), "\n")
+}
+
+// view is the table as drawn at event time now: the columns shown.
+func (p *tablePane[T]) view(now time.Time) tableView[T] {
+	cols, o := p.shownCols()
+	return tableView[T]{
+		cols: cols, n: len(p.shown), at: func(i int) *T { return p.shown[i] },
+		order: o, cursor: p.cursor, offset: p.offset, dim: p.dim, now: now, empty: p.empty,
+	}
+}
+
+// partialLines say, under the table, why the engine's answer may be
+// short: one line (two when the pane is tall), kept whatever the height.
+func (p *tablePane[T]) partialLines(c *viewCtx, w, h int) []string {
+	if p.part.Why == "" || h < 3 {
+		return nil
+	}
+	n := 1
+	if h >= 12 {
+		n = 2
+	}
+	lines := wrapCut("≈ "+p.part.Why, w, n)
+	for len(lines) < n {
+		lines = append(lines, "")
+	}
+	for i := range lines {
+		lines[i] = c.st.warn.Render(fit(lines[i], w))
+	}
+	return lines
+}
+
+// rows is how many table rows fit in h lines (the header and a partial
+// note aside).
+func (p *tablePane[T]) rowsIn(h int) int {
+	n := 0
+	if p.part.Why != "" && h >= 3 {
+		n = 1
+		if h >= 12 {
+			n = 2
+		}
+	}
+	return h - 1 - n
 }
 
 // tableView is one frame of a table: n rows, built on demand by at, so only
@@ -477,18 +732,7 @@ func (v *tableView[T]) lines(c *viewCtx, w, h int, focused bool) []string {
 		return nil
 	}
 	st := &c.st
-	// Build the visible cells first: shrinking columns size to them.
-	off := clampOffset(v.offset, v.cursor, h-1, v.n)
-	rows := make([]*T, 0, max(0, min(h-1, v.n-off)))
-	cells := make([][]cell, 0, cap(rows))
-	for i := off; i < v.n && len(rows) < h-1; i++ {
-		r := v.at(i)
-		texts := make([]cell, len(v.cols))
-		for ci := range v.cols {
-			texts[ci] = v.cols[ci].cellOf(r, v.now)
-		}
-		rows, cells = append(rows, r), append(cells, texts)
-	}
+	off, rows, cells := v.visibleCells(h)
 	cols := shrinkCols(v.cols, cells)
 	vis, widths, gap := layoutCols(cols, w)
 	sep := strings.Repeat(" ", gap)
@@ -552,6 +796,32 @@ func (v *tableView[T]) lines(c *viewCtx, w, h int, focused bool) []string {
 		lines = append(lines, line)
 	}
 	return lines
+}
+
+// visibleCells builds the cells of the rows a window of h lines shows
+// (first: their offset): shrinking columns size to them.
+func (v *tableView[T]) visibleCells(h int) (off int, rows []*T, cells [][]cell) {
+	off = clampOffset(v.offset, v.cursor, h-1, v.n)
+	rows = make([]*T, 0, max(0, min(h-1, v.n-off)))
+	cells = make([][]cell, 0, cap(rows))
+	for i := off; i < v.n && len(rows) < h-1; i++ {
+		r := v.at(i)
+		texts := make([]cell, len(v.cols))
+		for ci := range v.cols {
+			texts[ci] = v.cols[ci].cellOf(r, v.now)
+		}
+		rows, cells = append(rows, r), append(cells, texts)
+	}
+	return off, rows, cells
+}
+
+// layout is where lines puts the columns of a window of h lines w cells
+// wide: the columns after shrinking, those shown, their widths, the gap.
+func (v *tableView[T]) layoutAt(w, h int) (cols []col[T], vis, widths []int, gap int) {
+	_, _, cells := v.visibleCells(h)
+	cols = shrinkCols(v.cols, cells)
+	vis, widths, gap = layoutCols(cols, w)
+	return cols, vis, widths, gap
 }
 
 // align fits s to w cells, on the right for numbers.

@@ -168,7 +168,10 @@ func (l *lockedBuffer) contains(s string) bool {
 func TestTeaIncidentToRequest(t *testing.T) {
 	tm := teatest.NewTestModel(t, New(Options{Backend: demoBackend(), Title: "rebindwatch", Pacer: source.NewPacer(1)}),
 		teatest.WithInitialTermSize(140, 40))
-	waitFor(t, tm, "Incidents 4", "host served origin dns")
+	// The renderer writes only the cells that change: "Incidents 0" drawn
+	// before the first snapshot becomes "Incidents 4" by one digit, so the
+	// wait is for text that is new on screen.
+	waitFor(t, tm, "host served origin dns")
 	for _, k := range []string{"j", "j", "enter"} {
 		tm.Send(keyPress(k))
 	}

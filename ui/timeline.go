@@ -20,25 +20,17 @@ type tlRow struct {
 // as blank rows.
 func addTimeline(b *detailBody, c *viewCtx, v *snapView, entries []detect.TimelineEntry, width int, none string) {
 	st := &c.st
-	rows := make([]tlRow, 0, len(entries))
+	rows := timelineRows(v, entries)
 	var reqs, dns, tls int
-	for _, e := range entries {
-		r := tlRow{TimelineEntry: e}
+	for _, r := range rows {
 		switch {
-		case e.Request != nil:
-			if e.Request.Time.IsZero() && e.Request.Method == "" {
-				continue
-			}
-			r.req = reqRows(v, []detect.Request{*e.Request})[0]
+		case r.Request != nil:
 			reqs++
-		case e.DNS != nil:
+		case r.DNS != nil:
 			dns++
-		case e.TLS != nil:
+		case r.TLS != nil:
 			tls++
-		default:
-			continue
 		}
-		rows = append(rows, r)
 	}
 	if len(rows) == 0 {
 		b.add(st.dim.Render(none))
@@ -66,12 +58,34 @@ func addTimeline(b *detailBody, c *viewCtx, v *snapView, entries []detect.Timeli
 	})
 }
 
+// timelineRows are the entries as rows; those that carry nothing (a
+// request with no time and no method) are left out rather than drawn as
+// blank rows.
+func timelineRows(v *snapView, entries []detect.TimelineEntry) []tlRow {
+	rows := make([]tlRow, 0, len(entries))
+	for _, e := range entries {
+		r := tlRow{TimelineEntry: e}
+		switch {
+		case e.Request != nil:
+			if e.Request.Time.IsZero() && e.Request.Method == "" {
+				continue
+			}
+			r.req = reqRows(v, []detect.Request{*e.Request})[0]
+		case e.DNS == nil && e.TLS == nil:
+			continue
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
 // timelineCols are a timeline's columns: each kind of evidence fills them
 // with what it has.
 func timelineCols() []col[tlRow] {
 	return []col[tlRow]{
 		{title: "TIME", min: 8, accent: always[tlRow](acMuted),
-			cell: func(r *tlRow) string { return clock(r.Time) }},
+			cell: func(r *tlRow) string { return clock(r.Time) },
+			raw:  func(r *tlRow) any { return r.Time }},
 		{title: "WHAT", min: 6,
 			cell: func(r *tlRow) string {
 				switch {
@@ -92,7 +106,26 @@ func timelineCols() []col[tlRow] {
 				}
 				return cleanAddr(r.Request.Client)
 			}},
-		{title: "HOST / NAME", min: 14, want: 18, flex: 2,
+		{title: "SERVER", min: 21, drop: 4, shrink: true,
+			cell: func(r *tlRow) string {
+				switch {
+				case r.DNS != nil:
+					return addrPort(r.DNS.Server)
+				case r.TLS != nil:
+					return addrPort(r.TLS.Server)
+				}
+				return addrPort(r.Request.Server)
+			}},
+		{title: "HOST / NAME", name: "host", min: 14, want: 18, flex: 2,
+			raw: func(r *tlRow) any {
+				switch {
+				case r.DNS != nil:
+					return r.DNS.Name
+				case r.TLS != nil:
+					return r.TLS.SNI
+				}
+				return checkedHost(r.Request)
+			},
 			host: func(r *tlRow) hostText {
 				switch {
 				case r.DNS != nil:
@@ -108,7 +141,7 @@ func timelineCols() []col[tlRow] {
 				}
 				return acNone
 			}},
-		{title: "DETAIL", min: 14, flex: 3,
+		{title: "DETAIL", min: 14, want: 34, flex: 3,
 			cell: func(r *tlRow) string {
 				switch {
 				case r.DNS != nil:
@@ -125,6 +158,12 @@ func timelineCols() []col[tlRow] {
 				return acNone
 			}},
 		{title: "ORIGIN", min: 12, flex: 1, drop: 2,
+			raw: func(r *tlRow) any {
+				if r.Request == nil {
+					return ""
+				}
+				return r.Request.Origin
+			},
 			host: func(r *tlRow) hostText {
 				if r.Request == nil || !r.Request.HasOrigin {
 					return hostText{name: "-"}

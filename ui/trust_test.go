@@ -106,7 +106,7 @@ func TestBlindLogSaysWhy(t *testing.T) {
 	}
 	// A second source that can see the Host: the pane fills from it, the
 	// header names the blind one.
-	s.Sources = append(s.Sources, detect.SourceStatus{Name: "caddy.log", State: detect.StateFollowing, Off: []string{}})
+	s.Sources = append(s.Sources, detect.SourceStatus{Name: "caddy.log", State: detect.StateFollowing, Off: []string{}, Blind: []detect.Blind{}})
 	m = newTestModel(t, backendFor(s), 100, 30, live())
 	if h := headerText(m, 100); !strings.Contains(h, "Host check is OFF: for access.log has no Host field") {
 		t.Errorf("header with one blind source of two:\n%s", h)
@@ -345,7 +345,7 @@ func TestQueryFollowsPanes(t *testing.T) {
 	m := newTestModel(t, b, 80, 24)
 	want := detect.Query{Keys: detect.TableQuery{Sort: "requests", Desc: true}, Hosts: detect.TableQuery{Sort: "requests", Desc: true},
 		Origins: detect.TableQuery{Sort: "requests", Desc: true}}
-	if q := b.lastQuery(); q != want {
+	if q := b.lastQuery(); !sameTables(q, want) || q.Span != time.Minute || q.Buckets != 20 {
 		t.Errorf("first query %+v, want %+v", q, want)
 	}
 	for _, c := range []struct {
@@ -356,9 +356,11 @@ func TestQueryFollowsPanes(t *testing.T) {
 		{[]string{"2", "s"}, func(q detect.Query) detect.TableQuery { return q.Keys }, detect.TableQuery{Sort: "rate", Desc: true}},
 		{[]string{"2", "S"}, func(q detect.Query) detect.TableQuery { return q.Keys }, detect.TableQuery{Sort: "requests"}},
 		{[]string{"2", "/", "3", "f"}, func(q detect.Query) detect.TableQuery { return q.Keys }, detect.TableQuery{Sort: "requests", Desc: true, Filter: "3f"}},
+		// A label is matched by the detectors it names.
 		{[]string{"2", "/", "d", "n", "s", "/", "r", "e", "b"}, func(q detect.Query) detect.TableQuery { return q.Keys },
-			detect.TableQuery{Sort: "requests", Desc: true, Filter: "dns_rebind"}},
-		{[]string{"2", "/", "/"}, func(q detect.Query) detect.TableQuery { return q.Keys }, detect.TableQuery{Sort: "requests", Desc: true}},
+			detect.TableQuery{Sort: "requests", Desc: true, Filter: "dns/reb", Detectors: []string{detect.DetDNSRebind}}},
+		{[]string{"2", "/", "/"}, func(q detect.Query) detect.TableQuery { return q.Keys }, detect.TableQuery{Sort: "requests", Desc: true,
+			Filter: "/", Detectors: []string{detect.DetDNSPrivateAnswer, detect.DetDNSRebind, detect.DetUnexpectedSNI}}},
 		// LAST↑ is youngest first: the engine's "last", newest first.
 		{[]string{"3", "s", "s", "s"}, func(q detect.Query) detect.TableQuery { return q.Hosts }, detect.TableQuery{Sort: "last", Desc: true}},
 		{[]string{"3", "/", "e", "v", "i", "l"}, func(q detect.Query) detect.TableQuery { return q.Hosts }, detect.TableQuery{Sort: "requests", Desc: true, Filter: "evil"}},
@@ -366,7 +368,7 @@ func TestQueryFollowsPanes(t *testing.T) {
 		{[]string{"4", "/", "x", "n", "-", "-"}, func(q detect.Query) detect.TableQuery { return q.Origins }, detect.TableQuery{Sort: "requests", Desc: true}},
 	} {
 		mm, _ := press(t, m, c.keys...)
-		if got := c.get(b.lastQuery()); got != c.want {
+		if got := c.get(b.lastQuery()); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%v: query %+v, want %+v", c.keys, got, c.want)
 		}
 		_ = mm

@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -46,7 +47,7 @@ type Backend interface {
 	// Allow allows a value for this run; kind is "host" or "origin". Alerts
 	// on it get Allowed=true.
 	Allow(kind, value string) error
-	// ClearAlerts drops the alerts kept for display.
+	// ClearAlerts drops the alerts and incidents kept for display.
 	ClearAlerts()
 }
 
@@ -83,6 +84,42 @@ type Options struct {
 	// NoColor drops all colours (NO_COLOR); bold, faint and reverse remain so
 	// that selection and severity still read.
 	NoColor bool
+	// NoMouse leaves the mouse to the terminal (its own selection) instead
+	// of clicks, the wheel and double-clicks acting on the dashboard.
+	NoMouse bool
+	// ConfigPath is the config file the run loaded, for the header; ""
+	// says no config was loaded (the defaults).
+	ConfigPath string
+	// Columns are the columns each pane shows, in order, by pane name
+	// ("keys", "hosts", ...: Columns()); a pane not named shows them all.
+	Columns map[string][]string
+	// SaveColumns writes a pane's columns to [ui] columns in the config
+	// file at path (AllowlistPath) after C and a y/n question, and returns
+	// the file written. Nil: C changes them for this run only.
+	SaveColumns func(path, pane string, cols []string) (written string, err error)
+	// ExportDir is where e writes its files ("" is the working directory).
+	ExportDir string
+	// Now is the wall clock (export file names, double clicks); nil is
+	// time.Now. Tests set it.
+	Now func() time.Time
+	// UseFormat, when set, reads a log source again from its start with
+	// the log format its auto-detection proposed (L, after a y/n question):
+	// the run starts over. It is called from a command; the dashboard then
+	// quits and the caller starts the new run.
+	UseFormat func(source, format string)
+}
+
+// Columns lists every pane's column names, in their default order: the
+// names Options.Columns and the config's [ui] columns take.
+func Columns() map[string][]string {
+	return map[string][]string{
+		"incidents": columnNames(incidentsPane().cols),
+		"alerts":    columnNames(alertsPane().cols),
+		"keys":      columnNames(keysPane().cols),
+		"hosts":     columnNames(valuesPane("host").cols),
+		"origins":   columnNames(valuesPane("origin").cols),
+		"requests":  columnNames(requestCols()),
+	}
 }
 
 // Proposal is an allowlist proposed from the traffic seen: what

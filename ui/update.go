@@ -20,6 +20,12 @@ func (m Model) onKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m.keyConfirm(k)
 	case modeHelp:
 		return m.keyHelp(k)
+	case modePin:
+		return m.keyPin(k)
+	case modeExport:
+		return m.keyExport(k)
+	case modeColumns:
+		return m.keyColumns(k)
 	}
 	km := &m.ctx.keys
 	switch {
@@ -49,6 +55,26 @@ func (m Model) onKey(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m.adopt()
 	case key.Matches(k, km.Report):
 		return m.writeReport()
+	case key.Matches(k, km.Pin):
+		return m.startPin()
+	case key.Matches(k, km.Unpin):
+		return m.unpin()
+	case key.Matches(k, km.DropPin):
+		return m.dropPin()
+	case key.Matches(k, km.Earlier):
+		return m.moveCursor(-1)
+	case key.Matches(k, km.Later):
+		return m.moveCursor(+1)
+	case key.Matches(k, km.ZoomOut):
+		return m.changeZoom(+1)
+	case key.Matches(k, km.ZoomIn):
+		return m.changeZoom(-1)
+	case key.Matches(k, km.Mark):
+		return m.markCursor()
+	case key.Matches(k, km.Export):
+		return m.startExport()
+	case key.Matches(k, km.UseFormat):
+		return m.startUseFormat()
 	}
 	if m.mode == modeDetail {
 		return m.keyDetail(k)
@@ -69,6 +95,11 @@ func (m Model) keyNormal(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.navigate(k)
 	case key.Matches(k, km.Enter):
 		return m.enter()
+	case key.Matches(k, km.Back) && !m.mark.IsZero():
+		m.mark = time.Time{}
+		m.setFlash("mark forgotten", false)
+	case key.Matches(k, km.Back) && !m.cursor.IsZero() && p.filterText() == "":
+		m.cursor = time.Time{}
 	case key.Matches(k, km.Back):
 		if p.filterText() != "" {
 			p.setFilter("", false)
@@ -87,6 +118,8 @@ func (m Model) keyNormal(k tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.reapply(m.focus)
 		m.setFlash(text, false)
 		return m, m.fetch(0, false) // the engine's top rows of the new order
+	case key.Matches(k, km.Columns):
+		return m.startColumns()
 	case key.Matches(k, km.View):
 		if t, ok := p.(interface{ toggle() string }); ok {
 			m.setFlash(t.toggle(), false)
@@ -122,7 +155,7 @@ func (m *Model) focusPane(p paneID) {
 
 // navigate moves the focused pane's cursor.
 func (m *Model) navigate(k tea.KeyPressMsg) {
-	m.panes[m.focus].moveBy(&m.ctx.keys, k, m.paneRects()[m.focus].h-1)
+	m.panes[m.focus].moveBy(&m.ctx.keys, k, m.paneRects()[m.focus].h)
 }
 
 // enter drills down from the focused pane's selected row.

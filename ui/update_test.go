@@ -3,7 +3,10 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,10 +94,10 @@ func TestKeys(t *testing.T) {
 		{name: "k", setup: []string{"j"}, keys: []string{"k"}, check: cursor(0)},
 		{name: "up_at_top", keys: []string{"k"}, check: cursor(0)},
 		{name: "down_at_bottom", setup: []string{"G"}, keys: []string{"j"}, check: cursor(len(demoSnapshot().Incidents) - 1)},
-		{name: "pgdown", many: true, keys: []string{"pgdown"}, check: cursor(15)},
-		{name: "ctrl+f", many: true, keys: []string{"ctrl+f"}, check: cursor(15)},
-		{name: "ctrl+d", many: true, keys: []string{"ctrl+d"}, check: cursor(15)},
-		{name: "pgup", many: true, setup: []string{"pgdown", "pgdown"}, keys: []string{"pgup"}, check: cursor(15)},
+		{name: "pgdown", many: true, keys: []string{"pgdown"}, check: cursor(14)},
+		{name: "ctrl+f", many: true, keys: []string{"ctrl+f"}, check: cursor(14)},
+		{name: "ctrl+d", many: true, keys: []string{"ctrl+d"}, check: cursor(14)},
+		{name: "pgup", many: true, setup: []string{"pgdown", "pgdown"}, keys: []string{"pgup"}, check: cursor(14)},
 		{name: "ctrl+b", many: true, setup: []string{"pgdown"}, keys: []string{"ctrl+b"}, check: cursor(0)},
 		{name: "ctrl+u", many: true, setup: []string{"pgdown"}, keys: []string{"ctrl+u"}, check: cursor(0)},
 		{name: "G", many: true, keys: []string{"G"}, check: cursor(99)},
@@ -358,6 +361,87 @@ func TestKeys(t *testing.T) {
 			}
 		}},
 		{name: "detail_tab_leaves", setup: []string{"enter"}, keys: []string{"tab"}, check: all(modeIs(modeNormal), focus(paneKeys))},
+
+		// Pivots: f pins the selected row's value for every pane.
+		{name: "f_key", setup: []string{"2"}, keys: []string{"f"}, check: all(modeIs(modeNormal), pinned("key 3f2a9c1b7d4e"), flash("pinned key"))},
+		{name: "f_asks_which", setup: []string{"5"}, keys: []string{"f"}, check: all(modeIs(modePin), pinned(),
+			footer("pin: h ev…rebind.test · k 3f2a9c1b7d4e · o …rebind.test · c 10.0.0.7 · esc: none"))},
+		{name: "f_letter", setup: []string{"5", "f"}, keys: []string{"k"}, check: all(modeIs(modeNormal), pinned("key 3f2a9c1b7d4e"))},
+		{name: "f_f_first", setup: []string{"5", "f"}, keys: []string{"f"}, check: pinned("host evil.rebind.test")},
+		{name: "f_cancel", setup: []string{"5", "f"}, keys: []string{"x"}, check: all(modeIs(modeNormal), pinned(), flash("nothing pinned"))},
+		{name: "f_combines", setup: []string{"2", "f", "3", "j"}, keys: []string{"f"}, check: pinned("key 3f2a9c1b7d4e", "host evil.rebind.test")},
+		{name: "f_twice", setup: []string{"2", "f"}, keys: []string{"f"}, check: all(pinned("key 3f2a9c1b7d4e"), flash("pinned already"))},
+		{name: "f_incident", keys: []string{"f"}, check: all(modeIs(modePin), footer("pin: k key 3f2a9c1b7d4e · c client 10.0.0.7 · esc: none"))},
+		{name: "f_in_detail", setup: []string{"2", "enter"}, keys: []string{"f"}, check: all(modeIs(modeNormal), pinned("key 3f2a9c1b7d4e"))},
+		{name: "f_evidence_row", setup: []string{"j", "j", "enter", "G"}, keys: []string{"f", "c"}, check: all(modeIs(modeNormal), pinned("client 10.0.0.7"))},
+		{name: "f_nothing", setup: []string{"2", "/", "z", "z", "enter"}, keys: []string{"f"}, check: flash("nothing to pin")},
+		{name: "F", setup: []string{"2", "f", "3", "f"}, keys: []string{"F"}, check: all(pinned(), flash("cleared"))},
+		{name: "F_nothing", keys: []string{"F"}, check: flash("nothing pinned")},
+		{name: "backspace", setup: []string{"2", "f", "3", "f"}, keys: []string{"backspace"}, check: all(pinned("key 3f2a9c1b7d4e"), flash("dropped host"))},
+		{name: "backspace_nothing", keys: []string{"backspace"}, check: flash("nothing pinned")},
+
+		// Time: the cursor steps through the timeline's buckets; two marks pin a range.
+		{name: "[", keys: []string{"["}, check: cursorAt(19)},
+		{name: "[_twice", keys: []string{"[", "["}, check: cursorAt(18)},
+		{name: "]", setup: []string{"[", "[", "["}, keys: []string{"]"}, check: cursorAt(18)},
+		{name: "]_at_end", setup: []string{"["}, keys: []string{"]"}, check: cursorAt(19)},
+		{name: "esc_cursor", setup: []string{"["}, keys: []string{"esc"}, check: cursorAt(-1)},
+		{name: "{", keys: []string{"{"}, check: all(flash("timeline: 10m"), func(t *testing.T, _, m Model, b *fakeBackend, _ bool) {
+			if q := b.lastQuery(); q.Span != 10*time.Minute {
+				t.Errorf("span %v", q.Span)
+			}
+		})},
+		{name: "{_all", keys: []string{"{", "{", "{", "{"}, check: all(flash("widest"), func(t *testing.T, _, m Model, b *fakeBackend, _ bool) {
+			if q := b.lastQuery(); q.Span != detect.SpanAll {
+				t.Errorf("span %v", q.Span)
+			}
+		})},
+		{name: "}", setup: []string{"{"}, keys: []string{"}"}, check: all(flash("timeline: 1m"))},
+		{name: "}_narrowest", keys: []string{"}"}, check: flash("narrowest")},
+		{name: "m_needs_cursor", keys: []string{"m"}, check: flash("move the time cursor first")},
+		{name: "m_first", setup: []string{"["}, keys: []string{"m"}, check: all(flash("marked 21:01:08"), pinned())},
+		{name: "m_range", setup: []string{"[", "m", "[", "["}, keys: []string{"m"}, check: all(flash("range 21:01:02–21:01:11 pinned"),
+			func(t *testing.T, _, m Model, b *fakeBackend, _ bool) {
+				q := b.lastQuery()
+				if !q.From.Equal(fxNow.Add(-8*time.Second)) || !q.To.Equal(fxNow.Add(time.Second)) || !m.mark.IsZero() {
+					t.Errorf("range %v–%v, mark %v", q.From, q.To, m.mark)
+				}
+			})},
+		{name: "esc_mark", setup: []string{"[", "m"}, keys: []string{"esc"}, check: all(flash("mark forgotten"), cursorAt(19))},
+
+		// Exports, columns, the proposed log format.
+		{name: "e", opts: []testOpt{exportTo(t)}, setup: []string{"2"}, keys: []string{"e"}, check: all(modeIs(modeExport),
+			footer("export keys as: j JSON lines · c CSV"))},
+		{name: "e_csv", opts: []testOpt{exportTo(t)}, setup: []string{"2", "e"}, keys: []string{"c"}, check: all(modeIs(modeNormal),
+			flash("exported 4 rows to "), exported("key,requests,rate,peak,hosts,clients,origins,last,flags\n3f2a9c1b7d4e,640,30,150,4,2,2,"))},
+		{name: "e_jsonl", opts: []testOpt{exportTo(t)}, setup: []string{"3", "e"}, keys: []string{"j"}, check: exported(
+			`{"host":"api.example.com","requests":900,"keys":3,"status":"allowed","last":"2026-11-26T21:01:08.000000Z"}`)},
+		{name: "e_evidence", opts: []testOpt{exportTo(t)}, setup: []string{"enter", "e"}, keys: []string{"j"}, check: all(modeIs(modeDetail),
+			flash("rows to "), exported(`"what":"GET","client":"10.0.0.7","server":"10.0.0.1:80","host":"evil.rebind.test:8080"`))},
+		{name: "e_cancel", opts: []testOpt{exportTo(t)}, setup: []string{"e"}, keys: []string{"esc"}, check: all(modeIs(modeNormal), flash("nothing exported"))},
+		{name: "C", setup: []string{"2"}, keys: []string{"C"}, check: all(modeIs(modeColumns), func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if got := stripped(t, m); !strings.Contains(got, "Columns of keys") || !strings.Contains(got, "[x] REQ/S  (rate)") {
+				t.Errorf("chooser:\n%s", got)
+			}
+		})},
+		{name: "C_hide_move", setup: []string{"2", "C", "j", "space", "j", "j", "K", "enter"}, keys: nil, check: all(modeIs(modeNormal),
+			flash("keys columns: key, peak, rate, hosts"), func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+				for _, l := range strings.Split(stripped(t, m), "\n") {
+					if strings.HasPrefix(l, "KEY") {
+						if strings.Contains(l, "REQS") || strings.Index(l, "PEAK") > strings.Index(l, "REQ/S") {
+							t.Errorf("columns: %q", l)
+						}
+						return
+					}
+				}
+				t.Errorf("no table header:\n%s", stripped(t, m))
+			})},
+		{name: "C_save", opts: []testOpt{withSave(saveOK), saveColumns}, setup: []string{"2", "C", "space", "enter"}, keys: []string{"y"},
+			check: flash("keys columns saved to /tmp/rw.toml")},
+		{name: "C_last_column", setup: []string{"3", "C", "space", "j", "space", "j", "space", "j", "space", "j"}, keys: []string{"space"},
+			check: flash("one column at least")},
+		{name: "C_esc", setup: []string{"2", "C", "space"}, keys: []string{"esc"}, check: all(modeIs(modeNormal), flash("columns unchanged"))},
+		{name: "L_none", keys: []string{"L"}, check: flash("no log proposes a format")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -374,6 +458,74 @@ func TestKeys(t *testing.T) {
 				screen(t, after)
 			}
 		})
+	}
+}
+
+// pinned checks the chips (pins as "kind value") and that the engine was
+// asked for them.
+func pinned(want ...string) func(t *testing.T, _, m Model, b *fakeBackend, _ bool) {
+	return func(t *testing.T, _, m Model, b *fakeBackend, _ bool) {
+		var got, asked []string
+		for _, p := range m.pins() {
+			got = append(got, string(p.Kind)+" "+p.Value)
+		}
+		for _, p := range b.lastQuery().Pins {
+			asked = append(asked, string(p.Kind)+" "+p.Value)
+		}
+		if !slices.Equal(got, want) || !slices.Equal(asked, want) {
+			t.Errorf("pins %q, asked the engine for %q, want %q", got, asked, want)
+		}
+	}
+}
+
+// cursorAt checks the time cursor is on bucket i of the timeline (-1: none).
+func cursorAt(i int) func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+	return func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+		got := -1
+		if !m.cursor.IsZero() {
+			got = m.snap.Activity.Bucket(m.cursor)
+		}
+		if got != i {
+			t.Errorf("time cursor on bucket %d, want %d", got, i)
+		}
+	}
+}
+
+// footer checks the footer line.
+func footer(sub string) func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+	return func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+		lines := strings.Split(stripped(t, m), "\n")
+		if l := lines[len(lines)-1]; !strings.Contains(l, sub) {
+			t.Errorf("footer %q, want %q", l, sub)
+		}
+	}
+}
+
+// exportTo makes exports go to a new directory (ExportDir) at a fixed clock.
+func exportTo(t *testing.T) testOpt {
+	dir := t.TempDir()
+	return func(o *Options) {
+		o.ExportDir = dir
+		o.Now = func() time.Time { return wall0 }
+	}
+}
+
+// saveColumns records columns "saved" to the config.
+func saveColumns(o *Options) {
+	o.SaveColumns = func(path, pane string, cols []string) (string, error) { return path, nil }
+}
+
+// exported checks the one file an export wrote.
+func exported(sub string) func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+	return func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+		files, _ := filepath.Glob(filepath.Join(m.opts.ExportDir, "rebindwatch-*"))
+		if len(files) != 1 || !strings.Contains(m.flash, files[0]) {
+			t.Fatalf("files %v, flash %q", files, m.flash)
+		}
+		b, _ := os.ReadFile(files[0])
+		if !strings.Contains(string(b), sub) {
+			t.Errorf("%s:\n%s\nwant %q", files[0], b, sub)
+		}
 	}
 }
 

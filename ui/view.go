@@ -27,6 +27,9 @@ type viewCtx struct {
 func (m Model) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
+	if !m.opts.NoMouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
 	title := m.opts.Title
 	if title == "" {
 		title = "rebindwatch"
@@ -60,16 +63,15 @@ func (m *Model) render() string {
 	lines := make([]string, 0, H)
 	lines = append(lines, head...)
 	var hintL, hintR string // the footer's hint while the help or a detail is open
-	switch m.mode {
+	switch m.screen() {
+	case modeColumns:
+		body := m.columns.lines(c, W)
+		lines = append(lines, m.columns.window(body, W, bodyH)...)
 	case modeHelp:
 		body := m.help.lines(c, W)
 		lines = append(lines, m.help.window(body, W, bodyH)...)
 		hintL, hintR = m.help.hint(len(body), bodyH)
-	case modeDetail, modeConfirm:
-		if m.mode == modeConfirm && m.ask.back != modeDetail {
-			lines = append(lines, m.renderPanes(bodyH, now)...)
-			break
-		}
+	case modeDetail:
 		body := m.detail.body(c, m.view, W)
 		lines = append(lines, m.detail.window(body.lines, W, bodyH)...)
 		hintL, hintR = m.detail.hint(m.view, body, bodyH)
@@ -126,9 +128,18 @@ func (m *Model) renderTabs(w, h int, now time.Time) []string {
 // tabBar lists the panes with their counts; it drops the counts of the
 // other panes when the line is too narrow, never the "new" marker.
 func (m *Model) tabBar(w int) string {
+	line, _ := m.tabs(w)
+	return line
+}
+
+// tabs draws the tab bar and says where each tab starts (a click finds
+// its pane).
+func (m *Model) tabs(w int) (string, [nPanes]int) {
 	st := &m.ctx.st
+	var starts [nPanes]int
 	for _, full := range []bool{true, false} {
 		var b strings.Builder
+		x := 0
 		for i, p := range m.panes {
 			id := paneID(i)
 			label := strconv.Itoa(i+1) + " " + p.status()
@@ -140,6 +151,8 @@ func (m *Model) tabBar(w int) string {
 				}
 			}
 			label = " " + label + " "
+			starts[i] = x
+			x += width(label) + 1
 			switch {
 			case id == m.focus:
 				b.WriteString(st.tabActive.Render(label))
@@ -153,10 +166,10 @@ func (m *Model) tabBar(w int) string {
 			}
 		}
 		if width(b.String()) <= w || !full {
-			return clipLine(b.String(), w)
+			return clipLine(b.String(), w), starts
 		}
 	}
-	return ""
+	return "", starts
 }
 
 // renderGrid is the wide layout: alerts | keys on top, requests |
@@ -224,6 +237,12 @@ func (m *Model) footer(w int, hintL, hintR string) string {
 		return clipLine(st.bold.Render("filter "+name+" ")+m.input.View()+hint, w)
 	case modeConfirm:
 		return clipLine(st.warn.Render(m.confirmText(w)), w)
+	case modePin:
+		return clipLine(st.warn.Render(m.pinPrompt(w)), w)
+	case modeExport:
+		return clipLine(st.warn.Render(m.exportPrompt()), w)
+	case modeColumns:
+		return clipLine(st.warn.Render("space shows/hides · J K move · enter keeps · esc cancels"), w)
 	}
 	switch {
 	case m.flash != "" && m.warn:
