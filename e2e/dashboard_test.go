@@ -7,6 +7,7 @@ package e2e
 // what it expects on screen, never for a time.
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -20,14 +21,17 @@ import (
 
 // term is one tmux server (its own socket) running the binary in one pane.
 type term struct {
-	t    *testing.T
-	sock string
-	w, h int
+	t      *testing.T
+	sock   string
+	status string // where the shell writes the binary's exit status
+	w, h   int
 }
 
 // newTerm starts the binary with args in a w×h terminal whose working
-// directory is dir; the server goes with the test. The pane stays after
-// the binary exits, so its exit status can be read.
+// directory is dir; the server goes with the test. A shell runs the binary
+// and writes its exit status to a file: tmux 3.3 sometimes loses a dead
+// pane's status (pane_dead_status empty) when the process exits as the
+// pty closes.
 func newTerm(t *testing.T, w, h int, dir string, args ...string) *term {
 	t.Helper()
 	if testing.Short() {
@@ -36,16 +40,16 @@ func newTerm(t *testing.T, w, h int, dir string, args ...string) *term {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("SKIPPED LOUDLY: tmux is not installed (apt-get install tmux), so the dashboard is not tested in a terminal")
 	}
-	tm := &term{t: t, sock: filepath.Join(t.TempDir(), "tmux.sock"), w: w, h: h}
+	tmp := t.TempDir()
+	tm := &term{t: t, sock: filepath.Join(tmp, "tmux.sock"), status: filepath.Join(tmp, "status"), w: w, h: h}
 	quoted := make([]string, 0, len(args)+1)
 	for _, a := range append([]string{bin}, args...) {
 		quoted = append(quoted, "'"+strings.ReplaceAll(a, "'", `'\''`)+"'")
 	}
 	// TERM as a terminal emulator would set it; NO_COLOR keeps the screen
 	// text what a reader sees (the colours are tested in package ui).
-	inner := "exec env TERM=xterm-256color NO_COLOR=1 " + strings.Join(quoted, " ")
+	inner := "env TERM=xterm-256color NO_COLOR=1 " + strings.Join(quoted, " ") + "; echo $? > '" + tm.status + "'"
 	tm.tmux("-f", "/dev/null", "new-session", "-d", "-x", strconv.Itoa(w), "-y", strconv.Itoa(h), "-c", dir, "-s", "rw", inner)
-	tm.tmux("set-option", "-t", "rw", "remain-on-exit", "on")
 	t.Cleanup(func() { exec.Command("tmux", "-S", tm.sock, "kill-server").Run() })
 	return tm
 }
@@ -140,9 +144,11 @@ func (tm *term) exited() int {
 	tm.t.Helper()
 	deadline := time.Now().Add(patience)
 	for {
-		f := strings.Fields(tm.tmux("display-message", "-p", "-t", "rw", "#{pane_dead} #{pane_dead_status}"))
-		if len(f) == 2 && f[0] == "1" {
-			n, _ := strconv.Atoi(f[1])
+		if b, err := os.ReadFile(tm.status); err == nil && bytes.HasSuffix(b, []byte("\n")) {
+			n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+			if err != nil {
+				tm.t.Fatalf("exit status %q", b)
+			}
 			return n
 		}
 		if time.Now().After(deadline) {
