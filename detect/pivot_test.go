@@ -118,9 +118,11 @@ func TestPivotBeyondTheRing(t *testing.T) {
 	for i := range 20 {
 		reqs = append(reqs, rq(float64(i)/10, "h20.test", fmt.Sprintf("%012x", i)))
 	}
-	// Then the spreader: one key under 20 other Hosts, then the pinned one.
-	for i := range 21 {
-		reqs = append(reqs, rq(3+float64(i)/10, fmt.Sprintf("h%d.test", i), "ffffffffffff"))
+	// Then the spreader: one key under the pinned Host, then under 20
+	// others, so its list (the 16 most recent) no longer names it.
+	reqs = append(reqs, rq(3, "h20.test", "ffffffffffff"))
+	for i := range 20 {
+		reqs = append(reqs, rq(3.1+float64(i)/10, fmt.Sprintf("h%d.test", i), "ffffffffffff"))
 	}
 	// A key seen only under another Host: certainly not under h20.test.
 	reqs = append(reqs, rq(9, "other.test", "eeeeeeeeeeee"))
@@ -141,8 +143,8 @@ func TestPivotBeyondTheRing(t *testing.T) {
 	if s.Coverage.Requests.Why == "" || len(s.Recent) != 0 {
 		t.Errorf("the ring answered %d requests, coverage %+v", len(s.Recent), s.Coverage.Requests)
 	}
-	// The spreader pinned: its own list names 16 Hosts, the Hosts it alone
-	// used name it, h20.test cannot say, the others say no.
+	// The spreader pinned: its own list names its 16 latest Hosts, the
+	// Hosts it alone used name it, h20.test cannot say, the others say no.
 	s = e.SnapshotFor(Query{Pins: []Pin{{PinKey, "ffffffffffff"}}})
 	if got := valuesOf(s.Hosts); len(got) != 20 || slices.Contains(got, "h20.test") || s.Coverage.Hosts.Unsure != 1 {
 		t.Errorf("hosts of the spreader: %v %+v", got, s.Coverage.Hosts)
