@@ -78,7 +78,17 @@ Sources:
   -i, --interface NAME     live capture (Linux AF_PACKET, "any" for all; needs root or
                            setcap cap_net_raw,cap_net_admin+ep on the binary)
   -f, --filter EXPR        tcpdump filter for live capture (builds with -tags pcap only)
-  LOGFILE ...              access logs to follow ("-" = stdin)
+  LOGFILE ...              access logs to follow ("-" = stdin), and:
+                             zeek:DIR                   a Zeek log directory (http.log, dns.log, ssl.log) as one source
+                             journal:UNIT, journal:     the journal (journalctl), one unit or all
+                             journal-file:PATH          a journal file (recorded, or another machine's)
+                             docker:NAME, podman:NAME   a container's logs (stdout and stderr)
+                             ssh://[user@]host[:port]/path/to/access.log   a remote log (globs allowed)
+                             ssh://host/journal:UNIT    a remote journal
+      --listen URL         receive syslog: syslog://HOST:PORT (UDP and TCP), syslog+tls://HOST:PORT
+                           (repeatable; nginx: access_log syslog:server=HOST:PORT,tag=api ...;)
+      --listen-cert FILE   certificate (PEM) for syslog+tls://
+      --listen-key FILE    its private key (PEM)
       --demo               replay the embedded demo capture in the dashboard
       --kafka-in BROKERS   consume a Kafka topic as a member of a consumer group (host:port,...):
                            the fleet's raw access-log lines (Vector, Fluent Bit, Filebeat or bare)
@@ -94,12 +104,15 @@ Configuration:
       --allow-origin O     add an allowed Origin (repeatable)
       --log-format FMT     auto | nginx-combined | apache-combined | apache-common | vhost_combined |
                            werkzeug | gunicorn | caddy | traefik | json:host=...,origin=... |
+                           zeek | suricata | alb | cloudfront | gcp | cloudflare | azure-frontdoor |
                            nginx:'<log_format>' | apache:'<LogFormat>' | gunicorn:'<access_log_format>'
                            (the bare string, or the directive pasted from the server's config)
       --server-config FILE read access_log/CustomLog and their formats from an nginx or Apache
                            config (following includes) and follow those files
       --no-follow          read logs to their end, then stop
       --tail-only          follow logs from their end (default: read them whole, then follow)
+      --state FILE         keep each log's position in FILE and resume there: a restart reads
+                           every line once (also across rotation; see the README)
       --tz ZONE            time zone of logs whose times have none (werkzeug; default: local)
       --speed X            replay pace: 0 = as fast as possible (default for -r),
                            1 = as recorded (default for --demo), 10 = ten times faster
@@ -111,13 +124,16 @@ Tools:
                            nginx server_name) and print [hosts]/[origins] for rebindwatch.toml
       --print-log-config SERVER
                            print a log format snippet for nginx, apache, gunicorn or flask that
-                           logs the Host, the Origin and a key suffix, so every detector can see
+                           logs the Host, the Origin and a key suffix, so every detector can see;
+                           for zeek, suricata, alb, cloudfront, gcp, cloudflare, azure-frontdoor:
+                           what to turn on, or what their logs cannot show
       --suggest-config     read the capture or logs to the end and print a commented config:
                            the Hosts and Origins seen, the service's own proposed as allowed,
                            burst and spread thresholds from the observed per-key rates
 
 Output:
       --no-tui             no dashboard: write JSON lines (default stdout)
+      --no-mouse           the dashboard leaves the mouse to the terminal (its own selection)
   -o, --output FILE        where JSON lines go
       --emit LIST          any of alert,request,summary,dns (default alert,summary)
       --metrics ADDR       serve Prometheus metrics on ADDR (e.g. 127.0.0.1:9464) at /metrics
@@ -130,12 +146,15 @@ Output:
                            parse stage, or a local rebindwatch feeding a fleet's detect stage)
       --alerts-topic TOPIC publish every alert to a Kafka topic (in --output-format)
       --kafka-brokers B    brokers for --kafka-out and --alerts-topic (default: --kafka-in's)
+      --report FILE        write the incident report (one self-contained HTML file) to FILE at
+                           the end of the run, or when it is stopped; R in the dashboard writes it
       --version            print the version
   -h, --help               this help
 
 Examples:
   rebindwatch --demo
   rebindwatch --no-tui -c rebindwatch.toml -r capture.pcapng
+  rebindwatch --no-tui -c rebindwatch.toml -r capture.pcapng --report incident.html
   rebindwatch --no-tui --allow-host api.example.com -r capture.pcap --emit alert,request
   rebindwatch --no-tui --no-follow --log-format "nginx:$(cat fmt.txt)" /var/log/nginx/api.log
   rebindwatch --no-tui --emit alert -c rebindwatch.toml /var/log/nginx/api.log >> alerts.jsonl
@@ -143,6 +162,8 @@ Examples:
   rebindwatch --import-allowlist mysite/settings.py >> rebindwatch.toml
   rebindwatch --suggest-config -r capture.pcap > rebindwatch.toml
   rebindwatch --server-config /etc/nginx/nginx.conf
+  rebindwatch --no-tui --listen syslog://0.0.0.0:5514
+  rebindwatch journal:myapp.service docker:api ssh://web-3/var/log/nginx/access.log
   rebindwatch --no-tui 'logs/*.log' --tz Europe/Paris
   rebindwatch --no-tui --kafka-in k1:9092 --topic access-logs --group rebindwatch-parse --kafka-out rebindwatch-requests
   rebindwatch --no-tui --kafka-in k1:9092 --topic rebindwatch-requests --group rebindwatch-detect --output-format ecs
@@ -177,14 +198,19 @@ func parseFlags(args []string, stderr io.Writer) (o options, err error) {
 	fs.BoolVar(&o.NoFollow, "no-follow", false, "")
 	fs.Var(speedFlag{&o.Speed, &o.SpeedSet}, "speed", "")
 	fs.BoolVar(&o.NoTUI, "no-tui", false, "")
+	fs.BoolVar(&o.NoMouse, "no-mouse", false, "")
 	fs.StringVar(&o.Emit, "emit", o.Emit, "")
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.StringVar(&o.importAllow, "import-allowlist", "", "")
 	fs.BoolVar(&o.Suggest, "suggest-config", false, "")
 	fs.StringVar(&o.ServerConfig, "server-config", "", "")
+	fs.Var(listFlag{&o.Listen}, "listen", "")
+	fs.StringVar(&o.ListenCert, "listen-cert", "", "")
+	fs.StringVar(&o.ListenKey, "listen-key", "", "")
 	fs.StringVar(&o.printLogCfg, "print-log-config", "", "")
 	fs.StringVar(&o.TZ, "tz", "", "")
 	fs.BoolVar(&o.TailOnly, "tail-only", false, "")
+	fs.StringVar(&o.State, "state", "", "")
 	fs.StringVar(&o.Metrics, "metrics", "", "")
 	fs.StringVar(&o.Webhook, "webhook", "", "")
 	fs.Var(listFlag{&o.WebhookHdrs}, "webhook-header", "")
@@ -196,6 +222,7 @@ func parseFlags(args []string, stderr io.Writer) (o options, err error) {
 	fs.StringVar(&o.AlertsTopic, "alerts-topic", "", "")
 	fs.StringVar(&o.OutputFormat, "output-format", "", "")
 	fs.StringVar(&o.Syslog, "syslog", "", "")
+	fs.StringVar(&o.Report, "report", "", "")
 	help := false
 	for _, n := range []string{"h", "help"} {
 		fs.BoolVar(&help, n, false, "")
@@ -243,8 +270,8 @@ func (o *options) check() error {
 		return app.UsageError{Err: errors.New("--emit names nothing to write (use any of alert,incident,request,summary,dns)")}
 	case o.TailOnly && o.NoFollow:
 		return app.UsageError{Err: errors.New("--tail-only starts following at the end of the logs, --no-follow reads them to their end: give one")}
-	case o.Demo && (o.Read != "" || o.Interface != "" || len(o.Logs) > 0 || o.ServerConfig != ""):
-		return app.UsageError{Err: errors.New("--demo replays the embedded capture; it does not mix with -r, -i, log files or --server-config")}
+	case o.Demo && (o.Read != "" || o.Interface != "" || len(o.Logs) > 0 || o.ServerConfig != "" || len(o.Listen) > 0):
+		return app.UsageError{Err: errors.New("--demo replays the embedded capture; it does not mix with -r, -i, log files, --listen or --server-config")}
 	}
 	return nil
 }

@@ -48,12 +48,6 @@ func (c *conv) result() Result {
 }
 
 func (c *conv) host(h string) {
-	if err := detect.CheckHostPattern(h); err != nil {
-		// What rebindwatch's config would refuse is not printed as a
-		// pattern: the output must load as it is.
-		c.note(0, "%s skipped: %v", q(h), err)
-		return
-	}
 	if !c.hosts[h] {
 		c.hosts[h] = true
 		c.res.Hosts = append(c.res.Hosts, h)
@@ -210,6 +204,9 @@ func hostName(name string) (string, string) {
 	}
 	if wild {
 		name = "*." + name
+	}
+	if err := detect.CheckHostPattern(name); err != nil {
+		return "", "is not a host name by IDNA's rules (a label that starts or ends with '-', or a bad xn-- label)"
 	}
 	return name, ""
 }

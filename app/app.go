@@ -25,7 +25,10 @@ type Options struct {
 	Read         string   // -r: a capture file, "-" = stdin
 	Interface    string   // -i: live capture
 	Filter       string   // -f: a libpcap filter
-	Logs         []string // LOGFILE ...: logs to follow (globs, "-" = stdin)
+	Logs         []string // LOGFILE ...: logs to follow (globs, "-" = stdin; journal:, journal-file:, docker:, podman:, ssh://)
+	Listen       []string // --listen: syslog://HOST:PORT, syslog+tls://HOST:PORT, ...
+	ListenCert   string   // --listen-cert: syslog+tls's certificate
+	ListenKey    string   // --listen-key: its private key
 	Demo         bool     // --demo: the embedded demo capture
 	Config       string   // -c
 	AllowHosts   []string // --allow-host
@@ -34,6 +37,7 @@ type Options struct {
 	ServerConfig string
 	NoFollow     bool
 	TailOnly     bool
+	State        string // --state: the checkpoint file
 	TZ           string
 	Speed        float64
 	SpeedSet     bool // --speed was given; its default depends on the source
@@ -44,7 +48,9 @@ type Options struct {
 	Metrics      string
 	Webhook      string
 	WebhookHdrs  []string
-	Version      string // for the webhook's User-Agent and OCSF's metadata.product
+	Report       string // --report: the incident report to write at the end of the run (and on R)
+	Version      string // for the webhook's User-Agent, the report and OCSF's metadata.product
+	NoMouse      bool   // --no-mouse: the dashboard leaves the mouse to the terminal
 	EmitSet      bool   // --emit was given (a parse stage writes only the summary otherwise)
 
 	KafkaIn      string // --kafka-in: brokers to consume from
@@ -73,7 +79,34 @@ const drainDeadline = 5 * time.Second
 // the run is stopped: ctx ending (or SIGINT/SIGTERM) asks for a stop, which
 // loses nothing that was already read. Its errors may quote input: the
 // caller must sanitise them before they reach a terminal.
-func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
+//
+// When the dashboard's user takes the log format auto-detection proposed
+// (L), the run starts over with it: what was read without those columns
+// cannot be corrected in place, so the log is read again from its start.
+func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
+	for {
+		err := runOnce(ctx, o, stdout, stderr)
+		var again *restartError
+		if !errors.As(err, &again) {
+			return err
+		}
+		o.LogFormat = again.format
+		fmt.Fprintf(stderr, "rebindwatch: reading %s again with --log-format %s\n", sanitize.String(again.source),
+			sanitize.String(shellQuote(again.format)))
+	}
+}
+
+// restartError ends a run whose dashboard asked to read its log again
+// with another format.
+type restartError struct{ source, format string }
+
+func (r *restartError) Error() string { return "restart with --log-format " + r.format }
+
+// shellQuote quotes s for a shell command line, as the user would type it.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// runOnce is one run of Run.
+func runOnce(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 	s, err := prepare(o, stderr)
 	defer s.close()
 	defer func() { err = s.hide(err) }()
@@ -85,6 +118,16 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 		return err
 	}
 	defer closeOut()
+	if s.store != nil {
+		out = s.guardOutput(out, stderr)
+		stopFlushing := s.flushState(stderr)
+		defer func() {
+			stopFlushing()
+			if cerr := s.closeState(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}()
+	}
 	tui := !o.NoTUI && !o.Suggest
 	sk, err := newSinks(o, s, out, stderr, tui)
 	if err != nil {
@@ -100,23 +143,27 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 		// own: the IDs say which process.
 		engine.SetIncidentPrefix(fmt.Sprintf("inc-%s-%d-", sanitize.String(hostname()), os.Getpid()))
 	}
-	if len(s.sources) > 1 || s.kafka {
-		// Several sources (or a topic's partitions) deliver slightly out
-		// of step; merge them in time order.
+	if len(s.sources) > 1 || s.merges {
+		// Several sources (or a topic's partitions, a syslog listener's
+		// senders) deliver slightly out of step; merge them in time order.
 		engine.SetReorder(reorderWindow)
 	}
 
+	forced := &inForce{cfg: s.cfg}
+	rep := newReporter(engine, o, s, forced)
+
 	st := newStopper(ctx)
 	defer st.close()
-	go reloadOnHUP(st.stop, st, engine, o, s.dcfg, tui)
+	go reloadOnHUP(st.stop, st, engine, o, s.dcfg, tui, forced)
 	batches := make(chan detect.Batch, 64)
 	srcs := startSources(st, s.sources, batches)
 	exportsDone := sk.exports.start(st.stop)
 	fleetDone := sk.fleet.start(st.stop)
 
 	var runErr error
+	var restart *restartError
 	if tui {
-		runErr = runDashboard(st, engine, batches, srcs, s, o)
+		restart, runErr = runDashboard(st, engine, batches, srcs, s, sk.suggest, o, rep)
 	} else {
 		runErr = runHeadless(st, engine, batches, srcs)
 	}
@@ -140,6 +187,9 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 	if err := fleetDone(); err != nil {
 		errs = append(errs, err)
 	}
+	if restart != nil && runErr == nil {
+		return restart // no summary: the run starts over
+	}
 	sum := engine.Summary()
 	sum.Config = s.cfg.Path
 	sk.fleet.count(sum.Counters)
@@ -153,7 +203,13 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 			runErr = err
 		}
 	}
-	if sk.suggest != nil && runErr == nil {
+	s.endedClean = runErr == nil && !srcs.cutShort() && summaryOut == sk.json
+	if o.Report != "" && !rejected {
+		if err := rep.final(srcs.cutShort(), stderr); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if o.Suggest && runErr == nil {
 		if _, err := io.WriteString(out, sk.suggest.Config(strings.Join(s.names(), ", "))); err != nil {
 			runErr = fmt.Errorf("writing the suggested config: %w", err)
 		}

@@ -56,48 +56,31 @@ func checkFleet(o Options) error {
 	return nil
 }
 
-// addKafka adds the Kafka consumer as a source: raw lines are read with
-// logsrc, per producing host and file, as --log-format says (auto by
-// default).
+// addKafka adds the Kafka consumer as a source: raw lines are read as
+// log lines are (logsrc.Feeder), per producing host and file, as
+// --log-format says (auto by default).
 func (s *setup) addKafka(o Options) error {
 	if o.KafkaIn == "" {
 		return nil
 	}
-	format := o.LogFormat
-	if format == "" {
-		format = s.cfg.Log.Format
-	}
-	if format == "json" {
-		format = jsonMapping(s.cfg.Log.JSON).Spec()
-	}
+	format := logFormat(s.cfg)
 	if _, err := logsrc.Compile(format); err != nil {
 		return usagef("--log-format: %v", err)
 	}
-	var loc *time.Location
-	if o.TZ != "" {
-		var err error
-		if loc, err = time.LoadLocation(o.TZ); err != nil {
-			return usagef("--tz %s: %v", o.TZ, err)
-		}
+	loc, err := location(o)
+	if err != nil {
+		return err
 	}
 	group := o.Group
 	if group == "" {
 		group = "rebindwatch"
 	}
-	k := s.keys.Clone()
 	opts := kafka.Options{
-		Brokers: brokers(o.KafkaIn), Topic: o.Topic, Group: group, Keys: k,
-		Lines: func() kafka.LineReader {
-			l, err := logsrc.NewLines(format, k, loc)
-			if err != nil {
-				panic("app: a log format compiled once does not compile again: " + err.Error())
-			}
-			return l
-		},
-		Quote:     logsrc.Quote,
+		Brokers: brokers(o.KafkaIn), Topic: o.Topic, Group: group, Keys: s.keys.Clone(),
+		Lines:     &logsrc.FeederOptions{Format: format, Location: loc},
 		Republish: o.KafkaOut != "",
 	}
-	s.live, s.kafka = true, true
+	s.live, s.merges, s.kafka = true, true, true
 	s.sources = append(s.sources, input{name: "kafka:" + o.Topic, run: func(ctx context.Context, out chan<- detect.Batch) error {
 		opts.Flushers = s.flushers // the publishers, built with the sinks
 		return kafka.Run(ctx, opts, out)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/capture"
+	"github.com/rebindwatch/rebindwatch/cmdsrc"
 	"github.com/rebindwatch/rebindwatch/config"
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/kafka"
@@ -19,6 +20,8 @@ import (
 	"github.com/rebindwatch/rebindwatch/logsrc"
 	"github.com/rebindwatch/rebindwatch/sanitize"
 	"github.com/rebindwatch/rebindwatch/source"
+	"github.com/rebindwatch/rebindwatch/state"
+	"github.com/rebindwatch/rebindwatch/syslogsrc"
 )
 
 // reorderWindow is how far in event time requests from several sources may
@@ -33,11 +36,17 @@ type setup struct {
 	sources []input
 	pacer   *source.Pacer
 	live    bool // a source follows or listens: the run ends on a signal
+	merges  bool // a source delivers several sources (syslog senders, a journal's units, a topic's partitions): reorder
 	kafka   bool // a Kafka topic is a source
 	// flushers are the publishers a Kafka source's commits wait for, set
 	// when the sinks are built (after the sources).
 	flushers []kafka.Flusher
 	cleanup  []func()
+	store    *state.Store  // --state
+	output   *outputCursor // --state: the output's identity and length, when it is a file
+	// endedClean: the engine read every batch and the summary was written
+	// (no sink failed, the drain was not cut short).
+	endedClean bool
 }
 
 // close removes what the setup made (the demo's temporary capture).
@@ -62,6 +71,9 @@ func prepare(o Options, stderr io.Writer) (*setup, error) {
 	if err := checkSources(o); err != nil {
 		return s, err
 	}
+	if err := checkReport(o); err != nil {
+		return s, err
+	}
 	var err error
 	if o.Demo && o.Config == "" {
 		s.cfg, err = config.Parse("demo.toml (embedded)", demoConfig())
@@ -83,8 +95,8 @@ func prepare(o Options, stderr io.Writer) (*setup, error) {
 		if _, err := logsrc.Compile(o.LogFormat); err != nil {
 			return s, usagef("--log-format: %v", err)
 		}
-		if len(o.Logs) == 0 && o.ServerConfig == "" && o.KafkaIn == "" {
-			return s, usagef("--log-format goes with log files; -r reads captures, whose format is in the file")
+		if len(o.Logs) == 0 && o.ServerConfig == "" && len(o.Listen) == 0 && o.KafkaIn == "" {
+			return s, usagef("--log-format goes with log files, --listen and --kafka-in; -r reads captures, whose format is in the file")
 		}
 		s.cfg.Log.Format = o.LogFormat
 	}
@@ -131,11 +143,29 @@ func prepare(o Options, stderr io.Writer) (*setup, error) {
 		}
 		s.sources = append(s.sources, captureSource(o.Read, o.Read, capOpts, s.keys.Clone()))
 	}
+	if o.State != "" {
+		if len(o.Logs) == 0 && o.ServerConfig == "" && len(o.Listen) == 0 {
+			return s, usagef("--state keeps the position of log files; this run reads none")
+		}
+		if s.store, err = state.Open(o.State); err != nil {
+			return s, usagef("--state: %v", err)
+		}
+		s.cleanup = append(s.cleanup, func() { s.store.Close() })
+	}
 	if err := s.addLogs(o, stderr); err != nil {
+		return s, err
+	}
+	if err := s.addListeners(o); err != nil {
 		return s, err
 	}
 	if err := s.addKafka(o); err != nil {
 		return s, err
+	}
+	if s.store != nil {
+		// Where each log starts, on disk before anything is read.
+		if err := s.store.Flush(); err != nil {
+			return s, usagef("--state: %v", err)
+		}
 	}
 	if o.Suggest && s.live {
 		return s, usagef("--suggest-config reads its input to the end: add --no-follow for logs")
@@ -146,7 +176,7 @@ func prepare(o Options, stderr io.Writer) (*setup, error) {
 // checkSources refuses a command line that names nothing to watch or
 // combines flags that do not go together.
 func checkSources(o Options) error {
-	n := len(o.Logs)
+	n := len(o.Logs) + len(o.Listen)
 	for _, set := range []bool{o.ServerConfig != "", o.Read != "", o.Interface != "", o.Demo, o.KafkaIn != ""} {
 		if set {
 			n++
@@ -156,22 +186,35 @@ func checkSources(o Options) error {
 		return usagef("-f goes with -i (live capture)")
 	}
 	if n == 0 {
-		return usagef("nothing to watch: give -r FILE, -i NAME, LOGFILE ..., --server-config FILE, --kafka-in BROKERS, or --demo")
+		return usagef("nothing to watch: give -r FILE, -i NAME, LOGFILE ..., --listen syslog://HOST:PORT, --server-config FILE, --kafka-in BROKERS, or --demo")
+	}
+	if (o.ListenCert != "" || o.ListenKey != "") && len(o.Listen) == 0 {
+		return usagef("--listen-cert and --listen-key go with --listen syslog+tls://HOST:PORT")
 	}
 	return checkFleet(o)
 }
 
-// addLogs adds a source per log file.
+// addLogs adds a source per log file, and per journal, container or
+// remote host (cmdsrc) named among them.
 func (s *setup) addLogs(o Options, stderr io.Writer) error {
+	var files []string
+	for _, arg := range o.Logs {
+		if cmdsrc.Is(arg) {
+			if err := s.addCommand(o, arg); err != nil {
+				return err
+			}
+			continue
+		}
+		files = append(files, arg)
+	}
+	o.Logs = files
 	logs, err := logFiles(o, s.cfg, stderr)
 	if err != nil {
 		return err
 	}
-	var loc *time.Location
-	if o.TZ != "" {
-		if loc, err = time.LoadLocation(o.TZ); err != nil {
-			return usagef("--tz %s: %v", o.TZ, err)
-		}
+	loc, err := location(o)
+	if err != nil {
+		return err
 	}
 	stdinUsed := o.Read == "-"
 	for _, lf := range logs {
@@ -191,15 +234,80 @@ func (s *setup) addLogs(o Options, stderr io.Writer) error {
 			Keys:     s.keys.Clone(),
 			Location: loc,
 			Pacer:    s.pacer,
+			State:    s.store,
 		}
 		if lopts.Follow {
 			s.live = true
 			lopts.Pacer = nil // lines come at their own pace
 		}
 		path := lf.path
+		if s.store != nil {
+			if err := logsrc.Pin(s.store, path, lopts.TailOnly); err != nil {
+				return usagef("--state: %v", err)
+			}
+		}
 		s.sources = append(s.sources, input{name: path, run: func(ctx context.Context, out chan<- detect.Batch) error {
 			return logsrc.Run(ctx, path, lopts, out)
 		}})
+	}
+	return nil
+}
+
+// location is --tz's zone (nil: the machine's).
+func location(o Options) (*time.Location, error) {
+	if o.TZ == "" {
+		return nil, nil
+	}
+	loc, err := time.LoadLocation(o.TZ)
+	if err != nil {
+		return nil, usagef("--tz %s: %v", o.TZ, err)
+	}
+	return loc, nil
+}
+
+// logFormat is the format lines are read in: --log-format or [log].
+func logFormat(cfg config.Config) string {
+	if cfg.Log.Format == "json" {
+		return jsonMapping(cfg.Log.JSON).Spec()
+	}
+	return cfg.Log.Format
+}
+
+// addCommand adds a journal, container or remote source (cmdsrc).
+func (s *setup) addCommand(o Options, arg string) error {
+	if err := cmdsrc.Check(arg); err != nil {
+		return UsageError{err}
+	}
+	loc, err := location(o)
+	if err != nil {
+		return err
+	}
+	copts := cmdsrc.Options{Format: logFormat(s.cfg), Keys: s.keys.Clone(), Location: loc, Follow: !o.NoFollow, TailOnly: o.TailOnly,
+		State: s.store}
+	s.live = s.live || copts.Follow
+	s.merges = true
+	s.sources = append(s.sources, input{name: arg, run: func(ctx context.Context, out chan<- detect.Batch) error {
+		return cmdsrc.Run(ctx, arg, copts, out)
+	}})
+	return nil
+}
+
+// addListeners binds each --listen address (a usage error when it cannot
+// be bound) and adds its listener.
+func (s *setup) addListeners(o Options) error {
+	loc, err := location(o)
+	if err != nil {
+		return err
+	}
+	for _, spec := range o.Listen {
+		l, err := syslogsrc.Listen(spec, syslogsrc.Options{Format: logFormat(s.cfg), Keys: s.keys.Clone(), Location: loc,
+			CertFile: o.ListenCert, KeyFile: o.ListenKey, State: s.store})
+		if err != nil {
+			return UsageError{err}
+		}
+		s.cleanup = append(s.cleanup, l.Close)
+		s.live, s.merges = true, true
+		s.sources = append(s.sources, input{name: spec, run: l.Run})
 	}
 	return nil
 }
@@ -211,10 +319,7 @@ type logFile struct{ path, format string }
 // not following; followed globs also pick up files that appear later) and
 // those found by --server-config.
 func logFiles(o Options, cfg config.Config, stderr io.Writer) ([]logFile, error) {
-	format := cfg.Log.Format
-	if format == "json" {
-		format = jsonMapping(cfg.Log.JSON).Spec()
-	}
+	format := logFormat(cfg)
 	var out []logFile
 	if len(o.Logs) > 0 {
 		paths := o.Logs
@@ -226,6 +331,13 @@ func logFiles(o Options, cfg config.Config, stderr io.Writer) ([]logFile, error)
 		}
 		var seen []os.FileInfo
 		for _, p := range paths {
+			if dir, ok := strings.CutPrefix(p, logsrc.ZeekPrefix); ok {
+				if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+					return nil, usagef("%s: want a directory of Zeek logs (http.log, dns.log, ssl.log)", p)
+				}
+				out = append(out, logFile{p, format})
+				continue
+			}
 			if p != "-" && !isGlob(p) {
 				fi, err := os.Stat(p)
 				if err != nil && (o.NoFollow || !errors.Is(err, fs.ErrNotExist)) {

@@ -14,7 +14,7 @@ import (
 type sinks struct {
 	list    []detect.Sink
 	json    *jsonl.Writer      // JSON lines (headless, or -o with the dashboard)
-	suggest *suggest.Collector // --suggest-config
+	suggest *suggest.Collector // --suggest-config, and the dashboard's Suggested view
 	exports *exports           // --metrics, --webhook
 	fleet   *fleetOutputs      // --kafka-out, --alerts-topic, --syslog
 }
@@ -43,12 +43,14 @@ func newSinks(o Options, s *setup, out, stderr io.Writer, tui bool) (*sinks, err
 	}
 	s.flushers = fleet.flushers()
 	sk := &sinks{exports: exp, fleet: fleet}
-	if o.Suggest {
-		// --suggest-config prints a config instead of JSON lines.
+	if o.Suggest || tui {
+		// --suggest-config prints its proposal instead of JSON lines; the
+		// dashboard shows it live (the Suggested view).
 		sk.suggest = suggest.New(suggest.Options{BurstWindow: s.dcfg.BurstWindow, SpreadWindow: s.dcfg.SpreadWindow,
-			MaxKeys: s.dcfg.Limits.Keys, MaxValues: s.dcfg.Limits.Values})
+			StuffingWindow: s.dcfg.StuffingWindow, MaxKeys: s.dcfg.Limits.Keys, MaxValues: s.dcfg.Limits.Values})
 		sk.list = append(sk.list, sk.suggest)
-	} else if !tui || o.Output != "" {
+	}
+	if !o.Suggest && (!tui || o.Output != "") {
 		sk.json = jsonl.NewFormat(out, emit, enc)
 		sk.list = append(sk.list, sk.json)
 	}

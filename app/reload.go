@@ -18,7 +18,7 @@ import (
 // refused and the old one kept; either way the run says what happened.
 // Under the dashboard, SIGHUP is first what it always meant: the terminal
 // hung up; when it has, the run stops (nobody is left to watch it).
-func reloadOnHUP(ctx context.Context, st *stopper, e *detect.Engine, o Options, current detect.Config, tui bool) {
+func reloadOnHUP(ctx context.Context, st *stopper, e *detect.Engine, o Options, current detect.Config, tui bool, forced *inForce) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -31,7 +31,7 @@ func reloadOnHUP(ctx context.Context, st *stopper, e *detect.Engine, o Options, 
 				st.stopNow(nil)
 				return
 			}
-			next, err := reload(e, o, current)
+			next, err := reload(e, o, current, forced)
 			text := "config reloaded: " + changes(current, next)
 			if err != nil {
 				text = "config reload refused, the old config stays: " + err.Error()
@@ -43,8 +43,9 @@ func reloadOnHUP(ctx context.Context, st *stopper, e *detect.Engine, o Options, 
 	}
 }
 
-// reload loads the config again and hands it to the engine.
-func reload(e *detect.Engine, o Options, current detect.Config) (detect.Config, error) {
+// reload loads the config again and hands it to the engine; the report
+// (forced, when not nil) shows it from then on.
+func reload(e *detect.Engine, o Options, current detect.Config, forced *inForce) (detect.Config, error) {
 	if o.Demo && o.Config == "" {
 		return current, fmt.Errorf("the demo's config is embedded; give -c FILE to reload one")
 	}
@@ -72,7 +73,11 @@ func reload(e *detect.Engine, o Options, current detect.Config) (detect.Config, 
 	if err != nil {
 		return current, err
 	}
-	return next, e.Reload(next)
+	if err := e.Reload(next); err != nil {
+		return current, err
+	}
+	forced.set(cfg)
+	return next, nil
 }
 
 // changes says what a reload changed, for the operator.

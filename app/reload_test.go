@@ -32,11 +32,11 @@ func TestReloadRefusesToTurnChecksOff(t *testing.T) {
 	o := Options{Config: path}
 
 	write("")
-	if _, err := reload(e, o, current); err == nil || !strings.Contains(err.Error(), "hosts.allowed") {
+	if _, err := reload(e, o, current, nil); err == nil || !strings.Contains(err.Error(), "hosts.allowed") {
 		t.Errorf("an empty config was accepted: %v", err)
 	}
 	write("[hosts]\nallowed = [\"api.example.com\", \"eu.example.com\"]\n[burst]\nmax_requests = 50\n")
-	next, err := reload(e, o, current)
+	next, err := reload(e, o, current, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestReloadRefusesToTurnChecksOff(t *testing.T) {
 		t.Errorf("changes: %q", got)
 	}
 	write("[hosts]\nallowed = []\n")
-	if next, err := reload(e, o, next); err != nil || len(next.AllowedHosts) != 0 {
+	if next, err := reload(e, o, next, nil); err != nil || len(next.AllowedHosts) != 0 {
 		t.Errorf("a config that says allowed = [] must turn the check off: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package capture
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -36,7 +37,7 @@ func BenchmarkParseRequest(b *testing.B) {
 	b.SetBytes(int64(len(head)))
 	for b.Loop() {
 		end, _ := headEnd(head, 0)
-		if parseRequestHead(head[:end], &h, kx, &fold) != faultNone || !h.hasHost {
+		if _, f := parseRequestAt(head[:end], &h, kx, &fold); f != faultNone || !h.hasHost {
 			b.Fatal("parse failed")
 		}
 	}
@@ -49,7 +50,7 @@ func BenchmarkParseRequest(b *testing.B) {
 func BenchmarkStreamRequest(b *testing.B) {
 	opts := Options{Keys: keys.NewExtractor(keys.DefaultConfig())}.withDefaults()
 	p := newTestPipeline(&opts, "bench")
-	c := &conn{p: p.pipeline, client: -1}
+	c := &conn{sh: p.http, client: -1}
 	c.addr[0], c.addr[1] = testClient, testServer
 	c.setClient(0)
 	c.h[0].syn, c.h[1].syn = true, true
@@ -59,11 +60,9 @@ func BenchmarkStreamRequest(b *testing.B) {
 	resp := []byte("HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
 	b.ReportAllocs()
 	for b.Loop() {
-		c.feed(0, req)
-		c.feed(1, resp)
-		x := p.pop()
-		x.out = true
-		p.release(x)
+		c.feed(0, req, 0)
+		c.feed(1, resp, 0)
+		p.ord.release(p.ord.pop())
 	}
 }
 
@@ -134,7 +133,7 @@ func frames(tb testing.TB, path string) ([][]byte, []gopacket.CaptureInfo, []lay
 		tb.Fatal(err)
 	}
 	defer f.Close()
-	src, err := openCapture(f, path)
+	src, err := openCapture(f, path, 0)
 	if err != nil || src == nil {
 		tb.Fatalf("open %s: %v", path, err)
 	}
@@ -193,16 +192,18 @@ func TestPacketPathAllocs(t *testing.T) {
 	var reqs, conns uint64
 	allocs := testing.AllocsPerRun(3, func() {
 		p := newTestPipeline(&opts, "pcap")
+		open := p.asm.open
+		p.asm.open = func(tcp *layers.TCP, src, dst netip.AddrPort) stream {
+			conns++
+			return open(tcp, src, dst)
+		}
 		for i := range data {
 			p.packet(data[i], cis[i], links[i])
-			for len(p.heap) > 0 {
-				x := p.pop()
-				x.out = true
-				p.release(x)
+			for len(p.ord.heap) > 0 {
+				p.ord.release(p.ord.pop())
 				reqs++
 			}
 		}
-		conns += p.streamCount
 	})
 	reqs, conns = reqs/4, conns/4 // AllocsPerRun runs the function once more to warm up
 	perPacket := allocs / float64(len(data))

@@ -3,8 +3,6 @@ package capture
 import (
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 
 	"golang.org/x/net/bpf"
 )
@@ -22,19 +20,19 @@ import (
 //     share spans two segments), and on any other port a segment whose
 //     payload starts like a TLS handshake record (its first segment);
 //   - tunnels the decoder follows: GRE (IP protocol 47), IP-in-IP (4),
-//     IPv6-in-IPv4 (41), VXLAN (UDP port 4789);
-//   - IPv6 packets with extension headers, and frames still carrying a VLAN
-//     tag (the kernel usually strips the outer one), which a fixed-offset
-//     filter cannot look into: the decoder sorts them out.
+//     IPv6-in-IPv4 (41), the UDP encapsulations on their ports (VXLAN,
+//     VXLAN-GPE, Geneve, GRE and MPLS in UDP, GTP-U, Teredo, AYIYA:
+//     tunnelUDPPorts), and on Ethernet MPLS and PPPoE sessions;
+//   - IPv6 packets with extension headers (fragments among them), and
+//     frames still carrying a VLAN tag (the kernel usually strips the
+//     outer one), which a fixed-offset filter cannot look into: the
+//     decoder sorts them out;
+//   - IPv4 fragments after the first: they carry no ports, so each is
+//     kept for the reassembly, which keeps only the datagrams whose first
+//     fragment the filter also let through (the rest time out, bounded).
 //
-// Non-first IP fragments carry no ports and are dropped, as tcpdump's
-// "port" does.
-
-// Well-known ports the filter always keeps.
-const (
-	portDNS   = 53
-	portVXLAN = 4789
-)
+// Teredo between two clients runs on any UDP port: live, only what goes
+// through port 3544 (a server or relay) is seen.
 
 // tlsPorts are the https ports whose every TCP segment is kept, so a
 // ClientHello spanning several segments is seen whole.
@@ -149,6 +147,9 @@ func buildFilter(spec filterSpec) ([]bpf.RawInstruction, error) {
 		a.jumpIf(bpf.JumpEqual, 0x86dd, "ip6")
 		a.acceptIf(bpf.JumpEqual, 0x8100) // 802.1Q still in the frame
 		a.acceptIf(bpf.JumpEqual, 0x88a8) // 802.1ad (QinQ)
+		a.acceptIf(bpf.JumpEqual, etherMPLS)
+		a.acceptIf(bpf.JumpEqual, etherMPLSMulticast)
+		a.acceptIf(bpf.JumpEqual, etherPPPoESession)
 		a.emit(bpf.RetConstant{Val: 0})
 	} else {
 		// Raw IP: the version nibble says which.
@@ -169,10 +170,10 @@ func buildFilter(spec filterSpec) ([]bpf.RawInstruction, error) {
 	a.emit(bpf.RetConstant{Val: 0})
 	for _, l4 := range []string{"tcp4", "udp4"} {
 		a.label(l4)
-		// A non-first fragment has no ports.
+		// A non-first fragment has no ports: kept for reassembly.
 		a.emit(bpf.LoadAbsolute{Off: base + 6, Size: 2},
 			bpf.JumpIf{Cond: bpf.JumpBitsSet, Val: 0x1fff, SkipTrue: 0, SkipFalse: 1},
-			bpf.RetConstant{Val: 0},
+			bpf.RetConstant{Val: snapAccept},
 			bpf.LoadMemShift{Off: base})
 		if l4 == "tcp4" {
 			portChecks(a, true, base, ports, anyTCP)
@@ -204,16 +205,18 @@ func buildFilter(spec filterSpec) ([]bpf.RawInstruction, error) {
 
 // portChecks keeps the segment when either port is wanted. For TCP the
 // wanted ports are ports plus DNS and the TLS ports (all with anyTCP); for
-// UDP (ports nil) DNS and VXLAN. indirect loads the ports at X+off (IPv4,
+// UDP (ports nil) DNS and the encapsulations' ports. indirect loads the ports at X+off (IPv4,
 // whose header length varies), else at off.
 func portChecks(a *asm, indirect bool, off uint32, ports []uint16, anyTCP bool) {
 	if anyTCP {
 		a.emit(bpf.RetConstant{Val: snapAccept})
 		return
 	}
-	want := []uint32{portDNS}
+	want := []uint32{dnsPort}
 	if ports == nil {
-		want = append(want, portVXLAN)
+		for _, p := range tunnelUDPPorts {
+			want = append(want, uint32(p))
+		}
 	} else {
 		for _, p := range tlsPorts {
 			if !slices.Contains(ports, p) {
@@ -222,7 +225,7 @@ func portChecks(a *asm, indirect bool, off uint32, ports []uint16, anyTCP bool) 
 		}
 	}
 	for _, p := range ports {
-		if p != portDNS {
+		if p != dnsPort {
 			want = append(want, uint32(p))
 		}
 	}
@@ -260,41 +263,4 @@ func tlsCheck(a *asm, indirect bool, off uint32) {
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 3, SkipTrue: 0, SkipFalse: 1},
 		bpf.RetConstant{Val: snapAccept},
 		bpf.RetConstant{Val: 0})
-}
-
-// pcapFilters are tcpdump expressions equivalent to the kernel filter,
-// for the libpcap backend when no -f expression is given, most complete
-// first: link types without VLAN support (Linux cooked, BSD loopback)
-// refuse the "vlan" branch, and some libpcap versions the TLS payload test
-// over IPv6.
-func pcapFilters(ports []uint16, anyPort bool) []string {
-	ports = slices.Clone(ports)
-	slices.Sort(ports)
-	ports = slices.Compact(ports)
-	var tcp string
-	if anyPort || len(ports) > maxFilterPorts {
-		tcp = "tcp"
-	} else {
-		ps := []string{strconv.Itoa(portDNS)}
-		for _, p := range ports {
-			if p != portDNS {
-				ps = append(ps, strconv.Itoa(int(p)))
-			}
-		}
-		for _, p := range tlsPorts {
-			if !slices.Contains(ports, p) {
-				ps = append(ps, strconv.Itoa(int(p)))
-			}
-		}
-		tcp = "(tcp and (port " + strings.Join(ps, " or port ") + "))"
-	}
-	const hello = " or (tcp[((tcp[12:1] & 0xf0) >> 2):1] = 0x16 and tcp[((tcp[12:1] & 0xf0) >> 2) + 1:1] = 3)"
-	rest := " or (udp and (port " + strconv.Itoa(portDNS) + " or port " + strconv.Itoa(portVXLAN) + "))" +
-		" or ip proto " + strconv.Itoa(ipProtoGRE) + " or ip proto " + strconv.Itoa(ipProtoIPIP) +
-		" or ip proto " + strconv.Itoa(ipProtoIPv6) + " or ip6 proto " + strconv.Itoa(ipProtoGRE)
-	var out []string
-	for _, core := range []string{tcp + hello + rest, tcp + rest} {
-		out = append(out, core+" or (vlan and ("+core+"))", core)
-	}
-	return out
 }

@@ -95,6 +95,10 @@ func TestKernelFilterProgram(t *testing.T) {
 		{"udp_dns_answer", false, false, []gopacket.SerializableLayer{udp(53, 40000)}, true, true},
 		{"udp_other", false, false, []gopacket.SerializableLayer{udp(40000, 123)}, false, false},
 		{"vxlan", false, false, []gopacket.SerializableLayer{udp(40000, 4789)}, true, true},
+		{"geneve", false, false, []gopacket.SerializableLayer{udp(40000, 6081)}, true, true},
+		{"gtpu_v6", true, false, []gopacket.SerializableLayer{udp(2152, 2152)}, true, true},
+		{"teredo_server", false, false, []gopacket.SerializableLayer{udp(3544, 40000)}, true, true},
+		{"gre_in_udp", false, false, []gopacket.SerializableLayer{udp(40000, 4754)}, true, true},
 		{"gre", false, false, []gopacket.SerializableLayer{&layers.GRE{Protocol: layers.EthernetTypeIPv4}}, true, true},
 		{"ipip", false, false, []gopacket.SerializableLayer{inner, tcp(1, 2)}, true, true},
 		{"v6_tcp_watched", true, false, []gopacket.SerializableLayer{tcp(40000, 80)}, true, true},
@@ -145,7 +149,8 @@ func TestKernelFilterProgram(t *testing.T) {
 			}
 		}
 	}
-	// Non-IP frames and IPv4 fragments after the first are dropped.
+	// Non-IP frames are dropped; IPv4 fragments after the first are kept
+	// for reassembly.
 	prog, _ := buildFilter(filterSpec{ports: []uint16{80}, ethernet: true})
 	ins, _ := bpf.Disassemble(prog)
 	vm, _ := bpf.NewVM(ins)
@@ -157,8 +162,16 @@ func TestKernelFilterProgram(t *testing.T) {
 	frag := filterFrame(t, true, false, false, tcp(40000, 80))
 	frag[14+6] = 0x00
 	frag[14+7] = 0x10 // fragment offset 16 (x8 bytes)
-	if n, _ := vm.Run(frag); n != 0 {
-		t.Error("non-first fragment kept")
+	if n, _ := vm.Run(frag); n == 0 {
+		t.Error("non-first fragment dropped")
+	}
+	// MPLS and PPPoE sessions on Ethernet are for the decoder to open.
+	for _, et := range []byte{0x47, 0x48, 0x64} {
+		f := filterFrame(t, true, false, false, tcp(40000, 22))
+		f[12], f[13] = 0x88, et
+		if n, _ := vm.Run(f); n == 0 {
+			t.Errorf("ethertype 0x88%02x dropped", et)
+		}
 	}
 }
 

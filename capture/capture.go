@@ -1,10 +1,32 @@
 // Package capture turns packets into rebindwatch requests: it reads pcap
 // and pcapng files (ReadFile) or a network interface (Live: AF_PACKET on
 // Linux, libpcap with the pcap build tag), decodes link layers and tunnels
-// without allocating, reassembles TCP (tcp.go: in-order segments straight
-// through, the rest queued, overlapping data compared), parses HTTP/1.x in
-// both directions, pairs responses with requests, and hands the engine
-// batches of detect.Request in event time order.
+// without allocating, reassembles TCP, parses HTTP/1.x (and h2c) in both
+// directions, pairs responses with requests, and hands the engine batches
+// of detect.Request in event time order, with the DNS answers and TLS
+// ClientHellos it sees.
+//
+// The pipeline (pipeline.go) is wiring between parts that each keep their
+// own state:
+//
+//	decode.go               frames → layers, without allocating (tunnels too)
+//	assembler.go            TCP reassembly and the connection LRU; hands each
+//	                        connection's bytes to a stream (overlap.go: data
+//	                        sent twice with different bytes)
+//	conn.go                 the HTTP/1 state machine, a stream (body.go: bodies)
+//	head.go, framing.go     message heads; where bodies end (fault.go: what
+//	                        was wrong with a message)
+//	resync.go               finding the next message after garbage
+//	authority.go            absolute-form authority and Host comparisons
+//	exchange.go             heads → requests; responses paired with them
+//	request.go              the kept Request: keys redacted and fingerprinted,
+//	                        short values shared (source.Interner)
+//	h2c.go                  HTTP/2 with prior knowledge, taken over from conn
+//	dns.go, dnsmsg.go       DNS answers over UDP and TCP (a stream of its own)
+//	tls.go, clienthello.go  server names of TLS ClientHellos on any port
+//	orderer.go              requests held by packet time for their responses
+//	counters.go             counters and Problems (the reporter)
+//	capture.go, pcapfile.go files; live*.go, bpf.go: interfaces
 //
 // Everything runs on packet time: flushing of reassembly gaps, closing of
 // idle connections and the short holds that keep requests ordered and let
@@ -21,7 +43,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
@@ -50,7 +71,7 @@ type Options struct {
 	Keys            *keys.Extractor // not shared: the source uses it from one goroutine
 	Pacer           *source.Pacer   // nil = unpaced
 	MaxStreams      int             // cap on open TCP connections tracked (0 = default 100000)
-	MaxStreamBuffer int             // cap on buffered bytes per connection direction (0 = default 1 MiB); reassembly page caps derived
+	MaxStreamBuffer int             // cap on buffered bytes per connection direction (0 = default 1 MiB), in order or out of order
 	BatchSize       int             // requests per batch (0 = default 256)
 	// Filter is a tcpdump filter expression for live capture with
 	// libpcap (-f; the pcap build tag). It replaces the kernel filter
@@ -90,22 +111,22 @@ const progressEvery = 1024
 // reported in the "truncated_file" counter, not as an error.
 func ReadFile(ctx context.Context, path string, opts Options, out chan<- detect.Batch) error {
 	name := displayName(path)
-	var f *os.File
-	if path == "-" {
-		f = os.Stdin
-	} else {
-		var err error
-		if f, err = os.Open(path); err != nil {
-			// The path comes from the user but may hold anything: name it
-			// sanitised, keep the cause for errors.Is (fs.ErrNotExist).
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return fmt.Errorf("cannot open capture %s: %w", name, err)
-		}
-		defer f.Close()
+	// A FIFO waits in open(2) for a writer, a pipe from a quiet tcpdump
+	// waits in read(2): source.Open lets a stop end both waits.
+	f, err := source.Open(ctx, path)
+	if errors.Is(err, source.ErrStopped) {
+		return stoppedBeforeStart(ctx, opts, out)
 	}
+	if err != nil {
+		// The path comes from the user but may hold anything: name it
+		// sanitised, keep the cause for errors.Is (fs.ErrNotExist).
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("cannot open capture %s: %w", name, err)
+	}
+	defer f.Close()
 	var total int64
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && path != "-" {
 		total = st.Size()
@@ -117,7 +138,10 @@ func ReadFile(ctx context.Context, path string, opts Options, out chan<- detect.
 func readCapture(ctx context.Context, r io.Reader, name string, total int64, opts Options, out chan<- detect.Batch) error {
 	opts = opts.withDefaults()
 	cr := &countingReader{r: r}
-	src, err := openCaptureSize(cr, name, total)
+	src, err := openCapture(cr, name, total)
+	if cr.stopped {
+		return stoppedBeforeStart(ctx, opts, out) // stopped before the header was whole
+	}
 	if cr.err != nil {
 		return fmt.Errorf("reading %s: %w", name, cr.err)
 	}
@@ -130,23 +154,31 @@ func readCapture(ctx context.Context, r io.Reader, name string, total int64, opt
 	e.SetProgress(0, total)
 	e.Flush() // the engine learns the file's size at once
 	if src == nil {
-		p.c[cTruncatedFile].Inc()
+		p.rep.inc(cTruncatedFile)
 		e.Problem(name, "the file ends inside its header")
 		return e.Close(nil)
 	}
-	err = run(ctx, src, p, e, cr, name, total)
+	err = run(src, p, e, cr, total)
 	return e.Close(err)
 }
 
-// run reads every packet of src into p, until the end of the file or ctx
-// ends; then it flushes every connection, so requests already read are
-// not lost.
-func run(ctx context.Context, src packetReader, p *pipeline, e *source.Emitter, cr *countingReader, name string, total int64) error {
+// stoppedBeforeStart reports a source stopped before it read a capture
+// header (a FIFO nobody opened, a pipe still silent): one last batch says
+// it stopped, so the summary names it and the run ends cleanly.
+func stoppedBeforeStart(ctx context.Context, opts Options, out chan<- detect.Batch) error {
+	e := source.New(ctx, out, source.Options{Name: sourceName, BatchSize: opts.BatchSize, Keys: opts.Keys})
+	return e.Close(nil)
+}
+
+// run reads every packet of src into p, until the end of the file or e is
+// told to stop; then it flushes every connection, so requests already read
+// are not lost.
+func run(src packetReader, p *pipeline, e *source.Emitter, cr *countingReader, total int64) error {
 	var err error
 	for n := 1; ; n++ {
 		data, ci, link, rerr := src.next()
 		if rerr != nil {
-			err = endOfFile(rerr, p, cr)
+			err = endOfFile(rerr, p.rep, cr)
 			break
 		}
 		p.packet(data, ci, link)
@@ -167,18 +199,20 @@ func run(ctx context.Context, src packetReader, p *pipeline, e *source.Emitter, 
 
 // endOfFile classifies the error that ended reading: nil for the end of the
 // file, a cut record or a damaged one (counted); an error for I/O failure.
-func endOfFile(err error, p *pipeline, cr *countingReader) error {
+func endOfFile(err error, rep *reporter, cr *countingReader) error {
 	switch {
+	case cr.stopped:
+		return nil // told to stop while waiting for input: a clean end
 	case cr.err != nil:
 		return fmt.Errorf("reading the capture: %w", cr.err)
 	case err == io.EOF:
 		return nil
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		p.c[cTruncatedFile].Inc()
-		p.e.Problem(p.whereAfter(), "the file ends in the middle of a record; read up to the cut")
+		rep.inc(cTruncatedFile)
+		rep.problemAfter("the file ends in the middle of a record; read up to the cut")
 	default:
-		p.c[cCorruptFile].Inc()
-		p.e.Problem(p.whereAfter(), "damaged record, reading stopped: "+err.Error())
+		rep.inc(cCorruptFile)
+		rep.problemAfter("damaged record, reading stopped: " + err.Error())
 	}
 	return nil
 }

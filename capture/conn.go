@@ -2,11 +2,16 @@ package capture
 
 import (
 	"net/netip"
-	"time"
 
-	"github.com/gopacket/gopacket/reassembly"
-	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/gopacket/gopacket/layers"
 )
+
+// This file is the HTTP/1 connection state machine: the stream the
+// assembler hands each connection's bytes to (unless it is DNS, dns.go).
+// Each direction walks message by message, head (head.go) and body
+// (framing.go), resynchronising after what it cannot parse (resync.go);
+// the heads become requests and responses (exchange.go). A connection that
+// opens with HTTP/2's preface is handed to the h2c parser (h2c.go).
 
 // sniffLimit is how many bytes of a connection whose roles are unknown (no
 // SYN seen, no port in Ports) are scanned for a start line before it is
@@ -56,24 +61,30 @@ type half struct {
 	lastAt    int64 // time of the last message head
 
 	// The data being parsed, for timing: offsets below winOld are in buf
-	// (time bufAt), the rest are sg's bytes from winOff on.
-	sg     reassembly.ScatterGather
+	// (time bufAt), the rest are new bytes of time dataAt.
 	winOld int
-	winOff int
+	dataAt int64
 }
 
-// orphan is a response that arrived before any request it could answer
-// was reassembled.
-type orphan struct {
-	at   int64
-	code int
+// connShared is what the HTTP connections of a pipeline share: where
+// their requests go, limits, and scratch for the one head being parsed at
+// a time. It is not safe for concurrent use.
+type connShared struct {
+	rep     *reporter
+	ord     *orderer
+	req     *reqBuilder
+	ports   *portSet // Options.Ports: roles are guessed from them
+	maxBuf  int      // bytes buffered per direction (MaxStreamBuffer)
+	headCap int      // the longest head taken
+	rh      reqHead
+	rsp     respHead
+	fold    []byte
 }
 
-// conn is one TCP connection: the reassembler (tcp.go) hands it each
-// direction's bytes through reassembly.Stream's data methods; it parses
-// HTTP/1.x in both directions and pairs responses with requests in order.
+// conn is one TCP connection's stream (assembler.go): it parses HTTP/1.x
+// in both directions and pairs responses with requests in order.
 type conn struct {
-	p         *pipeline
+	sh        *connShared
 	h         [2]half           // h[0] carries what the first packet's sender sent
 	addr      [2]netip.AddrPort // addr[i] sends h[i]
 	client    int               // index of the client's half, -1 while unknown
@@ -83,14 +94,30 @@ type conn struct {
 	midstream bool
 	fifo      []*pending // requests awaiting a response, oldest first
 	orphans   []orphan
-	lastSeen  int64
-	prev      *conn // LRU, least recently seen first
-	next      *conn
-	alt       *altConn   // h2c.go: DNS over TCP or HTTP/2 prior knowledge instead of HTTP/1.x
-	t         [2]tcpHalf // reassembly state (tcp.go), indexed like h
-	fkey      flowKey
-	flip      bool // the first packet's sender is key's second endpoint
-	done      bool // ReassemblyComplete was called
+	h2        *h2Conn // h2c.go: the connection speaks HTTP/2 instead (prior knowledge, or after an h2c upgrade)
+}
+
+// newConn starts a connection at its first segment, sent from src to dst.
+// The roles are known from a SYN, else guessed from the ports.
+func newConn(sh *connShared, tcp *layers.TCP, src, dst netip.AddrPort) *conn {
+	c := &conn{sh: sh, client: -1}
+	c.addr[0], c.addr[1] = src, dst
+	sp, dp := src.Port(), dst.Port()
+	ports := sh.ports
+	c.byPort = ports.has(sp) || ports.has(dp)
+	switch {
+	case tcp.SYN && !tcp.ACK:
+		c.setClient(0)
+		c.firm = true
+	case tcp.SYN && tcp.ACK:
+		c.setClient(1)
+		c.firm = true
+	case ports.has(dp) && !ports.has(sp):
+		c.setClient(0)
+	case ports.has(sp) && !ports.has(dp):
+		c.setClient(1)
+	}
+	return c
 }
 
 func (c *conn) setClient(i int) {
@@ -101,60 +128,66 @@ func (c *conn) setClient(i int) {
 	c.h[1-i].role = roleServer
 }
 
-// ReassembledSG takes the next piece of a direction's stream (after skip
-// bytes the capture never saw; reassembly.Stream). The bytes are only valid
-// during the call: parsing copies what it must carry over into half.buf.
-func (c *conn) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.AssemblerContext) {
-	dir, start, end, skip := sg.Info()
-	i := 0
-	if dir == reassembly.TCPDirServerToClient {
-		i = 1
-	}
+// segment takes the next piece of a direction's stream (after s.skip
+// bytes the capture never saw). The bytes are only valid during the call:
+// parsing copies what it must carry over into half.buf.
+func (c *conn) segment(s *segment) {
+	i := s.dir
 	h := &c.h[i]
-	if start {
+	if s.start {
 		h.syn = true
 	}
-	length, _ := sg.Lengths()
-	if skip > 0 {
-		c.p.c[cMissingBytes].Add(uint64(skip))
-	}
-	if c.altSG(sg, i, length, skip, end) { // h2c.go
+	if c.h2 != nil || c.startH2C(s) {
+		c.h2.segment(s)
 		return
 	}
-	if !c.ignore && (length > 0 || skip > 0) {
+	if !c.ignore && (len(s.data) > 0 || s.skip > 0) {
 		if !h.begun {
 			c.begin(i)
 		}
-		if skip > 0 {
-			c.gap(i, int64(skip), sg)
+		if s.skip > 0 {
+			c.gap(i, int64(s.skip), s.at)
 		}
-		if length > 0 && !c.ignore {
-			h.sg = sg
-			c.feed(i, sg.Fetch(length))
-			h.sg = nil
+		if len(s.data) > 0 && !c.ignore {
+			c.feed(i, s.data, s.at)
 		}
 	}
-	if end {
+	if s.end {
 		c.endHalf(i)
 	}
 }
 
-// ReassemblyComplete says both directions ended (reassembly.Stream): FIN,
-// RST, idle flush, eviction or end of capture. Requests still
-// waiting for a response are released without a status.
-func (c *conn) ReassemblyComplete(ac reassembly.AssemblerContext) bool {
-	c.altDone() // h2c.go
+// complete says both directions ended: FIN, RST, idle flush, eviction or
+// end of capture. Requests still waiting for a response are released
+// without a status.
+func (c *conn) complete() {
+	if c.h2 != nil {
+		c.h2.complete()
+	}
 	c.endHalf(0)
 	c.endHalf(1)
 	c.unanswered()
-	c.p.c[cUnmatchedResponses].Add(uint64(len(c.orphans)))
+	c.sh.rep.add(cUnmatchedResponses, uint64(len(c.orphans)))
 	c.orphans = nil
-	c.p.lruRemove(c)
-	c.p.live--
-	if c.p.evicting {
-		c.p.c[cStreamsEvicted].Inc()
+}
+
+// startH2C hands the connection to the h2c parser when direction i opens
+// it the HTTP/2 way (h2c.go): a client preface, or a server's SETTINGS.
+func (c *conn) startH2C(s *segment) bool {
+	i := s.dir
+	if len(s.data) == 0 || c.h[i].begun || c.ignore {
+		return false
 	}
-	return true // nothing more to learn from its last ACKs
+	ok, byClient := h2cOpening(s.data, c.h[i].role != roleClient)
+	if !ok {
+		return false
+	}
+	client := i
+	if !byClient {
+		client = 1 - i
+	}
+	c.h2 = newH2Conn(c.sh, c.addr, client)
+	return true
 }
 
 // begin sets up a direction on its first data.
@@ -170,12 +203,12 @@ func (c *conn) begin(i int) {
 	h.st, h.lineStart = stResync, true
 	if !c.midstream {
 		c.midstream = true
-		c.p.c[cMidstreamStreams].Inc()
+		c.sh.rep.inc(cMidstreamStreams)
 	}
 }
 
-// gap handles skip bytes the capture never saw.
-func (c *conn) gap(i int, skip int64, sg reassembly.ScatterGather) {
+// gap handles skip bytes the capture never saw, before bytes of time at.
+func (c *conn) gap(i int, skip int64, at int64) {
 	h := &c.h[i]
 	switch h.st {
 	case stBody, stChunkData:
@@ -185,11 +218,7 @@ func (c *conn) gap(i int, skip int64, sg reassembly.ScatterGather) {
 		}
 		if h.remain == skip {
 			h.remain = 0
-			if h.st == stBody {
-				h.st = stStart
-			} else {
-				h.st = stChunkEnd
-			}
+			h.endBody() // body.go
 			return
 		}
 	case stUntilClose, stIgnore:
@@ -200,15 +229,16 @@ func (c *conn) gap(i int, skip int64, sg reassembly.ScatterGather) {
 	if h.role == roleServer {
 		// The gap may hold responses: requests sent before it may have
 		// lost theirs, and must not take a later one.
-		c.dropBefore(sg.CaptureInfo(0).Timestamp.UnixNano())
+		c.dropBefore(at)
 	}
 }
 
-// feed parses data, carrying an unfinished element over in h.buf.
-func (c *conn) feed(i int, data []byte) {
+// feed parses data of packet time at, carrying an unfinished element
+// over in h.buf.
+func (c *conn) feed(i int, data []byte, at int64) {
 	h := &c.h[i]
-	maxBuf := c.p.maxBuf
-	off := 0
+	h.dataAt = at
+	maxBuf := c.sh.maxBuf
 	if h.st == stResync && len(h.buf) == 0 {
 		// A segment boundary often is a message boundary: a server writes
 		// each response head anew. Let a start line begin here.
@@ -216,23 +246,23 @@ func (c *conn) feed(i int, data []byte) {
 	}
 	for len(data) > 0 && !c.ignore {
 		if len(h.buf) == 0 {
-			h.winOld, h.winOff = 0, off
+			h.winOld = 0
 			n := c.parse(i, data)
 			if n == len(data) || c.ignore {
 				return
 			}
 			h.bufAt = c.timeAt(h, n)
-			data, off = data[n:], off+n
+			data = data[n:]
 			take := min(len(data), maxBuf)
 			h.buf = append(h.buf[:0], data[:take]...)
-			data, off = data[take:], off+take
+			data = data[take:]
 			continue
 		}
 		old := len(h.buf)
 		take := min(len(data), maxBuf-old, max(old, 4096))
 		h.buf = append(h.buf, data[:take]...)
-		h.winOld, h.winOff = old, off
-		data, off = data[take:], off+take
+		h.winOld = old
+		data = data[take:]
 		n := c.parse(i, h.buf)
 		switch {
 		case c.ignore:
@@ -245,7 +275,7 @@ func (c *conn) feed(i int, data []byte) {
 		case len(h.buf) >= maxBuf:
 			// An unfinished element outgrew the cap (only with a cap below
 			// the header block limit): drop it and look for the next message.
-			c.p.c[cStreamBytesCapped].Add(uint64(len(h.buf)))
+			c.sh.rep.add(cStreamBytesCapped, uint64(len(h.buf)))
 			h.buf = h.buf[:0]
 			c.fault(i, faultBufferCap, false)
 		}
@@ -254,180 +284,169 @@ func (c *conn) feed(i int, data []byte) {
 
 // timeAt returns the packet time of byte i of the data being parsed.
 func (c *conn) timeAt(h *half, i int) int64 {
-	if i < h.winOld || h.sg == nil {
+	if i < h.winOld {
 		return h.bufAt
 	}
-	ts := h.sg.CaptureInfo(h.winOff + i - h.winOld).Timestamp
-	if ts.IsZero() {
-		return c.p.now
-	}
-	return ts.UnixNano()
+	return h.dataAt
 }
 
 // parse runs direction i's state machine over w and returns how many bytes
-// it consumed; it stops early only when it needs more data to go on.
+// it consumed; it stops early only when it needs more data to go on. Each
+// state's step takes w from pos and says where the next one starts, and
+// whether to go on.
 func (c *conn) parse(i int, w []byte) int {
 	h := &c.h[i]
-	pos := 0
-	for pos < len(w) {
+	pos, more := 0, true
+	for more && pos < len(w) {
 		switch h.st {
 		case stIgnore, stUntilClose:
 			return len(w)
 		case stBody, stChunkData:
-			n := int(min(int64(len(w)-pos), h.remain))
-			pos += n
-			h.remain -= int64(n)
-			if h.remain == 0 {
-				if h.st == stBody {
-					h.st = stStart
-				} else {
-					h.st = stChunkEnd
-				}
-			}
+			pos = h.skipBody(w, pos) // body.go
 		case stChunkEnd:
-			// CRLF after chunk data (RFC 9112 §7.1); a bare LF is accepted.
-			switch {
-			case w[pos] == '\n':
-				pos++
-				h.st = stChunkSize
-			case w[pos] == '\r' && pos+1 == len(w):
-				return pos
-			case w[pos] == '\r' && w[pos+1] == '\n':
-				pos += 2
-				h.st = stChunkSize
-			default:
-				c.fault(i, faultChunk, false)
-			}
+			pos, more = c.chunkEnd(i, w, pos)
 		case stChunkSize:
-			line, next, ok := lineAt(w, pos)
-			if !ok {
-				if len(w)-pos > maxLineBytes {
-					c.fault(i, faultChunk, false)
-					continue
-				}
-				return pos
-			}
-			n, ok := parseChunkSize(line)
-			if !ok {
-				c.fault(i, faultChunk, false)
-				continue
-			}
-			pos = next
-			if n == 0 {
-				h.st, h.trailer = stTrailer, 0
-			} else {
-				h.st, h.remain = stChunkData, n
-			}
+			pos, more = c.chunkSize(i, w, pos)
 		case stTrailer:
-			// Trailer fields are skipped up to the empty line (RFC 9112 §7.1.2).
-			line, next, ok := lineAt(w, pos)
-			if !ok {
-				if h.trailer+len(w)-pos > maxHeadBytes {
-					c.fault(i, faultTrailer, false)
-					continue
-				}
-				return pos
-			}
-			h.trailer += next - pos
-			pos = next
-			if len(line) == 0 {
-				h.st = stStart
-			} else if h.trailer > maxHeadBytes {
-				c.fault(i, faultTrailer, true)
-			}
+			pos, more = c.trailer(i, w, pos)
 		case stStart:
-			// Empty lines before a start line are ignored (RFC 9112 §2.2).
-			for pos < len(w) && (w[pos] == '\r' || w[pos] == '\n') {
-				pos++
-			}
-			if pos == len(w) {
-				return pos
-			}
-			if h.fresh && !c.looksHTTP(i, w[pos:]) {
-				if c.ignore {
-					return len(w)
-				}
-				return pos // too few bytes to tell
-			}
-			// Most heads arrive whole: the first look parses the head in
-			// the pass that finds its end. A head still arriving is then
-			// followed by headEnd, which resumes where it stopped, and
-			// parsed once it is all there.
-			end, parsed := -1, false
-			var f fault
-			if h.scan == 0 {
-				end, f = c.parseHead(i, w[pos:])
-				parsed = end >= 0
-			}
-			if !parsed {
-				var next int
-				end, next = headEnd(w[pos:], h.scan)
-				if end < 0 {
-					if len(w)-pos > c.p.headCap {
-						h.scan = 0
-						c.fault(i, faultHeadTooLarge, false)
-						continue
-					}
-					h.scan = next
-					return pos
-				}
-			}
-			h.scan = 0
-			if end > c.p.headCap {
-				c.fault(i, faultHeadTooLarge, false)
-				continue
-			}
-			if !parsed {
-				_, f = c.parseHead(i, w[pos:pos+end])
-			}
-			// A message cannot start before the one before it on this
-			// direction, even when reassembly put a late packet first.
-			at := max(c.timeAt(h, pos), h.lastAt)
-			h.lastAt = at
-			var ok bool
-			if h.role == roleClient {
-				ok = c.request(i, f, at)
-			} else {
-				ok = c.response(i, f, at)
-			}
-			if ok {
-				pos += end
-			}
+			pos, more = c.head(i, w, pos)
 		case stResync:
-			want := h.want
-			if !c.firm {
-				// Roles guessed from ports (or unknown): whoever sends a
-				// request line is the client.
-				want = wantRequest | wantResponse
-			}
-			at, kind, keep := findStart(w[pos:], h.lineStart, want)
-			if at < 0 {
-				np := pos + keep
-				h.lineStart = (np == pos && h.lineStart) || (np > 0 && (w[np-1] == '\n' || w[np-1] == 0))
-				if h.role == roleUnknown {
-					h.sniffed += np - pos
-					if !c.byPort && h.sniffed+c.h[1-i].sniffed > sniffLimit {
-						c.notHTTP()
-						return len(w)
-					}
-				}
-				return np
-			}
-			pos += at
-			if !c.firm {
-				client := i
-				if kind == wantResponse {
-					client = 1 - i
-				}
-				if client != c.client {
-					c.setClient(client)
-				}
-				c.firm = true
-			}
-			h.st, h.lineStart = stStart, false
+			pos, more = c.resync(i, w, pos)
 		}
 	}
 	return pos
+}
+
+// head takes the message head at w[pos:] (RFC 9112 §2.1), once it is all
+// there, as a request or a response by direction i's role.
+func (c *conn) head(i int, w []byte, pos int) (int, bool) {
+	h := &c.h[i]
+	// Empty lines before a start line are ignored (RFC 9112 §2.2).
+	for pos < len(w) && (w[pos] == '\r' || w[pos] == '\n') {
+		pos++
+	}
+	if pos == len(w) {
+		return pos, false
+	}
+	if h.role == roleServer && c.awaits09() && looksLikeResponse(w[pos:]) == sniffNo {
+		c.response09(i)
+		return len(w), false
+	}
+	if h.fresh && !c.looksHTTP(i, w[pos:]) {
+		if c.ignore {
+			return len(w), false
+		}
+		return pos, false // too few bytes to tell
+	}
+	// Most heads arrive whole: the first look parses the head in the pass
+	// that finds its end. A head still arriving is then followed by
+	// headEnd, which resumes where it stopped, and parsed once it is all
+	// there.
+	end, parsed := -1, false
+	var f fault
+	if h.scan == 0 {
+		end, f = c.parseHead(i, w[pos:])
+		parsed = end >= 0
+	}
+	if !parsed {
+		var next int
+		end, next = headEnd(w[pos:], h.scan)
+		if end < 0 {
+			if len(w)-pos > c.sh.headCap {
+				h.scan = 0
+				c.fault(i, faultHeadTooLarge, false)
+				return pos, true
+			}
+			h.scan = next
+			return pos, false
+		}
+	}
+	h.scan = 0
+	if end > c.sh.headCap {
+		c.fault(i, faultHeadTooLarge, false)
+		return pos, true
+	}
+	if !parsed {
+		_, f = c.parseHead(i, w[pos:pos+end])
+	}
+	// A message cannot start before the one before it on this direction,
+	// even when reassembly put a late packet first.
+	at := max(c.timeAt(h, pos), h.lastAt)
+	h.lastAt = at
+	var ok bool
+	if h.role == roleClient {
+		ok = c.request(i, f, at)
+	} else {
+		ok = c.response(i, f, at)
+	}
+	if ok {
+		pos += end
+	}
+	if c.h2 != nil {
+		// The response switched to h2c: what follows it is HTTP/2.
+		c.h2.segment(&segment{data: w[pos:], at: c.timeAt(h, pos), dir: i})
+		return len(w), false
+	}
+	return pos, true
+}
+
+// awaits09 reports whether the oldest request waiting for a response has
+// no version (HTTP/0.9, lenient.go), so its response may be a bare body.
+func (c *conn) awaits09() bool {
+	return len(c.fifo) > 0 && c.fifo[0].req.Proto == "HTTP/0.9"
+}
+
+// response09 takes what server direction i sends next as the HTTP/0.9
+// response of the oldest waiting request: a body without a status line or
+// header fields, which ends when the server closes (RFC 1945 §6: the
+// Simple-Response). The request goes without a status, as Zeek logs it.
+func (c *conn) response09(i int) {
+	x := c.fifo[0]
+	c.fifo = c.fifo[:copy(c.fifo, c.fifo[1:])]
+	c.sh.ord.settle(x)
+	h := &c.h[i]
+	h.st, h.fresh = stUntilClose, false
+	c.firm = true
+}
+
+// resync looks for the next start line in w[pos:] (resync.go) and settles
+// the roles by it when they were only guessed. Bytes of a connection
+// whose roles are unknown are not looked at forever.
+func (c *conn) resync(i int, w []byte, pos int) (int, bool) {
+	h := &c.h[i]
+	want := h.want
+	if !c.firm {
+		// Roles guessed from ports (or unknown): whoever sends a request
+		// line is the client.
+		want = wantRequest | wantResponse
+	}
+	at, kind, keep := findStart(w[pos:], h.lineStart, want)
+	if at < 0 {
+		np := pos + keep
+		h.lineStart = (np == pos && h.lineStart) || (np > 0 && (w[np-1] == '\n' || w[np-1] == 0))
+		if h.role == roleUnknown {
+			h.sniffed += np - pos
+			if !c.byPort && h.sniffed+c.h[1-i].sniffed > sniffLimit {
+				c.notHTTP()
+				return len(w), false
+			}
+		}
+		return np, false
+	}
+	pos += at
+	if !c.firm {
+		client := i
+		if kind == wantResponse {
+			client = 1 - i
+		}
+		if client != c.client {
+			c.setClient(client)
+		}
+		c.firm = true
+	}
+	h.st, h.lineStart = stStart, false
+	return pos, true
 }
 
 // looksHTTP checks the first bytes of a SYN-started direction: a client
@@ -447,7 +466,7 @@ func (c *conn) looksHTTP(i int, b []byte) bool {
 		return true
 	case sniffNo:
 		if h.role == roleClient && len(b) >= 2 && b[0] == tlsRecordHandshake && b[1] == 3 {
-			c.p.c[cTLSStreams].Inc() // https on a port configured for http
+			c.sh.rep.inc(cTLSStreams) // https on a port configured for http
 		}
 		c.notHTTP()
 	}
@@ -460,7 +479,13 @@ func (c *conn) notHTTP() {
 		return
 	}
 	c.ignore = true
-	c.p.c[cNonHTTPStreams].Inc()
+	c.sh.rep.inc(cNonHTTPStreams)
+	c.stopParsing()
+}
+
+// stopParsing skips the rest of both directions, which carry something
+// other than HTTP/1 from here on, and releases the waiting requests.
+func (c *conn) stopParsing() {
 	for i := range c.h {
 		c.h[i].st, c.h[i].buf = stIgnore, nil
 	}
@@ -471,8 +496,7 @@ func (c *conn) notHTTP() {
 // for the next start line; lineStart says whether the byte where the
 // search begins starts a line.
 func (c *conn) fault(i int, f fault, lineStart bool) {
-	p := c.p
-	p.e.ParseError()
+	c.sh.rep.parseError()
 	c.problem(i, f)
 	h := &c.h[i]
 	h.st, h.lineStart, h.scan = stResync, lineStart, 0
@@ -480,255 +504,17 @@ func (c *conn) fault(i int, f fault, lineStart bool) {
 
 // problem records a Problem naming the connection and direction.
 func (c *conn) problem(i int, f fault) {
-	p := c.p
-	if !p.e.WantsProblems() {
-		return
-	}
-	p.e.Problem(p.whereNow(), c.addr[i].String()+" > "+c.addr[1-i].String()+": "+f.String())
+	c.sh.rep.flowProblem(c.addr[i], c.addr[1-i], f.String())
 }
 
-// parseHead parses the head at the start of b into p.rh or p.rsp, by
+// parseHead parses the head at the start of b into sh.rh or sh.rsp, by
 // direction i's role, and returns its length (-1: not all there yet).
 func (c *conn) parseHead(i int, b []byte) (int, fault) {
-	p := c.p
+	sh := c.sh
 	if c.h[i].role == roleClient {
-		return parseRequestAt(b, &p.rh, p.keys, &p.fold)
+		return parseRequestAt(b, &sh.rh, sh.req.keys, &sh.fold)
 	}
-	return parseResponseAt(b, &p.rsp, &p.fold)
-}
-
-// request handles a request head parsed into p.rh with fault f. It
-// returns false when the head is not a request (the direction is then
-// resynchronising).
-func (c *conn) request(i int, f fault, at int64) bool {
-	p := c.p
-	rh := &p.rh
-	if f != faultNone {
-		c.fault(i, f, false)
-		return false
-	}
-	if rh.badLines > 0 {
-		p.e.ParseError()
-		c.problem(i, faultFieldLine)
-	}
-	c.firm = true
-	x := p.newPending()
-	r := &x.req
-	r.Time = time.Unix(0, at).UTC()
-	r.Source = p.source
-	r.Client, r.Server = c.addr[i], c.addr[1-i]
-	r.Method = detect.KnownMethod(rh.method)
-	if r.Method == "" {
-		r.Method = p.str(rh.method)
-	}
-	r.Host, r.HasHost, r.DupHost = p.str(rh.host), rh.hasHost, rh.dupHost
-	if auth, scheme, ok := absoluteAuthority(rh.target); ok {
-		// The URI's authority is the host a server uses (RFC 9112 §3.2.2);
-		// a Host header that names another is its own signal.
-		r.URIHost = p.str(auth)
-		p.c[cAbsoluteForm].Inc()
-		if rh.hasHost && !sameAuthority(auth, rh.host, scheme) {
-			p.c[cAbsoluteFormHostMismatch].Inc()
-		}
-	}
-	r.Target = c.redacted(rh.target, false)
-	r.Proto = internProto(rh.proto)
-	r.Origin, r.HasOrigin = p.str(rh.origin), rh.hasOrigin
-	r.Referer = c.redacted(rh.referer, true)
-	r.UserAgent = p.str(rh.userAgent)
-	r.Key = c.key(rh)
-	x.at = at
-	x.head = r.Method == "HEAD"
-	c.expect(x)
-	p.push(x)
-
-	kind, n := rh.requestBody()
-	if rh.ambiguous {
-		p.c[cAmbiguousFraming].Inc()
-	}
-	h := &c.h[i]
-	switch kind {
-	case bodyLength:
-		h.st, h.remain = stBody, n
-	case bodyChunked:
-		h.st = stChunkSize
-	case bodyBroken:
-		c.fault(i, faultFraming, true)
-	default:
-		h.st = stStart
-	}
-	return true
-}
-
-// redacted returns a target or URL as a kept string with the values of
-// key query parameters replaced (keys.Redacted), so no raw key reaches an
-// output.
-func (c *conn) redacted(b []byte, intern bool) string {
-	p := c.p
-	if p.keys != nil {
-		var ok bool
-		if p.redactOut, ok = p.keys.AppendRedacted(p.redactOut[:0], b); ok {
-			return string(p.redactOut)
-		}
-	}
-	if intern {
-		return p.str(b)
-	}
-	return string(b)
-}
-
-// key returns the request's key fingerprint: from the key header of lowest
-// rank that yields one, else from the target's query.
-func (c *conn) key(rh *reqHead) string {
-	k := c.p.keys
-	if k == nil {
-		return ""
-	}
-	for r := 0; r < maxKeyRanks && rh.keyMask>>r != 0; r++ {
-		if rh.keyMask&(1<<r) != 0 {
-			if fp, ok := k.FromHeader(rh.keyName[r], rh.keyVal[r]); ok {
-				return fp
-			}
-		}
-	}
-	if fp, ok := k.FromTarget(rh.target); ok {
-		return fp
-	}
-	return ""
-}
-
-// expect queues a request for its response, or answers it at once with a
-// response that was reassembled before it.
-func (c *conn) expect(x *pending) {
-	p := c.p
-	n := 0
-	for n < len(c.orphans) && c.orphans[n].at < x.at {
-		n++ // earlier than the request: they answered something we missed
-	}
-	if n > 0 {
-		p.c[cUnmatchedResponses].Add(uint64(n))
-		c.orphans = c.orphans[:copy(c.orphans, c.orphans[n:])]
-	}
-	if len(c.orphans) > 0 {
-		x.req.Status, x.ready = c.orphans[0].code, true
-		c.orphans = c.orphans[:copy(c.orphans, c.orphans[1:])]
-		return
-	}
-	if c.client >= 0 && c.h[1-c.client].closed {
-		x.ready = true // the server has finished sending
-		return
-	}
-	if len(c.fifo) >= maxFIFO {
-		old := c.fifo[0]
-		c.fifo = c.fifo[:copy(c.fifo, c.fifo[1:])]
-		old.ready, old.queued = true, false
-		p.release(old)
-		p.c[cPipelineOverflow].Inc()
-	}
-	x.queued = true
-	c.fifo = append(c.fifo, x)
-}
-
-// response handles a response head parsed into p.rsp with fault f.
-func (c *conn) response(i int, f fault, at int64) bool {
-	p := c.p
-	rs := &p.rsp
-	if f != faultNone {
-		c.fault(i, f, false)
-		return false
-	}
-	if rs.badLines > 0 {
-		p.e.ParseError()
-		c.problem(i, faultFieldLine)
-	}
-	c.firm = true
-	h := &c.h[i]
-	code := rs.code
-	if code < 200 && code != 101 {
-		// Interim (100 Continue, 103 Early Hints): the request still
-		// waits for its final response (RFC 9110 §15.2).
-		h.st = stStart
-		return true
-	}
-	x := c.answer(at)
-	headReq, connect := false, false
-	if x != nil {
-		if !x.out {
-			x.req.Status = code
-		}
-		headReq, connect = x.head, x.req.Method == "CONNECT"
-		x.ready, x.queued = true, false
-		p.release(x)
-	}
-	if code == 101 || (connect && code/100 == 2) {
-		// The connection now carries another protocol (RFC 9110 §15.2.2,
-		// §9.3.6): stop parsing both directions.
-		p.c[cTunnels].Inc()
-		for j := range c.h {
-			c.h[j].st, c.h[j].buf = stIgnore, nil
-		}
-		c.unanswered()
-		return true
-	}
-	kind, n := rs.responseBody(headReq)
-	switch kind {
-	case bodyLength:
-		h.st, h.remain = stBody, n
-	case bodyChunked:
-		h.st = stChunkSize
-	case bodyClose:
-		h.st = stUntilClose
-	case bodyBroken:
-		c.fault(i, faultFraming, true)
-	default:
-		h.st = stStart
-	}
-	return true
-}
-
-// answer takes the request a final response at time at answers: the
-// oldest waiting one, unless the response is older than it (it answers a
-// request sent before the capture or lost in a gap). With nothing waiting,
-// the response is kept briefly in case its request is still being
-// reassembled.
-func (c *conn) answer(at int64) *pending {
-	if len(c.fifo) == 0 {
-		if len(c.orphans) < maxOrphans {
-			c.orphans = append(c.orphans, orphan{at: at, code: c.p.rsp.code})
-		} else {
-			c.p.c[cUnmatchedResponses].Inc()
-		}
-		return nil
-	}
-	x := c.fifo[0]
-	if x.at > at {
-		c.p.c[cUnmatchedResponses].Inc()
-		return nil
-	}
-	c.fifo = c.fifo[:copy(c.fifo, c.fifo[1:])]
-	return x
-}
-
-// dropBefore releases, without a status, the waiting requests sent before at.
-func (c *conn) dropBefore(at int64) {
-	n := 0
-	for n < len(c.fifo) && c.fifo[n].at < at {
-		x := c.fifo[n]
-		x.ready, x.queued = true, false
-		c.p.release(x)
-		n++
-	}
-	c.fifo = c.fifo[:copy(c.fifo, c.fifo[n:])]
-}
-
-// unanswered releases every waiting request without a status.
-func (c *conn) unanswered() {
-	for _, x := range c.fifo {
-		x.ready, x.queued = true, false
-		c.p.release(x)
-	}
-	clear(c.fifo)
-	c.fifo = c.fifo[:0]
+	return parseResponseAt(b, &sh.rsp, &sh.fold)
 }
 
 // endHalf handles the end of direction i (FIN, RST or close by flush).
@@ -743,26 +529,16 @@ func (c *conn) endHalf(i int) {
 		case stStart:
 			for _, b := range h.buf {
 				if b != '\r' && b != '\n' {
-					c.p.c[cIncompleteMessages].Inc()
+					c.sh.rep.inc(cIncompleteMessages)
 					break
 				}
 			}
 		case stBody, stChunkSize, stChunkData, stChunkEnd, stTrailer:
-			c.p.c[cIncompleteMessages].Inc()
+			c.sh.rep.inc(cIncompleteMessages)
 		}
 	}
 	h.buf = nil
 	if h.role == roleServer {
 		c.unanswered()
 	}
-}
-
-func internProto(b []byte) string {
-	switch string(b) {
-	case "HTTP/1.1":
-		return "HTTP/1.1"
-	case "HTTP/1.0":
-		return "HTTP/1.0"
-	}
-	return string(b) // validProto: HTTP/1.x, printable
 }

@@ -1,6 +1,11 @@
 package capture
 
-import "github.com/rebindwatch/rebindwatch/source"
+import (
+	"net/netip"
+	"strconv"
+
+	"github.com/rebindwatch/rebindwatch/source"
+)
 
 // counter indexes the source-specific counts reported in Batch.Counters.
 type counter int
@@ -10,7 +15,7 @@ const (
 	cTruncatedPackets         counter = iota // the capture cut the packet short (snap length)
 	cUndecodablePackets                      // a malformed link, IP or TCP header
 	cUnsupportedLink                         // packets of a link type not decoded
-	cIPFragments                             // IP fragments (not reassembled)
+	cIPFragments                             // IP fragments seen (defrag.go reassembles them)
 	cStreamsEvicted                          // connections closed early to respect MaxStreams
 	cStreamBytesCapped                       // bytes dropped to respect MaxStreamBuffer
 	cMissingBytes                            // sequence space never captured (gaps), or cut by the snap length
@@ -33,9 +38,19 @@ const (
 	cDNSResponses                            // dns.go: well-formed DNS responses (UDP or TCP port 53)
 	cDNSMalformed                            // dns.go: DNS responses that did not parse
 	cDNSDropped                              // dns.go: answers dropped because nothing drained them
-	cTLSClientHellos                         // sni.go: TLS ClientHellos read (any port)
-	cTLSMalformed                            // sni.go: ClientHellos that did not parse
+	cTLSClientHellos                         // tls.go: TLS ClientHellos read (any port)
+	cTLSMalformed                            // tls.go: ClientHellos that did not parse
 	cH2CStreams                              // h2c.go: HTTP/2 prior-knowledge streams turned into requests
+	cIPReassembled                           // defrag.go: datagrams reassembled from their fragments
+	cFragOverlapConflicts                    // defrag.go: fragments whose bytes differ from those of an earlier overlapping one (evasion sign)
+	cFragTimeouts                            // defrag.go: datagrams given up incomplete (timeout, or open at the end)
+	cFragEvicted                             // defrag.go: datagrams dropped to respect the reassembly caps
+	cFragMalformed                           // defrag.go: fragments breaking the rules (size, offset, two ends), dropped with their datagram
+	cEncapMalformed                          // encap.go: encapsulation headers that do not hold together
+	cEncapUnsupported                        // encap.go: encapsulations carrying a protocol not followed
+	cEncapTooDeep                            // packets nested deeper than maxEncap encapsulations
+	cMalformedRequests                       // lenient.go: requests whose request line was read leniently (Request.Malformed)
+	cH2CUpgrades                             // exchange.go: HTTP/1.1 connections upgraded to h2c (101 with Upgrade: h2c)
 	nCounters
 )
 
@@ -69,6 +84,16 @@ var counterNames = [nCounters]string{
 	cTLSClientHellos:          "tls_client_hellos",
 	cTLSMalformed:             "tls_malformed",
 	cH2CStreams:               "h2c_streams",
+	cIPReassembled:            "ip_reassembled",
+	cFragOverlapConflicts:     "frag_overlap_conflicts",
+	cFragTimeouts:             "frag_timeouts",
+	cFragEvicted:              "frag_evicted",
+	cFragMalformed:            "frag_malformed",
+	cEncapMalformed:           "encap_malformed",
+	cEncapUnsupported:         "encap_unsupported",
+	cEncapTooDeep:             "encap_too_deep",
+	cMalformedRequests:        "malformed_requests",
+	cH2CUpgrades:              "h2c_upgrades",
 }
 
 // counters are a pipeline's named counts, registered with its emitter.
@@ -80,4 +105,73 @@ func newCounters(e *source.Emitter) counters {
 		c[i] = e.Counter(counterNames[i])
 	}
 	return c
+}
+
+// reporter is what every part of a pipeline reports besides events: the
+// counters, parse errors and Problems, which it names by the packet being
+// handled. Its methods are cheap when nothing is reported.
+type reporter struct {
+	e         *source.Emitter
+	c         counters
+	pkt       uint64 // packets handled
+	finishing bool   // the capture ended: connections are being flushed
+	where     string // Problem.Where for packet whereOf, built lazily
+	whereOf   uint64
+}
+
+func newReporter(e *source.Emitter) *reporter {
+	return &reporter{e: e, c: newCounters(e)}
+}
+
+// packet says the next packet is being handled.
+func (r *reporter) packet() { r.pkt++ }
+
+// ending says the capture ended: what is reported now is at its end.
+func (r *reporter) ending() { r.finishing = true }
+
+func (r *reporter) inc(c counter)           { r.c[c].Inc() }
+func (r *reporter) add(c counter, n uint64) { r.c[c].Add(n) }
+func (r *reporter) value(c counter) uint64  { return r.c[c].Value() }
+
+// parseError counts an input that did not parse.
+func (r *reporter) parseError() { r.e.ParseError() }
+
+// problem records a Problem at the current position.
+func (r *reporter) problem(text string) { r.e.Problem(r.whereNow(), text) }
+
+// flowProblem records a Problem about what from sent to to. The text is
+// built only while Problems are still kept.
+func (r *reporter) flowProblem(from, to netip.AddrPort, why string) {
+	if r.e.WantsProblems() {
+		r.e.Problem(r.whereNow(), from.String()+" > "+to.String()+": "+why)
+	}
+}
+
+// sampled counts one more c and reports the first maxSampled of them as
+// Problems about what from sent to: a malformed message of a side parser
+// (DNS, TLS) is worth an example, not a flood.
+func (r *reporter) sampled(c counter, from, to netip.AddrPort, why string) {
+	r.inc(c)
+	if r.value(c) <= maxSampled {
+		r.flowProblem(from, to, why)
+	}
+}
+
+// maxSampled is how many of a kind of malformed message sampled reports.
+const maxSampled = 3
+
+// problemAfter records a Problem after the last packet read.
+func (r *reporter) problemAfter(text string) {
+	r.e.Problem("after packet "+strconv.FormatUint(r.pkt, 10), text)
+}
+
+// whereNow names the current position for a Problem.
+func (r *reporter) whereNow() string {
+	if r.finishing {
+		return "end of capture"
+	}
+	if r.where == "" || r.whereOf != r.pkt {
+		r.where, r.whereOf = "packet "+strconv.FormatUint(r.pkt, 10), r.pkt
+	}
+	return r.where
 }

@@ -12,11 +12,14 @@ import (
 type decodeResult uint8
 
 const (
-	decodedTCP      decodeResult = iota // a TCP segment over IPv4 or IPv6
-	decodedOther                        // a well-formed packet that is not TCP (ARP, UDP, ...)
-	decodedFragment                     // an IP fragment: not reassembled, counted
-	decodedError                        // a malformed header
-	decodedLinkType                     // a link type this package does not decode
+	decodedTCP              decodeResult = iota // a TCP segment over IPv4 or IPv6
+	decodedOther                                // a well-formed packet that is not TCP (ARP, UDP, ...)
+	decodedFragment                             // an IP fragment, held until its datagram is whole
+	decodedError                                // a malformed header
+	decodedLinkType                             // a link type this package does not decode
+	decodedEncapMalformed                       // an encapsulation whose header does not hold (encap.go)
+	decodedEncapUnsupported                     // an encapsulation carrying a protocol not followed
+	decodedTooDeep                              // encapsulations nested deeper than maxEncap
 )
 
 // Link types some systems write for raw IP instead of LINKTYPE_RAW (101):
@@ -43,7 +46,13 @@ type decoder struct {
 	gre     layers.GRE
 	tcp     layers.TCP
 
-	pEth, pSLL, pSLL2, pLoop, pIP4, pIP6 *gopacket.DecodingLayerParser
+	pEth, pSLL, pSLL2, pLoop, pIP4, pIP6, pGRE *gopacket.DecodingLayerParser
+
+	// frags reassembles IP fragments (defrag.go); nil: fragments are
+	// only reported. now is the packet time the pipeline is at.
+	frags *defragmenter
+	now   int64
+	frag  fragment // the fragment decodeOne found
 
 	decoded   []gopacket.LayerType
 	slowOnly  bool // tests: always take the general path
@@ -54,6 +63,7 @@ type decoder struct {
 	// full is the length the TCP payload had on the wire, from the IP
 	// header; more than len(tcp.Payload) when the capture cut the packet.
 	full int
+	pad  []byte // padCut's copy of a cut payload
 }
 
 func newDecoder() *decoder {
@@ -77,6 +87,7 @@ func newDecoder() *decoder {
 	d.pLoop = mk(layers.LayerTypeLoopback)
 	d.pIP4 = mk(layers.LayerTypeIPv4)
 	d.pIP6 = mk(layers.LayerTypeIPv6)
+	d.pGRE = mk(layers.LayerTypeGRE)
 	return d
 }
 
@@ -95,6 +106,8 @@ func (d *decoder) parserFor(link layers.LinkType, data []byte) *gopacket.Decodin
 		return d.pIP4
 	case layers.LinkTypeIPv6:
 		return d.pIP6
+	case linkGRE:
+		return d.pGRE
 	case layers.LinkTypeRaw, linkTypeRawBSD, linkTypeRawOpenBSD:
 		// Raw IP: the version nibble says which.
 		if len(data) > 0 {
@@ -113,43 +126,102 @@ func (d *decoder) parserFor(link layers.LinkType, data []byte) *gopacket.Decodin
 // decode decodes one frame. On decodedTCP, d.tcp holds the segment and
 // flow/addrs give its endpoints.
 //
-// Tunnels are followed to the innermost packet: GRE (IPv4, IPv6 or
-// Ethernet inside), IP-in-IP and IPv6-in-IPv4 (protocols 4 and 41) by the
-// layer parser, VXLAN (UDP port 4789, RFC 7348) here. The layers then hold
-// the inner packet; the outer one is forgotten.
+// Encapsulations are followed to the innermost packet, one step at a
+// time: the layer parser follows GRE (IPv4, IPv6 or Ethernet inside),
+// IP-in-IP and IPv6-in-IPv4 (protocols 4 and 41) and VLAN tags; where it
+// stops, the header it stopped at says what comes next (encap.go: MPLS,
+// PPPoE, ERSPAN, and the UDP ones: VXLAN, VXLAN-GPE, Geneve, GRE in UDP,
+// MPLS in UDP, GTP-U, Teredo, AYIYA), and an IP fragment that completes
+// its datagram gives the whole datagram (defrag.go). The layers then hold
+// the inner packet; the outer one is forgotten. A capture cannot make it
+// go on for ever: every step consumes a header, and after maxEncap steps
+// the packet is given up (decodedTooDeep).
 func (d *decoder) decode(data []byte, link layers.LinkType) decodeResult {
-	for depth := 0; ; depth++ {
-		r := d.decodeOne(data, link)
-		if r != decodedOther || depth == maxTunnels {
-			return r
-		}
-		inner, ok := d.vxlan()
-		if !ok {
-			return r
-		}
-		data, link = inner, layers.LinkTypeEthernet
-	}
-}
-
-// maxTunnels bounds the VXLAN encapsulations one packet is followed into.
-const maxTunnels = 4
-
-// vxlanPort is VXLAN's UDP port (RFC 7348 §5).
-const vxlanPort = 4789
-
-// vxlan returns the Ethernet frame a decoded VXLAN datagram carries: UDP
-// to port 4789, an 8-byte header with the I flag (a valid VNI) set.
-func (d *decoder) vxlan() ([]byte, bool) {
-	_, dst, payload, ok := d.udp()
-	if !ok || dst.Port() != vxlanPort || len(payload) < 8+14 || payload[0]&0x08 == 0 {
-		return nil, false
-	}
-	return payload[8:], true
-}
-
-// decodeOne decodes one frame, stopping at a VXLAN datagram.
-func (d *decoder) decodeOne(data []byte, link layers.LinkType) decodeResult {
 	d.truncated, d.err, d.full = false, nil, 0
+	d.decoded = d.decoded[:0]
+	for depth := 0; ; depth++ {
+		if depth > maxEncap {
+			return decodedTooDeep
+		}
+		var er encapResult
+		switch link {
+		case linkMPLS:
+			data, link, er = mpls(data)
+		case linkPPPoE:
+			data, link, er = pppoe(data)
+		case linkTypeNFLOG:
+			data, link, er = nflog(data)
+		default:
+			r := d.decodeOne(data, link)
+			switch {
+			case r == decodedFragment && d.frags != nil:
+				whole, ok := d.frags.add(&d.frag, d.now, d.truncated)
+				if !ok {
+					return r
+				}
+				data, link, er = whole, linkRaw, encapInner
+			case r == decodedOther:
+				data, link, er = d.inner()
+			default:
+				return r
+			}
+		}
+		switch er {
+		case encapNone:
+			return decodedOther
+		case encapMalformed:
+			return decodedEncapMalformed
+		case encapUnsupported:
+			return decodedEncapUnsupported
+		}
+	}
+}
+
+// maxEncap bounds the encapsulations one packet is followed into; real
+// traffic nests two or three (GTP-U in a fragmented outer IPv4 packet, an
+// ERSPAN copy of a VXLAN frame).
+const maxEncap = 8
+
+// inner looks at the header the layer parser stopped at and says where
+// the packet it carries starts, if it is an encapsulation read by hand.
+func (d *decoder) inner() ([]byte, layers.LinkType, encapResult) {
+	if len(d.decoded) == 0 {
+		return nil, 0, encapNone
+	}
+	var t uint16
+	var payload []byte
+	switch d.decoded[len(d.decoded)-1] {
+	case layers.LayerTypeEthernet:
+		t, payload = uint16(d.eth.EthernetType), d.eth.Payload
+	case layers.LayerTypeDot1Q:
+		t, payload = uint16(d.dot1q.Type), d.dot1q.Payload
+	case layers.LayerTypeLinuxSLL:
+		t, payload = uint16(d.sll.EthernetType), d.sll.Payload
+	case layers.LayerTypeLinuxSLL2:
+		t, payload = uint16(d.sll2.ProtocolType), d.sll2.Payload
+	case layers.LayerTypeGRE:
+		switch t, payload = uint16(d.gre.Protocol), d.gre.Payload; t {
+		case etherERSPAN, etherERSPAN3:
+			return erspan(t, d.gre.SeqPresent, payload)
+		}
+	default:
+		src, dst, payload, ok := d.udp()
+		if !ok || src.Port() == dnsPort || dst.Port() == dnsPort {
+			return nil, 0, encapNone
+		}
+		return udpEncap(src.Port(), dst.Port(), payload)
+	}
+	switch t {
+	case etherMPLS, etherMPLSMulticast, etherPPPoESession:
+		return byEtherType(t, payload)
+	}
+	return nil, 0, encapNone
+}
+
+// decodeOne decodes one frame with the layer parser, stopping where it
+// stops: at the TCP payload, or at a layer it does not know.
+func (d *decoder) decodeOne(data []byte, link layers.LinkType) decodeResult {
+	d.err, d.full = nil, 0
 	if !d.slowOnly && d.decodeFast(data, link) {
 		return decodedTCP
 	}
@@ -158,7 +230,7 @@ func (d *decoder) decodeOne(data []byte, link layers.LinkType) decodeResult {
 		return decodedLinkType
 	}
 	err := p.DecodeLayers(data, &d.decoded)
-	d.truncated = p.Truncated
+	d.truncated = d.truncated || p.Truncated
 	if err != nil {
 		d.err = err
 		return decodedError
@@ -170,12 +242,14 @@ func (d *decoder) decodeOne(data []byte, link layers.LinkType) decodeResult {
 			sawIP, d.v6 = true, false
 			if d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0 {
 				frag = true
+				d.fragment4()
 			}
 		case layers.LayerTypeIPv6:
 			sawIP, d.v6 = true, true
 		case layers.LayerTypeIPv6Fragment:
 			if d.ip6frag.FragmentOffset != 0 || d.ip6frag.MoreFragments {
 				frag = true
+				d.fragment6()
 			}
 		case layers.LayerTypeTCP:
 			tcp = true
@@ -189,6 +263,26 @@ func (d *decoder) decodeOne(data []byte, link layers.LinkType) decodeResult {
 	}
 	d.full = d.fullPayload(len(data))
 	return decodedTCP
+}
+
+// fragment4 describes the IPv4 fragment in d.ip4 in d.frag.
+func (d *decoder) fragment4() {
+	f, h := &d.frag, &d.ip4
+	f.key = fragKey{id: uint32(h.Id), proto: uint8(h.Protocol)}
+	copy(f.key.src[:], h.SrcIP)
+	copy(f.key.dst[:], h.DstIP)
+	f.off, f.more = int(h.FragOffset)*8, h.Flags&layers.IPv4MoreFragments != 0
+	f.payload, f.hdr = h.Payload, h.Contents
+}
+
+// fragment6 describes the IPv6 fragment in d.ip6frag in d.frag.
+func (d *decoder) fragment6() {
+	f, h := &d.frag, &d.ip6frag
+	f.key = fragKey{id: h.Identification, v6: true}
+	copy(f.key.src[:], d.ip6.SrcIP)
+	copy(f.key.dst[:], d.ip6.DstIP)
+	f.off, f.more = int(h.FragmentOffset)*8, h.MoreFragments
+	f.payload, f.next, f.hdr = h.Payload, uint8(h.NextHeader), nil
 }
 
 // decodeFast handles the frames nearly every capture is made of, without
@@ -344,4 +438,70 @@ func (d *decoder) addrs() (src, dst netip.AddrPort) {
 		t = netip.AddrFrom4([4]byte(d.ip4.DstIP))
 	}
 	return netip.AddrPortFrom(s, uint16(d.tcp.SrcPort)), netip.AddrPortFrom(t, uint16(d.tcp.DstPort))
+}
+
+// padCut stands NULs in for the bytes of the TCP payload that the capture
+// cut off (full > len(tcp.Payload)): tcp.Payload becomes a copy of full
+// bytes. It returns how many bytes it added.
+func (d *decoder) padCut() int {
+	t := &d.tcp
+	n := len(t.Payload)
+	if d.full <= n {
+		return 0
+	}
+	if cap(d.pad) < d.full {
+		d.pad = make([]byte, d.full)
+	}
+	pad := d.pad[:d.full]
+	copy(pad, t.Payload)
+	clear(pad[n:])
+	t.Payload = pad
+	return d.full - n
+}
+
+// udp returns the UDP datagram of the decoded packet, if it is one. The
+// decoder stops at the layer after IP (UDP is not among its layers), so the
+// eight-byte UDP header (RFC 768) is read here.
+func (d *decoder) udp() (src, dst netip.AddrPort, payload []byte, ok bool) {
+	if len(d.decoded) == 0 {
+		return src, dst, nil, false
+	}
+	var proto layers.IPProtocol
+	switch last := d.decoded[len(d.decoded)-1]; last {
+	case layers.LayerTypeIPv4:
+		if d.v6 {
+			return src, dst, nil, false
+		}
+		proto, payload = d.ip4.Protocol, d.ip4.Payload
+	case layers.LayerTypeIPv6:
+		proto, payload = d.ip6.NextHeader, d.ip6.Payload
+		if d.ip6.HopByHop != nil {
+			proto = d.ip6.HopByHop.NextHeader
+		}
+	case layers.LayerTypeIPv6Fragment:
+		proto, payload = d.ip6frag.NextHeader, d.ip6frag.Payload // an atomic fragment (RFC 6946)
+	default:
+		if layers.LayerClassIPv6Extension.Contains(last) {
+			proto, payload = d.ip6ext.NextHeader, d.ip6ext.Payload
+		} else {
+			return src, dst, nil, false
+		}
+	}
+	if proto != layers.IPProtocolUDP || len(payload) < 8 {
+		return src, dst, nil, false
+	}
+	n := int(binary.BigEndian.Uint16(payload[4:]))
+	if n < 8 || n > len(payload) {
+		return src, dst, nil, false
+	}
+	sp, dp := binary.BigEndian.Uint16(payload), binary.BigEndian.Uint16(payload[2:])
+	var s, t netip.Addr
+	if d.v6 && len(d.ip6.SrcIP) == 16 && len(d.ip6.DstIP) == 16 {
+		s, t = netip.AddrFrom16([16]byte(d.ip6.SrcIP)), netip.AddrFrom16([16]byte(d.ip6.DstIP))
+	} else if !d.v6 && len(d.ip4.SrcIP) == 4 && len(d.ip4.DstIP) == 4 {
+		s, t = netip.AddrFrom4([4]byte(d.ip4.SrcIP)), netip.AddrFrom4([4]byte(d.ip4.DstIP))
+	} else {
+		return src, dst, nil, false
+	}
+	return netip.AddrPortFrom(s, sp), netip.AddrPortFrom(t, dp), payload[8:n], true
 }

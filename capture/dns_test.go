@@ -205,7 +205,7 @@ func TestParseDNS(t *testing.T) {
 			if tc.want.nrrs >= 0 && len(d.rrs) != tc.want.nrrs {
 				t.Errorf("%d records kept, want %d", len(d.rrs), tc.want.nrrs)
 			}
-			a := d.answer(p.pipeline, 0, testClient, testServer)
+			a := p.dns.answer(0, testClient, testServer)
 			var addrs []string
 			for _, ip := range a.Addrs {
 				addrs = append(addrs, ip.String())
@@ -595,7 +595,7 @@ func FuzzParseDNS(f *testing.F) {
 		if len(d.rrs) > maxDNSRecords {
 			t.Fatalf("%d records kept", len(d.rrs))
 		}
-		a := d.answer(p.pipeline, 0, testClient, testServer)
+		a := p.dns.answer(0, testClient, testServer)
 		if len(a.Name) > maxDNSName || len(a.CNAMEs) > maxDNSCNAMEs || len(a.Addrs) > maxDNSRecords {
 			t.Fatalf("answer beyond caps: %d %d %d", len(a.Name), len(a.CNAMEs), len(a.Addrs))
 		}

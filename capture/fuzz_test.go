@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,8 +20,11 @@ import (
 // checkRequest asserts what holds for any request the parser makes.
 func checkRequest(t *testing.T, r detect.Request) {
 	t.Helper()
-	if r.Method == "" || r.Target == "" || !strings.HasPrefix(r.Proto, "HTTP/1.") {
+	switch {
+	case r.Malformed == "" && (r.Method == "" || r.Target == "" || !strings.HasPrefix(r.Proto, "HTTP/1.")):
 		t.Fatalf("incomplete request %+v", r)
+	case r.Malformed != "" && (r.Method == "" || r.Proto == "" || r.Target == "" && r.Malformed != "no_target"):
+		t.Fatalf("incomplete malformed request %+v", r)
 	}
 	if r.Host != "" && !r.HasHost || r.Origin != "" && !r.HasOrigin {
 		t.Fatalf("value without presence flag: %+v", r)
@@ -47,6 +51,12 @@ func FuzzParseRequest(f *testing.F) {
 		"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
 		"GET / HTTP/1.0\r\n\r\nGET /2 HTTP/1.0\r\n\r\n",
 		"GET /?api_key=abc HTTP/1.1\r\nAuthorization: Basic dXNlcjpwYXNz\r\n\r\n",
+		"GET /09\r\n",
+		"GET /09\r\nHost: a\r\n\r\nGET /x HTTP/1.1\r\n\r\n",
+		"GET /adminHTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET\t/  HTTP/1.1 x\r\n\r\n",
+		"CONNECT a.test:443\r\n\r\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s), []byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), uint16(len(s)/2))
@@ -153,3 +163,58 @@ func FuzzReadCapture(f *testing.F) {
 		}
 	})
 }
+
+// fuzzLinks are the first layers FuzzDecode starts frames at.
+var fuzzLinks = [...]layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeRaw, linkTypeNFLOG,
+	linkMPLS, linkPPPoE, linkGRE, layers.LinkTypeLinuxSLL2}
+
+// FuzzDecode decodes a run of frames (data cut at each "\xff\xfe\xfd"),
+// all starting at one link type, through the decoder with its
+// defragmenter: every encapsulation and the reassembly state across
+// frames. Nothing may panic, a result is one of the known ones, and a
+// TCP result has its addresses.
+func FuzzDecode(f *testing.F) {
+	for _, k := range encapKinds {
+		cli, srv := "[2001:db8::3]:40000", "[2001:db8::4]:8080"
+		if k.v4only {
+			cli, srv = "10.1.2.3:40000", "10.1.2.4:8080"
+		}
+		if k.kind == "teredo_heuristic" {
+			cli, srv = "[2001:0:c633:6401::3]:40000", "[2001:0:c633:6402::4]:8080"
+		}
+		frames, link, _ := encapFrames(f, newConvo(cli, srv, synthEpoch).handshake().req(getA), k.kind)
+		li := slices.Index(fuzzLinks[:], link)
+		f.Add(bytes.Join(frames, fuzzSep), uint8(li))
+	}
+	ip := frame(f, simpleConvo("10.1.2.3:40000", "10.1.2.4:8080").pkts[3], linkSpec{link: layers.LinkTypeRaw})
+	f.Add(bytes.Join(frag4At(ip, 7, fragPiece{from: 24, to: len(ip) - 20}, fragPiece{from: 0, to: 32}), fuzzSep), uint8(1))
+	ip6 := frame(f, simpleConvo("[2001:db8::3]:40000", "[2001:db8::4]:8080").pkts[3], linkSpec{link: layers.LinkTypeRaw})
+	f.Add(bytes.Join(frag6At(ip6, 7, fragPiece{from: 24, to: len(ip6) - 40}, fragPiece{from: 0, to: 32}), fuzzSep), uint8(1))
+
+	opts := Options{Keys: keys.NewExtractor(keys.DefaultConfig())}.withDefaults()
+	f.Fuzz(func(t *testing.T, data []byte, link uint8) {
+		p := newTestPipeline(&opts, "fuzz")
+		defer p.tally()
+		d := p.dec
+		l := fuzzLinks[int(link)%len(fuzzLinks)]
+		for i, fr := range bytes.Split(data, fuzzSep) {
+			d.now = int64(i) * 1e9
+			switch r := d.decode(fr, l); r {
+			case decodedTCP:
+				if src, dst := d.addrs(); !src.Addr().IsValid() || !dst.Addr().IsValid() {
+					t.Fatalf("frame %d: TCP without addresses", i)
+				}
+			case decodedOther, decodedFragment, decodedError, decodedLinkType,
+				decodedEncapMalformed, decodedEncapUnsupported, decodedTooDeep:
+			default:
+				t.Fatalf("frame %d: result %v", i, r)
+			}
+		}
+		p.dec.frags.finish()
+		if len(p.dec.frags.pending) != 0 || p.dec.frags.bytes != 0 {
+			t.Fatalf("defragmenter not empty: %d datagrams, %d bytes", len(p.dec.frags.pending), p.dec.frags.bytes)
+		}
+	})
+}
+
+var fuzzSep = []byte("\xff\xfe\xfd")

@@ -3,13 +3,10 @@ package capture
 import (
 	"bytes"
 	"encoding/binary"
+	"net/netip"
 	"strconv"
-	"time"
 
-	"github.com/gopacket/gopacket/reassembly"
 	"golang.org/x/net/http2/hpack"
-
-	"github.com/rebindwatch/rebindwatch/detect"
 )
 
 // This file parses HTTP/2 over cleartext TCP with prior knowledge (h2c,
@@ -21,8 +18,9 @@ import (
 // :authority as its Host; the server's :status on the same stream is its
 // status.
 //
-// It also holds the hook through which a conn hands itself over to a
-// protocol other than HTTP/1.x: DNS over TCP (dns.go) or h2c.
+// Hooks: an HTTP/1 conn (conn.go) asks h2cOpening whether a direction's
+// first bytes open h2c and, if so, hands the connection's segments to an
+// h2Conn (segment) and tells it when the connection ends (complete).
 
 // h2Preface is the client connection preface (RFC 9113 §3.4).
 var h2Preface = []byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
@@ -63,75 +61,37 @@ const (
 	maxH2Early = 16
 )
 
-// altConn is a connection taken over from the HTTP/1.x parser.
-type altConn struct {
-	dns *dnsStream
-	h2  *h2Conn
-}
-
-// altSG is conn.ReassembledSG's hook: it hands the bytes of a DNS or h2c
-// connection to their parser and reports whether it took them. It decides
-// on a connection's first data: port 53 is DNS, a client preface (or a
-// server that opens with SETTINGS) is h2c.
-func (c *conn) altSG(sg reassembly.ScatterGather, i, length, skip int, end bool) bool {
-	if c.alt == nil && !c.altStart(sg, i, length) {
-		return false
-	}
-	switch a := c.alt; {
-	case a.dns != nil:
-		c.dnsTCP(a.dns, i, sg, length, skip, end)
-	case a.h2 != nil:
-		a.h2.data(i, sg, length, skip)
-	}
-	return true
-}
-
-// altStart decides whether the connection is DNS or h2c.
-func (c *conn) altStart(sg reassembly.ScatterGather, i, length int) bool {
-	if c.addr[0].Port() == dnsPort || c.addr[1].Port() == dnsPort {
-		c.alt = &altConn{dns: new(dnsStream)}
-		return true
-	}
-	if length == 0 || c.h[i].begun || c.ignore {
-		return false
-	}
-	b := sg.Fetch(min(length, len(h2Preface)))
-	client := -1
+// h2cOpening says whether b, the first bytes of a direction, open an h2c
+// connection, and whether their sender is the client: a client preface,
+// or (when the sender may be the server) a SETTINGS frame sent before the
+// client's preface was reassembled.
+func h2cOpening(b []byte, mayBeServer bool) (ok, byClient bool) {
+	b = b[:min(len(b), len(h2Preface))]
 	switch {
 	case len(b) >= 16 && bytes.HasPrefix(b, h2Preface[:16]):
 		// "PRI * HTTP/2.0\r\n": not HTTP/1, so the rest of the preface
 		// is checked by the h2c parser, which reports a bad one.
-		client = i
-	case c.h[i].role != roleClient && len(b) >= 9 && b[3] == h2Settings && b[4] == 0 &&
+		return true, true
+	case mayBeServer && len(b) >= 9 && b[3] == h2Settings && b[4] == 0 &&
 		binary.BigEndian.Uint32(b[5:])&0x7fffffff == 0 && (int(b[0])<<16|int(b[1])<<8|int(b[2]))%6 == 0:
-		// A server that sends its SETTINGS before the client's preface
-		// was reassembled. An HTTP/1 status line cannot look like this.
-		client = 1 - i
-	default:
-		return false
+		// An HTTP/1 status line cannot look like this.
+		return true, false
 	}
-	c.alt = &altConn{h2: newH2Conn(c, client)}
-	return true
-}
-
-// altDone is conn.ReassemblyComplete's hook: requests still waiting for a
-// status are released without one.
-func (c *conn) altDone() {
-	if c.alt != nil && c.alt.h2 != nil {
-		c.alt.h2.release()
-	}
+	return false, false
 }
 
 // h2Conn is one h2c connection.
 type h2Conn struct {
-	c       *conn
-	client  int // index (as in conn.h) of the client's direction
+	sh      *connShared
+	addr    [2]netip.AddrPort // addr[i] sends direction i
+	client  int               // index of the client's direction
 	half    [2]h2Half
 	streams map[uint32]*pending // requests awaiting :status
 	early   map[uint32]int      // statuses that came before their request was reassembled
 	last    uint32              // the highest stream that opened a request
 	dead    bool
 	name    []byte // scratch for a key header's name
+	val     []byte // scratch for its value
 }
 
 // h2Half is one direction of an h2c connection.
@@ -165,7 +125,7 @@ type h2Block struct {
 }
 
 // h2Fields are the fields of a header block that make a request or a
-// response. Values are hpack's strings (unsanitised until kept).
+// response. Values are hpack's strings, as sent.
 type h2Fields struct {
 	method, authority, path, host, origin, referer, ua string
 	hasMethod, hasAuthority, hasHost, hasOrigin        bool
@@ -175,8 +135,8 @@ type h2Fields struct {
 	keyMask                                            uint32
 }
 
-func newH2Conn(c *conn, client int) *h2Conn {
-	h := &h2Conn{c: c, client: client}
+func newH2Conn(sh *connShared, addr [2]netip.AddrPort, client int) *h2Conn {
+	h := &h2Conn{sh: sh, addr: addr, client: client}
 	h.half[client].preface = len(h2Preface)
 	for i := range h.half {
 		d := hpack.NewDecoder(h2TableSize, func(f hpack.HeaderField) { h.field(i, f) })
@@ -201,9 +161,7 @@ const (
 
 // problem records a Problem naming the connection and direction i.
 func (h *h2Conn) problem(i int, why string) {
-	if p := h.c.p; p.e.WantsProblems() {
-		p.e.Problem(p.whereNow(), h.c.addr[i].String()+" > "+h.c.addr[1-i].String()+": "+why)
-	}
+	h.sh.rep.flowProblem(h.addr[i], h.addr[1-i], why)
 }
 
 // fail gives up on the connection: frames and HPACK state are out of step.
@@ -212,9 +170,8 @@ func (h *h2Conn) fail(i int, why string, parseError bool) {
 		return
 	}
 	h.dead = true
-	p := h.c.p
 	if parseError {
-		p.e.ParseError()
+		h.sh.rep.parseError()
 	}
 	h.problem(i, why)
 	h.release()
@@ -223,29 +180,33 @@ func (h *h2Conn) fail(i int, why string, parseError bool) {
 	}
 }
 
+// complete says the connection ended (conn.complete's hook): requests
+// still waiting for a status are released without one.
+func (h *h2Conn) complete() { h.release() }
+
 // release lets every waiting request go without a status.
 func (h *h2Conn) release() {
 	for s, x := range h.streams {
-		x.ready, x.queued = true, false
-		h.c.p.release(x)
+		h.sh.ord.settle(x)
 		delete(h.streams, s)
 	}
 }
 
-// data parses reassembled bytes of direction i.
-func (h *h2Conn) data(i int, sg reassembly.ScatterGather, length, skip int) {
+// segment parses reassembled bytes of a direction (conn.segment's hook).
+func (h *h2Conn) segment(s *segment) {
+	i := s.dir
 	if h.dead {
 		return
 	}
-	if skip > 0 {
+	if s.skip > 0 {
 		h.fail(i, h2GapGivesUp, false)
 		return
 	}
-	if length == 0 {
+	if len(s.data) == 0 {
 		return
 	}
 	hf := &h.half[i]
-	data := sg.Fetch(length)
+	data := s.data
 	off := 0
 	if hf.preface > 0 {
 		n := min(hf.preface, len(data))
@@ -260,7 +221,7 @@ func (h *h2Conn) data(i int, sg reassembly.ScatterGather, length, skip int) {
 	for off < len(data) && !h.dead {
 		if hf.nhdr < len(hf.hdr) {
 			if hf.nhdr == 0 {
-				hf.at = sg.CaptureInfo(off).Timestamp.UnixNano()
+				hf.at = s.at
 			}
 			n := copy(hf.hdr[hf.nhdr:], data[off:])
 			hf.nhdr += n
@@ -303,7 +264,7 @@ func (h *h2Conn) header(i int) bool {
 		h.fail(i, h2Interleaved, true)
 		return false
 	}
-	if hf.keep && hf.length > h.c.p.maxBuf {
+	if hf.keep && hf.length > h.sh.maxBuf {
 		h.fail(i, h2FrameTooBig, true)
 		return false
 	}
@@ -334,8 +295,7 @@ func (h *h2Conn) frame(i int) {
 		}
 	case h2RSTStream:
 		if x, ok := h.streams[hf.stream]; ok {
-			x.ready, x.queued = true, false
-			h.c.p.release(x)
+			h.sh.ord.settle(x)
 			delete(h.streams, hf.stream)
 		}
 	case h2Headers, h2PushPromise:
@@ -378,7 +338,7 @@ func (h *h2Conn) block(i int, frag []byte) {
 		// fields past the limit are not looked at.
 		b.big = true
 		hf.dec.SetEmitEnabled(false)
-		h.c.p.e.ParseError()
+		h.sh.rep.parseError()
 		h.problem(i, h2BlockTooBig)
 	}
 	if _, err := hf.dec.Write(frag); err != nil {
@@ -447,7 +407,7 @@ func (h *h2Conn) field(i int, f hpack.HeaderField) {
 			fs.ua, fs.hasUA = f.Value, true
 		}
 	}
-	if k := h.c.p.keys; k != nil && i == h.client && len(f.Name) > 0 && f.Name[0] != ':' {
+	if k := h.sh.req.keys; k != nil && i == h.client && len(f.Name) > 0 && f.Name[0] != ':' {
 		hf.scratch = append(hf.scratch[:0], f.Name...)
 		if r := k.HeaderRank(hf.scratch); r >= 0 && r < maxKeyRanks && fs.keyMask&(1<<r) == 0 {
 			fs.keyName[r], fs.keyVal[r] = f.Name, f.Value
@@ -471,51 +431,49 @@ func (h *h2Conn) request(b *h2Block) {
 		return // trailers, or not a client-initiated stream
 	}
 	h.last = s
-	c, p, fs := h.c, h.c.p, &b.f
+	sh, fs := h.sh, &b.f
 	i := h.client
 	if !fs.hasMethod || fs.method == "" {
 		// An empty :method is no method token either (RFC 9110 §9.1).
-		p.e.ParseError()
+		sh.rep.parseError()
 		h.problem(i, h2NoMethod)
 		return
 	}
-	x := p.newPending()
+	x := sh.ord.newPending()
 	r := &x.req
-	r.Time = time.Unix(0, b.at).UTC()
-	r.Source = p.source
-	r.Client, r.Server = c.addr[i], c.addr[1-i]
-	r.Method = detect.KnownMethod(h.bytesOf(i, fs.method))
-	if r.Method == "" {
-		r.Method = p.str(h.bytesOf(i, fs.method))
-	}
-	// :authority is the Host of HTTP/2 (RFC 9113 §8.3.1); a client that
-	// sends both should send the same, and one that does not is probing.
+	bld := sh.req
+	bld.begin(r, b.at, h.addr[i], h.addr[1-i], h.bytesOf(i, fs.method))
+	// :authority is the Host of HTTP/2 (RFC 9113 §8.3.1).
 	switch {
 	case fs.hasAuthority:
-		r.Host, r.HasHost = p.str(h.bytesOf(i, fs.authority)), true
-		r.DupHost = fs.dupHost || fs.hasHost && fs.host != fs.authority
+		r.Host, r.HasHost = bld.str(h.bytesOf(i, fs.authority)), true
+		r.DupHost = fs.dupHost || fs.hasHost && h2HostDiffers(fs.authority, fs.host)
 	case fs.hasHost:
-		r.Host, r.HasHost, r.DupHost = p.str(h.bytesOf(i, fs.host)), true, fs.dupHost
+		r.Host, r.HasHost, r.DupHost = bld.str(h.bytesOf(i, fs.host)), true, fs.dupHost
 	}
 	target := fs.path
 	if r.Method == "CONNECT" && target == "" {
 		target = fs.authority
 	}
-	r.Target = c.redacted(h.bytesOf(i, target), false)
+	r.Target = bld.redacted(h.bytesOf(i, target), false)
 	r.Proto = "HTTP/2.0"
 	if fs.hasOrigin {
-		r.Origin, r.HasOrigin = p.str(h.bytesOf(i, fs.origin)), true
+		r.Origin, r.HasOrigin = bld.str(h.bytesOf(i, fs.origin)), true
 	}
 	if fs.hasReferer {
-		r.Referer = c.redacted(h.bytesOf(i, fs.referer), true)
+		r.Referer = bld.redacted(h.bytesOf(i, fs.referer), true)
 	}
 	if fs.hasUA {
-		r.UserAgent = p.str(h.bytesOf(i, fs.ua))
+		r.UserAgent = bld.str(h.bytesOf(i, fs.ua))
 	}
-	r.Key = h.key(i, fs, target)
+	r.Key = bld.key(fs.keyMask, func(rank int) ([]byte, []byte) {
+		h.name = append(h.name[:0], fs.keyName[rank]...)
+		h.val = append(h.val[:0], fs.keyVal[rank]...)
+		return h.name, h.val
+	}, h.bytesOf(i, target))
 	x.at = b.at
 	x.head = r.Method == "HEAD"
-	p.c[cH2CStreams].Inc()
+	sh.rep.inc(cH2CStreams)
 	if st, ok := h.early[s]; ok {
 		r.Status, x.ready = st, true
 		delete(h.early, s)
@@ -529,27 +487,14 @@ func (h *h2Conn) request(b *h2Block) {
 		x.queued = true
 		h.streams[s] = x
 	}
-	p.push(x)
+	sh.ord.push(x)
 }
 
-// key returns the request's key fingerprint, as conn.key does for HTTP/1.
-func (h *h2Conn) key(i int, fs *h2Fields, target string) string {
-	k := h.c.p.keys
-	if k == nil {
-		return ""
-	}
-	for r := 0; r < maxKeyRanks && fs.keyMask>>r != 0; r++ {
-		if fs.keyMask&(1<<r) != 0 {
-			h.name = append(h.name[:0], fs.keyName[r]...)
-			if fp, ok := k.FromHeader(h.name, h.bytesOf(i, fs.keyVal[r])); ok {
-				return fp
-			}
-		}
-	}
-	if fp, ok := k.FromTarget(h.bytesOf(i, target)); ok {
-		return fp
-	}
-	return ""
+// upgraded takes x, the HTTP/1.1 request that an h2c upgrade answered,
+// as stream 1 (RFC 7540 §3.2): its status is stream 1's :status.
+func (h *h2Conn) upgraded(x *pending) {
+	h.last = 1
+	h.streams = map[uint32]*pending{1: x}
 }
 
 // dropOldest releases the lowest stream awaiting a response.
@@ -561,10 +506,9 @@ func (h *h2Conn) dropOldest() {
 		}
 	}
 	x := h.streams[low]
-	x.ready, x.queued = true, false
-	h.c.p.release(x)
+	h.sh.ord.settle(x)
 	delete(h.streams, low)
-	h.c.p.c[cPipelineOverflow].Inc()
+	h.sh.rep.inc(cPipelineOverflow)
 }
 
 // response gives a server header block's final :status to its stream.
@@ -586,7 +530,6 @@ func (h *h2Conn) response(b *h2Block) {
 	if !x.out {
 		x.req.Status = st
 	}
-	x.ready, x.queued = true, false
-	h.c.p.release(x)
+	h.sh.ord.settle(x)
 	delete(h.streams, b.stream)
 }

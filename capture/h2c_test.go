@@ -11,7 +11,6 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/reassembly"
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/keys"
 	"golang.org/x/net/http2/hpack"
@@ -101,24 +100,6 @@ func (w *h2w) status(stream uint32, code string) *h2w {
 
 func (w *h2w) s() string { return string(w.b) }
 
-// sg is a reassembly.ScatterGather over one piece of a direction's bytes.
-type sg struct {
-	dir  reassembly.TCPFlowDirection
-	data []byte
-	ts   time.Time
-	skip int
-	end  bool
-}
-
-func (s *sg) Lengths() (int, int)                  { return len(s.data), 0 }
-func (s *sg) Fetch(l int) []byte                   { return s.data[:l] }
-func (s *sg) KeepFrom(int)                         {}
-func (s *sg) CaptureInfo(int) gopacket.CaptureInfo { return gopacket.CaptureInfo{Timestamp: s.ts} }
-func (s *sg) Info() (reassembly.TCPFlowDirection, bool, bool, int) {
-	return s.dir, false, s.end, s.skip
-}
-func (s *sg) Stats() reassembly.TCPAssemblyStats { return reassembly.TCPAssemblyStats{} }
-
 // sgEv is a piece of a direction's bytes; skip > 0 is a gap before it.
 type sgEv struct {
 	dir  int
@@ -126,31 +107,25 @@ type sgEv struct {
 	skip int
 }
 
-// runSG feeds pieces to one SYN-started connection through
-// conn.ReassembledSG, as the assembler would, 1 ms apart, then ends it.
+// runSG feeds pieces to one SYN-started connection through conn.segment,
+// as the assembler would, 1 ms apart, then ends it.
 func runSG(t testing.TB, events []sgEv, opts Options) ([]detect.Request, *testTally) {
 	opts = opts.withDefaults()
 	p := newTestPipeline(&opts, "test")
-	c := &conn{p: p.pipeline, client: -1}
+	c := &conn{sh: p.http, client: -1}
 	c.addr[0], c.addr[1] = testClient, testServer
 	c.setClient(0)
 	c.firm = true
-	p.lruPush(c)
-	p.live++
 	at := synthEpoch
 	for _, e := range events {
-		dir := reassembly.TCPDirClientToServer
-		if e.dir == 1 {
-			dir = reassembly.TCPDirServerToClient
-		}
-		c.ReassembledSG(&sg{dir: dir, data: []byte(e.data), ts: at, skip: e.skip}, nil)
+		c.segment(&segment{dir: e.dir, data: []byte(e.data), at: at.UnixNano(), skip: e.skip})
 		at = at.Add(time.Millisecond)
 		p.now = at.UnixNano()
 	}
-	c.ReassemblyComplete(nil)
+	c.complete()
 	var out []detect.Request
-	for len(p.heap) > 0 {
-		out = append(out, p.pop().req)
+	for len(p.ord.heap) > 0 {
+		out = append(out, p.ord.pop().req)
 	}
 	return out, p.tally()
 }
@@ -269,6 +244,37 @@ func TestH2CStream(t *testing.T) {
 		c2.get(1, "a.test", "/big-table")
 		add("table_size_not_announced", both(c2, newH2W(false).status(1, "200")), 1)
 	}
+	// h2c upgrade (RFC 7540 §3.2): the HTTP/1.1 request is stream 1, the
+	// 101 switches both directions to HTTP/2, the client then sends its
+	// preface; the server's response to stream 1 comes in HTTP/2.
+	{
+		up := "GET /up HTTP/1.1\r\nHost: a.test\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\nX-API-Key: k3y\r\n\r\n"
+		sw := "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+		srv := newH2W(false).status(1, "200").status(3, "404").s()
+		cli := newH2W(true).get(3, "evil.test", "/second").s()
+		cases = append(cases, tc{name: "upgrade_h2c",
+			events: []sgEv{{0, up, 0}, {1, sw + srv[:20], 0}, {0, cli, 0}, {1, srv[20:], 0}},
+			want:   []string{"GET /up HTTP/1.1 host=a.test key=" + fp + " 200", "GET /second HTTP/2.0 host=evil.test 404"},
+			counts: map[string]uint64{"h2c_upgrades": 1, "tunnels": 0, "h2c_streams": 1}})
+		// The 101 and the server's SETTINGS in separate segments.
+		cases = append(cases, tc{name: "upgrade_h2c_101_alone",
+			events: []sgEv{{0, up, 0}, {1, sw, 0}, {1, srv, 0}, {0, cli, 0}},
+			want:   []string{"GET /up HTTP/1.1 host=a.test key=" + fp + " 200", "GET /second HTTP/2.0 host=evil.test 404"},
+			counts: map[string]uint64{"h2c_upgrades": 1}})
+		// A server that declines answers in HTTP/1.1: no switch.
+		add("upgrade_h2c_declined", []sgEv{{0, up, 0}, {1, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 0},
+			{0, "GET /next HTTP/1.1\r\nHost: a.test\r\n\r\n", 0}, {1, "HTTP/1.1 204 No Content\r\n\r\n", 0}}, 0,
+			"GET /up HTTP/1.1 host=a.test key="+fp+" 200", "GET /next HTTP/1.1 host=a.test 204")
+		// A 101 to another protocol (WebSocket) stays a tunnel.
+		cases = append(cases, tc{name: "upgrade_websocket_is_a_tunnel",
+			events: []sgEv{{0, "GET /ws HTTP/1.1\r\nHost: a.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", 0},
+				{1, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n" + srv, 0}, {0, cli, 0}},
+			want:   []string{"GET /ws HTTP/1.1 host=a.test 101"},
+			counts: map[string]uint64{"h2c_upgrades": 0, "tunnels": 1}})
+		// What follows the 101 is not HTTP/2: given up, counted.
+		add("upgrade_h2c_then_garbage", []sgEv{{0, up, 0}, {1, sw, 0}, {0, "GET /x HTTP/1.1\r\n\r\n", 0}}, 1,
+			"GET /up HTTP/1.1 host=a.test key="+fp+" 0")
+	}
 	// Hostile.
 	add("bad_preface", both(&h2w{b: []byte("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n" + newH2W(true).get(1, "a.test", "/x").s()[24:])}, newH2W(false).status(1, "200")), 1)
 	add("hpack_invalid_index", both(newH2W(true).frame(h2Headers, h2FlagEndHeaders, 1, []byte{0xff, 0xff, 0x7f}), newH2W(false)), 1)
@@ -361,7 +367,9 @@ func counterIndex(name string) counter {
 // checkH2Request asserts what holds for any request the h2c parser makes.
 func checkH2Request(t testing.TB, r detect.Request) {
 	t.Helper()
-	if r.Method == "" || r.Proto != "HTTP/2.0" || r.Host != "" && !r.HasHost || r.Origin != "" && !r.HasOrigin {
+	// HTTP/1.1: the request of an h2c upgrade, or a connection that
+	// stayed HTTP/1.1.
+	if r.Method == "" || r.Proto != "HTTP/2.0" && r.Proto != "HTTP/1.1" || r.Host != "" && !r.HasHost || r.Origin != "" && !r.HasOrigin {
 		t.Fatalf("malformed request %+v", r)
 	}
 	if r.Key != "" && len(r.Key) != keys.FingerprintLen {
@@ -428,4 +436,26 @@ func BenchmarkH2C(b *testing.B) {
 			b.Fatalf("%d requests", len(reqs))
 		}
 	}
+}
+
+// FuzzH2CUpgrade: an HTTP/1.1 request that asks for h2c, a 101 that
+// grants it, then whatever both sides send: nothing may panic or hang, and
+// every request is well formed.
+func FuzzH2CUpgrade(f *testing.F) {
+	up := "GET /up HTTP/1.1\r\nHost: a.test\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n"
+	sw := "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+	f.Add([]byte(newH2W(true).get(3, "b.test", "/2").s()), []byte(newH2W(false).status(1, "200").status(3, "404").s()), uint16(10), uint16(20))
+	f.Add([]byte("GET /x HTTP/1.1\r\n\r\n"), []byte("<html>"), uint16(3), uint16(3))
+	kx := keys.NewExtractor(keys.DefaultConfig())
+	f.Fuzz(func(t *testing.T, client, server []byte, cs, ss uint16) {
+		ci, si := int(cs)%(len(client)+1), int(ss)%(len(server)+1)
+		ev := []sgEv{{0, up, 0}, {1, sw + string(server[:si]), 0}, {0, string(client[:ci]), 0}, {0, string(client[ci:]), 0}, {1, string(server[si:]), 0}}
+		reqs, _ := runSG(t, ev, Options{Keys: kx})
+		if len(reqs) == 0 || reqs[0].Target != "/up" {
+			t.Fatalf("the upgrade request is lost: %+v", reqs)
+		}
+		for _, r := range reqs {
+			checkH2Request(t, r)
+		}
+	})
 }

@@ -92,10 +92,27 @@ var hardSpecs = []hardSpec{
 	{file: "tun_gre.pcap", manifest: "tun_manifest.tsv", counters: map[string]uint64{}},
 	{file: "tun_ipip.pcap", manifest: "tun_manifest.tsv", counters: map[string]uint64{}},
 	{file: "tun_vxlan.pcap", manifest: "tun_vxlan_manifest.tsv", counters: map[string]uint64{}},
+	// record_encap.sh: link types, encapsulations, fragments.
+	{file: "enc_nflog.pcap", manifest: "enc_nflog_manifest.tsv", counters: map[string]uint64{}},
+	{file: "enc_vxlan_gpe.pcap", manifest: "enc_vxlan_gpe_manifest.tsv", counters: map[string]uint64{}},
+	{file: "enc_geneve.pcap", manifest: "enc_geneve_manifest.tsv", counters: map[string]uint64{}},
+	{file: "enc_gre_ovs.pcap", manifest: "enc_gre_ovs_manifest.tsv", counters: map[string]uint64{}},
+	{file: "enc_erspan2.pcap", manifest: "enc_erspan2_manifest.tsv", counters: map[string]uint64{}},
+	{file: "enc_erspan3.pcap", manifest: "enc_erspan3_manifest.tsv", counters: map[string]uint64{}},
+	{file: "enc_mpls.pcap", manifest: "enc_mpls_manifest.tsv", counters: map[string]uint64{}},
+	{file: "enc_mpls_vlan.pcap", manifest: "enc_mpls_vlan_manifest.tsv", counters: map[string]uint64{}},
+	{file: "enc_teredo.pcap", manifest: "enc_teredo_manifest.tsv", counters: map[string]uint64{}},
+	// Fragments from a real router and a real tunnel endpoint: every
+	// datagram whole again, the two DNS answers (A over IPv4, AAAA over
+	// IPv6, fragmented by the server) read.
+	{file: "frag_router.pcap", manifest: "frag_router_manifest.tsv",
+		counters: map[string]uint64{"dns_responses": 2, "ip_fragments": 39, "ip_reassembled": 14}},
+	{file: "frag_vxlan.pcap", manifest: "frag_vxlan_manifest.tsv",
+		counters: map[string]uint64{"ip_fragments": 28, "ip_reassembled": 14}},
 }
 
 // hardPorts are the server ports record.sh uses.
-var hardPorts = []uint16{18651, 18652, 18660, 18661, 18662}
+var hardPorts = []uint16{18651, 18652, 18660, 18661, 18662, 18670, 18671, 18672, 18673, 18674}
 
 // TestHardRecordings replays each recording of testdata/capture and
 // checks the requests against what the clients sent, and the counters.

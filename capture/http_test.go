@@ -24,6 +24,7 @@ func TestParseRequestHead(t *testing.T) {
 		body                  bodyKind
 		length                int64
 		ambiguous             bool
+		malformed             string
 	}
 	tests := []struct {
 		name string
@@ -94,11 +95,14 @@ func TestParseRequestHead(t *testing.T) {
 			want{method: "POST", target: "/", proto: "HTTP/1.1", body: bodyBroken}},
 		{"http10_with_te", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
 			want{method: "POST", target: "/", proto: "HTTP/1.0", body: bodyBroken}},
-		{"bad_request_line_two_spaces", "GET  / HTTP/1.1\r\n\r\n", want{fault: faultRequestLine}},
-		{"bad_request_line_http09", "GET /\r\n\r\n", want{fault: faultRequestLine}},
+		// Request lines the strict parse refuses are read leniently
+		// (lenient.go; more cases in lenient_test.go).
+		{"two_spaces_lenient", "GET  / HTTP/1.1\r\n\r\n", want{method: "GET", target: "/", proto: "HTTP/1.1", malformed: "whitespace"}},
+		{"http09_lenient", "GET /\r\n\r\n", want{method: "GET", target: "/", proto: "HTTP/0.9", malformed: "no_version"}},
 		{"bad_request_line_http2", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", want{fault: faultRequestLine}},
 		{"bad_request_line_method", "G(ET / HTTP/1.1\r\n\r\n", want{fault: faultRequestLine}},
-		{"bad_request_line_lower_proto", "GET / http/1.1\r\n\r\n", want{fault: faultRequestLine}},
+		{"lower_proto_lenient", "GET / http/1.1\r\n\r\n", want{method: "GET", target: "/", proto: "http/1.1", malformed: "bad_version"}},
+		{"bad_request_line_text", "hello there\r\n\r\n", want{fault: faultRequestLine}},
 		{"target_with_ctl", "GET /a\x01b HTTP/1.1\r\n\r\n", want{fault: faultRequestLine}},
 		{"nul_in_head", "GET / HTTP/1.1\r\nHost: a\x00\x00\r\n\r\n", want{fault: faultBinary}},
 		{"utf8_host_kept", "GET / HTTP/1.1\r\nHost: bücher.test\r\n\r\n",
@@ -113,13 +117,13 @@ func TestParseRequestHead(t *testing.T) {
 			}
 			var h reqHead
 			var fold []byte
-			f := parseRequestHead(wire[:end], &h, nil, &fold)
+			_, f := parseRequestAt(wire[:end], &h, nil, &fold)
 			body, n := h.requestBody()
 			got := want{
 				fault: f, method: string(h.method), target: string(h.target), proto: string(h.proto),
 				host: string(h.host), hasHost: h.hasHost, dupHost: h.dupHost,
 				origin: string(h.origin), hasOrigin: h.hasOrigin, referer: string(h.referer), ua: string(h.userAgent),
-				badLines: h.badLines, body: body, length: n, ambiguous: h.ambiguous,
+				badLines: h.badLines, body: body, length: n, ambiguous: h.ambiguous, malformed: h.malformed,
 			}
 			if f != faultNone {
 				got = want{fault: f}
@@ -247,13 +251,11 @@ var (
 func runStream(t testing.TB, events []ev, opts Options, midstream bool) ([]detect.Request, *testTally) {
 	opts = opts.withDefaults()
 	p := newTestPipeline(&opts, "test")
-	c := &conn{p: p.pipeline, client: -1}
+	c := &conn{sh: p.http, client: -1}
 	c.addr[0], c.addr[1] = testClient, testServer
 	c.setClient(0)
 	c.firm = !midstream // a SYN settles who is the client
 	c.h[0].syn, c.h[1].syn = !midstream, !midstream
-	p.lruPush(c)
-	p.live++
 	at := int64(1_700_000_000e9)
 	for _, e := range events {
 		h := &c.h[e.dir]
@@ -263,18 +265,20 @@ func runStream(t testing.TB, events []ev, opts Options, midstream bool) ([]detec
 		if !h.begun {
 			c.begin(e.dir)
 		}
-		if len(h.buf) == 0 {
-			h.bufAt = at
+		// A message carried over from an earlier piece keeps that
+		// piece's time.
+		t := at
+		if len(h.buf) > 0 {
+			t = h.bufAt
 		}
-		c.feed(e.dir, []byte(e.data))
+		c.feed(e.dir, []byte(e.data), t)
 		at += 1e6
 		p.now = at
 	}
-	c.ReassemblyComplete(nil)
+	c.complete()
 	var out []detect.Request
-	for len(p.heap) > 0 {
-		x := p.pop()
-		out = append(out, x.req)
+	for len(p.ord.heap) > 0 {
+		out = append(out, p.ord.pop().req)
 	}
 	return out, p.tally()
 }
@@ -296,6 +300,15 @@ func summary(r detect.Request) string {
 	}
 	if r.Key != "" {
 		s += " key=" + r.Key
+	}
+	if r.PNARequest {
+		s += " pna"
+	}
+	if r.Malformed != "" {
+		s += " malformed=" + r.Malformed
+	}
+	if r.PNAGranted {
+		s += " granted"
 	}
 	return s + fmt.Sprintf(" %d", r.Status)
 }
@@ -472,10 +485,10 @@ func TestStreamParse(t *testing.T) {
 		{name: "options_asterisk",
 			events: []ev{cl("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"), sv("HTTP/1.1 204 No Content\r\nAllow: GET\r\n\r\n")},
 			want:   []string{"OPTIONS * HTTP/1.1 host=a 204"}},
-		{name: "http09_request_line_skipped",
-			events:    []ev{cl("GET /\r\nGET /ok HTTP/1.1\r\nHost: a\r\n\r\n")},
-			want:      []string{"GET /ok HTTP/1.1 host=a 0"},
-			parseErrs: 1},
+		{name: "http09_then_request",
+			events:   []ev{cl("GET /\r\nGET /ok HTTP/1.1\r\nHost: a\r\n\r\n")},
+			want:     []string{"GET / HTTP/0.9 malformed=no_version 0", "GET /ok HTTP/1.1 host=a 0"},
+			counters: map[counter]uint64{cMalformedRequests: 1}},
 		{name: "any_method_token",
 			events: []ev{cl("M-SEARCH * HTTP/1.1\r\nHost: a\r\n\r\nPURGE /x HTTP/1.1\r\nHost: a\r\n\r\n")},
 			want:   []string{"M-SEARCH * HTTP/1.1 host=a 0", "PURGE /x HTTP/1.1 host=a 0"}},
@@ -489,6 +502,30 @@ func TestStreamParse(t *testing.T) {
 			events:    []ev{cl("GET /big HTTP/1.1\r\nHost: a\r\nX-Pad: " + strings.Repeat("p", maxHeadBytes+1-len("GET /big HTTP/1.1\r\nHost: a\r\nX-Pad: \r\n\r\n")) + "\r\n\r\nGET /ok HTTP/1.1\r\n\r\n")},
 			want:      []string{"GET /ok HTTP/1.1 0"},
 			parseErrs: 1},
+		// Private Network Access: the preflight's request header, the
+		// grant in its response (WICG draft; -Local-Network is its successor).
+		{name: "pna_private_network_granted",
+			events: []ev{cl("OPTIONS /v1/items/2 HTTP/1.1\r\nHost: a\r\nAccess-Control-Request-Method: PUT\r\nOrigin: http://evil.test\r\nAccess-Control-Request-Private-Network: true\r\n\r\n"),
+				sv("HTTP/1.1 204 No Content\r\nAccess-Control-Allow-Origin: http://evil.test\r\nAccess-Control-Allow-Private-Network: true\r\n\r\n")},
+			want: []string{"OPTIONS /v1/items/2 HTTP/1.1 host=a origin=http://evil.test pna granted 204"}},
+		{name: "pna_local_network_granted_by_local_header",
+			events: []ev{cl("OPTIONS / HTTP/1.1\r\nHost: a\r\naccess-control-request-local-network: true\r\n\r\n"),
+				sv("HTTP/1.1 204 No Content\r\nACCESS-CONTROL-ALLOW-LOCAL-NETWORK: true\r\n\r\n")},
+			want: []string{"OPTIONS / HTTP/1.1 host=a pna granted 204"}},
+		{name: "pna_denied",
+			events: []ev{cl("OPTIONS / HTTP/1.1\r\nHost: a\r\nAccess-Control-Request-Local-Network: true\r\n\r\n"),
+				sv("HTTP/1.1 204 No Content\r\nAccess-Control-Allow-Origin: *\r\n\r\n")},
+			want: []string{"OPTIONS / HTTP/1.1 host=a pna 204"}},
+		// Browsers compare the values byte for byte: "True" grants nothing.
+		{name: "pna_values_not_true",
+			events: []ev{cl("OPTIONS / HTTP/1.1\r\nHost: a\r\nAccess-Control-Request-Private-Network: yes\r\n\r\nOPTIONS /b HTTP/1.1\r\nHost: a\r\nAccess-Control-Request-Private-Network: true\r\n\r\n"),
+				sv("HTTP/1.1 204 No Content\r\nAccess-Control-Allow-Private-Network: true\r\n\r\nHTTP/1.1 204 No Content\r\nAccess-Control-Allow-Private-Network: True\r\n\r\n")},
+			want: []string{"OPTIONS / HTTP/1.1 host=a granted 204", "OPTIONS /b HTTP/1.1 host=a pna 204"}},
+		// Each response's grant goes to its own request, in order.
+		{name: "pna_pipelined_grant_pairs_in_order",
+			events: []ev{cl("OPTIONS /a HTTP/1.1\r\nHost: a\r\nAccess-Control-Request-Private-Network: true\r\n\r\nOPTIONS /b HTTP/1.1\r\nHost: a\r\nAccess-Control-Request-Private-Network: true\r\n\r\n"),
+				sv("HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 204 No Content\r\nAccess-Control-Allow-Private-Network: true\r\n\r\n")},
+			want: []string{"OPTIONS /a HTTP/1.1 host=a pna 204", "OPTIONS /b HTTP/1.1 host=a pna granted 204"}},
 		// Requests hold the bytes as sent; the edges that draw them escape them.
 		{name: "escape_sequences_as_sent",
 			events: []ev{cl("GET / HTTP/1.1\r\nHost: a\x1b[31m.test\r\nOrigin: http://\u202eevil\r\n\r\n")},

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -28,18 +27,6 @@ var ErrFilterNeedsPcap = source.InputError("a capture filter expression (-f) nee
 // ErrBadFilter is wrapped by the error Live returns when libpcap cannot
 // compile Options.Filter.
 var ErrBadFilter = source.InputError("bad capture filter expression")
-
-// filterError is a -f expression libpcap refused.
-type filterError struct {
-	expr  string
-	cause error
-}
-
-func (e *filterError) Error() string {
-	return "the capture filter (-f) " + strconv.Quote(e.expr) + " does not compile: " + e.cause.Error()
-}
-
-func (e *filterError) Unwrap() []error { return []error{ErrBadFilter, e.cause} }
 
 // ErrNoInterface is wrapped by the error Live returns for an interface that
 // does not exist; the error names the ones that do.
@@ -211,7 +198,7 @@ func (r *liveRun) countDrops() {
 	if err != nil || d <= r.drops {
 		return
 	}
-	r.p.c[cKernelDrops].Add(d - r.drops)
+	r.p.rep.add(cKernelDrops, d-r.drops)
 	r.e.Dropped(d - r.drops)
 	r.drops = d
 }

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gopacket/gopacket"
@@ -115,3 +117,61 @@ func setPcapFilter(h *pcap.Handle, opts *Options) error {
 	}
 	return fmt.Errorf("setting the capture filter: %w", err)
 }
+
+// pcapFilters are tcpdump expressions equivalent to the kernel filter,
+// for the libpcap backend when no -f expression is given, most complete
+// first: link types without VLAN support (Linux cooked, BSD loopback)
+// refuse the "vlan" branch, and some libpcap versions the TLS payload test
+// over IPv6.
+func pcapFilters(ports []uint16, anyPort bool) []string {
+	ports = slices.Clone(ports)
+	slices.Sort(ports)
+	ports = slices.Compact(ports)
+	var tcp string
+	if anyPort || len(ports) > maxFilterPorts {
+		tcp = "tcp"
+	} else {
+		ps := []string{strconv.Itoa(dnsPort)}
+		for _, p := range ports {
+			if p != dnsPort {
+				ps = append(ps, strconv.Itoa(int(p)))
+			}
+		}
+		for _, p := range tlsPorts {
+			if !slices.Contains(ports, p) {
+				ps = append(ps, strconv.Itoa(int(p)))
+			}
+		}
+		tcp = "(tcp and (port " + strings.Join(ps, " or port ") + "))"
+	}
+	const hello = " or (tcp[((tcp[12:1] & 0xf0) >> 2):1] = 0x16 and tcp[((tcp[12:1] & 0xf0) >> 2) + 1:1] = 3)"
+	udp := []string{strconv.Itoa(dnsPort)}
+	for _, p := range tunnelUDPPorts {
+		udp = append(udp, strconv.Itoa(int(p)))
+	}
+	// The encapsulations the decoder opens (bpf.go lists them), and IPv4
+	// fragments after the first, which have no ports ("ether proto", not
+	// "mpls" or "pppoes": those shift the offsets of what follows).
+	rest := " or (udp and (port " + strings.Join(udp, " or port ") + "))" +
+		" or ip proto " + strconv.Itoa(ipProtoGRE) + " or ip proto " + strconv.Itoa(ipProtoIPIP) +
+		" or ip proto " + strconv.Itoa(ipProtoIPv6) + " or ip6 proto " + strconv.Itoa(ipProtoGRE) +
+		" or (ip and ip[6:2] & 0x1fff != 0) or ip6 proto 44" +
+		" or ether proto 0x8847 or ether proto 0x8848 or ether proto 0x8864"
+	var out []string
+	for _, core := range []string{tcp + hello + rest, tcp + rest} {
+		out = append(out, core+" or (vlan and ("+core+"))", core)
+	}
+	return out
+}
+
+// filterError is a -f expression libpcap refused.
+type filterError struct {
+	expr  string
+	cause error
+}
+
+func (e *filterError) Error() string {
+	return "the capture filter (-f) " + strconv.Quote(e.expr) + " does not compile: " + e.cause.Error()
+}
+
+func (e *filterError) Unwrap() []error { return []error{ErrBadFilter, e.cause} }

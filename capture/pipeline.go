@@ -1,67 +1,27 @@
 package capture
 
 import (
-	"hash/maphash"
 	"net/netip"
 	"strconv"
 	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/rebindwatch/rebindwatch/detect"
-	"github.com/rebindwatch/rebindwatch/keys"
 	"github.com/rebindwatch/rebindwatch/source"
 )
 
-// Timing in packet time. Files and live captures both run on the packets'
-// timestamps, so a replay flushes and closes exactly as the live run would.
-const (
-	// flushEvery is how often (packet time) gaps and idle connections are
-	// looked for.
-	flushEvery = time.Second
-	// gapTimeout is how long segments wait for a missing one before the
-	// gap is skipped (FlushOptions.T).
-	gapTimeout = 5 * time.Second
-	// idleTimeout closes connections that saw no packet for this long
-	// (FlushOptions.TC), reporting their pending requests.
-	idleTimeout = 2 * time.Minute
-	// reorderHold keeps a request that already has its response back this
-	// long, so a request that took several packets to arrive, on another
-	// connection, can still be emitted before it.
-	reorderHold = 250 * time.Millisecond
-	// responseWait is how long a request waits for its response before it
-	// is emitted without a status.
-	responseWait = 5 * time.Second
-	// maxPending caps the requests held for ordering; beyond it the oldest
-	// are emitted at once.
-	maxPending = 1 << 16
-	// maxFree caps the recycled pending requests kept for reuse.
-	maxFree = 4096
-	// maxFIFO caps the requests of one connection awaiting responses
-	// (pipelining depth).
-	maxFIFO = 64
-	// maxOrphans caps responses that arrived before their request was
-	// reassembled.
-	maxOrphans = 16
-	// internMax bounds the table of repeated header strings.
-	internMax = 4096
-	// maxIntern is the longest value worth interning.
-	maxIntern = 256
-	// totalBufConns is how many connections' worth of out-of-order data
-	// (MaxStreamBuffer each) the assembler may buffer in all.
-	totalBufConns = 64
-)
+// flushEvery is how often (packet time) gaps and idle connections are
+// looked for. Files and live captures both run on the packets' timestamps,
+// so a replay flushes and closes exactly as the live run would.
+const flushEvery = time.Second
 
-// pending is a request held for ordering and for its response status.
-type pending struct {
-	req    detect.Request
-	at     int64  // req.Time in Unix nanoseconds
-	seq    uint64 // tie-breaker: order of parsing
-	head   bool   // HEAD: its response has no body
-	ready  bool   // its status is known or never will be
-	out    bool   // handed to the emitter
-	queued bool   // still in its connection's FIFO
-}
+// Bounds of the interner (source.Interner) that the capture's requests,
+// DNS answers and ClientHellos share: hosts, user agents, origins and DNS
+// names repeat, so an event allocates only for values that are new.
+const (
+	internMax = 4096 // entries before the table starts over
+	maxIntern = 256  // the longest value worth interning
+)
 
 // portSet is a bitmap of TCP ports.
 type portSet [1024]uint64
@@ -69,9 +29,14 @@ type portSet [1024]uint64
 func (s *portSet) add(p uint16)      { s[p>>6] |= 1 << (p & 63) }
 func (s *portSet) has(p uint16) bool { return s[p>>6]&(1<<(p&63)) != 0 }
 
-// pipeline turns packets into requests: decode, reassemble, parse, order.
-// One goroutine drives it (the reassembly Assembler and the KeyExtractor
-// are not shared):
+// pipeline turns packets into events. It is wiring: the decoder turns a
+// frame into layers (decode.go); TCP segments of HTTP and DNS connections
+// go to the assembler (assembler.go), which hands each connection to its
+// stream, HTTP/1 (conn.go, h2c.go) or DNS (dns.go); any TCP segment may
+// carry a ClientHello (tls.go) and a UDP datagram a DNS answer; requests
+// wait in the orderer (orderer.go) for their responses and for each other.
+// One goroutine drives it (none of its parts, nor the keys.Extractor, is
+// shared):
 //
 //	for each frame:   p.packet(data, ci, linkType); p.drain(false)
 //	when idle (live): p.advance(now); p.drain(false)
@@ -81,74 +46,51 @@ func (s *portSet) has(p uint16) bool { return s[p>>6]&(1<<(p&63)) != 0 }
 // the same loop over its own packet reader plus an idle tick, with its own
 // source name and no Pacer.
 type pipeline struct {
-	source      string
-	keys        *keys.Extractor
-	anyPort     bool
-	ports       *portSet
-	maxStreams  int
-	maxBuf      int
-	headCap     int
-	dec         *decoder
-	conns       map[flowKey]*conn  // open connections (tcp.go)
-	waiting     map[*conn]struct{} // connections with out-of-order data queued
-	oooTotal    int                // bytes queued out of order, all connections
-	sg          segSG              // the delivery being made
-	seed        maphash.Seed       // for the hashes of delivered segments
-	e           *source.Emitter    // where requests, DNS answers and ClientHellos go
-	c           counters
-	pktNum      uint64
-	now         int64 // latest packet time seen, Unix nanoseconds
-	nextFlush   int64
-	curSrc      netip.AddrPort // endpoints of the packet being assembled
-	curDst      netip.AddrPort
-	live        int
-	lruHead     *conn // least recently seen
-	lruTail     *conn
-	needEvict   bool
-	evicting    bool
-	heap        []heapEnt
-	seq         uint64
-	free        []*pending
-	intern      map[string]string
-	rh          reqHead
-	rsp         respHead
-	fold        []byte
-	redactOut   []byte // a target with its key values redacted
-	pad         []byte
-	finishing   bool
-	where       string // Problem.Where for the packet being handled, built lazily
-	wherePkt    uint64
-	streamCount uint64
-	dns         dnsState   // dns.go: DNS answers (UDP and TCP port 53)
-	hello       helloState // sni.go: TLS ClientHellos (any port)
+	dec       *decoder
+	asm       *assembler
+	ord       *orderer
+	http      *connShared // what the HTTP connections share
+	dns       *dnsSide
+	tls       *tlsSide
+	e         *source.Emitter // where requests, DNS answers and ClientHellos go
+	rep       *reporter       // counters and problems
+	ports     *portSet        // Options.Ports
+	anyPort   bool
+	now       int64 // latest packet time seen, Unix nanoseconds
+	nextFlush int64 // packet time of the next look for gaps and idle connections
 }
 
 func newPipeline(opts *Options, name string, e *source.Emitter) *pipeline {
+	rep, in := newReporter(e), source.NewInterner(internMax, maxIntern)
 	p := &pipeline{
-		source:     name,
-		e:          e,
-		c:          newCounters(e),
-		keys:       opts.Keys,
-		anyPort:    opts.AnyPort,
-		ports:      new(portSet),
-		maxStreams: opts.MaxStreams,
-		maxBuf:     opts.MaxStreamBuffer,
-		headCap:    min(maxHeadBytes, opts.MaxStreamBuffer),
-		dec:        newDecoder(),
-		conns:      make(map[flowKey]*conn),
-		waiting:    make(map[*conn]struct{}),
-		seed:       maphash.MakeSeed(),
-		intern:     make(map[string]string),
+		dec:     newDecoder(),
+		ord:     new(orderer),
+		dns:     newDNSSide(name, in, rep),
+		tls:     newTLSSide(name, in, rep),
+		e:       e,
+		rep:     rep,
+		ports:   new(portSet),
+		anyPort: opts.AnyPort,
 	}
 	for _, port := range opts.Ports {
 		p.ports.add(port)
 	}
+	p.http = &connShared{
+		rep:     rep,
+		ord:     p.ord,
+		req:     &reqBuilder{source: name, keys: opts.Keys, in: in, rep: rep},
+		ports:   p.ports,
+		maxBuf:  opts.MaxStreamBuffer,
+		headCap: min(maxHeadBytes, opts.MaxStreamBuffer),
+	}
+	p.asm = newAssembler(p.open, rep, opts.MaxStreams, opts.MaxStreamBuffer)
+	p.dec.frags = newDefragmenter(rep)
 	return p
 }
 
 // packet handles one captured frame of the given link type.
 func (p *pipeline) packet(data []byte, ci gopacket.CaptureInfo, link layers.LinkType) {
-	p.pktNum++
+	p.rep.packet()
 	if ci.Timestamp.IsZero() {
 		// pcapng Simple Packet Blocks carry no time: use the last one seen.
 		ci.Timestamp = time.Unix(0, p.now)
@@ -157,63 +99,85 @@ func (p *pipeline) packet(data []byte, ci gopacket.CaptureInfo, link layers.Link
 	if ts > p.now {
 		p.now = ts
 	}
+	p.dec.now = p.now
 	res := p.dec.decode(data, link)
 	// Cut: a layer found fewer bytes than its header promised, or the
 	// record is shorter than the frame was and no IP header says the
 	// packet is whole anyway (editcap -C keeps the original length).
 	cut := p.dec.truncated || ci.CaptureLength < ci.Length && !p.dec.ipWhole()
 	if cut {
-		p.c[cTruncatedPackets].Inc()
+		p.rep.inc(cTruncatedPackets)
 	}
 	switch res {
 	case decodedLinkType:
-		if p.c[cUnsupportedLink].Value() == 0 {
-			p.e.Problem(p.whereNow(), "link type "+strconv.Itoa(int(link))+" ("+link.String()+") is not decoded; its packets are skipped")
+		if p.rep.value(cUnsupportedLink) == 0 {
+			p.rep.problem("link type " + strconv.Itoa(int(link)) + " (" + link.String() + ") is not decoded; its packets are skipped")
 		}
-		p.c[cUnsupportedLink].Inc()
+		p.rep.inc(cUnsupportedLink)
 	case decodedError:
 		if !cut {
 			// A packet cut by the snap length is counted as truncated only.
-			p.c[cUndecodablePackets].Inc()
+			p.rep.inc(cUndecodablePackets)
 		}
 	case decodedFragment:
-		p.c[cIPFragments].Inc()
+		// Held for reassembly; the defragmenter counts it.
+	case decodedEncapMalformed:
+		p.rep.inc(cEncapMalformed)
+	case decodedEncapUnsupported:
+		p.rep.inc(cEncapUnsupported)
+	case decodedTooDeep:
+		p.rep.inc(cEncapTooDeep)
 	case decodedTCP:
-		p.tlsSegment(ci.Timestamp, cut) // sni.go
-		p.tcp(ci, cut)
+		p.tcp(ts, cut)
 	case decodedOther:
-		p.udp(ci.Timestamp, cut) // dns.go
+		p.udp(ts, cut)
 	}
 	if ts >= p.nextFlush {
 		p.flushOld(ts)
 	}
 }
 
-// tcp hands the decoded segment to the reassembler (tcp.go).
-func (p *pipeline) tcp(ci gopacket.CaptureInfo, cut bool) {
+// tcp hands the decoded segment, sent at packet time at, to the TLS side
+// when it may hold a ClientHello, and to the assembler when its
+// connection is HTTP or DNS.
+func (p *pipeline) tcp(at int64, cut bool) {
 	tcp := &p.dec.tcp
-	if !p.anyPort && !p.ports.has(uint16(tcp.SrcPort)) && !p.ports.has(uint16(tcp.DstPort)) &&
-		tcp.SrcPort != dnsPort && tcp.DstPort != dnsPort { // DNS over TCP: dns.go
+	hello := p.tls.wants(tcp.Payload)
+	assemble := p.anyPort || p.ports.has(uint16(tcp.SrcPort)) || p.ports.has(uint16(tcp.DstPort)) ||
+		tcp.SrcPort == dnsPort || tcp.DstPort == dnsPort
+	if !hello && !assemble {
 		return
 	}
-	if cut && p.dec.full > len(tcp.Payload) {
-		// Stand the bytes the capture cut off in with NULs, so the stream
-		// stays continuous: a cut inside a body costs nothing, and the
-		// parser treats NUL in a head as the loss it is.
-		n := len(tcp.Payload)
-		if cap(p.pad) < p.dec.full {
-			p.pad = make([]byte, p.dec.full)
-		}
-		pad := p.pad[:p.dec.full]
-		copy(pad, tcp.Payload)
-		clear(pad[n:])
-		tcp.Payload = pad
-		p.c[cMissingBytes].Add(uint64(p.dec.full - n))
+	src, dst := p.dec.addrs()
+	if hello {
+		p.tls.segment(src, dst, tcp.Seq, tcp.Payload, at, cut)
 	}
-	p.curSrc, p.curDst = p.dec.addrs()
-	p.assemble(tcp, ci)
-	if p.needEvict {
-		p.evict()
+	if assemble {
+		if cut {
+			// Stand NULs in for the bytes the capture cut off, so the
+			// stream stays continuous: a cut inside a body costs nothing,
+			// and the parser treats NUL in a head as the loss it is.
+			p.rep.add(cMissingBytes, uint64(p.dec.padCut()))
+		}
+		p.asm.assemble(tcp, src, dst, at, p.now)
+	}
+}
+
+// open makes the stream of a new TCP connection (assembler.go): DNS on
+// port 53, else HTTP.
+func (p *pipeline) open(tcp *layers.TCP, src, dst netip.AddrPort) stream {
+	if src.Port() == dnsPort || dst.Port() == dnsPort {
+		return p.dns.stream(src, dst)
+	}
+	return newConn(p.http, tcp, src, dst)
+}
+
+// udp hands a UDP datagram from port 53 to the DNS side. A datagram the
+// capture cut short is left alone (truncated_packets counts it).
+func (p *pipeline) udp(at int64, cut bool) {
+	src, dst, payload, ok := p.dec.udp()
+	if ok && !cut && src.Port() == dnsPort {
+		p.dns.message(payload, at, dst, src)
 	}
 }
 
@@ -230,240 +194,26 @@ func (p *pipeline) advance(t time.Time) {
 }
 
 // flushOld skips gaps older than gapTimeout and closes connections idle
-// for idleTimeout, by packet time.
+// for idleTimeout, as of packet time ts.
 func (p *pipeline) flushOld(ts int64) {
 	p.nextFlush = ts + int64(flushEvery)
-	if len(p.waiting) > 0 {
-		p.flushGaps(ts - int64(gapTimeout))
-	}
-	for cut := ts - int64(idleTimeout); p.lruHead != nil && p.lruHead.lastSeen < cut; {
-		p.closeConn(p.lruHead)
-	}
-}
-
-// evict closes the least recently seen connections when there are more
-// than maxStreams: a sixteenth of the cap at once, so a flood of new
-// connections does not pay for an eviction each.
-func (p *pipeline) evict() {
-	p.needEvict = false
-	if p.live <= p.maxStreams {
-		return
-	}
-	n := p.live - p.maxStreams + max(1, p.maxStreams/16)
-	p.evicting = true
-	for ; n > 0 && p.lruHead != nil; n-- {
-		p.closeConn(p.lruHead)
-	}
-	p.evicting = false
+	p.asm.flush(ts, p.now)
 }
 
 // finish flushes every connection: requests on connections still open at
 // the end of the capture are reported too.
 func (p *pipeline) finish() {
-	p.finishing = true
-	for p.lruHead != nil {
-		p.closeConn(p.lruHead)
-	}
+	p.rep.ending()
+	p.dec.frags.finish()
+	p.asm.closeAll(p.now)
 }
 
-// newConn starts a connection at its first segment (sent by p.curSrc).
-func (p *pipeline) newConn(tcp *layers.TCP, ts int64) *conn {
-	c := &conn{p: p, client: -1}
-	p.streamCount++
-	c.addr[0], c.addr[1] = p.curSrc, p.curDst
-	src, dst := uint16(tcp.SrcPort), uint16(tcp.DstPort)
-	c.byPort = p.ports.has(src) || p.ports.has(dst)
-	switch {
-	case tcp.SYN && !tcp.ACK:
-		c.setClient(0)
-		c.firm = true
-	case tcp.SYN && tcp.ACK:
-		c.setClient(1)
-		c.firm = true
-	case p.ports.has(dst) && !p.ports.has(src):
-		c.setClient(0)
-	case p.ports.has(src) && !p.ports.has(dst):
-		c.setClient(1)
-	}
-	c.lastSeen = ts
-	p.lruPush(c)
-	p.live++
-	if p.live > p.maxStreams {
-		// Not here, in the middle of the segment that opened it: tcp
-		// evicts once the segment is handled.
-		p.needEvict = true
-	}
-	return c
-}
-
-func (p *pipeline) lruPush(c *conn) {
-	c.prev, c.next = p.lruTail, nil
-	if p.lruTail != nil {
-		p.lruTail.next = c
-	} else {
-		p.lruHead = c
-	}
-	p.lruTail = c
-}
-
-func (p *pipeline) lruRemove(c *conn) {
-	if c.prev != nil {
-		c.prev.next = c.next
-	} else {
-		p.lruHead = c.next
-	}
-	if c.next != nil {
-		c.next.prev = c.prev
-	} else {
-		p.lruTail = c.prev
-	}
-	c.prev, c.next = nil, nil
-}
-
-// touch marks c as seen at ts.
-func (p *pipeline) touch(c *conn, ts int64) {
-	if ts > c.lastSeen {
-		c.lastSeen = ts
-	}
-	if p.lruTail != c {
-		p.lruRemove(c)
-		p.lruPush(c)
-	}
-}
-
-// whereNow names the current position for a Problem.
-func (p *pipeline) whereNow() string {
-	if p.finishing {
-		return "end of capture"
-	}
-	if p.where == "" || p.wherePkt != p.pktNum {
-		p.where, p.wherePkt = "packet "+strconv.FormatUint(p.pktNum, 10), p.pktNum
-	}
-	return p.where
-}
-
-// whereAfter names the position after the last packet read.
-func (p *pipeline) whereAfter() string {
-	return "after packet " + strconv.FormatUint(p.pktNum, 10)
-}
-
-// str makes a kept string of wire bytes, as sent, shared with earlier
-// requests when short and seen before (hosts, user agents and origins
-// repeat), so a request allocates only for values that are new.
-func (p *pipeline) str(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	if len(b) > maxIntern {
-		return string(b)
-	}
-	if s, ok := p.intern[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	if len(p.intern) >= internMax {
-		clear(p.intern)
-	}
-	p.intern[s] = s
-	return s
-}
-
-// newPending returns a cleared pending from the free list.
-func (p *pipeline) newPending() *pending {
-	if n := len(p.free); n > 0 {
-		x := p.free[n-1]
-		p.free = p.free[:n-1]
-		x.at, x.seq, x.head, x.ready, x.out, x.queued = 0, 0, false, false, false, false // req was cleared by release
-		return x
-	}
-	return new(pending)
-}
-
-// release returns x to the free list once both its connection and the
-// emitter are done with it.
-func (p *pipeline) release(x *pending) {
-	if x.out && !x.queued && len(p.free) < maxFree {
-		x.req = detect.Request{}
-		p.free = append(p.free, x)
-	}
-}
-
-// drain relies on a request that is too young to be released as answered
-// being too young to be released as unanswered as well.
-const _ = uint64(responseWait - reorderHold)
-
-// heapEnt is a pending request in the ordering heap, with its sort key
-// inline so sifting does not chase pointers.
-type heapEnt struct {
-	at  int64
-	seq uint64
-	x   *pending
-}
-
-func (a *heapEnt) before(b *heapEnt) bool {
-	return a.at < b.at || a.at == b.at && a.seq < b.seq
-}
-
-// push adds a parsed request to the ordering heap.
-func (p *pipeline) push(x *pending) {
-	x.seq = p.seq
-	p.seq++
-	p.heap = append(p.heap, heapEnt{at: x.at, seq: x.seq, x: x})
-	h := p.heap
-	for i := len(h) - 1; i > 0; {
-		parent := (i - 1) / 2
-		if !h[i].before(&h[parent]) {
-			break
-		}
-		h[i], h[parent] = h[parent], h[i]
-		i = parent
-	}
-}
-
-func (p *pipeline) pop() *pending {
-	h := p.heap
-	x := h[0].x
-	n := len(h) - 1
-	h[0] = h[n]
-	h[n] = heapEnt{}
-	h = h[:n]
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < n && h[l].before(&h[m]) {
-			m = l
-		}
-		if r < n && h[r].before(&h[m]) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
-	p.heap = h
-	return x
-}
-
-// drain hands the emitter every request that may go: all of them when
-// force is set, else those answered at least reorderHold ago, those that
-// waited responseWait for an answer, and the oldest beyond maxPending.
+// drain hands the emitter every request that may go (orderer.go), all of
+// them when force is set; DNS answers and ClientHellos go first, and at
+// once: an answer must reach the engine no later than the requests it
+// steers.
 func (p *pipeline) drain(force bool) {
-	p.drainSide() // dns.go: DNS answers and ClientHellos go at once
-	for len(p.heap) > 0 {
-		at := p.heap[0].at
-		if !force && len(p.heap) <= maxPending {
-			if at > p.now-int64(reorderHold) {
-				return // too young to go either way (responseWait > reorderHold)
-			}
-			if x := p.heap[0].x; !x.ready && at > p.now-int64(responseWait) {
-				return
-			}
-		}
-		x := p.heap[0].x
-		p.pop()
-		x.out = true
-		p.e.Request(&x.req)
-		p.release(x)
-	}
+	p.dns.drain(p.e)
+	p.tls.drain(p.e)
+	p.ord.drain(p.e, p.now, force)
 }

@@ -46,7 +46,7 @@ func (tp *testPipeline) tally() *testTally {
 	<-tp.done
 	t := &testTally{batches: tp.got}
 	for i := range t.c {
-		t.c[i] = tp.c[i].Value()
+		t.c[i] = tp.rep.value(counter(i))
 	}
 	for _, b := range tp.got {
 		t.parseErrors += b.ParseErrors

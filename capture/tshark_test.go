@@ -21,7 +21,10 @@ func tsharkRequests(t *testing.T, path string, ports []uint16) map[string][]stri
 	const agg = "\x1e"
 	// Out-of-order segments are reassembled (off by default in tshark 4.0),
 	// as the recordings of lossy networks need.
-	args := []string{"-r", path, "-o", "tcp.reassemble_out_of_order:TRUE", "-Y", "http.request", "-T", "fields", "-E", "aggregator=" + agg}
+	// Teredo between clients runs on any UDP port: tshark's heuristic
+	// for it is off by default, ours is always on (encap.go).
+	args := []string{"-r", path, "-o", "tcp.reassemble_out_of_order:TRUE", "--enable-heuristic", "teredo_udp",
+		"-Y", "http.request", "-T", "fields", "-E", "aggregator=" + agg}
 	for _, p := range ports {
 		args = append(args, "-d", fmt.Sprintf("tcp.port==%d,http", p))
 	}

@@ -30,17 +30,39 @@ func AddAllowed(path string, hosts, origins []string) (string, error) {
 	if add := missing(origins, c.Origins.Allowed); len(add) > 0 {
 		text = setList(text, "origins", "allowed", append(slices.Clone(c.Origins.Allowed), add...))
 	}
+	return path, replace(path, text)
+}
+
+// SetColumns sets the columns a dashboard pane shows ([ui.columns] pane =
+// [...]) in the config file at path, keeping the rest of the file as it
+// is. A missing file is created. It returns the path written.
+func SetColumns(path, pane string, cols []string) (string, error) {
+	if path == "" {
+		path = "rebindwatch.toml"
+	}
+	data, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return path, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if _, err := Parse(path, data); err != nil {
+		return path, err
+	}
+	return path, replace(path, setList(string(data), "ui.columns", pane, cols))
+}
+
+// replace writes an edited config over path, atomically, once it loads.
+func replace(path, text string) error {
 	if _, err := Parse(path, []byte(text)); err != nil {
-		return path, fmt.Errorf("the edited config would not load, not written: %w", err)
+		return fmt.Errorf("the edited config would not load, not written: %w", err)
 	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, []byte(text), 0o644); err != nil {
-		return path, fmt.Errorf("writing %s: %w", tmp, err)
+		return fmt.Errorf("writing %s: %w", tmp, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return path, fmt.Errorf("replacing %s: %w", path, err)
+		return fmt.Errorf("replacing %s: %w", path, err)
 	}
-	return path, nil
+	return nil
 }
 
 func missing(add, have []string) []string {

@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +39,7 @@ type Config struct {
 	DNS       DNS       `toml:"dns"`
 	Stuffing  Stuffing  `toml:"stuffing"`
 	Rebinding Rebinding `toml:"rebinding"`
+	UI        UI        `toml:"ui"`
 
 	// Path is the file it came from ("" for defaults only).
 	Path string `toml:"-"`
@@ -131,6 +134,50 @@ type Stuffing struct {
 // self-hosted copy's).
 type Rebinding struct {
 	Domains []string `toml:"domains"`
+}
+
+// UI is [ui]: how the dashboard lays out its panes.
+type UI struct {
+	// Columns are, per pane, the columns it shows in that order ([ui.columns]
+	// keys = ["key", "requests", ...]); a pane not named shows them all.
+	Columns map[string][]string `toml:"columns"`
+}
+
+// PaneColumns are the dashboard's panes and their columns, in their
+// default order: what [ui] columns may name. (The dashboard's own list is
+// checked against this one by app's tests.)
+var PaneColumns = map[string][]string{
+	"incidents": {"severity", "detectors", "outcome", "subject", "count", "time", "last"},
+	"alerts":    {"severity", "detector", "subject", "key", "client", "count", "time", "age"},
+	"keys":      {"key", "requests", "rate", "peak", "hosts", "clients", "origins", "last", "flags"},
+	"hosts":     {"host", "requests", "keys", "status", "last"},
+	"origins":   {"origin", "requests", "keys", "status", "last"},
+	"requests":  {"time", "client", "server", "method", "host", "target", "origin", "key", "status"},
+}
+
+// checkUI checks [ui] columns: known panes, known columns, each once, at
+// least one.
+func (c *Config) checkUI() error {
+	for _, pane := range slices.Sorted(maps.Keys(c.UI.Columns)) {
+		cols := c.UI.Columns[pane]
+		known, ok := PaneColumns[pane]
+		key := "ui.columns." + pane
+		switch {
+		case !ok:
+			return &keyError{key, fmt.Sprintf("%q is not a pane (panes: %s)", pane, strings.Join(slices.Sorted(maps.Keys(PaneColumns)), ", "))}
+		case len(cols) == 0:
+			return &keyError{key, "names no column: leave the pane out to show them all"}
+		}
+		for i, col := range cols {
+			if !slices.Contains(known, col) {
+				return &keyError{key, fmt.Sprintf("%q is not a column of %s (columns: %s)", col, pane, strings.Join(known, ", "))}
+			}
+			if slices.Contains(cols[:i], col) {
+				return &keyError{key, fmt.Sprintf("%q is named twice", col)}
+			}
+		}
+	}
+	return nil
 }
 
 // DNS is [dns].
@@ -325,6 +372,11 @@ func Parse(path string, data []byte) (Config, error) {
 		}
 		return c, &Error{Path: path, Msg: oneLine(err.Error())}
 	}
+	if t := md.Type("ui", "columns"); t != "" && t != "Hash" {
+		// The decoder leaves a map alone when given another type.
+		return c, &Error{Path: path, Line: lineOf(data, []string{"ui", "columns"}), Key: "ui.columns",
+			Msg: "incompatible types: want a table of panes ([ui.columns] keys = [\"key\", \"requests\"])"}
+	}
 	c.set = map[string]bool{}
 	for _, k := range md.Keys() {
 		c.set[k.String()] = true
@@ -338,10 +390,20 @@ func Parse(path string, data []byte) (Config, error) {
 		}
 		return c, &Error{Path: path, Line: lineOf(data, u[0]), Key: key, Msg: msg}
 	}
-	if _, err := c.Detect(); err != nil {
+	_, err = c.Detect()
+	if err == nil {
+		err = c.checkUI()
+	}
+	if err != nil {
 		var ke *keyError
 		if errors.As(err, &ke) {
-			return c, &Error{Path: path, Line: lineOf(data, strings.Split(ke.key, ".")), Key: ke.key, Msg: ke.msg}
+			key := strings.Split(ke.key, ".")
+			line := lineOf(data, key)
+			for line == 0 && len(key) > 1 { // a key inside an inline table: its table's line
+				key = key[:len(key)-1]
+				line = lineOf(data, key)
+			}
+			return c, &Error{Path: path, Line: line, Key: ke.key, Msg: ke.msg}
 		}
 		return c, &Error{Path: path, Msg: err.Error()}
 	}
@@ -516,9 +578,10 @@ func suggest(k toml.Key) string {
 		"dns":       {"internal_suffixes"},
 		"stuffing":  {"window", "max_keys"},
 		"rebinding": {"domains"},
+		"ui":        {"columns"},
 	}
 	if len(k) == 1 {
-		return " (sections: [hosts] [origins] [keys] [burst] [spread] [alerts] [capture] [log] [limits] [dns] [stuffing] [rebinding])"
+		return " (sections: [hosts] [origins] [keys] [burst] [spread] [alerts] [capture] [log] [limits] [dns] [stuffing] [rebinding] [ui])"
 	}
 	if names, ok := known[k[0]]; ok {
 		return fmt.Sprintf(" in [%s] (known: %s)", k[0], strings.Join(names, ", "))

@@ -28,6 +28,14 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		{"bad_port", "[capture]\nports = [70000]\n", 2, "capture.ports", "not a TCP port"},
 		{"wrong_type", "[burst]\nmax_requests = \"many\"\n", 2, "burst.max_requests", "incompatible types"},
 		{"syntax", "[burst\nmax_requests = 1\n", 2, "", "table name"},
+		{"ui_unknown_key", "[ui]\ncolums = 1\n", 2, "ui.colums", "known: columns"},
+		{"ui_unknown_pane", "[ui.columns]\nkeys = [\"key\"]\nkees = [\"key\"]\n", 3, "ui.columns.kees", `"kees" is not a pane`},
+		{"ui_unknown_column", "[ui.columns]\n\nkeys = [\"key\", \"reqs\"]\n", 3, "ui.columns.keys", `"reqs" is not a column of keys (columns: key, requests,`},
+		{"ui_twice", "[ui]\ncolumns.hosts = [\"host\", \"host\"]\n", 2, "ui.columns.hosts", "named twice"},
+		{"ui_inline", "[ui]\n# layout\ncolumns = { requests = [] }\n", 3, "ui.columns.requests", "names no column"},
+		{"ui_wrong_type", "[ui]\ncolumns = [\"keys\"]\n", 2, "ui.columns", "incompatible types"},
+		{"ui_wrong_type_pane", "[ui.columns]\nkeys = \"key\"\n", 2, "ui.columns.keys", "incompatible types"},
+		{"ui_wrong_type_col", "[ui.columns]\nkeys = [1]\n", 2, "ui.columns.keys", "incompatible types"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -91,6 +99,33 @@ func TestAddAllowedKeepsComments(t *testing.T) {
 	if strings.Join(c.Hosts.Allowed, ",") != "api.example.com,eu.example.com" || strings.Join(c.Origins.Allowed, ",") != "https://app.example.com" ||
 		c.Burst.MaxRequests != 5 || !strings.Contains(string(data), "# names") {
 		t.Errorf("after AddAllowed:\n%s", data)
+	}
+}
+
+// TestSetColumns writes a pane's columns into [ui.columns], keeps the rest
+// of the file, and replaces them on a second call.
+func TestSetColumns(t *testing.T) {
+	path := t.TempDir() + "/rw.toml"
+	orig := "# my config\n[hosts]\nallowed = [\"api.example.com\"]\n"
+	if err := os.WriteFile(path, []byte(orig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cols := range [][]string{{"key", "flags", "requests"}, {"key", "requests"}} {
+		if _, err := SetColumns(path, "keys", cols); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := SetColumns(path, "hosts", []string{"host", "status"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path)
+	data, _ := os.ReadFile(path)
+	if err != nil || !reflect.DeepEqual(c.UI.Columns, map[string][]string{"keys": {"key", "requests"}, "hosts": {"host", "status"}}) ||
+		!strings.Contains(string(data), "# my config") || len(c.Hosts.Allowed) != 1 {
+		t.Errorf("after SetColumns (%v):\n%s", err, data)
+	}
+	if _, err := SetColumns(path, "keys", []string{"nope"}); err == nil || !strings.Contains(err.Error(), "not written") {
+		t.Errorf("a bad column was written: %v", err)
 	}
 }
 

@@ -58,6 +58,7 @@ func (e *Engine) raise(c cause, a Alert, evidence func() []Request) {
 	p := &a
 	e.dedupe.put(dk, p)
 	e.byDetector[a.Detector]++
+	e.history.alert(t, a.Severity)
 	if len(e.alerts) >= e.cfg.Limits.Alerts {
 		// Drop an eighth at once (shifting the list for every new alert
 		// would cost a copy of it per alert during a flood): the least

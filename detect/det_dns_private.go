@@ -8,7 +8,10 @@ import (
 // dnsPrivateDetector raises dns_private_answer: a name outside [dns]
 // internal_suffixes that resolved to a private or loopback address, the
 // first step of DNS rebinding. A short TTL and answers that flip between
-// public and private raise the severity.
+// public and private raise the severity. With no allowed hosts the engine
+// cannot tell the service's own internal names from an attacker's, so it
+// raises only names that flipped or that are rebinding services' names: a
+// name that only ever resolves privately is an internal name by default.
 type dnsPrivateDetector struct{}
 
 func (dnsPrivateDetector) name() string { return DetDNSPrivateAnswer }
@@ -16,6 +19,10 @@ func (dnsPrivateDetector) name() string { return DetDNSPrivateAnswer }
 func (dnsPrivateDetector) observe(e *Engine, ev *event) {
 	a := ev.dns
 	if a == nil || !a.Private || a.Internal {
+		return
+	}
+	rb, isRB := ParseRebindName(a.Name, e.cfg.RebindDomains)
+	if !e.hostCheckOn() && !a.Flipped && !isRB {
 		return
 	}
 	sev := SeverityMedium
@@ -37,7 +44,6 @@ func (dnsPrivateDetector) observe(e *Engine, ev *event) {
 		msg = a.Name + " is a CNAME to localhost"
 	}
 	class := ""
-	rb, isRB := ParseRebindName(a.Name, e.cfg.RebindDomains)
 	if isRB {
 		sev, class = SeverityCritical, ClassRebindingService
 		why += "; a " + string(rb.Tool) + " rebinding name"

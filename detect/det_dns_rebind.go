@@ -5,7 +5,9 @@ import "slices"
 // rebindDetector raises dns_rebind: a request whose Host is a name that
 // recently had a private answer (within its TTL plus a margin) or that
 // flipped between public and private answers, reaching a private or loopback
-// server. That is the DNS rebinding chain, end to end.
+// server. That is the DNS rebinding chain, end to end. With no allowed
+// hosts, only a flip or a rebinding service's name counts (see
+// dnsPrivateDetector).
 type rebindDetector struct{}
 
 func (rebindDetector) name() string { return DetDNSRebind }
@@ -20,6 +22,11 @@ func (rebindDetector) observe(e *Engine, ev *event) {
 	st, ok := e.dnsNames.peek(name)
 	if !ok || !st.hadPrivate || e.ownName(name) {
 		return
+	}
+	if !e.hostCheckOn() && !st.hadPublic {
+		if _, isRB := ParseRebindName(name, e.cfg.RebindDomains); !isRB {
+			return
+		}
 	}
 	recent := !r.Time.After(st.privateUntil)
 	if !recent && !(st.hadPublic && st.hadPrivate) {

@@ -3,7 +3,10 @@ package detect
 // originDetector raises foreign_origin: an Origin (or, with check_referer,
 // the Referer's origin when Origin is absent) that is not allowed. Without
 // an allowlist the check is off, except for the origins of rebinding
-// services. A Referer is weak evidence: such an alert is at most low.
+// services. A Referer is weak evidence: such an alert is at most low,
+// except when it names a rebinding service's page. No real site refers from
+// such a name, and in a log without a Host field (combined) that Referer is
+// the only trace of a request that came in under the rebinding name.
 type originDetector struct{}
 
 func (originDetector) name() string { return DetForeignOrigin }

@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"net/netip"
 	"strconv"
 	"time"
 )
@@ -16,20 +15,14 @@ type spreadDetector struct {
 	state      keySlot[spreadState]
 }
 
-// spreadState remembers at most max+1 distinct values per dimension with the
-// time each was last seen: enough to know whether more than max are inside
-// the window, and bounded whatever the key does.
+// spreadState is a key's episodes. The values themselves, with when each
+// was last seen, are the key's own lists (keyState.hosts, .clients), which
+// keep at least max+1 of them: enough to know whether more than max are
+// inside the window, bounded whatever the key does.
 type spreadState struct {
-	hosts         []seen[string]
-	clients       []seen[netip.Addr]
 	hostActive    bool
 	clientActive  bool
 	foreignInHost bool
-}
-
-type seen[T comparable] struct {
-	v    T
-	last int64
 }
 
 func (spreadDetector) name() string { return DetKeySpread }
@@ -47,14 +40,14 @@ func (d *spreadDetector) observe(e *Engine, ev *event) {
 	t := o.r.Time.UnixNano()
 	w := int64(d.window)
 	if o.r.HasHost && !o.r.Blind.Has(BlindHost) {
-		n := track(&s.hosts, o.host, t, w, d.maxHosts)
+		n := k.hosts.within(t, w)
 		if !o.hostAllowed {
 			s.foreignInHost = true
 		}
 		d.check(e, o, s, &s.hostActive, n, d.maxHosts, "host", "Host values")
 	}
 	if o.client.IsValid() {
-		n := track(&s.clients, o.client, t, w, d.maxClients)
+		n := k.clients.within(t, w)
 		d.check(e, o, s, &s.clientActive, n, d.maxClients, "client", "client addresses")
 	}
 }
@@ -84,49 +77,4 @@ func (d *spreadDetector) check(e *Engine, o *observation, s *spreadState, active
 		Origin:    r.Origin,
 		Message:   "key " + k.fp + " seen under more than " + strconv.Itoa(max) + " " + what + " within " + d.window.String(),
 	}, func() []Request { return e.keyEvidence(k.fp, r) })
-}
-
-// track notes v at time t and returns how many distinct values were seen
-// within the window, counting at most max+1.
-func track[T comparable](list *[]seen[T], v T, t, window int64, max int) int {
-	l := *list
-	for i := range l {
-		if l[i].v == v {
-			if t > l[i].last {
-				l[i].last = t
-			}
-			return inWindow(l, t, window)
-		}
-	}
-	// Drop what fell out of the window before adding.
-	kept := l[:0]
-	for _, s := range l {
-		if t-s.last < window {
-			kept = append(kept, s)
-		}
-	}
-	l = kept
-	if len(l) <= max {
-		l = append(l, seen[T]{v, t})
-	} else {
-		oldest := 0
-		for i := range l {
-			if l[i].last < l[oldest].last {
-				oldest = i
-			}
-		}
-		l[oldest] = seen[T]{v, t}
-	}
-	*list = l
-	return inWindow(l, t, window)
-}
-
-func inWindow[T comparable](l []seen[T], t, window int64) int {
-	n := 0
-	for _, s := range l {
-		if t-s.last < window {
-			n++
-		}
-	}
-	return n
 }

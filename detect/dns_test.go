@@ -2,6 +2,7 @@ package detect
 
 import (
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 )
@@ -111,6 +112,49 @@ func TestDNSRebindChain(t *testing.T) {
 				if !ok || len(a.DNS) == 0 || len(a.Evidence) == 0 || a.Severity != SeverityCritical {
 					t.Errorf("dns_rebind alert must carry DNS answers and requests: %+v (found %v)", a, ok)
 				}
+			}
+		})
+	}
+}
+
+// With no allowed hosts the engine cannot tell the service's own internal
+// names from an attacker's: a name that only ever resolved privately
+// (split-horizon DNS, an internal API) raises nothing; a flip from public to
+// private, or a rebinding service's name, still raises the chain.
+func TestDNSZeroConfig(t *testing.T) {
+	req := func(at float64, host string) Request {
+		r := rq(at, host+":8080", "")
+		r.Server = netip.MustParseAddrPort("10.0.0.1:8080")
+		return r
+	}
+	rb := "7f000001.5db8d822.rbndr.us"
+	tests := []struct {
+		name string
+		dns  []DNSAnswer
+		reqs []Request
+		want []string // detectors raised
+	}{
+		{"internal_only_private", []DNSAnswer{answer(0, "api.corp.test", 2, "10.0.0.1"), answer(3, "api.corp.test", 2, "10.0.0.1")},
+			[]Request{req(1, "api.corp.test"), req(4, "api.corp.test")}, nil},
+		{"flip", []DNSAnswer{answer(0, "evil.rebind.test", 1, "93.184.216.34"), answer(2, "evil.rebind.test", 1, "10.0.0.1")},
+			[]Request{req(3, "evil.rebind.test")}, []string{DetDNSPrivateAnswer, DetDNSRebind}},
+		{"rebinding_service", []DNSAnswer{answer(0, rb, 1, "10.0.0.1")},
+			[]Request{req(1, rb)}, []string{DetDNSPrivateAnswer, DetDNSRebind}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, c := newTestEngine(t, func(c *Config) { c.AllowedHosts, c.AllowedOrigins = nil, nil })
+			if err := e.Observe(&Batch{Source: "test", DNS: tc.dns, Requests: tc.reqs}); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, a := range c.alerts {
+				if (a.Detector == DetDNSPrivateAnswer || a.Detector == DetDNSRebind) && !slices.Contains(got, a.Detector) {
+					got = append(got, a.Detector)
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("raised %v, want %v", got, tc.want)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -25,7 +26,6 @@ type Engine struct {
 	sinks     sinks
 	out       outbox   // what this batch emits, handed to the sinks after unlock
 	spare     []output // the outbox's last delivered buffer, reused (engine goroutine only)
-	spareAcks []func() // likewise for the acknowledgements
 	obs       observation
 	ev        event
 
@@ -42,10 +42,17 @@ type Engine struct {
 	alertsDropped uint64
 	recent        []Request // ring, capped
 	recentNext    int
+	// Requests overwritten in the ring, and the latest event time among
+	// them: a pivot over later times can rely on the ring alone.
+	recentLost      uint64
+	recentLostUntil time.Time
 
 	requests   uint64
 	byDetector map[string]int
 	rates      secondRing
+	history    runHistory // the whole run, requests and new alerts, for reports
+	hour       hourRing   // per second, the last hour (the timeline)
+	run        runHist    // the whole run, coarser as it grows (the timeline)
 	eventTime  time.Time
 	nextID     uint64
 
@@ -58,7 +65,7 @@ type Engine struct {
 	incidents   incidents
 	reorder     reorderer // held requests when a reorder window is set
 	released    []Request // requests the reorderer let go in this batch
-	acks        ackQueue  // batches' Observed callbacks waiting for their requests
+	commits     commits   // the sources' Batch.Commit callbacks not yet run
 }
 
 // maxProblems is how many unparsed inputs are kept for display.
@@ -157,7 +164,11 @@ func (e *Engine) SetIncidentPrefix(p string) {
 func (e *Engine) Observe(b *Batch) error {
 	e.mu.Lock()
 	e.account(b)
-	ack := e.acks.push(b)
+	held := 0
+	if e.reorder.window > 0 {
+		held = len(b.Requests)
+	}
+	id := e.commits.add(b, held)
 	if e.reorder.window > 0 {
 		// DNS answers go first: a rebinding answer precedes the requests it steers.
 		for i := range b.DNS {
@@ -166,10 +177,9 @@ func (e *Engine) Observe(b *Batch) error {
 		for i := range b.TLS {
 			e.observeTLS(&b.TLS[i])
 		}
-		e.reorder.push(b.Requests, ack)
+		e.reorder.push(b.Requests, id)
 		e.releaseDue(false)
 	} else {
-		e.acks.observed(ack, len(b.Requests))
 		d := 0
 		for i := range b.Requests {
 			for ; d < len(b.DNS) && !b.DNS[d].Time.After(b.Requests[i].Time); d++ {
@@ -184,7 +194,6 @@ func (e *Engine) Observe(b *Batch) error {
 			e.observeTLS(&b.TLS[i])
 		}
 	}
-	e.acks.ready(&e.out)
 	return e.unlockAndDeliver()
 }
 
@@ -193,7 +202,6 @@ func (e *Engine) Observe(b *Batch) error {
 func (e *Engine) idle() error {
 	e.mu.Lock()
 	e.releaseDue(true)
-	e.acks.ready(&e.out)
 	return e.unlockAndDeliver()
 }
 
@@ -204,12 +212,12 @@ func (e *Engine) release() error { return e.idle() }
 func (e *Engine) releaseDue(all bool) {
 	e.released = e.released[:0]
 	for {
-		r, ack, ok := e.reorder.pop(all)
+		r, batch, ok := e.reorder.pop(all)
 		if !ok {
 			break
 		}
-		e.acks.observed(ack, 1)
 		e.released = append(e.released, r)
+		e.commits.released(batch)
 	}
 	// Observed only once collected: the outbox points into e.released.
 	for i := range e.released {
@@ -217,28 +225,29 @@ func (e *Engine) releaseDue(all bool) {
 	}
 }
 
-// unlockAndDeliver releases the lock, then hands the outbox to the sinks.
-// It must be called with e.mu held.
+// unlockAndDeliver releases the lock, then hands the outbox to the sinks,
+// then runs the sources' commits that this made due. It must be called
+// with e.mu held.
 func (e *Engine) unlockAndDeliver() error {
 	items := e.out.items
 	dirty := e.out.dirty
-	acks := e.out.acks
-	e.out = outbox{items: e.spare[:0], acks: e.spareAcks[:0]}
+	e.out = outbox{items: e.spare[:0]}
+	e.commits.due()
 	e.mu.Unlock()
-	var err error
-	if dirty {
-		err = e.sinks.deliver(items)
-		clear(items) // drop the references to this batch
+	if !dirty {
+		e.spare = items
+		e.commits.run()
+		return nil
 	}
+	err := e.sinks.deliver(items)
+	clear(items) // drop the references to this batch
 	e.spare = items[:0]
-	if err == nil {
-		for _, f := range acks {
-			f()
-		}
+	if err != nil {
+		e.commits.drop()
+		return err
 	}
-	clear(acks)
-	e.spareAcks = acks[:0]
-	return err
+	e.commits.run()
+	return nil
 }
 
 // account folds a batch's bookkeeping into the source's status.
@@ -248,11 +257,16 @@ func (e *Engine) account(b *Batch) {
 	if b.Total > 0 || b.Done > 0 {
 		src.Done, src.Total = b.Done, b.Total
 	}
+	if b.Proposed != "" {
+		src.Proposed = b.Proposed
+	}
 	if b.Note != "" && b.Note != src.Note {
 		src.Note = b.Note
 		e.out.add(output{note: &[2]string{b.Source, b.Note}})
 	}
 	src.Requests += uint64(len(b.Requests))
+	src.DNS += uint64(len(b.DNS))
+	src.TLS += uint64(len(b.TLS))
 	src.ParseErrors += b.ParseErrors
 	src.Dropped += b.Dropped
 	e.parseErrors += b.ParseErrors
@@ -267,7 +281,12 @@ func (e *Engine) account(b *Batch) {
 		src.Lag, src.HasLag = b.Lag, true
 	}
 	if len(b.Requests) > 0 && src.Off == nil {
-		src.Off = e.blindness(b.Requests[0].Blind)
+		src.Lacks = b.Requests[0].Blind
+		src.Blind = e.blindness(src.Lacks)
+		src.Off = make([]string, len(src.Blind))
+		for i, bl := range src.Blind {
+			src.Off[i] = strings.Join(bl.Detectors, ", ") + ": the source has no " + bl.Field + " field"
+		}
 	}
 }
 
@@ -292,17 +311,17 @@ func (e *Engine) source(name string) *SourceStatus {
 	return s
 }
 
-// blindness explains which detectors a source cannot feed.
-func (e *Engine) blindness(b Blindness) []string {
-	off := []string{}
+// blindness says which detectors a source cannot feed and why.
+func (e *Engine) blindness(b Blindness) []Blind {
+	off := []Blind{}
 	if b.Has(BlindHost) {
-		off = append(off, DetUnexpectedHost+": the source has no Host field")
+		off = append(off, Blind{[]string{DetUnexpectedHost}, "Host"})
 	}
 	if b.Has(BlindOrigin) && (b.Has(BlindReferer) || !e.cfg.CheckReferer) {
-		off = append(off, DetForeignOrigin+": the source has no Origin field")
+		off = append(off, Blind{[]string{DetForeignOrigin}, "Origin"})
 	}
 	if b.Has(BlindKey) {
-		off = append(off, DetKeyBurst+", "+DetKeySpread+": the source has no key field")
+		off = append(off, Blind{[]string{DetKeyBurst, DetKeySpread}, "key"})
 	}
 	return off
 }
@@ -324,6 +343,9 @@ func (e *Engine) observe(r *Request) {
 		e.eventTime = r.Time
 	}
 	e.rates.add(r.Time)
+	e.history.request(r.Time)
+	e.hour.add(r.Time)
+	e.run.add(r.Time)
 	e.remember(r)
 
 	// The observation lives in the engine: detectors take its address
@@ -398,6 +420,8 @@ func (e *Engine) ownReferer(origin, host string) bool {
 
 // originCheckOn reports whether Origins are checked at all: only with an
 // allowlist, as with Hosts.
+func (e *Engine) hostCheckOn() bool { return e.hostAllow.len() > 0 }
+
 func (e *Engine) originCheckOn() bool { return len(e.origAllow) > 0 }
 
 func (e *Engine) originAllowed(origin string) bool {
@@ -412,6 +436,10 @@ func (e *Engine) remember(r *Request) {
 	if len(e.recent) < e.cfg.Limits.Recent {
 		e.recent = append(e.recent, *r)
 		return
+	}
+	e.recentLost++
+	if old := e.recent[e.recentNext].Time; old.After(e.recentLostUntil) {
+		e.recentLostUntil = old
 	}
 	e.recent[e.recentNext] = *r
 	e.recentNext = (e.recentNext + 1) % len(e.recent)
@@ -450,7 +478,7 @@ func (e *Engine) Allow(kind, value string) error {
 		}
 		e.hostAllow.add(p)
 		e.added[kind] = append(e.added[kind], value)
-		e.markAllowed(DetUnexpectedHost, value)
+		e.markAllowed(kind)
 		e.hosts.each(func(k string, v *valueState) bool {
 			v.allowed = e.hostAllow.allows(k)
 			return true
@@ -465,7 +493,7 @@ func (e *Engine) Allow(kind, value string) error {
 		}
 		e.origAllow = append(e.origAllow, originPattern{exact: value})
 		e.added[kind] = append(e.added[kind], value)
-		e.markAllowed(DetForeignOrigin, value)
+		e.markAllowed(kind)
 		if o, ok := e.origins.peek(value); ok {
 			o.allowed = true
 		}
@@ -475,23 +503,48 @@ func (e *Engine) Allow(kind, value string) error {
 	return nil
 }
 
-func (e *Engine) markAllowed(det, subject string) {
+// markAllowed marks the alerts whose subject the allowlist of kind now
+// allows: a Host's unexpected_host, host_served and unexpected_sni alerts
+// (a name allowed without a port allows it on every port), an Origin's
+// foreign_origin and private_network_preflight alerts.
+func (e *Engine) markAllowed(kind string) {
 	for _, a := range e.alerts {
-		if a.Detector == det && a.Subject == subject {
-			a.Allowed = true
+		switch AllowKind(a.Detector) {
+		case "":
+		case kind:
+			if kind == "host" && e.hostAllow.allows(NormalizeHost(a.Subject)) ||
+				kind == "origin" && e.originAllowed(NormalizeOrigin(a.Subject)) {
+				a.Allowed = true
+			}
 		}
 	}
+}
+
+// AllowKind says which allowlist an alert of detector det is about:
+// "host" (unexpected_host, host_served, unexpected_sni: TLS names are
+// checked against [hosts] allowed), "origin" (foreign_origin,
+// private_network_preflight), or "" for the others.
+func AllowKind(det string) string {
+	switch det {
+	case DetUnexpectedHost, DetHostServed, DetUnexpectedSNI:
+		return "host"
+	case DetForeignOrigin, DetPrivateNetworkPreflight:
+		return "origin"
+	}
+	return ""
 }
 
 func (e *Engine) allowedAdded(kind, v string) bool {
 	return slices.Contains(e.added[kind], v)
 }
 
-// ClearAlerts empties the alert list shown on screen; totals stay.
+// ClearAlerts empties the alert list and the incidents shown on screen;
+// totals stay. An alert raised afterwards opens a new incident.
 func (e *Engine) ClearAlerts() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.alerts = nil
+	e.incidents.clear(e.cfg.Limits)
 }
 
 // hostCheck says why the Host check is off, or "" when it is on.

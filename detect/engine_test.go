@@ -208,6 +208,18 @@ func burst(start, step float64, n int, key string) []Request {
 	return out
 }
 
+// perSecond sends n requests in each of secs whole seconds, as a log with
+// second timestamps shows them.
+func perSecond(n, secs int, key string) []Request {
+	var out []Request
+	for s := range secs {
+		for range n {
+			out = append(out, rq(float64(s), "api.example.com", key))
+		}
+	}
+	return out
+}
+
 func TestKeyBurstBoundary(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -219,6 +231,16 @@ func TestKeyBurstBoundary(t *testing.T) {
 		{"window_slides", burst(0, 0.11, 300, "k1"), 0},        // 100 per 11 s: never 101 within 10 s
 		{"just_inside_window", burst(0, 0.0999, 101, "k1"), 1}, // 101 within 9.99 s
 		{"two_keys_split", append(burst(0, 0.01, 60, "k1"), burst(1, 0.01, 60, "k2")...), 0},
+		// The counter is bucketed (burstState): wherever the window starts
+		// against the buckets, the threshold holds.
+		{"steady_at_limit", burst(0.37, 0.1, 900, "k1"), 0},         // 10/s for 90 s: exactly 100 in any 10 s
+		{"steady_over_limit", burst(0.37, 0.0995, 900, "k1"), 1},    // 101 within 9.95 s, once
+		{"unaligned_inside", burst(0.3131, 0.0999, 101, "k1"), 1},   // 101 within 9.99 s
+		{"unaligned_outside", burst(0.3131, 0.10001, 101, "k1"), 0}, // 101 within 10.001 s
+		{"log_seconds_at_limit", perSecond(10, 60, "k1"), 0},        // a log's whole seconds: 10 in each
+		{"log_seconds_over_limit", perSecond(11, 60, "k1"), 1},
+		{"late_inside", append(burst(5, 0.05, 100, "k1"), rq(4.99, "api.example.com", "k1")), 1},
+		{"late_outside", append(burst(15, 0.05, 100, "k1"), rq(4.99, "api.example.com", "k1")), 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -65,6 +65,14 @@ type hostPattern struct {
 	any      bool   // "*": everything
 }
 
+// CheckHostPattern reports why p cannot be an allowlist entry ([hosts]
+// allowed, --allow-host), or nil: what proposes entries (--suggest-config,
+// --import-allowlist) asks it, so it never proposes one the config refuses.
+func CheckHostPattern(p string) error {
+	_, err := compileHostPattern(p)
+	return err
+}
+
 // compileHostPattern parses "name", "name:port", "*.domain", "[v6]:port" or
 // "*". An internationalised name is kept as the punycode browsers send
 // (bücher.example is xn--bcher-kva.example on the wire).
@@ -114,14 +122,6 @@ func compileHostPattern(p string) (hostPattern, error) {
 	}
 	hp.name = asciiLower(name)
 	return hp, nil
-}
-
-// CheckHostPattern reports why p cannot be a [hosts] allowed pattern, nil
-// when it can: what reads a config and what proposes one (suggest) apply
-// the same rule.
-func CheckHostPattern(p string) error {
-	_, err := compileHostPattern(p)
-	return err
 }
 
 // idnaLookup maps allowlist names as browsers map the names they look up;

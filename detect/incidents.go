@@ -27,8 +27,8 @@ type Incident struct {
 	Clients   []string  // client addresses, capped
 	Alerts    []uint64  // its alerts' IDs, oldest first, capped
 	Count     int       // occurrences of its alerts
-	// Change is why a sink is handed the incident: "opened" or "escalated"
-	// (its severity rose).
+	// Change is why a sink is handed the incident: "opened", "escalated"
+	// (its severity rose) or "updated" (another detector joined it).
 	Change string
 }
 
@@ -36,10 +36,12 @@ type Incident struct {
 const (
 	IncidentOpened    = "opened"
 	IncidentEscalated = "escalated"
+	IncidentUpdated   = "updated"
 )
 
-// IncidentSink receives an incident when it opens and when its severity
-// rises (a copy).
+// IncidentSink receives an incident when it opens, when its severity rises
+// and when another detector joins it (a copy), so the last line a sink
+// wrote for an incident is always the whole of it.
 type IncidentSink interface{ Incident(i *Incident) error }
 
 // Caps of an incident's lists.
@@ -71,12 +73,14 @@ func newIncidents(l Limits) incidents {
 
 // join puts a new alert into an incident (a new one when none of its links
 // is open within window) and returns the incident and whether it is news
-// for the sinks (opened, or escalated).
+// for the sinks (opened, escalated, or another detector joined).
 func (in *incidents) join(a *Alert, window time.Duration, limit int) (*Incident, bool) {
 	links := incidentLinks(a)
 	var inc *Incident
 	for _, l := range links {
-		if c, ok := in.links.get(l); ok && absDur(a.Time.Sub(c.Last)) < window {
+		// An incident dropped from the list (evicted) is not joined: its
+		// alerts would carry an ID nothing shows.
+		if c, ok := in.links.get(l); ok && in.byID[c.ID] == c && absDur(a.Time.Sub(c.Last)) < window {
 			inc = c
 			break
 		}
@@ -99,6 +103,9 @@ func (in *incidents) join(a *Alert, window time.Duration, limit int) (*Incident,
 		inc.Last = a.Time
 	}
 	if !slices.Contains(inc.Detectors, a.Detector) {
+		if !news {
+			inc.Change, news = IncidentUpdated, true
+		}
 		inc.Detectors = append(inc.Detectors, a.Detector)
 		slices.SortFunc(inc.Detectors, func(x, y string) int { return cmp.Compare(slices.Index(Detectors, x), slices.Index(Detectors, y)) })
 	}
@@ -118,6 +125,14 @@ func (in *incidents) join(a *Alert, window time.Duration, limit int) (*Incident,
 	}
 	a.Incident = inc.ID
 	return inc, news
+}
+
+// clear drops every incident (the alert list was cleared); the count of
+// incidents opened stays, so IDs keep increasing.
+func (in *incidents) clear(l Limits) {
+	next, dropped := in.next, in.dropped
+	*in = newIncidents(l)
+	in.next, in.dropped = next, dropped
 }
 
 // again counts another occurrence of an alert of the incident.
@@ -262,13 +277,14 @@ func (e *Engine) IncidentDetail(id string) (IncidentDetail, bool) {
 		c.Evidence, c.DNS, c.TLS = slices.Clone(a.Evidence), slices.Clone(a.DNS), slices.Clone(a.TLS)
 		d.Alerts = append(d.Alerts, c)
 	}
-	d.Timeline = timeline(d.Alerts)
+	d.Timeline = Timeline(d.Alerts...)
 	return d, true
 }
 
-// timeline merges the alerts' evidence in time order, each piece once (the
-// same request backs a Host, a served and an Origin alert).
-func timeline(alerts []Alert) []TimelineEntry {
+// Timeline merges alerts' evidence (requests, DNS answers, ClientHellos) in
+// time order, each piece once (the same request backs a Host, a served and
+// an Origin alert), as IncidentDetail does.
+func Timeline(alerts ...Alert) []TimelineEntry {
 	type reqKey struct {
 		t              int64
 		client         string

@@ -70,6 +70,15 @@ func TestRebindingAttackIsOneIncident(t *testing.T) {
 	if opened != 2 || c.news[len(c.news)-1].Change == "" {
 		t.Errorf("incident news %+v", c.news)
 	}
+	// The last news of each incident is the whole of it: every detector
+	// that joined was news, even at the same severity.
+	lastNews := map[string]Incident{}
+	for _, n := range c.news {
+		lastNews[n.ID] = n
+	}
+	if got := lastNews[attackInc.ID]; !slices.Equal(got.Detectors, want) {
+		t.Errorf("the attack's last incident news lists %v, want %v", got.Detectors, want)
+	}
 	d, ok := e.IncidentDetail(attackInc.ID)
 	if !ok || len(d.Alerts) != 6 {
 		t.Fatalf("detail: %v, %d alerts", ok, len(d.Alerts))
@@ -193,5 +202,16 @@ func TestKeyStuffing(t *testing.T) {
 	}
 	if got := run(11, 31, 11); len(got) != 0 { // 11 keys over 310 s: never more than 10 within 5 min
 		t.Errorf("11 keys over more than the window: %+v", got)
+	}
+}
+
+// A fleet's processes number incidents each on its own: a prefix keeps
+// their IDs apart.
+func TestIncidentPrefix(t *testing.T) {
+	e, c := newTestEngine(t, nil)
+	e.SetIncidentPrefix("inc-web03-4711-")
+	feed(t, e, rq(1, "evil.rebind.test", "k1"))
+	if len(c.alerts) == 0 || c.alerts[0].Incident != "inc-web03-4711-1" {
+		t.Errorf("alerts %+v", c.alerts)
 	}
 }

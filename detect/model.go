@@ -33,6 +33,12 @@ type Request struct {
 
 	// Signals the parser noticed; the engine may raise severity on them.
 	DupHost bool // two or more Host headers
+	// Malformed says why the request line was not HTTP/1.x as RFC 9112
+	// writes it but was still taken as a request, as servers and Zeek
+	// take it: "no_version" (HTTP/0.9), "no_space_before_version",
+	// "no_target", "bad_version", "space_in_target", "text_after_version",
+	// "whitespace". "" for a well-formed line.
+	Malformed string
 
 	// Private Network Access (WICG): a CORS preflight asking to reach a
 	// private server (Access-Control-Request-Private-Network: true, or
@@ -187,21 +193,24 @@ type Batch struct {
 	Done, Total int64
 	State       SourceState
 	Note        string // e.g. the log format auto-detection chose
+	// Proposed is a log format (a --log-format value) that reads what the
+	// one auto-detection chose leaves unread; "" for none. Absolute.
+	Proposed string
+
+	// Commit, when set, records that the source's input up to the end of
+	// this batch has been dealt with (a log's offset, for --state; a
+	// Kafka partition's, committed to its group). The engine calls it once
+	// every request of this batch and of the batches before it has been
+	// handed to the sinks and their BatchEnd returned without error, in
+	// the order the batches arrived, on its own goroutine; never when a
+	// sink failed. It must not block.
+	Commit func()
 
 	// Lag is how many records the source knows wait behind this batch (a
 	// Kafka partition's high watermark minus the next offset), when
 	// HasLag. Absolute.
 	Lag    int64
 	HasLag bool
-
-	// Observed, when set, is called on the engine's goroutine once every
-	// request of this batch, and of every earlier batch that had an
-	// Observed, has been observed (released from the reorder window) and
-	// handed to the sinks, and the sinks' BatchEnd returned without error.
-	// Calls come in the order the batches arrived, so a source that
-	// commits its input's position there (a Kafka offset) never commits
-	// past what the engine has not seen. It must not block.
-	Observed func()
 }
 
 // KnownMethod returns the method named by b as a constant string when it is

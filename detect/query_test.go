@@ -2,7 +2,9 @@ package detect
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 )
@@ -92,5 +94,50 @@ func BenchmarkSnapshotFor100kKeys(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		e.SnapshotFor(q)
+	}
+}
+
+// TestSelectFirst: the selection keeps exactly the first n of every order
+// it may meet: random, sorted, reversed, organ pipe, all at once.
+func TestSelectFirst(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	less := func(a, b *int) bool { return *a < *b }
+	shapes := map[string]func(n int) []int{
+		"random": func(n int) []int { return rng.Perm(n) },
+		"sorted": func(n int) []int {
+			s := make([]int, n)
+			for i := range s {
+				s[i] = i
+			}
+			return s
+		},
+		"reversed": func(n int) []int {
+			s := make([]int, n)
+			for i := range s {
+				s[i] = n - i
+			}
+			return s
+		},
+		"organ": func(n int) []int {
+			s := make([]int, n)
+			for i := range s {
+				s[i] = min(i, n-i)*2 + i%2
+			}
+			return s
+		},
+	}
+	for name, shape := range shapes {
+		for _, size := range []int{0, 1, 2, 3, 10, 100, 1000, 5000} {
+			for _, n := range []int{0, 1, size / 3, size - 1, size, size + 5} {
+				c := shape(size)
+				want := slices.Clone(c)
+				slices.Sort(want)
+				got := slices.Clone(selectFirst(c, n, less))
+				slices.Sort(got)
+				if !slices.Equal(got, want[:min(max(n, 0), size)]) {
+					t.Fatalf("%s %d first %d: %v", name, size, n, got)
+				}
+			}
+		}
 	}
 }

@@ -142,7 +142,7 @@ func whonowRule(l string) bool {
 func parseSingularity(name string) (RebindName, bool) {
 	start := strings.Index(name, "s-")
 	end := strings.Index(name, "-e.")
-	if start < 0 || end < start+2 || (start > 0 && name[start-1] != '.') || end+3 >= len(name) {
+	if start < 0 || end < start+2 || (start > 0 && name[start-1] != '.') || end+3 >= len(name) { // "s-e.x": the fields would run backwards
 		return RebindName{}, false
 	}
 	// "--" escapes a dash inside a CNAME target.

@@ -19,8 +19,8 @@ type reorderer struct {
 }
 
 type heldRequest struct {
-	r   Request
-	ack uint64 // its batch's place in the ackQueue (0: none)
+	r     Request
+	batch uint64 // the batch it came in (Engine.commits)
 }
 
 type heapEntry struct {
@@ -49,7 +49,7 @@ func (h *reqHeap) Pop() any {
 
 func (o *reorderer) len() int { return len(o.h) }
 
-func (o *reorderer) push(reqs []Request, ack uint64) {
+func (o *reorderer) push(reqs []Request, batch uint64) {
 	for i := range reqs {
 		o.seq++
 		var slot int32
@@ -59,7 +59,7 @@ func (o *reorderer) push(reqs []Request, ack uint64) {
 			slot = int32(len(o.slots))
 			o.slots = append(o.slots, heldRequest{})
 		}
-		o.slots[slot] = heldRequest{reqs[i], ack}
+		o.slots[slot] = heldRequest{reqs[i], batch}
 		heap.Push(&o.h, heapEntry{reqs[i].Time, o.seq, slot})
 		if reqs[i].Time.After(o.maxSeen) {
 			o.maxSeen = reqs[i].Time
@@ -67,8 +67,8 @@ func (o *reorderer) push(reqs []Request, ack uint64) {
 	}
 }
 
-// pop returns the oldest held request, and its batch's place in the
-// ackQueue, if it is due (or any, with all).
+// pop returns the oldest held request if it is due (or any, with all),
+// and the batch it came in.
 func (o *reorderer) pop(all bool) (Request, uint64, bool) {
 	if len(o.h) == 0 {
 		return Request{}, 0, false
@@ -83,54 +83,5 @@ func (o *reorderer) pop(all bool) (Request, uint64, bool) {
 	if len(o.h) == 0 {
 		o.slots, o.free = o.slots[:0], o.free[:0] // all free: start over, keeping the memory
 	}
-	return held.r, held.ack, true
-}
-
-// ackQueue holds the Observed callbacks of batches whose requests are not
-// all observed yet, in arrival order, so they are called in that order.
-type ackQueue struct {
-	q    []pendingAck
-	base uint64 // the place of q[0]; places start at 1 (0 is "none")
-}
-
-type pendingAck struct {
-	fn   func()
-	left int // requests not yet observed
-}
-
-// push queues b's callback and returns its place, or 0 when it has none.
-func (a *ackQueue) push(b *Batch) uint64 {
-	if b.Observed == nil {
-		return 0
-	}
-	if len(a.q) == 0 {
-		a.base++ // places are never reused, so a stale one cannot match
-		a.q = a.q[:0]
-	}
-	a.q = append(a.q, pendingAck{fn: b.Observed, left: len(b.Requests)})
-	return a.base + uint64(len(a.q)) - 1
-}
-
-// observed counts n requests of the batch at place as observed.
-func (a *ackQueue) observed(place uint64, n int) {
-	if place == 0 || place < a.base || place-a.base >= uint64(len(a.q)) {
-		return
-	}
-	a.q[place-a.base].left -= n
-}
-
-// ready moves the callbacks of the leading batches that are fully
-// observed into the outbox, to be called once the sinks have delivered.
-func (a *ackQueue) ready(o *outbox) {
-	n := 0
-	for n < len(a.q) && a.q[n].left <= 0 {
-		o.acks = append(o.acks, a.q[n].fn)
-		n++
-	}
-	if n == 0 {
-		return
-	}
-	clear(a.q[:n])
-	a.q = a.q[n:]
-	a.base += uint64(n)
+	return held.r, held.batch, true
 }

@@ -85,8 +85,7 @@ type output struct {
 // outbox collects what a batch emits while the engine holds its lock.
 type outbox struct {
 	items []output
-	dirty bool     // something for BatchEnd
-	acks  []func() // batches' Observed callbacks, called once the sinks have it all
+	dirty bool // something for BatchEnd
 }
 
 func (o *outbox) add(x output) {

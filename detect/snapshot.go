@@ -11,6 +11,17 @@ type Snapshot struct {
 	RateNow   float64   // requests/s over the last second of event time
 	History   []float64 // requests per second, oldest first, last 60 s of event time
 
+	// Matched is how many requests match the query's pins and range
+	// (Requests when it has none); Coverage.Matched says when it counts
+	// only the recent requests.
+	Matched uint64
+	// Activity is requests (narrowed by the pins) and alerts by detector
+	// over the query's span.
+	Activity Activity
+	// Coverage says, for a query with pins or a range, which answers may be
+	// short and why.
+	Coverage Coverage
+
 	AlertsByDetector map[string]int // alerts raised, by detector
 	Alerts           []Alert        // newest first, capped at [limits] alerts_kept
 	Keys             []KeyStat      // the query's top rows of the keys table (capped at [limits] rows)
@@ -66,12 +77,24 @@ type SourceStatus struct {
 	State       SourceState
 	Done, Total int64 // progress in bytes when known
 	Requests    uint64
+	DNS         uint64 // DNS answers it delivered (captures, Zeek, Suricata)
+	TLS         uint64 // TLS ClientHellos it delivered
 	ParseErrors uint64
 	Dropped     uint64
 	Note        string
-	Off         []string // detectors this source cannot feed, with the reason
-	Lag         int64    // records waiting behind what was read (Kafka), when HasLag
+	Proposed    string    // a log format that would read what this source's leaves unread (see Batch.Proposed)
+	Off         []string  // detectors this source cannot feed, with the reason (as the summary writes it)
+	Blind       []Blind   // the same, as data: nil until the source's first request
+	Lacks       Blindness // the fields it cannot see (valid once Off is not nil)
+	Lag         int64     // records waiting behind what was read (Kafka), when HasLag
 	HasLag      bool
+}
+
+// Blind is what a source cannot feed: the detectors that need a field
+// the source does not have.
+type Blind struct {
+	Detectors []string
+	Field     string // "Host", "Origin", "key"
 }
 
 // KeyDetail is the drill-down of one key.

@@ -28,6 +28,8 @@ func (s *smallSet) add(v string) {
 	s.vals = append(s.vals, v)
 }
 
+func (s *smallSet) has(v string) bool { return slices.Contains(s.vals, v) }
+
 func (s *smallSet) len() int {
 	if s.full {
 		return len(s.vals) + 1
@@ -35,18 +37,101 @@ func (s *smallSet) len() int {
 	return len(s.vals)
 }
 
-// keyState is everything the engine keeps about one key fingerprint.
+// keyState is everything the engine keeps about one key fingerprint. It is
+// kept small (see TestBytesPerTableEntry): times as unix nanoseconds, the
+// per-second history only once the key has a second request, the Hosts,
+// clients and Origins as short lists rather than maps.
 type keyState struct {
 	fp          string
 	requests    uint64
-	first, last time.Time
-	rates       secondRing
-	origins     smallSet
-	hostCounts  map[string]uint64     // capped at smallSetCap values
-	clientCount map[netip.Addr]uint64 // capped likewise
-	fired       uint16                // bit i: Detectors[i] fired on this key
-	slots       []any                 // detectors' own state for this key (keySlot)
+	first, last int64     // event time, unix ns
+	rates       *keyRates // nil while the key has made one request
+	hosts       seenList[string]
+	clients     seenList[netip.Addr]
+	origins     seenList[string] // Origin headers, not Referers
+	overflow    uint8            // ovHosts, ovClients, ovOrigins: a value was not kept (pivots cannot rule it out)
+	fired       uint16           // bit i: Detectors[i] fired on this key
+	slots       []any            // detectors' own state for this key (keySlot)
 }
+
+// seenValue is one of a key's Hosts, clients or Origins: how many of its
+// requests carried it, and when it was last seen (event time, unix ns).
+type seenValue[T comparable] struct {
+	v    T
+	n    uint32
+	last int64
+}
+
+// seenList is a key's distinct values of one kind, at most max of them.
+// When it is full, the value seen longest ago makes room, so the values
+// seen within any window are counted exactly up to max (the spread
+// detector needs its threshold plus one), and the counts are those of the
+// values seen most recently.
+type seenList[T comparable] []seenValue[T]
+
+// note counts v seen at t; false when a value was not kept for the cap (v,
+// or the one that made room for it).
+func (l *seenList[T]) note(v T, t int64, max int) bool {
+	s := *l
+	for i := range s {
+		if s[i].v == v {
+			if s[i].n < ^uint32(0) {
+				s[i].n++
+			}
+			s[i].last = maxInt64(s[i].last, t)
+			return true
+		}
+	}
+	if len(s) < max {
+		*l = append(s, seenValue[T]{v, 1, t})
+		return true
+	}
+	oldest := 0
+	for i := range s {
+		if s[i].last < s[oldest].last {
+			oldest = i
+		}
+	}
+	if t >= s[oldest].last { // a late value older than every kept one is not kept
+		s[oldest] = seenValue[T]{v, 1, t}
+	}
+	return false
+}
+
+// has reports whether v is kept.
+func (l seenList[T]) has(v T) bool {
+	for i := range l {
+		if l[i].v == v {
+			return true
+		}
+	}
+	return false
+}
+
+// within counts the values seen less than window before t.
+func (l seenList[T]) within(t, window int64) int {
+	n := 0
+	for i := range l {
+		if t-l[i].last < window {
+			n++
+		}
+	}
+	return n
+}
+
+func maxInt64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// keyState.overflow bits.
+const (
+	ovHosts uint8 = 1 << iota
+	ovClients
+	ovOrigins
+)
 
 func (k *keyState) fire(det string) {
 	if i := slices.Index(Detectors, det); i >= 0 {
@@ -66,11 +151,11 @@ func (k *keyState) firedNames() []string {
 
 // valueState is one Host or Origin value's row.
 type valueState struct {
-	requests uint64
-	keys     smallSet
-	allowed  bool
-	last     time.Time
-	referer  bool // an origin seen only as a Referer's, never in an Origin header
+	requests    uint64
+	keys        smallSet
+	allowed     bool
+	first, last time.Time
+	referer     bool // an origin seen only as a Referer's, never in an Origin header
 }
 
 // keyFor finds or creates the state of the request's key.
@@ -82,10 +167,10 @@ func (e *Engine) keyFor(r *Request) *keyState {
 		// (or busy traffic) can hide a burst or a slow spread that way.
 		// That cannot be avoided with a bounded table (a key's first
 		// request looks like any other), so it is counted: "keys_active".
-		if old, full := e.keys.full(); full && r.Time.Sub(old.last) < max(e.cfg.BurstWindow, e.cfg.SpreadWindow) {
+		if old, full := e.keys.full(); full && r.Time.UnixNano()-old.last < int64(max(e.cfg.BurstWindow, e.cfg.SpreadWindow)) {
 			e.keys.evictedActive++
 		}
-		k = &keyState{fp: r.Key, first: r.Time, slots: make([]any, e.slots.n)}
+		k = &keyState{fp: r.Key, first: r.Time.UnixNano(), slots: make([]any, e.slots.n)}
 		e.keys.put(r.Key, k)
 	}
 	return k
@@ -95,16 +180,27 @@ func (e *Engine) keyFor(r *Request) *keyState {
 func (e *Engine) tally(o *observation) {
 	r := o.r
 	if k := o.key; k != nil {
+		t := r.Time.UnixNano()
 		k.requests++
-		if r.Time.After(k.last) {
-			k.last = r.Time
+		if k.requests == 1 {
+			k.first, k.last = t, t
+		} else {
+			if k.rates == nil {
+				k.rates = &keyRates{}
+				k.rates.add(k.first) // the first request, until now told by first alone
+			}
+			k.rates.add(t)
+			k.first, k.last = min(k.first, t), maxInt64(k.last, t)
 		}
-		k.rates.add(r.Time)
-		if o.origin != "" && !o.fromReferer {
-			k.origins.add(o.origin)
+		if o.origin != "" && !o.fromReferer && !k.origins.note(o.origin, t, smallSetCap) {
+			k.overflow |= ovOrigins
 		}
-		countCapped(&k.hostCounts, o.host, r.HasHost)
-		countCapped(&k.clientCount, o.client, o.client.IsValid())
+		if r.HasHost && !k.hosts.note(o.host, t, max(smallSetCap, e.cfg.SpreadMaxHosts+1)) {
+			k.overflow |= ovHosts
+		}
+		if o.client.IsValid() && !k.clients.note(o.client, t, max(smallSetCap, e.cfg.SpreadMaxClients+1)) {
+			k.overflow |= ovClients
+		}
 	}
 	if r.HasHost {
 		v, _ := e.value(e.hosts, o.host, o.hostAllowed, r.Time)
@@ -117,25 +213,15 @@ func (e *Engine) tally(o *observation) {
 	}
 }
 
-// countCapped counts v in *m, remembering at most smallSetCap distinct values.
-func countCapped[K comparable](m *map[K]uint64, v K, present bool) {
-	if !present {
-		return
-	}
-	if *m == nil {
-		*m = make(map[K]uint64, 2)
-	}
-	if _, ok := (*m)[v]; ok || len(*m) < smallSetCap {
-		(*m)[v]++
-	}
-}
-
 // value counts a request for a Host or Origin row; fresh says the row is new.
 func (e *Engine) value(table *lru[string, *valueState], v string, allowed bool, t time.Time) (s *valueState, fresh bool) {
 	s, ok := table.get(v)
 	if !ok {
-		s = &valueState{}
+		s = &valueState{first: t}
 		table.put(v, s)
+	}
+	if t.Before(s.first) {
+		s.first = t
 	}
 	s.requests++
 	s.allowed = allowed

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -15,7 +16,8 @@ func (e *Engine) Snapshot() Snapshot { return e.SnapshotFor(Query{}) }
 
 // SnapshotFor copies the state a view shows: each table's rows are the top
 // [limits] rows of the query's sort among the rows matching its filter,
-// over the whole table.
+// over the whole table; pins and a range narrow every table (pivot.go);
+// the timeline covers the query's span.
 func (e *Engine) SnapshotFor(q Query) Snapshot {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -27,6 +29,7 @@ func (e *Engine) SnapshotFor(q Query) Snapshot {
 		EventTime:        e.eventTime,
 		Now:              now,
 		Requests:         e.requests,
+		Matched:          e.requests,
 		RateNow:          e.rates.rate(now),
 		History:          e.rates.history(now),
 		AlertsByDetector: maps.Clone(e.byDetector),
@@ -44,30 +47,141 @@ func (e *Engine) SnapshotFor(q Query) Snapshot {
 		AddedHosts:       slices.Clone(e.added["host"]),
 		AddedOrigins:     slices.Clone(e.added["origin"]),
 	}
-	s.Incidents = make([]Incident, 0, len(e.incidents.list))
-	for i := len(e.incidents.list) - 1; i >= 0; i-- {
-		s.Incidents = append(s.Incidents, e.incidents.list[i].clone())
+	var nar *narrower
+	if q.narrows() {
+		nar = e.newNarrower(&q)
 	}
+	rows, recent := e.cfg.Limits.Rows, e.cfg.Limits.Rows
+	if q.All {
+		rows, recent = e.keys.len()+e.hosts.len()+e.origins.len()+1, len(e.recent)
+	}
+	s.Keys = e.keyRows(q.Keys, now, rows, nar, &s.Coverage.Keys)
+	s.Hosts = valueRows(PinHost, e.hosts, q.Hosts, rows, nar, &s.Coverage.Hosts)
+	s.Origins = valueRows(PinOrigin, e.origins, q.Origins, rows, nar, &s.Coverage.Origins)
+	e.recentEach(func(r *Request) bool {
+		if nar == nil || nar.request(r) {
+			s.Recent = append(s.Recent, *r)
+		}
+		return len(s.Recent) < recent
+	})
+	matched := map[string]bool{} // incidents with a matching alert
 	s.Alerts = make([]Alert, 0, len(e.alerts))
 	for i := len(e.alerts) - 1; i >= 0; i-- {
+		if nar != nil && !nar.alert(e.alerts[i]) {
+			continue
+		}
 		a := *e.alerts[i]
-		a.Evidence, a.DNS = nil, nil
+		a.Evidence, a.DNS, a.TLS = nil, nil, nil
 		s.Alerts = append(s.Alerts, a)
+		matched[a.Incident] = true
 	}
-	rows := e.cfg.Limits.Rows
-	s.Keys = e.keyRows(q.Keys, now, rows)
-	s.Hosts = valueRows(e.hosts, q.Hosts, rows)
-	s.Origins = valueRows(e.origins, q.Origins, rows)
-	e.recentEach(func(r *Request) bool {
-		s.Recent = append(s.Recent, *r)
-		return len(s.Recent) < rows
-	})
+	s.Incidents = make([]Incident, 0, len(e.incidents.list))
+	for i := len(e.incidents.list) - 1; i >= 0; i-- {
+		if inc := e.incidents.list[i]; nar == nil || nar.incident(inc, matched) {
+			s.Incidents = append(s.Incidents, inc.clone())
+		}
+	}
+	s.Activity = e.activityFrame(q.Span, q.Buckets, now)
+	if nar == nil {
+		e.fillRequests(&s.Activity)
+		e.fillAlerts(&s.Activity, func(*Alert) bool { return true })
+	} else {
+		e.narrowed(&s, nar)
+	}
 	for _, src := range e.sources {
 		c := *src
-		c.Off = slices.Clone(src.Off)
+		c.Off, c.Blind = slices.Clone(src.Off), slices.Clone(src.Blind)
 		s.Sources = append(s.Sources, c)
 	}
 	return s
+}
+
+// narrowed fills what a narrowed snapshot says beside its tables: the
+// requests matched, the timeline of the pinned traffic, and how complete
+// each answer is.
+func (e *Engine) narrowed(s *Snapshot, nar *narrower) {
+	nar.explain(&s.Coverage.Keys, "keys")
+	nar.explain(&s.Coverage.Hosts, "Hosts")
+	nar.explain(&s.Coverage.Origins, "Origins")
+	s.Coverage.Requests = nar.ringPartial("these are the recent requests that match")
+	if e.alertsDropped > 0 {
+		s.Coverage.Alerts.Why = "alerts and incidents from the list kept: " + strconv.FormatUint(e.alertsDropped, 10) +
+			" alerts were evicted ([limits] alerts)"
+	}
+	// The timeline shows its whole window: the pins narrow it, not the range.
+	tl := &s.Activity
+	if len(nar.pins) == 0 {
+		e.fillRequests(tl)
+	} else {
+		e.recentEach(func(r *Request) bool {
+			if b := tl.Bucket(r.Time); b >= 0 && e.protected(r.Server) && nar.requestPins(r) {
+				tl.Requests[b]++
+			}
+			return true
+		})
+	}
+	e.fillAlerts(tl, nar.alertPins)
+	s.Matched = nar.ringMatched
+	exact := nar.ringAll
+	if p, ok := nar.onePin(); ok && !nar.ranged {
+		// One pin on a table of its own kind: the table counts it exactly.
+		switch p.Kind {
+		case PinKey:
+			if k, ok := e.keys.peek(p.Value); ok {
+				s.Matched, exact = k.requests, true
+			}
+		case PinHost, PinOrigin:
+			t := e.hosts
+			if p.Kind == PinOrigin {
+				t = e.origins
+			}
+			if v, ok := t.peek(p.Value); ok {
+				s.Matched, exact = v.requests, true
+			}
+		}
+	}
+	if len(nar.pins) == 0 {
+		s.Matched, exact = e.countRange(nar.from, nar.to)
+	}
+	if !exact {
+		s.Coverage.Matched.Why = "the count is of the recent requests that match: " + nar.ringText()
+	}
+	if e.recentLost > 0 && !tl.Start.After(e.recentLostUntil) && len(nar.pins) > 0 {
+		s.Coverage.Activity.Why = "the pinned timeline before " + e.recentLostUntil.Format("15:04:05") + " is missing: " + nar.ringText()
+	}
+}
+
+// countRange counts the requests in [from, to) from the per-second counts
+// (exact within the last hour, by the run's buckets before).
+func (e *Engine) countRange(from, to time.Time) (uint64, bool) {
+	if from.IsZero() && to.IsZero() {
+		return e.requests, true
+	}
+	if to.IsZero() || to.After(e.eventTime) {
+		to = e.eventTime.Truncate(time.Second).Add(time.Second)
+	}
+	if from.IsZero() && e.run.start != 0 {
+		from = time.Unix(e.run.start, 0)
+	}
+	var n uint64
+	exact := true
+	for sec := from.Unix(); sec < to.Unix(); sec++ {
+		c, ok := e.hour.at(sec)
+		if !ok {
+			exact = false
+			break
+		}
+		n += uint64(c)
+	}
+	if !exact {
+		n = 0
+		for i, c := range e.run.counts {
+			if bs := e.run.start + int64(i)*e.run.width; bs >= from.Unix() && bs < to.Unix() {
+				n += uint64(c)
+			}
+		}
+	}
+	return n, exact
 }
 
 func (e *Engine) evictions() map[string]uint64 {
@@ -101,17 +215,36 @@ func (e *Engine) allowedOrigins() []string {
 	return out
 }
 
+// countAt is the key's count of second sec; a key with one request has no
+// keyRates yet, only that request's time.
+func (k *keyState) countAt(sec int64) uint32 {
+	if k.rates != nil {
+		return k.rates.at(sec)
+	}
+	if floorDiv(k.first, int64(time.Second)) == sec {
+		return 1
+	}
+	return 0
+}
+
+func (k *keyState) peak() uint32 {
+	if k.rates != nil {
+		return k.rates.peak
+	}
+	return 1
+}
+
 func (k *keyState) stat(now time.Time) KeyStat {
 	return KeyStat{
 		Key:       k.fp,
 		Requests:  k.requests,
-		RateNow:   k.rates.rate(now),
-		PeakRate:  float64(k.rates.peak),
-		Hosts:     len(k.hostCounts),
-		Clients:   len(k.clientCount),
-		Origins:   k.origins.len(),
-		FirstSeen: k.first,
-		LastSeen:  k.last,
+		RateNow:   rateOf(k.countAt, now),
+		PeakRate:  float64(k.peak()),
+		Hosts:     len(k.hosts),
+		Clients:   len(k.clients),
+		Origins:   len(k.origins),
+		FirstSeen: time.Unix(0, k.first).UTC(),
+		LastSeen:  time.Unix(0, k.last).UTC(),
 		Fired:     k.firedNames(),
 	}
 }
@@ -139,17 +272,17 @@ func (e *Engine) KeyDetail(fp string) (KeyDetail, bool) {
 	if !ok {
 		return KeyDetail{}, false
 	}
-	d := KeyDetail{Key: fp, Stat: k.stat(e.eventTime), History: k.rates.history(e.eventTime)}
-	for h, n := range k.hostCounts {
-		d.Hosts = append(d.Hosts, Count{h, n})
+	d := KeyDetail{Key: fp, Stat: k.stat(e.eventTime), History: historyOf(k.countAt, e.eventTime)}
+	for _, h := range k.hosts {
+		d.Hosts = append(d.Hosts, Count{h.v, uint64(h.n)})
 	}
-	for c, n := range k.clientCount {
-		d.Clients = append(d.Clients, Count{addrString(c), n})
+	for _, c := range k.clients {
+		d.Clients = append(d.Clients, Count{addrString(c.v), uint64(c.n)})
 	}
-	for _, o := range k.origins.vals {
-		d.Origins = append(d.Origins, Count{Value: o})
+	for _, o := range k.origins {
+		d.Origins = append(d.Origins, Count{o.v, uint64(o.n)})
 	}
-	for _, l := range [][]Count{d.Hosts, d.Clients} {
+	for _, l := range [][]Count{d.Hosts, d.Clients, d.Origins} {
 		slices.SortFunc(l, func(a, b Count) int {
 			if c := cmp.Compare(b.N, a.N); c != 0 {
 				return c

@@ -123,13 +123,21 @@ func runBin(t *testing.T, args ...string) result {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
+	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		r.code = ee.ExitCode()
+		code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatalf("running %v: %v", args, err)
 	}
+	return parseResult(t, code, out.String(), errb.String())
+}
+
+// parseResult checks a run's stdout and stderr hold no key and reads its
+// JSON lines.
+func parseResult(t *testing.T, code int, stdout, stderr string) result {
+	t.Helper()
+	r := result{code: code, stdout: stdout, stderr: stderr}
 	noKeys(t, "stdout", r.stdout)
 	noKeys(t, "stderr", r.stderr)
 	sc := bufio.NewScanner(strings.NewReader(r.stdout))

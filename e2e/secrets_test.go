@@ -53,6 +53,7 @@ func TestHostileSecretsNeverLeak(t *testing.T) {
 	}
 	writeFile(t, unknown, ub.String(), 0o644)
 	outFile := filepath.Join(dir, "out.jsonl")
+	reportFile := filepath.Join(dir, "report.html")
 
 	var mu sync.Mutex
 	var hooks []string
@@ -73,6 +74,10 @@ func TestHostileSecretsNeverLeak(t *testing.T) {
 		{"pcap", append(cfg, "-r", hostile+"secrets.pcap"), 0, `"key_spread"`},
 		{"pcap_to_file", append(cfg, "-r", hostile+"secrets.pcap", "-o", outFile), 0, ""},
 		{"pcap_webhook", append(cfg, "-r", hostile+"secrets.pcap", "--webhook", srv.URL), 0, `"alert"`},
+		// The incident report, of every key's way in and the error log
+		// that quotes one (its problems are in the report).
+		{"report", append(cfg, "--no-follow", "--log-format", sfmt, hostile+"secrets_access_secrets.log", hostile+"secrets_error.log",
+			"--report", reportFile), 0, "report written to"},
 		{"combined_log", append(cfg, "--no-follow", hostile+"secrets_access_combined.log"), 0, `"foreign_origin"`},
 		{"secrets_log", append(cfg, "--no-follow", "--log-format", sfmt, hostile+"secrets_access_secrets.log"), 0, `"key_spread"`},
 		{"secrets_log_cut", append(cfg, "--no-follow", "--log-format", sfmt, hostile+"secrets_access_secrets_cut.log"), 0, "line ends before"},
@@ -104,6 +109,13 @@ func TestHostileSecretsNeverLeak(t *testing.T) {
 			t.Fatalf("-o file: %v (%d bytes)", err, len(b))
 		}
 		noKeys(t, "-o file", string(b))
+	})
+	t.Run("report_file", func(t *testing.T) {
+		b, err := os.ReadFile(reportFile)
+		if err != nil || !strings.Contains(string(b), "secrets_error.log:1") {
+			t.Fatalf("report: %v, or it does not show the error log's line (%d bytes)", err, len(b))
+		}
+		noKeys(t, "report", string(b))
 	})
 	t.Run("webhook", func(t *testing.T) {
 		mu.Lock()

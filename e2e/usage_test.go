@@ -30,6 +30,12 @@ func TestUsageErrorsExit2WithOneSentence(t *testing.T) {
 		{"filter_without_interface", []string{"--no-tui", "-f", "port 80", "-r", rec + "normal.pcap"}, "-f goes with -i"},
 		{"bad_emit", []string{"--no-tui", "--emit", "alerts,bogus", "-r", rec + "normal.pcap"}, "bogus"},
 		{"bad_log_format", []string{"--no-tui", "--no-follow", "--log-format", "bogus-format", rec + "normal_access_combined.log"}, "--log-format"},
+		{"bad_listen", []string{"--no-tui", "--listen", "http://127.0.0.1:5514"}, "--listen http://127.0.0.1:5514"},
+		{"listen_tls_without_cert", []string{"--no-tui", "--listen", "syslog+tls://127.0.0.1:0"}, "--listen-cert"},
+		{"listen_cert_without_listen", []string{"--no-tui", "--listen-cert", "c.pem", rec + "normal_access_combined.log"}, "--listen-cert and --listen-key go with --listen"},
+		{"ssh_option_injection", []string{"--no-tui", "ssh://-oProxyCommand=sh/x.log"}, "ssh://-oProxyCommand=sh/x.log"},
+		{"bad_container_name", []string{"--no-tui", "docker:-v"}, "docker:-v"},
+		{"journal_file_missing", []string{"--no-tui", "journal-file:" + filepath.Join(dir, "nope.journal")}, "nope.journal: not a journal"},
 		{"unbalanced_log_format", []string{"--no-tui", "--no-follow", "--log-format", "nginx:'$remote_addr \"$request", rec + "normal_access_combined.log"}, "--log-format"},
 	}
 	for _, tc := range tests {

@@ -144,14 +144,7 @@ func BenchmarkParseStage(b *testing.B) {
 	}
 	ship.Close()
 	format := "nginx:" + `$remote_addr - $remote_user [$time_iso8601] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" host="$host" origin="$http_origin" key="$api_key_suffix" rt=$request_time`
-	k := keys.NewExtractor(keys.DefaultConfig())
-	lines := func() LineReader {
-		l, err := logsrc.NewLines(format, k, time.UTC)
-		if err != nil {
-			panic(err)
-		}
-		return l
-	}
+	lines := &logsrc.FeederOptions{Format: format, Location: time.UTC}
 	cfg := detect.DefaultConfig()
 	cfg.AllowedHosts = []string{"api.test"}
 	b.ResetTimer()

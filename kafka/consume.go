@@ -15,19 +15,10 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/keys"
+	"github.com/rebindwatch/rebindwatch/logsrc"
 	"github.com/rebindwatch/rebindwatch/schema"
 	"github.com/rebindwatch/rebindwatch/source"
 )
-
-// LineReader reads one stream's raw access-log lines: a producing host's
-// log as its shipper wrote it (logsrc.Lines; app wires it, so this package
-// depends on no other source).
-type LineReader interface {
-	Decided() bool              // the format is known
-	Decide(first [][]byte) bool // auto-detection on the stream's first lines
-	Note() string               // the format chosen, and what it leaves out
-	Parse(line []byte, r *detect.Request) (bool, error)
-}
 
 // Flusher is a sink whose deliveries a commit waits for (a Publisher): a
 // record's offset is committed only once what it caused to be published
@@ -45,12 +36,11 @@ type Options struct {
 	Topic   string
 	Group   string
 	Keys    *keys.Extractor // hides keys in problem texts and (again) in wire requests' targets; nil: the defaults
-	// Lines returns a reader for a new stream of raw lines (one per
-	// producing host and file); nil: raw lines are parse errors.
-	Lines func() LineReader
-	// Quote returns a raw line's shape for a problem report (never its
-	// text, which may hold keys); nil: lines are not quoted.
-	Quote func(line []byte) string
+	// Lines is how raw lines are read: each stream (a producing host's
+	// file) through a logsrc.Feeder of its own, with these options (the
+	// format, "" = auto-detection per stream; the time zone; Keys are
+	// Options.Keys); nil: raw lines are parse errors.
+	Lines *logsrc.FeederOptions
 	// Republish says the requests go on to a topic (--kafka-out): raw
 	// lines read here are the parse stage's, not the last word on
 	// detection.
@@ -71,8 +61,11 @@ const (
 	publishWait   = 10 * time.Second
 	stopCommit    = 1500 * time.Millisecond
 	maxPoll       = 4096
-	maxStreams    = 10000
 	maxFormatNote = 3
+	// maxStreams bounds the raw-line streams (producing hosts' files) a
+	// consumer keeps, as a syslog listener's: each has its own
+	// auto-detecting parser, about 75 KB.
+	maxStreams = logsrc.DefaultMaxStreams
 )
 
 // Run consumes o.Topic as a member of o.Group and sends the engine a batch
@@ -84,7 +77,7 @@ const (
 // and file.
 //
 // Offsets are committed only once the engine has observed the records
-// (detect.Batch.Observed) and the Flushers have settled what that
+// (detect.Batch.Commit) and the Flushers have settled what that
 // published: at least once. When a rebalance takes partitions away, what
 // the engine observed of them is committed before they go; what it had not
 // observed yet is read again by their next owner (duplicates, bounded by
@@ -110,12 +103,9 @@ type consumer struct {
 	cl      *kgo.Client
 	now     func() time.Time
 	intern  *source.Interner
-	parts   map[int32]*partition  // poll goroutine only
-	streams map[string]LineReader // poll goroutine only
-	noted   map[string]bool       // streams whose format a partition note gave
+	parts   map[int32]*partition // poll goroutine only
+	streams int                  // raw-line streams in every partition, at most maxStreams
 	cur     detect.Request
-	scratch []shipped
-	pending map[string][][]byte
 	errs    *source.Emitter // problems that belong to no partition (fetch errors)
 
 	commitMu sync.Mutex // one commit at a time: the periodic one or a revocation's
@@ -149,10 +139,22 @@ type news struct {
 type partition struct {
 	e       *source.Emitter
 	epoch   uint64
-	assign  string   // the assignment's note
-	formats []string // formats decided for streams first seen here
-	more    int      // formats beyond the note's cap
-	raw     bool     // raw lines were read here
+	assign  string             // the assignment's note
+	streams map[string]*stream // raw lines, per producing host and file
+	formats []string           // formats decided for its streams
+	more    int                // formats beyond the note's cap
+	raw     bool               // raw lines were read here
+	// The position a batch sent now records (source.Options.Checkpoint):
+	// past the record being handed over, unless a stream's
+	// auto-detection holds an earlier record's line.
+	next, held int64
+}
+
+// stream is the line input of one producing host's file on a partition.
+type stream struct {
+	f     *logsrc.Feeder
+	name  string // host and file, for the note
+	noted bool   // its format is in the partition's note
 }
 
 func newConsumer(ctx context.Context, o Options, out chan<- detect.Batch) (*consumer, error) {
@@ -165,9 +167,16 @@ func newConsumer(ctx context.Context, o Options, out chan<- detect.Batch) (*cons
 	if o.Keys == nil {
 		o.Keys = keys.NewExtractor(keys.DefaultConfig())
 	}
+	if o.Lines != nil {
+		if _, err := logsrc.Compile(o.Lines.Format); err != nil {
+			return nil, source.InputError("--kafka-in: " + err.Error())
+		}
+		lo := *o.Lines
+		lo.Keys, lo.KeepGoing, lo.Shared = o.Keys, true, true
+		o.Lines = &lo
+	}
 	c := &consumer{o: o, out: out, ctx: ctx, now: time.Now, intern: source.NewInterner(4096, 256),
-		parts: map[int32]*partition{}, streams: map[string]LineReader{}, noted: map[string]bool{}, pending: map[string][][]byte{},
-		owned: map[int32]*ownership{}, barriers: make([]uint64, len(o.Flushers))}
+		parts: map[int32]*partition{}, owned: map[int32]*ownership{}, barriers: make([]uint64, len(o.Flushers))}
 	c.changed = sync.NewCond(&c.mu)
 	opts := append([]kgo.Opt{
 		kgo.SeedBrokers(o.Brokers...),
@@ -296,11 +305,13 @@ func (c *consumer) process(fetches kgo.Fetches) {
 		if pt == nil {
 			return // revoked while the poll was under way
 		}
-		c.decide(pt, f.Records)
-		for i, rec := range f.Records {
-			pt.e.SetMark(rec.Offset + 1)
-			c.record(pt, rec, &c.scratch[i])
+		for _, rec := range f.Records {
+			pt.next = rec.Offset + 1
+			c.record(pt, rec)
 		}
+		// Nothing stays held past the poll: its batch records the
+		// position after its last record.
+		c.decideAll(pt)
 		next := f.Records[len(f.Records)-1].Offset + 1
 		pt.e.SetLag(max(0, f.HighWatermark-next))
 		pt.e.SetNote(pt.note(c.o.Republish))
@@ -331,57 +342,23 @@ func (c *consumer) partition(p int32) *partition {
 	}
 	name := "kafka:" + c.o.Topic + "/" + strconv.Itoa(int(p))
 	epoch := own.epoch
-	e := source.New(c.ctx, c.out, source.Options{Name: name, Keys: c.o.Keys, MaxProblems: 5,
-		Observed: func(next int64) { c.observedAt(p, epoch, next) }})
-	e.SetState(detect.StateLive)
-	pt := &partition{e: e, epoch: epoch, assign: "assigned " + own.at.UTC().Format("15:04:05") +
+	pt := &partition{epoch: epoch, streams: map[string]*stream{}, held: -1, assign: "assigned " + own.at.UTC().Format("15:04:05") +
 		": per-key windows of its keys start cold here"}
+	pt.e = source.New(c.ctx, c.out, source.Options{Name: name, Keys: c.o.Keys, MaxProblems: 5,
+		Checkpoint: func() func() {
+			next := pt.next
+			if pt.held >= 0 {
+				next = pt.held
+			}
+			return func() { c.observedAt(p, epoch, next) }
+		}})
+	pt.e.SetState(detect.StateLive)
+	if old := c.parts[p]; old != nil {
+		c.streams -= len(old.streams)
+	}
 	c.parts[p] = pt
 	return pt
 }
-
-// decide lets the raw-line streams of these records that have no format
-// yet choose one from their lines among them, before any is read; and
-// takes every record out of its envelope once (c.scratch).
-func (c *consumer) decide(pt *partition, recs []*kgo.Record) {
-	c.scratch = slices.Grow(c.scratch[:0], len(recs))[:len(recs)]
-	clear(c.pending)
-	for i, rec := range recs {
-		if headerValue(rec, schema.WireHeader) == schema.WireRequest {
-			c.scratch[i] = shipped{wire: true}
-			continue
-		}
-		s := unwrap(rec)
-		s.host = c.intern.String([]byte(s.host))
-		s.file = c.intern.String([]byte(s.file))
-		c.scratch[i] = s
-		k := streamKey(s)
-		if lr := c.stream(k); lr != nil && !lr.Decided() && len(c.pending[k]) < 10 {
-			c.pending[k] = append(c.pending[k], s.line)
-		}
-	}
-	for k, lines := range c.pending {
-		if lr := c.streams[k]; lr != nil { // nil: the table started over meanwhile
-			lr.Decide(lines)
-		}
-	}
-	// Say once which format reads each stream, on the partition where it
-	// was first read.
-	for i := range c.scratch {
-		if c.scratch[i].wire {
-			continue
-		}
-		k := streamKey(c.scratch[i])
-		if lr := c.streams[k]; lr != nil && lr.Decided() && !c.noted[k] {
-			c.noted[k] = true
-			// The host and file come from whoever writes the topic:
-			// key-shaped text in them is hidden like any quoted input.
-			pt.addFormat(c.o.Keys.RedactText(streamName(c.scratch[i].host, c.scratch[i].file)) + ": " + lr.Note())
-		}
-	}
-}
-
-func streamKey(s shipped) string { return s.host + "\x00" + s.file }
 
 func streamName(host, file string) string {
 	if host == "" {
@@ -393,30 +370,65 @@ func streamName(host, file string) string {
 	return host + " " + file
 }
 
-// stream returns the line reader of a stream, nil without Options.Lines.
-func (c *consumer) stream(k string) LineReader {
+// stream returns the line input of a producing host's file on pt, nil
+// without Options.Lines. Its Feeder is named by the host, every request's
+// Source.
+func (c *consumer) stream(pt *partition, sh *shipped) *stream {
 	if c.o.Lines == nil {
 		return nil
 	}
-	lr := c.streams[k]
-	if lr == nil {
-		if len(c.streams) >= maxStreams {
-			clear(c.streams) // bounded: a stream seen again decides again
-			clear(c.noted)
-			c.errs.Counter("kafka_streams_reset").Inc()
-		}
-		lr = c.o.Lines()
-		c.streams[k] = lr
+	k := sh.host + "\x00" + sh.file
+	if st := pt.streams[k]; st != nil {
+		return st
 	}
-	return lr
+	if c.streams >= maxStreams {
+		c.resetStreams()
+	}
+	f, err := logsrc.NewFeeder(pt.e, sh.host, *c.o.Lines)
+	if err != nil {
+		panic("kafka: a log format compiled once does not compile again: " + err.Error()) // newConsumer checked it
+	}
+	// The host and file come from whoever writes the topic: key-shaped
+	// text in them is hidden like any quoted input.
+	st := &stream{f: f, name: c.o.Keys.RedactText(streamName(sh.host, sh.file))}
+	pt.streams[k] = st
+	c.streams++
+	return st
 }
 
-// record hands one record's request to its partition's emitter.
-func (c *consumer) record(pt *partition, rec *kgo.Record, s *shipped) {
+// resetStreams starts the stream tables over (memory is bounded): a stream
+// seen again decides its format again. What auto-detection holds is read
+// first.
+func (c *consumer) resetStreams() {
+	for _, pt := range c.parts {
+		c.decideAll(pt)
+		clear(pt.streams)
+	}
+	c.streams = 0
+	c.errs.Counter("kafka_streams_reset").Inc()
+}
+
+// decideAll makes the streams of pt whose auto-detection holds lines
+// decide, so their lines are on the Emitter, and puts the formats decided
+// since in its note, once each.
+func (c *consumer) decideAll(pt *partition) {
+	for _, st := range pt.streams {
+		_ = st.f.Decide() // KeepGoing: never fails
+		if n := st.f.Note(); n != "" && !st.noted {
+			st.noted = true
+			pt.addFormat(st.name + ": " + n)
+		}
+	}
+	pt.held = -1
+}
+
+// record hands one record's request to its partition's emitter: a
+// normalised request, or a raw line to its stream's Feeder.
+func (c *consumer) record(pt *partition, rec *kgo.Record) {
 	where := func() string {
 		return "kafka:" + rec.Topic + "/" + strconv.Itoa(int(rec.Partition)) + "@" + strconv.FormatInt(rec.Offset, 10)
 	}
-	if s.wire {
+	if headerValue(rec, schema.WireHeader) == schema.WireRequest {
 		node, err := schema.ParseWireRequest(rec.Value, &c.cur)
 		if err != nil {
 			c.bad(pt, where(), err.Error())
@@ -433,33 +445,20 @@ func (c *consumer) record(pt *partition, rec *kgo.Record, s *shipped) {
 		return
 	}
 	pt.raw = true
-	lr := c.stream(streamKey(*s))
-	if lr == nil {
+	sh := unwrap(rec)
+	sh.host = c.intern.String([]byte(sh.host))
+	sh.file = c.intern.String([]byte(sh.file))
+	st := c.stream(pt, &sh)
+	if st == nil {
 		c.bad(pt, where(), "a raw line, and this consumer reads only normalised requests")
 		return
 	}
-	name := streamName(s.host, s.file)
-	if !lr.Decided() {
-		c.bad(pt, where(), name+": no known log format reads its first lines ("+c.quote(s.line)+"); a shipper's envelope this consumer does not know, or a format to give with --log-format")
-		return
+	// A line without a clock of its own is dated by its record (the
+	// shipper's time), not by when it is read here.
+	_ = st.f.Line(sh.line, rec.Timestamp) // KeepGoing: never fails
+	if pt.held < 0 && st.f.Holds() {
+		pt.held = rec.Offset
 	}
-	c.cur = detect.Request{Source: s.host}
-	ok, err := lr.Parse(s.line, &c.cur)
-	switch {
-	case err != nil:
-		c.bad(pt, where(), name+": "+err.Error()+": "+c.quote(s.line))
-	case ok:
-		pt.e.Request(&c.cur)
-	default:
-		pt.e.Counter("skipped_lines").Inc()
-	}
-}
-
-func (c *consumer) quote(line []byte) string {
-	if c.o.Quote == nil {
-		return "line not quoted"
-	}
-	return c.o.Quote(line)
 }
 
 // bad counts a record that gave no request and keeps the first few.
@@ -664,6 +663,7 @@ func (c *consumer) takeNews() {
 		pt.e.SetNote(n.what + " (" + n.at.UTC().Format("15:04:05") + ")")
 		pt.e.SetState(detect.StateStopped)
 		pt.e.Flush()
+		c.streams -= len(pt.streams)
 		delete(c.parts, n.p)
 	}
 }

@@ -14,7 +14,6 @@ type shipped struct {
 	host    string // the producing host: a "host" header, the envelope's host, or the record's key
 	file    string // the log it came from, when the envelope says
 	shipper string // "vector", "fluent-bit", "filebeat", or "" for a bare line
-	wire    bool   // not a line: a normalised request (schema.WireRequest)
 }
 
 // Shippers' default JSON envelopes, from their documentation:

@@ -414,13 +414,7 @@ func TestKeySpreadAcrossHostsNeedsTheKeyPartitioning(t *testing.T) {
 			recs = append(recs, &kgo.Record{Topic: "access-logs", Partition: int32(h), Key: []byte(node), Value: []byte(v)})
 		}
 	}
-	lines := func() LineReader {
-		l, err := logsrc.NewLines("", keys.NewExtractor(keys.DefaultConfig()), time.UTC)
-		if err != nil {
-			panic(err)
-		}
-		return l
-	}
+	lines := &logsrc.FeederOptions{Location: time.UTC}
 	spreads := func(ms ...*member) int {
 		n := 0
 		for _, m := range ms {
@@ -445,7 +439,7 @@ func TestKeySpreadAcrossHostsNeedsTheKeyPartitioning(t *testing.T) {
 	}
 
 	// Detecting on the raw topic directly, two processes.
-	direct := Options{Brokers: brokers, Topic: "access-logs", Group: "direct", Lines: lines, Quote: logsrc.Quote}
+	direct := Options{Brokers: brokers, Topic: "access-logs", Group: "direct", Lines: lines}
 	d1 := startMember(t, direct, cfg)
 	d2 := startMember(t, direct, cfg)
 	if _, err := c.WaitGroupStable(context.Background(), "direct", 2); err != nil {
@@ -467,7 +461,7 @@ func TestKeySpreadAcrossHostsNeedsTheKeyPartitioning(t *testing.T) {
 
 	// The two stages: parse republishes keyed by fingerprint.
 	pub := newRequestPublisher(t, c, "requests", "")
-	parse := startMember(t, Options{Brokers: brokers, Topic: "access-logs", Group: "parse", Lines: lines, Quote: logsrc.Quote,
+	parse := startMember(t, Options{Brokers: brokers, Topic: "access-logs", Group: "parse", Lines: lines,
 		Republish: true, Flushers: []Flusher{pub}}, cfg, pub)
 	detectOpts := Options{Brokers: brokers, Topic: "requests", Group: "detect"}
 	m1 := startMember(t, detectOpts, cfg)
@@ -530,14 +524,14 @@ func TestLagPerPartition(t *testing.T) {
 	for b := range out {
 		if b.Source == "kafka:requests/0" && len(b.Requests) > 0 {
 			lags = append(lags, b.Lag)
-			if b.Observed != nil {
-				b.Observed()
+			if b.Commit != nil {
+				b.Commit()
 			}
 			if b.Lag == 0 {
 				cancel()
 			}
-		} else if b.Observed != nil {
-			b.Observed()
+		} else if b.Commit != nil {
+			b.Commit()
 		}
 	}
 	if err := <-done; err != nil {
@@ -602,8 +596,8 @@ closed:
 	for got < 50 {
 		b := <-out
 		got += len(b.Requests)
-		if b.Observed != nil {
-			b.Observed()
+		if b.Commit != nil {
+			b.Commit()
 		}
 	}
 }

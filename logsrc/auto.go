@@ -14,7 +14,8 @@ const autoLines = 10
 
 // newAutoParser returns a parser that tries the known line shapes, the more
 // specific first: a line PrintLogConfig's snippet wrote also reads as
-// combined, and a combined line also reads as common.
+// combined, and a combined line also reads as common; a Zeek JSON line
+// also reads as generic JSON.
 func newAutoParser() *Parser {
 	must := func(p *Parser, err error) *Parser {
 		if err != nil {
@@ -28,8 +29,15 @@ func newAutoParser() *Parser {
 		must(compileNginxFormat(nameCombined, combinedFormat, escDefault, true)),
 		must(compileNginxFormat(nameCommon, commonFormat, escDefault, true)),
 		newWerkzeugParser(),
+		newALBParser(),
+		newZeekParser(),
+		newCloudFrontParser(),
 		newCaddyParser(),
 		newTraefikParser(),
+		newSuricataParser(),
+		newGCPParser(),
+		newCloudflareParser(),
+		newAzureParser(),
 		newGenericJSONParser(),
 	}}
 }

@@ -162,3 +162,36 @@ func BenchmarkCaddyEncodingJSON(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseSensors reads the sensor and cloud formats' request lines:
+// like the other formats, a line costs no allocation once its values are
+// interned (DNS answers allocate the slices the engine keeps).
+func BenchmarkParseSensors(b *testing.B) {
+	const dir = "../testdata/sensors/"
+	for _, c := range []struct{ name, file, spec string }{
+		{"zeek_tsv", dir + "zeek/http.log", "zeek"},
+		{"zeek_json", dir + "zeek-json/http.log", "zeek"},
+		{"suricata", dir + "suricata/doc-eve.json", "suricata"},
+		{"alb", dir + "cloud/alb.log", "alb"},
+		{"cloudfront", dir + "cloud/cloudfront.log", "cloudfront"},
+		{"gcp", dir + "cloud/gcp.json", "gcp"},
+		{"cloudflare", dir + "cloud/cloudflare.json", "cloudflare"},
+		{"azure", dir + "cloud/azure-frontdoor.json", "azure-frontdoor"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			p := mustCompile(b, c.spec)
+			var r detect.Request
+			var lines [][]byte
+			for _, l := range readLines(b, c.file) {
+				kind, err := p.parseEvent([]byte(l), testKeys(), &r)
+				if err == nil && kind == kindRequest {
+					lines = append(lines, []byte(l))
+				}
+			}
+			if len(lines) == 0 {
+				b.Fatal("no request line")
+			}
+			benchParse(b, p, lines, testKeys())
+		})
+	}
+}

@@ -1,6 +1,7 @@
 // Package logsrc turns access-log lines into detect.Requests: it reads and
 // follows the logs of nginx, Apache httpd, gunicorn, Flask's development
-// server (werkzeug), Caddy, Traefik and other JSON loggers.
+// server (werkzeug), Caddy, Traefik and other JSON loggers, of Zeek and
+// Suricata, and of cloud load balancers and CDNs.
 //
 // # Formats
 //
@@ -39,6 +40,17 @@
 // rotated logs (.gz) are read decompressed; other binary files are refused
 // (ErrBinaryFile). Lines that do not parse are counted and sampled,
 // sanitised, in Problems; banners (werkzeug's) are skipped.
+//
+// With Options.State a followed file resumes where its lines stopped having
+// been written by the sinks (checkpoint.go).
+//
+// # Other sensors and the cloud
+//
+// Zeek's logs (TSV by their header, or JSON) and Suricata's EVE JSON give
+// DNS answers and TLS ClientHellos besides requests; "zeek:DIR" reads a
+// Zeek directory's http.log, dns.log and ssl.log as one source in time
+// order (zeekdir.go). AWS ALB, CloudFront (W3C), Google Cloud, Cloudflare
+// and Azure Front Door logs are formats like the others (format_cloud.go).
 //
 // Parsing allocates only the strings a Request keeps, and a Parser interns
 // the values that repeat (hosts, user agents, origins, targets), so a steady

@@ -17,9 +17,10 @@ import (
 // recognisably a Host, an Origin or a key.
 
 // tail returns what a lenient built-in format leaves unread at the end of
-// line, or nil.
+// line, or nil. AWS ALB's fields after the user agent are known, and none
+// is a Host, an Origin or a key: nothing is said of them.
 func (p *Parser) tail(line []byte) []byte {
-	if !p.lenientTail || p.json != nil || p.werkzeug {
+	if !p.lenientTail || p.json != nil || p.werkzeug || p.absTarget {
 		return nil
 	}
 	var x lineVals
@@ -32,8 +33,9 @@ func (p *Parser) tail(line []byte) []byte {
 }
 
 // extraColumns returns the warning for lines that carry columns p does not
-// read ("" when they do not, in at least half of them).
-func extraColumns(p *Parser, lines [][]byte) string {
+// read ("" when they do not, in at least half of them), and the format it
+// proposes when it has one (a --log-format value; "" for none).
+func extraColumns(p *Parser, lines [][]byte) (warn, proposed string) {
 	var tails [][]string
 	for _, l := range lines {
 		if t := p.tail(l); len(t) > 0 {
@@ -41,7 +43,7 @@ func extraColumns(p *Parser, lines [][]byte) string {
 		}
 	}
 	if len(tails) == 0 || 2*len(tails) < len(lines) {
-		return ""
+		return "", ""
 	}
 	n := len(tails[0])
 	kinds := make([]string, n)
@@ -52,14 +54,15 @@ func extraColumns(p *Parser, lines [][]byte) string {
 	base, ok := nginxBase[p.name]
 	if !ok || n > 8 || !anyKind(kinds, "host", "origin", "key") || anyKind(kinds, "text") {
 		return msg + ": if they hold the Host, Origin or key, every detector that needs them is blind; give the log's format " +
-			"with --log-format (nginx:'<log_format>', apache:'<LogFormat>', gunicorn:'<access_log_format>') or --server-config"
+			"with --log-format (nginx:'<log_format>', apache:'<LogFormat>', gunicorn:'<access_log_format>') or --server-config", ""
 	}
 	var vars []string
 	for i, k := range kinds {
 		vars = append(vars, columnVar(k, tails[0][i], i))
 	}
-	return msg + fmt.Sprintf(" (seen: %s); if they are what they look like: --log-format 'nginx:%s %s'",
-		strings.Join(kinds, ", "), base, strings.Join(vars, " "))
+	proposed = "nginx:" + base + " " + strings.Join(vars, " ")
+	return msg + fmt.Sprintf(" (seen: %s); if they are what they look like: --log-format '%s'",
+		strings.Join(kinds, ", "), proposed), proposed
 }
 
 // nginxBase is each lenient format as an nginx log_format, to extend.

@@ -5,6 +5,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/keys"
 )
 
 // TestAutoSaysWhatItCannotRead: recorded logs whose format adds the Host,
@@ -35,7 +38,22 @@ func TestAutoSaysWhatItCannotRead(t *testing.T) {
 			if !p.decide(lines) {
 				t.Fatal("no format")
 			}
-			got := extraColumns(p.chosen, lines) + extraJSONFields(p.chosen, lines)
+			warn, proposed := extraColumns(p.chosen, lines)
+			got := warn + extraJSONFields(p.chosen, lines)
+			if proposed != "" {
+				// What the dashboard's L uses must be a format that reads the lines whole.
+				pp, err := Compile(proposed)
+				if err != nil {
+					t.Fatalf("proposed %q: %v", proposed, err)
+				}
+				var r detect.Request
+				if err := pp.Parse(lines[0], keys.NewExtractor(keys.DefaultConfig()), &r); err != nil || !r.HasHost {
+					t.Errorf("the proposed format does not read the log's Host: %v %+v", err, r)
+				}
+				if !strings.Contains(warn, proposed) {
+					t.Errorf("the note does not name the proposed format")
+				}
+			}
 			if tc.want == "" {
 				if got != "" {
 					t.Errorf("warned %q", got)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/state"
 )
 
 // Following a file is done here rather than with a tail library because
@@ -54,6 +55,9 @@ type tfile struct {
 	grew     time.Time
 	sniffed  bool
 	skipToNL bool // TailOnly started inside a line: drop up to its end
+
+	id     state.FileID // --state: the file's identity, its first line's hash once complete
+	handed int64        // --state: offset up to which its lines were handed over
 }
 
 type follower struct {
@@ -63,35 +67,22 @@ type follower struct {
 	buf     []byte
 	initial int64 // size of the file at the start: replaying until it is read
 	poll    time.Duration
+	// chunks bounds the reads of a file per step (0: to its end), so that
+	// several files merged in time order advance together.
+	chunks int
 }
 
 // runFollow follows s.path until ctx ends, then reads it to its current end.
+// Without Follow (a file with --state and --no-follow) it reads what is
+// there from where the state says, and stops.
 func (s *input) runFollow(ctx context.Context, tailOnly bool) error {
-	fl := &follower{s: s, buf: make([]byte, readSize), poll: pollEvery}
-	f, fi, err := openRegular(s.path)
-	switch {
-	case err == nil:
-		fl.cur = &tfile{f: f, fi: fi}
-		fl.initial, s.total = fi.Size(), fi.Size()
-		s.e.SetState(detect.StateReplaying)
-		if err := fl.sniffStart(fl.cur); err != nil {
-			f.Close()
-			return s.fail(err)
-		}
-		if tailOnly {
-			fl.seekEnd(fl.cur)
-		}
-		if fl.cur.off >= fl.initial {
-			s.e.SetState(detect.StateFollowing)
-		}
-	case errors.Is(err, fs.ErrNotExist):
-		s.e.SetState(detect.StateFollowing)
-		s.waitNote = "waiting for " + s.path + " to appear"
-		s.flushDue(0)
-	default:
+	fl, err := s.openFollow(tailOnly)
+	if fl != nil {
+		defer fl.closeAll()
+	}
+	if err != nil {
 		return s.fail(err)
 	}
-	defer fl.closeAll()
 	for {
 		progressed, err := fl.step()
 		if err != nil {
@@ -107,6 +98,9 @@ func (s *input) runFollow(ctx context.Context, tailOnly bool) error {
 		if err := s.decidePending(); err != nil {
 			return s.fail(err)
 		}
+		if !s.opts.Follow {
+			return fl.stop()
+		}
 		s.flushDue(0)
 		t := time.NewTimer(fl.poll)
 		select {
@@ -115,6 +109,50 @@ func (s *input) runFollow(ctx context.Context, tailOnly bool) error {
 		case <-t.C:
 		}
 	}
+}
+
+// openFollow makes the follower of s.path: where --state says, else at its
+// start (its end with tailOnly), or waiting for it to appear. The follower
+// is returned with any error, to be closed.
+func (s *input) openFollow(tailOnly bool) (*follower, error) {
+	fl := &follower{s: s, buf: make([]byte, readSize), poll: pollEvery}
+	resumed := false
+	if s.ck != nil {
+		s.ck.fl = fl
+		var err error
+		if resumed, err = fl.resume(); err != nil {
+			return fl, err
+		}
+	}
+	s.e.SetState(detect.StateReplaying)
+	var err error
+	if fl.cur == nil {
+		var f *os.File
+		var fi os.FileInfo
+		if f, fi, err = openRegular(s.path); err == nil {
+			fl.cur = &tfile{f: f, fi: fi}
+			if err := fl.sniffStart(fl.cur); err != nil {
+				return fl, err
+			}
+			if tailOnly && !resumed {
+				fl.seekEnd(fl.cur)
+			}
+		}
+	}
+	switch {
+	case fl.cur != nil:
+		fl.initial, s.total, s.done = fl.cur.fi.Size(), fl.cur.fi.Size(), fl.cur.off
+		if fl.cur.off >= fl.initial && len(fl.old) == 0 {
+			s.e.SetState(detect.StateFollowing)
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		s.e.SetState(detect.StateFollowing)
+		s.waitNote = "waiting for " + s.path + " to appear"
+		s.flushDue(0)
+	default:
+		return fl, err
+	}
+	return fl, nil
 }
 
 // stop ends following by the source rule: one more round reads every file
@@ -169,7 +207,7 @@ func (fl *follower) sniffStart(tf *tfile) error {
 // seekEnd starts tf at its end (TailOnly), after the last complete line.
 func (fl *follower) seekEnd(tf *tfile) {
 	size := tf.fi.Size()
-	tf.off = size
+	tf.off, tf.sp.off, tf.handed = size, size, size
 	if size == 0 {
 		return
 	}
@@ -196,6 +234,7 @@ func (fl *follower) step() (progressed bool, err error) {
 			progressed, o.grew = true, now
 		}
 		if rerr != nil || now.Sub(o.grew) > oldGrace || len(fl.old) > maxOld {
+			s.feeding = o
 			if err := o.sp.end(s.handleLine); err != nil {
 				return progressed, err
 			}
@@ -271,7 +310,8 @@ func (fl *follower) step() (progressed bool, err error) {
 // is a read error of the file; fatal ends the follower (a binary file
 // appeared, auto-detection failed, the context ended).
 func (fl *follower) read(tf *tfile) (n int64, ioErr, fatal error) {
-	for {
+	fl.s.feeding = tf
+	for chunk := 1; ; chunk++ {
 		k, err := tf.f.ReadAt(fl.buf, tf.off)
 		if k > 0 {
 			data := fl.buf[:k]
@@ -287,15 +327,17 @@ func (fl *follower) read(tf *tfile) (n int64, ioErr, fatal error) {
 			if tf.skipToNL {
 				i := bytes.IndexByte(data, '\n')
 				if i < 0 {
+					tf.sp.off += int64(len(data))
 					continue
 				}
+				tf.sp.off += int64(i + 1)
 				data, tf.skipToNL = data[i+1:], false
 			}
 			if ferr := tf.sp.feed(data, fl.s.handleLine, fl.s.tooLong); ferr != nil {
 				return n, nil, ferr
 			}
 		}
-		if err == io.EOF || (err == nil && k < len(fl.buf)) {
+		if err == io.EOF || (err == nil && k < len(fl.buf)) || fl.chunks > 0 && chunk >= fl.chunks {
 			return n, nil, nil
 		}
 		if err != nil {
@@ -358,10 +400,12 @@ func (fl *follower) truncated(tf *tfile) error {
 			s.count("copytruncate_copies_read")
 		}
 	}
+	s.feeding = tf
 	if err := tf.sp.end(s.handleLine); err != nil {
 		return err
 	}
 	tf.off, tf.sigN, tf.sp.lineno, tf.skipToNL = 0, 0, 0, false
+	tf.sp.off, tf.handed, tf.id = 0, 0, state.FileID{}
 	return nil
 }
 
@@ -369,30 +413,13 @@ func (fl *follower) truncated(tf *tfile) error {
 // copytruncate made (access.log.1, access.log-20261126, ...): a file with
 // the bytes we read last at our offset.
 func (fl *follower) findCopy(tf *tfile) *os.File {
-	dir, base := filepath.Split(fl.s.path)
-	if dir == "" {
-		dir = "."
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil
-	}
-	type cand struct {
-		path string
-		mod  time.Time
-	}
-	var cands []cand
-	for _, e := range entries {
-		name := e.Name()
-		if name == base || !strings.HasPrefix(name, base) || len(name) == len(base) ||
-			strings.IndexByte(".-_", name[len(base)]) < 0 || compressedName(name) || !e.Type().IsRegular() {
-			continue
-		}
-		if info, err := e.Info(); err == nil && info.Size() >= tf.off {
-			cands = append(cands, cand{filepath.Join(dir, name), info.ModTime()})
+	var cands []sibling
+	for _, sib := range siblings(fl.s.path) {
+		if sib.info.Size() >= tf.off {
+			cands = append(cands, sib)
 		}
 	}
-	sort.Slice(cands, func(i, j int) bool { return cands[i].mod.After(cands[j].mod) })
+	sort.Slice(cands, func(i, j int) bool { return cands[i].info.ModTime().After(cands[j].info.ModTime()) })
 	for i, c := range cands {
 		if i >= 4 {
 			break
@@ -407,6 +434,37 @@ func (fl *follower) findCopy(tf *tfile) *os.File {
 		f.Close()
 	}
 	return nil
+}
+
+// sibling is a file beside a followed one that may be its rotated copy.
+type sibling struct {
+	path string
+	info os.FileInfo
+}
+
+// siblings lists the regular, uncompressed files named like rotations of
+// path: access.log.1, access.log-20261126, access.log_old.
+func siblings(path string) []sibling {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var out []sibling
+	for _, e := range entries {
+		name := e.Name()
+		if name == base || !strings.HasPrefix(name, base) || len(name) == len(base) ||
+			strings.IndexByte(".-_", name[len(base)]) < 0 || compressedName(name) || !e.Type().IsRegular() {
+			continue
+		}
+		if info, err := e.Info(); err == nil {
+			out = append(out, sibling{filepath.Join(dir, name), info})
+		}
+	}
+	return out
 }
 
 func compressedName(name string) bool {

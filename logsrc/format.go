@@ -60,6 +60,7 @@ var ErrNotRequest = errors.New("not a request line")
 
 // formatHint is the list of --log-format values an error suggests.
 const formatHint = "auto, combined, common, vhost_combined, werkzeug, gunicorn, caddy, traefik, json, " +
+	"zeek, suricata, alb, cloudfront, gcp, cloudflare, azure-frontdoor, " +
 	"nginx:'<log_format>', apache:'<LogFormat>', gunicorn:'<access_log_format>' or json:host=...,time=..."
 
 // escapeMode is how values were escaped when the line was written.
@@ -118,6 +119,20 @@ func Compile(spec string) (*Parser, error) {
 		return newTraefikParser(), nil
 	case nameJSON:
 		return newGenericJSONParser(), nil
+	case nameZeek, "bro":
+		return newZeekParser(), nil
+	case nameSuricata, "eve":
+		return newSuricataParser(), nil
+	case nameALB, "aws-alb", "elb":
+		return newALBParser(), nil
+	case nameCloudFront, "w3c", "iis":
+		return newCloudFrontParser(), nil
+	case nameGCP, "gcp-lb", "google":
+		return newGCPParser(), nil
+	case nameCloudflare:
+		return newCloudflareParser(), nil
+	case nameAzure, "azure", "frontdoor":
+		return newAzureParser(), nil
 	}
 	// A directive pasted as is, without a family prefix.
 	switch first := strings.ToLower(firstWord(s)); first {
@@ -200,9 +215,11 @@ const (
 	kOrigin
 	kReferer
 	kUserAgent
-	kHeader   // another request header: a key header when Keys says so
-	kArg      // a query parameter ($arg_name): a key when Keys says so
-	kKeyValue // key material named by a JSON mapping
+	kHeader      // another request header: a key header when Keys says so
+	kArg         // a query parameter ($arg_name): a key when Keys says so
+	kKeyValue    // key material named by a JSON mapping
+	kHTTPVersion // "1.1" (Zeek's version): the protocol is HTTP/ and it
+	kURL         // an absolute URL (scheme://host[:port]/path?query): the Host and the target, when no Host field says otherwise
 	numKinds
 )
 
@@ -255,7 +272,7 @@ func assemble(label string, items []item, esc escapeMode, lenient bool) (*Parser
 		} else {
 			if len(lit) == 0 {
 				return nil, fmt.Errorf("log format has %s and %s with nothing between them, so their values cannot be told apart in a line",
-					short(prev.display), short(it.field.display))
+					short(prev.display), short(it.field.display)) // quoted: a display may hold control characters
 			}
 			prev.lit = lit
 		}

@@ -97,10 +97,10 @@ func apacheDirectiveFormat(s string) (label, format string, err error) {
 			return "apache", f, nil
 		}
 		if d, ok := defs[f]; ok {
-			return "apache:" + short(f), d, nil
+			return "apache:" + short(f), d, nil // a name shown as it is, escaped
 		}
 		if d, ok := apacheNicknames[f]; ok {
-			return "apache:" + short(f), d, nil
+			return "apache:" + f, d, nil
 		}
 		return "", "", fmt.Errorf("CustomLog uses the nickname %q, which is not a standard one; paste its LogFormat line too", short(f))
 	}
@@ -109,7 +109,7 @@ func apacheDirectiveFormat(s string) (label, format string, err error) {
 	}
 	label = "apache"
 	if lastNick != "" {
-		label = "apache:" + short(lastNick) // a name is shown: printable only
+		label = "apache:" + short(lastNick)
 	}
 	return label, lastFormat, nil
 }

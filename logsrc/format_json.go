@@ -38,6 +38,10 @@ type JSONMapping struct {
 type jsonFormat struct {
 	root   *jsonNode
 	prefix string // top-level keys with this prefix are request headers (Traefik "request_")
+	// optionalHeaders: the header object is there only when the operator
+	// added it (Cloudflare's custom fields): a line without it is blind to
+	// Origin.
+	optionalHeaders bool
 }
 
 type jsonNode struct {
@@ -178,7 +182,7 @@ func buildJSON(label string, leaves []jsonLeaf, headerPaths []string, prefix str
 	if prefix != "" {
 		p.headerMap = true
 	}
-	if p.has&(1<<kRequest|1<<kRequestURI|1<<kURI) == 0 {
+	if p.has&(1<<kRequest|1<<kRequestURI|1<<kURI|1<<kURL) == 0 {
 		return nil, errors.New("the JSON mapping has no request: map target (and method) or request")
 	}
 	if p.has&(1<<kRequest) == 0 && p.has&(1<<kMethod) == 0 {
@@ -463,6 +467,9 @@ func (p *Parser) scanObject(line []byte, i int, node *jsonNode, x *lineVals, mar
 		switch {
 		case c != nil && c.node != nil && line[i] == '{':
 			*marks |= c.mark
+			if c.node.headers {
+				x.sawHeaders = true
+			}
 			i, err = p.scanObject(line, i, c.node, x, marks)
 		case c != nil && c.leaf > 0:
 			*marks |= c.mark

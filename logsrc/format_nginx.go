@@ -14,7 +14,7 @@ func compileNginxSpec(spec string) (*Parser, error) {
 	}
 	label := "nginx"
 	if name != "" {
-		label = "nginx:" + short(name) // a name is shown: printable only
+		label = "nginx:" + short(name) // a name with control bytes is shown escaped
 	}
 	return compileNginxFormat(label, format, esc, false)
 }

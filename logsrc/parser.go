@@ -28,6 +28,10 @@ type Parser struct {
 	json        *jsonFormat     // a JSON format: fields are the leaves of its tree
 	headerMap   bool            // JSON: an object of request headers is read (Caddy, Traefik)
 	loc         *time.Location  // for times without a zone; nil = time.Local
+	sensor      sensorKind      // a format that reads its lines itself (Zeek, Suricata, W3C)
+	absTarget   bool            // the request's target is an absolute URL a proxy built from the Host (AWS ALB)
+	tsv         *tsvFormat      // Zeek's and W3C's TSV: the columns its header names
+	ev          events          // a line's DNS answer or ClientHello (sensors)
 
 	// auto: candidates are tried until one matches a line, then it is kept.
 	auto       bool
@@ -59,6 +63,7 @@ type parseError struct {
 	reason  string
 	notHTTP bool // the line has the format's shape; only its request line is not HTTP
 	skip    bool // not a request and not an error (ErrNotRequest)
+	quiet   bool // with skip: a header line, not even counted as skipped
 }
 
 func (e *parseError) Error() string { return e.reason }
@@ -105,6 +110,24 @@ func (p *Parser) kindErr(k fieldKind) error {
 	}
 	return &parseError{reason: "a value " + kindProblem[k]}
 }
+
+// forWorker returns a parser of the same (decided) format with state of
+// its own, for another goroutine: the compiled format is only read while
+// parsing, so it is shared.
+func (p *Parser) forWorker() *Parser {
+	src := p
+	if p.auto {
+		src = p.chosen
+	}
+	c := *src
+	c.keys, c.redactBuf, c.keyRole, c.buf, c.plain, c.intern, c.addrs = nil, nil, nil, nil, nil, nil, nil
+	c.auto, c.candidates, c.chosen = false, nil, nil
+	return &c
+}
+
+// decided reports whether the parser knows its format (auto-detection has
+// chosen, or there was none to do).
+func (p *Parser) decided() bool { return !p.auto || p.chosen != nil }
 
 // Format names the format the parser reads; for "auto" the one it chose,
 // or "auto" while it has not seen a line it could read.
@@ -153,6 +176,7 @@ type lineVals struct {
 	kvVal    []byte
 
 	sawPrefixHeader bool // JSON: a header field under the format's prefix was present
+	sawHeaders      bool // JSON: the header object was present
 }
 
 type tfVal struct {
@@ -167,6 +191,13 @@ type tfVal struct {
 func (p *Parser) Parse(line []byte, keys *keys.Extractor, r *detect.Request) error {
 	if p.auto {
 		return p.parseAuto(line, keys, r)
+	}
+	if p.sensor != sensorNone {
+		kind, err := p.parseEvent(line, keys, r)
+		if err == nil && kind != kindRequest {
+			return errOtherEvent
+		}
+		return err
 	}
 	*r = detect.Request{Source: r.Source}
 	if isBlank(line) {
@@ -189,6 +220,9 @@ func (p *Parser) Parse(line []byte, keys *keys.Extractor, r *detect.Request) err
 			// Traefik drops headers by default: a line without any is
 			// blind to Origin and Referer, not evidence of their absence.
 			r.Blind |= detect.BlindOrigin | detect.BlindReferer
+		}
+		if err == nil && p.json.optionalHeaders && !x.sawHeaders {
+			r.Blind |= detect.BlindOrigin
 		}
 	} else {
 		if p.werkzeug {
@@ -293,19 +327,25 @@ func (p *Parser) build(x *lineVals, keys *keys.Extractor, r *detect.Request) err
 	}
 
 	// The request: the request line, else its parts.
-	var target []byte
+	var target, urlHost []byte
 	if x.seen.has(kRequest) {
 		v := p.unescape(x.vals[kRequest])
 		if len(v) == 0 {
 			return errEmptyRequest
 		}
 		method, tgt, proto, http09, ok := splitRequest(v)
-		if !ok {
+		if !ok || string(method) == "-" { // AWS ALB logs "- - - " for what it could not parse
 			return errNotHTTP
 		}
 		r.Method, r.Proto, target = p.method(method), p.proto(proto), tgt
 		if http09 {
 			r.Proto = "HTTP/0.9"
+		}
+		if p.absTarget {
+			// A proxy's log: the target is the URL it built from the Host.
+			if h, t, ok := p.splitURL(target); ok {
+				urlHost, target = h, t
+			}
 		}
 	} else {
 		if v := x.vals[kMethod]; !absent(v) {
@@ -313,8 +353,17 @@ func (p *Parser) build(x *lineVals, keys *keys.Extractor, r *detect.Request) err
 		}
 		if v := x.vals[kProto]; !absent(v) {
 			r.Proto = p.proto(p.unescape(v))
+		} else if v := x.vals[kHTTPVersion]; !absent(v) {
+			r.Proto = p.httpVersion(v)
 		}
 		switch {
+		case !absent(x.vals[kURL]):
+			u := p.unescape(x.vals[kURL])
+			if h, t, ok := p.splitURL(u); ok {
+				urlHost, target = h, t
+			} else {
+				target = u
+			}
 		case !absent(x.vals[kRequestURI]):
 			target = p.unescape(x.vals[kRequestURI])
 		case !absent(x.vals[kURI]):
@@ -355,6 +404,9 @@ func (p *Parser) build(x *lineVals, keys *keys.Extractor, r *detect.Request) err
 			r.Host, r.HasHost = p.str(p.unescape(v)), true
 		}
 		break
+	}
+	if !r.HasHost && len(urlHost) > 0 {
+		r.Host, r.HasHost = p.str(urlHost), true
 	}
 	if v := x.vals[kOrigin]; !absent(v) && !redacted(v) {
 		v = p.unescape(v)
@@ -513,7 +565,7 @@ func (p *Parser) resolveKeys(keys *keys.Extractor) {
 	}
 	// A key is visible when some field can carry one: a key header, the
 	// request's query, a $arg_ parameter, a key log field, a header map.
-	seesKey := keys != nil && (p.has&(1<<kRequest|1<<kRequestURI|1<<kArgs|1<<kQueryQ|1<<kArg|1<<kKeyValue) != 0 || p.headerMap)
+	seesKey := keys != nil && (p.has&(1<<kRequest|1<<kRequestURI|1<<kURL|1<<kArgs|1<<kQueryQ|1<<kArg|1<<kKeyValue) != 0 || p.headerMap)
 	for i := range p.fields {
 		f := &p.fields[i]
 		p.keyRole[i] = -1

@@ -27,8 +27,16 @@ func PrintLogConfig(server string) (string, error) {
 		return gunicornSnippet, nil
 	case "flask", "werkzeug":
 		return flaskSnippet, nil
+	case "aws-alb", "elb":
+		return albSnippet, nil
+	case "azure", "frontdoor":
+		return azureSnippet, nil
 	}
-	return "", fmt.Errorf("no log configuration for server %q; want nginx, apache, gunicorn or flask", short(server))
+	if s, ok := sensorSnippets[strings.ToLower(strings.TrimSpace(server))]; ok {
+		return s, nil
+	}
+	return "", fmt.Errorf("no log configuration for %q; want nginx, apache, gunicorn or flask, "+
+		"or zeek, suricata, alb, cloudfront, gcp, cloudflare or azure-frontdoor", short(server))
 }
 
 const nginxSnippet = `# rebindwatch: an nginx access log that shows the Host and Origin as sent

@@ -50,7 +50,22 @@ func TestPrintLogConfig(t *testing.T) {
 		}
 	}
 	if _, err := PrintLogConfig("lighttpd\x1b[2J"); err == nil || strings.ContainsRune(err.Error(), 0x1b) ||
-		!strings.Contains(err.Error(), "nginx, apache, gunicorn or flask") {
+		!strings.Contains(err.Error(), "nginx, apache, gunicorn or flask") || !strings.Contains(err.Error(), "zeek") {
 		t.Errorf("unknown server: %v", err)
+	}
+}
+
+// TestPrintLogConfigSensors: every other sensor and cloud has a text, which
+// says what its log cannot show when nothing can be added to it.
+func TestPrintLogConfigSensors(t *testing.T) {
+	for name, cannot := range map[string]string{"zeek": "", "suricata": "", "alb": "nothing can be added",
+		"cloudfront": "cannot show the\n# Origin", "gcp": "cannot add", "cloudflare": "", "azure-frontdoor": "cannot log"} {
+		got, err := PrintLogConfig(name)
+		if err != nil || !strings.HasPrefix(got, "# rebindwatch: ") || strings.Contains(got, "\t") && name != "zeek" {
+			t.Errorf("%s: %v %q", name, err, got)
+		}
+		if cannot != "" && !strings.Contains(got, strings.ReplaceAll(cannot, "\\n", "\n")) {
+			t.Errorf("%s: the text does not say what the log cannot show (%q)", name, cannot)
+		}
 	}
 }

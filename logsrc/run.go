@@ -14,6 +14,7 @@ import (
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/keys"
 	"github.com/rebindwatch/rebindwatch/source"
+	"github.com/rebindwatch/rebindwatch/state"
 )
 
 // Options configures a log source.
@@ -25,7 +26,14 @@ type Options struct {
 	Pacer       *source.Pacer   // nil = unpaced
 	Location    *time.Location  // for times without a zone (werkzeug, some %{...}t and JSON); nil = time.Local
 	BatchSize   int             // 0 = 256
+	Workers     int             // parsers for a file read to its end; 0 = one per core
 	MaxProblems int             // sample of bad lines kept and reported per file (0 = 5, < 0 = none)
+
+	// State, when set, keeps each file's position (--state): a file read
+	// before resumes where its lines stop having been written by the sinks,
+	// across rotation and truncation (see checkpoint.go). Stdin, pipes and
+	// .gz files have no position to keep.
+	State *state.Store
 }
 
 const (
@@ -83,6 +91,8 @@ func Run(ctx context.Context, path string, opts Options, out chan<- detect.Batch
 		}
 		defer f.Close()
 		err = s.runStream(ctx, f, "stdin")
+	case strings.HasPrefix(path, ZeekPrefix):
+		err = runZeekDir(ctx, strings.TrimPrefix(path, ZeekPrefix), opts, out)
 	case hasGlobMeta(path) && !exists(path):
 		err = runGlob(ctx, path, opts, out)
 	default:
@@ -111,7 +121,7 @@ func runOne(ctx context.Context, path string, opts Options, out chan<- detect.Ba
 		defer f.Close()
 		return s.runStream(ctx, f, path)
 	}
-	if isGzipName(path) || !opts.Follow {
+	if isGzipName(path) || !opts.Follow && opts.State == nil {
 		return s.runFile(ctx)
 	}
 	return s.runFollow(ctx, tailOnly)
@@ -142,9 +152,35 @@ type input struct {
 	done, total int64
 	formatNote  string
 	waitNote    string
+	stateNote   string // where --state resumed
+	proposed    string // the format auto-detection proposes for extra columns (a --log-format value)
 
-	pending   [][]byte // auto: the first lines, read again once the format is decided
-	pendingNo []int64
+	feeding *tfile // the followed file whose splitter is handing lines over; nil: positions are not kept
+
+	pending []pendingLine // auto: the first lines, read again once the format is decided
+	ck      *checkpoints  // --state; nil without
+	out     sink          // where events go: e, or a Zeek directory's merge
+	merged  bool          // the Emitter's note is not this input's: one log of a Zeek directory, a shared Feeder
+
+	// A Feeder's input (lines from envelopes: syslog, the journal, ...).
+	env    time.Time // the line's envelope time, for a format without a clock
+	keep   bool      // FeederOptions.KeepGoing
+	unread bool      // keep, and no format reads the first lines: they are counted, not read
+}
+
+// pendingLine is a line kept while auto-detection decides.
+type pendingLine struct {
+	line []byte
+	no   int64
+	at   linePos
+	env  time.Time
+}
+
+// linePos is where a line ends in a followed file: once the line is dealt
+// with, the file's lines up to end have been handed over.
+type linePos struct {
+	tf  *tfile
+	end int64
 }
 
 func newInput(ctx context.Context, path string, opts Options, out chan<- detect.Batch) *input {
@@ -160,9 +196,15 @@ func newInput(ctx context.Context, path string, opts Options, out chan<- detect.
 		panic("logsrc: format compiled once and not again: " + err.Error()) // Run checked it
 	}
 	p.SetLocation(opts.Location)
-	e := source.New(ctx, out, source.Options{Name: path, Pacer: opts.Pacer, BatchSize: opts.BatchSize,
-		MaxProblems: opts.MaxProblems, Keys: opts.Keys})
-	return &input{path: path, name: name, opts: opts, p: p, e: e, now: time.Now}
+	s := &input{path: path, name: name, opts: opts, p: p, now: time.Now}
+	eo := source.Options{Name: path, Pacer: opts.Pacer, BatchSize: opts.BatchSize, MaxProblems: opts.MaxProblems, Keys: opts.Keys}
+	if opts.State != nil && path != "-" {
+		s.ck = newCheckpoints(opts.State, path)
+		eo.Checkpoint = s.ck.snapshot
+	}
+	s.e = source.New(ctx, out, eo)
+	s.out = s.e
+	return s
 }
 
 // splitter cuts a byte stream into lines. Lines are handed over where they
@@ -172,10 +214,15 @@ type splitter struct {
 	partial  []byte
 	skipping bool // the current line is too long: drop it up to its newline
 	lineno   int64
+	off      int64 // offset in the file of the next byte fed
+	lineEnd  int64 // offset just after the line being handed over
 }
 
 // feed splits data, calling emit for every complete line (newline included).
 func (sp *splitter) feed(data []byte, emit func(line []byte, lineno int64) error, tooLong func(lineno int64, head []byte)) error {
+	base := sp.off
+	sp.off += int64(len(data))
+	consumed := 0
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
@@ -192,6 +239,8 @@ func (sp *splitter) feed(data []byte, emit func(line []byte, lineno int64) error
 		}
 		seg := data[:i+1]
 		data = data[i+1:]
+		consumed += i + 1
+		sp.lineEnd = base + int64(consumed)
 		if sp.skipping {
 			sp.skipping = false
 			continue
@@ -227,6 +276,7 @@ func (sp *splitter) end(emit func(line []byte, lineno int64) error) error {
 		return nil
 	}
 	sp.lineno++
+	sp.lineEnd = sp.off
 	err := emit(sp.partial, sp.lineno)
 	sp.partial = sp.partial[:0]
 	return err
@@ -258,18 +308,28 @@ func (s *input) runFile(ctx context.Context) error {
 	var sp splitter
 	buf := make([]byte, readSize)
 	var n int64
+	progress := func(n int64) {
+		s.done = n
+		if counted != nil {
+			s.done = counted.n // compressed bytes, to compare with the file's size
+		}
+		s.sync()
+	}
 	for ctx.Err() == nil {
+		if s.canParallel() {
+			// The format is known: the rest goes to every core.
+			if err := s.readParallel(ctx, r, &sp, func(k int64) { progress(n + k) }); err != nil {
+				return s.fail(logErr(s.path, err))
+			}
+			break
+		}
 		k, rerr := io.ReadFull(r, buf)
 		if k > 0 {
 			if err := sp.feed(buf[:k], s.handleLine, s.tooLong); err != nil {
 				return s.fail(err)
 			}
 			n += int64(k)
-			s.done = n
-			if counted != nil {
-				s.done = counted.n // compressed bytes, to compare with the file's size
-			}
-			s.sync()
+			progress(n)
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
 			if err := sp.end(s.handleLine); err != nil {
@@ -418,38 +478,74 @@ func (s *input) runStream(ctx context.Context, r io.Reader, name string) error {
 // While auto-detection has not decided, lines are kept and read again once
 // it has.
 func (s *input) handleLine(line []byte, lineno int64) error {
+	var at linePos
+	if s.feeding != nil {
+		at = linePos{s.feeding, s.feeding.sp.lineEnd}
+	}
+	return s.handleAt(line, lineno, at)
+}
+
+// handleAt is handleLine for a line that ends at at. The file's position
+// moves past the line before its request is queued: a batch the Emitter
+// sends while queueing it carries the request (pacing excepted: see
+// source.Options.Checkpoint).
+func (s *input) handleAt(line []byte, lineno int64, at linePos) error {
 	line = bytes.TrimSuffix(line, []byte("\n"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
-	if isBlank(line) {
+	if s.unread {
+		if !isBlank(line) {
+			s.count("lines_unread")
+		}
 		return nil
 	}
-	if s.p.auto && s.p.chosen == nil {
+	if s.p.auto && s.p.chosen == nil && !isBlank(line) {
 		if werkzeugBanner(line) {
 			s.count("skipped_lines")
+			at.handed()
 			return nil
 		}
-		s.pending = append(s.pending, bytes.Clone(line))
-		s.pendingNo = append(s.pendingNo, lineno)
+		s.pending = append(s.pending, pendingLine{bytes.Clone(line), lineno, at, s.env})
 		if len(s.pending) >= autoLines {
 			return s.decidePending()
 		}
 		return nil
 	}
+	at.handed()
+	if isBlank(line) {
+		return nil
+	}
 	s.cur.Source = s.path
-	err := s.p.Parse(line, s.opts.Keys, &s.cur)
+	kind, err := s.p.parseEvent(line, s.opts.Keys, &s.cur)
 	if err != nil {
 		if errors.Is(err, ErrNotRequest) {
-			s.count("skipped_lines")
+			if !quietSkip(err) {
+				s.count("skipped_lines")
+			}
 			return nil
 		}
 		s.bad(lineno, err, line)
 		return nil
 	}
+	switch kind {
+	case kindDNS:
+		a := s.p.evParser().ev.dns
+		a.Source = s.path
+		s.out.DNS(a)
+		return nil
+	case kindTLS:
+		h := s.p.evParser().ev.tls
+		h.Source = s.path
+		s.out.TLS(h)
+		return nil
+	}
 	r := &s.cur
 	if r.Time.IsZero() {
-		r.Time = s.now() // a format without a clock: the time it was read
+		r.Time = s.env // a format without a clock: its envelope's time,
+		if r.Time.IsZero() {
+			r.Time = s.now() // else the time it was read
+		}
 	}
-	s.e.Request(r)
+	s.out.Request(r)
 	return nil
 }
 
@@ -459,18 +555,34 @@ func (s *input) decidePending() error {
 	if len(s.pending) == 0 {
 		return nil
 	}
-	if !s.p.decide(s.pending) {
-		return s.undetected()
+	lines := make([][]byte, len(s.pending))
+	for i, l := range s.pending {
+		lines[i] = l.line
+	}
+	if !s.p.decide(lines) {
+		err := s.undetected()
+		if !s.keep {
+			return err
+		}
+		s.unread = true
+		s.formatNote = "not read: " + err.Error()
+		s.e.Counter("lines_unread").Add(uint64(len(s.pending)))
+		s.pending = nil
+		s.sync()
+		return nil
 	}
 	s.formatNote = "format: " + s.p.Format() + " (auto)"
-	if warn := extraColumns(s.p.chosen, s.pending) + extraJSONFields(s.p.chosen, s.pending); warn != "" {
+	warn, proposed := extraColumns(s.p.chosen, lines)
+	if warn += extraJSONFields(s.p.chosen, lines); warn != "" {
 		s.formatNote += "; " + warn
 	}
+	s.proposed = proposed
 	s.sync()
-	lines, nos := s.pending, s.pendingNo
-	s.pending, s.pendingNo = nil, nil
-	for i, l := range lines {
-		if err := s.handleLine(l, nos[i]); err != nil {
+	pending := s.pending
+	s.pending = nil
+	for _, l := range pending {
+		s.env = l.env
+		if err := s.handleAt(l.line, l.no, l.at); err != nil {
 			return err
 		}
 	}
@@ -479,14 +591,14 @@ func (s *input) decidePending() error {
 
 // undetected is the error for input whose first lines no format reads.
 func (s *input) undetected() error {
-	line := s.pending[0]
+	line := s.pending[0].line
 	hint := formatHint
 	if looksJSON(line) {
 		hint = "caddy, traefik, json (common key names) or json:host=PATH,time=PATH,method=PATH,target=PATH,... " +
 			"(dotted paths into the object)"
 	}
 	return fmt.Errorf("log %s: %w: no known format reads its first %d line(s); line %d is \"%s\" (%s); set --log-format to one of %s",
-		s.name, ErrUnknownFormat, len(s.pending), s.pendingNo[0], s.quote(line, 120), s.p.whyNot(line), hint)
+		s.name, ErrUnknownFormat, len(s.pending), s.pending[0].no, s.quote(line, 120), s.p.whyNot(line), hint)
 }
 
 // bad counts a line that did not parse and keeps the first few as Problems.
@@ -502,18 +614,25 @@ func (s *input) bad(lineno int64, err error, line []byte) {
 func (s *input) quote(line []byte, n int) string { return shapeOf(line, n) }
 
 func (s *input) note() string {
-	switch {
-	case s.waitNote == "":
-		return s.formatNote
-	case s.formatNote == "":
-		return s.waitNote
+	n := ""
+	for _, part := range [...]string{s.waitNote, s.stateNote, s.formatNote} {
+		if part != "" && n != "" {
+			n += "; "
+		}
+		n += part
 	}
-	return s.waitNote + "; " + s.formatNote
+	return n
 }
 
-// sync hands the input's note and progress to the emitter.
+// sync hands the input's note and progress to the emitter (not for one
+// log of a Zeek directory, nor for a shared Feeder: the Emitter's owner
+// has its own).
 func (s *input) sync() {
+	if s.merged {
+		return
+	}
 	s.e.SetNote(s.note())
+	s.e.SetProposed(s.proposed)
 	s.e.SetProgress(s.done, s.total)
 }
 

@@ -328,3 +328,52 @@ func (p *Parser) addrPort(v []byte) (netip.AddrPort, bool) {
 	}
 	return netip.AddrPortFrom(a, uint16(n)), true
 }
+
+// httpVersion makes Zeek's "1.1" the protocol "HTTP/1.1".
+func (p *Parser) httpVersion(v []byte) string {
+	switch string(v) {
+	case "1.1":
+		return "HTTP/1.1"
+	case "1.0":
+		return "HTTP/1.0"
+	case "2", "2.0":
+		return "HTTP/2.0"
+	case "0.9":
+		return "HTTP/0.9"
+	}
+	start := len(p.buf)
+	p.buf = append(append(p.buf, "HTTP/"...), v...)
+	return p.str(p.buf[start:])
+}
+
+// splitURL splits an absolute URL into its authority (without the scheme's
+// default port, which proxies add whether or not the client sent it) and
+// its target (the path and query; "/" when it has none). The target lives
+// in p.buf when it had to be made.
+func (p *Parser) splitURL(u []byte) (host, target []byte, ok bool) {
+	i := bytes.Index(u, []byte("://"))
+	if i <= 0 || i > 10 {
+		return nil, nil, false
+	}
+	scheme, rest := u[:i], u[i+3:]
+	end := bytes.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	host, target = rest[:end], rest[end:]
+	if len(host) == 0 {
+		return nil, nil, false
+	}
+	switch {
+	case foldEq(scheme, "http") && bytes.HasSuffix(host, []byte(":80")):
+		host = host[:len(host)-3]
+	case foldEq(scheme, "https") && bytes.HasSuffix(host, []byte(":443")):
+		host = host[:len(host)-4]
+	}
+	if len(target) == 0 || target[0] != '/' {
+		start := len(p.buf)
+		p.buf = append(append(p.buf, '/'), target...)
+		target = p.buf[start:]
+	}
+	return host, target, true
+}

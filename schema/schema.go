@@ -28,6 +28,9 @@ func AppendRequest(b []byte, r *detect.Request) []byte {
 	b = field(b, "host", r.Host)
 	b = field(b, "target", r.Target)
 	b = field(b, "proto", r.Proto)
+	if r.Malformed != "" {
+		b = field(b, "malformed", r.Malformed)
+	}
 	b = field(b, "origin", r.Origin)
 	b = field(b, "referer", r.Referer)
 	b = field(b, "user_agent", r.UserAgent)

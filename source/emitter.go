@@ -38,12 +38,12 @@ type Options struct {
 	MaxProblems int             // problems reported (0 = DefaultMaxProblems, < 0 = none); later ones are only counted
 	Keys        *keys.Extractor // hides key material in problem texts, which quote input; nil: the default key names
 
-	// Observed, when set, is called (on the engine's goroutine, see
-	// detect.Batch.Observed) with the mark each batch carried (SetMark)
-	// once the engine has observed that batch and every earlier one: a
-	// source commits its input's position there (a Kafka offset). It must
-	// not block.
-	Observed func(mark int64)
+	// Checkpoint, when set, is asked for each batch's Commit (see
+	// detect.Batch) as the batch is sent: it returns what records the
+	// source's position as it is then, or nil. A source using it keeps its
+	// position so that it covers every event it has handed to the Emitter
+	// (Request, DNS, TLS) and every input that gave none, and no more.
+	Checkpoint func() (commit func())
 }
 
 // Counter is a named count a source increments on its hot path; the
@@ -82,12 +82,12 @@ type Emitter struct {
 	problems     []detect.Problem
 	problemsLeft int
 	done, total  int64
-	mark         int64
 	lag          int64
 	hasLag       bool
 
 	sentState    detect.SourceState
 	sentNote     string
+	proposed     string
 	sentProgress int64
 	sentOnce     bool
 	lastSend     time.Time
@@ -171,7 +171,9 @@ func (e *Emitter) pace(t time.Time) {
 	if p.Due(t) || e.Stopped() {
 		return
 	}
-	e.Flush()
+	// The event being queued is already inside the source's position but
+	// not yet in the batch: this batch commits nothing.
+	e.flush(false)
 	_ = p.Wait(e.ctx, t) // an early return means stop: the rest goes unpaced
 }
 
@@ -220,13 +222,13 @@ func (e *Emitter) State() detect.SourceState { return e.state }
 // SetNote sets the status note reported with the next batch.
 func (e *Emitter) SetNote(n string) { e.note = n }
 
+// SetProposed sets the log format the source proposes (Batch.Proposed),
+// reported with the next batch.
+func (e *Emitter) SetProposed(f string) { e.proposed = f }
+
 // SetProgress sets how far the source is (bytes read of a file's size;
 // total 0 when unknown).
 func (e *Emitter) SetProgress(done, total int64) { e.done, e.total = done, total }
-
-// SetMark sets the input position the next batch carries to Options.Observed:
-// everything queued so far lies before it.
-func (e *Emitter) SetMark(m int64) { e.mark = m }
 
 // SetLag sets how many records wait behind what was read (a Kafka
 // partition's lag), reported with the next batch.
@@ -257,7 +259,9 @@ func (e *Emitter) FlushDue(interval time.Duration) {
 }
 
 // Flush hands what is pending to the engine, which owns it from then on.
-func (e *Emitter) Flush() {
+func (e *Emitter) Flush() { e.flush(true) }
+
+func (e *Emitter) flush(commit bool) {
 	b := detect.Batch{
 		Source:      e.opts.Name,
 		Requests:    e.reqs,
@@ -270,12 +274,12 @@ func (e *Emitter) Flush() {
 		Total:       e.total,
 		State:       e.state,
 		Note:        e.note,
+		Proposed:    e.proposed,
 		Lag:         e.lag,
 		HasLag:      e.hasLag,
 	}
-	if f := e.opts.Observed; f != nil {
-		m := e.mark
-		b.Observed = func() { f(m) }
+	if commit && e.opts.Checkpoint != nil {
+		b.Commit = e.opts.Checkpoint()
 	}
 	for _, c := range e.counters {
 		if d := c.n - c.sent; d > 0 {

@@ -15,6 +15,7 @@ package suggest
 import (
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
@@ -23,16 +24,18 @@ import (
 // Options sets the windows the thresholds are suggested for and the caps
 // that bound memory.
 type Options struct {
-	BurstWindow  time.Duration // 0 = 10s (the window the suggested max_requests is for)
-	SpreadWindow time.Duration // 0 = 10m
-	MaxValues    int           // distinct hosts/origins tracked (0 = 10000; beyond: counted as "other", memory bounded)
-	MaxKeys      int           // keys tracked for rates (0 = 100000)
+	BurstWindow    time.Duration // 0 = 10s (the window the suggested max_requests is for)
+	SpreadWindow   time.Duration // 0 = 10m
+	StuffingWindow time.Duration // 0 = 5m (the window the suggested [stuffing] max_keys is for)
+	MaxValues      int           // distinct hosts/origins tracked (0 = 10000; beyond: counted as "other", memory bounded)
+	MaxKeys        int           // keys, and clients, tracked for rates (0 = 100000)
 }
 
 // Defaults for the zero Options.
 const (
 	DefaultBurstWindow  = 10 * time.Second
 	DefaultSpreadWindow = 10 * time.Minute
+	DefaultStuffWindow  = 5 * time.Minute
 	DefaultMaxValues    = 10_000
 	DefaultMaxKeys      = 100_000
 )
@@ -44,6 +47,9 @@ func (o Options) withDefaults() Options {
 	if o.SpreadWindow <= 0 {
 		o.SpreadWindow = DefaultSpreadWindow
 	}
+	if o.StuffingWindow <= 0 {
+		o.StuffingWindow = DefaultStuffWindow
+	}
 	if o.MaxValues <= 0 {
 		o.MaxValues = DefaultMaxValues
 	}
@@ -54,8 +60,10 @@ func (o Options) withDefaults() Options {
 }
 
 // Collector watches requests and proposes a config. It is a detect.Sink
-// (called on the engine goroutine); it is not safe for concurrent use.
+// (called on the engine goroutine); Config and Proposal may be called from
+// any goroutine while requests arrive (the dashboard's live proposal).
 type Collector struct {
+	mu   sync.Mutex // one lock per request: uncontended, it costs ~10 ns
 	opts Options
 
 	requests    uint64
@@ -75,6 +83,7 @@ type Collector struct {
 	hosts   valueTable
 	origins valueTable
 	keys    keyTable
+	clients clientTable
 }
 
 // New returns a Collector with opts (zero fields take their defaults).
@@ -84,6 +93,7 @@ func New(opts Options) *Collector {
 	c.hosts.init(opts.MaxValues)
 	c.origins.init(opts.MaxValues)
 	c.keys.init(opts)
+	c.clients.init(opts)
 	return c
 }
 
@@ -93,6 +103,8 @@ func (c *Collector) Alert(*detect.Alert) error { return nil }
 // Request notes one request. After the first sighting of its Host, Origin
 // and key it allocates nothing.
 func (c *Collector) Request(r *detect.Request) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.requests++
 	t := c.eventTime(r.Time)
 
@@ -160,6 +172,9 @@ func (c *Collector) Request(r *detect.Request) error {
 
 	if keyed {
 		c.keys.observe(kid, t, c.last, hostSeen, hostHash, r.Client.Addr())
+		if a := r.Client.Addr(); a.IsValid() {
+			c.clients.observe(a, uint32(kid^kid>>32), t, c.last)
+		}
 	}
 	return nil
 }

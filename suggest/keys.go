@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/netip"
 	"slices"
+	"time"
 )
 
 // Per-key rate tracking.
@@ -17,8 +18,8 @@ import (
 // Spread: a key's distinct Host values and client addresses are kept with the
 // time each was last seen, as the engine's spread detector keeps them, up to
 // spreadCap each; the most distinct values inside any SpreadWindow is
-// measured at each request. Times are ticks of SpreadWindow/1024, so an entry
-// costs 8 bytes; the window test rounds towards counting a value in.
+// measured at each request (see windowClock). Stuffing is the same measure
+// per client over its keys (clients.go).
 const (
 	burstSlots  = 10
 	burstBucket = burstSlots + 1
@@ -29,7 +30,145 @@ const (
 // seenVal is one distinct value of a key's spread set.
 type seenVal struct {
 	h    uint32 // hash of the value
-	tick uint32 // last seen, in spread ticks
+	tick uint32 // last seen, in window ticks
+}
+
+// windowClock measures distinct values within a sliding window of event
+// time. Times are ticks of window/1024, so an entry costs 8 bytes; the
+// window test rounds towards counting a value in.
+type windowClock struct {
+	width       int64 // nanos per tick
+	windowTicks int64 // the window in ticks, rounded up
+	base        int64 // event time of tick 1<<31
+	baseSet     bool
+}
+
+func newWindowClock(window time.Duration) windowClock {
+	w := max(int64(window)/spreadTicks, 1)
+	return windowClock{width: w, windowTicks: (int64(window) + w - 1) / w}
+}
+
+// tick converts an event time to ticks, clamped to the uint32 range around
+// the first event (decades at the default windows).
+func (c *windowClock) tick(t int64) uint32 {
+	if !c.baseSet {
+		c.base, c.baseSet = t, true
+	}
+	d := (t-c.base)/c.width + 1<<31
+	return uint32(min(max(d, 0), 1<<32-1))
+}
+
+// track notes value h at tick t in list and returns how many distinct values
+// were seen within the window, like the engine's detectors: values out of
+// the window are dropped only when a new value needs room, and the oldest
+// is replaced once the list is at spreadCap.
+func (c *windowClock) track(list *[]seenVal, h, t uint32) uint8 {
+	l := *list
+	found := false
+	for i := range l {
+		if l[i].h == h {
+			if t > l[i].tick {
+				l[i].tick = t
+			}
+			found = true
+			break
+		}
+	}
+	if !found {
+		kept := l[:0]
+		for _, v := range l {
+			if c.inWindow(v.tick, t) {
+				kept = append(kept, v)
+			}
+		}
+		l = kept
+		if len(l) < spreadCap {
+			if l == nil {
+				l = make([]seenVal, 0, 2)
+			}
+			l = append(l, seenVal{h, t})
+		} else {
+			oldest := 0
+			for i := range l {
+				if l[i].tick < l[oldest].tick {
+					oldest = i
+				}
+			}
+			l[oldest] = seenVal{h, t}
+		}
+		*list = l
+	}
+	n := 0
+	for _, v := range l {
+		if c.inWindow(v.tick, t) {
+			n++
+		}
+	}
+	return uint8(n)
+}
+
+// inWindow reports whether a value last seen at tick last is inside the
+// window ending at tick now; ticks round the engine's "now-last < window"
+// towards true.
+func (c *windowClock) inWindow(last, now uint32) bool {
+	return int64(now)-int64(last) <= c.windowTicks
+}
+
+// idleTable holds per-id state, at most max entries. When it is full it
+// retires the entries idle for longer than retireAfter (at most once per
+// such period of event time), handing each to retire so that its maxima
+// are kept; what still finds no room is not tracked.
+type idleTable[S any] struct {
+	max         int
+	retireAfter int64
+	idx         map[uint64]int32
+	states      []S
+	swept       bool
+	lastSweep   int64
+	id          func(*S) uint64
+	last        func(*S) int64
+	retire      func(*S)
+}
+
+// get returns id's state, adding fresh() while there is room; nil when the
+// table is full even after a sweep. now is the newest event time so far.
+func (t *idleTable[S]) get(id uint64, now int64, fresh func() S) *S {
+	if i, ok := t.idx[id]; ok {
+		return &t.states[i]
+	}
+	if len(t.states) >= t.max {
+		if t.swept && now-t.lastSweep < t.retireAfter {
+			return nil
+		}
+		t.sweep(now)
+		if len(t.states) >= t.max {
+			return nil
+		}
+	}
+	t.idx[id] = int32(len(t.states))
+	t.states = append(t.states, fresh())
+	return &t.states[len(t.states)-1]
+}
+
+// sweep retires the entries idle for longer than retireAfter at event time now.
+func (t *idleTable[S]) sweep(now int64) {
+	t.swept, t.lastSweep = true, now
+	j := 0
+	for i := range t.states {
+		s := &t.states[i]
+		if now-t.last(s) > t.retireAfter {
+			t.retire(s)
+			delete(t.idx, t.id(s))
+			continue
+		}
+		if i != j {
+			t.states[j] = *s
+			t.idx[t.id(s)] = int32(j)
+		}
+		j++
+	}
+	clear(t.states[j:]) // release the retired entries' slices
+	t.states = t.states[:j]
 }
 
 // keyState is what is known of one key.
@@ -50,19 +189,9 @@ type keyState struct {
 
 // keyTable holds the tracked keys and the maxima of the keys retired from it.
 type keyTable struct {
-	max         int
-	burstWidth  int64 // nanos per burst bucket
-	tickWidth   int64 // nanos per spread tick
-	windowTicks int64 // SpreadWindow in ticks, rounded up
-	retireAfter int64 // a key idle this long has finished every window
-
-	idx    map[uint64]int32
-	states []keyState
-
-	base     int64 // event time of tick 1<<31
-	baseSet  bool
-	swept    bool
-	lastSwep int64
+	idleTable[keyState]
+	burstWidth int64 // nanos per burst bucket
+	spread     windowClock
 
 	// Keys retired to make room: their maxima, folded in.
 	retired       int
@@ -74,28 +203,22 @@ type keyTable struct {
 }
 
 func (k *keyTable) init(o Options) {
-	k.max = o.MaxKeys
-	k.burstWidth = max(int64(o.BurstWindow)/burstSlots, 1)
-	k.tickWidth = max(int64(o.SpreadWindow)/spreadTicks, 1)
-	k.windowTicks = (int64(o.SpreadWindow) + k.tickWidth - 1) / k.tickWidth
-	k.retireAfter = max(int64(o.BurstWindow), int64(o.SpreadWindow))
-	k.idx = make(map[uint64]int32)
-	k.retiredBurst = make(map[uint32]uint64)
-}
-
-// tick converts an event time to spread ticks, clamped to the uint32 range
-// around the first event (decades at the default window).
-func (k *keyTable) tick(t int64) uint32 {
-	if !k.baseSet {
-		k.base, k.baseSet = t, true
+	k.idleTable = idleTable[keyState]{
+		max:         o.MaxKeys,
+		retireAfter: max(int64(o.BurstWindow), int64(o.SpreadWindow)),
+		idx:         make(map[uint64]int32),
+		id:          func(s *keyState) uint64 { return s.id },
+		last:        func(s *keyState) int64 { return s.last },
+		retire:      k.retire,
 	}
-	d := (t-k.base)/k.tickWidth + 1<<31
-	return uint32(min(max(d, 0), 1<<32-1))
+	k.burstWidth = max(int64(o.BurstWindow)/burstSlots, 1)
+	k.spread = newWindowClock(o.SpreadWindow)
+	k.retiredBurst = make(map[uint32]uint64)
 }
 
 // observe notes a keyed request at t (now is the newest event time so far).
 func (k *keyTable) observe(id uint64, t, now int64, hasHost bool, host uint32, client netip.Addr) {
-	s := k.state(id, t, now)
+	s := k.get(id, now, func() keyState { return keyState{id: id, last: t} })
 	if s == nil {
 		k.untrackedReqs++
 		return
@@ -131,12 +254,12 @@ func (k *keyTable) observe(id uint64, t, now int64, hasHost bool, host uint32, c
 	}
 
 	// Spread.
-	tk := k.tick(t)
+	tk := k.spread.tick(t)
 	if hasHost {
-		s.hmax = max(s.hmax, k.track(&s.hosts, host, tk))
+		s.hmax = max(s.hmax, k.spread.track(&s.hosts, host, tk))
 	}
 	if client.IsValid() {
-		s.cmax = max(s.cmax, k.track(&s.clients, addrHash(client), tk))
+		s.cmax = max(s.cmax, k.spread.track(&s.clients, addrHash(client), tk))
 	}
 }
 
@@ -148,105 +271,6 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
-}
-
-// track notes value h at tick t in list and returns how many distinct values
-// were seen within the window, like the engine's spread detector: values
-// out of the window are dropped only when a new value needs room, and the
-// oldest is replaced once the list is at its cap.
-func (k *keyTable) track(list *[]seenVal, h, t uint32) uint8 {
-	l := *list
-	found := false
-	for i := range l {
-		if l[i].h == h {
-			if t > l[i].tick {
-				l[i].tick = t
-			}
-			found = true
-			break
-		}
-	}
-	if !found {
-		kept := l[:0]
-		for _, v := range l {
-			if k.inWindow(v.tick, t) {
-				kept = append(kept, v)
-			}
-		}
-		l = kept
-		if len(l) < spreadCap {
-			if l == nil {
-				l = make([]seenVal, 0, 2)
-			}
-			l = append(l, seenVal{h, t})
-		} else {
-			oldest := 0
-			for i := range l {
-				if l[i].tick < l[oldest].tick {
-					oldest = i
-				}
-			}
-			l[oldest] = seenVal{h, t}
-		}
-		*list = l
-	}
-	n := 0
-	for _, v := range l {
-		if k.inWindow(v.tick, t) {
-			n++
-		}
-	}
-	return uint8(n)
-}
-
-// inWindow reports whether a value last seen at tick last is inside the
-// window ending at tick now; ticks round the engine's "now-last < window"
-// towards true.
-func (k *keyTable) inWindow(last, now uint32) bool {
-	return int64(now)-int64(last) <= k.windowTicks
-}
-
-// state returns the key's state, adding it while there is room; when the
-// table is full it first retires keys idle for longer than both windows
-// (at most once per such period of event time). nil: not tracked.
-func (k *keyTable) state(id uint64, t, now int64) *keyState {
-	if i, ok := k.idx[id]; ok {
-		return &k.states[i]
-	}
-	if len(k.states) >= k.max {
-		if k.swept && now-k.lastSwep < k.retireAfter {
-			return nil
-		}
-		k.sweep(now)
-		if len(k.states) >= k.max {
-			return nil
-		}
-	}
-	k.idx[id] = int32(len(k.states))
-	k.states = append(k.states, keyState{id: id, last: t})
-	return &k.states[len(k.states)-1]
-}
-
-// sweep retires the keys idle for longer than retireAfter at event time now,
-// folding their maxima into the retired histograms.
-func (k *keyTable) sweep(now int64) {
-	k.swept, k.lastSwep = true, now
-	j := 0
-	for i := range k.states {
-		s := &k.states[i]
-		if now-s.last > k.retireAfter {
-			k.retire(s)
-			delete(k.idx, s.id)
-			continue
-		}
-		if i != j {
-			k.states[j] = *s
-			k.idx[s.id] = int32(j)
-		}
-		j++
-	}
-	clear(k.states[j:]) // release the retired keys' slices
-	k.states = k.states[:j]
 }
 
 func (k *keyTable) retire(s *keyState) {
@@ -280,7 +304,7 @@ type distribution struct {
 	n      uint64
 }
 
-// burstDist, hostDist and clientDist gather the per-key maxima of the live
+// burstDist and spreadDist gather the per-key maxima of the live
 // and the retired keys.
 func (k *keyTable) burstDist() distribution {
 	m := make(map[uint32]uint64, len(k.retiredBurst)+16)
@@ -307,6 +331,11 @@ func (k *keyTable) spreadDist(client bool) distribution {
 			h[k.states[i].hmax]++
 		}
 	}
+	return histDist(&h)
+}
+
+// histDist is the distribution of a capped per-entry maximum's histogram.
+func histDist(h *[spreadCap + 1]uint64) distribution {
 	m := make(map[uint32]uint64)
 	for v, n := range h {
 		if n > 0 {

@@ -117,7 +117,7 @@ func hostReason(name string) string {
 		return reasonIP
 	case isLocalhost(name):
 		return reasonLocal
-	case !validHostName(name) || detect.CheckHostPattern(name) != nil:
+	case !validHostName(name):
 		return reasonInvalid
 	}
 	return ""
@@ -164,7 +164,8 @@ func isLocalhost(name string) bool {
 }
 
 // validHostName reports whether a lower-cased name is made of DNS labels
-// (letters, digits, '-', '_'), so that it is safe to propose as a pattern.
+// (letters, digits, '-', '_') that the config takes as a pattern, so that
+// it is safe to propose.
 func validHostName(name string) bool {
 	if len(name) == 0 || len(name) > 253 {
 		return false
@@ -180,7 +181,7 @@ func validHostName(name string) bool {
 			}
 		}
 	}
-	return true
+	return detect.CheckHostPattern(name) == nil // IDNA's rules too: no label starts or ends with '-'
 }
 
 // wildcardParent returns the parent domain of a proposed name when a

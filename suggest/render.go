@@ -20,6 +20,7 @@ const (
 	minBurst      = 10
 	minSpreadHost = 2
 	minSpreadCli  = 3
+	minStuffKeys  = 3
 	quantileQ     = 0.999
 )
 
@@ -28,12 +29,15 @@ const (
 // what was read (for the header comment). It does not change the Collector:
 // more requests may follow and Config be called again.
 func (c *Collector) Config(source string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var w writer
 	c.header(&w, source)
 	c.hostSection(&w)
 	c.originSection(&w)
 	c.burstSection(&w)
 	c.spreadSection(&w)
+	c.stuffingSection(&w)
 	return w.String()
 }
 
@@ -222,148 +226,30 @@ func sortCandidates(l []*candidate) {
 	})
 }
 
-// entry is one line of a proposed allowlist.
-type entry struct {
-	value   string
-	weight  uint64
-	note    string // trailing comment
-	before  []string
-	members []*candidate
-}
-
 func (c *Collector) hostSection(w *writer) {
 	w.line("[hosts]")
-	cands := c.hostCandidates()
-	blind := c.keyBlind()
-	total := choose(cands, blind, c.keys.keyCount(), reasonSmall, reasonOneKey)
-
-	unit := "keyed requests"
-	if blind {
-		unit = "requests"
-	}
+	p := c.planHosts()
 	switch {
 	case c.withHost == 0 && c.blindHost > 0:
 		w.comment("The source has no Host field: nothing to propose, and unexpected_host is off for it anyway.")
 	case c.withHost == 0:
 		w.comment("No request had a Host header: nothing to propose.")
 	default:
-		w.comment(c.ruleText("names", unit+" to names", total) + " IP literals, localhost and names " +
+		w.comment(c.ruleText("names", p.unit+" to names", p.total) + " IP literals, localhost and names " +
 			"seen only without a key are never proposed. A name is proposed without its port: it matches any " +
 			"port. With an empty list the Host check is off.")
 	}
 
-	// Wildcards: three or more proposed names under one parent.
-	groups := map[string][]*candidate{}
-	for _, cd := range cands {
-		if !cd.proposed {
-			continue
-		}
-		if p, ok := wildcardParent(cd.value); ok {
-			groups[p] = append(groups[p], cd)
-		}
-	}
-	var entries []entry
-	inGroup := map[*candidate]bool{}
-	for parent, members := range groups {
-		if len(members) < minWildcard {
-			continue
-		}
-		e := entry{value: "*." + parent, members: members}
-		var req, keyed uint64
-		var keys keySet
-		labels := make([]string, 0, min(len(members), maxCovered)+1)
-		for i, m := range members {
-			inGroup[m] = true
-			e.weight += m.weight
-			req += m.requests
-			keyed += m.keyed
-			keys.merge(&m.keys)
-			switch {
-			case i < maxCovered:
-				labels = append(labels, fmt.Sprintf("%s (%s, %s)", clean(m.value), plural(m.requests, "request", "requests"), keysText(&m.keys)))
-			case i == maxCovered:
-				labels = append(labels, fmt.Sprintf("and %d more", len(members)-i))
-			}
-		}
-		e.before = append(e.before, fmt.Sprintf("%d names under %s carry keyed traffic: %s. One pattern stands for them; "+
-			"it matches any subdomain of %s at any port, not %s itself.",
-			len(members), clean(parent), strings.Join(labels, ", "), clean(parent), clean(parent)))
-		var covered []string
-		var nCovered int
-		for _, cd := range cands {
-			if !cd.proposed && matchesWildcard(cd.value, parent) {
-				nCovered++
-				if len(covered) < maxCovered {
-					covered = append(covered, fmt.Sprintf("%s (%s, %s)", clean(cd.value), plural(cd.requests, "request", "requests"), cd.reason))
-				}
-			}
-		}
-		if nCovered > 0 {
-			more := ""
-			if nCovered > len(covered) {
-				more = fmt.Sprintf(" and %d more", nCovered-len(covered))
-			}
-			e.before = append(e.before, fmt.Sprintf("Note: it also matches %s%s, not proposed on their own; list the names instead if those are not yours.",
-				strings.Join(covered, ", "), more))
-		}
-		e.note = fmt.Sprintf("%s, %d with a key, %s in all", plural(req, "request", "requests"), keyed, keysText(&keys))
-		entries = append(entries, e)
-	}
-	for _, cd := range cands {
-		if !cd.proposed || inGroup[cd] {
-			continue
-		}
-		e := entry{value: cd.value, weight: cd.weight, members: []*candidate{cd}}
-		e.note = fmt.Sprintf("%s, %d with a key, %s, %s of the %s to names",
-			plural(cd.requests, "request", "requests"), cd.keyed, keysText(&cd.keys), pct(cd.weight, total), unit)
-		if len(cd.ports) > 0 {
-			seen := make([]string, 0, len(cd.ports)+1)
-			if cd.bare {
-				seen = append(seen, clean(cd.value))
-			}
-			for _, p := range cd.ports {
-				seen = append(seen, clean(cd.value)+":"+clean(p))
-			}
-			more := ""
-			if cd.morePorts > 0 {
-				more = fmt.Sprintf(" and %d more ports", cd.morePorts)
-			}
-			e.note += "; seen as " + strings.Join(seen, ", ") + more + ": the name without a port matches any port"
-		}
-		entries = append(entries, e)
-	}
-	slices.SortStableFunc(entries, func(a, b entry) int {
-		if c := cmp.Compare(b.weight, a.weight); c != 0 {
-			return c
-		}
-		return strings.Compare(a.value, b.value)
-	})
-
 	w.line("allowed = [")
-	for _, e := range entries {
-		for _, b := range e.before {
+	for _, e := range p.entries {
+		for _, b := range e.hostComments() {
 			for l := range strings.SplitSeq(wrap(b, 74), "\n") {
 				w.line("  # %s", l)
 			}
 		}
-		w.line("  %s, # %s", quote(e.value), e.note)
+		w.line("  %s, # %s", quote(e.value), e.hostNote(&p))
 	}
-	var rejected []*candidate
-	for _, cd := range cands {
-		if cd.proposed {
-			continue
-		}
-		covered := false
-		for _, e := range entries {
-			if strings.HasPrefix(e.value, "*.") && matchesWildcard(cd.value, e.value[2:]) {
-				covered = true
-			}
-		}
-		if !covered {
-			rejected = append(rejected, cd)
-		}
-	}
-	c.listRejected(w, rejected, "hosts", func(cd *candidate) string {
+	c.listRejected(w, p.rejected, "hosts", func(cd *candidate) string {
 		s := plural(cd.requests, "request", "requests") + ", " + keyedText(cd.keyed, &cd.keys)
 		if len(cd.ports) > 0 {
 			ports := make([]string, len(cd.ports))
@@ -396,6 +282,66 @@ func (c *Collector) hostSection(w *writer) {
 	w.line("")
 }
 
+// hostComments are the comment paragraphs before a wildcard entry: the
+// names it stands for, and those it also matches.
+func (e *entry) hostComments() []string {
+	if !e.wildcard() {
+		return nil
+	}
+	parent := clean(e.value[2:])
+	labels := make([]string, 0, min(len(e.members), maxCovered)+1)
+	for i, m := range e.members {
+		switch {
+		case i < maxCovered:
+			labels = append(labels, fmt.Sprintf("%s (%s, %s)", clean(m.value), plural(m.requests, "request", "requests"), keysText(&m.keys)))
+		case i == maxCovered:
+			labels = append(labels, fmt.Sprintf("and %d more", len(e.members)-i))
+		}
+	}
+	out := []string{fmt.Sprintf("%d names under %s carry keyed traffic: %s. One pattern stands for them; "+
+		"it matches any subdomain of %s at any port, not %s itself.",
+		len(e.members), parent, strings.Join(labels, ", "), parent, parent)}
+	if len(e.covered) > 0 {
+		var covered []string
+		for _, cd := range e.covered[:min(len(e.covered), maxCovered)] {
+			covered = append(covered, fmt.Sprintf("%s (%s, %s)", clean(cd.value), plural(cd.requests, "request", "requests"), cd.reason))
+		}
+		more := ""
+		if len(e.covered) > len(covered) {
+			more = fmt.Sprintf(" and %d more", len(e.covered)-len(covered))
+		}
+		out = append(out, fmt.Sprintf("Note: it also matches %s%s, not proposed on their own; list the names instead if those are not yours.",
+			strings.Join(covered, ", "), more))
+	}
+	return out
+}
+
+// hostNote is the trailing comment of a [hosts] entry: the counts behind it.
+func (e *entry) hostNote(p *hostPlan) string {
+	req, keyed, keys := e.counts()
+	if e.wildcard() {
+		return fmt.Sprintf("%s, %d with a key, %s in all", plural(req, "request", "requests"), keyed, keysText(&keys))
+	}
+	cd := e.members[0]
+	note := fmt.Sprintf("%s, %d with a key, %s, %s of the %s to names",
+		plural(cd.requests, "request", "requests"), cd.keyed, keysText(&cd.keys), pct(cd.weight, p.total), p.unit)
+	if len(cd.ports) > 0 {
+		seen := make([]string, 0, len(cd.ports)+1)
+		if cd.bare {
+			seen = append(seen, clean(cd.value))
+		}
+		for _, p := range cd.ports {
+			seen = append(seen, clean(cd.value)+":"+clean(p))
+		}
+		more := ""
+		if cd.morePorts > 0 {
+			more = fmt.Sprintf(" and %d more ports", cd.morePorts)
+		}
+		note += "; seen as " + strings.Join(seen, ", ") + more + ": the name without a port matches any port"
+	}
+	return note
+}
+
 // ruleText explains choose for kind ("names", "origins") weighed in unit.
 func (c *Collector) ruleText(kind, unit string, total uint64) string {
 	switch {
@@ -418,12 +364,7 @@ func (c *Collector) listRejected(w *writer, rejected []*candidate, what string, 
 	if len(rejected) == 0 {
 		return
 	}
-	slices.SortStableFunc(rejected, func(a, b *candidate) int {
-		if c := cmp.Compare(b.requests+b.refRequests, a.requests+a.refRequests); c != 0 {
-			return c
-		}
-		return strings.Compare(a.value, b.value)
-	})
+	sortSeen(rejected)
 	w.line("  # Seen but not proposed (most requests first; uncomment a line to allow it):")
 	for i, cd := range rejected {
 		if i == maxListed {
@@ -443,6 +384,17 @@ func (c *Collector) listRejected(w *writer, rejected []*candidate, what string, 
 		}
 		w.line("  # %s, # %s: %s", v, counts(cd), cd.reason)
 	}
+}
+
+// sortSeen orders values not proposed as they are listed: most requests
+// (with an Origin or a Referer) first.
+func sortSeen(l []*candidate) {
+	slices.SortStableFunc(l, func(a, b *candidate) int {
+		if c := cmp.Compare(b.requests+b.refRequests, a.requests+a.refRequests); c != 0 {
+			return c
+		}
+		return strings.Compare(a.value, b.value)
+	})
 }
 
 // maxShown is the longest value shown whole in a comment; a longer one
@@ -520,51 +472,32 @@ func (c *Collector) originCandidates() (cands []*candidate, null *valueStat) {
 
 func (c *Collector) originSection(w *writer) {
 	w.line("[origins]")
-	cands, null := c.originCandidates()
-	blindK, blindO := c.keyBlind(), c.originBlind()
-	total := choose(cands, blindK, c.keys.keyCount(), reasonSmallOrg, reasonOneKeyOrg)
-	unit := "keyed requests with an Origin"
-	switch {
-	case blindO && blindK:
-		unit = "requests with a Referer"
-	case blindO:
-		unit = "keyed requests with a Referer"
-	case blindK:
-		unit = "requests with an Origin"
-	}
-	if blindO {
+	p := c.planOrigins()
+	if c.originBlind() {
 		w.comment("The source has no Origin field: the origins below come from Referers, which is what " +
 			"check_referer checks for it.")
 	}
-	if len(cands) == 0 {
+	if len(p.cands) == 0 {
 		w.comment("No request had an Origin (or a Referer with one): nothing to propose.")
 	} else {
-		w.comment(c.ruleText("origins", unit, total) + " null, IP literals, localhost and origins seen only in a Referer " +
+		w.comment(c.ruleText("origins", p.unit, p.total) + " null, IP literals, localhost and origins seen only in a Referer " +
 			"are never proposed. Origins are compared exactly (default ports dropped).")
 	}
 
 	w.line("allowed = [")
-	var rejected []*candidate
-	refOnly := 0
-	for _, cd := range cands {
-		if !cd.proposed {
-			rejected = append(rejected, cd)
-			if cd.reason == reasonReferer {
-				refOnly++
-			}
-			continue
-		}
+	for _, e := range p.entries {
+		cd := e.members[0]
 		note := fmt.Sprintf("%s with this Origin, %d with a key, %s, %s of the %s",
-			plural(cd.requests, "request", "requests"), cd.keyed, keysText(&cd.keys), pct(cd.weight, total), unit)
-		if blindO {
+			plural(cd.requests, "request", "requests"), cd.keyed, keysText(&cd.keys), pct(cd.weight, p.total), p.unit)
+		if c.originBlind() {
 			note = fmt.Sprintf("the Referer of %s, %d with a key, %s, %s of the %s",
-				plural(cd.refRequests, "request", "requests"), cd.refKeyed, keysText(&cd.keys), pct(cd.weight, total), unit)
+				plural(cd.refRequests, "request", "requests"), cd.refKeyed, keysText(&cd.keys), pct(cd.weight, p.total), p.unit)
 		} else if cd.refRequests > 0 {
 			note += fmt.Sprintf("; also the Referer of %s without an Origin", plural(cd.refRequests, "request", "requests"))
 		}
 		w.line("  %s, # %s", quote(cd.value), note)
 	}
-	c.listRejected(w, rejected, "origins", func(cd *candidate) string {
+	c.listRejected(w, p.rejected, "origins", func(cd *candidate) string {
 		var s string
 		if cd.requests > 0 {
 			s = plural(cd.requests, "request", "requests") + " with this Origin, " + keyedText(cd.keyed, &cd.keys)
@@ -582,7 +515,7 @@ func (c *Collector) originSection(w *writer) {
 			plural(c.origins.otherRequests, "request", "requests"), c.origins.otherKeyed, c.origins.max)
 	}
 	w.line("]")
-	if null != nil {
+	if null := p.null; null != nil {
 		w.comment(fmt.Sprintf("Origin: null on %s (%d with a key). Sandboxed iframes, file: pages and some redirects "+
 			"send it, and so can an attacker's page; it stays foreign. Allow it only if your own pages send it.",
 			plural(null.requests, "request", "requests"), null.keyed))
@@ -591,6 +524,12 @@ func (c *Collector) originSection(w *writer) {
 	}
 	w.line("allow_null = false")
 	w.comment("When a request has no Origin, check the origin of its Referer.")
+	refOnly := 0
+	for _, cd := range p.rejected {
+		if cd.reason == reasonReferer {
+			refOnly++
+		}
+	}
 	if refOnly > 0 {
 		them := "them if they are"
 		if refOnly == 1 {
@@ -630,14 +569,15 @@ func niceUp(n uint64) uint64 {
 
 func ceilMul(v uint32, f float64) uint64 { return uint64(math.Ceil(float64(v) * f)) }
 
-// distText describes a distribution of per-key maxima.
-func distText(d distribution) string {
+// distText describes a distribution of per-key (or per-client: what, whats)
+// maxima.
+func distText(d distribution, what, whats string) string {
 	few := ""
 	if d.n < 1000 {
-		few = " (under 1000 keys, so p99.9 is the maximum)"
+		few = fmt.Sprintf(" (under 1000 %s, so p99.9 is the maximum)", whats)
 	}
 	return fmt.Sprintf("over %s: median %d, p99 %d, p99.9 %d, max %d%s",
-		plural(d.n, "key", "keys"), d.quantile(0.5), d.quantile(0.99), d.quantile(quantileQ), d.max(), few)
+		plural(d.n, what, whats), d.quantile(0.5), d.quantile(0.99), d.quantile(quantileQ), d.max(), few)
 }
 
 func (c *Collector) shortInput(window time.Duration) string {
@@ -662,7 +602,7 @@ func (c *Collector) burstSection(w *writer) {
 		raw := ceilMul(p, headroom)
 		suggested = max(niceUp(raw), minBurst)
 		w.comment(fmt.Sprintf("Observed: per key, the most requests in any %s window (counted in %s buckets, so it may read up to 10%% high), %s.",
-			fmtDuration(win), fmtDuration(win/burstSlots), distText(d)))
+			fmtDuration(win), fmtDuration(win/burstSlots), distText(d, "key", "keys")))
 		how := fmt.Sprintf("rounded up to %d", suggested)
 		if niceUp(raw) < minBurst {
 			how = fmt.Sprintf("raised to the minimum, %d", minBurst)
@@ -684,26 +624,64 @@ func (c *Collector) spreadSection(w *writer) {
 	if c.keys.keyCount() == 0 {
 		w.comment(fmt.Sprintf("No keyed request was seen: the defaults %d and %d are kept.", hosts, clients))
 	} else {
-		capNote := func(d distribution) string {
-			if d.max() >= spreadCap {
-				return fmt.Sprintf(" At most %d values are tracked per key, so the real number may be higher; raise it if such a key is a shared one.", spreadCap)
-			}
-			return ""
-		}
 		hd, cd := c.keys.spreadDist(false), c.keys.spreadDist(true)
 		hp, cp := hd.quantile(quantileQ), cd.quantile(quantileQ)
-		hosts = max(uint64(hp)+1, ceilMul(hp, headroom), minSpreadHost)
-		clients = max(uint64(cp)+1, ceilMul(cp, headroom), minSpreadCli)
+		hosts = spreadLimit(hp, minSpreadHost)
+		clients = spreadLimit(cp, minSpreadCli)
 		w.comment(fmt.Sprintf("Observed: per key, the most distinct Host values (port kept, as the detector counts them) within any %s, %s.%s",
-			fmtDuration(win), distText(hd), capNote(hd)))
+			fmtDuration(win), distText(hd, "key", "keys"), capNote(hd, "key", "such a key is a shared one")))
 		w.comment(fmt.Sprintf("Suggested max_hosts: the larger of p99.9 + 1 and p99.9 x %.1f, rounded up = %d (never below %d).",
 			headroom, hosts, minSpreadHost))
 		w.comment(fmt.Sprintf("Observed: per key, the most client addresses within any %s, %s.%s",
-			fmtDuration(win), distText(cd), capNote(cd)))
+			fmtDuration(win), distText(cd, "key", "keys"), capNote(cd, "key", "such a key is a shared one")))
 		w.comment(fmt.Sprintf("Suggested max_clients: the larger of p99.9 + 1 and p99.9 x %.1f, rounded up = %d (never below %d).%s",
 			headroom, clients, minSpreadCli, c.shortInput(win)))
 	}
 	w.line("window = %s", quote(fmtDuration(win)))
 	w.line("max_hosts = %d", hosts)
 	w.line("max_clients = %d", clients)
+	w.line("")
+}
+
+// capNote warns that a per-key (or per-client) maximum reached the cap on
+// the values tracked, so the real one may be higher.
+func capNote(d distribution, per, shared string) string {
+	if d.max() >= spreadCap {
+		return fmt.Sprintf(" At most %d values are tracked per %s, so the real number may be higher; raise it if %s.", spreadCap, per, shared)
+	}
+	return ""
+}
+
+// spreadLimit is the threshold suggested over a p99.9 of distinct values:
+// the larger of p99.9 + 1 and p99.9 x headroom, never below floor.
+func spreadLimit(p uint32, floor uint64) uint64 {
+	return max(uint64(p)+1, ceilMul(p, headroom), floor)
+}
+
+func (c *Collector) stuffingSection(w *writer) {
+	def := detect.DefaultConfig()
+	win := c.opts.StuffingWindow
+	w.line("[stuffing]")
+	w.comment("key_stuffing: one client presents more than max_keys distinct keys within window, as a client " +
+		"trying leaked or guessed keys does.")
+	limit := uint64(def.StuffingMaxKeys)
+	if c.clients.count() == 0 {
+		w.comment(fmt.Sprintf("No keyed request with a client address was seen: the default %d is kept.", limit))
+	} else {
+		d := c.clients.keysDist()
+		p := d.quantile(quantileQ)
+		limit = spreadLimit(p, minStuffKeys)
+		w.comment(fmt.Sprintf("Observed: per client, the most distinct keys within any %s, %s.%s",
+			fmtDuration(win), distText(d, "client", "clients"), capNote(d, "client", "a shared address (a NAT, a proxy) carries many keys")))
+		left := ""
+		if c.clients.untracked > 0 {
+			left = fmt.Sprintf(" %s came from clients beyond the %d tracked and are not in it.",
+				plural(c.clients.untracked, "keyed request", "keyed requests"), c.clients.max)
+		}
+		w.comment(fmt.Sprintf("Suggested max_keys: the larger of p99.9 + 1 and p99.9 x %.1f, rounded up = %d (never below %d). "+
+			"Clients behind one address (a NAT, a proxy) count as one: raise it if yours are.%s%s",
+			headroom, limit, minStuffKeys, left, c.shortInput(win)))
+	}
+	w.line("window = %s", quote(fmtDuration(win)))
+	w.line("max_keys = %d", limit)
 }

@@ -293,6 +293,14 @@ func TestSuggestions(t *testing.T) {
 			if cfg.Origins.AllowNull || !cfg.Origins.CheckReferer {
 				t.Errorf("allow_null %v check_referer %v, want false true", cfg.Origins.AllowNull, cfg.Origins.CheckReferer)
 			}
+			// The live proposal is made by the same rules.
+			p := proposalOf(t, tc.reqs)
+			if got := proposed(p.Hosts); !slices.Equal(got, sorted(cfg.Hosts.Allowed)) {
+				t.Errorf("Proposal hosts %q, Config %q", got, cfg.Hosts.Allowed)
+			}
+			if got := proposed(p.Origins); !slices.Equal(got, sorted(cfg.Origins.Allowed)) {
+				t.Errorf("Proposal origins %q, Config %q", got, cfg.Origins.Allowed)
+			}
 		})
 	}
 }

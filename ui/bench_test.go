@@ -52,7 +52,7 @@ func BenchmarkSnapshotApply(b *testing.B) {
 	fb := &fakeBackend{snap: bigSnapshot()}
 	m := newTestModel(b, fb, 140, 40, withPacer(source.NewPacer(1)))
 	s := fb.snap
-	msg := snapMsg{snap: s, at: wall0, chain: true}
+	msg := tickMsg(m, s, wall0)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
@@ -67,7 +67,7 @@ func BenchmarkSnapshotApply(b *testing.B) {
 func BenchmarkIdleTick(b *testing.B) {
 	fb := &fakeBackend{snap: bigSnapshot()}
 	m := newTestModel(b, fb, 140, 40, withPacer(source.NewPacer(1)))
-	msg := snapMsg{snap: fb.snap, at: wall0, chain: true}
+	msg := tickMsg(m, fb.snap, wall0)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {

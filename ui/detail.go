@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,45 +17,176 @@ type detailKind uint8
 const (
 	detailNone detailKind = iota
 	detailAlert
+	detailIncident
 	detailKey
 	detailRequest
+	detailSuggest
 )
 
-// detailView is the drill-down that replaces the panes: an alert with its
-// evidence, a key with its hosts, clients, origins, rate and requests, or
-// one request with every field. It scrolls; esc goes back.
+// detailView is the drill-down that replaces the panes: an incident with
+// its alerts and evidence timeline, an alert with its evidence, a key with
+// its hosts, clients, origins, rate and requests, one request with every
+// field, or the suggested allowlist. It scrolls; ↑↓ select the rows enter
+// opens (an evidence request, an incident's alert); esc goes back.
 type detailView struct {
-	kind   detailKind
-	alert  detect.Alert
-	key    detect.KeyDetail
-	req    detect.Request
-	loaded bool // the Backend answered (evidence / key detail present)
-	gone   bool // the Backend no longer has it (cleared, evicted)
+	kind     detailKind
+	alert    detect.Alert
+	incident detect.IncidentDetail
+	key      detect.KeyDetail
+	req      detect.Request
+	proposal Proposal
+	loaded   bool // the Backend answered (evidence, key detail, proposal present)
+	gone     bool // the Backend no longer has it (cleared, evicted)
+	sel      int  // the selected row among those enter opens; -1: none
 	scrollView
 }
 
-// hint is the footer while the detail is open: how to get back, what `a`
-// does here, and where the scroll is in a body of n lines.
-func (d *detailView) hint(n, height int) (left, right string) {
-	left = "esc back · ↑↓ scroll"
-	if t := alertAllow(&d.alert); d.kind == detailAlert && t.kind != "" && !t.already {
-		left += " · a allow this " + t.kind
+// answered records the Backend's answer: ok, or no longer there.
+func (d *detailView) answered(ok bool) {
+	if ok {
+		d.loaded, d.gone = true, false
+	} else {
+		d.gone = true
 	}
-	return left, d.position(n, height)
 }
 
-// lines is the whole body at event time now; the scroll view shows a
-// window of it.
-func (d *detailView) lines(c *viewCtx, width int, now time.Time) []string {
+// detailBody is a detail view's lines and the rows among them that enter
+// opens or `a` allows, in order.
+type detailBody struct {
+	lines   []string
+	targets []target
+	sel     int // the detail's selection, for drawing it
+}
+
+// target is a row of a detail that leads somewhere.
+type target struct {
+	line  int
+	open  drill       // detail.kind == detailNone: nowhere
+	allow allowTarget // kind "": nothing
+	note  string      // shown whole under the table while the row is selected
+}
+
+func (b *detailBody) add(lines ...string) { b.lines = append(b.lines, lines...) }
+
+// addTable draws rows as a table; the rows for which pick says ok are
+// targets (enter or `a` act on them), the selected one highlighted.
+func addTable[T any](b *detailBody, c *viewCtx, cols []col[T], rows []T, w int, now time.Time, pick func(r *T) (target, bool)) {
+	cursor := -1
+	top := len(b.lines) + 1 // the table's header line comes first
+	var ts []target
+	for i := range rows {
+		if t, ok := pick(&rows[i]); ok {
+			if len(b.targets)+len(ts) == b.sel {
+				cursor = i
+			}
+			t.line = top + i
+			ts = append(ts, t)
+		}
+	}
+	b.add(listTable(c, cols, rows, w, now, cursor)...)
+	b.targets = append(b.targets, ts...)
+	if t, ok := b.selected(); ok && t.note != "" && cursor >= 0 {
+		b.add(wrapCut("↳ "+t.note, w, 3)...)
+	}
+}
+
+// selected is the selected target, if any.
+func (b *detailBody) selected() (target, bool) {
+	if b.sel < 0 || b.sel >= len(b.targets) {
+		return target{}, false
+	}
+	return b.targets[b.sel], true
+}
+
+// hint is the footer while the detail is open: how to get back and what
+// the keys do here, and where the scroll is in a body of n lines.
+func (d *detailView) hint(v *snapView, body *detailBody, height int) (left, right string) {
+	left = "esc back"
+	switch {
+	case slices.ContainsFunc(body.targets, func(t target) bool { return t.open.detail.kind != detailNone }):
+		left += " · ↑↓ select · enter open"
+	case len(body.targets) > 0:
+		left += " · ↑↓ select"
+	default:
+		left += " · ↑↓ scroll"
+	}
+	if t, ok := d.allowTarget(v, body); ok && t.kind != "" && !t.already {
+		left += " · a allow this " + t.kind
+	}
+	if d.kind == detailSuggest {
+		left += " · A adopt · w write"
+	}
+	return left, d.position(len(body.lines), height)
+}
+
+// allowTarget is what `a` allows here: the selected row's value, or the
+// alert the view is about.
+func (d *detailView) allowTarget(v *snapView, body *detailBody) (allowTarget, bool) {
+	if t, ok := body.selected(); ok && t.allow.kind != "" {
+		return t.allow, true
+	}
 	switch d.kind {
 	case detailAlert:
-		return d.alertLines(c, width, now)
-	case detailKey:
-		return d.keyLines(c, width, now)
-	case detailRequest:
-		return d.requestLines(c, width, now)
+		return alertAllow(&d.alert, v.allowedNow(&d.alert)), true
+	case detailIncident:
+		alerts := make([]*detect.Alert, len(d.incident.Alerts))
+		for i := range d.incident.Alerts {
+			alerts[i] = &d.incident.Alerts[i]
+		}
+		return incidentAllow(v, alerts), true
 	}
-	return nil
+	return allowTarget{}, false
+}
+
+// move selects the next (+1) or previous row enter opens and scrolls it
+// into a window of height lines; above the first, the view scrolls to
+// the top with nothing selected.
+func (d *detailView) move(body *detailBody, dir, height int) {
+	d.sel = max(-1, min(len(body.targets)-1, d.sel+dir))
+	if d.sel < 0 {
+		d.offset = 0
+		return
+	}
+	line := body.targets[d.sel].line
+	if line < d.offset {
+		d.offset = line
+	}
+	if line >= d.offset+height {
+		d.offset = line - height + 1
+	}
+}
+
+// pickVisible selects, after a page or a jump, the first row enter opens
+// in the window (the last one, at the bottom), or none.
+func (d *detailView) pickVisible(body *detailBody, height int, last bool) {
+	d.sel = -1
+	for i, t := range body.targets {
+		if t.line >= d.offset && t.line < d.offset+height {
+			d.sel = i
+			if !last {
+				return
+			}
+		}
+	}
+}
+
+// body is the whole detail at the snapshot on screen; the scroll view
+// shows a window of it.
+func (d *detailView) body(c *viewCtx, v *snapView, width int) *detailBody {
+	b := &detailBody{sel: d.sel}
+	switch d.kind {
+	case detailAlert:
+		d.alertLines(b, c, v, width)
+	case detailIncident:
+		d.incidentLines(b, c, v, width)
+	case detailKey:
+		d.keyLines(b, c, v, width)
+	case detailRequest:
+		d.requestLines(b, c, v, width)
+	case detailSuggest:
+		d.suggestLines(b, c, v, width)
+	}
+	return b
 }
 
 // kv renders "label  value" with the label in a fixed column.
@@ -70,117 +202,295 @@ func orDash(s string) string {
 	return s
 }
 
-func (d *detailView) alertLines(c *viewCtx, width int, now time.Time) []string {
+// hostLines are the lines of a host-like field: the value, and a second
+// line when it could pass for another name.
+func hostLines(st *styles, label, raw string, width int) []string {
+	out := []string{kv(st, label, orDash(clean(raw)), width)}
+	if l := lookAlikeText(raw); l != "" {
+		out = append(out, kv(st, "", st.bad.Render(l), width))
+	}
+	return out
+}
+
+func (d *detailView) alertLines(b *detailBody, c *viewCtx, v *snapView, width int) {
 	st := &c.st
 	a := &d.alert
-	var out []string
-	head := st.accents[sevAccent(a.Severity)].Render(sevLabel(a.Severity)) + "  " + st.bold.Render(clean(a.Detector))
-	if a.Dimension != "" {
-		head += st.dim.Render(" (" + clean(a.Dimension) + ")")
-	}
-	head += "  " + clean(a.Subject)
-	if a.Allowed {
+	now := v.now()
+	allowed := v.allowedNow(a)
+	head := st.accents[sevAccent(a.Severity)].Render(sevLabel(a.Severity)) + "  " + st.bold.Render(detLabel(a)) +
+		st.dim.Render(" ("+clean(a.Detector)+")") + "  " + showHost(a.Subject).String()
+	if allowed {
 		head += st.good.Render("  ✓ allowed")
 	}
-	out = append(out, clipLine(head, width))
-	out = append(out, wrapCut(clean(a.Message), width, 3)...)
-	out = append(out, "")
-	n := "×" + strconv.Itoa(a.Count)
-	out = append(out,
+	b.add(clipLine(head, width))
+	b.add(wrapCut(clean(a.Message), width, 3)...)
+	b.add("")
+	n := "×" + count(uint64(a.Count))
+	b.add(
 		kv(st, "raised", clock(a.Time)+" ("+age(now, a.Time)+" ago)", width),
 		kv(st, "last seen", clock(a.LastSeen)+" ("+age(now, a.LastSeen)+" ago) · "+n, width),
 	)
-	// HTTP alerts show every field, "-" saying "absent"; DNS alerts have
-	// no request fields, so only what they carry.
-	dns := len(a.DNS) > 0
-	for _, f := range [...][2]string{{"key", a.Key}, {"client", a.Client}, {"host", a.Host}, {"origin", a.Origin}, {"target", a.Target}} {
-		if !dns || f[1] != "" {
-			out = append(out, kv(st, f[0], orDash(clean(f[1])), width))
+	if a.Incident != "" {
+		b.add(kv(st, "incident", clean(a.Incident), width))
+	}
+	// HTTP alerts show every field, "-" saying "absent"; DNS and TLS
+	// alerts have no request fields, so only what they carry.
+	http := len(a.DNS) == 0 && len(a.TLS) == 0
+	for _, f := range [...][2]string{{"key", a.Key}, {"client", a.Client}} {
+		if http || f[1] != "" {
+			b.add(kv(st, f[0], orDash(clean(f[1])), width))
 		}
 	}
-	if a.Status != 0 {
-		out = append(out, kv(st, "status", strconv.Itoa(a.Status), width))
+	for _, f := range [...][2]string{{"host", a.Host}, {"origin", a.Origin}} {
+		if http || f[1] != "" {
+			b.add(hostLines(st, f[0], f[1], width)...)
+		}
 	}
+	if http || a.Target != "" {
+		b.add(kv(st, "target", orDash(clean(a.Target)), width))
+	}
+	if a.Status != 0 {
+		b.add(kv(st, "status", strconv.Itoa(a.Status), width))
+	}
+	b.add(alertFacts(st, a, width)...)
+	b.add("")
+	switch {
+	case d.gone:
+		b.add(st.warn.Render("this alert is no longer kept by the engine (cleared or evicted)"))
+	case !d.loaded:
+		b.add(st.dim.Render("loading evidence…"))
+	default:
+		addTimeline(b, c, v, detect.Timeline(*a), width, "no evidence kept for this alert")
+	}
+}
+
+// alertFacts are the lines an alert's kind adds: how the server answered,
+// what it looks like, then its evidence facts.
+func alertFacts(st *styles, a *detect.Alert, width int) []string {
+	var out []string
 	if a.Outcome != "" {
 		out = append(out, kv(st, "answer", outcomeText(a.Outcome), width))
 	}
 	if a.Class != "" {
 		out = append(out, kv(st, "looks like", classText(a.Class), width))
 	}
-	out = append(out, "")
-	if len(a.DNS) > 0 {
-		out = append(out, st.bold.Render("DNS answers — "+plural(len(a.DNS), "answer", "answers")+", oldest first"))
-		out = append(out, listTable(c, dnsCols(), a.DNS, width, now)...)
-		out = append(out, "")
+	return append(out, evidenceFacts(st, a, width)...)
+}
+
+// evidenceFacts are what some detectors decode: the rebinding service a
+// name belongs to and the addresses the name carries; a client's keys and
+// how many the server refused.
+func evidenceFacts(st *styles, a *detect.Alert, width int) []string {
+	var out []string
+	if a.Tool != "" {
+		out = append(out, kv(st, "service", st.bad.Render(clean(string(a.Tool)))+" — its name carries "+addrList(a.Addrs), width))
 	}
-	switch {
-	case d.gone:
-		out = append(out, st.warn.Render("this alert is no longer kept by the engine (cleared or evicted)"))
-	case !d.loaded:
-		out = append(out, st.dim.Render("loading evidence…"))
-	case len(a.Evidence) == 0 && len(a.DNS) > 0:
-		// DNS alerts: the answers above are the evidence.
-	case len(a.Evidence) == 0:
-		out = append(out, st.dim.Render("no evidence kept for this alert"))
-	default:
-		out = append(out, st.bold.Render("Evidence — "+plural(len(a.Evidence), "request", "requests")+", oldest first"))
-		out = append(out, listTable(c, requestCols(), a.Evidence, width, now)...)
+	if a.Detector == detect.DetKeyStuffing {
+		out = append(out, kv(st, "keys", clean(a.Client)+" presented "+strconv.Itoa(a.Keys)+" distinct keys, "+
+			strconv.Itoa(a.Rejected)+" refused (401/403)", width))
 	}
 	return out
 }
 
-func (d *detailView) keyLines(c *viewCtx, width int, now time.Time) []string {
+// addrList lists addresses: "127.0.0.1, 192.168.1.50".
+func addrList(as []netip.Addr) string {
+	if len(as) == 0 {
+		return "no address"
+	}
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = clean(a.String())
+	}
+	return strings.Join(out, ", ")
+}
+
+func (d *detailView) incidentLines(b *detailBody, c *viewCtx, v *snapView, width int) {
+	st := &c.st
+	inc := &d.incident.Incident
+	now := v.now()
+	head := st.accents[sevAccent(inc.Severity)].Render(sevLabel(inc.Severity)) + "  " + st.bold.Render(detTags(inc.Detectors)) +
+		"  " + showHost(inc.Subject).String() + st.dim.Render("  "+clean(inc.ID))
+	b.add(clipLine(head, width))
+	b.add(clipLine("opened "+clock(inc.Opened)+" ("+age(now, inc.Opened)+" ago) · last "+clock(inc.Last)+" ("+age(now, inc.Last)+
+		" ago) · ×"+count(uint64(inc.Count))+" in "+plural(len(inc.Alerts), "alert", "alerts"), width))
+	b.add("")
+	for i, n := range inc.Names {
+		label := ""
+		if i == 0 {
+			label = "names"
+		}
+		b.add(hostLines(st, label, n, width)...)
+	}
+	for _, l := range [...]struct {
+		label string
+		vals  []string
+	}{{"keys", inc.Keys}, {"clients", inc.Clients}} {
+		if len(l.vals) > 0 {
+			vals := make([]string, len(l.vals))
+			for i, x := range l.vals {
+				vals[i] = clean(x)
+			}
+			b.add(kv(st, l.label, strings.Join(vals, ", "), width))
+		}
+	}
+	if inc.Outcome != "" {
+		b.add(kv(st, "answer", outcomeText(inc.Outcome), width))
+	}
+	if inc.Class != "" {
+		b.add(kv(st, "looks like", classText(inc.Class), width))
+	}
+	var facts []string
+	for i := range d.incident.Alerts {
+		for _, l := range evidenceFacts(st, &d.incident.Alerts[i], width) {
+			if !slices.Contains(facts, l) {
+				facts = append(facts, l)
+			}
+		}
+	}
+	b.add(facts...)
+	b.add("")
+	switch {
+	case d.gone:
+		b.add(st.warn.Render("this incident is no longer kept by the engine (evicted)"))
+		return
+	case !d.loaded:
+		b.add(st.dim.Render("loading alerts and evidence…"))
+		return
+	}
+	alerts := make([]alertRow, len(d.incident.Alerts))
+	for i := range d.incident.Alerts {
+		alerts[i] = alertRow{&d.incident.Alerts[i], v.allowedNow(&d.incident.Alerts[i])}
+	}
+	if len(alerts) == 0 {
+		b.add(st.dim.Render("its alerts were cleared"))
+	} else {
+		b.add(st.bold.Render("Alerts — "+plural(len(alerts), "alert", "alerts")+", oldest first") + st.dim.Render(" (enter opens one)"))
+		addTable(b, c, alertsPane().cols, alerts, width, now, func(a *alertRow) (target, bool) {
+			d := *a.Alert
+			d.Evidence = nil
+			return target{open: drill{detail: detailView{kind: detailAlert, alert: d}}, allow: alertAllow(a.Alert, a.allowed)}, true
+		})
+	}
+	b.add("")
+	addTimeline(b, c, v, d.incident.Timeline, width, "no evidence kept for this incident")
+}
+
+func (d *detailView) keyLines(b *detailBody, c *viewCtx, v *snapView, width int) {
 	st := &c.st
 	k := &d.key
 	s := &k.Stat
-	var out []string
+	now := v.now()
 	head := st.bold.Render("Key ") + st.accents[acKey].Render(clean(k.Key))
 	if len(s.Fired) > 0 {
 		names := make([]string, len(s.Fired))
 		for i, f := range s.Fired {
-			names[i] = clean(f)
+			names[i] = infoOf(f).label
 		}
 		head += "  " + st.bad.Render("fired: "+strings.Join(names, ", "))
 	}
-	out = append(out, clipLine(head, width))
-	out = append(out, clipLine(strings.Join([]string{
+	b.add(clipLine(head, width))
+	b.add(clipLine(strings.Join([]string{
 		count(s.Requests) + " requests",
 		"now " + rate(s.RateNow) + "/s",
 		"peak " + rate(s.PeakRate) + "/s",
 		"first " + clock(s.FirstSeen),
 		"last " + clock(s.LastSeen) + " (" + age(now, s.LastSeen) + " ago)",
 	}, " · "), width))
-	out = append(out, "")
+	b.add("")
 	peak := 0.0
 	for _, v := range k.History {
 		peak = max(peak, v)
 	}
-	out = append(out, st.bold.Render("Rate, last 60 s")+st.dim.Render(" (max "+rate(peak)+"/s)"))
+	b.add(st.bold.Render("Rate, last 60 s") + st.dim.Render(" (max "+rate(peak)+"/s)"))
 	sw := min(width, max(len(k.History), 60)*2)
-	out = append(out, st.spark.Render(sparkline(stretch(k.History, sw), sw)))
-	out = append(out, st.dim.Render(spaceBetween("-60s", "now", sw)))
-	out = append(out, "")
+	b.add(st.spark.Render(sparkline(stretch(k.History, sw), sw)))
+	b.add(st.dim.Render(spaceBetween("-60s", "now", sw)))
+	b.add("")
 	switch {
 	case d.gone:
-		out = append(out, st.warn.Render("this key is no longer tracked by the engine (evicted)"))
-		return out
+		b.add(st.warn.Render("this key is no longer tracked by the engine (evicted)"))
+		return
 	case !d.loaded:
-		out = append(out, st.dim.Render("loading…"))
-		return out
+		b.add(st.dim.Render("loading…"))
+		return
 	}
-	out = append(out, countColumns(st, width, []countList{
-		{"Hosts", k.Hosts, s.Hosts},
-		{"Clients", k.Clients, s.Clients},
-		{"Origins", k.Origins, s.Origins},
+	b.add(countColumns(st, width, []countList{
+		{title: "Hosts", items: k.Hosts, total: s.Hosts, counted: true},
+		{title: "Clients", items: k.Clients, total: s.Clients, counted: true},
+		{title: "Origins", items: k.Origins, total: s.Origins, counted: countsKept(k.Origins)},
 	})...)
-	out = append(out, "")
+	b.add("")
 	if len(k.Recent) == 0 {
-		out = append(out, st.dim.Render("no recent requests kept for this key"))
-		return out
+		b.add(st.dim.Render("no recent requests kept for this key"))
+		return
 	}
-	out = append(out, st.bold.Render("Recent requests ("+strconv.Itoa(len(k.Recent))+"), newest first"))
-	out = append(out, listTable(c, requestCols(), k.Recent, width, now)...)
-	return out
+	b.add(st.bold.Render("Recent requests ("+strconv.Itoa(len(k.Recent))+"), newest first") + st.dim.Render(" (enter opens one)"))
+	addTable(b, c, requestCols(), reqRows(v, k.Recent), width, now, openRequest)
+}
+
+// openRequest makes a request row a target: enter shows it whole.
+func openRequest(r *reqRow) (target, bool) {
+	return target{open: drill{detail: detailView{kind: detailRequest, req: *r.Request, loaded: true}}}, true
+}
+
+// countsKept reports whether a list carries counts (the engine sends some
+// lists as values only).
+func countsKept(items []detect.Count) bool {
+	for _, it := range items {
+		if it.N > 0 {
+			return true
+		}
+	}
+	return len(items) == 0
+}
+
+func (d *detailView) requestLines(b *detailBody, c *viewCtx, v *snapView, width int) {
+	st := &c.st
+	r := &d.req
+	now := v.now()
+	b.add(
+		clipLine(st.bold.Render(clean(r.Method)+" "+clean(r.Target)+" "+clean(r.Proto)), width),
+		"",
+		kv(st, "time", clock(r.Time)+" ("+age(now, r.Time)+" ago) · "+r.Time.Format("2006-01-02 15:04:05.000000 -0700"), width),
+		kv(st, "source", orDash(clean(r.Source)), width),
+		kv(st, "client", addrPort(r.Client), width),
+		kv(st, "server", addrPort(r.Server), width),
+	)
+	if r.Malformed != "" {
+		b.add(kv(st, "request line", st.bad.Render("≠ malformed: "+clean(r.Malformed)), width))
+	}
+	switch {
+	case !r.HasHost:
+		b.add(kv(st, "host", "(no Host header)", width))
+	default:
+		b.add(hostLines(st, "host", r.Host, width)...)
+	}
+	if r.DupHost {
+		b.add(kv(st, "", st.bad.Render("two or more Host headers"), width))
+	}
+	if r.URIHost != "" {
+		b.add(hostLines(st, "target host", r.URIHost, width)...)
+	}
+	if h := checkedHost(r); v.allow.HostCheck() && h != "" {
+		if v.allow.Host(h) {
+			b.add(kv(st, "", st.good.Render("✓ an allowed Host"), width))
+		} else {
+			b.add(kv(st, "", st.bad.Render("✗ not an allowed Host"), width))
+		}
+	}
+	if r.HasOrigin {
+		b.add(hostLines(st, "origin", r.Origin, width)...)
+	} else {
+		b.add(kv(st, "origin", "(no Origin header)", width))
+	}
+	b.add(
+		kv(st, "referer", orDash(clean(r.Referer)), width),
+		kv(st, "user-agent", orDash(clean(r.UserAgent)), width),
+		kv(st, "key", orDash(clean(r.Key)), width),
+	)
+	if r.Status != 0 {
+		b.add(kv(st, "status", strconv.Itoa(r.Status), width))
+	}
 }
 
 // stretch repeats each value so a 60-value history fills w cells.
@@ -197,9 +507,10 @@ func stretch(vals []float64, w int) []float64 {
 
 // countList is one titled list of values with counts.
 type countList struct {
-	title string
-	items []detect.Count
-	total int // distinct values the engine counted (may exceed the list)
+	title   string
+	items   []detect.Count
+	total   int  // distinct values the engine counted (may exceed the list)
+	counted bool // the items carry counts (else only the values are shown)
 }
 
 const countRows = 8
@@ -210,21 +521,26 @@ func countColumns(st *styles, width int, lists []countList) []string {
 	render := func(l countList, w int) []string {
 		title := l.title + " (" + strconv.Itoa(max(l.total, len(l.items))) + ")"
 		lines := []string{st.bold.Render(fit(title, w))}
-		nw := 1
+		nw := 0
 		for _, it := range l.items[:min(len(l.items), countRows)] {
-			nw = max(nw, len(count(it.N)))
+			if l.counted {
+				nw = max(nw, len(count(it.N)))
+			}
 		}
 		for i, it := range l.items {
 			if i == countRows {
 				lines = append(lines, st.dim.Render(fit("… "+strconv.Itoa(len(l.items)-countRows)+" more", w)))
 				break
 			}
-			n := count(it.N)
-			v := clean(it.Value)
-			if v == "" {
-				v = "(none)"
+			h := showHost(it.Value)
+			if h.name == "" {
+				h.name = "(none)"
 			}
-			lines = append(lines, fit(v, w-nw-1)+" "+fitRight(n, nw))
+			if !l.counted {
+				lines = append(lines, h.fit(w))
+				continue
+			}
+			lines = append(lines, h.fit(w-nw-1)+" "+fitRight(count(it.N), nw))
 		}
 		if len(l.items) == 0 {
 			lines = append(lines, st.dim.Render(fit("none", w)))
@@ -261,41 +577,6 @@ func countColumns(st *styles, width int, lists []countList) []string {
 			}
 		}
 		out = append(out, b.String())
-	}
-	return out
-}
-
-func (d *detailView) requestLines(c *viewCtx, width int, now time.Time) []string {
-	st := &c.st
-	r := &d.req
-	out := []string{
-		clipLine(st.bold.Render(clean(r.Method)+" "+clean(r.Target)+" "+clean(r.Proto)), width),
-		"",
-		kv(st, "time", clock(r.Time)+" ("+age(now, r.Time)+" ago) · "+r.Time.Format("2006-01-02 15:04:05.000000 -0700"), width),
-		kv(st, "source", orDash(clean(r.Source)), width),
-		kv(st, "client", addrPort(r.Client), width),
-		kv(st, "server", addrPort(r.Server), width),
-	}
-	host := clean(r.Host)
-	if !r.HasHost {
-		host = "(no Host header)"
-	}
-	if r.DupHost {
-		host += st.bad.Render("  (two or more Host headers)")
-	}
-	origin := clean(r.Origin)
-	if !r.HasOrigin {
-		origin = "(no Origin header)"
-	}
-	out = append(out,
-		kv(st, "host", host, width),
-		kv(st, "origin", origin, width),
-		kv(st, "referer", orDash(clean(r.Referer)), width),
-		kv(st, "user-agent", orDash(clean(r.UserAgent)), width),
-		kv(st, "key", orDash(clean(r.Key)), width),
-	)
-	if r.Status != 0 {
-		out = append(out, kv(st, "status", strconv.Itoa(r.Status), width))
 	}
 	return out
 }
@@ -342,6 +623,10 @@ func outcomeText(o string) string {
 		return "other status (401, 404, 5xx…)"
 	case detect.OutcomeUnknown:
 		return "unknown: no response seen"
+	case detect.OutcomeGranted:
+		return "granted: the server allowed the private-network request"
+	case detect.OutcomeDenied:
+		return "denied: the server did not allow the private-network request"
 	}
 	return clean(o)
 }
@@ -349,6 +634,8 @@ func outcomeText(o string) string {
 // classText explains an unexpected_host alert's class.
 func classText(c string) string {
 	switch c {
+	case detect.ClassRebindingService:
+		return "DNS rebinding through a public rebinding service"
 	case detect.ClassRebinding:
 		return "DNS rebinding: a name that is not ours, with a key or an Origin"
 	case detect.ClassScanner:
@@ -357,63 +644,4 @@ func classText(c string) string {
 		return "a foreign name"
 	}
 	return clean(c)
-}
-
-// dnsCols are the columns of an alert's DNS answers; a private answer is
-// marked in words so it reads without colour.
-func dnsCols() []col[detect.DNSAnswer] {
-	private := func(a *detect.DNSAnswer) accent {
-		if a.Private {
-			return acBad
-		}
-		return acNone
-	}
-	return []col[detect.DNSAnswer]{
-		{title: "TIME", min: 8, accent: always[detect.DNSAnswer](acMuted),
-			cell: func(a *detect.DNSAnswer) string { return clock(a.Time) }},
-		{title: "NAME", min: 16, flex: 2,
-			cell: func(a *detect.DNSAnswer) string { return clean(a.Name) }},
-		{title: "ANSWER", min: 15, flex: 2, accent: private,
-			cell: func(a *detect.DNSAnswer) string {
-				addrs := make([]string, 0, len(a.Addrs))
-				for _, ip := range a.Addrs {
-					addrs = append(addrs, clean(ip.String()))
-				}
-				if len(addrs) == 0 {
-					return "rcode " + strconv.Itoa(a.Rcode)
-				}
-				return strings.Join(addrs, " ")
-			}},
-		{title: "TTL", min: 5, right: true,
-			cell: func(a *detect.DNSAnswer) string { return strconv.FormatUint(uint64(a.TTL), 10) + "s" }},
-		{title: "CNAME CHAIN", min: 12, flex: 1, drop: 2,
-			cell: func(a *detect.DNSAnswer) string {
-				chain := make([]string, 0, len(a.CNAMEs))
-				for _, c := range a.CNAMEs {
-					chain = append(chain, clean(c))
-				}
-				return orDash(strings.Join(chain, " → "))
-			}},
-		{title: "ASKED BY", min: 15, drop: 3, shrink: true,
-			cell: func(a *detect.DNSAnswer) string {
-				if !a.Client.IsValid() {
-					return "-"
-				}
-				return clean(a.Client.Addr().String())
-			}},
-		{title: "NOTE", min: 15, drop: 1, accent: private,
-			cell: func(a *detect.DNSAnswer) string {
-				var notes []string
-				if a.Private {
-					notes = append(notes, "private")
-				}
-				if a.Flipped {
-					notes = append(notes, "flipped")
-				}
-				if a.Internal {
-					notes = append(notes, "internal")
-				}
-				return orDash(strings.Join(notes, ","))
-			}},
-	}
 }

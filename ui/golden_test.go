@@ -19,19 +19,23 @@ var sizes = [][2]int{{80, 24}, {140, 40}}
 // state is a state of the dashboard, reached from the demo snapshot with
 // keys, that the goldens and the frame checks look at.
 type state struct {
-	name  string
-	opts  []testOpt // a testOpt builds what it sets afresh for every model
-	snap  func() detect.Snapshot
-	keys  []string
-	after func(t *testing.T, m Model) Model
+	name   string
+	opts   []testOpt // a testOpt builds what it sets afresh for every model
+	snap   func() detect.Snapshot
+	engine bool // a real engine (engineBackend) instead of a fixed snapshot: pivots
+	keys   []string
+	after  func(t *testing.T, m Model) Model
 }
 
 // model builds the state at w×h.
 func (s state) model(t *testing.T, w, h int, extra ...testOpt) Model {
 	t.Helper()
-	b := demoBackend()
-	if s.snap != nil {
-		b.setSnap(s.snap())
+	var b Backend = demoBackend()
+	switch {
+	case s.snap != nil:
+		b = backendFor(s.snap())
+	case s.engine:
+		b = engineBackend(t)
 	}
 	m := newTestModel(t, b, w, h, append(slices.Clone(s.opts), extra...)...)
 	m, _ = press(t, m, s.keys...)
@@ -43,11 +47,19 @@ func (s state) model(t *testing.T, w, h int, extra ...testOpt) Model {
 
 func states() []state {
 	replay := []testOpt{func(o *Options) { o.Pacer = source.NewPacer(1) }}
+	engineOpts := []testOpt{func(o *Options) {
+		o.Pacer, o.Title, o.ConfigPath = source.NewPacer(0), "rebindwatch — capture.pcap", "rebindwatch.toml"
+	}}
 	return []state{
 		{name: "demo", opts: replay},
-		{name: "alert_detail", opts: replay, keys: []string{"j", "j", "j", "enter"}},
+		{name: "incident_detail", opts: replay, keys: []string{"j", "j", "enter"}},
+		{name: "incident_evidence_selected", opts: replay, keys: []string{"j", "j", "enter", "G"}},
+		{name: "alerts_view", opts: replay, keys: []string{"v"}},
+		{name: "alert_detail", opts: replay, keys: []string{"v", "j", "j", "j", "enter"}},
 		{name: "key_detail", opts: replay, keys: []string{"2", "enter"}},
-		{name: "dns_alert_detail", opts: replay, keys: []string{"G", "k", "enter"}},
+		{name: "dns_alert_detail", opts: replay, keys: []string{"v", "G", "k", "enter"}},
+		{name: "service_incident", opts: replay, snap: serviceSnapshot, keys: []string{"enter"}},
+		{name: "stuffing_alert", opts: replay, snap: serviceSnapshot, keys: []string{"v", "j", "enter"}},
 		{name: "request_detail", opts: replay, keys: []string{"5", "enter"}},
 		{name: "help", opts: replay, keys: []string{"?"}},
 		{name: "filter_typing", opts: replay, keys: []string{"3", "/", "e", "v", "i", "l"}},
@@ -63,16 +75,36 @@ func states() []state {
 			return snap(t, m, s, wall0.Add(5*time.Second))
 		}},
 		{name: "live_requests_tab", opts: []testOpt{live()}, keys: []string{"5"}},
-		{name: "confirm_write", opts: []testOpt{live(), withSave(func(h, o []string) (string, error) { return "/etc/rebindwatch.toml", nil })}, keys: []string{"w"}},
+		{name: "confirm_write", opts: []testOpt{live(), withSave(func(p string, h, o []string) (string, error) { return p, nil })}, keys: []string{"w"}},
+		{name: "confirm_clear", opts: replay, keys: []string{"c"}},
+		{name: "cleared", opts: replay, keys: []string{"c", "y"}, after: func(t *testing.T, m Model) Model {
+			s := demoSnapshot()
+			s.Alerts, s.Incidents = nil, nil // the engine dropped them
+			return snap(t, m, s, wall0.Add(time.Second))
+		}},
 		{name: "warnings", opts: []testOpt{func(o *Options) { o.Pacer = source.NewPacer(0) }}, snap: warningSnapshot}, // -r: as fast as possible
+		{name: "zero_config", opts: []testOpt{live(), withProposal(demoProposal)}, snap: zeroConfigSnapshot},
+		{name: "suggested", opts: []testOpt{live(), withProposal(demoProposal), withSave(saveOK)}, snap: zeroConfigSnapshot, keys: []string{"p"}},
+		{name: "blind_log", opts: []testOpt{live()}, snap: blindSnapshot, keys: []string{"3"}},
+		{name: "lookalikes", opts: replay, snap: lookalikeSnapshot, keys: []string{"3"}},
 		{name: "empty", opts: []testOpt{live()}, snap: func() detect.Snapshot {
 			return detect.Snapshot{EventTime: fxNow, Sources: []detect.SourceStatus{{Name: "eth0", State: detect.StateLive}}}
 		}},
+		// Pivots and time, on a real engine.
+		{name: "pinned_key", opts: engineOpts, engine: true, keys: []string{"2", "G", "f"}},
+		{name: "pinned_client_partial", opts: engineOpts, engine: true, keys: []string{"5", "G", "f", "c", "3"}},
+		{name: "time_range", opts: engineOpts, engine: true, keys: []string{"5", "[", "[", "m", "[", "[", "m"}},
+		{name: "time_cursor", opts: replay, keys: []string{"[", "[", "["}},
+		{name: "time_zoom_all", opts: engineOpts, engine: true, keys: []string{"{", "{", "{"}},
+		{name: "pin_prompt", opts: replay, keys: []string{"5", "f"}},
+		{name: "export_prompt", opts: replay, keys: []string{"2", "e"}},
+		{name: "columns_chooser", opts: replay, keys: []string{"2", "C", "j", "space", "j", "j", "K"}},
+		{name: "columns_chosen", opts: replay, keys: []string{"2", "C", "j", "space", "j", "j", "K", "enter"}},
 		{name: "new_alerts_while_scrolled", opts: replay, keys: []string{"j", "j"}, after: func(t *testing.T, m Model) Model {
 			s := demoSnapshot()
-			na := s.Alerts[0]
-			na.ID, na.Subject, na.Detector, na.Dimension = 9, "rebind.attacker.test", detect.DetUnexpectedHost, ""
-			s.Alerts = append([]detect.Alert{na}, s.Alerts...)
+			ni := s.Incidents[0]
+			ni.ID, ni.Subject, ni.Detectors, ni.Opened = "inc-9", "rebind.attacker.test", []string{detect.DetUnexpectedHost}, fxNow
+			s.Incidents = append([]detect.Incident{ni}, s.Incidents...)
 			return snap(t, m, s, wall0.Add(time.Second))
 		}},
 	}
@@ -81,7 +113,8 @@ func states() []state {
 // wholeScreens are the states whose whole frame is a golden file; every
 // other part of every state has its own golden (TestGoldenParts), so a
 // change to one part rewrites its own files and these few.
-var wholeScreens = map[string][]int{"demo": {80, 140}, "help": {80}, "alert_detail": {140}, "filter_typing": {80}}
+var wholeScreens = map[string][]int{"demo": {80, 140}, "help": {80}, "incident_detail": {140}, "filter_typing": {80}, "zero_config": {80},
+	"pinned_key": {80, 140}, "pinned_client_partial": {80}, "time_range": {140}, "columns_chooser": {80}}
 
 // TestScreens renders every state whole at 80×24 (tabs) and 140×40 (grid):
 // exactly the terminal's height, every line within its width, the footer
@@ -141,13 +174,14 @@ func part(t *testing.T, what, rendered string, w, h int) string {
 func TestGoldenParts(t *testing.T) {
 	// The states each list pane is shown in: its own, and the demo.
 	paneStates := [nPanes][]string{
-		paneAlerts:   {"demo", "sorted_oldest_first", "new_alerts_while_scrolled", "empty"},
-		paneKeys:     {"demo", "sorted", "filter_applied", "empty"},
-		paneHosts:    {"demo", "filter_typing", "empty"},
-		paneOrigins:  {"demo", "empty"},
-		paneRequests: {"demo", "host_drill_down", "empty"},
+		paneAlerts:   {"demo", "alerts_view", "sorted_oldest_first", "new_alerts_while_scrolled", "cleared", "zero_config", "empty", "pinned_key"},
+		paneKeys:     {"demo", "sorted", "filter_applied", "blind_log", "empty", "pinned_key", "columns_chosen"},
+		paneHosts:    {"demo", "filter_typing", "blind_log", "lookalikes", "empty", "pinned_key", "pinned_client_partial"},
+		paneOrigins:  {"demo", "zero_config", "blind_log", "lookalikes", "empty", "pinned_key", "pinned_client_partial"},
+		paneRequests: {"demo", "host_drill_down", "lookalikes", "empty", "pinned_key", "time_range"},
 	}
-	details := []string{"alert_detail", "dns_alert_detail", "key_detail", "request_detail"}
+	details := []string{"incident_detail", "incident_evidence_selected", "alert_detail", "dns_alert_detail", "service_incident",
+		"stuffing_alert", "key_detail", "request_detail", "suggested"}
 	const paneH, narrowTabsW = 10, 56
 	for _, sz := range sizes {
 		w, h := sz[0], sz[1]
@@ -171,13 +205,13 @@ func TestGoldenParts(t *testing.T) {
 			for _, name := range names {
 				m := models[name]
 				pn := m.panes[p]
-				text := pn.status() + "\n" + pn.render(m.ctx, w, paneH, paneID(p) == m.focus, m.snap.EventTime)
+				text := pn.status() + "\n" + pn.render(m.ctx, w, paneH, paneID(p) == m.focus, m.view.now())
 				panes[p] = append(panes[p], section{name, part(t, fmt.Sprintf("%s/pane_%d", name, p+1), text, w, paneH+1)})
 			}
 		}
 		for _, name := range details {
 			m := models[name]
-			body := m.detail.lines(m.ctx, w, m.snap.EventTime)
+			body := detailLines(m)
 			bodies = append(bodies, section{name, part(t, name+"/detail", strings.Join(m.detail.window(body, w, len(body)), "\n"), w, 0)})
 		}
 		m := models["help"]

@@ -7,31 +7,45 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/rebindwatch/rebindwatch/detect"
 )
 
 // header is the status block at the top: sources and their state, the
 // request rate with a 60 s sparkline, totals, alerts per detector, errors,
 // drops, evictions, progress while catching up, the filter in use, pause
-// state and the warnings that must not be missed (Host check off, unsaved
-// allowlist changes, parse problems). The root model fills it per frame.
+// state and the warnings that must not be missed (checks that are off, and
+// why; unsaved allowlist changes; parse problems). The root model fills it
+// per frame.
 type header struct {
 	ctx   *viewCtx
 	title string
-	snap  *detect.Snapshot
+	view  *snapView
 
 	replay     bool // a Pacer drives the sources
 	live       bool
 	paused     bool    // replay paused (Pacer)
+	stepped    bool    // a paused replay stepped with .: the clock is the step's
 	held       bool    // display held (live)
 	heldSince  uint64  // requests counted since the display was held
 	speed      float64 // replay speed; 0 = as fast as possible
 	done       bool    // every source finished
-	filter     string  // "keys ~ abc", empty when none
+	filter     string  // "keys ~ \"abc\"", empty when none
 	progress   map[string]progress
 	canSave    bool
+	canSuggest bool
 	loaded     bool // a first snapshot arrived
 	maxOptLine int  // optional warning lines allowed (terminal height)
+
+	unsavedHosts, unsavedOrigins []string
+
+	config       string    // the config file loaded; "" for none
+	chips        []chip    // pins and the range (pivot.go)
+	cursor, mark time.Time // the timeline's cursor and a first mark (zero: none)
+	from, to     time.Time // the pinned range (zero: none)
+	zoom         string    // the timeline's span: "1m", "all"
+	canUseFormat bool      // L can read a log again with a proposed format
 }
 
 // progress is a source's catch-up rate, estimated from successive
@@ -46,38 +60,37 @@ type progress struct {
 // lines returns the header's lines for w cells; height caps them.
 func (h *header) lines(w, height int) []string {
 	st := &h.ctx.st
-	s := h.snap
+	s := h.view
 	out := make([]string, 0, 8)
 
-	// Line 1: title and sources ... state badge and event clock.
+	// Line 1: title and sources ... state badge and clock. The sources
+	// get a line of their own when they do not fit beside the title.
+	right := h.badge() + " " + st.bold.Render(clock(s.now()))
 	left := st.title.Render(cut(clean(h.title), w))
-	if src := h.sources(); src != "" {
+	src := h.sources()
+	if h.inline(src, w) {
 		left += "  " + src
+		src = ""
 	}
-	out = append(out, spaceBetween(left, h.badge()+" "+st.bold.Render(clock(s.EventTime)), w))
+	out = append(out, spaceBetween(left, right, w))
+	if src != "" {
+		out = append(out, clipLine(src, w))
+	}
 
-	// Line 2: rate, sparkline, totals ... filter.
-	sparkW := 30
-	if w < 100 {
-		sparkW = 20
+	// Rate, timeline, totals ... filter; alerts by detector under it; the
+	// pins and the range (kept whatever the height: they change what
+	// every pane shows).
+	out = append(out, spaceBetween(h.rateLine(w), h.filterText(), w))
+	if h.showHistogram() {
+		out = append(out, h.histogramLine(w))
 	}
-	if w < 70 {
-		sparkW = 10
+	if h.showChips() {
+		out = append(out, h.chipsLine(w))
 	}
-	l2 := "req/s " + st.bold.Render(rate(s.RateNow)) + " " + st.spark.Render(sparkline(s.History, sparkW)) +
-		st.dim.Render(" 60s") + " · " + st.bold.Render(count(s.Requests)) + " requests"
-	right := ""
-	if h.filter != "" {
-		right = st.warn.Render("filter " + h.filter)
-	}
-	out = append(out, spaceBetween(l2, right, w))
 
-	// Line 3: alerts per detector, errors, drops, evictions.
-	l3 := h.counters(false)
-	if width(l3) > w {
-		l3 = h.counters(true)
-	}
-	out = append(out, clipLine(l3, w))
+	// Alerts per detector ... errors, drops, evictions (these first when
+	// they are not zero: they say the screen is missing something).
+	out = append(out, h.counters(w))
 
 	opt := h.optional(w)
 	if len(opt) > h.maxOptLine {
@@ -95,28 +108,134 @@ func (h *header) lines(w, height int) []string {
 	return out
 }
 
-// optional returns the warning lines, most important first: the Host
-// check off, catch-up progress, unsaved allowlist changes, parse problems.
+// rateLine is the request rate, the timeline of requests and the count:
+// of the pinned traffic when pins narrow it ("12 of 370 requests").
+func (h *header) rateLine(w int) string {
+	st := &h.ctx.st
+	s := h.view
+	r := s.RateNow
+	total := count(s.Requests) + " requests"
+	if h.narrowed() {
+		r = narrowRate(&s.Activity)
+		approx := ""
+		if s.Coverage.Matched.Why != "" {
+			approx = "≥"
+		}
+		total = approx + count(s.Matched) + " of " + total
+	}
+	label := fit("req/s "+rate(r), timeLabel-1) + " "
+	return st.bold.Render(label) + h.timeCells(sparkWidth(w)) + st.dim.Render(" "+h.zoom) + " · " + st.bold.Render(total)
+}
+
+// filterText is the typed filters in use, for the right of the rate line.
+func (h *header) filterText() string {
+	if h.filter == "" {
+		return ""
+	}
+	return h.ctx.st.warn.Render("filter " + h.filter)
+}
+
+// narrowed reports whether pins or a range narrow what is shown.
+func (h *header) narrowed() bool { return len(h.chips) > 0 }
+
+// showHistogram: the alerts-by-detector line, once there are alerts (or
+// the cursor is on the timeline, to read it).
+func (h *header) showHistogram() bool {
+	total := 0
+	for _, n := range h.view.AlertsByDetector {
+		total += n
+	}
+	return total > 0 || !h.cursor.IsZero()
+}
+
+// histogramLine is the alerts of each bucket of the timeline, by
+// detector (letter), under the request cells, with a legend.
+func (h *header) histogramLine(w int) string {
+	st := &h.ctx.st
+	cells, used := h.alertCells(sparkWidth(w))
+	var legend []string
+	for _, d := range used {
+		i := infoOf(d)
+		legend = append(legend, i.letter+" "+i.label)
+	}
+	return clipLine(st.bold.Render(fit("alerts", timeLabel-1)+" ")+cells+st.dim.Render(" "+strings.Join(legend, "  ")), w)
+}
+
+// showChips: the line of pins, once there is a pin, a range, a cursor or
+// a mark.
+func (h *header) showChips() bool {
+	return len(h.chips) > 0 || !h.cursor.IsZero() || !h.mark.IsZero()
+}
+
+// chipsLine shows the pins and the range, then the cursor, then what
+// undoes them. The chips come first: the hint goes, then the cursor,
+// then the chips are cut, and those that still do not fit are counted.
+func (h *header) chipsLine(w int) string {
+	st := &h.ctx.st
+	var right string
+	switch {
+	case !h.mark.IsZero():
+		right = "mark " + clock(h.mark) + " · m pins the range"
+	case !h.cursor.IsZero():
+		right = h.cursorText()
+	}
+	if len(h.chips) == 0 {
+		return spaceBetween("", st.dim.Render(right), w)
+	}
+	const hint = " — F clears · backspace drops"
+	chips := func(n, each int) string {
+		parts := make([]string, 0, n)
+		for _, c := range h.chips[:n] {
+			parts = append(parts, chipText(c, each))
+		}
+		l := "⚑ " + strings.Join(parts, " × ")
+		if n < len(h.chips) {
+			l += " +" + strconv.Itoa(len(h.chips)-n) + " more"
+		}
+		return l
+	}
+	full := chips(len(h.chips), 80)
+	for _, c := range []struct{ left, right string }{{full + hint, right}, {full, right}, {full + hint, ""}, {full, ""}} {
+		if width(c.left)+1+width(c.right) <= w {
+			return spaceBetween(st.warn.Render(c.left), st.dim.Render(c.right), w)
+		}
+	}
+	for n := len(h.chips); n > 0; n-- {
+		if l := chips(n, max(16, (w-12)/n-3)); width(l) <= w || n == 1 {
+			return st.warn.Render(cut(l, w))
+		}
+	}
+	return ""
+}
+
+// inline reports whether the sources (src, as drawn) fit on the first
+// line, beside the title, the badge and the clock.
+func (h *header) inline(src string, w int) bool {
+	if src == "" {
+		return true
+	}
+	return width(cut(clean(h.title), w))+2+width(src)+1+width(h.badge())+1+8 <= w
+}
+
+// optional returns the warning lines, most important first: checks that
+// are off (no allowlist, or a source blind to the field), catch-up
+// progress, unsaved allowlist changes, parse problems.
 func (h *header) optional(w int) []string {
 	st := &h.ctx.st
-	s := h.snap
+	s := h.view
 	var opt []string
-	if s.HostCheck != "" {
-		// The engine's reason may itself start with "off:"; say it once.
-		why := strings.TrimSpace(s.HostCheck)
-		if len(why) > 4 && strings.EqualFold(why[:4], "off:") {
-			why = strings.TrimSpace(why[4:])
-		}
-		opt = append(opt, st.bad.Render("⚠ Host check is OFF: "+cut(clean(why), w)))
+	opt = append(opt, h.checkLines(w)...)
+	if l := h.formatLine(w); l != "" {
+		opt = append(opt, st.bad.Render(l))
 	}
 	opt = append(opt, h.progressLines(w)...)
-	if len(s.AddedHosts)+len(s.AddedOrigins) > 0 {
+	if len(h.unsavedHosts)+len(h.unsavedOrigins) > 0 {
 		var parts []string
-		if len(s.AddedHosts) > 0 {
-			parts = append(parts, "+"+plural(len(s.AddedHosts), "host", "hosts"))
+		if n := len(h.unsavedHosts); n > 0 {
+			parts = append(parts, "+"+plural(n, "host", "hosts"))
 		}
-		if len(s.AddedOrigins) > 0 {
-			parts = append(parts, "+"+plural(len(s.AddedOrigins), "origin", "origins"))
+		if n := len(h.unsavedOrigins); n > 0 {
+			parts = append(parts, "+"+plural(n, "origin", "origins"))
 		}
 		msg := "✎ allowlist changed: " + strings.Join(parts, ", ") + " this run"
 		if h.canSave {
@@ -136,16 +255,75 @@ func (h *header) optional(w int) []string {
 	return opt
 }
 
+// checkLines say which checks are off and why: no allowlist (the engine's
+// HostCheck and OriginCheck), or sources that cannot see the field (their
+// Off list), so that a Host allowlist over a log without a Host column
+// does not pass for a Host check. A hint on what to do follows when the
+// width allows.
+func (h *header) checkLines(w int) []string {
+	s := h.view
+	type off struct {
+		check, why string
+		hints      []string // longest first: the first that fits is shown
+	}
+	suggest := []string{" (rebindwatch --suggest-config writes one)", " (see --suggest-config)"}
+	if h.canSuggest {
+		suggest = []string{" — p proposes one from this traffic (rebindwatch --suggest-config writes one)",
+			" — p proposes one from this traffic", " — p proposes one"}
+	}
+	logHint := []string{" — rebindwatch --print-log-config shows a format that has it", " — see --print-log-config"}
+	var offs []off
+	for _, c := range []struct{ check, cfg, field string }{{"Host", s.HostCheck, "Host"}, {"Origin", s.OriginCheck, "Origin"}} {
+		switch names, all := blindSources(s, c.field); {
+		case c.cfg != "" && (s.HostCheck == "" || s.OriginCheck == ""):
+			offs = append(offs, off{c.check + " check is", offReason(c.cfg), suggest})
+		case c.cfg != "":
+			offs = append(offs, off{c.check + " check is", "no allowlist", suggest})
+		case all:
+			offs = append(offs, off{c.check + " check is", blindText(names, c.field), logHint})
+		case len(names) > 0:
+			offs = append(offs, off{c.check + " check is", "for " + blindText(names, c.field), logHint})
+		}
+	}
+	if len(offs) == 2 && offs[0].why == offs[1].why {
+		offs = []off{{"Host and Origin checks are", offs[0].why, offs[0].hints}}
+	}
+	if names, _ := blindSources(s, "key"); len(names) > 0 {
+		offs = append(offs, off{"burst and spread are", blindText(names, "key") + " (keys come from query strings only)", logHint})
+	}
+	out := make([]string, 0, len(offs))
+	for _, o := range offs {
+		l := "⚠ " + o.check + " OFF: " + o.why
+		for _, hint := range o.hints {
+			if w <= 0 || width(l+hint) <= w {
+				l += hint
+				break
+			}
+		}
+		out = append(out, h.ctx.st.bad.Render(l))
+	}
+	return out
+}
+
+// offReason is the engine's reason a check is off, said once.
+func offReason(why string) string {
+	why = strings.TrimSpace(why)
+	if len(why) > 4 && strings.EqualFold(why[:4], "off:") {
+		why = strings.TrimSpace(why[4:])
+	}
+	return clean(why)
+}
+
 // height is how many lines lines() returns, counted without rendering
 // (the layout needs it on every update).
 func (h *header) height(maxLines int) int {
-	s := h.snap
-	n := 0
-	if s.HostCheck != "" {
+	s := h.view
+	n := len(h.checkLines(0))
+	n += h.catchingUp()
+	if h.formatLine(0) != "" {
 		n++
 	}
-	n += h.catchingUp()
-	if len(s.AddedHosts)+len(s.AddedOrigins) > 0 {
+	if len(h.unsavedHosts)+len(h.unsavedOrigins) > 0 {
 		n++
 	}
 	if s.ParseErrors > 0 && len(s.Problems) > 0 {
@@ -155,6 +333,15 @@ func (h *header) height(maxLines int) int {
 		n++
 	}
 	n = 3 + min(n, h.maxOptLine)
+	if !h.inline(h.sources(), h.ctx.width) {
+		n++
+	}
+	if h.showHistogram() {
+		n++
+	}
+	if h.showChips() {
+		n++
+	}
 	if maxLines > 0 {
 		n = min(n, maxLines)
 	}
@@ -172,7 +359,7 @@ func (h *header) catchingUp() int {
 		return 0
 	}
 	n := 0
-	for _, src := range h.snap.Sources {
+	for _, src := range h.view.Sources {
 		if catchingUp(&src) {
 			n++
 		}
@@ -190,6 +377,8 @@ func (h *header) badge() string {
 	switch {
 	case h.held:
 		return st.status.Render(" ‖ PAUSED ") + st.warn.Render(" ("+count(h.heldSince)+" events since)")
+	case h.paused && h.done:
+		return st.status.Render(" ‖ PAUSED ") + st.good.Render(" ✓ DONE")
 	case h.paused:
 		return st.status.Render(" ‖ PAUSED ") + st.dim.Render(" . steps 1s")
 	case h.done:
@@ -213,8 +402,8 @@ func speedLabel(x float64) string {
 // sources summarises every source: name, state, percent done, note.
 func (h *header) sources() string {
 	st := &h.ctx.st
-	parts := make([]string, 0, len(h.snap.Sources))
-	for _, src := range h.snap.Sources {
+	parts := make([]string, 0, len(h.view.Sources))
+	for _, src := range h.view.Sources {
 		s := cut(clean(sourceName(src.Name)), 40) + " " + src.State.String()
 		reading := src.State == detect.StateReplaying || src.State == detect.StateStarting
 		if src.Total > 0 && reading && !h.paced() {
@@ -230,83 +419,144 @@ func (h *header) sources() string {
 		}
 		parts = append(parts, s)
 	}
+	parts = append(parts, st.dim.Render(h.configText()))
 	return strings.Join(parts, st.dim.Render(" · "))
 }
 
-// counters is line 3: alerts by detector, parse errors, drops, evictions
-// and the sources' own counters, each only as loud as it needs to be.
-func (h *header) counters(compact bool) string {
+// configText names the config the run loaded, or says there is none.
+func (h *header) configText() string {
+	if h.config == "" {
+		return "no config"
+	}
+	return "config " + elideHost(clean(h.config), 32)
+}
+
+// counters is the alerts line: alerts by detector on the left; parse
+// errors, drops, evictions and the sources' own counters on the right,
+// each only as loud as it needs to be. When they are not all zero they
+// keep their place and the detectors are cut instead.
+func (h *header) counters(w int) string {
 	st := &h.ctx.st
-	s := h.snap
+	byDet, of := h.alertCounts()
+	total := 0
+	for _, n := range byDet {
+		total += n
+	}
+	loud := h.problems()
+	for _, compact := range []bool{false, true} {
+		var b strings.Builder
+		al := "alerts " + count(uint64(total)) + of
+		if total > 0 {
+			al = st.bad.Render(al)
+		} else {
+			al = st.good.Render(al)
+		}
+		b.WriteString(al)
+		b.WriteString(st.dim.Render(": "))
+		sep := " · "
+		if compact {
+			sep = " "
+		}
+		first := true
+		for _, d := range detInfos {
+			n := byDet[d.name]
+			if compact && n == 0 && total > 0 {
+				continue // narrow: only the detectors that fired
+			}
+			if !first {
+				b.WriteString(st.dim.Render(sep))
+			}
+			first = false
+			txt := d.label + " " + count(uint64(n))
+			if n > 0 {
+				b.WriteString(st.warn.Render(txt))
+			} else {
+				b.WriteString(st.dim.Render(txt))
+			}
+		}
+		left := b.String()
+		if of != "" && total == 0 {
+			left = st.good.Render("alerts 0" + of + " match")
+		}
+		right := loud
+		if right == "" {
+			right = h.quietProblems()
+		}
+		if !compact && width(left)+3+width(right) > w {
+			continue
+		}
+		if loud != "" && width(left)+3+width(loud) > w {
+			// What was lost matters more than the per-detector counts;
+			// the total stays.
+			total := "alerts " + count(uint64(total)) + of
+			room := max(width(total), w-3-width(loud))
+			if room <= width(total)+3 {
+				left = st.bad.Render(total)
+			} else {
+				left = st.bad.Render(cut(ansi.Strip(left), room))
+			}
+			right = st.warn.Render(cut(ansi.Strip(loud), max(0, w-3-width(left))))
+		}
+		return clipLine(left+st.dim.Render(" │ ")+right, w)
+	}
+	return ""
+}
+
+// alertCounts are the alerts by detector the alerts line counts: every
+// one raised, or under pins or a range those of the alerts kept that
+// match, with " of N" saying how many were raised in all.
+func (h *header) alertCounts() (map[string]int, string) {
+	s := h.view
+	if !h.narrowed() {
+		return s.AlertsByDetector, ""
+	}
 	total := 0
 	for _, n := range s.AlertsByDetector {
 		total += n
 	}
-	var b strings.Builder
-	al := "alerts " + strconv.Itoa(total)
-	if total > 0 {
-		al = st.bad.Render(al)
-	} else {
-		al = st.good.Render(al)
+	by := map[string]int{}
+	for i := range s.Alerts {
+		by[s.Alerts[i].Detector]++
 	}
-	b.WriteString(al)
-	b.WriteString(st.dim.Render(": "))
-	labels := [...]string{"parse errors", "dropped", "evicted", " · ", "  │  "}
-	if compact {
-		labels = [...]string{"errors", "drops", "evicted", " ", " │ "}
+	return by, " of " + count(uint64(total))
+}
+
+// problems is the right of the alerts line when something was lost or not
+// understood: parse errors, drops, evictions per table, source counters;
+// "" when all are zero.
+func (h *header) problems() string {
+	st := &h.ctx.st
+	s := h.view
+	var parts []string
+	if s.ParseErrors > 0 {
+		parts = append(parts, "errors "+count(s.ParseErrors))
 	}
-	first := true
-	for _, d := range detect.Detectors {
-		n := s.AlertsByDetector[d]
-		if compact && n == 0 && total > 0 {
-			continue // narrow: only the detectors that fired
-		}
-		if !first {
-			b.WriteString(st.dim.Render(labels[3]))
-		}
-		first = false
-		txt := detShort(d, "") + " " + strconv.Itoa(n)
-		if n > 0 {
-			b.WriteString(st.warn.Render(txt))
-		} else {
-			b.WriteString(st.dim.Render(txt))
+	if s.Dropped > 0 {
+		parts = append(parts, "drops "+count(s.Dropped))
+	}
+	var ev []string
+	for _, k := range slices.Sorted(maps.Keys(s.Evicted)) {
+		if s.Evicted[k] > 0 {
+			ev = append(ev, cut(clean(k), 20)+" "+count(s.Evicted[k]))
 		}
 	}
-	b.WriteString(st.dim.Render(labels[4]))
-	b.WriteString(quiet(st, labels[0], s.ParseErrors))
-	b.WriteString(st.dim.Render(" · "))
-	b.WriteString(quiet(st, labels[1], s.Dropped))
-	var ev uint64
-	for _, n := range s.Evicted {
-		ev += n
-	}
-	b.WriteString(st.dim.Render(" · "))
-	if ev == 0 {
-		b.WriteString(st.dim.Render("evicted 0"))
-	} else {
-		parts := make([]string, 0, len(s.Evicted))
-		for _, k := range slices.Sorted(maps.Keys(s.Evicted)) {
-			if s.Evicted[k] > 0 {
-				parts = append(parts, cut(clean(k), 20)+" "+count(s.Evicted[k]))
-			}
-		}
-		b.WriteString(st.warn.Render("evicted " + strings.Join(parts, ", ")))
+	if len(ev) > 0 {
+		parts = append(parts, "evicted "+strings.Join(ev, ", "))
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.Counters)) {
 		if n := s.Counters[k]; n > 0 {
-			b.WriteString(st.dim.Render(" · "))
-			b.WriteString(st.warn.Render(strings.ReplaceAll(cut(clean(k), 30), "_", " ") + " " + count(n)))
+			parts = append(parts, strings.ReplaceAll(cut(clean(k), 30), "_", " ")+" "+count(n))
 		}
 	}
-	return b.String()
+	if len(parts) == 0 {
+		return ""
+	}
+	return st.warn.Render(strings.Join(parts, " · "))
 }
 
-// quiet renders "label n", dim when n is zero, loud otherwise.
-func quiet(st *styles, label string, n uint64) string {
-	if n == 0 {
-		return st.dim.Render(label + " 0")
-	}
-	return st.warn.Render(label + " " + count(n))
+// quietProblems is the right of the alerts line when nothing was lost.
+func (h *header) quietProblems() string {
+	return h.ctx.st.dim.Render("errors 0 · drops 0 · evicted 0")
 }
 
 // progressLines draws a bar for each source still catching up on a file
@@ -314,7 +564,7 @@ func quiet(st *styles, label string, n uint64) string {
 func (h *header) progressLines(w int) []string {
 	st := &h.ctx.st
 	var out []string
-	for _, src := range h.snap.Sources {
+	for _, src := range h.view.Sources {
 		if h.paced() || !catchingUp(&src) {
 			continue
 		}

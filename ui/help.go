@@ -1,20 +1,20 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
-
-	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // helpView is the `?` screen: every binding of the KeyMap (through
 // bubbles/help, so it cannot drift from what Update matches), then what
 // the symbols on screen mean.
 type helpView struct {
-	notes []string // mode-specific notes: what space does here, whether w works
+	notes [][2]string // mode-specific notes: what space does here, whether w works
 	scrollView
 }
 
@@ -61,20 +61,18 @@ func (v *helpView) lines(c *viewCtx, width int) []string {
 	}
 	flush()
 	out = append(out, "", st.title.Render("Reading the screen"))
-	legend := []string{
-		"severity  ■ CRIT ▲ HIGH ● MED · LOW: symbol and word, readable without colour",
+	for _, l := range legend() {
+		out = append(out, hang(l[0], l[1], width)...)
 	}
-	legend = append(legend, flagLegend(width)...)
-	legend = append(legend,
-		"ages      relative to the event clock (top right), not to wall time",
-		"↓ ↑       the sorted column and its direction; s picks the column, S flips it",
-		"N new ↑   alerts that came while you were scrolled down; g jumps to them",
-		"dim       an alert on a host or origin you allowed during this run",
-	)
-	out = append(out, legend...)
+	out = append(out, "", st.title.Render("Detectors")+st.dim.Render(" (label, letter in FLAGS, what fires it)"))
+	for _, d := range detInfos {
+		out = append(out, hang(d.label+" "+d.letter, d.help, width)...)
+	}
 	if len(v.notes) > 0 {
 		out = append(out, "")
-		out = append(out, v.notes...)
+		for _, n := range v.notes {
+			out = append(out, hang(n[0], n[1], width)...)
+		}
 	}
 	return out
 }
@@ -87,26 +85,48 @@ func (v *helpView) hint(n, height int) (left, right string) {
 	return "? or esc closes the help", ""
 }
 
-// flagLegend explains the FLAGS column's letters, wrapped to width.
-func flagLegend(w int) []string {
-	words := map[string]string{
-		detect.DetUnexpectedHost: "foreign Host", detect.DetHostServed: "Host answered",
-		detect.DetForeignOrigin: "Origin", detect.DetKeyBurst: "burst", detect.DetKeySpread: "spread",
-		detect.DetDNSPrivateAnswer: "private DNS", detect.DetDNSRebind: "DNS rebind",
-		detect.DetUnexpectedSNI: "TLS name",
-	}
-	const indent = "          "
-	lines := []string{"flags    "}
-	for _, d := range detect.Detectors {
-		word, ok := words[d]
-		if !ok {
-			word = d
+// legend explains the symbols and columns, one [label, text] a line.
+func legend() [][2]string {
+	var tags []string
+	for _, d := range detInfos {
+		if !slices.Contains(tags, d.tag) {
+			tags = append(tags, d.tag)
 		}
-		item := " " + detLetter(d) + " " + word
-		if cur := lines[len(lines)-1]; w > 0 && len(cur) > len(indent) && width(cur+item) > w {
-			lines = append(lines, indent[:len(indent)-1])
-		}
-		lines[len(lines)-1] += item
 	}
-	return lines
+	return [][2]string{
+		{"severity", "■ CRIT ▲ HIGH ● MED · LOW: symbol and word, readable without colour"},
+		{"incidents", "pane 1: one line per attack (alerts sharing a name, or a key and a client); DETECTORS are tags (" +
+			strings.Join(tags, " ") + "), OUTCOME how the server answered, TIME when it opened, LAST its latest alert; " +
+			"enter shows its alerts and evidence; v lists every alert"},
+		{"FLAGS", "keys: a letter for each detector that fired on the key (see Detectors below)"},
+		{"⚠ xn--", "a name that could pass for another (mixed scripts, Cyrillic or Greek letters that look Latin), shown as what it is: its punycode"},
+		{"✗ host", "requests: a Host that is not allowed"},
+		{"a…b.test", "a long name is cut in its middle: its domain and port stay"},
+		{"(Referer)", "origins: seen only in Referers (check_referer), never in an Origin header"},
+		{"ages", "relative to the clock at the top right: event time, or the wall clock for live sources"},
+		{"↓ ↑", "the sorted column and its direction; s picks the column, S flips it (AGE↓: oldest first)"},
+		{"N new ↑", "alerts that came while you were scrolled down; g jumps to them"},
+		{"dim", "an alert on a host or origin allowed since"},
+		{"⚑ chips", "the pins (f) and the range (m twice): every pane shows only the traffic seen with all of them; F clears, backspace drops the last"},
+		{"+N? ≈", "a pane's answer under pins may be short (the engine keeps capped lists and the last requests): +N? rows could not be decided, ≈ the line under the table says why"},
+		{"timeline", "requests per step over 1m, 10m, 1h or the whole run ({ }); under it, the letter of the detector that raised the most alerts in each step; ▸ the cursor ([ ]), underlined the range"},
+		{"mouse", "click a tab, a pane, a row, a column title (sorts), the timeline (cursor); click a row twice to open it; the wheel scrolls (--no-mouse leaves the mouse to the terminal)"},
+		{"e, C", "e writes this pane (every row under the pins) or the open evidence as JSON lines or CSV; C picks and orders this pane's columns"},
+	}
+}
+
+// hang renders "label  text" with the text wrapped to width under itself.
+func hang(label, text string, width int) []string {
+	const lw = 14
+	w := max(20, width-lw)
+	lines := strings.Split(ansi.Wrap(text, w, " "), "\n")
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		if i == 0 {
+			out[i] = fit(label, lw-1) + " " + l
+		} else {
+			out[i] = strings.Repeat(" ", lw) + l
+		}
+	}
+	return out
 }

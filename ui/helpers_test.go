@@ -66,9 +66,11 @@ type testOpt func(*Options)
 func withPacer(p *source.Pacer) testOpt { return func(o *Options) { o.Pacer = p } }
 func live() testOpt                     { return func(o *Options) { o.Live = true } }
 func noColor() testOpt                  { return func(o *Options) { o.NoColor = true } }
-func withSave(f func(h, o []string) (string, error)) testOpt {
-	return func(o *Options) { o.SaveAllowlist = f }
+func withSave(f func(path string, h, o []string) (string, error)) testOpt {
+	return func(o *Options) { o.SaveAllowlist, o.AllowlistPath = f, "/tmp/rw.toml" }
 }
+
+func withReport(f func() (string, error)) testOpt { return func(o *Options) { o.WriteReport = f } }
 
 // newTestModel builds a dashboard over b at w×h that has received one
 // snapshot, as after the first tick.
@@ -80,20 +82,26 @@ func newTestModel(t testing.TB, b Backend, w, h int, opts ...testOpt) Model {
 	}
 	m := New(o)
 	m = upd(t, m, tea.WindowSizeMsg{Width: w, Height: h})
-	return snap(t, m, b.Snapshot(), wall0)
+	return snap(t, m, b.SnapshotFor(m.query()), wall0)
 }
 
-// snap delivers a tick snapshot (the follow-up tick is not run).
+// snap delivers a tick snapshot taken for the model's query (the
+// follow-up tick is not run).
 func snap(t testing.TB, m Model, s detect.Snapshot, at time.Time) Model {
 	t.Helper()
-	msg := snapMsg{snap: s, at: at, chain: true}
+	return upd(t, m, tickMsg(m, s, at))
+}
+
+// tickMsg is the message the tick would bring with s.
+func tickMsg(m Model, s detect.Snapshot, at time.Time) snapMsg {
+	msg := snapMsg{snap: s, q: m.query(), at: at, chain: true}
 	if p := m.opts.Pacer; p != nil {
 		msg.paused, msg.speed = p.Paused(), p.Speed()
 		m.ctl.mu.Lock()
 		msg.gen = m.ctl.applied
 		m.ctl.mu.Unlock()
 	}
-	return upd(t, m, msg)
+	return msg
 }
 
 // upd calls Update and drops the command.
@@ -228,14 +236,29 @@ func testSource(t testing.TB) string {
 }
 
 // The list panes as their tables, for tests that look at rows and state.
-func alertsOf(m Model) *tablePane[detect.Alert] {
-	return m.panes[paneAlerts].(*tablePane[detect.Alert])
+// Slot 1 holds the incidents and every alert (v switches).
+func slotOf[T any](m Model) *tablePane[T] {
+	ap := m.panes[paneAlerts].(*altPane)
+	if p, ok := ap.pane.(*tablePane[T]); ok {
+		return p
+	}
+	return ap.other.(*tablePane[T])
 }
+func incidentsOf(m Model) *tablePane[incidentRow] { return slotOf[incidentRow](m) }
+func alertsOf(m Model) *tablePane[alertRow]       { return slotOf[alertRow](m) }
 func keysOf(m Model) *tablePane[detect.KeyStat] {
 	return m.panes[paneKeys].(*tablePane[detect.KeyStat])
 }
-func requestsOf(m Model) *tablePane[detect.Request] {
-	return m.panes[paneRequests].(*tablePane[detect.Request])
+func requestsOf(m Model) *tablePane[reqRow] {
+	return m.panes[paneRequests].(*tablePane[reqRow])
+}
+func hostsOf(m Model) *tablePane[valueRow] {
+	return m.panes[paneHosts].(*tablePane[valueRow])
+}
+
+// detailLines is the open detail's whole body.
+func detailLines(m Model) []string {
+	return m.detail.body(m.ctx, m.view, m.ctx.width).lines
 }
 
 // sortedBy names a table's sort column with its arrow, as its header shows

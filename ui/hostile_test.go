@@ -58,6 +58,7 @@ func hostileSnapshotOf(values map[string]string) detect.Snapshot {
 	}
 	var reqs []detect.Request
 	var alerts []detect.Alert
+	var incidents []detect.Incident
 	var hosts, origins []detect.ValueStat
 	var keys []detect.KeyStat
 	var problems []detect.Problem
@@ -73,12 +74,16 @@ func hostileSnapshotOf(values map[string]string) detect.Snapshot {
 			DNS: []detect.DNSAnswer{{Time: fxNow, Source: v, Client: ap("10.0.0.7:5353"), Name: v, CNAMEs: []string{v, v},
 				Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}, TTL: 1, Private: true}},
 		})
-		hosts = append(hosts, detect.ValueStat{Value: v, Requests: uint64(i), LastSeen: fxNow})
+		incidents = append(incidents, detect.Incident{ID: "inc-" + v, Opened: fxNow, Last: fxNow, Severity: detect.Severity(i % 4),
+			Detectors: []string{v, detect.DetUnexpectedHost}, Outcome: v, Class: v, Subject: v, Names: []string{v}, Keys: []string{v},
+			Clients: []string{v}, Alerts: []uint64{uint64(100 + i)}, Count: i})
+		hosts = append(hosts, detect.ValueStat{Value: v, Requests: uint64(i), LastSeen: fxNow, FromReferer: i%2 == 0})
 		origins = append(origins, detect.ValueStat{Value: v, Requests: uint64(i), LastSeen: fxNow})
 		keys = append(keys, detect.KeyStat{Key: v, Requests: uint64(1000 - i), Fired: []string{v, detect.DetKeyBurst}, LastSeen: fxNow})
 		problems = append(problems, detect.Problem{Source: v, Where: v, Text: v})
 	}
 	s.Recent, s.Alerts, s.Hosts, s.Origins, s.Keys, s.Problems = reqs, alerts, hosts, origins, keys, problems
+	s.Incidents = incidents
 	s.ParseErrors = uint64(len(s.Problems))
 	// Each value's start, so all of them fit in what the header sanitises
 	// of one string (maxShown).
@@ -87,8 +92,10 @@ func hostileSnapshotOf(values map[string]string) detect.Snapshot {
 		all += v[:min(len(v), 64)] + " "
 	}
 	s.HostCheck = all
+	s.OriginCheck = all
 	s.Sources = []detect.SourceStatus{
-		{Name: all, State: detect.StateReplaying, Done: 1, Total: 3, Note: all},
+		{Name: all, State: detect.StateReplaying, Done: 1, Total: 3, Note: all, Off: []string{all + ": " + all, all},
+			Blind: []detect.Blind{{Detectors: []string{all}, Field: all}}},
 		{Name: all, State: detect.StateFailed, Note: all},
 	}
 	s.Evicted = map[string]uint64{all: 3}
@@ -102,9 +109,15 @@ func hostileSnapshotOf(values map[string]string) detect.Snapshot {
 // alert and key details are as hostile.
 func hostileBackend(values map[string]string) *fakeBackend {
 	s := hostileSnapshotOf(values)
-	b := &fakeBackend{snap: s, alerts: map[uint64]detect.Alert{}, keys: map[string]detect.KeyDetail{}}
+	b := &fakeBackend{snap: s, alerts: map[uint64]detect.Alert{}, keys: map[string]detect.KeyDetail{}, incidents: map[string]detect.IncidentDetail{}}
 	for _, a := range s.Alerts {
+		a.TLS = []detect.TLSHello{{Time: fxNow, Source: a.Subject, Client: ap("10.0.0.7:5353"), SNI: a.Subject, ALPN: []string{a.Subject}}}
 		b.alerts[a.ID] = a
+	}
+	for i, inc := range s.Incidents {
+		a := b.alerts[inc.Alerts[0]]
+		b.incidents[inc.ID] = detect.IncidentDetail{Incident: inc, Alerts: []detect.Alert{a}, Timeline: detect.Timeline(a)}
+		_ = i
 	}
 	var counts []detect.Count
 	for _, r := range s.Recent {

@@ -15,7 +15,12 @@ type KeyMap struct {
 	Enter, Back                             key.Binding
 	Filter, Sort, SortReverse               key.Binding
 	Pause, Faster, Slower, Step             key.Binding
-	Allow, Write, Clear                     key.Binding
+	View, Suggest                           key.Binding
+	Pin, Unpin, DropPin                     key.Binding
+	Earlier, Later, ZoomOut, ZoomIn, Mark   key.Binding
+	Export, Columns, UseFormat              key.Binding
+	Allow, Adopt, Write, Clear              key.Binding
+	Report                                  key.Binding
 	Yes, No                                 key.Binding
 	Help, Quit                              key.Binding
 	// While a filter is typed or a question asked, letters are text or an
@@ -24,7 +29,9 @@ type KeyMap struct {
 	Interrupt, KeepFilter, FilterMove key.Binding
 }
 
-// DefaultKeyMap returns the bindings described in the help screen.
+// DefaultKeyMap returns the bindings described in the help screen. R is
+// kept free for the incident report (written by another part of the
+// program); nothing else may take it.
 func DefaultKeyMap() KeyMap {
 	b := func(help, desc string, keys ...string) key.Binding {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
@@ -38,7 +45,7 @@ func DefaultKeyMap() KeyMap {
 		Bottom:      b("G/end", "bottom", "G", "end"),
 		NextPane:    b("tab", "next pane", "tab"),
 		PrevPane:    b("shift+tab", "previous pane", "shift+tab"),
-		Pane1:       b("1", "alerts", "1"),
+		Pane1:       b("1", "incidents / alerts", "1"),
 		Pane2:       b("2", "keys", "2"),
 		Pane3:       b("3", "hosts", "3"),
 		Pane4:       b("4", "origins", "4"),
@@ -52,9 +59,24 @@ func DefaultKeyMap() KeyMap {
 		Faster:      b("+", "replay faster", "+", "="),
 		Slower:      b("-", "replay slower", "-", "_"),
 		Step:        b(".", "step 1 s (paused)", "."),
+		View:        b("v", "incidents ⇄ every alert", "v"),
+		Pin:         b("f", "pin the row's value: every pane shows only its traffic", "f"),
+		Unpin:       b("F", "clear every pin and the time range", "F"),
+		DropPin:     b("backspace", "drop the last pin (or the range)", "backspace"),
+		Earlier:     b("[", "time cursor back one step", "["),
+		Later:       b("]", "time cursor forward one step", "]"),
+		ZoomOut:     b("{", "timeline: wider (1m 10m 1h all)", "{"),
+		ZoomIn:      b("}", "timeline: narrower", "}"),
+		Mark:        b("m", "mark the cursor; a second mark pins the range", "m"),
+		Export:      b("e", "export this pane or the evidence (JSON lines, CSV)", "e"),
+		Columns:     b("C", "choose and order this pane's columns", "C"),
+		UseFormat:   b("L", "read the log with the proposed format", "L"),
+		Suggest:     b("p", "suggested allowlist", "p"),
 		Allow:       b("a", "allow host/origin (this run)", "a"),
+		Adopt:       b("A", "adopt the suggested allowlist (this run)", "A"),
 		Write:       b("w", "write allowlist to config", "w"),
-		Clear:       b("c", "clear alerts", "c"),
+		Clear:       b("c", "clear alerts (asks)", "c"),
+		Report:      b("R", "write the incident report (HTML)", "R"),
 		Yes:         b("y", "confirm", "y", "Y"),
 		No:          b("n", "cancel", "n", "N", "esc"),
 		Help:        b("?", "help", "?"),
@@ -94,7 +116,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 	}
 	return []key.Binding{
 		short(k.Help, "help"), short(k.Quit, "quit"), short(k.NextPane, "pane"), short(k.Enter, "open"),
-		short(k.Filter, "filter"), short(k.Sort, "sort"), short(k.Pause, "pause"), short(k.Allow, "allow"),
+		short(k.Pin, "pin"), short(k.Filter, "filter"), short(k.Sort, "sort"), short(k.Pause, "pause"), short(k.Allow, "allow"),
 	}
 }
 
@@ -103,8 +125,9 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
 		{k.NextPane, k.PrevPane, k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Pane5},
-		{k.Enter, k.Back, k.Filter, k.Sort, k.SortReverse},
-		{k.Pause, k.Faster, k.Slower, k.Step},
-		{k.Allow, k.Write, k.Clear, k.Help, k.Quit},
+		{k.Enter, k.Back, k.Filter, k.Sort, k.SortReverse, k.View, k.Columns},
+		{k.Pin, k.Unpin, k.DropPin, k.Earlier, k.Later, k.ZoomOut, k.ZoomIn, k.Mark},
+		{k.Pause, k.Faster, k.Slower, k.Step, k.Export, k.UseFormat},
+		{k.Allow, k.Suggest, k.Adopt, k.Write, k.Clear, k.Report, k.Help, k.Quit},
 	}
 }

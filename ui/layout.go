@@ -15,16 +15,21 @@ const comfortDrop = 4
 // every column at its minimum, dropping by priority. The gap between
 // columns is two cells when that costs nothing, else one.
 func layoutCols[T any](cols []col[T], w int) (vis []int, widths []int, gap int) {
-	comfy := cols
-	for i, c := range cols {
-		if c.want > c.min {
-			if &comfy[0] == &cols[0] {
-				comfy = slices.Clone(cols)
+	// The comfortable widths, then half way to them, before giving up on
+	// them: a squeezed Host is worse than a missing METHOD.
+	for _, part := range []int{2, 1} {
+		comfy := cols
+		for i, c := range cols {
+			if c.want > c.min {
+				if &comfy[0] == &cols[0] {
+					comfy = slices.Clone(cols)
+				}
+				comfy[i].min = c.min + (c.want-c.min)*part/2
 			}
-			comfy[i].min = c.want
 		}
-	}
-	if &comfy[0] != &cols[0] {
+		if &comfy[0] == &cols[0] {
+			break
+		}
 		if v, g, ok := pickCols(comfy, w, comfortDrop); ok {
 			return v, colWidths(comfy, v, g, w), g
 		}
@@ -53,8 +58,8 @@ func pickCols[T any](cols []col[T], w, minDrop int) (vis []int, gap int, ok bool
 			}
 			vis = append(vis[:worst], vis[worst+1:]...)
 		}
-		if g == 2 && len(vis) < len(cols) {
-			continue // try the narrow gap before dropping columns
+		if g == 2 && (len(vis) < len(cols) || sumMins(cols, vis, g) > w) {
+			continue // try the narrow gap before dropping columns (or giving up)
 		}
 		return vis, g, sumMins(cols, vis, g) <= w
 	}
@@ -117,8 +122,8 @@ func colWidths[T any](cols []col[T], vis []int, gap, w int) []int {
 }
 
 // shrinkCols returns cols with each shrinking column's min lowered to
-// what its visible cells (one []string per row) and title need.
-func shrinkCols[T any](cols []col[T], cells [][]string) []col[T] {
+// what its visible cells (one row of cells each) and title need.
+func shrinkCols[T any](cols []col[T], cells [][]cell) []col[T] {
 	var out []col[T]
 	for ci, c := range cols {
 		if !c.shrink {
@@ -126,7 +131,7 @@ func shrinkCols[T any](cols []col[T], cells [][]string) []col[T] {
 		}
 		need := width(c.title) + 1 // room for a sort arrow
 		for _, r := range cells {
-			need = max(need, width(r[ci]))
+			need = max(need, width(r[ci].text))
 		}
 		if need < c.min {
 			if out == nil {

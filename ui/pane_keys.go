@@ -2,7 +2,6 @@ package ui
 
 import (
 	"cmp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,48 +10,60 @@ import (
 )
 
 // keysPane is the table of API key fingerprints, busiest first, sortable
-// by any column. (Keyboard bindings are in keymap.go.)
+// by any column; the engine picks its rows by the same sort and filter
+// over every key it tracks. (Keyboard bindings are in keymap.go.)
 func keysPane() *tablePane[detect.KeyStat] {
 	// count columns: a number per key, most first when picked.
-	number := func(title string, min, drop int, v func(k *detect.KeyStat) int) col[detect.KeyStat] {
-		return col[detect.KeyStat]{title: title, min: min, right: true, drop: drop, desc: true,
+	number := func(title, query string, min, drop int, v func(k *detect.KeyStat) int) col[detect.KeyStat] {
+		return col[detect.KeyStat]{title: title, name: query, query: query, min: min, right: true, drop: drop, desc: true,
 			cell: func(k *detect.KeyStat) string { return strconv.Itoa(v(k)) },
+			raw:  func(k *detect.KeyStat) any { return v(k) },
 			cmp:  func(a, b *detect.KeyStat) int { return cmp.Compare(v(a), v(b)) }}
 	}
 	return newTablePane(&tableSpec[detect.KeyStat]{
 		name: "keys", title: "Keys",
 		empty: "no API keys seen yet", noMatch: "no key matches the filter",
-		rows: func(s *detect.Snapshot) []detect.KeyStat { return s.Keys },
-		id:   func(k *detect.KeyStat) string { return k.Key },
+		emptyWhy: func(v *snapView) string { return blindTo(v, "key") },
+		rows:     func(v *snapView) []detect.KeyStat { return v.Keys },
+		id:       func(k *detect.KeyStat) string { return k.Key },
 		// Ties fall back to the fingerprint so rows do not shuffle between
 		// refreshes.
-		tie:   func(a, b *detect.KeyStat) int { return cmp.Compare(a.Key, b.Key) },
-		match: func(k *detect.KeyStat) []string { return append([]string{k.Key}, k.Fired...) },
+		tie:          func(a, b *detect.KeyStat) int { return cmp.Compare(a.Key, b.Key) },
+		match:        func(k *detect.KeyStat) []string { return append([]string{k.Key}, detTexts(k.Fired)...) },
+		query:        func(q *detect.Query) *detect.TableQuery { return &q.Keys },
+		engineFilter: keyEngineFilter,
+		pins:         func(k *detect.KeyStat) []detect.Pin { return []detect.Pin{{Kind: detect.PinKey, Value: k.Key}} },
+		partial:      func(v *snapView) detect.Partial { return v.Coverage.Keys },
 		open: func(k *detect.KeyStat) drill {
 			return drill{detail: detailView{kind: detailKey, key: detect.KeyDetail{Key: k.Key, Stat: *k}}}
 		},
 		cols: []col[detect.KeyStat]{
-			{title: "KEY", min: 12, flex: 1,
+			{title: "KEY", query: "key", min: 12, flex: 1,
 				cell:   func(k *detect.KeyStat) string { return clean(k.Key) },
 				accent: always[detect.KeyStat](acKey),
 				cmp:    func(a, b *detect.KeyStat) int { return cmp.Compare(a.Key, b.Key) }},
-			{title: "REQS", min: 7, right: true, desc: true, sorted: true,
+			{title: "REQS", name: "requests", query: "requests", min: 7, right: true, desc: true, sorted: true,
 				cell: func(k *detect.KeyStat) string { return count(k.Requests) },
+				raw:  func(k *detect.KeyStat) any { return k.Requests },
 				cmp:  func(a, b *detect.KeyStat) int { return cmp.Compare(a.Requests, b.Requests) }},
-			{title: "REQ/S", min: 6, right: true, desc: true,
+			{title: "REQ/S", name: "rate", query: "rate", min: 6, right: true, desc: true,
 				cell: func(k *detect.KeyStat) string { return rate(k.RateNow) },
+				raw:  func(k *detect.KeyStat) any { return k.RateNow },
 				cmp:  func(a, b *detect.KeyStat) int { return cmp.Compare(a.RateNow, b.RateNow) }},
-			{title: "PEAK", min: 6, right: true, drop: 3, desc: true,
+			{title: "PEAK", query: "peak", min: 6, right: true, drop: 3, desc: true,
 				cell: func(k *detect.KeyStat) string { return rate(k.PeakRate) },
+				raw:  func(k *detect.KeyStat) any { return k.PeakRate },
 				cmp:  func(a, b *detect.KeyStat) int { return cmp.Compare(a.PeakRate, b.PeakRate) }},
-			number("HOSTS", 5, 0, func(k *detect.KeyStat) int { return k.Hosts }),
-			number("CLIENTS", 7, 2, func(k *detect.KeyStat) int { return k.Clients }),
-			number("ORIGINS", 7, 4, func(k *detect.KeyStat) int { return k.Origins }),
-			{title: "LAST", min: 5, right: true, drop: 1, desc: true,
-				age: func(k *detect.KeyStat) time.Time { return k.LastSeen },
-				cmp: func(a, b *detect.KeyStat) int { return a.LastSeen.Compare(b.LastSeen) }},
-			{title: "FLAGS", min: max(5, len(detect.Detectors)),
+			number("HOSTS", "hosts", 5, 0, func(k *detect.KeyStat) int { return k.Hosts }),
+			number("CLIENTS", "clients", 7, 2, func(k *detect.KeyStat) int { return k.Clients }),
+			number("ORIGINS", "origins", 7, 4, func(k *detect.KeyStat) int { return k.Origins }),
+			{title: "LAST", query: "last", min: 5, right: true, drop: 1,
+				age: func(k *detect.KeyStat) time.Time { return k.LastSeen }},
+			// Only the detectors that fired, one letter each: ten detectors
+			// in fixed places would push ORIGINS out at 140 columns.
+			{title: "FLAGS", min: 5, flex: 1,
 				cell: func(k *detect.KeyStat) string { return flags(k.Fired) },
+				raw:  func(k *detect.KeyStat) any { return strings.Join(k.Fired, " ") },
 				accent: func(k *detect.KeyStat) accent {
 					if len(k.Fired) > 0 {
 						return acBad
@@ -64,42 +75,32 @@ func keysPane() *tablePane[detect.KeyStat] {
 	})
 }
 
-// flags shows which detectors fired on a key, one letter each in a fixed
-// place (detect.Detectors order) so the column reads at a glance.
-func flags(fired []string) string {
-	var b strings.Builder
-	for _, d := range detect.Detectors {
-		if slices.Contains(fired, d) {
-			b.WriteString(detLetter(d))
-		} else {
-			b.WriteString("·")
+// keyEngineFilter is the keys filter the engine answers as this pane
+// does: the typed text, which it finds in a key's fingerprint and in the
+// JSON names of the detectors that fired on it, and the detectors whose
+// label shows it ("dns/rebind"). Text the sanitiser would show otherwise
+// cannot be matched there: every row then (filtered here).
+func keyEngineFilter(f string) detect.TableQuery {
+	f = strings.ToLower(f)
+	if !plainFilter(f) {
+		return detect.TableQuery{}
+	}
+	q := detect.TableQuery{Filter: f}
+	for _, d := range detInfos {
+		if strings.Contains(d.label, f) && !strings.Contains(d.name, f) {
+			q.Detectors = append(q.Detectors, d.name)
 		}
 	}
-	return b.String()
+	return q
 }
 
-// detLetter is a detector's letter in the FLAGS column.
-func detLetter(det string) string {
-	switch det {
-	case detect.DetUnexpectedHost:
-		return "H"
-	case detect.DetHostServed:
-		return "A" // a foreign Host the server answered
-	case detect.DetForeignOrigin:
-		return "O"
-	case detect.DetKeyBurst:
-		return "B"
-	case detect.DetKeySpread:
-		return "S"
-	case detect.DetDNSPrivateAnswer:
-		return "P"
-	case detect.DetDNSRebind:
-		return "R"
-	case detect.DetUnexpectedSNI:
-		return "T"
+// plainFilter reports whether the engine matches f as this dashboard does:
+// printable ASCII, nothing the sanitiser would show otherwise.
+func plainFilter(f string) bool {
+	for i := 0; i < len(f); i++ {
+		if f[i] < 0x20 || f[i] >= 0x7f || f[i] == '\\' {
+			return false
+		}
 	}
-	if det == "" {
-		return "?"
-	}
-	return strings.ToUpper(det[:1])
+	return true
 }

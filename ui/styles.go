@@ -27,17 +27,23 @@ const (
 	nAccents
 )
 
-// styles holds every lipgloss style the dashboard uses. Colours are ANSI
-// basic colours only so the dashboard reads on 16-colour terminals; with
-// NoColor they are dropped and only bold, faint and reverse remain.
+// styles holds every lipgloss style the dashboard uses. On a dark
+// background the colours are ANSI basic colours, so the dashboard reads on
+// 16-colour terminals; on a light one (detected with the terminal's
+// background colour query) the ones that wash out on white (yellow, cyan,
+// bright black) become darker 256-colour shades, which lipgloss brings
+// down to the terminal's palette. With NoColor they are all dropped and
+// only bold, faint, underline and reverse remain.
 type styles struct {
 	noColor bool
+	dark    bool
 
 	title     paint
 	bold      paint
 	dim       paint
 	colHeader paint
 	selected  paint
+	inRange   paint // the timeline's pinned range
 	tabActive paint
 	tabIdle   paint
 	tabAlert  paint
@@ -87,52 +93,69 @@ func (p paint) Render(s string) string {
 	return p.pre + s + p.post
 }
 
-func newStyles(noColor bool) styles {
+// palette is the colours for one background.
+type palette struct {
+	title, muted, warn, good, bad, crit, key, low color.Color
+}
+
+func paletteFor(dark bool) palette {
+	if dark {
+		return palette{title: lipgloss.Cyan, muted: lipgloss.BrightBlack, warn: lipgloss.Yellow, good: lipgloss.Green,
+			bad: lipgloss.Red, crit: lipgloss.BrightRed, key: lipgloss.Magenta, low: lipgloss.Blue}
+	}
+	return palette{title: lipgloss.Color("25"), muted: lipgloss.Color("242"), warn: lipgloss.Color("130"),
+		good: lipgloss.Color("28"), bad: lipgloss.Color("160"), crit: lipgloss.Color("124"), key: lipgloss.Color("90"),
+		low: lipgloss.Color("25")}
+}
+
+func newStyles(noColor, dark bool) styles {
 	s := lipgloss.NewStyle()
+	pal := paletteFor(dark)
 	color := func(st lipgloss.Style, c color.Color) lipgloss.Style {
 		if noColor {
 			return st
 		}
 		return st.Foreground(c)
 	}
-	st := styles{noColor: noColor}
-	st.title = newPaint(color(s.Bold(true), lipgloss.Cyan))
+	st := styles{noColor: noColor, dark: dark}
+	st.title = newPaint(color(s.Bold(true), pal.title))
 	st.bold = newPaint(s.Bold(true))
 	st.dim = newPaint(s.Faint(true))
-	st.colHeader = newPaint(color(s.Bold(true), lipgloss.BrightBlack))
+	st.colHeader = newPaint(color(s.Bold(true), pal.muted))
 	if noColor {
 		st.colHeader = newPaint(s.Bold(true).Underline(true))
 	}
 	st.selected = newPaint(s.Reverse(true))
+	st.inRange = newPaint(color(s.Underline(true), pal.title))
 	st.tabActive = newPaint(s.Reverse(true).Bold(true))
-	st.tabIdle = newPaint(color(s, lipgloss.BrightBlack))
-	st.tabAlert = newPaint(color(s.Bold(true), lipgloss.Red))
-	st.border = newPaint(color(s, lipgloss.BrightBlack))
-	st.borderOn = newPaint(color(s.Bold(true), lipgloss.Cyan))
+	st.tabIdle = newPaint(color(s, pal.muted))
+	st.tabAlert = newPaint(color(s.Bold(true), pal.bad))
+	st.border = newPaint(color(s, pal.muted))
+	st.borderOn = newPaint(color(s.Bold(true), pal.title))
 	st.paneTitle = newPaint(s.Bold(true))
-	st.paneTitOn = newPaint(color(s.Bold(true), lipgloss.Cyan))
-	st.spark = newPaint(color(s, lipgloss.Green))
-	st.warn = newPaint(color(s.Bold(true), lipgloss.Yellow))
-	st.bad = newPaint(color(s.Bold(true), lipgloss.Red))
-	st.good = newPaint(color(s, lipgloss.Green))
+	st.paneTitOn = newPaint(color(s.Bold(true), pal.title))
+	st.spark = newPaint(color(s, pal.good))
+	st.warn = newPaint(color(s.Bold(true), pal.warn))
+	st.bad = newPaint(color(s.Bold(true), pal.bad))
+	st.good = newPaint(color(s, pal.good))
 	st.status = newPaint(s.Reverse(true).Bold(true))
-	st.flash = newPaint(color(s.Bold(true), lipgloss.Yellow))
-	st.helpKey = color(s.Bold(true), lipgloss.Cyan)
+	st.flash = newPaint(color(s.Bold(true), pal.warn))
+	st.helpKey = color(s.Bold(true), pal.title)
 	st.helpDesc = s
-	st.helpSep = color(s, lipgloss.BrightBlack)
-	st.barFull = newPaint(color(s, lipgloss.Cyan))
-	st.barEmpty = newPaint(color(s, lipgloss.BrightBlack))
+	st.helpSep = color(s, pal.muted)
+	st.barFull = newPaint(color(s, pal.title))
+	st.barEmpty = newPaint(color(s, pal.muted))
 
 	st.accents[acNone] = newPaint(s)
-	st.accents[acCrit] = newPaint(color(s.Bold(true), lipgloss.BrightRed))
-	st.accents[acHigh] = newPaint(color(s.Bold(true), lipgloss.Red))
-	st.accents[acMedium] = newPaint(color(s, lipgloss.Yellow))
-	st.accents[acLow] = newPaint(color(s, lipgloss.Blue))
-	st.accents[acGood] = newPaint(color(s, lipgloss.Green))
-	st.accents[acBad] = newPaint(color(s.Bold(true), lipgloss.Red))
-	st.accents[acWarn] = newPaint(color(s, lipgloss.Yellow))
-	st.accents[acKey] = newPaint(color(s, lipgloss.Magenta))
-	st.accents[acMuted] = newPaint(color(s, lipgloss.BrightBlack))
+	st.accents[acCrit] = newPaint(color(s.Bold(true), pal.crit))
+	st.accents[acHigh] = newPaint(color(s.Bold(true), pal.bad))
+	st.accents[acMedium] = newPaint(color(s, pal.warn))
+	st.accents[acLow] = newPaint(color(s, pal.low))
+	st.accents[acGood] = newPaint(color(s, pal.good))
+	st.accents[acBad] = newPaint(color(s.Bold(true), pal.bad))
+	st.accents[acWarn] = newPaint(color(s, pal.warn))
+	st.accents[acKey] = newPaint(color(s, pal.key))
+	st.accents[acMuted] = newPaint(color(s, pal.muted))
 	if noColor {
 		// Without colour, severity still stands out by weight.
 		st.accents[acCrit] = newPaint(s.Bold(true).Underline(true))
@@ -168,46 +191,4 @@ func sevLabel(s detect.Severity) string {
 		return "· LOW"
 	}
 	return "? " + s.String()
-}
-
-// detLabel is an alert's detector for the DETECTOR column: the short name
-// with what qualifies it (spread dimension, Host class).
-func detLabel(a *detect.Alert) string {
-	if a.Detector == detect.DetUnexpectedHost && a.Class != "" {
-		c := clean(a.Class)
-		switch a.Class {
-		case detect.ClassRebinding:
-			c = "rebind"
-		case detect.ClassScanner:
-			c = "scan"
-		}
-		return "host/" + c
-	}
-	return detShort(a.Detector, a.Dimension)
-}
-
-// detShort is a detector's short name for narrow columns.
-func detShort(det, dim string) string {
-	switch det {
-	case detect.DetUnexpectedHost:
-		return "host"
-	case detect.DetHostServed:
-		return "served"
-	case detect.DetForeignOrigin:
-		return "origin"
-	case detect.DetKeyBurst:
-		return "burst"
-	case detect.DetKeySpread:
-		if dim != "" {
-			return "spread/" + clean(dim)
-		}
-		return "spread"
-	case detect.DetDNSPrivateAnswer:
-		return "dns/private"
-	case detect.DetDNSRebind:
-		return "dns/rebind"
-	case detect.DetUnexpectedSNI:
-		return "tls/sni"
-	}
-	return clean(det)
 }

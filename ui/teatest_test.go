@@ -34,7 +34,7 @@ func TestTeaDemoTabsAndQuit(t *testing.T) {
 	b := demoBackend()
 	tm := teatest.NewTestModel(t, New(Options{Backend: b, Title: "rebindwatch — demo capture", Live: true}),
 		teatest.WithInitialTermSize(80, 24))
-	waitFor(t, tm, "Alerts", "evil.rebind.test", "LIVE")
+	waitFor(t, tm, "Incidents", "evil.rebind.test", "LIVE")
 	tm.Send(keyPress("2"))
 	waitFor(t, tm, "PEAK", "HAOBS")
 	tm.Send(keyPress("q"))
@@ -56,7 +56,7 @@ func TestTeaDrillDownGrid(t *testing.T) {
 		teatest.WithInitialTermSize(140, 40))
 	waitFor(t, tm, "Requests", "Origins")
 	tm.Send(keyPress("enter"))
-	waitFor(t, tm, "Evidence")
+	waitFor(t, tm, "Evidence", "inc-5")
 	tm.Send(keyPress("esc"))
 	tm.Send(keyPress("?"))
 	waitFor(t, tm, "Reading the screen")
@@ -71,7 +71,7 @@ func TestTeaPauseReplay(t *testing.T) {
 	b := demoBackend()
 	p := source.NewPacer(1)
 	tm := teatest.NewTestModel(t, New(Options{Backend: b, Pacer: p}), teatest.WithInitialTermSize(100, 30))
-	waitFor(t, tm, "Alerts")
+	waitFor(t, tm, "Incidents")
 	tm.Send(keyPress("space"))
 	waitFor(t, tm, "PAUSED")
 	tm.Send(keyPress("+"))
@@ -161,4 +161,69 @@ func (l *lockedBuffer) contains(s string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return bytes.Contains(l.b.Bytes(), []byte(s))
+}
+
+// TestTeaIncidentToRequest: from an incident to its evidence and on to a
+// request, and back, through a real program.
+func TestTeaIncidentToRequest(t *testing.T) {
+	tm := teatest.NewTestModel(t, New(Options{Backend: demoBackend(), Title: "rebindwatch", Pacer: source.NewPacer(1)}),
+		teatest.WithInitialTermSize(140, 40))
+	// The renderer writes only the cells that change: "Incidents 0" drawn
+	// before the first snapshot becomes "Incidents 4" by one digit, so the
+	// wait is for text that is new on screen.
+	waitFor(t, tm, "host served origin dns")
+	for _, k := range []string{"j", "j", "enter"} {
+		tm.Send(keyPress(k))
+	}
+	waitFor(t, tm, "inc-2", "Evidence — 2 DNS answers, 2 requests")
+	tm.Send(keyPress("G"))
+	tm.Send(keyPress("enter"))
+	waitFor(t, tm, "GET /admin/export?format=csv HTTP/1.1", "not an allowed Host")
+	tm.Send(keyPress("esc"))
+	waitFor(t, tm, "enter opens one")
+	tm.Send(keyPress("q"))
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+	if fm.detail.kind != detailIncident || len(fm.stack) != 0 {
+		t.Errorf("after esc: detail %d, stack %d", fm.detail.kind, len(fm.stack))
+	}
+}
+
+// TestTeaAdoptSuggested: p shows the proposal, A adopts it; the Backend
+// is asked to allow each proposed line not yet allowed.
+func TestTeaAdoptSuggested(t *testing.T) {
+	b := backendFor(zeroConfigSnapshot())
+	tm := teatest.NewTestModel(t, New(Options{Backend: b, Live: true, Proposal: demoProposal}), teatest.WithInitialTermSize(100, 30))
+	waitFor(t, tm, "checks are OFF")
+	tm.Send(keyPress("p"))
+	waitFor(t, tm, "Suggested allowlist", "*.api.example.com")
+	tm.Send(keyPress("A"))
+	waitFor(t, tm, "adopted 2 hosts and 1 origin for this run")
+	tm.Send(keyPress("ctrl+c"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.allowed) != 3 {
+		t.Errorf("Allow calls %v", b.allowed)
+	}
+}
+
+// TestTeaClearAsks: c asks, y clears, and the list says it was cleared.
+func TestTeaClearAsks(t *testing.T) {
+	b := demoBackend()
+	tm := teatest.NewTestModel(t, New(Options{Backend: b, Pacer: source.NewPacer(1)}), teatest.WithInitialTermSize(80, 24))
+	waitFor(t, tm, "Incidents 4")
+	tm.Send(keyPress("c"))
+	waitFor(t, tm, "Clear the alert list?")
+	s := b.Snapshot()
+	s.Alerts, s.Requests = nil, s.Requests+1
+	b.setSnap(s) // what the engine shows once cleared
+	tm.Send(keyPress("y"))
+	waitFor(t, tm, "cleared at 21:01:10")
+	tm.Send(keyPress("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.clears != 1 {
+		t.Errorf("ClearAlerts called %d times", b.clears)
+	}
 }

@@ -224,16 +224,25 @@ func bytesHuman(n float64) string {
 
 var sparkRunes = []rune("▁▂▃▄▅▆▇█")
 
-// sparkline draws values (oldest first) in w cells. When there are more
+// sparkline draws values (oldest first) in w cells (see sparkCells).
+func sparkline(vals []float64, w int) string { return strings.Join(sparkCells(vals, w), "") }
+
+// sparkCells draws values (oldest first) as w cells. When there are more
 // values than cells, each cell shows the highest value of its bucket so a
 // short burst is never averaged away; zero is the lowest bar and any
-// non-zero value is at least the second, so idle and quiet differ.
-func sparkline(vals []float64, w int) string {
+// non-zero value is at least the second, so idle and quiet differ. Fewer
+// values than cells are padded on the left with blanks, so the newest
+// value is always at the right edge.
+func sparkCells(vals []float64, w int) []string {
 	if w <= 0 {
-		return ""
+		return nil
 	}
+	out := make([]string, 0, w)
 	if len(vals) == 0 {
-		return strings.Repeat(string(sparkRunes[0]), w)
+		for range w {
+			out = append(out, string(sparkRunes[0]))
+		}
+		return out
 	}
 	cells := make([]float64, 0, w)
 	if len(vals) <= w {
@@ -254,11 +263,8 @@ func sparkline(vals []float64, w int) string {
 			maxV = v
 		}
 	}
-	var b strings.Builder
-	b.Grow(w * 3)
-	// Pad on the left so the newest value is always at the right edge.
 	for i := len(cells); i < w; i++ {
-		b.WriteByte(' ')
+		out = append(out, " ")
 	}
 	top := len(sparkRunes) - 1
 	for _, v := range cells {
@@ -266,9 +272,9 @@ func sparkline(vals []float64, w int) string {
 		if v > 0 && maxV > 0 && !math.IsNaN(v) {
 			idx = 1 + int(math.Round(math.Min(v/maxV, 1)*float64(top-1)))
 		}
-		b.WriteRune(sparkRunes[idx])
+		out = append(out, string(sparkRunes[idx]))
 	}
-	return b.String()
+	return out
 }
 
 // bar draws a progress bar of w cells for frac in [0,1].

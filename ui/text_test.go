@@ -87,7 +87,7 @@ func TestLayoutColsDropsByPriority(t *testing.T) {
 		w    int
 		want string
 	}{
-		{200, "TIME CLIENT METHOD HOST TARGET ORIGIN KEY ST"},
+		{200, "TIME CLIENT SERVER METHOD HOST TARGET ORIGIN KEY ST"},
 		{80, "TIME CLIENT HOST TARGET ORIGIN KEY ST"},
 		{60, "TIME HOST TARGET KEY ST"},
 		{40, "TIME HOST TARGET"},

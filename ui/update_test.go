@@ -3,7 +3,10 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,13 +18,17 @@ import (
 	"github.com/rebindwatch/rebindwatch/source"
 )
 
-// manySnapshot has enough rows to page through.
+// manySnapshot has enough rows to page through: 100 alerts, each its own
+// incident.
 func manySnapshot() detect.Snapshot {
 	s := demoSnapshot()
-	s.Alerts = nil
+	s.Alerts, s.Incidents = nil, nil
 	for i := 0; i < 100; i++ {
-		s.Alerts = append(s.Alerts, detect.Alert{ID: uint64(200 - i), Time: fxNow, LastSeen: fxNow, Detector: detect.DetForeignOrigin,
-			Severity: detect.Severity(i % 4), Subject: fmt.Sprintf("https://site-%03d.test", i), Count: 1})
+		a := detect.Alert{ID: uint64(200 - i), Time: fxNow, LastSeen: fxNow, Detector: detect.DetForeignOrigin,
+			Severity: detect.Severity(i % 4), Subject: fmt.Sprintf("https://site-%03d.test", i), Count: 1, Incident: fmt.Sprintf("inc-%d", 200-i)}
+		s.Alerts = append(s.Alerts, a)
+		s.Incidents = append(s.Incidents, detect.Incident{ID: a.Incident, Opened: a.Time, Last: a.Time, Severity: a.Severity,
+			Detectors: []string{a.Detector}, Subject: a.Subject, Alerts: []uint64{a.ID}, Count: 1})
 	}
 	return s
 }
@@ -32,7 +39,7 @@ func TestKeys(t *testing.T) {
 	type check func(t *testing.T, before, after Model, b *fakeBackend, quit bool)
 	cursor := func(want int) check {
 		return func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
-			if got := alertsOf(m).cursor; got != want {
+			if got := incidentsOf(m).cursor; got != want {
 				t.Errorf("cursor = %d, want %d", got, want)
 			}
 		}
@@ -86,11 +93,11 @@ func TestKeys(t *testing.T) {
 		{name: "up", setup: []string{"j", "j"}, keys: []string{"up"}, check: cursor(1)},
 		{name: "k", setup: []string{"j"}, keys: []string{"k"}, check: cursor(0)},
 		{name: "up_at_top", keys: []string{"k"}, check: cursor(0)},
-		{name: "down_at_bottom", setup: []string{"G"}, keys: []string{"j"}, check: cursor(len(demoSnapshot().Alerts) - 1)},
-		{name: "pgdown", many: true, keys: []string{"pgdown"}, check: cursor(15)},
-		{name: "ctrl+f", many: true, keys: []string{"ctrl+f"}, check: cursor(15)},
-		{name: "ctrl+d", many: true, keys: []string{"ctrl+d"}, check: cursor(15)},
-		{name: "pgup", many: true, setup: []string{"pgdown", "pgdown"}, keys: []string{"pgup"}, check: cursor(15)},
+		{name: "down_at_bottom", setup: []string{"G"}, keys: []string{"j"}, check: cursor(len(demoSnapshot().Incidents) - 1)},
+		{name: "pgdown", many: true, keys: []string{"pgdown"}, check: cursor(14)},
+		{name: "ctrl+f", many: true, keys: []string{"ctrl+f"}, check: cursor(14)},
+		{name: "ctrl+d", many: true, keys: []string{"ctrl+d"}, check: cursor(14)},
+		{name: "pgup", many: true, setup: []string{"pgdown", "pgdown"}, keys: []string{"pgup"}, check: cursor(14)},
 		{name: "ctrl+b", many: true, setup: []string{"pgdown"}, keys: []string{"ctrl+b"}, check: cursor(0)},
 		{name: "ctrl+u", many: true, setup: []string{"pgdown"}, keys: []string{"ctrl+u"}, check: cursor(0)},
 		{name: "G", many: true, keys: []string{"G"}, check: cursor(99)},
@@ -105,22 +112,56 @@ func TestKeys(t *testing.T) {
 		{name: "3", keys: []string{"3"}, check: focus(paneHosts)},
 		{name: "4", keys: []string{"4"}, check: focus(paneOrigins)},
 		{name: "5", keys: []string{"5"}, check: focus(paneRequests)},
-		{name: "enter_alert", keys: []string{"enter"}, check: all(modeIs(modeDetail), func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+		{name: "enter_incident", keys: []string{"enter"}, check: all(modeIs(modeDetail), func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			d := m.detail
+			if d.kind != detailIncident || d.incident.Incident.ID != "inc-5" || !d.loaded || len(d.incident.Alerts) != 2 || len(d.incident.Timeline) == 0 {
+				t.Errorf("detail = kind %d id %q loaded %v alerts %d", d.kind, d.incident.Incident.ID, d.loaded, len(d.incident.Alerts))
+			}
+		})},
+		{name: "enter_alert_of_incident", setup: []string{"j", "j", "enter", "j"}, keys: []string{"enter"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			// The incident's first alert, then esc goes back to the incident.
+			if m.detail.kind != detailAlert || m.detail.alert.ID != 8 || !m.detail.loaded || len(m.stack) != 1 {
+				t.Fatalf("detail = kind %d id %d, stack %d", m.detail.kind, m.detail.alert.ID, len(m.stack))
+			}
+			m, _ = press(t, m, "esc")
+			if m.detail.kind != detailIncident || m.detail.incident.Incident.ID != "inc-2" || m.mode != modeDetail {
+				t.Errorf("esc from the alert: kind %d id %q mode %d", m.detail.kind, m.detail.incident.Incident.ID, m.mode)
+			}
+		}},
+		{name: "enter_alert", setup: []string{"v"}, keys: []string{"enter"}, check: all(modeIs(modeDetail), func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
 			if m.detail.kind != detailAlert || m.detail.alert.ID != 6 || !m.detail.loaded || len(m.detail.alert.Evidence) != 2 {
 				t.Errorf("detail = kind %d id %d loaded %v evidence %d", m.detail.kind, m.detail.alert.ID, m.detail.loaded, len(m.detail.alert.Evidence))
 			}
 		})},
+		{name: "v", keys: []string{"v"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if name, _ := m.panes[paneAlerts].heading(); name != "alerts" || !strings.Contains(stripped(t, m), "1 Alerts 8") {
+				t.Errorf("after v the slot shows %q:\n%s", name, stripped(t, m))
+			}
+			if m, _ = press(t, m, "v"); !strings.Contains(stripped(t, m), "1 Incidents 4") {
+				t.Errorf("v again does not show the incidents:\n%s", stripped(t, m))
+			}
+		}},
+		{name: "v_elsewhere", setup: []string{"2"}, keys: []string{"v"}, check: flash("v switches the alerts pane")},
 		{name: "enter_key", setup: []string{"2"}, keys: []string{"enter"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
 			if m.mode != modeDetail || m.detail.kind != detailKey || m.detail.key.Key != fpEvil || len(m.detail.key.Hosts) != 4 {
 				t.Errorf("detail = mode %d kind %d key %q hosts %d", m.mode, m.detail.kind, m.detail.key.Key, len(m.detail.key.Hosts))
 			}
 		}},
 		{name: "enter_host_filters_requests", setup: []string{"3", "j"}, keys: []string{"enter"}, check: all(focus(paneRequests), func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
-			// Substring: evil.rebind.test:8080 matches too.
-			if r := requestsOf(m); r.filter != "evil.rebind.test" || len(r.shown) != 2 {
-				t.Errorf("requests filter %q rows %d", r.filter, len(r.shown))
+			// Exactly: evil.rebind.test:8080 is another Host.
+			r := requestsOf(m)
+			if r.pinKind != "host" || r.pinValue != "evil.rebind.test" || len(r.shown) != 1 || r.shown[0].Host != "evil.rebind.test" {
+				t.Errorf("requests pinned to %s %q, rows %d", r.pinKind, r.pinValue, len(r.shown))
+			}
+			if !strings.Contains(stripped(t, m), `requests host = evil.rebind.test`) {
+				t.Errorf("the header does not say what the requests are filtered by:\n%s", stripped(t, m))
 			}
 		})},
+		{name: "enter_evidence_opens_request", setup: []string{"j", "j", "enter", "G"}, keys: []string{"enter"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if m.detail.kind != detailRequest || m.detail.req.Target != "/admin/export?format=csv" || len(m.stack) != 1 {
+				t.Errorf("detail = kind %d target %q stack %d", m.detail.kind, m.detail.req.Target, len(m.stack))
+			}
+		}},
 		{name: "enter_request", setup: []string{"5"}, keys: []string{"enter"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
 			if m.mode != modeDetail || m.detail.kind != detailRequest || m.detail.req.Target != "/admin/export?format=csv" {
 				t.Errorf("detail = mode %d kind %d target %q", m.mode, m.detail.kind, m.detail.req.Target)
@@ -150,8 +191,8 @@ func TestKeys(t *testing.T) {
 		{name: "arrows_move_while_filtering", setup: []string{"/"}, keys: []string{"down", "down", "up"}, check: all(modeIs(modeFilter), cursor(1))},
 		{name: "j_is_text_while_filtering", setup: []string{"/"}, keys: []string{"j"}, check: all(modeIs(modeFilter), cursor(0))},
 		{name: "filter_q_is_text", setup: []string{"/"}, keys: []string{"q"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, quit bool) {
-			if quit || alertsOf(m).filter != "q" {
-				t.Errorf("q while filtering: quit=%v filter=%q", quit, alertsOf(m).filter)
+			if quit || incidentsOf(m).filter != "q" {
+				t.Errorf("q while filtering: quit=%v filter=%q", quit, incidentsOf(m).filter)
 			}
 		}},
 		{name: "s", setup: []string{"2"}, keys: []string{"s"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
@@ -169,9 +210,9 @@ func TestKeys(t *testing.T) {
 				t.Errorf("reversed: sorted by %s, first %s", sortedBy(k), k.shown[0].Key)
 			}
 		}},
-		{name: "S_alerts_oldest_first", keys: []string{"S"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
-			if a := alertsOf(m); sortedBy(a) != "AGE↑" || a.shown[0].ID != 1 {
-				t.Errorf("sorted by %s, first alert %d, want the oldest", sortedBy(a), a.shown[0].ID)
+		{name: "S_incidents_oldest_first", keys: []string{"S"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if a := incidentsOf(m); sortedBy(a) != "TIME↑" || a.shown[0].ID != "inc-1" {
+				t.Errorf("sorted by %s, first incident %s, want the oldest", sortedBy(a), a.shown[0].ID)
 			}
 		}},
 		{name: "space_pauses_replay", opts: []testOpt{replay}, keys: []string{"space"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
@@ -205,36 +246,74 @@ func TestKeys(t *testing.T) {
 		{name: "_", opts: []testOpt{replay}, keys: []string{"_", "_"}, check: speed(0.25)},
 		{name: "+_to_max", opts: []testOpt{replay}, keys: []string{"+", "+", "+", "+", "+", "+", "+", "+", "+"}, check: speed(0)},
 		{name: "speed_live", opts: []testOpt{live()}, keys: []string{"+"}, check: flash("replays")},
-		{name: "step_paused", opts: []testOpt{replay}, setup: []string{"space"}, keys: []string{"."}, check: flash("stepped 1 s")},
+		{name: "step_paused", opts: []testOpt{replay}, setup: []string{"space"}, keys: []string{"."}, check: flash("stepped to 21:01:11")},
 		{name: "step_running", opts: []testOpt{replay}, keys: []string{"."}, check: flash("pause first")},
 		{name: "step_live", opts: []testOpt{live()}, keys: []string{"."}, check: flash("replays")},
-		{name: "c", keys: []string{"c"}, check: func(t *testing.T, _, _ Model, b *fakeBackend, _ bool) {
+		{name: "c", keys: []string{"c"}, check: all(modeIs(modeConfirm), func(t *testing.T, _, m Model, b *fakeBackend, _ bool) {
+			if b.clears != 0 || !strings.Contains(stripped(t, m), "Clear the alert list? [y/N]") {
+				t.Errorf("c cleared at once (%d) or asked nothing:\n%s", b.clears, stripped(t, m))
+			}
+		})},
+		{name: "c_y", keys: []string{"c", "y"}, check: all(flash("alerts cleared"), func(t *testing.T, _, m Model, b *fakeBackend, _ bool) {
 			if b.clears != 1 {
 				t.Errorf("ClearAlerts called %d times", b.clears)
 			}
-		}},
+			s := b.Snapshot()
+			s.Alerts = nil
+			s.Requests++
+			m = snap(t, m, s, wall0.Add(time.Second))
+			if got := stripped(t, m); !strings.Contains(got, "cleared at 21:01:10") || strings.Contains(got, "no alerts yet") {
+				t.Errorf("after clearing the list does not say so:\n%s", got)
+			}
+		})},
+		{name: "c_n", keys: []string{"c", "n"}, check: all(modeIs(modeNormal), flash("alerts kept"), func(t *testing.T, _, _ Model, b *fakeBackend, _ bool) {
+			if b.clears != 0 {
+				t.Errorf("ClearAlerts called after no")
+			}
+		})},
 		{name: "a_host", setup: []string{"3", "j"}, keys: []string{"a"}, check: allowed("host", "evil.rebind.test")},
 		{name: "a_origin", setup: []string{"4", "j"}, keys: []string{"a"}, check: allowed("origin", "http://evil.rebind.test")},
-		{name: "a_alert", setup: []string{"j", "j", "j"}, keys: []string{"a"}, check: allowed("host", "evil.rebind.test")},
-		{name: "a_alert_detail", setup: []string{"j", "j", "enter"}, keys: []string{"a"}, check: allowed("origin", "null")},
+		{name: "a_incident", setup: []string{"j", "j"}, keys: []string{"a"}, check: allowed("host", "evil.rebind.test")},
+		{name: "a_incident_detail", setup: []string{"j", "enter"}, keys: []string{"a"}, check: allowed("origin", "null")},
+		{name: "a_alert", setup: []string{"v", "j", "j", "j"}, keys: []string{"a"}, check: allowed("host", "evil.rebind.test")},
+		{name: "a_alert_detail", setup: []string{"v", "j", "j", "enter"}, keys: []string{"a"}, check: allowed("origin", "null")},
 		{name: "a_already", setup: []string{"3"}, keys: []string{"a"}, check: all(allowed(), flash("already allowed"))},
 		{name: "a_key_pane", setup: []string{"2"}, keys: []string{"a"}, check: all(allowed(), flash("allows a host or an origin"))},
 		{name: "w_unavailable", keys: []string{"w"}, check: all(modeIs(modeNormal), flash("not available"))},
-		{name: "w_y", opts: []testOpt{withSave(saveOK)}, keys: []string{"w", "y"}, check: all(modeIs(modeNormal), flash("written to /tmp/rw.toml"))},
+		{name: "w_y", opts: []testOpt{withSave(saveOK)}, keys: []string{"w", "y"}, check: all(modeIs(modeNormal), flash("written to /tmp/rw.toml"),
+			func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+				if h, o := m.unsaved(); len(h)+len(o) != 0 || strings.Contains(stripped(t, m), "press w to save") {
+					t.Errorf("after writing, still unsaved: %v %v", h, o)
+				}
+			})},
 		{name: "w_n", opts: []testOpt{withSave(saveFail)}, keys: []string{"w", "n"}, check: all(modeIs(modeNormal), flash("not written"))},
 		{name: "w_N", opts: []testOpt{withSave(saveFail)}, keys: []string{"w", "N"}, check: flash("not written")},
 		{name: "w_Y_error", opts: []testOpt{withSave(saveFail)}, keys: []string{"w", "Y"}, check: flash("could not write the allowlist: disk full")},
 		{name: "w_esc", opts: []testOpt{withSave(saveFail)}, keys: []string{"w", "esc"}, check: flash("not written")},
 		{name: "w_asks", opts: []testOpt{withSave(saveFail)}, keys: []string{"w"}, check: all(modeIs(modeConfirm), func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
-			if !strings.Contains(stripped(t, m), "Add 1 host to the allowlist") {
-				t.Errorf("no question on screen")
+			if !strings.Contains(stripped(t, m), "Add 1 host to the allowlist in /tmp/rw.toml? [y/N]") {
+				t.Errorf("the question does not name the file:\n%s", stripped(t, m))
 			}
 		})},
+		{name: "q_asks_with_unsaved", opts: []testOpt{withSave(saveFail)}, keys: []string{"q"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, quit bool) {
+			if quit || m.mode != modeConfirm || !strings.Contains(stripped(t, m), "1 host allowed this run is not in /tmp/rw.toml: quit anyway?") {
+				t.Errorf("quit=%v without a warning:\n%s", quit, stripped(t, m))
+			}
+		}},
+		{name: "q_y_quits_with_unsaved", opts: []testOpt{withSave(saveFail)}, keys: []string{"q", "y"}, check: quits},
+		{name: "q_n_stays", opts: []testOpt{withSave(saveFail)}, keys: []string{"q", "n"}, check: all(modeIs(modeNormal), flash("not quitting"))},
 		{name: "w_asks_over_flash", opts: []testOpt{withSave(saveFail)}, setup: []string{"3", "a"}, keys: []string{"w"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
 			if !strings.Contains(stripped(t, m), "Add 1 host to the allowlist") {
 				t.Errorf("a message hides the question")
 			}
 		}},
+		{name: "R_unavailable", keys: []string{"R"}, check: flash("no incident report in this run")},
+		{name: "R", opts: []testOpt{withReport(func() (string, error) { return "/tmp/r\x1b[2J.html", nil })}, keys: []string{"R"},
+			check: all(modeIs(modeNormal), flash(`report written to /tmp/r\x1b[2J.html`))},
+		{name: "R_in_detail", opts: []testOpt{withReport(func() (string, error) { return "r.html", nil })}, setup: []string{"enter"}, keys: []string{"R"},
+			check: all(modeIs(modeDetail), flash("report written to r.html"))},
+		{name: "R_error", opts: []testOpt{withReport(func() (string, error) { return "r.html", errors.New("r.html: no space left on device") })}, keys: []string{"R"},
+			check: flash("could not write the report: r.html: no space left on device")},
 		{name: "?", keys: []string{"?"}, check: modeIs(modeHelp)},
 		{name: "?_closes", setup: []string{"?"}, keys: []string{"?"}, check: modeIs(modeNormal)},
 		{name: "esc_closes_help", setup: []string{"?"}, keys: []string{"esc"}, check: modeIs(modeNormal)},
@@ -245,21 +324,124 @@ func TestKeys(t *testing.T) {
 		{name: "ctrl+c_confirm", opts: []testOpt{withSave(saveFail)}, setup: []string{"w"}, keys: []string{"ctrl+c"}, check: quits},
 		{name: "q_in_help", setup: []string{"?"}, keys: []string{"q"}, check: quits},
 		{name: "q_in_detail", setup: []string{"enter"}, keys: []string{"q"}, check: quits},
-		{name: "detail_scroll", setup: []string{"2", "enter"}, keys: []string{"j", "j", "j"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
-			maxOff := len(m.detail.lines(m.ctx, m.ctx.width, m.snap.EventTime)) - m.bodyHeight()
-			if maxOff == 0 || m.detail.offset != maxOff {
+		{name: "detail_scroll", setup: []string{"2", "enter"}, keys: []string{"G"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			maxOff := len(detailLines(m)) - m.bodyHeight()
+			if maxOff <= 0 || m.detail.offset != maxOff {
 				t.Errorf("detail offset %d, want the end (%d)", m.detail.offset, maxOff)
 			}
-			if !strings.Contains(stripped(t, m), "of 19") {
-				t.Errorf("no scroll position in the footer")
+			if !strings.Contains(stripped(t, m), fmt.Sprintf("of %d", len(detailLines(m)))) {
+				t.Errorf("no scroll position in the footer:\n%s", stripped(t, m))
 			}
 		}},
+		{name: "detail_select", setup: []string{"2", "enter"}, keys: []string{"j", "j", "j"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if m.detail.sel != 2 || !strings.Contains(stripped(t, m), "enter open") {
+				t.Errorf("selected row %d:\n%s", m.detail.sel, stripped(t, m))
+			}
+			if m, _ = press(t, m, "enter"); m.detail.kind != detailRequest || m.detail.req.Host != "localhost:5000" {
+				t.Errorf("enter on the third request: kind %d host %q", m.detail.kind, m.detail.req.Host)
+			}
+		}},
+		{name: "p", opts: []testOpt{withProposal(demoProposal)}, keys: []string{"p"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if m.detail.kind != detailSuggest || !m.detail.loaded || !strings.Contains(stripped(t, m), "Suggested allowlist") {
+				t.Errorf("p: kind %d loaded %v\n%s", m.detail.kind, m.detail.loaded, stripped(t, m))
+			}
+		}},
+		{name: "p_unavailable", keys: []string{"p"}, check: all(modeIs(modeNormal), flash("no suggested allowlist"))},
+		{name: "A", opts: []testOpt{withProposal(demoProposal)}, setup: []string{"p"}, keys: []string{"A"}, check: func(t *testing.T, _, _ Model, b *fakeBackend, _ bool) {
+			// api.example.com is allowed already; the rest of what is proposed.
+			want := [][2]string{{"host", "*.api.example.com"}}
+			if !reflect.DeepEqual(b.allowed, want) {
+				t.Errorf("Allow calls %v, want %v", b.allowed, want)
+			}
+		}},
+		{name: "A_outside", keys: []string{"A"}, check: flash("p shows the suggested allowlist")},
 		{name: "detail_scroll_top", setup: []string{"2", "enter", "G"}, keys: []string{"g"}, check: func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
 			if m.detail.offset != 0 {
 				t.Errorf("detail offset %d after g", m.detail.offset)
 			}
 		}},
 		{name: "detail_tab_leaves", setup: []string{"enter"}, keys: []string{"tab"}, check: all(modeIs(modeNormal), focus(paneKeys))},
+
+		// Pivots: f pins the selected row's value for every pane.
+		{name: "f_key", setup: []string{"2"}, keys: []string{"f"}, check: all(modeIs(modeNormal), pinned("key 3f2a9c1b7d4e"), flash("pinned key"))},
+		{name: "f_asks_which", setup: []string{"5"}, keys: []string{"f"}, check: all(modeIs(modePin), pinned(),
+			footer("pin: h ev…rebind.test · k 3f2a9c1b7d4e · o …rebind.test · c 10.0.0.7 · esc: none"))},
+		{name: "f_letter", setup: []string{"5", "f"}, keys: []string{"k"}, check: all(modeIs(modeNormal), pinned("key 3f2a9c1b7d4e"))},
+		{name: "f_f_first", setup: []string{"5", "f"}, keys: []string{"f"}, check: pinned("host evil.rebind.test")},
+		{name: "f_cancel", setup: []string{"5", "f"}, keys: []string{"x"}, check: all(modeIs(modeNormal), pinned(), flash("nothing pinned"))},
+		{name: "f_combines", setup: []string{"2", "f", "3", "j"}, keys: []string{"f"}, check: pinned("key 3f2a9c1b7d4e", "host evil.rebind.test")},
+		{name: "f_twice", setup: []string{"2", "f"}, keys: []string{"f"}, check: all(pinned("key 3f2a9c1b7d4e"), flash("pinned already"))},
+		{name: "f_incident", keys: []string{"f"}, check: all(modeIs(modePin), footer("pin: k key 3f2a9c1b7d4e · c client 10.0.0.7 · esc: none"))},
+		{name: "f_in_detail", setup: []string{"2", "enter"}, keys: []string{"f"}, check: all(modeIs(modeNormal), pinned("key 3f2a9c1b7d4e"))},
+		{name: "f_evidence_row", setup: []string{"j", "j", "enter", "G"}, keys: []string{"f", "c"}, check: all(modeIs(modeNormal), pinned("client 10.0.0.7"))},
+		{name: "f_nothing", setup: []string{"2", "/", "z", "z", "enter"}, keys: []string{"f"}, check: flash("nothing to pin")},
+		{name: "F", setup: []string{"2", "f", "3", "f"}, keys: []string{"F"}, check: all(pinned(), flash("cleared"))},
+		{name: "F_nothing", keys: []string{"F"}, check: flash("nothing pinned")},
+		{name: "backspace", setup: []string{"2", "f", "3", "f"}, keys: []string{"backspace"}, check: all(pinned("key 3f2a9c1b7d4e"), flash("dropped host"))},
+		{name: "backspace_nothing", keys: []string{"backspace"}, check: flash("nothing pinned")},
+
+		// Time: the cursor steps through the timeline's buckets; two marks pin a range.
+		{name: "[", keys: []string{"["}, check: cursorAt(19)},
+		{name: "[_twice", keys: []string{"[", "["}, check: cursorAt(18)},
+		{name: "]", setup: []string{"[", "[", "["}, keys: []string{"]"}, check: cursorAt(18)},
+		{name: "]_at_end", setup: []string{"["}, keys: []string{"]"}, check: cursorAt(19)},
+		{name: "esc_cursor", setup: []string{"["}, keys: []string{"esc"}, check: cursorAt(-1)},
+		{name: "{", keys: []string{"{"}, check: all(flash("timeline: 10m"), func(t *testing.T, _, m Model, b *fakeBackend, _ bool) {
+			if q := b.lastQuery(); q.Span != 10*time.Minute {
+				t.Errorf("span %v", q.Span)
+			}
+		})},
+		{name: "{_all", keys: []string{"{", "{", "{", "{"}, check: all(flash("widest"), func(t *testing.T, _, m Model, b *fakeBackend, _ bool) {
+			if q := b.lastQuery(); q.Span != detect.SpanAll {
+				t.Errorf("span %v", q.Span)
+			}
+		})},
+		{name: "}", setup: []string{"{"}, keys: []string{"}"}, check: all(flash("timeline: 1m"))},
+		{name: "}_narrowest", keys: []string{"}"}, check: flash("narrowest")},
+		{name: "m_needs_cursor", keys: []string{"m"}, check: flash("move the time cursor first")},
+		{name: "m_first", setup: []string{"["}, keys: []string{"m"}, check: all(flash("marked 21:01:08"), pinned())},
+		{name: "m_range", setup: []string{"[", "m", "[", "["}, keys: []string{"m"}, check: all(flash("range 21:01:02–21:01:11 pinned"),
+			func(t *testing.T, _, m Model, b *fakeBackend, _ bool) {
+				q := b.lastQuery()
+				if !q.From.Equal(fxNow.Add(-8*time.Second)) || !q.To.Equal(fxNow.Add(time.Second)) || !m.mark.IsZero() {
+					t.Errorf("range %v–%v, mark %v", q.From, q.To, m.mark)
+				}
+			})},
+		{name: "esc_mark", setup: []string{"[", "m"}, keys: []string{"esc"}, check: all(flash("mark forgotten"), cursorAt(19))},
+
+		// Exports, columns, the proposed log format.
+		{name: "e", opts: []testOpt{exportTo(t)}, setup: []string{"2"}, keys: []string{"e"}, check: all(modeIs(modeExport),
+			footer("export keys as: j JSON lines · c CSV"))},
+		{name: "e_csv", opts: []testOpt{exportTo(t)}, setup: []string{"2", "e"}, keys: []string{"c"}, check: all(modeIs(modeNormal),
+			flash("exported 4 rows to "), exported("key,requests,rate,peak,hosts,clients,origins,last,flags\n3f2a9c1b7d4e,640,30,150,4,2,2,"))},
+		{name: "e_jsonl", opts: []testOpt{exportTo(t)}, setup: []string{"3", "e"}, keys: []string{"j"}, check: exported(
+			`{"host":"api.example.com","requests":900,"keys":3,"status":"allowed","last":"2026-11-26T21:01:08.000000Z"}`)},
+		{name: "e_evidence", opts: []testOpt{exportTo(t)}, setup: []string{"enter", "e"}, keys: []string{"j"}, check: all(modeIs(modeDetail),
+			flash("rows to "), exported(`"what":"GET","client":"10.0.0.7","server":"10.0.0.1:80","host":"evil.rebind.test:8080"`))},
+		{name: "e_cancel", opts: []testOpt{exportTo(t)}, setup: []string{"e"}, keys: []string{"esc"}, check: all(modeIs(modeNormal), flash("nothing exported"))},
+		{name: "C", setup: []string{"2"}, keys: []string{"C"}, check: all(modeIs(modeColumns), func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+			if got := stripped(t, m); !strings.Contains(got, "Columns of keys") || !strings.Contains(got, "[x] REQ/S  (rate)") {
+				t.Errorf("chooser:\n%s", got)
+			}
+		})},
+		{name: "C_hide_move", setup: []string{"2", "C", "j", "space", "j", "j", "K", "enter"}, keys: nil, check: all(modeIs(modeNormal),
+			flash("keys columns: key, peak, rate, hosts"), func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+				for _, l := range strings.Split(stripped(t, m), "\n") {
+					if strings.HasPrefix(l, "KEY") {
+						if strings.Contains(l, "REQS") || strings.Index(l, "PEAK") > strings.Index(l, "REQ/S") {
+							t.Errorf("columns: %q", l)
+						}
+						return
+					}
+				}
+				t.Errorf("no table header:\n%s", stripped(t, m))
+			})},
+		{name: "C_save", opts: []testOpt{withSave(saveOK), saveColumns}, setup: []string{"2", "C", "space", "enter"}, keys: []string{"y"},
+			check: flash("keys columns saved to /tmp/rw.toml")},
+		{name: "C_last_column", setup: []string{"3", "C", "space", "j", "space", "j", "space", "j", "space", "j"}, keys: []string{"space"},
+			check: flash("one column at least")},
+		{name: "C_esc", setup: []string{"2", "C", "space"}, keys: []string{"esc"}, check: all(modeIs(modeNormal), flash("columns unchanged"))},
+		{name: "L_none", keys: []string{"L"}, check: flash("no log proposes a format")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -276,6 +458,74 @@ func TestKeys(t *testing.T) {
 				screen(t, after)
 			}
 		})
+	}
+}
+
+// pinned checks the chips (pins as "kind value") and that the engine was
+// asked for them.
+func pinned(want ...string) func(t *testing.T, _, m Model, b *fakeBackend, _ bool) {
+	return func(t *testing.T, _, m Model, b *fakeBackend, _ bool) {
+		var got, asked []string
+		for _, p := range m.pins() {
+			got = append(got, string(p.Kind)+" "+p.Value)
+		}
+		for _, p := range b.lastQuery().Pins {
+			asked = append(asked, string(p.Kind)+" "+p.Value)
+		}
+		if !slices.Equal(got, want) || !slices.Equal(asked, want) {
+			t.Errorf("pins %q, asked the engine for %q, want %q", got, asked, want)
+		}
+	}
+}
+
+// cursorAt checks the time cursor is on bucket i of the timeline (-1: none).
+func cursorAt(i int) func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+	return func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+		got := -1
+		if !m.cursor.IsZero() {
+			got = m.snap.Activity.Bucket(m.cursor)
+		}
+		if got != i {
+			t.Errorf("time cursor on bucket %d, want %d", got, i)
+		}
+	}
+}
+
+// footer checks the footer line.
+func footer(sub string) func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+	return func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+		lines := strings.Split(stripped(t, m), "\n")
+		if l := lines[len(lines)-1]; !strings.Contains(l, sub) {
+			t.Errorf("footer %q, want %q", l, sub)
+		}
+	}
+}
+
+// exportTo makes exports go to a new directory (ExportDir) at a fixed clock.
+func exportTo(t *testing.T) testOpt {
+	dir := t.TempDir()
+	return func(o *Options) {
+		o.ExportDir = dir
+		o.Now = func() time.Time { return wall0 }
+	}
+}
+
+// saveColumns records columns "saved" to the config.
+func saveColumns(o *Options) {
+	o.SaveColumns = func(path, pane string, cols []string) (string, error) { return path, nil }
+}
+
+// exported checks the one file an export wrote.
+func exported(sub string) func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+	return func(t *testing.T, _, m Model, _ *fakeBackend, _ bool) {
+		files, _ := filepath.Glob(filepath.Join(m.opts.ExportDir, "rebindwatch-*"))
+		if len(files) != 1 || !strings.Contains(m.flash, files[0]) {
+			t.Fatalf("files %v, flash %q", files, m.flash)
+		}
+		b, _ := os.ReadFile(files[0])
+		if !strings.Contains(string(b), sub) {
+			t.Errorf("%s:\n%s\nwant %q", files[0], b, sub)
+		}
 	}
 }
 
@@ -300,14 +550,14 @@ func allowed(kv ...string) func(t *testing.T, _, _ Model, b *fakeBackend, _ bool
 	}
 }
 
-func saveOK(h, o []string) (string, error) {
-	if len(h) != 1 || h[0] != "192.168.1.50:8080" || len(o) != 0 {
-		return "", fmt.Errorf("unexpected additions %v %v", h, o)
+func saveOK(path string, h, o []string) (string, error) {
+	if path != "/tmp/rw.toml" || len(h) != 1 || h[0] != "192.168.1.50:8080" || len(o) != 0 {
+		return "", fmt.Errorf("unexpected additions to %s: %v %v", path, h, o)
 	}
-	return "/tmp/rw.toml", nil
+	return path, nil
 }
 
-func saveFail([]string, []string) (string, error) { return "", errors.New("disk full") }
+func saveFail(string, []string, []string) (string, error) { return "", errors.New("disk full") }
 
 // TestEveryBindingTested makes sure each key of every binding in the
 // KeyMap appears in TestKeys (by name), so a new binding needs a test.
@@ -369,9 +619,9 @@ func TestConfirmListsWhatItWrites(t *testing.T) {
 	s.AddedOrigins = []string{"https://a.test", "https://b.test"}
 	b.setSnap(s)
 	var got [][]string
-	m := newTestModel(t, b, 80, 24, withSave(func(h, o []string) (string, error) {
+	m := newTestModel(t, b, 80, 24, withSave(func(path string, h, o []string) (string, error) {
 		got = append(got, h, o)
-		return "rw.toml", nil
+		return path, nil
 	}))
 	m, _ = press(t, m, "w")
 	if !strings.Contains(stripped(t, m), "Add 1 host and 2 origins") {
@@ -427,14 +677,14 @@ func TestNewAlertsMarker(t *testing.T) {
 	m := newTestModel(t, b, 80, 24)
 	m, _ = press(t, m, "j", "j")
 	s := b.Snapshot()
-	na := s.Alerts[0]
-	na.ID, na.Subject = 9, "rebind.attacker.test"
-	s.Alerts = append([]detect.Alert{na}, s.Alerts...)
+	ni := s.Incidents[0]
+	ni.ID, ni.Subject = "inc-9", "rebind.attacker.test"
+	s.Incidents = append([]detect.Incident{ni}, s.Incidents...)
 	m = snap(t, m, s, wall0.Add(time.Second))
-	if got := m.panes[paneAlerts].status(); got != "Alerts 9 · 1 new ↑" {
-		t.Errorf("title %q while scrolled down, want the new alert counted", got)
+	if got := m.panes[paneAlerts].status(); got != "Incidents 5 · 1 new ↑" {
+		t.Errorf("title %q while scrolled down, want the new incident counted", got)
 	}
-	if !strings.Contains(stripped(t, m), "1 Alerts 9 · 1 new ↑") {
+	if !strings.Contains(stripped(t, m), "1 Incidents 5 · 1 new ↑") {
 		t.Errorf("the tab bar does not count the new alert:\n%s", stripped(t, m))
 	}
 	if m, _ = press(t, m, "2", "1"); m.panes[paneAlerts].news() != 1 {
@@ -466,7 +716,9 @@ func TestProgressRate(t *testing.T) {
 func TestDoneShown(t *testing.T) {
 	b := demoBackend()
 	m := newTestModel(t, b, 80, 24, withPacer(source.NewPacer(1)))
-	m = upd(t, m, snapMsg{snap: b.Snapshot(), at: wall0, done: true, chain: true, speed: 1})
+	msg := tickMsg(m, b.Snapshot(), wall0)
+	msg.done = true
+	m = upd(t, m, msg)
 	if !strings.Contains(stripped(t, m), "DONE") {
 		t.Errorf("no DONE in the header")
 	}

@@ -27,6 +27,9 @@ type viewCtx struct {
 func (m Model) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
+	if !m.opts.NoMouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
 	title := m.opts.Title
 	if title == "" {
 		title = "rebindwatch"
@@ -51,32 +54,40 @@ func (m *Model) render() string {
 		}
 		return frame(msg, W, H)
 	}
-	// Ages are relative to the event clock, never to wall time.
-	now := m.snap.EventTime
+	// Ages are relative to the clock in the header: event time, or a live
+	// source's wall clock.
+	now := m.view.now()
 	hd := m.header()
 	head := hd.lines(W, H/2)
 	bodyH := max(0, H-len(head)-1)
 	lines := make([]string, 0, H)
 	lines = append(lines, head...)
 	var hintL, hintR string // the footer's hint while the help or a detail is open
-	switch m.mode {
+	switch m.screen() {
+	case modeColumns:
+		body := m.columns.lines(c, W)
+		lines = append(lines, m.columns.window(body, W, bodyH)...)
 	case modeHelp:
 		body := m.help.lines(c, W)
 		lines = append(lines, m.help.window(body, W, bodyH)...)
 		hintL, hintR = m.help.hint(len(body), bodyH)
 	case modeDetail:
-		body := m.detail.lines(c, W, now)
-		lines = append(lines, m.detail.window(body, W, bodyH)...)
-		hintL, hintR = m.detail.hint(len(body), bodyH)
+		body := m.detail.body(c, m.view, W)
+		lines = append(lines, m.detail.window(body.lines, W, bodyH)...)
+		hintL, hintR = m.detail.hint(m.view, body, bodyH)
 	default:
-		if c.grid {
-			lines = append(lines, m.renderGrid(bodyH, m.paneRectsFor(bodyH), now)...)
-		} else {
-			lines = append(lines, m.renderTabs(W, bodyH, now)...)
-		}
+		lines = append(lines, m.renderPanes(bodyH, now)...)
 	}
 	lines = append(lines, m.footer(W, hintL, hintR))
 	return frame(lines, W, H)
+}
+
+// renderPanes is the body when no detail or help is open: the grid or the tabs.
+func (m *Model) renderPanes(bodyH int, now time.Time) []string {
+	if m.ctx.grid {
+		return m.renderGrid(bodyH, m.paneRectsFor(bodyH), now)
+	}
+	return m.renderTabs(m.ctx.width, bodyH, now)
 }
 
 // frame makes lines exactly w cells wide and exactly h lines, so a
@@ -117,9 +128,18 @@ func (m *Model) renderTabs(w, h int, now time.Time) []string {
 // tabBar lists the panes with their counts; it drops the counts of the
 // other panes when the line is too narrow, never the "new" marker.
 func (m *Model) tabBar(w int) string {
+	line, _ := m.tabs(w)
+	return line
+}
+
+// tabs draws the tab bar and says where each tab starts (a click finds
+// its pane).
+func (m *Model) tabs(w int) (string, [nPanes]int) {
 	st := &m.ctx.st
+	var starts [nPanes]int
 	for _, full := range []bool{true, false} {
 		var b strings.Builder
+		x := 0
 		for i, p := range m.panes {
 			id := paneID(i)
 			label := strconv.Itoa(i+1) + " " + p.status()
@@ -131,6 +151,8 @@ func (m *Model) tabBar(w int) string {
 				}
 			}
 			label = " " + label + " "
+			starts[i] = x
+			x += width(label) + 1
 			switch {
 			case id == m.focus:
 				b.WriteString(st.tabActive.Render(label))
@@ -144,10 +166,10 @@ func (m *Model) tabBar(w int) string {
 			}
 		}
 		if width(b.String()) <= w || !full {
-			return clipLine(b.String(), w)
+			return clipLine(b.String(), w), starts
 		}
 	}
-	return ""
+	return "", starts
 }
 
 // renderGrid is the wide layout: alerts | keys on top, requests |
@@ -214,7 +236,13 @@ func (m *Model) footer(w int, hintL, hintR string) string {
 		name, _ := m.panes[m.focus].heading()
 		return clipLine(st.bold.Render("filter "+name+" ")+m.input.View()+hint, w)
 	case modeConfirm:
-		return clipLine(st.warn.Render(m.confirmText()), w)
+		return clipLine(st.warn.Render(m.confirmText(w)), w)
+	case modePin:
+		return clipLine(st.warn.Render(m.pinPrompt(w)), w)
+	case modeExport:
+		return clipLine(st.warn.Render(m.exportPrompt()), w)
+	case modeColumns:
+		return clipLine(st.warn.Render("space shows/hides · J K move · enter keeps · esc cancels"), w)
 	}
 	switch {
 	case m.flash != "" && m.warn:

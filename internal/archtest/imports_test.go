@@ -36,15 +36,22 @@ func rules() map[string]rule {
 	return map[string]rule{
 		"keys":     only(),
 		"sanitize": only(),
-		"detect":   only("keys"),
-		"source":   only("detect", "keys"),
+		// Checkpoints: a keyed store that sources write through and the
+		// app writes to disk; it knows nothing of what they keep.
+		"state":  only(),
+		"detect": only("keys"),
+		"source": only("detect", "keys"),
 		// Sources: not each other, not any sink.
-		"capture": only("detect", "keys", "source"),
-		"logsrc":  only("detect", "keys", "source"),
-		// Kafka in (a source) and out (sinks): the wire form of a
-		// normalised request and the alert shapes are schema's; raw
-		// lines are read by logsrc through an interface app wires.
-		"kafka": only("detect", "keys", "schema", "source"),
+		"capture": only("detect", "keys", "source", "state"),
+		"logsrc":  only("detect", "keys", "source", "state"),
+		// Line sources: their lines go through logsrc's per-source format
+		// auto-detection (logsrc.Streams, logsrc.Feeder), as a file's do.
+		"syslogsrc": only("detect", "keys", "source", "logsrc", "state"),
+		"cmdsrc":    only("detect", "keys", "source", "logsrc", "state"),
+		// Kafka in (a source, whose raw lines go through logsrc.Feeder)
+		// and out (sinks): the wire form of a normalised request and the
+		// alert shapes are schema's.
+		"kafka": only("detect", "keys", "logsrc", "schema", "source"),
 		// Sinks: not each other, not the sources; the JSON line shapes they
 		// share are a leaf of their own.
 		"schema":  only("detect", "sanitize"),
@@ -54,6 +61,9 @@ func rules() map[string]rule {
 		"syslogout": only("detect", "sanitize", "schema"),
 		"metrics":   sink,
 		"suggest":   sink,
+		// The incident report reads the engine once, when asked; it is
+		// no sink and needs no key rules (keys are fingerprints by then).
+		"report": only("detect", "sanitize"),
 		// The dashboard reads snapshots; the pacer is source's.
 		"ui":          only("detect", "keys", "sanitize", "source"),
 		"config":      only("detect", "keys"),

@@ -2,6 +2,7 @@
 """Sends the hostile requests of testdata/hostile over raw sockets.
 
     /usr/bin/python3 client.py hostile PORT
+    /usr/bin/python3 client.py markup PORT KEY
 
 hostile: every value of corpus.py in every request field rebindwatch shows
 (Host, Origin, User-Agent, the target, Referer, the Basic user name), one
@@ -13,6 +14,10 @@ writes a quote as is: a User-Agent that forges the rest of the line to
 claim an allowed Host, and one that ends in a backslash; both with the
 foreign Host evil.rebind.test.
 
+markup: every value of MARKUP (markup.txt) in the Host, Origin,
+User-Agent, target and Referer, the Host ones with the key KEY (so that
+key_spread's evidence carries them too).
+
 Only for the throw-away nginx that record.sh starts on loopback.
 """
 
@@ -22,7 +27,7 @@ import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from corpus import CORPUS  # noqa: E402
+from corpus import CORPUS, MARKUP  # noqa: E402
 
 TIMEOUT = 5
 
@@ -46,9 +51,9 @@ def send(port, head):
         s.close()
 
 
-def request(field, value):
+def request(field, value, key=b""):
     host, target = b"api.rebind.test", b"/v1/items"
-    hdrs = []
+    hdrs = [b"X-API-Key: " + key] if key else []
     if field == "host":
         host = value
     elif field == "target":
@@ -68,6 +73,12 @@ def request(field, value):
 
 def main():
     what, port = sys.argv[1], int(sys.argv[2])
+    if what == "markup":
+        key = sys.argv[3].encode()
+        for field in ["host", "origin", "user_agent", "target", "referer"]:
+            for _name, value in MARKUP:
+                send(port, request(field, value, key if field == "host" else b""))
+        return
     if what != "hostile":
         sys.exit("client.py: unknown mode " + what)
     for field in ["host", "origin", "user_agent", "target", "referer", "remote_user"]:

@@ -5,8 +5,10 @@ write, OSC 8 link, an 8-bit or UTF-8 C1 introducer), to rewrite what is
 already on screen (CR, backspace), to pass for something else (bidi
 overrides and isolates, zero-width characters, a BOM), or to break the
 layout (10 kB, invalid UTF-8). They are bytes: what goes on the wire or into
-the log exactly.
+the log exactly. MARKUP (markup.txt) is aimed at HTML: the incident report.
 """
+
+import os
 
 CORPUS = [
     ("csi_red", b"evil\x1b[31mRED\x1b[0m.test"),
@@ -26,6 +28,22 @@ CORPUS = [
     ("del_bel", b"a\x7fb\x07c"),
     ("big", b"B" * 10000),
 ]
+
+
+def _markup():
+    """MARKUP: markup.txt's values, aimed at HTML rather than a terminal."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "markup.txt")
+    out = []
+    with open(path, "rb") as f:
+        for line in f:
+            line = line.rstrip(b"\n")
+            if line and not line.startswith(b"#"):
+                name, value = line.split(b"\t", 1)
+                out.append((name.decode(), value))
+    return out
+
+
+MARKUP = _markup()
 
 # Fields of the nginx extended format (testdata/rec/ext.fmt) that carry
 # request data. "target" is the request-target inside $request.

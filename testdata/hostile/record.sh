@@ -6,7 +6,7 @@
 # capturing, and nginx logging in combined, extended (default \xHH escaping
 # and escape=none) and a "secrets" format that logs whole credentials.
 #
-#   testdata/hostile/record.sh [all|gen|hostile|secrets]
+#   testdata/hostile/record.sh [all|gen|hostile|secrets|markup]
 #
 # gen      hostile_gen_escaped.log, hostile_gen_raw.log   (gen.py; no root)
 # hostile  hostile.pcap, hostile_access_ext.log, hostile_access_ext_raw.log
@@ -14,6 +14,8 @@
 #          secrets_access_secrets_cut.log (the writer died mid-line, right
 #          after a key), secrets_error.log (nginx's error.log lines quoting
 #          an invalid header with a key), secrets.fmt
+# markup   markup.pcap, markup_access_ext.log: the HTML of markup.txt in every
+#          field (client.py markup), for the incident report's tests
 #
 # hostile and secrets need root (tcpdump on lo) on Debian with:
 #   apt-get install -y nginx tcpdump curl python3
@@ -23,9 +25,9 @@ set -euo pipefail
 
 WHAT=${1:-all}
 case $WHAT in
-all | gen | hostile | secrets) ;;
+all | gen | hostile | secrets | markup) ;;
 *)
-	echo "usage: testdata/hostile/record.sh [all|gen|hostile|secrets]" >&2
+	echo "usage: testdata/hostile/record.sh [all|gen|hostile|secrets|markup]" >&2
 	exit 2
 	;;
 esac
@@ -131,7 +133,7 @@ record_hostile() {
 # key NAME: the fake key of that role (secrets_keys.txt, in this order).
 ROLES=(xapikey bearer token basic_user basic_pass q_api_key q_token q_access_token
 	cookie_session cookie_api_key referer_api_key fragment_access_token encoded_name
-	apikey_scheme log_only_cookie error_log_header)
+	apikey_scheme log_only_cookie error_log_header markup)
 key() {
 	local i
 	for i in "${!ROLES[@]}"; do
@@ -197,12 +199,22 @@ open(sys.argv[2], "w", encoding="utf-8").write(m.group(1))
 PYEOF
 }
 
+record_markup() {
+	echo "== markup"
+	start markup
+	"$PY" "$HERE/client.py" markup "$PORT" "$(key markup)"
+	stop
+	install -m 0644 "$WORK/markup.pcap" "$HERE/markup.pcap"
+	install -m 0644 "$WORK/markup/access_ext.log" "$HERE/markup_access_ext.log"
+}
+
 case $WHAT in gen | all) record_gen ;; esac
 if [ "$WHAT" != gen ]; then
 	prereqs
 	WORK=$(mktemp -d /tmp/rebindwatch-hostile.XXXXXX)
 	case $WHAT in hostile | all) record_hostile ;; esac
 	case $WHAT in secrets | all) record_secrets ;; esac
+	case $WHAT in markup | all) record_markup ;; esac
 fi
 echo "== done"
 ls -l "$HERE" | sed 1d

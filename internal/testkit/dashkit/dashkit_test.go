@@ -62,7 +62,7 @@ func TestPressWaitsForSlowCommands(t *testing.T) {
 	if !strings.Contains(screen(m), "evil.rebind.test") {
 		t.Fatalf("the first snapshot is not on screen:\n%s", screen(m))
 	}
-	m, quit := dashkit.Press(t, m, "1", "enter")
+	m, quit := dashkit.Press(t, m, "1", "v", "enter") // v: the alert list, not incidents
 	if quit {
 		t.Fatal("enter quit the dashboard")
 	}
@@ -76,8 +76,8 @@ func TestPressWaitsForSlowCommands(t *testing.T) {
 }
 
 // The tick is recognised by its message: Init's is a tick, the one-shot
-// snapshot after an action is not (it is fed back: "c" clears the alerts
-// and the screen shows it at once).
+// snapshot after an action is not (it is fed back: "c", confirmed, clears
+// the alerts and the screen shows it at once).
 func TestTickAndActionAreToldApartByMessage(t *testing.T) {
 	e := engine(t)
 	m := dashkit.New(t, ui.Options{Backend: e, NoColor: true}, 100, 30)
@@ -89,7 +89,7 @@ func TestTickAndActionAreToldApartByMessage(t *testing.T) {
 			t.Errorf("IsTick(%#v) = true", msg)
 		}
 	}
-	m, _ = dashkit.Press(t, m, "c")
+	m, _ = dashkit.Press(t, m, "c", "y") // c asks first
 	if n := len(e.Snapshot().Alerts); n != 0 {
 		t.Fatalf("c did not clear the engine's alerts: %d left", n)
 	}

@@ -1,0 +1,539 @@
+package capture
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+)
+
+// This file reassembles TCP. Most segments of a capture arrive in order,
+// and those go straight from the packet to the connection's stream: no
+// copy, no queue. Only a segment ahead of the stream is copied and queued
+// until the bytes before it arrive, or until gapTimeout of packet time
+// says they never will (the gap is then skipped and counted). It keeps
+// what gopacket/reassembly did for us (receiver rules of RFC 9293 and
+// RFC 5961, mid-connection starts, caps, flushing by packet time) at a
+// fraction of its cost, and it can see what that package hides: data sent
+// twice with different bytes, the overlap an IDS evasion relies on
+// (overlap.go).
+//
+// Each connection's bytes go to its stream (the HTTP/1 state machine of
+// conn.go, or DNS over TCP in dns.go) one segment at a time, in order.
+
+// Reassembly timing (packet time) and bounds.
+const (
+	// gapTimeout is how long segments wait for a missing one before the
+	// gap is skipped.
+	gapTimeout = 5 * time.Second
+	// idleTimeout closes connections that saw no packet for this long,
+	// so their streams report what they hold.
+	idleTimeout = 2 * time.Minute
+	// totalBufConns is how many connections' worth of out-of-order data
+	// (MaxStreamBuffer each) the assembler may buffer in all.
+	totalBufConns = 64
+	// maxAhead is how far ahead of the stream a segment may start and still
+	// be queued; beyond it the segment belongs to no plausible window.
+	maxAhead = 1 << 30
+)
+
+// segment is one delivery to a stream: the next bytes of one direction of
+// its connection.
+type segment struct {
+	data  []byte // valid during the call only: a stream copies what it keeps
+	at    int64  // packet time of the bytes, Unix nanoseconds
+	dir   int    // 0: sent by the end that sent the connection's first packet; 1: the other
+	start bool   // a SYN: the direction's first byte is the first of its stream
+	end   bool   // FIN, RST or close: nothing more comes from this direction
+	skip  int    // bytes before data that the capture never had, given up
+}
+
+// stream takes the bytes of one TCP connection from the assembler.
+type stream interface {
+	// segment takes the next piece of a direction.
+	segment(s *segment)
+	// complete says both directions ended (FIN, RST, idle, eviction or the
+	// end of the capture): nothing more comes.
+	complete()
+}
+
+// opener makes the stream of a new connection from its first segment,
+// sent from src to dst.
+type opener func(tcp *layers.TCP, src, dst netip.AddrPort) stream
+
+// flowKey names a TCP connection in either direction: its two endpoints in
+// a canonical order (IPv4 as IPv4-mapped IPv6).
+type flowKey struct {
+	a, b   [16]byte
+	ap, bp uint16
+}
+
+// makeKey returns the key of the connection from src to dst, and whether
+// src is its second endpoint.
+func makeKey(src, dst netip.AddrPort) (k flowKey, flipped bool) {
+	sa, da := src.Addr().As16(), dst.Addr().As16()
+	sp, dp := src.Port(), dst.Port()
+	s1, s2 := binary.BigEndian.Uint64(sa[:8]), binary.BigEndian.Uint64(sa[8:])
+	d1, d2 := binary.BigEndian.Uint64(da[:8]), binary.BigEndian.Uint64(da[8:])
+	if s1 < d1 || s1 == d1 && (s2 < d2 || s2 == d2 && sp <= dp) {
+		return flowKey{a: sa, b: da, ap: sp, bp: dp}, false
+	}
+	return flowKey{a: da, b: sa, ap: dp, bp: sp}, true
+}
+
+// tcpConn is a connection the assembler tracks.
+type tcpConn struct {
+	s        stream
+	t        [2]tcpHalf // t[0] is what the first packet's sender sends
+	key      flowKey
+	flip     bool // the first packet's sender is key's second endpoint
+	done     bool // complete was called
+	lastSeen int64
+	prev     *tcpConn // LRU, least recently seen first
+	next     *tcpConn
+}
+
+// dirOf returns the index of the direction a packet travels: 0 when it is
+// sent by the endpoint that sent the connection's first packet.
+func (c *tcpConn) dirOf(flipped bool) int {
+	if flipped == c.flip {
+		return 0
+	}
+	return 1
+}
+
+// tcpHalf is the reassembly state of one direction of a connection.
+type tcpHalf struct {
+	next     uint32 // sequence number of the next byte the stream is owed
+	fin      uint32 // just past the FIN, when finAhead
+	known    bool   // next is set: a SYN or the first data anchored the stream
+	finAhead bool   // a FIN arrived before the bytes that precede it
+	closed   bool   // FIN or RST delivered: nothing more from this direction
+	ooo      []oooSeg
+	oooBytes int
+	oooSince int64      // packet time of the oldest queued segment
+	recent   recentSegs // overlap.go
+}
+
+// oooSeg is a segment that arrived ahead of the stream, copied.
+type oooSeg struct {
+	seq  uint32
+	data []byte
+	at   int64
+	fin  bool
+}
+
+// assembler reassembles the TCP connections of one pipeline and tracks
+// them, least recently seen first, within MaxStreams. It is not safe for
+// concurrent use.
+type assembler struct {
+	open     opener
+	rep      *reporter
+	conns    map[flowKey]*tcpConn
+	lru      connList
+	waiting  map[*tcpConn]struct{} // connections with out-of-order data queued
+	oooTotal int                   // bytes queued out of order, all connections
+	maxConns int
+	maxBuf   int          // bytes queued per direction
+	overlap  overlapCheck // overlap.go
+	seg      segment      // the delivery being made
+	now      int64        // packet time of the call being handled
+	evicting bool         // closing connections beyond maxConns
+}
+
+func newAssembler(open opener, rep *reporter, maxConns, maxBuf int) *assembler {
+	return &assembler{
+		open:     open,
+		rep:      rep,
+		conns:    make(map[flowKey]*tcpConn),
+		waiting:  make(map[*tcpConn]struct{}),
+		maxConns: maxConns,
+		maxBuf:   maxBuf,
+		overlap:  newOverlapCheck(rep),
+	}
+}
+
+// assemble takes one TCP segment, sent from src to dst at packet time at,
+// into its connection; now is the latest packet time. Connections beyond
+// maxConns are then evicted.
+func (a *assembler) assemble(tcp *layers.TCP, src, dst netip.AddrPort, at, now int64) {
+	a.now = now
+	a.take(tcp, src, dst, at)
+	if len(a.conns) > a.maxConns {
+		// Not in the middle of the segment that opened a connection: now.
+		a.evict()
+	}
+}
+
+// take is assemble for one segment.
+func (a *assembler) take(tcp *layers.TCP, src, dst netip.AddrPort, at int64) {
+	key, flipped := makeKey(src, dst)
+	c := a.conns[key]
+	if c != nil && tcp.SYN && !tcp.ACK {
+		// A new SYN on a connection whose opener's stream is anchored
+		// elsewhere: the 4-tuple was reused after a close we did not see.
+		h := &c.t[c.dirOf(flipped)]
+		if h.known && tcp.Seq+1 != h.next {
+			a.closeConn(c)
+			c = nil
+		}
+	}
+	if c == nil {
+		if !tcp.SYN && len(tcp.Payload) == 0 {
+			return // an ACK, FIN or RST after the connection closed starts nothing
+		}
+		c = a.newConn(tcp, src, dst, key, flipped, at)
+	}
+	a.touch(c, at)
+	i := c.dirOf(flipped)
+	if tcp.ACK {
+		a.ackedUnseen(c, 1-i, tcp.Ack)
+	}
+	h := &c.t[i]
+	if h.closed {
+		return
+	}
+	seq, data := tcp.Seq, tcp.Payload
+	if tcp.SYN {
+		if h.known {
+			return // a SYN on a synchronised half is dropped (RFC 5961 §4)
+		}
+		h.known, h.next = true, seq+1
+		a.deliver(c, i, nil, at, true, false, 0)
+		seq++
+		if len(data) == 0 && !tcp.FIN {
+			return
+		}
+	}
+	if !h.known {
+		// Joined mid-connection: the stream starts here.
+		h.known, h.next = true, seq
+	}
+	diff := int32(seq - h.next)
+	switch {
+	case tcp.RST:
+		// Only a RST at the next expected byte resets (RFC 5961 §3.2);
+		// others are answered with a challenge ACK and dropped.
+		if diff == 0 {
+			if len(data) > 0 {
+				a.inOrder(c, i, data, at, false)
+			}
+			a.closeConn(c)
+		}
+		return
+	case diff > 0:
+		if diff > maxAhead {
+			return
+		}
+		if tcp.FIN {
+			h.finAhead, h.fin = true, seq+uint32(len(data))
+		}
+		a.queue(c, i, seq, data, at, tcp.FIN)
+		return
+	case diff < 0:
+		old := int(-int64(diff)) // int64 first: -MinInt32 overflows int32
+		if old > len(data) || (old == len(data) && !tcp.FIN) {
+			// Entirely before the stream: a retransmission (or a FIN
+			// before it, which the receiver drops).
+			a.overlap.checkResent(h, seq, data)
+			return
+		}
+		a.overlap.checkResent(h, seq, data[:old])
+		data = data[old:]
+	}
+	a.inOrder(c, i, data, at, tcp.FIN)
+}
+
+// newConn starts tracking a connection at its first segment.
+func (a *assembler) newConn(tcp *layers.TCP, src, dst netip.AddrPort, key flowKey, flipped bool, at int64) *tcpConn {
+	c := &tcpConn{key: key, flip: flipped, lastSeen: at}
+	c.s = a.open(tcp, src, dst)
+	a.lru.push(c)
+	a.conns[key] = c
+	return c
+}
+
+// touch marks c as seen at packet time at.
+func (a *assembler) touch(c *tcpConn, at int64) {
+	if at > c.lastSeen {
+		c.lastSeen = at
+	}
+	a.lru.moveToBack(c)
+}
+
+// deliver hands direction i of c one piece of its stream.
+func (a *assembler) deliver(c *tcpConn, i int, data []byte, at int64, start, end bool, skip int) {
+	if skip > 0 {
+		a.rep.add(cMissingBytes, uint64(skip))
+	}
+	s := &a.seg
+	*s = segment{data: data, at: at, dir: i, start: start, end: end, skip: skip}
+	c.s.segment(s)
+	s.data = nil
+}
+
+// ackedUnseen skips the gap before direction i's queued data when the
+// other end acknowledges bytes past it: the receiver had the missing
+// bytes, so the capture lost them and no retransmission will come (what
+// Wireshark calls an ACK of unseen data). Waiting out gapTimeout instead
+// would let the answers to later requests be read before the requests.
+func (a *assembler) ackedUnseen(c *tcpConn, i int, ack uint32) {
+	h := &c.t[i]
+	for !h.closed {
+		switch {
+		case len(h.ooo) > 0 && int32(ack-h.ooo[0].seq) > 0:
+		case len(h.ooo) == 0 && h.finAhead && int32(ack-h.fin) > 0:
+		default:
+			return
+		}
+		a.skip(c, i)
+	}
+}
+
+// inOrder delivers data that starts at the next expected byte, then the
+// queued segments it makes contiguous.
+func (a *assembler) inOrder(c *tcpConn, i int, data []byte, at int64, fin bool) {
+	h := &c.t[i]
+	if len(h.ooo) > 0 {
+		a.overlap.checkQueued(h, h.next, data)
+	}
+	a.feedHalf(c, i, data, at, fin, 0)
+	a.drainQueue(c, i)
+}
+
+// feedHalf delivers data at h.next (after skip missing bytes) and moves on.
+func (a *assembler) feedHalf(c *tcpConn, i int, data []byte, at int64, fin bool, skip int) {
+	h := &c.t[i]
+	if len(data) > 0 {
+		a.overlap.remember(h, h.next, data)
+		h.next += uint32(len(data))
+	}
+	end := fin || h.finAhead && h.next == h.fin
+	if end {
+		h.closed = true
+		h.next++ // the FIN's sequence number
+	}
+	if len(data) == 0 && !end && skip == 0 {
+		return
+	}
+	a.deliver(c, i, data, at, false, end, skip)
+	if end {
+		a.dropQueue(h)
+		if c.t[1-i].closed {
+			a.complete(c)
+		}
+	}
+}
+
+// drainQueue delivers the queued segments that the stream has reached.
+func (a *assembler) drainQueue(c *tcpConn, i int) {
+	h := &c.t[i]
+	for len(h.ooo) > 0 && !h.closed {
+		s := h.ooo[0]
+		diff := int32(s.seq - h.next)
+		if diff > 0 {
+			return
+		}
+		h.ooo = h.ooo[1:]
+		h.oooBytes -= len(s.data)
+		a.oooTotal -= len(s.data)
+		data := s.data
+		if old := int(-int64(diff)); old < len(data) {
+			data = data[old:]
+		} else if !(old == len(data) && s.fin) {
+			continue // already delivered by an earlier segment
+		} else {
+			data = nil
+		}
+		a.feedHalf(c, i, data, s.at, s.fin, 0)
+	}
+	if len(h.ooo) == 0 {
+		h.ooo = h.ooo[:0:0] // let the segments go
+	}
+}
+
+// queue copies a segment that starts ahead of the stream.
+func (a *assembler) queue(c *tcpConn, i int, seq uint32, data []byte, at int64, fin bool) {
+	h := &c.t[i]
+	if len(data) == 0 {
+		return // a bare FIN ahead: finAhead remembers it
+	}
+	if covered := a.overlap.checkQueued(h, seq, data); covered {
+		return // every byte is queued already (first copy wins)
+	}
+	s := oooSeg{seq: seq, data: slices.Clone(data), at: at, fin: fin}
+	n := len(h.ooo)
+	for n > 0 && int32(h.ooo[n-1].seq-seq) > 0 {
+		n--
+	}
+	h.ooo = slices.Insert(h.ooo, n, s)
+	if h.oooBytes == 0 || at < h.oooSince {
+		h.oooSince = at
+	}
+	h.oooBytes += len(data)
+	a.oooTotal += len(data)
+	a.waiting[c] = struct{}{}
+	if h.oooBytes > a.maxBuf || a.oooTotal > a.maxBuf*totalBufConns {
+		// Waiting longer would break the memory cap: give the missing
+		// bytes up now.
+		a.rep.inc(cReorderBufferFull)
+		a.skip(c, i)
+	}
+}
+
+// skip gives up the bytes missing before the first queued segment of
+// direction i (or before a FIN that came ahead of them) and delivers what
+// follows.
+func (a *assembler) skip(c *tcpConn, i int) {
+	h := &c.t[i]
+	switch {
+	case h.closed:
+	case len(h.ooo) > 0:
+		s := h.ooo[0]
+		h.ooo = h.ooo[1:]
+		h.oooBytes -= len(s.data)
+		a.oooTotal -= len(s.data)
+		gap := int(int32(s.seq - h.next))
+		h.next = s.seq
+		a.rep.inc(cGaps)
+		a.feedHalf(c, i, s.data, s.at, s.fin, gap)
+		a.drainQueue(c, i)
+	case h.finAhead:
+		gap := int(int32(h.fin - h.next))
+		h.next = h.fin
+		a.rep.inc(cGaps)
+		a.feedHalf(c, i, nil, a.now, true, max(gap, 0))
+	}
+	h.oooSince = a.now
+	for _, s := range h.ooo {
+		h.oooSince = min(h.oooSince, s.at)
+	}
+}
+
+// dropQueue forgets what is queued for a closed direction.
+func (a *assembler) dropQueue(h *tcpHalf) {
+	for _, s := range h.ooo {
+		a.oooTotal -= len(s.data)
+	}
+	h.ooo, h.oooBytes, h.finAhead = nil, 0, false
+}
+
+// flush skips the gaps that waited gapTimeout and closes the connections
+// idle for idleTimeout, as of packet time ts; now is the latest packet
+// time.
+func (a *assembler) flush(ts, now int64) {
+	a.now = now
+	if len(a.waiting) > 0 {
+		a.flushGaps(ts - int64(gapTimeout))
+	}
+	for cut := ts - int64(idleTimeout); a.lru.head != nil && a.lru.head.lastSeen < cut; {
+		a.closeConn(a.lru.head)
+	}
+}
+
+// flushGaps skips the gaps of directions whose queued data has waited
+// since before cut (packet time).
+func (a *assembler) flushGaps(cut int64) {
+	for c := range a.waiting {
+		for i := range c.t {
+			h := &c.t[i]
+			for !h.closed && (len(h.ooo) > 0 || h.finAhead) && h.oooSince < cut {
+				a.skip(c, i)
+			}
+		}
+		if len(c.t[0].ooo) == 0 && len(c.t[1].ooo) == 0 && !c.t[0].finAhead && !c.t[1].finAhead {
+			delete(a.waiting, c)
+		}
+	}
+}
+
+// evict closes the least recently seen connections when there are more
+// than maxConns: a sixteenth of the cap at once, so a flood of new
+// connections does not pay for an eviction each.
+func (a *assembler) evict() {
+	n := len(a.conns) - a.maxConns + max(1, a.maxConns/16)
+	a.evicting = true
+	for ; n > 0 && a.lru.head != nil; n-- {
+		a.closeConn(a.lru.head)
+	}
+	a.evicting = false
+}
+
+// closeAll closes every connection (the end of the capture); now is the
+// latest packet time.
+func (a *assembler) closeAll(now int64) {
+	a.now = now
+	for a.lru.head != nil {
+		a.closeConn(a.lru.head)
+	}
+}
+
+// closeConn ends c now (RST, eviction, idle, end of capture): queued data
+// is delivered after its gaps, then the connection is complete.
+func (a *assembler) closeConn(c *tcpConn) {
+	for i := range c.t {
+		h := &c.t[i]
+		for !h.closed && (len(h.ooo) > 0 || h.finAhead) {
+			a.skip(c, i)
+		}
+		h.closed = true
+	}
+	a.complete(c)
+}
+
+// complete forgets c, whose directions both ended, and tells its stream.
+func (a *assembler) complete(c *tcpConn) {
+	if c.done {
+		return
+	}
+	c.done = true
+	a.dropQueue(&c.t[0])
+	a.dropQueue(&c.t[1])
+	delete(a.waiting, c)
+	if a.conns[c.key] == c {
+		delete(a.conns, c.key)
+	}
+	a.lru.remove(c)
+	if a.evicting {
+		a.rep.inc(cStreamsEvicted)
+	}
+	c.s.complete()
+}
+
+// connList lists connections least recently seen first.
+type connList struct {
+	head, tail *tcpConn
+}
+
+func (l *connList) push(c *tcpConn) {
+	c.prev, c.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = c
+	} else {
+		l.head = c
+	}
+	l.tail = c
+}
+
+func (l *connList) remove(c *tcpConn) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		l.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		l.tail = c.prev
+	}
+	c.prev, c.next = nil, nil
+}
+
+func (l *connList) moveToBack(c *tcpConn) {
+	if l.tail != c {
+		l.remove(c)
+		l.push(c)
+	}
+}

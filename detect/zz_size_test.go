@@ -1,0 +1,96 @@
+package detect
+
+import (
+	"fmt"
+	"net/netip"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// Bytes the engine keeps per tracked key, Host value and client, measured
+// on the live heap after GC (go test ./detect -run Bytes -v prints them;
+// the README's memory section quotes them). A key is costed as the flood
+// makes it (one request) and as a busy key is (at the burst threshold, on
+// 3 Hosts, from 3 clients, with an Origin).
+func TestBytesPerTableEntry(t *testing.T) {
+	const n = 20_000
+	measure := func(name string, each func(e *Engine, i int)) float64 {
+		cfg := DefaultConfig()
+		cfg.AllowedHosts = []string{"api.example.com", "*.api.example.com"}
+		cfg.AllowedOrigins = []string{"https://app.example.com"}
+		e, err := NewEngine(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		warm := make([]Request, cfg.Limits.Recent)
+		for i := range warm {
+			warm[i] = sizeReq(0, "warm", "api.example.com", 1)
+		}
+		if err := e.Observe(&Batch{Source: "size", Requests: warm}); err != nil {
+			t.Fatal(err)
+		}
+		before := heapInUse()
+		for i := range n {
+			each(e, i)
+		}
+		after := heapInUse()
+		runtime.KeepAlive(e)
+		per := float64(after-min(before, after)) / n
+		t.Logf("%s: %.0f bytes each", name, per)
+		return per
+	}
+	observe := func(e *Engine, reqs ...Request) {
+		if err := e.Observe(&Batch{Source: "size", Requests: reqs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	oneShot := measure("key, one request", func(e *Engine, i int) {
+		observe(e, sizeReq(float64(i)*1e-4, fmt.Sprintf("%012x", i), "api.example.com", 1))
+	})
+	host := measure("Host value", func(e *Engine, i int) {
+		observe(e, sizeReq(float64(i)*1e-4, "k", fmt.Sprintf("h%d.api.example.com", i), 1))
+	})
+	client := measure("client", func(e *Engine, i int) {
+		observe(e, sizeReq(float64(i)*1e-4, "k", "api.example.com", 100+i))
+	})
+	busy := measure("key, busy", func(e *Engine, i int) {
+		if i%4 != 0 {
+			return
+		}
+		reqs := make([]Request, 100)
+		for j := range reqs {
+			// Its own 3 clients: shared ones would be key stuffing.
+			r := sizeReq(float64(i)+float64(j)*0.05, fmt.Sprintf("%012x", i), fmt.Sprintf("h%d.api.example.com", j%3), 3*i+j%3)
+			r.Origin, r.HasOrigin = "https://app.example.com", true
+			reqs[j] = r
+		}
+		observe(e, reqs...)
+	})*4 - 3*client // its clients' own rows, measured below, are not the key's
+	if host > 250 || client > 200 {
+		t.Errorf("a Host value costs %.0f bytes, a client %.0f; the budgets are 250 and 200", host, client)
+	}
+	// A one-shot key (what a flood is made of) fits in 400 bytes; a busy
+	// one adds its per-second history (80), the burst buckets (160) and
+	// its lists (3 Hosts, 3 clients and an Origin here), and its clients'
+	// rows in the stuffing table cost more than a lone client's. Before
+	// the compaction: 1,497 and 2,949.
+	if oneShot > 400 || busy > 1300 {
+		t.Errorf("a key costs %.0f bytes (one request), %.0f (busy); the budgets are 400 and 1300", oneShot, busy)
+	}
+}
+
+func sizeReq(at float64, key, host string, client int) Request {
+	return Request{
+		Time:    t0.Add(time.Duration(at * float64(time.Second))),
+		Source:  "size",
+		Client:  netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(client >> 16), byte(client >> 8), byte(client)}), 40000),
+		Method:  "GET",
+		Host:    host,
+		HasHost: true,
+		Target:  "/v1/items",
+		Proto:   "HTTP/1.1",
+		Key:     key,
+		Status:  200,
+	}
+}
