@@ -324,9 +324,10 @@ func (d *decoder) decodeFast(data []byte, link layers.LinkType) bool {
 		d.v6, l3 = false, layers.LayerTypeIPv4
 		ip = d.ip4.Payload
 	case 6:
-		// TCP right after the fixed header (RFC 8200).
+		// TCP right after the fixed header (RFC 8200), with room for its
+		// own fixed header.
 		n := 40 + int(binary.BigEndian.Uint16(ip[4:]))
-		if ip[6] != byte(layers.IPProtocolTCP) || n < 40+20 || n > len(ip) { // room for a TCP header, as for IPv4
+		if ip[6] != byte(layers.IPProtocolTCP) || n < 40+20 || n > len(ip) {
 			return false
 		}
 		d.setIPv6(ip, n)

@@ -152,7 +152,7 @@ var PaneColumns = map[string][]string{
 	"keys":      {"key", "requests", "rate", "peak", "hosts", "clients", "origins", "last", "flags"},
 	"hosts":     {"host", "requests", "keys", "status", "last"},
 	"origins":   {"origin", "requests", "keys", "status", "last"},
-	"requests":  {"time", "client", "server", "method", "host", "target", "origin", "key", "status"},
+	"requests":  {"time", "client", "server", "source", "method", "host", "target", "origin", "key", "status"},
 }
 
 // checkUI checks [ui] columns: known panes, known columns, each once, at

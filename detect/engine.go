@@ -49,10 +49,7 @@ type Engine struct {
 
 	requests   uint64
 	byDetector map[string]int
-	rates      secondRing
-	history    runHistory // the whole run, requests and new alerts, for reports
-	hour       hourRing   // per second, the last hour (the timeline)
-	run        runHist    // the whole run, coarser as it grows (the timeline)
+	history    runHistory // the run over event time: rates, the timeline, the report's charts
 	eventTime  time.Time
 	nextID     uint64
 
@@ -342,10 +339,7 @@ func (e *Engine) observe(r *Request) {
 	if r.Time.After(e.eventTime) {
 		e.eventTime = r.Time
 	}
-	e.rates.add(r.Time)
 	e.history.request(r.Time)
-	e.hour.add(r.Time)
-	e.run.add(r.Time)
 	e.remember(r)
 
 	// The observation lives in the engine: detectors take its address

@@ -222,21 +222,6 @@ func TestActivity(t *testing.T) {
 	}
 }
 
-// TestRunHistMerges: the run's histogram keeps every event as it widens.
-func TestRunHistMerges(t *testing.T) {
-	var h runHist
-	for i := range 3 * runBuckets {
-		h.add(t0.Add(time.Duration(i) * time.Second))
-	}
-	total := uint32(0)
-	for _, c := range h.counts {
-		total += c
-	}
-	if h.width != 4 || total != 3*runBuckets {
-		t.Errorf("width %d, total %d", h.width, total)
-	}
-}
-
 // TestClearAlertsDropsIncidents: a clear empties the incidents too; the
 // next alert opens a new one.
 func TestClearAlertsDropsIncidents(t *testing.T) {

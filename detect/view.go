@@ -3,6 +3,7 @@ package detect
 import (
 	"cmp"
 	"maps"
+	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -30,8 +31,8 @@ func (e *Engine) SnapshotFor(q Query) Snapshot {
 		Now:              now,
 		Requests:         e.requests,
 		Matched:          e.requests,
-		RateNow:          e.rates.rate(now),
-		History:          e.rates.history(now),
+		RateNow:          rateOf(e.history.perSecond, now),
+		History:          historyOf(e.history.perSecond, now),
 		AlertsByDetector: maps.Clone(e.byDetector),
 		ParseErrors:      e.parseErrors,
 		Dropped:          e.dropped,
@@ -141,9 +142,13 @@ func (e *Engine) narrowed(s *Snapshot, nar *narrower) {
 		}
 	}
 	if len(nar.pins) == 0 {
-		s.Matched, exact = e.countRange(nar.from, nar.to)
+		if s.Matched, exact = e.countRange(nar.from, nar.to); !exact {
+			s.Coverage.Matched.Why = "the count before " + time.Unix(e.history.hourFrom(), 0).UTC().Format("15:04:05") +
+				" spreads the requests of each " + (time.Duration(e.history.width) * time.Second).String() +
+				" of the run evenly over it"
+		}
 	}
-	if !exact {
+	if !exact && s.Coverage.Matched.Why == "" {
 		s.Coverage.Matched.Why = "the count is of the recent requests that match: " + nar.ringText()
 	}
 	if e.recentLost > 0 && !tl.Start.After(e.recentLostUntil) && len(nar.pins) > 0 {
@@ -151,37 +156,21 @@ func (e *Engine) narrowed(s *Snapshot, nar *narrower) {
 	}
 }
 
-// countRange counts the requests in [from, to) from the per-second counts
-// (exact within the last hour, by the run's buckets before).
+// countRange counts the requests in [from, to): exactly within the last
+// hour, by the run's buckets before it (see runHistory.requests).
 func (e *Engine) countRange(from, to time.Time) (uint64, bool) {
 	if from.IsZero() && to.IsZero() {
 		return e.requests, true
 	}
+	lo, hi := int64(math.MinInt64), to.Unix()
+	if !from.IsZero() {
+		lo = from.Unix()
+	}
 	if to.IsZero() || to.After(e.eventTime) {
-		to = e.eventTime.Truncate(time.Second).Add(time.Second)
+		hi = e.eventTime.Unix() + 1
 	}
-	if from.IsZero() && e.run.start != 0 {
-		from = time.Unix(e.run.start, 0)
-	}
-	var n uint64
-	exact := true
-	for sec := from.Unix(); sec < to.Unix(); sec++ {
-		c, ok := e.hour.at(sec)
-		if !ok {
-			exact = false
-			break
-		}
-		n += uint64(c)
-	}
-	if !exact {
-		n = 0
-		for i, c := range e.run.counts {
-			if bs := e.run.start + int64(i)*e.run.width; bs >= from.Unix() && bs < to.Unix() {
-				n += uint64(c)
-			}
-		}
-	}
-	return n, exact
+	n, exact := e.history.requests(lo, hi)
+	return uint64(math.Round(n)), exact
 }
 
 func (e *Engine) evictions() map[string]uint64 {

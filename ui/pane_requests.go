@@ -96,7 +96,13 @@ func requestCols() []col[reqRow] {
 		{title: "SERVER", min: 21, drop: 4, shrink: true,
 			cell: func(r *reqRow) string { return addrPort(r.Server) },
 			cmp:  func(a, b *reqRow) int { return a.Server.Compare(b.Server) }},
-		{title: "METHOD", min: 6, drop: 5, // mostly GET: the first to go
+		// The source a request came from: a log file, a syslog sender and
+		// tag, a remote host's file, a container. The first to go; pin it
+		// (f, s) to see one source's traffic.
+		{title: "SOURCE", min: 10, drop: 6, shrink: true,
+			cell: func(r *reqRow) string { return clean(r.Source) },
+			cmp:  func(a, b *reqRow) int { return cmp.Compare(a.Source, b.Source) }},
+		{title: "METHOD", min: 6, drop: 5, // mostly GET: the first after the source
 			cell: func(r *reqRow) string { return clean(r.Method) },
 			cmp:  func(a, b *reqRow) int { return cmp.Compare(a.Method, b.Method) }},
 		{title: "HOST", min: 12, want: 24, flex: 3,

@@ -317,7 +317,7 @@ func TestExportAllRowsUnderPins(t *testing.T) {
 		t.Fatal(err, m.flash)
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) != 1+7 || !strings.HasPrefix(lines[0], "time,client,server,method,host,target,origin,key,status") ||
+	if len(lines) != 1+7 || !strings.HasPrefix(lines[0], "time,client,server,source,method,host,target,origin,key,status") ||
 		strings.Count(string(b), fpEvil) != 7 {
 		t.Errorf("export under the key pin:\n%s", b)
 	}

@@ -27,7 +27,7 @@ func waitFor(t *testing.T, tm *teatest.TestModel, what ...string) {
 			}
 		}
 		return true
-	}, teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	}, teatest.WithDuration(teaPatience), teatest.WithCheckInterval(20*time.Millisecond))
 }
 
 func TestTeaDemoTabsAndQuit(t *testing.T) {
@@ -38,7 +38,7 @@ func TestTeaDemoTabsAndQuit(t *testing.T) {
 	tm.Send(keyPress("2"))
 	waitFor(t, tm, "PEAK", "HAOBS")
 	tm.Send(keyPress("q"))
-	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(teaPatience)).(Model)
 	if fm.focus != paneKeys {
 		t.Errorf("focus = %d, want keys", fm.focus)
 	}
@@ -61,7 +61,7 @@ func TestTeaDrillDownGrid(t *testing.T) {
 	tm.Send(keyPress("?"))
 	waitFor(t, tm, "Reading the screen")
 	tm.Send(keyPress("ctrl+c"))
-	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(teaPatience)).(Model)
 	if fm.mode != modeHelp {
 		t.Errorf("mode = %d, want help", fm.mode)
 	}
@@ -77,7 +77,7 @@ func TestTeaPauseReplay(t *testing.T) {
 	tm.Send(keyPress("+"))
 	waitFor(t, tm, "2× recorded speed")
 	tm.Send(keyPress("q"))
-	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(teaPatience))
 	if !p.Paused() {
 		t.Errorf("space did not pause the pacer")
 	}
@@ -98,7 +98,7 @@ func TestRunEndsWithContext(t *testing.T) {
 	}()
 	// End the context once the dashboard is drawn, not after a guess at
 	// how long starting takes.
-	for deadline := time.Now().Add(5 * time.Second); !out.contains("evil.rebind.test"); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(teaPatience); !out.contains("evil.rebind.test"); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the dashboard never drew its first frame")
 		}
@@ -109,7 +109,7 @@ func TestRunEndsWithContext(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Run after cancel = %v, want nil", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(teaPatience):
 		t.Fatal("Run did not return after its context ended")
 	}
 }
@@ -134,7 +134,7 @@ func TestRunPanicRestores(t *testing.T) {
 		if !strings.Contains(err.Error(), "ui:") {
 			t.Errorf("error %q does not say where it came from", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(teaPatience):
 		t.Fatal("Run did not return after a panic")
 	}
 }
@@ -182,7 +182,7 @@ func TestTeaIncidentToRequest(t *testing.T) {
 	tm.Send(keyPress("esc"))
 	waitFor(t, tm, "enter opens one")
 	tm.Send(keyPress("q"))
-	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(teaPatience)).(Model)
 	if fm.detail.kind != detailIncident || len(fm.stack) != 0 {
 		t.Errorf("after esc: detail %d, stack %d", fm.detail.kind, len(fm.stack))
 	}
@@ -199,7 +199,7 @@ func TestTeaAdoptSuggested(t *testing.T) {
 	tm.Send(keyPress("A"))
 	waitFor(t, tm, "adopted 2 hosts and 1 origin for this run")
 	tm.Send(keyPress("ctrl+c"))
-	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(teaPatience))
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(b.allowed) != 3 {
@@ -220,10 +220,15 @@ func TestTeaClearAsks(t *testing.T) {
 	tm.Send(keyPress("y"))
 	waitFor(t, tm, "cleared at 21:01:10")
 	tm.Send(keyPress("q"))
-	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(teaPatience))
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.clears != 1 {
 		t.Errorf("ClearAlerts called %d times", b.clears)
 	}
 }
+
+// teaPatience bounds every wait for the program: an upper bound, never a
+// timing assertion, generous because a loaded machine (the race detector,
+// other jobs) can take seconds to schedule the program's goroutines.
+const teaPatience = 30 * time.Second
