@@ -203,6 +203,13 @@ func runOnce(ctx context.Context, o Options, stdout, stderr io.Writer) (err erro
 			runErr = err
 		}
 	}
+	if sk.json != nil && summaryOut == sk.json {
+		// A queued output writes what it holds (at most the drain
+		// deadline). Not when the engine may be stuck in a write.
+		if err := sk.json.Close(drainDeadline); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
 	s.endedClean = runErr == nil && !srcs.cutShort() && summaryOut == sk.json
 	if o.Report != "" && !rejected {
 		if err := rep.final(srcs.cutShort(), stderr); err != nil {

@@ -10,6 +10,10 @@ import (
 	"github.com/rebindwatch/rebindwatch/suggest"
 )
 
+// outputQueueBytes bounds the lines waiting for a slow -o beside the
+// dashboard: some seconds of alerts and requests at full replay speed.
+const outputQueueBytes = 16 << 20
+
 // sinks are the engine's outputs for this run.
 type sinks struct {
 	list    []detect.Sink
@@ -50,7 +54,16 @@ func newSinks(o Options, s *setup, out, stderr io.Writer, tui bool) (*sinks, err
 			StuffingWindow: s.dcfg.StuffingWindow, MaxKeys: s.dcfg.Limits.Keys, MaxValues: s.dcfg.Limits.Values})
 		sk.list = append(sk.list, sk.suggest)
 	}
-	if !o.Suggest && (!tui || o.Output != "") {
+	switch {
+	case o.Suggest:
+	case tui && o.Output != "" && s.store == nil:
+		// Beside the dashboard, a slow -o target must not freeze the
+		// engine (and so the screen and a live capture's ring): lines it
+		// cannot take are dropped and counted. With --state the output
+		// stays synchronous, as its exactly-once resume needs.
+		sk.json = jsonl.NewQueued(out, emit, enc, outputQueueBytes)
+		sk.list = append(sk.list, sk.json)
+	case !tui || o.Output != "":
 		sk.json = jsonl.NewFormat(out, emit, enc)
 		sk.list = append(sk.list, sk.json)
 	}

@@ -94,8 +94,10 @@ const (
 	livePoll = 100 * time.Millisecond
 	// liveTick is how often, at most, a busy loop looks at the clock.
 	liveTick = 20 * time.Millisecond
-	// liveFlush is how often pending requests and counters are sent.
-	liveFlush = 250 * time.Millisecond
+	// liveFlush is how often pending requests and counters are sent: a
+	// pipeline following the JSON lines sees an alert within about this
+	// (plus a poll) of its packet.
+	liveFlush = 100 * time.Millisecond
 	// statsEvery is how often the kernel's drop count is read.
 	statsEvery = time.Second
 	// finalDrain is how long a stopping capture reads on at most, when

@@ -29,8 +29,16 @@ type NoteSink interface{ Note(source, note string) }
 // BatchSink is told when a batch has been delivered, so it can flush.
 type BatchSink interface{ BatchEnd() error }
 
+// CountingSink reports counts of its own (lines a queued output dropped),
+// added to the snapshot's and the summary's Counters. Counts is called
+// from any goroutine, under the engine's lock: it must only read atomics.
+type CountingSink interface {
+	Counts(add func(name string, n uint64))
+}
+
 // sinks are the engine's outputs, resolved by interface once.
 type sinks struct {
+	counting  []CountingSink
 	requests  []RequestSink
 	alerts    []AlertSink
 	dns       []DNSSink
@@ -61,6 +69,9 @@ func resolveSinks(list []Sink) (sinks, error) {
 		}
 		if v, ok := x.(IncidentSink); ok {
 			s.incidents, found = append(s.incidents, v), true
+		}
+		if v, ok := x.(CountingSink); ok {
+			s.counting, found = append(s.counting, v), true
 		}
 		if v, ok := x.(BatchSink); ok {
 			s.batches, found = append(s.batches, v), true

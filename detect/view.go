@@ -37,7 +37,7 @@ func (e *Engine) SnapshotFor(q Query) Snapshot {
 		ParseErrors:      e.parseErrors,
 		Dropped:          e.dropped,
 		Evicted:          e.evictions(),
-		Counters:         maps.Clone(e.counters),
+		Counters:         e.countersWithSinks(),
 		Problems:         slices.Clone(e.problems),
 		Notes:            slices.Clone(e.notes),
 		HostCheck:        e.hostCheck(),
@@ -304,6 +304,20 @@ type Summary struct {
 	OriginCheck string
 	Sources     []SourceStatus
 	Problems    []Problem
+}
+
+// countersWithSinks is the sources' counters and the sinks' own (a queued
+// output's drops), nonzero ones only.
+func (e *Engine) countersWithSinks() map[string]uint64 {
+	c := maps.Clone(e.counters)
+	for _, k := range e.sinks.counting {
+		k.Counts(func(name string, n uint64) {
+			if n > 0 {
+				c[name] += n
+			}
+		})
+	}
+	return c
 }
 
 // Summary returns the totals so far.

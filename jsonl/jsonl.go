@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/schema"
@@ -43,11 +44,23 @@ func ParseEmit(s string) (Emit, error) {
 // Writer is a detect.Sink that writes JSON lines. It is used from the
 // engine's goroutine only. Alerts are flushed at once so a pipeline sees them
 // when they happen; requests are flushed at the end of each batch.
+//
+// A Writer from New or NewFormat writes synchronously: a reader that is slow
+// holds up the engine (and with it sources that can wait: files, captures
+// read from disk), and nothing is lost, which --state's exactly-once output
+// relies on. One from NewQueued never waits (see queue).
 type Writer struct {
-	bw   *bufio.Writer
-	emit Emit
-	enc  schema.Encoder
-	buf  []byte
+	bw    lineWriter
+	queue *queue // NewQueued's, nil otherwise
+	emit  Emit
+	enc   schema.Encoder
+	buf   []byte
+}
+
+// lineWriter is where lines go: a bufio.Writer, or a queue.
+type lineWriter interface {
+	Write([]byte) (int, error)
+	Flush() error
 }
 
 // New returns a writer to w, in rebindwatch's own line shapes.
@@ -60,6 +73,34 @@ func New(w io.Writer, emit Emit) *Writer {
 // rebindwatch's shape.
 func NewFormat(w io.Writer, emit Emit, enc schema.Encoder) *Writer {
 	return &Writer{bw: bufio.NewWriterSize(w, 64<<10), emit: emit, enc: enc, buf: make([]byte, 0, 1024)}
+}
+
+// NewQueued returns a writer like NewFormat's whose lines are written by a
+// goroutine of its own, through a buffer of at most max bytes: a reader
+// that falls behind costs lines (counted as output_dropped: see Counts),
+// never the engine's time. Close it to write what is queued.
+func NewQueued(w io.Writer, emit Emit, enc schema.Encoder, max int) *Writer {
+	q := newQueue(w, max)
+	return &Writer{bw: q, queue: q, emit: emit, enc: enc, buf: make([]byte, 0, 1024)}
+}
+
+// Counts reports the lines a queued writer dropped (detect.CountingSink).
+func (w *Writer) Counts(add func(name string, n uint64)) {
+	if w.queue != nil {
+		add("output_dropped", w.queue.dropped.Load())
+	}
+}
+
+// Close flushes what is buffered; a queued writer's lines are written
+// first, waiting at most wait for a reader that has stopped reading.
+func (w *Writer) Close(wait time.Duration) error {
+	if err := w.bw.Flush(); err != nil {
+		return wrap(err)
+	}
+	if w.queue != nil {
+		return wrap(w.queue.close(wait))
+	}
+	return nil
 }
 
 // Request writes a request line when requests are emitted (and the
