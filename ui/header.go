@@ -403,7 +403,20 @@ func speedLabel(x float64) string {
 func (h *header) sources() string {
 	st := &h.ctx.st
 	parts := make([]string, 0, len(h.view.Sources))
+	topics := map[string]*topicLag{}
 	for _, src := range h.view.Sources {
+		if topic, ok := kafkaTopic(src.Name); ok {
+			// A topic's partitions are one entry: how many, the lag
+			// they add up to and the partition furthest behind.
+			if t := topics[topic]; t != nil {
+				t.add(src)
+				continue
+			}
+			topics[topic] = &topicLag{topic: topic}
+			topics[topic].add(src)
+			parts = append(parts, "\x00"+topic) // filled in below, in first-seen order
+			continue
+		}
 		s := cut(clean(sourceName(src.Name)), 40) + " " + src.State.String()
 		reading := src.State == detect.StateReplaying || src.State == detect.StateStarting
 		if src.Total > 0 && reading && !h.paced() {
@@ -419,8 +432,87 @@ func (h *header) sources() string {
 		}
 		parts = append(parts, s)
 	}
+	for i, p := range parts {
+		if t, ok := strings.CutPrefix(p, "\x00"); ok {
+			parts[i] = topics[t].render(st)
+		}
+	}
 	parts = append(parts, st.dim.Render(h.configText()))
 	return strings.Join(parts, st.dim.Render(" · "))
+}
+
+// kafkaTopic is the topic of a Kafka partition's source name
+// ("kafka:TOPIC/P").
+func kafkaTopic(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, "kafka:")
+	if !ok {
+		return "", false
+	}
+	i := strings.LastIndexByte(rest, '/')
+	if i <= 0 {
+		return "", false
+	}
+	return rest[:i], true
+}
+
+// topicLag sums a topic's partitions for the header: the operator must
+// see when detection falls behind, without a line per partition.
+type topicLag struct {
+	topic      string
+	partitions int
+	lag        int64
+	worst      string // the partition furthest behind
+	worstLag   int64
+	state      detect.SourceState
+	note       string
+	failed     bool
+}
+
+func (t *topicLag) add(src detect.SourceStatus) {
+	t.partitions++
+	if t.partitions == 1 || src.State != detect.StateFollowing {
+		t.state = src.State // a partition not following is the news
+	}
+	t.failed = t.failed || src.State == detect.StateFailed
+	part := src.Name[strings.LastIndexByte(src.Name, '/')+1:]
+	if t.worst == "" {
+		t.worst = part
+	}
+	if src.HasLag {
+		t.lag += src.Lag
+		if src.Lag > t.worstLag {
+			t.worst, t.worstLag = part, src.Lag
+		}
+	}
+	if t.note == "" {
+		t.note = src.Note
+	}
+}
+
+// lagLoud is the lag from which the header shows it as a warning.
+const lagLoud = 10_000
+
+func (t *topicLag) render(st *styles) string {
+	s := "kafka:" + cut(clean(t.topic), 30)
+	if t.partitions == 1 {
+		s += "/" + clean(t.worst)
+	} else {
+		s += " " + strconv.Itoa(t.partitions) + " partitions"
+	}
+	s += " " + t.state.String() + " lag " + count(uint64(max(t.lag, 0)))
+	if t.partitions > 1 && t.worstLag > 0 {
+		s += " (most: p" + clean(t.worst) + " " + count(uint64(t.worstLag)) + ")"
+	}
+	if t.note != "" {
+		s += " (" + cut(clean(t.note), 40) + ")"
+	}
+	switch {
+	case t.failed:
+		return st.bad.Render(s)
+	case t.lag >= lagLoud:
+		return st.warn.Render(s)
+	}
+	return st.dim.Render(s)
 }
 
 // configText names the config the run loaded, or says there is none.

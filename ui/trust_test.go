@@ -603,3 +603,34 @@ func TestSuggestedSelect(t *testing.T) {
 		t.Errorf("Allow calls %v", b.allowed)
 	}
 }
+
+// TestHeaderShowsKafkaLag: a topic's partitions are one entry in the
+// header, with their summed lag and the partition furthest behind, loud
+// once detection falls far behind; one partition shows its own name.
+func TestHeaderShowsKafkaLag(t *testing.T) {
+	s := demoSnapshot()
+	s.Sources = []detect.SourceStatus{
+		{Name: "kafka:rebindwatch-requests/0", State: detect.StateFollowing, Lag: 120, HasLag: true},
+		{Name: "kafka:rebindwatch-requests/1", State: detect.StateFollowing, Lag: 40_000, HasLag: true,
+			Note: "per-key state starts cold after a rebalance"},
+		{Name: "kafka:rebindwatch-requests/2", State: detect.StateFollowing, Lag: 0, HasLag: true},
+		{Name: "kafka:access-logs/5", State: detect.StateFollowing, Lag: 7, HasLag: true},
+	}
+	m := newTestModel(t, backendFor(s), 200, 40, live())
+	h := headerText(m, 200)
+	for _, want := range []string{
+		"kafka:rebindwatch-requests 3 partitions following lag 40,120 (most: p1 40,000) (per-key state starts cold",
+		"kafka:access-logs/5 following lag 7",
+	} {
+		if !strings.Contains(h, want) {
+			t.Errorf("header lacks %q:\n%s", want, h)
+		}
+	}
+	if strings.Count(h, "kafka:rebindwatch-requests") != 1 {
+		t.Errorf("a topic's partitions are listed one by one:\n%s", h)
+	}
+	hd := m.header()
+	if got, want := len(hd.lines(200, 20)), hd.height(20); got != want {
+		t.Errorf("%d lines, %d counted", got, want)
+	}
+}
