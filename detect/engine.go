@@ -60,6 +60,7 @@ type Engine struct {
 	problems    []Problem
 	notes       []Problem // news from outside the sources (Note), the latest few
 	incidents   incidents
+	bySource    sourceRates // requests per second by Request.Source
 	reorder     reorderer // held requests when a reorder window is set
 	released    []Request // requests the reorderer let go in this batch
 	commits     commits   // the sources' Batch.Commit callbacks not yet run
@@ -340,6 +341,7 @@ func (e *Engine) observe(r *Request) {
 		e.eventTime = r.Time
 	}
 	e.history.request(r.Time)
+	e.bySource.add(r.Source, r.Time.UnixNano())
 	e.remember(r)
 
 	// The observation lives in the engine: detectors take its address

@@ -29,7 +29,10 @@ type Snapshot struct {
 	Origins          []ValueStat    // likewise of the Origins
 	Recent           []Request      // newest first, capped at [limits] recent_requests
 
-	Sources     []SourceStatus
+	Sources []SourceStatus
+	// SourceRates are the busiest sources' request rates, when requests
+	// name more than one (several logs; a fleet's producing hosts).
+	SourceRates []SourceRate
 	ParseErrors uint64
 	Dropped     uint64
 	Evicted     map[string]uint64 // evictions by table: "keys", "hosts", "origins", "alerts", ...

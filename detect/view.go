@@ -33,6 +33,7 @@ func (e *Engine) SnapshotFor(q Query) Snapshot {
 		Matched:          e.requests,
 		RateNow:          rateOf(e.history.perSecond, now),
 		History:          historyOf(e.history.perSecond, now),
+		SourceRates:      e.bySource.top(now, maxSourceRatesShown),
 		AlertsByDetector: maps.Clone(e.byDetector),
 		ParseErrors:      e.parseErrors,
 		Dropped:          e.dropped,
@@ -305,6 +306,9 @@ type Summary struct {
 	Sources     []SourceStatus
 	Problems    []Problem
 }
+
+// maxSourceRatesShown is how many sources' rates a snapshot carries.
+const maxSourceRatesShown = 8
 
 // countersWithSinks is the sources' counters and the sinks' own (a queued
 // output's drops), nonzero ones only.

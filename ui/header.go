@@ -124,7 +124,27 @@ func (h *header) rateLine(w int) string {
 		total = approx + count(s.Matched) + " of " + total
 	}
 	label := fit("req/s "+rate(r), timeLabel-1) + " "
-	return st.bold.Render(label) + h.timeCells(sparkWidth(w)) + st.dim.Render(" "+h.zoom) + " · " + st.bold.Render(total)
+	line := st.bold.Render(label) + h.timeCells(sparkWidth(w)) + st.dim.Render(" "+h.zoom) + " · " + st.bold.Render(total)
+	room := w - ansi.StringWidth(line) - ansi.StringWidth(h.filterText()) - 4
+	if by := h.sourceRates(room); by != "" {
+		line += " · " + st.dim.Render(by)
+	}
+	return line
+}
+
+// sourceRates is the busiest sources' request rates, cut to w: on a
+// fleet, its web servers; with several logs, the files. Not when pins
+// narrow the view (the rates are the whole traffic's).
+func (h *header) sourceRates(w int) string {
+	rs := h.view.SourceRates
+	if len(rs) == 0 || w < 20 || h.narrowed() {
+		return ""
+	}
+	parts := make([]string, 0, len(rs))
+	for _, r := range rs {
+		parts = append(parts, cut(clean(sourceName(r.Source)), 24)+" "+rate(r.Rate))
+	}
+	return cut("by source "+strings.Join(parts, ", "), w)
 }
 
 // filterText is the typed filters in use, for the right of the rate line.

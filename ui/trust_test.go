@@ -634,3 +634,23 @@ func TestHeaderShowsKafkaLag(t *testing.T) {
 		t.Errorf("%d lines, %d counted", got, want)
 	}
 }
+
+// TestHeaderShowsRatesBySource: with requests from several sources (a
+// fleet's web servers), the rate line names the busiest with their rates,
+// as far as the width allows, and no header line outgrows the terminal.
+func TestHeaderShowsRatesBySource(t *testing.T) {
+	s := demoSnapshot()
+	s.SourceRates = []detect.SourceRate{{Source: "web-2.eu", Rate: 120}, {Source: "/var/log/nginx/web-1.log", Rate: 80}}
+	m := newTestModel(t, backendFor(s), 160, 40, live())
+	if h := headerText(m, 160); !strings.Contains(h, "by source web-2.eu 120, web-1.log 80") {
+		t.Errorf("the rate line lacks the sources' rates:\n%s", h)
+	}
+	for _, w := range []int{80, 60} {
+		m := newTestModel(t, backendFor(s), w, 24, live())
+		for _, l := range strings.Split(headerText(m, w), "\n") {
+			if ansi.StringWidth(l) > w {
+				t.Errorf("%d columns: a header line is %d wide: %q", w, ansi.StringWidth(l), l)
+			}
+		}
+	}
+}
