@@ -146,6 +146,11 @@ Output:
                            parse stage, or a local rebindwatch feeding a fleet's detect stage)
       --alerts-topic TOPIC publish every alert to a Kafka topic (in --output-format)
       --kafka-brokers B    brokers for --kafka-out and --alerts-topic (default: --kafka-in's)
+      --kafka-tls          reach the brokers over TLS (the system's roots)
+      --kafka-ca FILE      trust these PEM roots instead (implies --kafka-tls)
+      --kafka-cert FILE    client certificate for mutual TLS (PEM), with --kafka-key FILE
+      --kafka-sasl MECH    plain | scram-sha-256 | scram-sha-512, as --kafka-user USER; the password
+                           from --kafka-password-file FILE or $REBINDWATCH_KAFKA_PASSWORD
       --report FILE        write the incident report (one self-contained HTML file) to FILE at
                            the end of the run, or when it is stopped; R in the dashboard writes it
       --version            print the version
@@ -220,6 +225,13 @@ func parseFlags(args []string, stderr io.Writer) (o options, err error) {
 	fs.StringVar(&o.KafkaOut, "kafka-out", "", "")
 	fs.StringVar(&o.KafkaBrokers, "kafka-brokers", "", "")
 	fs.StringVar(&o.AlertsTopic, "alerts-topic", "", "")
+	fs.BoolVar(&o.KafkaSecurity.TLS, "kafka-tls", false, "")
+	fs.StringVar(&o.KafkaSecurity.CAFile, "kafka-ca", "", "")
+	fs.StringVar(&o.KafkaSecurity.CertFile, "kafka-cert", "", "")
+	fs.StringVar(&o.KafkaSecurity.KeyFile, "kafka-key", "", "")
+	fs.StringVar(&o.KafkaSecurity.SASL, "kafka-sasl", "", "")
+	fs.StringVar(&o.KafkaSecurity.User, "kafka-user", "", "")
+	fs.StringVar(&o.KafkaPasswordFile, "kafka-password-file", "", "")
 	fs.StringVar(&o.OutputFormat, "output-format", "", "")
 	fs.StringVar(&o.Syslog, "syslog", "", "")
 	fs.StringVar(&o.Report, "report", "", "")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/jsonl"
+	"github.com/rebindwatch/rebindwatch/kafka"
 	"github.com/rebindwatch/rebindwatch/keys"
 	"github.com/rebindwatch/rebindwatch/sanitize"
 )
@@ -59,8 +60,13 @@ type Options struct {
 	KafkaOut     string // --kafka-out: publish the requests to this topic
 	KafkaBrokers string // --kafka-brokers: where --kafka-out and --alerts-topic publish without --kafka-in
 	AlertsTopic  string // --alerts-topic
-	OutputFormat string // --output-format: json, ecs, ocsf
-	Syslog       string // --syslog udp://HOST:PORT | tcp://HOST:PORT
+	// KafkaSecurity is --kafka-tls, --kafka-ca, --kafka-cert, --kafka-key,
+	// --kafka-sasl and --kafka-user; the password comes from
+	// KafkaPasswordFile or the environment (kafkaPasswordEnv), never argv.
+	KafkaSecurity     kafka.Security
+	KafkaPasswordFile string
+	OutputFormat      string // --output-format: json, ecs, ocsf
+	Syslog            string // --syslog udp://HOST:PORT | tcp://HOST:PORT
 }
 
 // UsageError is a mistake in flags, config or input files (exit status 2).

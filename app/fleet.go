@@ -22,6 +22,41 @@ import (
 // hold.
 const publishWait = 5 * time.Second
 
+// kafkaPasswordEnv holds the SASL password when no file is given: a
+// password on the command line would be in every ps listing.
+const kafkaPasswordEnv = "REBINDWATCH_KAFKA_PASSWORD"
+
+// kafkaSecurity is TLS and SASL for the brokers, the same for the
+// consumer and the publishers (one cluster), checked before anything
+// starts.
+func kafkaSecurity(o Options) (kafka.Security, error) {
+	sec := o.KafkaSecurity
+	if o.KafkaIn == "" && o.KafkaOut == "" && o.AlertsTopic == "" {
+		if sec != (kafka.Security{}) || o.KafkaPasswordFile != "" {
+			return sec, usagef("--kafka-tls, --kafka-ca, --kafka-cert, --kafka-key, --kafka-sasl and --kafka-user go with --kafka-in, --kafka-out or --alerts-topic")
+		}
+		return sec, nil
+	}
+	if sec.SASL != "" {
+		if o.KafkaPasswordFile != "" {
+			b, err := os.ReadFile(o.KafkaPasswordFile)
+			if err != nil {
+				return sec, usagef("--kafka-password-file: %v", err)
+			}
+			sec.Password = strings.TrimRight(string(b), "\r\n")
+		} else {
+			sec.Password = os.Getenv(kafkaPasswordEnv)
+		}
+		if sec.Password == "" {
+			return sec, usagef("--kafka-sasl %s: no password (put it in --kafka-password-file FILE or $%s)", sanitize.String(sec.SASL), kafkaPasswordEnv)
+		}
+	}
+	if _, err := sec.Opts(); err != nil {
+		return sec, usagef("Kafka security: %v", err)
+	}
+	return sec, nil
+}
+
 // brokers splits a comma-separated broker list.
 func brokers(s string) []string {
 	var out []string
@@ -75,8 +110,12 @@ func (s *setup) addKafka(o Options) error {
 	if group == "" {
 		group = "rebindwatch"
 	}
+	sec, err := kafkaSecurity(o)
+	if err != nil {
+		return err
+	}
 	opts := kafka.Options{
-		Brokers: brokers(o.KafkaIn), Topic: o.Topic, Group: group, Keys: s.keys.Clone(),
+		Brokers: brokers(o.KafkaIn), Topic: o.Topic, Group: group, Keys: s.keys.Clone(), Security: sec,
 		Lines:     &logsrc.FeederOptions{Format: format, Location: loc},
 		Republish: o.KafkaOut != "",
 	}
@@ -99,18 +138,21 @@ type fleetOutputs struct {
 // newFleetOutputs builds --kafka-out, --alerts-topic and --syslog.
 func newFleetOutputs(o Options, enc schema.Encoder, node string) (*fleetOutputs, error) {
 	f := &fleetOutputs{}
-	var err error
+	sec, err := kafkaSecurity(o)
+	if err != nil {
+		return nil, err
+	}
 	if o.KafkaOut != "" {
 		n := node
 		if o.KafkaIn != "" {
 			n = "" // the requests' Source is already their producing host
 		}
-		if f.requests, err = kafka.NewRequestPublisher(kafka.PublisherOptions{Brokers: outBrokers(o), Topic: o.KafkaOut, Node: n}); err != nil {
+		if f.requests, err = kafka.NewRequestPublisher(kafka.PublisherOptions{Brokers: outBrokers(o), Topic: o.KafkaOut, Node: n, Security: sec}); err != nil {
 			return nil, usagef("--kafka-out: %v", err)
 		}
 	}
 	if o.AlertsTopic != "" {
-		if f.alerts, err = kafka.NewAlertPublisher(kafka.PublisherOptions{Brokers: outBrokers(o), Topic: o.AlertsTopic, Alert: enc.Alert}); err != nil {
+		if f.alerts, err = kafka.NewAlertPublisher(kafka.PublisherOptions{Brokers: outBrokers(o), Topic: o.AlertsTopic, Alert: enc.Alert, Security: sec}); err != nil {
 			return nil, usagef("--alerts-topic: %v", err)
 		}
 	}

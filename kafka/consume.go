@@ -48,7 +48,8 @@ type Options struct {
 	Flushers  []Flusher     // commits wait for them
 	Every     time.Duration // how often observed offsets are committed (0 = 1 s)
 	MaxPoll   int           // records taken per poll (0 = 4096)
-	Opts      []kgo.Opt     // more client options (TLS, SASL, timeouts)
+	Security  Security      // TLS and SASL
+	Opts      []kgo.Opt     // more client options (timeouts, tests)
 }
 
 // Waits of the stop rule and of a revocation: how long the engine is given
@@ -178,6 +179,10 @@ func newConsumer(ctx context.Context, o Options, out chan<- detect.Batch) (*cons
 	c := &consumer{o: o, out: out, ctx: ctx, now: time.Now, intern: source.NewInterner(4096, 256),
 		parts: map[int32]*partition{}, owned: map[int32]*ownership{}, barriers: make([]uint64, len(o.Flushers))}
 	c.changed = sync.NewCond(&c.mu)
+	sec, err := o.Security.Opts()
+	if err != nil {
+		return nil, source.InputError("--kafka-in: " + err.Error())
+	}
 	opts := append([]kgo.Opt{
 		kgo.SeedBrokers(o.Brokers...),
 		kgo.ClientID("rebindwatch"),
@@ -189,7 +194,7 @@ func newConsumer(ctx context.Context, o Options, out chan<- detect.Batch) (*cons
 		kgo.OnPartitionsRevoked(c.revoked),
 		kgo.OnPartitionsLost(c.lost),
 		kgo.FetchMaxWait(500 * time.Millisecond),
-	}, o.Opts...)
+	}, append(sec, o.Opts...)...)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, source.InputError("--kafka-in: " + err.Error())
@@ -200,6 +205,10 @@ func newConsumer(ctx context.Context, o Options, out chan<- detect.Batch) (*cons
 }
 
 func (c *consumer) run(ctx context.Context) error {
+	if err := preflight(ctx, c.cl, c.o.Security); err != nil {
+		c.cl.Close()
+		return source.InputError("--kafka-in: " + err.Error())
+	}
 	c.errs.SetState(detect.StateLive)
 	c.errs.SetNote("group " + c.o.Group + ", waiting for an assignment")
 	c.errs.Flush()

@@ -29,9 +29,10 @@ type PublisherOptions struct {
 	Node string
 	// Alert encodes an alert (schema.AppendAlert when nil), chosen once
 	// with the output format.
-	Alert func(b []byte, a *detect.Alert) []byte
-	Queue int       // records held for the broker (0 = DefaultQueue)
-	Opts  []kgo.Opt // more client options (TLS, SASL, timeouts)
+	Alert    func(b []byte, a *detect.Alert) []byte
+	Queue    int       // records held for the broker (0 = DefaultQueue)
+	Security Security  // TLS and SASL
+	Opts     []kgo.Opt // more client options (timeouts, tests)
 }
 
 // Publisher writes to a topic: normalised requests (RequestPublisher) or
@@ -90,6 +91,10 @@ func newPublisher(o PublisherOptions) (*Publisher, error) {
 	if o.Alert == nil {
 		o.Alert = schema.AppendAlert
 	}
+	sec, err := o.Security.Opts()
+	if err != nil {
+		return nil, err
+	}
 	opts := append([]kgo.Opt{
 		kgo.SeedBrokers(o.Brokers...),
 		kgo.ClientID("rebindwatch"),
@@ -100,9 +105,13 @@ func newPublisher(o PublisherOptions) (*Publisher, error) {
 		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
 		kgo.ProducerLinger(5 * time.Millisecond),
 		kgo.RecordDeliveryTimeout(30 * time.Second),
-	}, o.Opts...)
+	}, append(sec, o.Opts...)...)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
+		return nil, err
+	}
+	if err := preflight(context.Background(), cl, o.Security); err != nil {
+		cl.Close()
 		return nil, err
 	}
 	p := &Publisher{cl: cl, topic: o.Topic, queue: o.Queue, node: o.Node, alert: o.Alert, pending: map[uint64]int{}}

@@ -1,17 +1,9 @@
 package syslogsrc
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,7 +86,7 @@ func TestListenerTransports(t *testing.T) {
 
 // TLS (RFC 5425: octet-counted over TLS); the certificate is made here.
 func TestListenerTLS(t *testing.T) {
-	cert, key := selfSigned(t)
+	cert, key := testkit.SelfSigned(t)
 	l, c := runListener(t, "syslog+tls://127.0.0.1:0", Options{CertFile: cert, KeyFile: key})
 	conn, err := tls.Dial("tcp", l.Addr(), &tls.Config{InsecureSkipVerify: true}) // the test's own certificate
 	if err != nil {
@@ -184,36 +176,6 @@ func TestListenerStopDrains(t *testing.T) {
 			t.Errorf("%s ended %v, want stopped", src, st)
 		}
 	}
-}
-
-// selfSigned writes a certificate and key for 127.0.0.1 and returns their
-// paths.
-func selfSigned(t *testing.T) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "rebindwatch test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
 }
 
 // --state: a listener's next run says for how long it was not listening.
