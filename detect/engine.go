@@ -61,9 +61,9 @@ type Engine struct {
 	notes       []Problem // news from outside the sources (Note), the latest few
 	incidents   incidents
 	bySource    sourceRates // requests per second by Request.Source
-	reorder     reorderer // held requests when a reorder window is set
-	released    []Request // requests the reorderer let go in this batch
-	commits     commits   // the sources' Batch.Commit callbacks not yet run
+	reorder     reorderer   // held requests when a reorder window is set
+	released    []Request   // requests the reorderer let go in this batch
+	commits     commits     // the sources' Batch.Commit callbacks not yet run
 }
 
 // maxProblems is how many unparsed inputs are kept for display.
