@@ -29,13 +29,14 @@ func BenchmarkAppCapture(b *testing.B) {
 }
 
 // BenchmarkAppLog runs app.Run as "rebindwatch --no-tui --no-follow
-// --emit summary [-c $BENCH_CONFIG] $LOG_BENCH_FILE".
+// --emit summary [-c $BENCH_CONFIG] [--log-format $BENCH_LOG_FORMAT]
+// $LOG_BENCH_FILE".
 func BenchmarkAppLog(b *testing.B) {
 	path := os.Getenv("LOG_BENCH_FILE")
 	if path == "" {
 		b.Skip("set LOG_BENCH_FILE to an access log (bench/all.sh records one)")
 	}
-	benchApp(b, app.Options{Logs: []string{path}, NoFollow: true})
+	benchApp(b, app.Options{Logs: []string{path}, NoFollow: true, LogFormat: os.Getenv("BENCH_LOG_FORMAT")})
 }
 
 func benchApp(b *testing.B, o app.Options) {
