@@ -65,16 +65,21 @@ func (l *lru[K, V]) put(k K, v V) {
 		l.moveFront(n)
 		return
 	}
+	var n *lruNode[K, V]
 	if len(l.m) >= l.max && l.tail != nil {
-		old := l.tail
-		l.unlink(old)
-		delete(l.m, old.key)
+		n = l.tail
+		l.unlink(n)
+		delete(l.m, n.key)
 		l.evicted++
 		if l.onEvict != nil {
-			l.onEvict(old.key, old.val)
+			l.onEvict(n.key, n.val)
 		}
+		// A full table under a flood evicts on every new entry: the
+		// evicted node carries the new one (nothing outside holds nodes).
+		n.key, n.val = k, v
+	} else {
+		n = &lruNode[K, V]{key: k, val: v}
 	}
-	n := &lruNode[K, V]{key: k, val: v}
 	l.m[k] = n
 	l.pushFront(n)
 }
