@@ -462,6 +462,11 @@ func (e *Engine) recentEach(f func(*Request) bool) {
 func (e *Engine) Allow(kind, value string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if !isASCII(value) {
+		// What the allowlist holds is matched as browsers send names, in
+		// punycode; a value sent as raw UTF-8 would stay unmatched.
+		return fmt.Errorf("%s %q is not ASCII: browsers send internationalised names as punycode (xn--...), so no allowlist entry matches it as sent", kind, value)
+	}
 	switch kind {
 	case "host":
 		value = NormalizeHost(value)
@@ -481,13 +486,14 @@ func (e *Engine) Allow(kind, value string) error {
 		})
 	case "origin":
 		value = NormalizeOrigin(value)
-		if _, err := compileOrigins([]string{value}); err != nil {
+		p, err := compileOrigins([]string{value})
+		if err != nil {
 			return err
 		}
 		if e.originAllowed(value) {
 			return nil
 		}
-		e.origAllow = append(e.origAllow, originPattern{exact: value})
+		e.origAllow = append(e.origAllow, p...)
 		e.added[kind] = append(e.added[kind], value)
 		e.markAllowed(kind)
 		if o, ok := e.origins.peek(value); ok {

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"unicode"
@@ -92,7 +93,7 @@ func compileHostPattern(p string) (hostPattern, error) {
 		return hostPattern{}, fmt.Errorf("host pattern %q has a character no host name has", raw)
 	}
 	name, port := SplitHostPort(p)
-	if strings.ContainsAny(name, "[]") && (!strings.HasPrefix(name, "[") || !strings.HasSuffix(name, "]") || strings.Count(name, "[")+strings.Count(name, "]") != 2) {
+	if strings.ContainsAny(p, "[]") && !bracketedIPv6(p, name) {
 		return hostPattern{}, fmt.Errorf("host pattern %q: an IPv6 address goes in brackets, [::1] or [::1]:8080", raw)
 	}
 	switch {
@@ -113,6 +114,9 @@ func compileHostPattern(p string) (hostPattern, error) {
 	if strings.Contains(name, "*") || name == "" {
 		return hostPattern{}, fmt.Errorf("host pattern %q: a wildcard is only allowed as a leading \"*.\"", raw)
 	}
+	if strings.HasPrefix(name, ".") || strings.Contains(name, "..") {
+		return hostPattern{}, fmt.Errorf("host pattern %q has an empty label (two dots in a row)", raw)
+	}
 	ascii, err := idnaLookup.ToASCII(name)
 	if err != nil && !strings.HasPrefix(name, "[") {
 		return hostPattern{}, fmt.Errorf("host pattern %q is not a host name: %v", raw, err)
@@ -122,6 +126,21 @@ func compileHostPattern(p string) (hostPattern, error) {
 	}
 	hp.name = asciiLower(name)
 	return hp, nil
+}
+
+// bracketedIPv6 reports whether p, whose name part is name, is an IPv6
+// address in brackets with nothing after them but a port: "[::1]x" and
+// "[not-an-address]" are neither a Host nor a pattern of one. A zone
+// ("[fe80::1%eth0]") is not part of a Host.
+func bracketedIPv6(p, name string) bool {
+	if !strings.HasPrefix(name, "[") || !strings.HasSuffix(name, "]") || strings.Count(p, "[") != 1 || strings.Count(p, "]") != 1 {
+		return false
+	}
+	if rest := p[len(name):]; rest != "" && rest[0] != ':' {
+		return false
+	}
+	a, err := netip.ParseAddr(name[1 : len(name)-1])
+	return err == nil && a.Is6() && a.Zone() == ""
 }
 
 // idnaLookup maps allowlist names as browsers map the names they look up;
@@ -316,9 +335,28 @@ func compileOrigins(list []string) (originAllowlist, error) {
 			out = append(out, originPattern{scheme: asciiLower(scheme), host: hp, anyPort: anyPort, pattern: true})
 			continue
 		}
-		out = append(out, originPattern{exact: NormalizeOrigin(scheme + "://" + rest)})
+		exact, err := exactOrigin(NormalizeOrigin(scheme + "://" + rest))
+		if err != nil {
+			return nil, fmt.Errorf("origin %q: %w", s, err)
+		}
+		out = append(out, originPattern{exact: exact})
 	}
 	return out, nil
+}
+
+// exactOrigin checks a normalised origin's host by the host pattern rules
+// and writes an internationalised name as the punycode browsers put in
+// Origin (https://bücher.example is sent as https://xn--bcher-kva.example).
+func exactOrigin(o string) (string, error) {
+	scheme, host, _ := strings.Cut(o, "://")
+	hp, err := compileHostPattern(host)
+	switch {
+	case err != nil:
+		return "", err
+	case hp.any || hp.wildcard:
+		return "", fmt.Errorf("a wildcard goes as scheme://*.domain")
+	}
+	return scheme + "://" + joinHostPort(hp.name, hp.port), nil
 }
 
 // allows reports whether a normalised origin is allowed.
@@ -386,4 +424,14 @@ func asciiLower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// isASCII reports whether s has only ASCII bytes.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -71,7 +71,9 @@ func FuzzNormalize(f *testing.F) {
 }
 
 func TestHostPatternValidation(t *testing.T) {
-	for _, bad := range []string{"[::1", "::1]:80", "host:99999", "host:0", "host:", "ho\\st", "a\u2028b.test", "a\x1b.test", "a\u202e.test", "*.", "a*.test", `a"b.test`} {
+	for _, bad := range []string{"[::1", "::1]:80", "host:99999", "host:0", "host:", "ho\\st", "a\u2028b.test", "a\x1b.test", "a\u202e.test", "*.", "a*.test", `a"b.test`,
+		// Text after the brackets, a name or a zone in them, empty labels.
+		"[::1]x", "[::1]x:80", "[api.test]", "[127.0.0.1]", "[fe80::1%eth0]", "a..b.test", ".a.test", "*..a.test"} {
 		if _, err := compileHostPattern(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
@@ -122,5 +124,32 @@ func BenchmarkHostAllowlist100k(b *testing.B) {
 	l, _ := compileHosts(list)
 	for b.Loop() {
 		l.allows("evil.rebind.test:8080")
+	}
+}
+
+// TestOriginAllowlistIDN: an allowed origin with an internationalised name
+// matches the punycode browsers put in Origin, its letters folded like a
+// host pattern's; its host is checked by the host pattern rules.
+func TestOriginAllowlistIDN(t *testing.T) {
+	for pat, origin := range map[string]string{
+		"https://bücher.example":      "https://xn--bcher-kva.example",
+		"https://BÜCHER.example:8443": "https://xn--bcher-kva.example:8443",
+		"https://*.bücher.example":    "https://shop.xn--bcher-kva.example",
+		"http://[::1]:8080":           "http://[::1]:8080",
+		"HTTPS://App.Example.com:443": "https://app.example.com",
+	} {
+		l, err := compileOrigins([]string{pat})
+		if err != nil {
+			t.Errorf("%q: %v", pat, err)
+			continue
+		}
+		if !l.allows(origin) {
+			t.Errorf("%q does not allow %q", pat, origin)
+		}
+	}
+	for _, bad := range []string{`https://a"b.test`, "https://a\u2028b.test", "https://a.test:99999", "https://[::1]x", "https://*"} {
+		if _, err := compileOrigins([]string{bad}); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }
