@@ -126,7 +126,7 @@ const terminalPoll = time.Second
 
 // stopWithTerminal stops the run when the dashboard's terminal goes away
 // without a SIGHUP reaching rebindwatch: the kernel sends it to the
-// session's leader only, and a shell that ignores it (trap ” HUP, nohup
+// session's leader only, and a shell that ignores it (trap "" HUP, nohup
 // sh -c) keeps waiting while its child reads EOF and writes into EIO.
 func stopWithTerminal(ctx context.Context, st *stopper, term terminal) {
 	t := time.NewTicker(terminalPoll)

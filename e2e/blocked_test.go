@@ -110,7 +110,7 @@ func TestOutputReaderStopsReading(t *testing.T) {
 // away (an SSH hang-up, tmux kill-session): the dashboard exits instead of
 // running on with its tty gone. The kernel sends SIGHUP to the session's
 // leader only: when that is the dashboard (exec), it gets the signal; when
-// it is a shell that ignores SIGHUP (trap ” HUP, as nohup does), no signal
+// it is a shell that ignores SIGHUP (trap "" HUP, as nohup does), no signal
 // comes and the dashboard must notice the line is gone by itself. Either
 // way it exits 0, as on SIGTERM.
 func TestDashboardEndsWithItsTerminal(t *testing.T) {
