@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -311,4 +312,49 @@ func TestExitStatusTable(t *testing.T) {
 			t.Errorf("exit %v, want 0 with the summary; stderr: %s", err, stderr.String())
 		}
 	})
+}
+
+// TestFailedReloadsKeepTheProblemBudget: refused reloads are notes, not
+// unparsed input: six of them leave the five lines of parse errors stderr
+// shows untouched, and no source named "config" appears in the summary.
+func TestFailedReloadsKeepTheProblemBudget(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "access.log")
+	cfgPath := filepath.Join(dir, "rw.toml")
+	writeFile(t, logPath, readFile(t, rec+"normal_access_combined.log")+"\n", 0o644)
+	writeFile(t, cfgPath, readFile(t, rec+"rebindwatch.toml"), 0o644)
+	cmd := exec.Command(bin, "--no-tui", "-c", cfgPath, logPath)
+	var out, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, cmd, "the format note", func() bool { return strings.Contains(stderr.String(), "format:") })
+	writeFile(t, cfgPath, "[hosts\n", 0o644)
+	for i := 1; i <= 6; i++ {
+		cmd.Process.Signal(syscall.SIGHUP)
+		waitUntil(t, cmd, fmt.Sprintf("refusal %d", i), func() bool { return strings.Count(stderr.String(), "config reload refused") == i })
+	}
+	f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("not a log line\nnor this one\n")
+	f.Close()
+	quoted := regexp.MustCompile(regexp.QuoteMeta(logPath) + `:[0-9]+: `)
+	waitUntil(t, cmd, "both bad lines quoted", func() bool { return len(quoted.FindAllString(stderr.String(), -1)) == 2 })
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := waitExit(t, cmd); err != nil {
+		t.Fatalf("after SIGTERM: %v; stderr: %s", err, stderr.String())
+	}
+	r := parseResult(t, 0, out.String(), stderr.String())
+	sum := r.summary(t)
+	if sum["parse_errors"] != 2.0 {
+		t.Errorf("parse_errors %v, want 2", sum["parse_errors"])
+	}
+	for _, s := range sum["sources"].([]any) {
+		if name := s.(map[string]any)["name"]; name != logPath {
+			t.Errorf("summary lists a source %q besides the log", name)
+		}
+	}
 }
