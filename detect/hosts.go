@@ -74,6 +74,13 @@ func CheckHostPattern(p string) error {
 	return err
 }
 
+// CheckOriginPattern reports why o cannot be an [origins] allowed entry
+// (--allow-origin), or nil; --suggest-config asks it before proposing one.
+func CheckOriginPattern(o string) error {
+	_, err := compileOrigins([]string{o})
+	return err
+}
+
 // compileHostPattern parses "name", "name:port", "*.domain", "[v6]:port" or
 // "*". An internationalised name is kept as the punycode browsers send
 // (bücher.example is xn--bcher-kva.example on the wire).
