@@ -59,6 +59,7 @@ type Engine struct {
 	counters    map[string]uint64
 	problems    []Problem
 	notes       []Problem // news from outside the sources (Note), the latest few
+	notesTotal  uint64    // Note calls in all, so a reader of the latest few sees which are new
 	incidents   incidents
 	bySource    sourceRates // requests per second by Request.Source
 	reorder     reorderer   // held requests when a reorder window is set
@@ -619,6 +620,7 @@ func (e *Engine) Note(source, text string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.notes = append(e.notes, Problem{Source: source, Text: text})
+	e.notesTotal++
 	if len(e.notes) > maxProblems {
 		e.notes = e.notes[1:]
 	}

@@ -172,3 +172,36 @@ func TestDashboardEndsWithItsTerminal(t *testing.T) {
 		})
 	}
 }
+
+// TestDashboardReloadsWhileItsTerminalIsThere: under the dashboard, a
+// SIGHUP whose terminal is still there (kill -HUP from another shell) is a
+// reload, as headless: the run goes on and the dashboard says what the
+// reload did, or why it was refused (an emptied config would turn the Host
+// check off), then q ends it with exit 0.
+func TestDashboardReloadsWhileItsTerminalIsThere(t *testing.T) {
+	dir := t.TempDir()
+	log := dir + "/access.log"
+	cfg := dir + "/rebindwatch.toml"
+	writeFile(t, log, readFile(t, rec+"normal_access_combined.log")+"\n", 0o644)
+	writeFile(t, cfg, "[hosts]\nallowed = [\"api.rebind.test\"]\n", 0o644)
+	tm := newTerm(t, 120, 30, dir, "-c", cfg, log)
+	tm.waitText("config ")
+	shell, err := strconv.Atoi(strings.TrimSpace(tm.tmux("display-message", "-p", "-t", "rw", "#{pane_pid}")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dashboard := childPID(t, shell)
+
+	writeFile(t, cfg, "[hosts]\nallowed = [\"api.rebind.test\", \"eu.rebind.test\"]\n", 0o644)
+	syscall.Kill(dashboard, syscall.SIGHUP)
+	tm.waitText("config reloaded: allowed hosts +1 -0")
+
+	writeFile(t, cfg, "", 0o644)
+	syscall.Kill(dashboard, syscall.SIGHUP)
+	tm.waitText("config reload refused")
+
+	tm.keys("q")
+	if code := tm.exited(); code != 0 {
+		t.Errorf("exit status %d after q, want 0", code)
+	}
+}

@@ -731,3 +731,37 @@ func TestAdoptSaysWhatWasRefused(t *testing.T) {
 		t.Errorf("flash %q does not name the refused line", m.flash)
 	}
 }
+
+// TestReloadNoteIsShown: a SIGHUP reload (or its refusal) is said on the
+// dashboard once, when it is new: the engine's notes reach no stderr while
+// the dashboard owns the terminal, so without the flash a reload under the
+// dashboard went unsaid. A refusal is a warning; a note already shown is
+// not shown again when the flash has gone.
+func TestReloadNoteIsShown(t *testing.T) {
+	e, err := detect.NewEngine(detect.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newTestModel(t, e, 120, 30)
+	if m.flash != "" {
+		t.Fatalf("flash %q before any note", m.flash)
+	}
+	e.Note("config", "config reloaded: allowed hosts +1 -0")
+	m = snap(t, m, e.SnapshotFor(m.query()), wall0.Add(time.Second))
+	if m.flash != "config: config reloaded: allowed hosts +1 -0" || m.warn {
+		t.Errorf("after a reload: flash %q (warn %v)", m.flash, m.warn)
+	}
+	if !strings.Contains(stripped(t, m), "config reloaded: allowed hosts +1 -0") {
+		t.Errorf("the screen does not show the reload:\n%s", stripped(t, m))
+	}
+	m = snap(t, m, e.SnapshotFor(m.query()), wall0.Add(2*time.Second))
+	m = snap(t, m, e.SnapshotFor(m.query()), wall0.Add(2*time.Second+flashFor+time.Second))
+	if m.flash != "" {
+		t.Errorf("the reload is flashed again: %q", m.flash)
+	}
+	e.Note("config", "config reload refused, the old config stays: the new config has no hosts.allowed\x1b[31m")
+	m = snap(t, m, e.SnapshotFor(m.query()), wall0.Add(10*time.Second))
+	if !strings.HasPrefix(m.flash, "config: config reload refused") || !m.warn || strings.ContainsRune(m.flash, 0x1b) {
+		t.Errorf("after a refusal: flash %q (warn %v)", m.flash, m.warn)
+	}
+}
