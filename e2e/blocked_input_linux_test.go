@@ -7,6 +7,7 @@ package e2e
 // drain deadline or a second signal.
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,15 +43,28 @@ func pcapHeader(t *testing.T) []byte {
 // stopQuietCapture runs rebindwatch -r arg with stdin, waits for ready,
 // sends SIGTERM and checks the stop was clean: exit 0, one summary whose
 // capture source is "stopped", and no word of a drain cut short.
-func stopQuietCapture(t *testing.T, arg string, stdin *os.File, ready func() bool) {
+func stopQuietCapture(t *testing.T, arg string, stdin *os.File, sig syscall.Signal, ready func(pid int) bool) {
 	t.Helper()
-	stopQuiet(t, []string{"--no-tui", "-r", arg}, stdin, syscall.SIGTERM, ready)
+	stopQuiet(t, []string{"--no-tui", "-r", arg}, stdin, sig, ready)
+}
+
+// inFIFOOpen reports whether a thread of process pid waits in open(2) for
+// a FIFO's other end (the kernel's wait_for_partner): the run is blocked
+// where a signal used to be ignored.
+func inFIFOOpen(pid int) bool {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/wchan", pid))
+	for _, w := range tasks {
+		if b, _ := os.ReadFile(w); string(b) == "wait_for_partner" {
+			return true
+		}
+	}
+	return false
 }
 
 // stopQuiet runs rebindwatch with args and stdin, waits for ready, sends
 // sig and checks the stop was clean: exit 0, one summary whose source is
 // "stopped", and no word of a drain cut short. It returns the summary.
-func stopQuiet(t *testing.T, args []string, stdin *os.File, sig syscall.Signal, ready func() bool) map[string]any {
+func stopQuiet(t *testing.T, args []string, stdin *os.File, sig syscall.Signal, ready func(pid int) bool) map[string]any {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Stdin = stdin
@@ -62,7 +76,7 @@ func stopQuiet(t *testing.T, args []string, stdin *os.File, sig syscall.Signal, 
 	// The run has started once its config note is out; then the source
 	// waits in open(2) or read(2).
 	waitUntil(t, cmd, "the config note", func() bool { return strings.Contains(stderr.String(), "config:") })
-	waitUntil(t, cmd, "the input read", ready)
+	waitUntil(t, cmd, "the input read", func() bool { return ready(cmd.Process.Pid) })
 	cmd.Process.Signal(sig)
 	start := time.Now()
 	err := waitExit(t, cmd)
@@ -81,13 +95,18 @@ func stopQuiet(t *testing.T, args []string, stdin *os.File, sig syscall.Signal, 
 	return sum
 }
 
-// TestStopFIFONoWriter: -r FIFO that no writer ever opens.
+// TestStopFIFONoWriter: -r FIFO that no writer ever opens; the signal
+// comes once the run waits in open(2).
 func TestStopFIFONoWriter(t *testing.T) {
-	fifo := filepath.Join(t.TempDir(), "cap.fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			fifo := filepath.Join(t.TempDir(), "cap.fifo")
+			if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			stopQuietCapture(t, fifo, nil, sig, inFIFOOpen)
+		})
 	}
-	stopQuietCapture(t, fifo, nil, func() bool { return true })
 }
 
 // TestStopQuietPipe: tcpdump -U -w - | rebindwatch -r -, and the same
@@ -102,7 +121,7 @@ func TestStopQuietPipe(t *testing.T) {
 		if _, err := w.Write(pcapHeader(t)); err != nil {
 			t.Fatal(err)
 		}
-		stopQuietCapture(t, "-", r, func() bool { return unread(t, w) == 0 })
+		stopQuietCapture(t, "-", r, syscall.SIGTERM, func(int) bool { return unread(t, w) == 0 })
 		r.Close()
 	})
 	t.Run("fifo", func(t *testing.T) {
@@ -120,7 +139,7 @@ func TestStopQuietPipe(t *testing.T) {
 		if _, err := w.Write(pcapHeader(t)); err != nil {
 			t.Fatal(err)
 		}
-		stopQuietCapture(t, fifo, nil, func() bool { return unread(t, w) == 0 })
+		stopQuietCapture(t, fifo, nil, syscall.SIGTERM, func(int) bool { return unread(t, w) == 0 })
 	})
 }
 
@@ -143,7 +162,7 @@ func TestStopQuietPipeCountsWhatItRead(t *testing.T) {
 	}
 	defer w.Close()
 	go w.Write(capture) // more than a pipe holds: written as it is read
-	sum := stopQuiet(t, []string{"--no-tui", "-r", "-"}, r, syscall.SIGTERM, func() bool { return unread(t, w) == 0 })
+	sum := stopQuiet(t, []string{"--no-tui", "-r", "-"}, r, syscall.SIGTERM, func(int) bool { return unread(t, w) == 0 })
 	r.Close()
 	if sum["requests"] != want {
 		t.Errorf("summary counts %v requests, want %v (every one the pipe delivered)", sum["requests"], want)
@@ -194,13 +213,13 @@ func TestStopQuietLogFIFO(t *testing.T) {
 					}
 				}
 			}
-			ready := func() bool { return true }
+			ready := func(pid int) bool { return stdin != nil || inFIFOOpen(pid) }
 			if w != nil {
 				defer w.Close()
 				if _, err := w.WriteString(lines); err != nil {
 					t.Fatal(err)
 				}
-				ready = func() bool { return unread(t, w) == 0 }
+				ready = func(int) bool { return unread(t, w) == 0 }
 			}
 			sum := stopQuiet(t, args, stdin, tc.sig, ready)
 			want := 0.0
