@@ -419,7 +419,7 @@ func (e *Engine) ownReferer(origin, host string) bool {
 // allowlist, as with Hosts.
 func (e *Engine) hostCheckOn() bool { return e.hostAllow.len() > 0 }
 
-func (e *Engine) originCheckOn() bool { return len(e.origAllow) > 0 }
+func (e *Engine) originCheckOn() bool { return e.origAllow.len() > 0 }
 
 func (e *Engine) originAllowed(origin string) bool {
 	if origin == "null" && e.cfg.AllowNull {
@@ -487,14 +487,14 @@ func (e *Engine) Allow(kind, value string) error {
 		})
 	case "origin":
 		value = NormalizeOrigin(value)
-		p, err := compileOrigins([]string{value})
+		p, err := compileOrigin(value)
 		if err != nil {
 			return err
 		}
 		if e.originAllowed(value) {
 			return nil
 		}
-		e.origAllow = append(e.origAllow, p...)
+		e.origAllow.add(p)
 		e.added[kind] = append(e.added[kind], value)
 		e.markAllowed(kind)
 		if o, ok := e.origins.peek(value); ok {
@@ -591,7 +591,7 @@ func (e *Engine) Reload(cfg Config) error {
 		}
 	}
 	for _, v := range e.added["origin"] {
-		origins = append(origins, originPattern{exact: v})
+		origins.add(originPattern{exact: v})
 	}
 	cfg.Limits = e.cfg.Limits // caps size live tables; they change on restart only
 	e.cfg, e.hostAllow, e.origAllow = cfg, hosts, origins

@@ -307,48 +307,123 @@ type originPattern struct {
 	pattern bool
 }
 
-type originAllowlist []originPattern
+// originAllowlist is the compiled [origins] allowed list, indexed like the
+// Hosts': exact origins in a set, patterns in a host allowlist per scheme,
+// so an Origin costs a few lookups whatever the list's length.
+type originAllowlist struct {
+	exact    map[string]struct{}       // normalised origins, and "null"
+	patterns map[string]*hostAllowlist // scheme -> its patterns, ports as originPort says
+	n        int
+}
+
+// Ports in a scheme's pattern list: anyPort patterns ("http://localhost:*")
+// are stored without a port, which the host allowlist matches on every
+// port, and patterns without one ("https://*.a.com") with defaultPort,
+// which only an Origin without a port (the scheme's default) is looked up
+// with.
+const defaultPort = "0"
 
 func compileOrigins(list []string) (originAllowlist, error) {
-	out := make(originAllowlist, 0, len(list))
+	var l originAllowlist
 	for _, s := range list {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			return nil, fmt.Errorf("empty origin")
-		}
-		if s == "null" {
-			out = append(out, originPattern{exact: "null"})
-			continue
-		}
-		scheme, rest, ok := strings.Cut(s, "://")
-		if !ok || scheme == "" || rest == "" {
-			return nil, fmt.Errorf("origin %q must look like scheme://host[:port]", s)
-		}
-		if strings.TrimRight(rest, "/") != rest {
-			rest = strings.TrimRight(rest, "/")
-		}
-		if strings.ContainsAny(rest, "/?#") {
-			return nil, fmt.Errorf("origin %q must not have a path", s)
-		}
-		anyPort := strings.HasSuffix(rest, ":*")
-		if anyPort {
-			rest = strings.TrimSuffix(rest, ":*")
-		}
-		if strings.HasPrefix(rest, "*.") || anyPort {
-			hp, err := compileHostPattern(rest)
-			if err != nil {
-				return nil, fmt.Errorf("origin %q: %w", s, err)
-			}
-			out = append(out, originPattern{scheme: asciiLower(scheme), host: hp, anyPort: anyPort, pattern: true})
-			continue
-		}
-		exact, err := exactOrigin(NormalizeOrigin(scheme + "://" + rest))
+		p, err := compileOrigin(s)
 		if err != nil {
-			return nil, fmt.Errorf("origin %q: %w", s, err)
+			return originAllowlist{}, err
 		}
-		out = append(out, originPattern{exact: exact})
+		l.add(p)
 	}
-	return out, nil
+	return l, nil
+}
+
+// compileOrigin parses one [origins] allowed entry.
+func compileOrigin(s string) (originPattern, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return originPattern{}, fmt.Errorf("empty origin")
+	}
+	if s == "null" {
+		return originPattern{exact: "null"}, nil
+	}
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok || scheme == "" || rest == "" {
+		return originPattern{}, fmt.Errorf("origin %q must look like scheme://host[:port]", s)
+	}
+	rest = strings.TrimRight(rest, "/")
+	if strings.ContainsAny(rest, "/?#") {
+		return originPattern{}, fmt.Errorf("origin %q must not have a path", s)
+	}
+	anyPort := strings.HasSuffix(rest, ":*")
+	if anyPort {
+		rest = strings.TrimSuffix(rest, ":*")
+	}
+	if strings.HasPrefix(rest, "*.") || anyPort {
+		hp, err := compileHostPattern(rest)
+		if err != nil {
+			return originPattern{}, fmt.Errorf("origin %q: %w", s, err)
+		}
+		if anyPort && hp.port != "" {
+			return originPattern{}, fmt.Errorf("origin %q has two ports", s)
+		}
+		return originPattern{scheme: asciiLower(scheme), host: hp, anyPort: anyPort, pattern: true}, nil
+	}
+	exact, err := exactOrigin(NormalizeOrigin(scheme + "://" + rest))
+	if err != nil {
+		return originPattern{}, fmt.Errorf("origin %q: %w", s, err)
+	}
+	return originPattern{exact: exact}, nil
+}
+
+// add puts a compiled entry in the list.
+func (l *originAllowlist) add(p originPattern) {
+	l.n++
+	if !p.pattern {
+		if l.exact == nil {
+			l.exact = map[string]struct{}{}
+		}
+		l.exact[p.exact] = struct{}{}
+		return
+	}
+	if l.patterns == nil {
+		l.patterns = map[string]*hostAllowlist{}
+	}
+	hosts := l.patterns[p.scheme]
+	if hosts == nil {
+		hosts = &hostAllowlist{}
+		l.patterns[p.scheme] = hosts
+	}
+	hp := p.host
+	switch {
+	case p.anyPort:
+		hp.port = ""
+	case hp.port == "":
+		hp.port = defaultPort
+	}
+	hosts.add(hp)
+}
+
+func (l *originAllowlist) len() int { return l.n }
+
+// allows reports whether a normalised origin is allowed.
+func (l *originAllowlist) allows(origin string) bool {
+	if _, ok := l.exact[origin]; ok {
+		return true
+	}
+	if len(l.patterns) == 0 {
+		return false
+	}
+	scheme, rest, ok := strings.Cut(origin, "://")
+	if !ok {
+		return false
+	}
+	hosts := l.patterns[scheme]
+	if hosts == nil {
+		return false
+	}
+	name, port := SplitHostPort(rest)
+	if port == "" {
+		port = defaultPort
+	}
+	return hosts.allowsOn(name, port, false)
 }
 
 // exactOrigin checks a normalised origin's host by the host pattern rules
@@ -364,34 +439,6 @@ func exactOrigin(o string) (string, error) {
 		return "", fmt.Errorf("a wildcard goes as scheme://*.domain")
 	}
 	return scheme + "://" + joinHostPort(hp.name, hp.port), nil
-}
-
-// allows reports whether a normalised origin is allowed.
-func (l originAllowlist) allows(origin string) bool {
-	for i := range l {
-		p := &l[i]
-		if !p.pattern {
-			if p.exact == origin {
-				return true
-			}
-			continue
-		}
-		scheme, rest, ok := strings.Cut(origin, "://")
-		if !ok || scheme != p.scheme {
-			continue
-		}
-		name, port := SplitHostPort(rest)
-		pp := p.host
-		if p.anyPort {
-			port = ""
-		} else if pp.port == "" && port != "" {
-			continue // "https://*.a.com" means the default port only
-		}
-		if pp.match(name, port) {
-			return true
-		}
-	}
-	return false
 }
 
 // originHost returns the host[:port] of a normalised origin ("" for null).
