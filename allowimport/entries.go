@@ -106,9 +106,16 @@ func (c *conv) addHost(raw string, line int, r hostRules) {
 	}
 	if r.leadingDot && strings.HasPrefix(s, ".") && !strings.HasPrefix(s, "..") {
 		name, port, ok := c.hostParts(s[1:], raw, line, r)
-		if ok {
-			c.host(joinHostPort(name, port))
-			c.host(joinHostPort("*."+name, port))
+		if !ok {
+			return
+		}
+		c.host(joinHostPort(name, port))
+		// The subdomains, when rebindwatch can say them: an address has
+		// none, and "*." cannot go before a wildcard.
+		if sub := joinHostPort("*."+name, port); detect.CheckHostPattern(sub) == nil {
+			c.host(sub)
+		} else {
+			c.note(line, "%s entry %s: its subdomains cannot be written as a pattern; imported as %s alone", r.setting, q(raw), name)
 		}
 		return
 	}

@@ -160,7 +160,12 @@ func runOnce(ctx context.Context, o Options, stdout, stderr io.Writer) (err erro
 
 	st := newStopper(ctx)
 	defer st.close()
-	go reloadOnHUP(st.stop, st, engine, o, s.dcfg, tui, forced)
+	var term terminal
+	if tui {
+		term = openTerminal()
+		go stopWithTerminal(st.stop, st, term)
+	}
+	go reloadOnHUP(st.stop, st, engine, o, s.dcfg, term, forced)
 	batches := make(chan detect.Batch, 64)
 	srcs := startSources(st, s.sources, batches)
 	exportsDone := sk.exports.start(st.stop)

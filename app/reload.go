@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/rebindwatch/rebindwatch/config"
 	"github.com/rebindwatch/rebindwatch/detect"
@@ -16,9 +17,10 @@ import (
 // reloadOnHUP reloads the config on SIGHUP until ctx ends. A config that
 // does not load, or that would turn a check off without saying so, is
 // refused and the old one kept; either way the run says what happened.
-// Under the dashboard, SIGHUP is first what it always meant: the terminal
-// hung up; when it has, the run stops (nobody is left to watch it).
-func reloadOnHUP(ctx context.Context, st *stopper, e *detect.Engine, o Options, current detect.Config, tui bool, forced *inForce) {
+// Under the dashboard (term is its terminal), SIGHUP is first what it
+// always meant: the terminal hung up; when it has, the run stops (nobody is
+// left to watch it).
+func reloadOnHUP(ctx context.Context, st *stopper, e *detect.Engine, o Options, current detect.Config, term terminal, forced *inForce) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -27,7 +29,7 @@ func reloadOnHUP(ctx context.Context, st *stopper, e *detect.Engine, o Options, 
 		case <-ctx.Done():
 			return
 		case <-hup:
-			if tui && terminalGone() {
+			if term.gone() {
 				st.stopNow(nil)
 				return
 			}
@@ -116,4 +118,28 @@ func changes(old, next detect.Config) string {
 		return "nothing changed"
 	}
 	return strings.Join(out, ", ")
+}
+
+// terminalPoll is how often the dashboard checks that its terminal is
+// still there.
+const terminalPoll = time.Second
+
+// stopWithTerminal stops the run when the dashboard's terminal goes away
+// without a SIGHUP reaching rebindwatch: the kernel sends it to the
+// session's leader only, and a shell that ignores it (trap "" HUP, nohup
+// sh -c) keeps waiting while its child reads EOF and writes into EIO.
+func stopWithTerminal(ctx context.Context, st *stopper, term terminal) {
+	t := time.NewTicker(terminalPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if term.gone() {
+				st.stopNow(nil)
+				return
+			}
+		}
+	}
 }

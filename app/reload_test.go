@@ -43,6 +43,12 @@ func TestReloadRefusesToTurnChecksOff(t *testing.T) {
 	if got := changes(current, next); got != "allowed hosts +1 -0, burst 100/10s → 50/10s" {
 		t.Errorf("changes: %q", got)
 	}
+	// A reload reads the file as the start does: within the size and
+	// nesting bounds, so a hostile file on SIGHUP costs nothing either.
+	write("[hosts]\nallowed = [\"api.example.com\"]\nx = " + strings.Repeat("{a = ", 8000) + "1" + strings.Repeat("}", 8000) + "\n")
+	if _, err := reload(e, o, next, nil); err == nil || !strings.Contains(err.Error(), "nested more than") {
+		t.Errorf("a deeply nested config on reload: %v", err)
+	}
 	write("[hosts]\nallowed = []\n")
 	if next, err := reload(e, o, next, nil); err != nil || len(next.AllowedHosts) != 0 {
 		t.Errorf("a config that says allowed = [] must turn the check off: %v", err)

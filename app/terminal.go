@@ -8,14 +8,35 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// terminalGone reports whether the dashboard's terminal has gone away (an
-// SSH hang-up, tmux kill-session): its line no longer answers the ioctl
-// every terminal answers.
-func terminalGone() bool {
+// terminal is the dashboard's terminal: the standard files that were
+// terminals when it started. The zero value is no terminal (headless).
+type terminal struct{ fds []int }
+
+// openTerminal notes which of stdin and stdout are terminals now.
+func openTerminal() terminal {
+	var t terminal
 	for _, f := range []*os.File{os.Stdin, os.Stdout} {
-		if _, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err == nil {
+		if answers(int(f.Fd())) {
+			t.fds = append(t.fds, int(f.Fd()))
+		}
+	}
+	return t
+}
+
+// gone reports whether the terminal has gone away (an SSH hang-up, tmux
+// kill-session): none of its files answers the ioctl every terminal
+// answers any more (a hung-up line fails it with EIO). A run that had no
+// terminal never loses one.
+func (t terminal) gone() bool {
+	for _, fd := range t.fds {
+		if answers(fd) {
 			return false
 		}
 	}
-	return true
+	return len(t.fds) > 0
+}
+
+func answers(fd int) bool {
+	_, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	return err == nil
 }

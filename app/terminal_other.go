@@ -2,5 +2,11 @@
 
 package app
 
-// terminalGone cannot tell elsewhere: SIGHUP always reloads the config.
-func terminalGone() bool { return false }
+// terminal cannot tell elsewhere whether the dashboard's terminal went
+// away: SIGHUP always reloads the config, and only a signal or q ends the
+// dashboard.
+type terminal struct{}
+
+func openTerminal() terminal { return terminal{} }
+
+func (terminal) gone() bool { return false }

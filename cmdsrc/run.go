@@ -27,10 +27,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/keys"
@@ -65,7 +65,7 @@ type Options struct {
 const (
 	maxLine      = 256 << 10 // longer output lines are skipped and counted (a journal entry's JSON is up to 4× its MESSAGE)
 	queueLen     = 64
-	stderrKeep   = 512 // bytes of a command's diagnostics kept for its note
+	stderrKeep   = 512 // bytes of a command's last diagnostic line shown in its note
 	tickEvery    = 100 * time.Millisecond
 	stopWait     = 2 * time.Second // after SIGTERM, before SIGKILL
 	defaultRetry = time.Second
@@ -121,7 +121,7 @@ type runner struct {
 	opts    Options
 	k       kind
 	streams *logsrc.Streams
-	diag    []byte // the last diagnostics of the current attempt
+	diag    []byte // the last diagnostic line of the current attempt, raw
 	exit    error  // how the last attempt's command exited (nil: status 0)
 	keys    *keys.Extractor
 }
@@ -196,20 +196,29 @@ func sleep(ctx context.Context, d time.Duration, tick <-chan time.Time, s *logsr
 }
 
 // exitNote is what the last attempt's end says: its exit status and its
-// command's last diagnostic line.
+// command's last diagnostic line. The command's words may quote what it
+// read, so key material is hidden first and the line cut after: a cut
+// first could leave the end of a key too short to be recognised.
 func (r *runner) exitNote() string {
-	d := strings.TrimSpace(string(r.diag))
-	if i := strings.LastIndexByte(d, '\n'); i >= 0 {
-		d = d[i+1:]
-	}
 	n := "ended"
 	if r.exit != nil {
 		n += " (" + r.exit.Error() + ")"
 	}
-	if d != "" {
-		n += ": " + r.keys.RedactText(d) // the command's words may quote what it read
+	if len(r.diag) > 0 {
+		n += ": " + cutText(r.keys.RedactText(string(r.diag)), stderrKeep)
 	}
 	return n
+}
+
+// cutText cuts s to at most n bytes on a rune boundary, marking the cut.
+func cutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // attempt runs the command once, feeding its lines until it ends (or, on
@@ -341,12 +350,11 @@ func (r *runner) commit() {
 	r.streams.Commit(func() { store.Put(key, rec) })
 }
 
-// keepDiag keeps the end of the command's diagnostics, bounded.
+// keepDiag keeps the command's last diagnostic line that says something,
+// whole (readLines bounds it to maxLine): exitNote scrubs it, then cuts it.
 func (r *runner) keepDiag(b []byte) {
-	r.diag = append(r.diag, b...)
-	r.diag = append(r.diag, '\n')
-	if len(r.diag) > stderrKeep {
-		r.diag = append(r.diag[:0], r.diag[len(r.diag)-stderrKeep:]...)
+	if b = bytes.TrimSpace(b); len(b) > 0 {
+		r.diag = append(r.diag[:0], b...)
 	}
 }
 

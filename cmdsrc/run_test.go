@@ -100,3 +100,30 @@ func TestExitNoteHidesKeys(t *testing.T) {
 		t.Errorf("note %q", n)
 	}
 }
+
+// A diagnostic line longer than the note shows is scrubbed whole and cut
+// after: cut first, a key straddling the cut would lose the part that
+// makes it recognisable and show the rest.
+func TestExitNoteScrubsBeforeCutting(t *testing.T) {
+	const secret = "k-alice-3f9a1cZq7W"
+	for _, line := range []string{
+		// The note used to keep the last 512 bytes: the cut fell 4
+		// characters into the key, after "api_key=".
+		"tail: GET /v1/items?api_key=" + secret + " " + strings.Repeat("y", stderrKeep-len(secret)+3),
+		// The key past the end of what is shown.
+		"tail: " + strings.Repeat("y", stderrKeep-10) + " Bearer " + secret + " failed",
+	} {
+		r := &runner{keys: keys.NewExtractor(keys.DefaultConfig())}
+		r.keepDiag([]byte(line))
+		r.keepDiag([]byte("  ")) // a blank line after it says nothing
+		n := r.exitNote()
+		for i := 0; i+8 <= len(secret); i++ {
+			if strings.Contains(n, secret[i:i+8]) {
+				t.Fatalf("note holds %q of the key: %q", secret[i:i+8], n)
+			}
+		}
+		if len(n) > stderrKeep+40 || !strings.Contains(n, "tail: ") {
+			t.Errorf("note is %d bytes, or lost the line's start: %q", len(n), n)
+		}
+	}
+}

@@ -232,10 +232,10 @@ func (e *Error) Error() string {
 	}
 	b.WriteString(": ")
 	if e.Key != "" {
-		b.WriteString(capQuote(e.Key))
+		b.WriteString(capQuote(e.Key, 200))
 		b.WriteString(": ")
 	}
-	b.WriteString(capQuote(e.Msg))
+	b.WriteString(capQuote(e.Msg, 400))
 	return b.String()
 }
 
@@ -385,7 +385,7 @@ func Parse(path string, data []byte) (Config, error) {
 		key := u[0].String()
 		msg := "unknown key" + suggest(u[0])
 		if len(u[0]) == 1 && md.Type(u[0]...) == "Hash" {
-			msg = "unknown section [" + key + "]" + suggest(u[0])[len(" "):]
+			msg = "unknown section [" + capQuote(key, 64) + "]" + suggest(u[0])
 			msg = strings.Replace(msg, "(sections:", "(known sections:", 1)
 		}
 		return c, &Error{Path: path, Line: lineOf(data, u[0]), Key: key, Msg: msg}
@@ -589,10 +589,9 @@ func suggest(k toml.Key) string {
 	return fmt.Sprintf(": there is no section [%s]", k[0])
 }
 
-// capQuote cuts what a message quotes from the file to a line's worth: a
-// 5 MB section name must not make a 10 MB error.
-func capQuote(s string) string {
-	const max = 200
+// capQuote cuts what a message quotes from the file to max bytes: a 5 MB
+// section name must not make a 10 MB error.
+func capQuote(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}

@@ -177,6 +177,13 @@ func TestConfigAsAnAttackSurface(t *testing.T) {
 	if _, err := Load(salt); err == nil || strings.Contains(err.Error(), "abc") {
 		t.Errorf("an unquoted salt is quoted back: %v", err)
 	}
+	// A section name of 900 KB (under the size bound): the message quotes
+	// a line's worth of it, not all of it.
+	long := filepath.Join(dir, "long.toml")
+	os.WriteFile(long, []byte("["+strings.Repeat("a", 900_000)+"]\n"), 0o644)
+	if _, err := Load(long); err == nil || len(err.Error()) > 1000 || !strings.Contains(err.Error(), "] (known sections: [hosts]") {
+		t.Errorf("a 900 KB section name gives a %d-byte error: %.300v", len(fmt.Sprint(err)), err)
+	}
 	ok := filepath.Join(dir, "ok.toml")
 	os.WriteFile(ok, []byte("[hosts]\nallowed = [\"a.test\", \"[x]\"] # [[[[[[[[[[[\n[log.json]\nhost = \"{{{{{{{{{{\"\n"), 0o644)
 	if _, err := Load(ok); err != nil && strings.Contains(err.Error(), "nested") {

@@ -59,6 +59,7 @@ type Engine struct {
 	counters    map[string]uint64
 	problems    []Problem
 	notes       []Problem // news from outside the sources (Note), the latest few
+	notesTotal  uint64    // Note calls in all, so a reader of the latest few sees which are new
 	incidents   incidents
 	bySource    sourceRates // requests per second by Request.Source
 	reorder     reorderer   // held requests when a reorder window is set
@@ -418,7 +419,7 @@ func (e *Engine) ownReferer(origin, host string) bool {
 // allowlist, as with Hosts.
 func (e *Engine) hostCheckOn() bool { return e.hostAllow.len() > 0 }
 
-func (e *Engine) originCheckOn() bool { return len(e.origAllow) > 0 }
+func (e *Engine) originCheckOn() bool { return e.origAllow.len() > 0 }
 
 func (e *Engine) originAllowed(origin string) bool {
 	if origin == "null" && e.cfg.AllowNull {
@@ -462,6 +463,11 @@ func (e *Engine) recentEach(f func(*Request) bool) {
 func (e *Engine) Allow(kind, value string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if !isASCII(value) {
+		// What the allowlist holds is matched as browsers send names, in
+		// punycode; a value sent as raw UTF-8 would stay unmatched.
+		return fmt.Errorf("%s %q is not ASCII: browsers send internationalised names as punycode (xn--...), so no allowlist entry matches it as sent", kind, value)
+	}
 	switch kind {
 	case "host":
 		value = NormalizeHost(value)
@@ -481,13 +487,14 @@ func (e *Engine) Allow(kind, value string) error {
 		})
 	case "origin":
 		value = NormalizeOrigin(value)
-		if _, err := compileOrigins([]string{value}); err != nil {
+		p, err := compileOrigin(value)
+		if err != nil {
 			return err
 		}
 		if e.originAllowed(value) {
 			return nil
 		}
-		e.origAllow = append(e.origAllow, originPattern{exact: value})
+		e.origAllow.add(p)
 		e.added[kind] = append(e.added[kind], value)
 		e.markAllowed(kind)
 		if o, ok := e.origins.peek(value); ok {
@@ -584,7 +591,7 @@ func (e *Engine) Reload(cfg Config) error {
 		}
 	}
 	for _, v := range e.added["origin"] {
-		origins = append(origins, originPattern{exact: v})
+		origins.add(originPattern{exact: v})
 	}
 	cfg.Limits = e.cfg.Limits // caps size live tables; they change on restart only
 	e.cfg, e.hostAllow, e.origAllow = cfg, hosts, origins
@@ -613,6 +620,7 @@ func (e *Engine) Note(source, text string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.notes = append(e.notes, Problem{Source: source, Text: text})
+	e.notesTotal++
 	if len(e.notes) > maxProblems {
 		e.notes = e.notes[1:]
 	}

@@ -390,6 +390,40 @@ func TestAllowMarksAlerts(t *testing.T) {
 	}
 }
 
+// TestAllowRefusesWhatCannotMatch: Allow refuses a value no allowlist
+// entry can match as sent (a quote, raw UTF-8) and says why, so the
+// dashboard never says "allowed" while the status stays foreign; an
+// internationalised Origin allowed is matched in punycode.
+func TestAllowRefusesWhatCannotMatch(t *testing.T) {
+	e, c := newTestEngine(t, nil)
+	for _, h := range []string{`evil"x.test`, "bücher.example", "a b.test"} {
+		feed(t, e, rq(0, h, ""))
+		if err := e.Allow("host", h); err == nil {
+			t.Errorf("Allow(host, %q) accepted", h)
+		}
+	}
+	if err := e.Allow("origin", "https://bücher.example"); err == nil {
+		t.Error("Allow(origin, raw UTF-8) accepted")
+	}
+	if err := e.Allow("origin", `https://evil"x.test`); err == nil {
+		t.Error(`Allow(origin, https://evil"x.test) accepted`)
+	}
+	s := e.Snapshot()
+	if len(s.AddedHosts)+len(s.AddedOrigins) != 0 {
+		t.Errorf("refused values were added: %v %v", s.AddedHosts, s.AddedOrigins)
+	}
+	for _, h := range s.Hosts {
+		if h.Allowed {
+			t.Errorf("host %q shown allowed", h.Value)
+		}
+	}
+	n := len(c.alerts)
+	feed(t, e, rq(100, `evil"x.test`, ""))
+	if len(c.alerts) == n {
+		t.Error("a refused Host no longer alerts")
+	}
+}
+
 func TestKeyDetail(t *testing.T) {
 	e, _ := newTestEngine(t, nil)
 	r := rq(0, "api.example.com", "k1")

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"unicode"
@@ -73,6 +74,13 @@ func CheckHostPattern(p string) error {
 	return err
 }
 
+// CheckOriginPattern reports why o cannot be an [origins] allowed entry
+// (--allow-origin), or nil; --suggest-config asks it before proposing one.
+func CheckOriginPattern(o string) error {
+	_, err := compileOrigins([]string{o})
+	return err
+}
+
 // compileHostPattern parses "name", "name:port", "*.domain", "[v6]:port" or
 // "*". An internationalised name is kept as the punycode browsers send
 // (bücher.example is xn--bcher-kva.example on the wire).
@@ -92,7 +100,7 @@ func compileHostPattern(p string) (hostPattern, error) {
 		return hostPattern{}, fmt.Errorf("host pattern %q has a character no host name has", raw)
 	}
 	name, port := SplitHostPort(p)
-	if strings.ContainsAny(name, "[]") && (!strings.HasPrefix(name, "[") || !strings.HasSuffix(name, "]") || strings.Count(name, "[")+strings.Count(name, "]") != 2) {
+	if strings.ContainsAny(p, "[]") && !bracketedIPv6(p, name) {
 		return hostPattern{}, fmt.Errorf("host pattern %q: an IPv6 address goes in brackets, [::1] or [::1]:8080", raw)
 	}
 	switch {
@@ -113,6 +121,9 @@ func compileHostPattern(p string) (hostPattern, error) {
 	if strings.Contains(name, "*") || name == "" {
 		return hostPattern{}, fmt.Errorf("host pattern %q: a wildcard is only allowed as a leading \"*.\"", raw)
 	}
+	if strings.HasPrefix(name, ".") || strings.Contains(name, "..") {
+		return hostPattern{}, fmt.Errorf("host pattern %q has an empty label (two dots in a row)", raw)
+	}
 	ascii, err := idnaLookup.ToASCII(name)
 	if err != nil && !strings.HasPrefix(name, "[") {
 		return hostPattern{}, fmt.Errorf("host pattern %q is not a host name: %v", raw, err)
@@ -122,6 +133,21 @@ func compileHostPattern(p string) (hostPattern, error) {
 	}
 	hp.name = asciiLower(name)
 	return hp, nil
+}
+
+// bracketedIPv6 reports whether p, whose name part is name, is an IPv6
+// address in brackets with nothing after them but a port: "[::1]x" and
+// "[not-an-address]" are neither a Host nor a pattern of one. A zone
+// ("[fe80::1%eth0]") is not part of a Host.
+func bracketedIPv6(p, name string) bool {
+	if !strings.HasPrefix(name, "[") || !strings.HasSuffix(name, "]") || strings.Count(p, "[") != 1 || strings.Count(p, "]") != 1 {
+		return false
+	}
+	if rest := p[len(name):]; rest != "" && rest[0] != ':' {
+		return false
+	}
+	a, err := netip.ParseAddr(name[1 : len(name)-1])
+	return err == nil && a.Is6() && a.Zone() == ""
 }
 
 // idnaLookup maps allowlist names as browsers map the names they look up;
@@ -281,72 +307,138 @@ type originPattern struct {
 	pattern bool
 }
 
-type originAllowlist []originPattern
-
-func compileOrigins(list []string) (originAllowlist, error) {
-	out := make(originAllowlist, 0, len(list))
-	for _, s := range list {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			return nil, fmt.Errorf("empty origin")
-		}
-		if s == "null" {
-			out = append(out, originPattern{exact: "null"})
-			continue
-		}
-		scheme, rest, ok := strings.Cut(s, "://")
-		if !ok || scheme == "" || rest == "" {
-			return nil, fmt.Errorf("origin %q must look like scheme://host[:port]", s)
-		}
-		if strings.TrimRight(rest, "/") != rest {
-			rest = strings.TrimRight(rest, "/")
-		}
-		if strings.ContainsAny(rest, "/?#") {
-			return nil, fmt.Errorf("origin %q must not have a path", s)
-		}
-		anyPort := strings.HasSuffix(rest, ":*")
-		if anyPort {
-			rest = strings.TrimSuffix(rest, ":*")
-		}
-		if strings.HasPrefix(rest, "*.") || anyPort {
-			hp, err := compileHostPattern(rest)
-			if err != nil {
-				return nil, fmt.Errorf("origin %q: %w", s, err)
-			}
-			out = append(out, originPattern{scheme: asciiLower(scheme), host: hp, anyPort: anyPort, pattern: true})
-			continue
-		}
-		out = append(out, originPattern{exact: NormalizeOrigin(scheme + "://" + rest)})
-	}
-	return out, nil
+// originAllowlist is the compiled [origins] allowed list, indexed like the
+// Hosts': exact origins in a set, patterns in a host allowlist per scheme,
+// so an Origin costs a few lookups whatever the list's length.
+type originAllowlist struct {
+	exact    map[string]struct{}       // normalised origins, and "null"
+	patterns map[string]*hostAllowlist // scheme -> its patterns, ports as originPort says
+	n        int
 }
 
-// allows reports whether a normalised origin is allowed.
-func (l originAllowlist) allows(origin string) bool {
-	for i := range l {
-		p := &l[i]
-		if !p.pattern {
-			if p.exact == origin {
-				return true
-			}
-			continue
+// Ports in a scheme's pattern list: anyPort patterns ("http://localhost:*")
+// are stored without a port, which the host allowlist matches on every
+// port, and patterns without one ("https://*.a.com") with defaultPort,
+// which only an Origin without a port (the scheme's default) is looked up
+// with.
+const defaultPort = "0"
+
+func compileOrigins(list []string) (originAllowlist, error) {
+	var l originAllowlist
+	for _, s := range list {
+		p, err := compileOrigin(s)
+		if err != nil {
+			return originAllowlist{}, err
 		}
-		scheme, rest, ok := strings.Cut(origin, "://")
-		if !ok || scheme != p.scheme {
-			continue
-		}
-		name, port := SplitHostPort(rest)
-		pp := p.host
-		if p.anyPort {
-			port = ""
-		} else if pp.port == "" && port != "" {
-			continue // "https://*.a.com" means the default port only
-		}
-		if pp.match(name, port) {
-			return true
-		}
+		l.add(p)
 	}
-	return false
+	return l, nil
+}
+
+// compileOrigin parses one [origins] allowed entry.
+func compileOrigin(s string) (originPattern, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return originPattern{}, fmt.Errorf("empty origin")
+	}
+	if s == "null" {
+		return originPattern{exact: "null"}, nil
+	}
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok || scheme == "" || rest == "" {
+		return originPattern{}, fmt.Errorf("origin %q must look like scheme://host[:port]", s)
+	}
+	rest = strings.TrimRight(rest, "/")
+	if strings.ContainsAny(rest, "/?#") {
+		return originPattern{}, fmt.Errorf("origin %q must not have a path", s)
+	}
+	anyPort := strings.HasSuffix(rest, ":*")
+	if anyPort {
+		rest = strings.TrimSuffix(rest, ":*")
+	}
+	if strings.HasPrefix(rest, "*.") || anyPort {
+		hp, err := compileHostPattern(rest)
+		if err != nil {
+			return originPattern{}, fmt.Errorf("origin %q: %w", s, err)
+		}
+		if anyPort && hp.port != "" {
+			return originPattern{}, fmt.Errorf("origin %q has two ports", s)
+		}
+		return originPattern{scheme: asciiLower(scheme), host: hp, anyPort: anyPort, pattern: true}, nil
+	}
+	exact, err := exactOrigin(NormalizeOrigin(scheme + "://" + rest))
+	if err != nil {
+		return originPattern{}, fmt.Errorf("origin %q: %w", s, err)
+	}
+	return originPattern{exact: exact}, nil
+}
+
+// add puts a compiled entry in the list.
+func (l *originAllowlist) add(p originPattern) {
+	l.n++
+	if !p.pattern {
+		if l.exact == nil {
+			l.exact = map[string]struct{}{}
+		}
+		l.exact[p.exact] = struct{}{}
+		return
+	}
+	if l.patterns == nil {
+		l.patterns = map[string]*hostAllowlist{}
+	}
+	hosts := l.patterns[p.scheme]
+	if hosts == nil {
+		hosts = &hostAllowlist{}
+		l.patterns[p.scheme] = hosts
+	}
+	hp := p.host
+	switch {
+	case p.anyPort:
+		hp.port = ""
+	case hp.port == "":
+		hp.port = defaultPort
+	}
+	hosts.add(hp)
+}
+
+func (l *originAllowlist) len() int { return l.n }
+
+// allows reports whether a normalised origin is allowed.
+func (l *originAllowlist) allows(origin string) bool {
+	if _, ok := l.exact[origin]; ok {
+		return true
+	}
+	if len(l.patterns) == 0 {
+		return false
+	}
+	scheme, rest, ok := strings.Cut(origin, "://")
+	if !ok {
+		return false
+	}
+	hosts := l.patterns[scheme]
+	if hosts == nil {
+		return false
+	}
+	name, port := SplitHostPort(rest)
+	if port == "" {
+		port = defaultPort
+	}
+	return hosts.allowsOn(name, port, false)
+}
+
+// exactOrigin checks a normalised origin's host by the host pattern rules
+// and writes an internationalised name as the punycode browsers put in
+// Origin (https://bücher.example is sent as https://xn--bcher-kva.example).
+func exactOrigin(o string) (string, error) {
+	scheme, host, _ := strings.Cut(o, "://")
+	hp, err := compileHostPattern(host)
+	switch {
+	case err != nil:
+		return "", err
+	case hp.any || hp.wildcard:
+		return "", fmt.Errorf("a wildcard goes as scheme://*.domain")
+	}
+	return scheme + "://" + joinHostPort(hp.name, hp.port), nil
 }
 
 // originHost returns the host[:port] of a normalised origin ("" for null).
@@ -386,4 +478,14 @@ func asciiLower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// isASCII reports whether s has only ASCII bytes.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

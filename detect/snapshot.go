@@ -39,6 +39,7 @@ type Snapshot struct {
 	Counters    map[string]uint64 // source counters summed (truncated_packets, ...)
 	Problems    []Problem         // the first few inputs that did not parse
 	Notes       []Problem         // the latest news from outside the sources (a config reload), oldest first
+	NotesTotal  uint64            // notes in all: more than last time means Notes ends with new ones
 
 	HostCheck       string     // "" when on; otherwise why it is off
 	OriginCheck     string     // likewise for Origins

@@ -20,8 +20,8 @@ func NewAllowlist(hosts, origins []string) Allowlist {
 		}
 	}
 	for _, o := range origins {
-		if l, err := compileOrigins([]string{o}); err == nil {
-			a.origins = append(a.origins, l...)
+		if p, err := compileOrigin(o); err == nil {
+			a.origins.add(p)
 		}
 	}
 	return a

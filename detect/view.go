@@ -41,6 +41,7 @@ func (e *Engine) SnapshotFor(q Query) Snapshot {
 		Counters:         e.countersWithSinks(),
 		Problems:         slices.Clone(e.problems),
 		Notes:            slices.Clone(e.notes),
+		NotesTotal:       e.notesTotal,
 		HostCheck:        e.hostCheck(),
 		OriginCheck:      e.originCheck(),
 		IncidentsOpened:  e.incidents.next,

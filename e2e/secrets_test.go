@@ -185,10 +185,33 @@ func scrapeMetrics(t *testing.T, args []string) string {
 	return body + "\n" + stderr.String()
 }
 
+// secretLog is a log fed to the dashboard's engine, in a format.
+type secretLog struct{ path, spec string }
+
 // secretFrames feeds the secrets recordings into an engine through the
 // real sources and returns every frame of a dashboard over it: each pane,
 // each row's detail, at 80x24 and 140x40.
 func secretFrames(t *testing.T) string {
+	t.Helper()
+	sfmt := "nginx:" + readFile(t, hostile+"secrets.fmt")
+	return recordingFrames(t, []secretLog{
+		{hostile + "secrets_access_combined.log", "auto"},
+		{hostile + "secrets_access_secrets.log", sfmt},
+		{hostile + "secrets_access_secrets_cut.log", sfmt},
+		{hostile + "secrets_access_secrets.log", "nginx:" + extFormat(t)}, // parse errors: Problems on screen
+		{hostile + "secrets_error.log", sfmt},
+	}, hostile+"secrets.pcap", func(s detect.Snapshot) bool {
+		return len(s.Alerts) >= 4 && len(s.Keys) >= 8 && len(s.Problems) > 0
+	})
+}
+
+// recordingFrames feeds logs and a capture of testdata/hostile (its
+// config's allowlist, port 18391) into an engine through the real sources
+// and returns every frame of a dashboard over it: each pane, each row's
+// detail, at 80x24 and 140x40. enough says whether the snapshot holds what
+// the caller relies on (alerts, keys, problems), so the frames are known
+// to show something.
+func recordingFrames(t *testing.T, logs []secretLog, pcap string, enough func(detect.Snapshot) bool) string {
 	t.Helper()
 	cfg := detect.DefaultConfig()
 	cfg.AllowedHosts = []string{"api.rebind.test", "*.api.rebind.test"}
@@ -198,23 +221,16 @@ func secretFrames(t *testing.T) string {
 		t.Fatal(err)
 	}
 	kx := keys.NewExtractor(keys.DefaultConfig())
-	sfmt := "nginx:" + readFile(t, hostile+"secrets.fmt")
-	for _, l := range []struct{ path, spec string }{
-		{hostile + "secrets_access_combined.log", "auto"},
-		{hostile + "secrets_access_secrets.log", sfmt},
-		{hostile + "secrets_access_secrets_cut.log", sfmt},
-		{hostile + "secrets_access_secrets.log", "nginx:" + extFormat(t)}, // parse errors: Problems on screen
-		{hostile + "secrets_error.log", sfmt},
-	} {
+	for _, l := range logs {
 		testkit.Feed(t, e, l.path, func(ctx context.Context, out chan<- detect.Batch) error {
 			return logsrc.Run(ctx, l.path, logsrc.Options{Format: l.spec, Keys: kx.Clone()}, out)
 		})
 	}
-	testkit.Feed(t, e, "secrets.pcap", func(ctx context.Context, out chan<- detect.Batch) error {
-		return capture.ReadFile(ctx, hostile+"secrets.pcap", capture.Options{Ports: []uint16{18391}, Keys: kx.Clone()}, out)
+	testkit.Feed(t, e, pcap, func(ctx context.Context, out chan<- detect.Batch) error {
+		return capture.ReadFile(ctx, pcap, capture.Options{Ports: []uint16{18391}, Keys: kx.Clone()}, out)
 	})
-	if s := e.Snapshot(); len(s.Alerts) < 4 || len(s.Keys) < 8 || len(s.Problems) == 0 {
-		t.Fatalf("secrets recordings gave %d alerts, %d keys, %d problems: too few", len(s.Alerts), len(s.Keys), len(s.Problems))
+	if s := e.Snapshot(); !enough(s) {
+		t.Fatalf("the recordings gave %d alerts, %d keys, %d problems: too few", len(s.Alerts), len(s.Keys), len(s.Problems))
 	}
 	var frames strings.Builder
 	// Everything the dashboard can show, whether or not this walk shows

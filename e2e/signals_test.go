@@ -6,10 +6,12 @@ package e2e
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -170,5 +172,189 @@ loop:
 	}
 	if !strings.Contains(stderr.String(), "broken pipe") {
 		t.Errorf("stderr does not say the pipe broke: %q", stderr.String())
+	}
+}
+
+// TestExitStatusTable checks each row of the README's exit status table
+// once: the status, and where the summary went (stdout, stderr or
+// nowhere). The terminal's rows (q, a hang-up) are checked with a pty in
+// TestDashboardEndsWithItsTerminal and the dashboard tests, the drain cut
+// short in TestOutputReaderStopsReading.
+func TestExitStatusTable(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "access.log")
+	writeFile(t, logPath, readFile(t, rec+"normal_access_combined.log")+"\n", 0o644)
+	big := filepath.Join(dir, "big.log")
+	writeFile(t, big, strings.Repeat(readFile(t, rec+"normal_access_combined.log")+"\n", 200), 0o644)
+
+	// follow starts the binary following a log, with stdout to out, and
+	// returns once it has read the log.
+	follow := func(t *testing.T, stdout io.Writer, args ...string) (*exec.Cmd, *syncBuffer) {
+		t.Helper()
+		cmd := exec.Command(bin, append([]string{"--no-tui", "--emit", "request,summary"}, args...)...)
+		var stderr syncBuffer
+		cmd.Stdout, cmd.Stderr = stdout, &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, cmd, "the format note", func() bool { return strings.Contains(stderr.String(), "format:") })
+		return cmd, &stderr
+	}
+	status := func(err error) int {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		return 0
+	}
+	summaryIn := func(s string) bool { return strings.Contains(s, `{"type":"summary"`) }
+
+	t.Run("0_input_ended", func(t *testing.T) {
+		r := runBin(t, "--no-tui", "-r", rec+"normal.pcap")
+		if r.code != 0 || !summaryIn(r.stdout) {
+			t.Errorf("exit %d, summary on stdout %v", r.code, summaryIn(r.stdout))
+		}
+	})
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run("0_"+sig.String(), func(t *testing.T) {
+			var out syncBuffer
+			cmd, stderr := follow(t, &out, logPath)
+			cmd.Process.Signal(sig)
+			if err := waitExit(t, cmd); err != nil || !summaryIn(out.String()) {
+				t.Errorf("exit %v, summary on stdout %v; stderr: %s", err, summaryIn(out.String()), stderr.String())
+			}
+		})
+	}
+	t.Run("0_stdout_reader_left", func(t *testing.T) {
+		cmd := exec.Command(bin, "--no-tui", "--no-follow", "--emit", "request,summary", big)
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr syncBuffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stdout.Read(make([]byte, 100)); err != nil {
+			t.Fatal(err)
+		}
+		stdout.Close()
+		if err := waitExit(t, cmd); err != nil || !summaryIn(stderr.String()) {
+			t.Errorf("exit %v, summary on stderr %v: %s", err, summaryIn(stderr.String()), stderr.String())
+		}
+	})
+	t.Run("1_output_fails", func(t *testing.T) {
+		if _, err := os.Stat("/dev/full"); err != nil {
+			t.Skip("SKIPPED LOUDLY: no /dev/full on this system")
+		}
+		r := runBin(t, "--no-tui", "--emit", "request,summary", "-r", rec+"normal.pcap", "-o", "/dev/full")
+		if r.code != 1 || !strings.Contains(r.stderr, "no space left") {
+			t.Errorf("exit %d, want 1 naming the failure: %s", r.code, r.stderr)
+		}
+	})
+	for name, args := range map[string][]string{
+		"2_usage":         {"--no-tui", "--no-such-flag"},
+		"2_input_refused": {"--no-tui", "-r", "/dev/zero"},
+		"2_missing_log":   {"--no-tui", "--no-follow", filepath.Join(dir, "nope.log")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := runBin(t, args...)
+			if r.code != 2 || summaryIn(r.stdout+r.stderr) {
+				t.Errorf("exit %d, want 2 without a summary: %s%s", r.code, r.stdout, r.stderr)
+			}
+		})
+	}
+	t.Run("2_SIGQUIT", func(t *testing.T) {
+		var out syncBuffer
+		cmd, stderr := follow(t, &out, logPath)
+		cmd.Process.Signal(syscall.SIGQUIT)
+		err := waitExit(t, cmd)
+		if status(err) != 2 || !strings.Contains(stderr.String(), "goroutine ") || summaryIn(out.String()+stderr.String()) {
+			t.Errorf("exit %v, want 2 with Go's goroutine dump and no summary; stderr: %.300s", err, stderr.String())
+		}
+	})
+	t.Run("128+N_killed", func(t *testing.T) {
+		var out syncBuffer
+		cmd, _ := follow(t, &out, logPath)
+		cmd.Process.Signal(syscall.SIGKILL)
+		err := waitExit(t, cmd)
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL || summaryIn(out.String()) {
+			t.Errorf("exit %v, want killed by SIGKILL without a summary", err)
+		}
+	})
+	t.Run("ignored_signals", func(t *testing.T) {
+		var out syncBuffer
+		cmd, stderr := follow(t, &out, logPath)
+		for _, sig := range []syscall.Signal{syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGPIPE, syscall.SIGHUP} {
+			cmd.Process.Signal(sig)
+		}
+		// Every signal delivered (none pending), the SIGHUP answered with
+		// a reload note, and the process still there.
+		pending := func() bool {
+			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+			for _, l := range strings.Split(string(b), "\n") {
+				if f := strings.Fields(l); len(f) == 2 && (f[0] == "SigPnd:" || f[0] == "ShdPnd:") && strings.Trim(f[1], "0") != "" {
+					return true
+				}
+			}
+			return len(b) == 0
+		}
+		waitUntil(t, cmd, "the signals delivered and the reload note", func() bool {
+			return !pending() && strings.Contains(stderr.String(), "config reload")
+		})
+		if err := cmd.Process.Signal(syscall.Signal(0)); err != nil {
+			t.Fatalf("gone after ignored signals: %v", err)
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := waitExit(t, cmd); err != nil || !summaryIn(out.String()) {
+			t.Errorf("exit %v, want 0 with the summary; stderr: %s", err, stderr.String())
+		}
+	})
+}
+
+// TestFailedReloadsKeepTheProblemBudget: refused reloads are notes, not
+// unparsed input: six of them leave the five lines of parse errors stderr
+// shows untouched, and no source named "config" appears in the summary.
+func TestFailedReloadsKeepTheProblemBudget(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "access.log")
+	cfgPath := filepath.Join(dir, "rw.toml")
+	writeFile(t, logPath, readFile(t, rec+"normal_access_combined.log")+"\n", 0o644)
+	writeFile(t, cfgPath, readFile(t, rec+"rebindwatch.toml"), 0o644)
+	cmd := exec.Command(bin, "--no-tui", "-c", cfgPath, logPath)
+	var out, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, cmd, "the format note", func() bool { return strings.Contains(stderr.String(), "format:") })
+	writeFile(t, cfgPath, "[hosts\n", 0o644)
+	for i := 1; i <= 6; i++ {
+		cmd.Process.Signal(syscall.SIGHUP)
+		waitUntil(t, cmd, fmt.Sprintf("refusal %d", i), func() bool { return strings.Count(stderr.String(), "config reload refused") == i })
+	}
+	f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("not a log line\nnor this one\n")
+	f.Close()
+	quoted := regexp.MustCompile(regexp.QuoteMeta(logPath) + `:[0-9]+: `)
+	waitUntil(t, cmd, "both bad lines quoted", func() bool { return len(quoted.FindAllString(stderr.String(), -1)) == 2 })
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := waitExit(t, cmd); err != nil {
+		t.Fatalf("after SIGTERM: %v; stderr: %s", err, stderr.String())
+	}
+	r := parseResult(t, 0, out.String(), stderr.String())
+	sum := r.summary(t)
+	if sum["parse_errors"] != 2.0 {
+		t.Errorf("parse_errors %v, want 2", sum["parse_errors"])
+	}
+	for _, s := range sum["sources"].([]any) {
+		if name := s.(map[string]any)["name"]; name != logPath {
+			t.Errorf("summary lists a source %q besides the log", name)
+		}
 	}
 }

@@ -132,10 +132,10 @@ func (k *Extractor) RedactText(s string) string {
 		}
 		// A scheme word followed by white space: hide the next word when it
 		// can be a credential (prose such as "a token is missing" stays).
-		if j < len(s) && isBlank(s[j]) && isScheme(s[i:j]) {
+		if blankAt(s, j) > 0 && isScheme(s[i:j]) {
 			k := j
-			for k < len(s) && isBlank(s[k]) {
-				k++
+			for n := blankAt(s, k); n > 0; n = blankAt(s, k) {
+				k += n
 			}
 			e := k
 			for e < len(s) && !isBlank(s[e]) && s[e] != '"' && s[e] != '\'' && s[e] != ',' {
@@ -164,6 +164,23 @@ func (k *Extractor) RedactText(s string) string {
 }
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+
+// blankAt returns the length of the white space at s[i:]: a space or a
+// TAB, or a TAB or space as a log escapes it (nginx writes "Bearer\x09KEY",
+// others "Bearer\tKEY"); 0 when there is none.
+func blankAt(s string, i int) int {
+	switch {
+	case i >= len(s):
+		return 0
+	case isBlank(s[i]):
+		return 1
+	case strings.HasPrefix(s[i:], `\t`):
+		return 2
+	case strings.HasPrefix(s[i:], `\x09`), strings.HasPrefix(s[i:], `\x20`):
+		return 4
+	}
+	return 0
+}
 
 func credentialShaped(w string) bool {
 	if w == "-" {

@@ -38,6 +38,11 @@ func TestRedactSecrets(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"bearer_column", `auth="Bearer sk_live_K2zzSxxnF1eKUpTXYgwMzqHx" xkey="-"`, `auth="Bearer REDACTED" xkey="-"`},
 		{"short_bearer", `Authorization: bearer abc123`, `Authorization: bearer REDACTED`},
+		{"bearer_tab", "Authorization: Bearer\tk-alice-3f9a", "Authorization: Bearer\tREDACTED"},
+		// A TAB as nginx logs it (\x09) and as other loggers escape it.
+		{"bearer_nginx_tab", `auth="Bearer\x09k-alice-3f9a" xkey="-"`, `auth="Bearer\x09REDACTED" xkey="-"`},
+		{"bearer_escaped_tab", `auth="Bearer\tk-alice-3f9a"`, `auth="Bearer\tREDACTED"`},
+		{"token_escaped_space", `auth="Token\x20abcdefghij"`, `auth="Token\x20REDACTED"`},
 		{"basic", `auth="Basic c2tfbGl2ZV9NV0tZ:cw=="`, `auth="Basic REDACTED"`},
 		{"token_scheme", `Token sk_live_qcAsblDvliin8NvY40XDNXvz`, `Token REDACTED`},
 		{"xkey_column", `xkey="sk_live_ECcNQf2suOoOOsgAwpIYiIP9" cookie="-"`, `xkey="REDACTED" cookie="-"`},

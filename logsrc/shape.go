@@ -205,14 +205,20 @@ func requestLineShape(rl string) (string, bool) {
 	}
 	path = strings.Join(segs, "/")
 	if hasQuery {
-		// Only the parameter names: their values may be anything.
+		// Only the parameter names: their values may be anything. A
+		// piece without '=' is a value, not a name ("/feed?KEY"), and a
+		// name not shaped like one may be a key sent as a name.
 		var names []string
 		for p := range strings.SplitSeq(query, "&") {
-			name, _, _ := strings.Cut(p, "=")
-			if len(name) > 32 {
-				name = "<" + kind(name) + ":" + strconv.Itoa(len(name)) + ">"
+			name, _, isPair := strings.Cut(p, "=")
+			switch {
+			case !isPair:
+				names = append(names, pieceShape(p, p, 0, len(p)))
+			case paramNameShaped(name):
+				names = append(names, name+"=…")
+			default:
+				names = append(names, "<"+kind(name)+":"+strconv.Itoa(utf8.RuneCountInString(name))+">=…")
 			}
-			names = append(names, name+"=…")
 		}
 		path += "?" + strings.Join(names, "&")
 	}
@@ -221,4 +227,25 @@ func requestLineShape(rl string) (string, bool) {
 		out += " " + proto
 	}
 	return out, true
+}
+
+// paramNameShaped reports whether a query parameter name reads as one: at
+// most 32 bytes of letters, '_', '-', '.', brackets and '%' (key[],
+// api%5Fkey), with two digits at most.
+func paramNameShaped(name string) bool {
+	if len(name) > 32 {
+		return false
+	}
+	digits := 0
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '-' || c == '.' || c == '[' || c == ']' || c == '%':
+		case '0' <= c && c <= '9':
+			digits++
+		default:
+			return false
+		}
+	}
+	return digits <= 2
 }

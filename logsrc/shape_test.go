@@ -42,14 +42,16 @@ func TestShapeHidesKeysOfAnyLength(t *testing.T) {
 		"b64":    "c2tfbGl2ZV9NV0tZ/cw==c2tfbGl2ZV9NV0tZcw==",
 	}
 	columns := map[string]string{
-		"header_column": `127.0.0.1 - - [26/Nov/2026:21:01:10 +0000] "GET / HTTP/1.1" 2OO 5 "-" "curl/8" "KEY" 0.004`,
-		"bearer":        `127.0.0.1 - - [26/Nov/2026:21:01:10 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8" auth="Bearer	KEY"`,
-		"cookie":        `127.0.0.1 - - [26/Nov/2026:21:01:10 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8" cookie="sid=KEY; theme=dark"`,
-		"query_odd":     `127.0.0.1 - - [26/Nov/2026:21:01:10 +0000] "GET /?api_key%00=KEY&key[]=KEY HTTP/1.1" 200 5 "-" "curl/8"`,
-		"lost_quote":    `127.0.0.1 - - [26/Nov/2026:21:01:10 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8" KEY" "https://app.example"`,
-		"json":          `{"ts":1764191270.1,"request":{"method":"GET","uri":"/","headers":{"X-Api-Key":["KEY"]}},"status":2OO}`,
-		"werkzeug":      `127.0.0.1 - - [26/Nov/2026 21:01:10] "GET /v1/items/KEY HTTP/1.1" 2OO -`,
-		"bare_tail":     `127.0.0.1 - - [26/Nov/2026:21:01:10 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8" KEY`,
+		"header_column":  `127.0.0.1 - - [26/Nov/2026:21:01:10 +0000] "GET / HTTP/1.1" 2OO 5 "-" "curl/8" "KEY" 0.004`,
+		"bearer":         `127.0.0.1 - - [26/Nov/2026:21:01:10 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8" auth="Bearer	KEY"`,
+		"cookie":         `127.0.0.1 - - [26/Nov/2026:21:01:10 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8" cookie="sid=KEY; theme=dark"`,
+		"query_odd":      `127.0.0.1 - - [26/Nov/2026:21:01:10 +0000] "GET /?api_key%00=KEY&key[]=KEY HTTP/1.1" 200 5 "-" "curl/8"`,
+		"query_bare":     `127.0.0.1 - - [26/Nov/2026:21:01:10 +0000] "GET /feed?KEY HTTP/1.1" 2OO 5 "-" "curl/8"`,
+		"query_bare_2nd": `127.0.0.1 - - [26/Nov/2026:21:01:10 +0000] "GET /feed?page=2&KEY HTTP/1.1" 2OO 5 "-" "curl/8"`,
+		"lost_quote":     `127.0.0.1 - - [26/Nov/2026:21:01:10 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8" KEY" "https://app.example"`,
+		"json":           `{"ts":1764191270.1,"request":{"method":"GET","uri":"/","headers":{"X-Api-Key":["KEY"]}},"status":2OO}`,
+		"werkzeug":       `127.0.0.1 - - [26/Nov/2026 21:01:10] "GET /v1/items/KEY HTTP/1.1" 2OO -`,
+		"bare_tail":      `127.0.0.1 - - [26/Nov/2026:21:01:10 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8" KEY`,
 	}
 	n := 0
 	for cname, col := range columns {

@@ -236,7 +236,7 @@ func originReason(o string) string {
 		return reasonNoOrigin
 	case isIPLiteral(name), isLocalhost(name):
 		return reasonIPOrigin
-	case !validHostName(name):
+	case !validHostName(name), detect.CheckOriginPattern(o) != nil: // a port from 1 to 65535, as the config takes it
 		return reasonNoOrigin
 	}
 	return ""

@@ -3,6 +3,7 @@ package ui
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -272,6 +273,9 @@ type Model struct {
 	flashTo time.Time
 	warn    bool // the flash is a warning
 	pacerUI bool // the flash is about the replay's pace (it goes when the replay ends)
+	// notesSeen is the Snapshot.NotesTotal already flashed: a note (a
+	// config reloaded or refused on SIGHUP) is shown once, when it is new.
+	notesSeen uint64
 
 	ask question // the y/n question in modeConfirm
 	// savedHosts and savedOrigins are the additions written this run.
@@ -575,6 +579,13 @@ func (m Model) onSnapshot(msg snapMsg) (Model, tea.Cmd) {
 		m.flashTo = msg.at.Add(flashFor)
 	case msg.at.After(m.flashTo):
 		m.flash, m.flashTo = "", time.Time{}
+	}
+	if n := msg.snap.NotesTotal; n > m.notesSeen && len(msg.snap.Notes) > 0 {
+		// The newest note is what the user just caused (a SIGHUP); a
+		// refusal is a warning, since the config on disk is not in force.
+		last := msg.snap.Notes[len(msg.snap.Notes)-1]
+		m.notesSeen = n
+		m.setFlash(clean(last.Source)+": "+clean(last.Text), strings.Contains(last.Text, "refused"))
 	}
 	if m.opts.Pacer != nil && msg.gen >= m.pacerGen {
 		// Only a snapshot taken after our latest control shows its effect;

@@ -654,3 +654,114 @@ func TestHeaderShowsRatesBySource(t *testing.T) {
 		}
 	}
 }
+
+// TestAllowRefusedHostAgainstEngine: a and w against the engine on values
+// no allowlist entry can hold or match as sent (a Host with a quote, a Host
+// in raw UTF-8, an Origin with a quote): a says it did not allow them and
+// why, the value stays foreign, and w has nothing to write. An ordinary
+// Host beside them is allowed and written.
+func TestAllowRefusedHostAgainstEngine(t *testing.T) {
+	cfg := detect.DefaultConfig()
+	cfg.AllowedHosts = []string{"api.example.com"}
+	cfg.AllowedOrigins = []string{"https://app.example.com"}
+	e, err := detect.NewEngine(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := []detect.Request{
+		fxRequest(3*time.Second, "10.0.0.2:1", "GET", `evil"x.test`, "/", `https://evil"o.test`, "0000000000aa", 200),
+		fxRequest(2*time.Second, "10.0.0.3:1", "GET", "bücher.example", "/", "", "0000000000bb", 200),
+		fxRequest(1*time.Second, "10.0.0.4:1", "GET", "plain.test", "/", "", "0000000000cc", 200),
+	}
+	if err := e.Observe(&detect.Batch{Source: "test", Requests: reqs}); err != nil {
+		t.Fatal(err)
+	}
+	var saved [][]string
+	m := newTestModel(t, e, 140, 40, withSave(func(path string, h, o []string) (string, error) {
+		saved = append(saved, h, o)
+		return path, nil
+	}))
+	m0 := m
+	allow := func(pane, value string) Model {
+		t.Helper()
+		mp, _ := press(t, m0, pane, "/")
+		for _, r := range value {
+			mp, _ = press(t, mp, string(r))
+		}
+		mp, _ = press(t, mp, "enter", "a")
+		return mp
+	}
+	for _, c := range []struct{ pane, value, host string }{
+		{"3", `evil"x`, `evil"x.test`},
+		{"3", "cher.example", "bücher.example"},
+		{"4", `evil"o`, `https://evil"o.test`},
+	} {
+		if ma := allow(c.pane, c.value); !strings.HasPrefix(ma.flash, "not allowed: ") {
+			t.Errorf("a on %q: flash %q, want the refusal", c.host, ma.flash)
+		}
+	}
+	s := e.Snapshot()
+	for _, v := range append(s.Hosts, s.Origins...) {
+		if v.Allowed && v.Value != "plain.test" {
+			t.Errorf("%q is shown allowed after a refused a", v.Value)
+		}
+	}
+	m = allow("3", "plain")
+	if !strings.HasPrefix(m.flash, "allowed host plain.test") {
+		t.Fatalf("a on plain.test: flash %q", m.flash)
+	}
+	m, _ = press(t, m, "esc", "w", "y")
+	if len(saved) != 2 || fmt.Sprint(saved[0]) != "[plain.test]" || len(saved[1]) != 0 {
+		t.Errorf("w wrote %q, want only plain.test", saved)
+	}
+}
+
+// TestAdoptSaysWhatWasRefused: A adopts the proposal; a line the backend
+// refuses is named in the flash instead of being counted as adopted in
+// silence.
+func TestAdoptSaysWhatWasRefused(t *testing.T) {
+	b := backendFor(zeroConfigSnapshot())
+	m := newTestModel(t, b, 100, 30, live(), withProposal(func() Proposal {
+		p := demoProposal()
+		p.Hosts = append(p.Hosts, ProposalEntry{Value: `bad"host.test`, Proposed: true, Requests: 5})
+		return p
+	}))
+	m, _ = press(t, m, "p", "A")
+	if !strings.Contains(m.flash, "1 value not allowed: ") || !strings.Contains(m.flash, `bad\"host.test`) {
+		t.Errorf("flash %q does not name the refused line", m.flash)
+	}
+}
+
+// TestReloadNoteIsShown: a SIGHUP reload (or its refusal) is said on the
+// dashboard once, when it is new: the engine's notes reach no stderr while
+// the dashboard owns the terminal, so without the flash a reload under the
+// dashboard went unsaid. A refusal is a warning; a note already shown is
+// not shown again when the flash has gone.
+func TestReloadNoteIsShown(t *testing.T) {
+	e, err := detect.NewEngine(detect.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newTestModel(t, e, 120, 30)
+	if m.flash != "" {
+		t.Fatalf("flash %q before any note", m.flash)
+	}
+	e.Note("config", "config reloaded: allowed hosts +1 -0")
+	m = snap(t, m, e.SnapshotFor(m.query()), wall0.Add(time.Second))
+	if m.flash != "config: config reloaded: allowed hosts +1 -0" || m.warn {
+		t.Errorf("after a reload: flash %q (warn %v)", m.flash, m.warn)
+	}
+	if !strings.Contains(stripped(t, m), "config reloaded: allowed hosts +1 -0") {
+		t.Errorf("the screen does not show the reload:\n%s", stripped(t, m))
+	}
+	m = snap(t, m, e.SnapshotFor(m.query()), wall0.Add(2*time.Second))
+	m = snap(t, m, e.SnapshotFor(m.query()), wall0.Add(2*time.Second+flashFor+time.Second))
+	if m.flash != "" {
+		t.Errorf("the reload is flashed again: %q", m.flash)
+	}
+	e.Note("config", "config reload refused, the old config stays: the new config has no hosts.allowed\x1b[31m")
+	m = snap(t, m, e.SnapshotFor(m.query()), wall0.Add(10*time.Second))
+	if !strings.HasPrefix(m.flash, "config: config reload refused") || !m.warn || strings.ContainsRune(m.flash, 0x1b) {
+		t.Errorf("after a refusal: flash %q (warn %v)", m.flash, m.warn)
+	}
+}

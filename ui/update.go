@@ -503,18 +503,31 @@ func (m Model) adopt() (Model, tea.Cmd) {
 		text += " — w writes them to the config"
 	}
 	return m, func() tea.Msg {
-		allowAll(b, hosts, origins)
+		if n, err := allowAll(b, hosts, origins); err != nil {
+			return actionMsg{text: text + "; " + plural(n, "value", "values") + " not allowed: " + clean(err.Error()), warn: true}
+		}
 		return actionMsg{text: text}
 	}
 }
 
-func allowAll(b Backend, hosts, origins []string) {
+// allowAll allows each value; it returns how many the backend refused and
+// the first refusal's reason.
+func allowAll(b Backend, hosts, origins []string) (refused int, first error) {
+	allow := func(kind, v string) {
+		if err := b.Allow(kind, v); err != nil {
+			refused++
+			if first == nil {
+				first = err
+			}
+		}
+	}
 	for _, h := range hosts {
-		b.Allow("host", h)
+		allow("host", h)
 	}
 	for _, o := range origins {
-		b.Allow("origin", o)
+		allow("origin", o)
 	}
+	return refused, first
 }
 
 // additions names what an allowlist change holds: "2 hosts and 1 origin".

@@ -6,7 +6,7 @@
 # capturing, and nginx logging in combined, extended (default \xHH escaping
 # and escape=none) and a "secrets" format that logs whole credentials.
 #
-#   testdata/hostile/record.sh [all|gen|hostile|secrets|markup]
+#   testdata/hostile/record.sh [all|gen|hostile|secrets|markup|matrix]
 #
 # gen      hostile_gen_escaped.log, hostile_gen_raw.log   (gen.py; no root)
 # hostile  hostile.pcap, hostile_access_ext.log, hostile_access_ext_raw.log
@@ -16,6 +16,12 @@
 #          an invalid header with a key), secrets.fmt
 # markup   markup.pcap, markup_access_ext.log: the HTML of markup.txt in every
 #          field (client.py markup), for the incident report's tests
+# matrix   matrix_keys.txt (fake keys of 6 to 40 characters in five
+#          character classes), matrix.pcap.gz and matrix_access_secrets.log:
+#          curl sending each key every way a key travels (X-API-Key,
+#          Authorization Bearer with a TAB, Token, Basic, a cookie, a Referer
+#          query, and the query spellings key[]=, api_key[0]=, api_key%00=,
+#          api_key%20= and api_key+=), for the key matrix of e2e's secrecy test
 #
 # hostile and secrets need root (tcpdump on lo) on Debian with:
 #   apt-get install -y nginx tcpdump curl python3
@@ -25,9 +31,9 @@ set -euo pipefail
 
 WHAT=${1:-all}
 case $WHAT in
-all | gen | hostile | secrets | markup) ;;
+all | gen | hostile | secrets | markup | matrix) ;;
 *)
-	echo "usage: testdata/hostile/record.sh [all|gen|hostile|secrets|markup]" >&2
+	echo "usage: testdata/hostile/record.sh [all|gen|hostile|secrets|markup|matrix]" >&2
 	exit 2
 	;;
 esac
@@ -208,6 +214,51 @@ record_markup() {
 	install -m 0644 "$WORK/markup/access_ext.log" "$HERE/markup_access_ext.log"
 }
 
+# The key matrix: for each character class and length, one fake key made
+# from a fixed seed (so a re-recording sends the same keys), sent nine ways.
+# Host evil.rebind.test and a foreign Origin on the first request make
+# alerts, so the keys' requests are in alert evidence too.
+record_matrix() {
+	echo "== matrix"
+	"$PY" - "$HERE/matrix_keys.txt" <<'PYEOF'
+import random, string, sys
+rng = random.Random(18391)
+classes = {
+    "lower": string.ascii_lowercase,
+    "digits": string.digits,
+    "upper": string.ascii_uppercase + string.digits,
+    "mixed": string.ascii_letters + string.digits + "-_",
+    "b64": string.ascii_letters + string.digits + "+/=",
+}
+with open(sys.argv[1], "w") as f:
+    for name, alphabet in classes.items():
+        for n in (6, 7, 8, 10, 12, 14, 16, 20, 24, 32, 40):
+            f.write("%s %d %s\n" % (name, n, "".join(rng.choice(alphabet) for _ in range(n))))
+PYEOF
+	start matrix
+	local u=http://127.0.0.1:$PORT
+	local c=(curl -sS -g -o /dev/null --max-time 5 -H "Host: api.rebind.test")
+	local class n k tab=$'\t'
+	while read -r class n k; do
+		curl -sS -g -o /dev/null --max-time 5 -H "Host: evil.rebind.test" -H "Origin: https://evil.rebind.test" \
+			-H "X-API-Key: $k" -H "Authorization: Bearer${tab}$k" -H "Cookie: sid=$k; theme=dark" \
+			-e "https://evil.rebind.test/p?api_key=$k" \
+			"$u/v1/all?key[]=$k&api_key[0]=$k&api_key%00=$k&api_key%20=$k&api_key+=$k&page=2"
+		"${c[@]}" -H "Authorization: Bearer${tab}$k" "$u/v1/tab"
+		"${c[@]}" -H "Authorization: Token $k" "$u/v1/token"
+		"${c[@]}" -u "$k:x" "$u/v1/basic"
+		"${c[@]}" "$u/v1/q1?key[]=$k"
+		"${c[@]}" "$u/v1/q2?api_key[0]=$k"
+		"${c[@]}" "$u/v1/q3?api_key%00=$k"
+		"${c[@]}" "$u/v1/q4?api_key%20=$k"
+		"${c[@]}" "$u/v1/q5?api_key+=$k"
+	done <"$HERE/matrix_keys.txt"
+	stop
+	gzip -9n <"$WORK/matrix.pcap" >"$WORK/matrix.pcap.gz"
+	install -m 0644 "$WORK/matrix.pcap.gz" "$HERE/matrix.pcap.gz"
+	install -m 0644 "$WORK/matrix/access_secrets.log" "$HERE/matrix_access_secrets.log"
+}
+
 case $WHAT in gen | all) record_gen ;; esac
 if [ "$WHAT" != gen ]; then
 	prereqs
@@ -215,6 +266,7 @@ if [ "$WHAT" != gen ]; then
 	case $WHAT in hostile | all) record_hostile ;; esac
 	case $WHAT in secrets | all) record_secrets ;; esac
 	case $WHAT in markup | all) record_markup ;; esac
+	case $WHAT in matrix | all) record_matrix ;; esac
 fi
 echo "== done"
 ls -l "$HERE" | sed 1d
