@@ -1,12 +1,11 @@
 package capture
 
 import (
+	"cmp"
 	"encoding/binary"
 	"net/netip"
 	"slices"
 	"time"
-
-	"github.com/gopacket/gopacket/layers"
 )
 
 // This file reassembles TCP. Most segments of a capture arrive in order,
@@ -61,7 +60,16 @@ type stream interface {
 
 // opener makes the stream of a new connection from its first segment,
 // sent from src to dst.
-type opener func(tcp *layers.TCP, src, dst netip.AddrPort) stream
+type opener func(tcp *tcpHdr, src, dst netip.AddrPort) stream
+
+// tcpHdr is what reassembly takes of a TCP segment (RFC 9293 §3.1): the
+// decoder fills it from the packet, and the parallel pipeline hands it
+// from the stage that decodes to the one that reassembles.
+type tcpHdr struct {
+	Seq, Ack           uint32
+	SYN, ACK, FIN, RST bool
+	Payload            []byte
+}
 
 // flowKey names a TCP connection in either direction: its two endpoints in
 // a canonical order (IPv4 as IPv4-mapped IPv6).
@@ -85,12 +93,18 @@ func makeKey(src, dst netip.AddrPort) (k flowKey, flipped bool) {
 
 // tcpConn is a connection the assembler tracks.
 type tcpConn struct {
-	s        stream
-	t        [2]tcpHalf // t[0] is what the first packet's sender sends
-	key      flowKey
-	flip     bool // the first packet's sender is key's second endpoint
-	done     bool // complete was called
+	s    stream
+	t    [2]tcpHalf // t[0] is what the first packet's sender sends
+	key  flowKey
+	flip bool // the first packet's sender is key's second endpoint
+	done bool // complete was called
+	// lastSeen is the latest packet time as of the connection's last
+	// packet: the capture's clock, which never goes back, so the LRU
+	// list is in lastSeen order even when timestamps do (idle closing
+	// then depends on the connection alone, not on which others share
+	// its assembler).
 	lastSeen int64
+	touched  uint64   // number of the packet that touched it last: its place in the LRU list
 	prev     *tcpConn // LRU, least recently seen first
 	next     *tcpConn
 }
@@ -125,9 +139,9 @@ type oooSeg struct {
 	fin  bool
 }
 
-// assembler reassembles the TCP connections of one pipeline and tracks
-// them, least recently seen first, within MaxStreams. It is not safe for
-// concurrent use.
+// assembler reassembles the TCP connections of one pipeline (of one shard
+// of it, parallel.go) and tracks them, least recently seen first, within
+// MaxStreams. It is not safe for concurrent use.
 type assembler struct {
 	open     opener
 	rep      *reporter
@@ -137,29 +151,39 @@ type assembler struct {
 	oooTotal int                   // bytes queued out of order, all connections
 	maxConns int
 	maxBuf   int          // bytes queued per direction
+	maxTotal int          // bytes queued in all
 	overlap  overlapCheck // overlap.go
 	seg      segment      // the delivery being made
 	now      int64        // packet time of the call being handled
+	pkt      uint64       // number of the packet being handled
 	evicting bool         // closing connections beyond maxConns
+	// key, when set, is told which connection a flush is working on
+	// (parallel.go orders what the shards' flushes report by it).
+	key     *opKey
+	flushed []*tcpConn // scratch: connections whose gaps a flush skips
 }
 
-func newAssembler(open opener, rep *reporter, maxConns, maxBuf int) *assembler {
+// newAssembler returns an assembler for one of shards shards of a
+// pipeline: the caps on connections and on out-of-order bytes are split
+// between them.
+func newAssembler(open opener, rep *reporter, maxConns, maxBuf, shards int) *assembler {
 	return &assembler{
 		open:     open,
 		rep:      rep,
 		conns:    make(map[flowKey]*tcpConn),
 		waiting:  make(map[*tcpConn]struct{}),
-		maxConns: maxConns,
+		maxConns: max(1, (maxConns+shards-1)/shards),
 		maxBuf:   maxBuf,
+		maxTotal: max(maxBuf, maxBuf*totalBufConns/shards),
 		overlap:  newOverlapCheck(rep),
 	}
 }
 
 // assemble takes one TCP segment, sent from src to dst at packet time at,
-// into its connection; now is the latest packet time. Connections beyond
-// maxConns are then evicted.
-func (a *assembler) assemble(tcp *layers.TCP, src, dst netip.AddrPort, at, now int64) {
-	a.now = now
+// into its connection; now is the latest packet time and pkt the number of
+// the packet. Connections beyond maxConns are then evicted.
+func (a *assembler) assemble(tcp *tcpHdr, src, dst netip.AddrPort, at, now int64, pkt uint64) {
+	a.now, a.pkt = now, pkt
 	a.take(tcp, src, dst, at)
 	if len(a.conns) > a.maxConns {
 		// Not in the middle of the segment that opened a connection: now.
@@ -168,7 +192,7 @@ func (a *assembler) assemble(tcp *layers.TCP, src, dst netip.AddrPort, at, now i
 }
 
 // take is assemble for one segment.
-func (a *assembler) take(tcp *layers.TCP, src, dst netip.AddrPort, at int64) {
+func (a *assembler) take(tcp *tcpHdr, src, dst netip.AddrPort, at int64) {
 	key, flipped := makeKey(src, dst)
 	c := a.conns[key]
 	if c != nil && tcp.SYN && !tcp.ACK {
@@ -184,9 +208,9 @@ func (a *assembler) take(tcp *layers.TCP, src, dst netip.AddrPort, at int64) {
 		if !tcp.SYN && len(tcp.Payload) == 0 {
 			return // an ACK, FIN or RST after the connection closed starts nothing
 		}
-		c = a.newConn(tcp, src, dst, key, flipped, at)
+		c = a.newConn(tcp, src, dst, key, flipped)
 	}
-	a.touch(c, at)
+	a.touch(c)
 	i := c.dirOf(flipped)
 	if tcp.ACK {
 		a.ackedUnseen(c, 1-i, tcp.Ack)
@@ -247,19 +271,17 @@ func (a *assembler) take(tcp *layers.TCP, src, dst netip.AddrPort, at int64) {
 }
 
 // newConn starts tracking a connection at its first segment.
-func (a *assembler) newConn(tcp *layers.TCP, src, dst netip.AddrPort, key flowKey, flipped bool, at int64) *tcpConn {
-	c := &tcpConn{key: key, flip: flipped, lastSeen: at}
+func (a *assembler) newConn(tcp *tcpHdr, src, dst netip.AddrPort, key flowKey, flipped bool) *tcpConn {
+	c := &tcpConn{key: key, flip: flipped}
 	c.s = a.open(tcp, src, dst)
 	a.lru.push(c)
 	a.conns[key] = c
 	return c
 }
 
-// touch marks c as seen at packet time at.
-func (a *assembler) touch(c *tcpConn, at int64) {
-	if at > c.lastSeen {
-		c.lastSeen = at
-	}
+// touch marks c as seen by the packet being handled.
+func (a *assembler) touch(c *tcpConn) {
+	c.lastSeen, c.touched = a.now, a.pkt
 	a.lru.moveToBack(c)
 }
 
@@ -375,7 +397,7 @@ func (a *assembler) queue(c *tcpConn, i int, seq uint32, data []byte, at int64, 
 	h.oooBytes += len(data)
 	a.oooTotal += len(data)
 	a.waiting[c] = struct{}{}
-	if h.oooBytes > a.maxBuf || a.oooTotal > a.maxBuf*totalBufConns {
+	if h.oooBytes > a.maxBuf || a.oooTotal > a.maxTotal {
 		// Waiting longer would break the memory cap: give the missing
 		// bytes up now.
 		a.rep.inc(cReorderBufferFull)
@@ -422,13 +444,16 @@ func (a *assembler) dropQueue(h *tcpHalf) {
 
 // flush skips the gaps that waited gapTimeout and closes the connections
 // idle for idleTimeout, as of packet time ts; now is the latest packet
-// time.
+// time. Connections are visited least recently seen first: the gaps, then
+// the idle ones, so what a flush reports comes in the same order however
+// the connections are spread over shards.
 func (a *assembler) flush(ts, now int64) {
 	a.now = now
 	if len(a.waiting) > 0 {
 		a.flushGaps(ts - int64(gapTimeout))
 	}
 	for cut := ts - int64(idleTimeout); a.lru.head != nil && a.lru.head.lastSeen < cut; {
+		a.mark(phaseIdle, a.lru.head)
 		a.closeConn(a.lru.head)
 	}
 }
@@ -436,7 +461,16 @@ func (a *assembler) flush(ts, now int64) {
 // flushGaps skips the gaps of directions whose queued data has waited
 // since before cut (packet time).
 func (a *assembler) flushGaps(cut int64) {
+	a.flushed = a.flushed[:0]
 	for c := range a.waiting {
+		a.flushed = append(a.flushed, c)
+	}
+	slices.SortFunc(a.flushed, func(x, y *tcpConn) int { return cmp.Compare(x.touched, y.touched) })
+	for _, c := range a.flushed {
+		if c.done {
+			continue
+		}
+		a.mark(phaseGaps, c)
 		for i := range c.t {
 			h := &c.t[i]
 			for !h.closed && (len(h.ooo) > 0 || h.finAhead) && h.oooSince < cut {
@@ -446,6 +480,15 @@ func (a *assembler) flushGaps(cut int64) {
 		if len(c.t[0].ooo) == 0 && len(c.t[1].ooo) == 0 && !c.t[0].finAhead && !c.t[1].finAhead {
 			delete(a.waiting, c)
 		}
+	}
+	clear(a.flushed)
+}
+
+// mark says that what is reported next comes from flushing c, in the
+// given phase of the packet's handling.
+func (a *assembler) mark(phase uint8, c *tcpConn) {
+	if a.key != nil {
+		a.key.phase, a.key.sub = phase, c.touched
 	}
 }
 
@@ -466,6 +509,7 @@ func (a *assembler) evict() {
 func (a *assembler) closeAll(now int64) {
 	a.now = now
 	for a.lru.head != nil {
+		a.mark(phaseEnd, a.lru.head)
 		a.closeConn(a.lru.head)
 	}
 }

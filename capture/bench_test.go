@@ -62,7 +62,7 @@ func BenchmarkStreamRequest(b *testing.B) {
 	for b.Loop() {
 		c.feed(0, req, 0)
 		c.feed(1, resp, 0)
-		p.ord.release(p.ord.pop())
+		p.m.release(p.ord.pop())
 	}
 }
 
@@ -193,16 +193,16 @@ func TestPacketPathAllocs(t *testing.T) {
 	allocs := testing.AllocsPerRun(3, func() {
 		p := newTestPipeline(&opts, "pcap")
 		open := p.asm.open
-		p.asm.open = func(tcp *layers.TCP, src, dst netip.AddrPort) stream {
+		p.asm.open = func(tcp *tcpHdr, src, dst netip.AddrPort) stream {
 			conns++
 			return open(tcp, src, dst)
 		}
 		for i := range data {
 			p.packet(data[i], cis[i], links[i])
-			for len(p.ord.heap) > 0 {
-				p.ord.release(p.ord.pop())
-				reqs++
-			}
+		}
+		p.finish(nil)
+		for _, b := range p.tally().batches {
+			reqs += uint64(len(b.Requests))
 		}
 	})
 	reqs, conns = reqs/4, conns/4 // AllocsPerRun runs the function once more to warm up

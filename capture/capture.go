@@ -45,6 +45,8 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/keys"
 	"github.com/rebindwatch/rebindwatch/source"
@@ -73,12 +75,20 @@ type Options struct {
 	MaxStreams      int             // cap on open TCP connections tracked (0 = default 100000)
 	MaxStreamBuffer int             // cap on buffered bytes per connection direction (0 = default 1 MiB), in order or out of order
 	BatchSize       int             // requests per batch (0 = default 256)
+	// Workers is how many goroutines reassemble and parse, each the
+	// connections of a shard of the flows (0 = one per core, GOMAXPROCS).
+	// With one, a single goroutine does everything; with more, decoding,
+	// the shards and the ordering before the emitter run side by side.
+	// The events, their order, counters and Problems do not depend on it.
+	Workers int
 	// Filter is a tcpdump filter expression for live capture with
 	// libpcap (-f; the pcap build tag). It replaces the kernel filter
 	// built from the ports; requests are still taken from Ports (or any
 	// port with AnyPort) only. Without libpcap, Live refuses a non-empty
 	// Filter with ErrFilterNeedsPcap.
 	Filter string
+
+	batchRecs int // tests: records per batch of the parallel pipeline (0 = batchRecs)
 }
 
 // withDefaults returns o with zero fields set to their defaults.
@@ -150,15 +160,15 @@ func readCapture(ctx context.Context, r io.Reader, name string, total int64, opt
 	}
 	e := source.New(ctx, out, source.Options{Name: sourceName, Pacer: opts.Pacer, BatchSize: opts.BatchSize, Keys: opts.Keys})
 	e.SetState(detect.StateReplaying)
-	p := newPipeline(&opts, sourceName, e)
 	e.SetProgress(0, total)
 	e.Flush() // the engine learns the file's size at once
 	if src == nil {
-		p.rep.inc(cTruncatedFile)
+		e.Counter(counterNames[cTruncatedFile]).Inc()
 		e.Problem(name, "the file ends inside its header")
 		return e.Close(nil)
 	}
-	err = run(src, p, e, cr, total)
+	err = run(src, newDriver(ctx, &opts, sourceName, e, total), cr)
+	e.SetProgress(cr.n, total)
 	return e.Close(err)
 }
 
@@ -170,30 +180,33 @@ func stoppedBeforeStart(ctx context.Context, opts Options, out chan<- detect.Bat
 	return e.Close(nil)
 }
 
-// run reads every packet of src into p, until the end of the file or e is
-// told to stop; then it flushes every connection, so requests already read
-// are not lost.
-func run(src packetReader, p *pipeline, e *source.Emitter, cr *countingReader, total int64) error {
-	var err error
+// run reads every packet of src into d, until the end of the file or the
+// source is told to stop; then it flushes every connection, so requests
+// already read are not lost.
+func run(src packetReader, d driver, cr *countingReader) error {
+	var rerr error
 	for n := 1; ; n++ {
-		data, ci, link, rerr := src.next()
-		if rerr != nil {
-			err = endOfFile(rerr, p.rep, cr)
+		var data []byte
+		var ci gopacket.CaptureInfo
+		var link layers.LinkType
+		if data, ci, link, rerr = src.next(); rerr != nil {
 			break
 		}
-		p.packet(data, ci, link)
-		p.drain(false)
-		if e.Stopped() {
+		d.packet(data, ci, link)
+		if d.stopped() {
 			break // stopping: what was read is still reported
 		}
 		if n%progressEvery == 0 {
-			e.SetProgress(cr.n, total)
-			e.FlushDue(progressInterval)
+			d.progress(cr.n)
+			d.flushDue(progressInterval)
 		}
 	}
-	p.finish()
-	p.drain(true)
-	e.SetProgress(cr.n, total)
+	var err error
+	d.finish(func(rep *reporter) {
+		if rerr != nil {
+			err = endOfFile(rerr, rep, cr)
+		}
+	})
 	return err
 }
 

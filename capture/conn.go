@@ -2,8 +2,6 @@ package capture
 
 import (
 	"net/netip"
-
-	"github.com/gopacket/gopacket/layers"
 )
 
 // This file is the HTTP/1 connection state machine: the stream the
@@ -66,12 +64,13 @@ type half struct {
 	dataAt int64
 }
 
-// connShared is what the HTTP connections of a pipeline share: where
-// their requests go, limits, and scratch for the one head being parsed at
-// a time. It is not safe for concurrent use.
+// connShared is what the HTTP connections of a pipeline (of one shard of
+// it) share: where their requests go, limits, and scratch for the one head
+// being parsed at a time. It is not safe for concurrent use.
 type connShared struct {
 	rep     *reporter
-	ord     *orderer
+	out     sink         // where requests and their statuses go (merge.go)
+	pool    *pendingPool // the requests' recycled holders
 	req     *reqBuilder
 	ports   *portSet // Options.Ports: roles are guessed from them
 	maxBuf  int      // bytes buffered per direction (MaxStreamBuffer)
@@ -99,7 +98,7 @@ type conn struct {
 
 // newConn starts a connection at its first segment, sent from src to dst.
 // The roles are known from a SYN, else guessed from the ports.
-func newConn(sh *connShared, tcp *layers.TCP, src, dst netip.AddrPort) *conn {
+func newConn(sh *connShared, tcp *tcpHdr, src, dst netip.AddrPort) *conn {
 	c := &conn{sh: sh, client: -1}
 	c.addr[0], c.addr[1] = src, dst
 	sp, dp := src.Port(), dst.Port()
@@ -404,7 +403,7 @@ func (c *conn) awaits09() bool {
 func (c *conn) response09(i int) {
 	x := c.fifo[0]
 	c.fifo = c.fifo[:copy(c.fifo, c.fifo[1:])]
-	c.sh.ord.settle(x)
+	c.sh.out.settle(x)
 	h := &c.h[i]
 	h.st, h.fresh = stUntilClose, false
 	c.firm = true

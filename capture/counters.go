@@ -110,17 +110,45 @@ func newCounters(e *source.Emitter) counters {
 // reporter is what every part of a pipeline reports besides events: the
 // counters, parse errors and Problems, which it names by the packet being
 // handled. Its methods are cheap when nothing is reported.
+//
+// When one goroutine runs the pipeline, it reports to the emitter at once.
+// A stage of the parallel pipeline (parallel.go) has counters of its own,
+// handed over with each batch, and records its Problems for the merger.
 type reporter struct {
-	e         *source.Emitter
+	e         *source.Emitter // one goroutine: everything goes here
+	log       *recorder       // a parallel stage: Problems are recorded here
 	c         counters
-	pkt       uint64 // packets handled
-	finishing bool   // the capture ended: connections are being flushed
-	where     string // Problem.Where for packet whereOf, built lazily
+	own       [nCounters]source.Counter // a parallel stage's counters
+	errs      uint64                    // a parallel stage's parse errors
+	left      int                       // Problems a parallel stage may still report
+	pkt       uint64                    // packets handled
+	finishing bool                      // the capture ended: connections are being flushed
+	where     string                    // Problem.Where for packet whereOf, built lazily
 	whereOf   uint64
 }
 
 func newReporter(e *source.Emitter) *reporter {
 	return &reporter{e: e, c: newCounters(e)}
+}
+
+// newStageReporter returns the reporter of a stage of the parallel
+// pipeline, which records into log. A stage keeps as many Problems as the
+// emitter does (capture's emitters keep the default number): its own
+// first ones are all that can be among the capture's first.
+func newStageReporter(log *recorder) *reporter {
+	r := &reporter{log: log, left: source.DefaultMaxProblems}
+	for i := range r.c {
+		r.c[i] = &r.own[i]
+	}
+	return r
+}
+
+// snapshot writes a parallel stage's counts so far into l.
+func (r *reporter) snapshot(l *opLog) {
+	for i := range r.own {
+		l.counts[i] = r.own[i].Value()
+	}
+	l.parseErrors = r.errs
 }
 
 // packet says the next packet is being handled.
@@ -134,16 +162,41 @@ func (r *reporter) add(c counter, n uint64) { r.c[c].Add(n) }
 func (r *reporter) value(c counter) uint64  { return r.c[c].Value() }
 
 // parseError counts an input that did not parse.
-func (r *reporter) parseError() { r.e.ParseError() }
+func (r *reporter) parseError() {
+	if r.log != nil {
+		r.errs++
+		return
+	}
+	r.e.ParseError()
+}
+
+// wantsProblems reports whether a Problem would still be kept, so its text
+// is built only then.
+func (r *reporter) wantsProblems() bool {
+	if r.log != nil {
+		return r.left > 0
+	}
+	return r.e.WantsProblems()
+}
+
+// report keeps a Problem.
+func (r *reporter) report(where, text string) {
+	if r.log == nil {
+		r.e.Problem(where, text)
+	} else if r.left > 0 {
+		r.left--
+		r.log.problem(where, text)
+	}
+}
 
 // problem records a Problem at the current position.
-func (r *reporter) problem(text string) { r.e.Problem(r.whereNow(), text) }
+func (r *reporter) problem(text string) { r.report(r.whereNow(), text) }
 
 // flowProblem records a Problem about what from sent to to. The text is
 // built only while Problems are still kept.
 func (r *reporter) flowProblem(from, to netip.AddrPort, why string) {
-	if r.e.WantsProblems() {
-		r.e.Problem(r.whereNow(), from.String()+" > "+to.String()+": "+why)
+	if r.wantsProblems() {
+		r.report(r.whereNow(), from.String()+" > "+to.String()+": "+why)
 	}
 }
 
@@ -152,8 +205,23 @@ func (r *reporter) flowProblem(from, to netip.AddrPort, why string) {
 // (DNS, TLS) is worth an example, not a flood.
 func (r *reporter) sampled(c counter, from, to netip.AddrPort, why string) {
 	r.inc(c)
-	if r.value(c) <= maxSampled {
-		r.flowProblem(from, to, why)
+	if r.value(c) > maxSampled {
+		return
+	}
+	if r.log != nil {
+		// Whether it is among the capture's first is the merger's call.
+		r.log.sample(c, r.whereNow(), from.String()+" > "+to.String()+": "+why)
+		return
+	}
+	r.flowProblem(from, to, why)
+}
+
+// countSampled counts one more c, a counter sampled elsewhere, without a
+// Problem of its own: it still counts towards the sample's limit.
+func (r *reporter) countSampled(c counter) {
+	r.inc(c)
+	if r.log != nil && r.value(c) <= maxSampled {
+		r.log.sample(c, "", "")
 	}
 }
 
@@ -162,7 +230,7 @@ const maxSampled = 3
 
 // problemAfter records a Problem after the last packet read.
 func (r *reporter) problemAfter(text string) {
-	r.e.Problem("after packet "+strconv.FormatUint(r.pkt, 10), text)
+	r.report("after packet "+strconv.FormatUint(r.pkt, 10), text)
 }
 
 // whereNow names the current position for a Problem.

@@ -15,28 +15,27 @@ import (
 // ties a request to a rebinding: the same name resolving first to a public
 // address, then to a private one. The messages are parsed in dnsmsg.go.
 //
-// Hooks: the pipeline hands it the UDP datagrams port 53 sends (message)
-// and the TCP connections on port 53 (stream, for the assembler), and
-// drains the answers (drain).
+// Hooks: a shard's worker hands it the UDP datagrams port 53 sends
+// (message) and the TCP connections on port 53 (stream, for the
+// assembler); the answers go to the sink, which hands them on at once
+// (merge.go): they are not held for ordering as requests are, since an
+// answer must reach the engine no later than the requests it steers.
 
 // dnsPort is DNS's port.
 const dnsPort = 53
 
-// maxDNSQueue caps the answers waiting for the emitter.
-const maxDNSQueue = 4096
-
-// dnsSide parses DNS responses and keeps their answers until drained. It
-// is not safe for concurrent use.
+// dnsSide parses DNS responses and hands on their answers. It is not safe
+// for concurrent use.
 type dnsSide struct {
 	parser dnsParser
-	queue  []detect.DNSAnswer
+	out    sink
 	source string // DNSAnswer.Source
 	in     *source.Interner
 	rep    *reporter
 }
 
-func newDNSSide(source string, in *source.Interner, rep *reporter) *dnsSide {
-	return &dnsSide{source: source, in: in, rep: rep}
+func newDNSSide(source string, in *source.Interner, rep *reporter, out sink) *dnsSide {
+	return &dnsSide{source: source, in: in, rep: rep, out: out}
 }
 
 // message handles one DNS message sent by server to client at packet time
@@ -54,12 +53,8 @@ func (s *dnsSide) message(msg []byte, at int64, client, server netip.AddrPort) {
 	if !s.parser.wanted() {
 		return
 	}
-	if len(s.queue) >= maxDNSQueue {
-		// Only when nothing drains (a caller that never calls drain).
-		s.queue = s.queue[:copy(s.queue, s.queue[1:])]
-		s.rep.inc(cDNSDropped)
-	}
-	s.queue = append(s.queue, s.answer(at, client, server))
+	a := s.answer(at, client, server)
+	s.out.dns(&a)
 }
 
 // answer builds the kept answer of the parsed message: the chain, the
@@ -101,17 +96,6 @@ func (s *dnsSide) answer(at int64, client, server netip.AddrPort) detect.DNSAnsw
 		}
 	}
 	return a
-}
-
-// drain hands e the answers parsed so far. They are not held for ordering
-// as requests are: an answer must reach the engine no later than the
-// requests it steers.
-func (s *dnsSide) drain(e *source.Emitter) {
-	for i := range s.queue {
-		e.DNS(s.queue[i])
-	}
-	clear(s.queue)
-	s.queue = s.queue[:0]
 }
 
 // stream makes the stream of a TCP connection on port 53, whose first
@@ -167,7 +151,7 @@ func (s *dnsStream) segment(seg *segment) {
 		s.buf[i] = b
 	}
 	if seg.end && len(s.buf[i]) > 0 {
-		s.side.rep.inc(cDNSMalformed) // a message cut by the end of its connection
+		s.side.rep.countSampled(cDNSMalformed) // a message cut by the end of its connection
 		s.buf[i] = nil
 	}
 }

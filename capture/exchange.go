@@ -32,12 +32,12 @@ func (c *conn) request(i int, f fault, at int64) bool {
 	if !c.accept(i, f, rh.badLines) {
 		return false
 	}
-	x := sh.ord.newPending()
+	x := sh.pool.get()
 	sh.req.fromHead(&x.req, rh, at, c.addr[i], c.addr[1-i])
 	x.at = at
 	x.head = x.req.Method == "HEAD"
 	c.expect(x)
-	sh.ord.push(x)
+	sh.out.push(x)
 
 	kind, n := rh.requestBody()
 	if rh.ambiguous {
@@ -69,11 +69,8 @@ func (c *conn) response(i int, f fault, at int64) bool {
 	}
 	headReq, connect := false, false
 	if x != nil {
-		if !x.out {
-			x.req.Status, x.req.PNAGranted = code, rs.pnaGranted
-		}
 		headReq, connect = x.head, x.req.Method == "CONNECT"
-		sh.ord.settle(x)
+		sh.out.answer(x, code, rs.pnaGranted)
 	}
 	if code == 101 || (connect && code/100 == 2) {
 		// The connection now carries another protocol (RFC 9110 §15.2.2,
@@ -144,7 +141,7 @@ func (c *conn) expect(x *pending) {
 	if len(c.fifo) >= maxFIFO {
 		old := c.fifo[0]
 		c.fifo = c.fifo[:copy(c.fifo, c.fifo[1:])]
-		sh.ord.settle(old)
+		sh.out.settle(old)
 		sh.rep.inc(cPipelineOverflow)
 	}
 	x.queued = true
@@ -179,7 +176,7 @@ func (c *conn) answer(at int64, code int, granted bool) *pending {
 func (c *conn) dropBefore(at int64) {
 	n := 0
 	for n < len(c.fifo) && c.fifo[n].at < at {
-		c.sh.ord.settle(c.fifo[n])
+		c.sh.out.settle(c.fifo[n])
 		n++
 	}
 	c.fifo = c.fifo[:copy(c.fifo, c.fifo[n:])]
@@ -188,7 +185,7 @@ func (c *conn) dropBefore(at int64) {
 // unanswered releases every waiting request without a status.
 func (c *conn) unanswered() {
 	for _, x := range c.fifo {
-		c.sh.ord.settle(x)
+		c.sh.out.settle(x)
 	}
 	clear(c.fifo)
 	c.fifo = c.fifo[:0]

@@ -187,7 +187,7 @@ func (h *h2Conn) complete() { h.release() }
 // release lets every waiting request go without a status.
 func (h *h2Conn) release() {
 	for s, x := range h.streams {
-		h.sh.ord.settle(x)
+		h.sh.out.settle(x)
 		delete(h.streams, s)
 	}
 }
@@ -295,7 +295,7 @@ func (h *h2Conn) frame(i int) {
 		}
 	case h2RSTStream:
 		if x, ok := h.streams[hf.stream]; ok {
-			h.sh.ord.settle(x)
+			h.sh.out.settle(x)
 			delete(h.streams, hf.stream)
 		}
 	case h2Headers, h2PushPromise:
@@ -439,7 +439,7 @@ func (h *h2Conn) request(b *h2Block) {
 		h.problem(i, h2NoMethod)
 		return
 	}
-	x := sh.ord.newPending()
+	x := sh.pool.get()
 	r := &x.req
 	bld := sh.req
 	bld.begin(r, b.at, h.addr[i], h.addr[1-i], h.bytesOf(i, fs.method))
@@ -487,7 +487,7 @@ func (h *h2Conn) request(b *h2Block) {
 		x.queued = true
 		h.streams[s] = x
 	}
-	sh.ord.push(x)
+	sh.out.push(x)
 }
 
 // upgraded takes x, the HTTP/1.1 request that an h2c upgrade answered,
@@ -506,7 +506,7 @@ func (h *h2Conn) dropOldest() {
 		}
 	}
 	x := h.streams[low]
-	h.sh.ord.settle(x)
+	h.sh.out.settle(x)
 	delete(h.streams, low)
 	h.sh.rep.inc(cPipelineOverflow)
 }
@@ -527,9 +527,6 @@ func (h *h2Conn) response(b *h2Block) {
 		}
 		return
 	}
-	if !x.out {
-		x.req.Status = st
-	}
-	h.sh.ord.settle(x)
+	h.sh.out.answer(x, st, x.req.PNAGranted)
 	delete(h.streams, b.stream)
 }

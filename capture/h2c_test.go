@@ -120,11 +120,11 @@ func runSG(t testing.TB, events []sgEv, opts Options) ([]detect.Request, *testTa
 	for _, e := range events {
 		c.segment(&segment{dir: e.dir, data: []byte(e.data), at: at.UnixNano(), skip: e.skip})
 		at = at.Add(time.Millisecond)
-		p.now = at.UnixNano()
+		p.f.now = at.UnixNano()
 	}
 	c.complete()
 	var out []detect.Request
-	for len(p.ord.heap) > 0 {
+	for p.ord.len() > 0 {
 		out = append(out, p.ord.pop().req)
 	}
 	return out, p.tally()

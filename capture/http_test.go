@@ -273,11 +273,11 @@ func runStream(t testing.TB, events []ev, opts Options, midstream bool) ([]detec
 		}
 		c.feed(e.dir, []byte(e.data), t)
 		at += 1e6
-		p.now = at
+		p.f.now = at
 	}
 	c.complete()
 	var out []detect.Request
-	for len(p.ord.heap) > 0 {
+	for p.ord.len() > 0 {
 		out = append(out, p.ord.pop().req)
 	}
 	return out, p.tally()

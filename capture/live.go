@@ -136,7 +136,7 @@ func Live(ctx context.Context, iface string, opts Options, out chan<- detect.Bat
 // liveRun is one live capture's loop state.
 type liveRun struct {
 	src   liveReader
-	p     *pipeline
+	p     driver
 	e     *source.Emitter
 	drops uint64 // kernel drops counted so far
 }
@@ -146,10 +146,10 @@ type liveRun struct {
 // connection.
 func runLive(ctx context.Context, src liveReader, opts Options, out chan<- detect.Batch) error {
 	e := source.New(ctx, out, source.Options{Name: liveSourceName, BatchSize: opts.BatchSize, Keys: opts.Keys})
-	p := newPipeline(&opts, liveSourceName, e)
-	r := &liveRun{src: src, p: p, e: e}
 	e.SetState(detect.StateLive)
 	e.Flush() // the engine learns at once that we are live
+	p := newDriver(ctx, &opts, liveSourceName, e, 0)
+	r := &liveRun{src: src, p: p, e: e}
 	now := time.Now()
 	lastStats, lastLook := now, now.UnixNano()
 	var stopAt time.Time // when ctx ended; zero while running
@@ -158,7 +158,6 @@ func runLive(ctx context.Context, src liveReader, opts Options, out chan<- detec
 		switch {
 		case err == nil:
 			p.packet(data, ci, link)
-			p.drain(false)
 			// Look at the clock and ctx every 64 packets, or when the
 			// packets' own (wall clock) time says a tick has passed.
 			ts := ci.Timestamp.UnixNano()
@@ -173,7 +172,6 @@ func runLive(ctx context.Context, src liveReader, opts Options, out chan<- detec
 			// Packet time stands still while nothing arrives: move it on,
 			// so held requests and idle connections are released.
 			p.advance(time.Now())
-			p.drain(false)
 		default:
 			return r.finish(fmt.Errorf("capturing: %w", err))
 		}
@@ -190,7 +188,7 @@ func runLive(ctx context.Context, src liveReader, opts Options, out chan<- detec
 			lastStats = now
 			r.countDrops()
 		}
-		e.FlushDue(liveFlush)
+		p.flushDue(liveFlush)
 	}
 }
 
@@ -200,8 +198,7 @@ func (r *liveRun) countDrops() {
 	if err != nil || d <= r.drops {
 		return
 	}
-	r.p.rep.add(cKernelDrops, d-r.drops)
-	r.e.Dropped(d - r.drops)
+	r.p.dropped(d - r.drops)
 	r.drops = d
 }
 
@@ -209,7 +206,6 @@ func (r *liveRun) countDrops() {
 // batch is sent. Stopping is the normal way to end and gives nil.
 func (r *liveRun) finish(err error) error {
 	r.countDrops()
-	r.p.finish()
-	r.p.drain(true)
+	r.p.finish(nil)
 	return r.e.Close(err)
 }

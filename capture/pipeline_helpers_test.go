@@ -34,7 +34,7 @@ func newTestPipeline(opts *Options, name string) *testPipeline {
 		close(tp.done)
 	}()
 	e := source.New(context.Background(), tp.out, source.Options{Name: name, Keys: opts.Keys, BatchSize: opts.BatchSize})
-	tp.pipeline = newPipeline(opts, name, e)
+	tp.pipeline = newPipeline(opts, name, e, 0)
 	return tp
 }
 

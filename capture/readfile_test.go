@@ -714,7 +714,6 @@ func TestResponseWait(t *testing.T) {
 	for _, x := range pk {
 		data := frame(t, x, eth)
 		p.packet(data, gopacketCI(x.ts, len(data)), layers.LinkTypeEthernet)
-		p.drain(false)
 	}
 	for _, b := range p.tally().batches {
 		for _, r := range b.Requests {

@@ -20,8 +20,10 @@ import (
 // is all the reassembly it needs; connections on other ports are not given
 // to the TCP assembler for it.
 //
-// Hooks: the pipeline asks whether a segment is of interest (wants), hands
-// it over (segment) and drains the hellos (drain).
+// Hooks: the pipeline's front (front.go) asks whether a segment is of
+// interest (wants) and hands it over (segment); the hellos go to the sink
+// at once (merge.go). It runs in the front, before packets are spread
+// over shards, so its caps and clocks are the whole capture's.
 
 // Gathering bounds.
 const (
@@ -36,8 +38,6 @@ const (
 	maxHelloSeen = 4096
 	// helloSeenKeep is how long a reported ClientHello is remembered.
 	helloSeenKeep = 2 * time.Minute
-	// maxTLSQueue caps hellos waiting for the emitter.
-	maxTLSQueue = 4096
 )
 
 // helloKey names a connection direction.
@@ -69,13 +69,13 @@ type helloSeen struct {
 	at  int64
 }
 
-// tlsSide gathers and parses ClientHellos and keeps them until drained.
-// It is not safe for concurrent use.
+// tlsSide gathers and parses ClientHellos and hands them on. It is not
+// safe for concurrent use.
 type tlsSide struct {
 	parts   map[helloKey]*helloPart
 	expire  int64 // packet time of the next sweep of parts
 	seen    map[helloKey]helloSeen
-	queue   []detect.TLSHello
+	out     sink
 	scratch []byte // a handshake message spread over records
 	ch      clientHello
 	source  string // TLSHello.Source
@@ -83,8 +83,8 @@ type tlsSide struct {
 	rep     *reporter
 }
 
-func newTLSSide(source string, in *source.Interner, rep *reporter) *tlsSide {
-	return &tlsSide{source: source, in: in, rep: rep}
+func newTLSSide(source string, in *source.Interner, rep *reporter, out sink) *tlsSide {
+	return &tlsSide{source: source, in: in, rep: rep, out: out}
 }
 
 // wants says whether a TCP segment with this payload may start or continue
@@ -216,10 +216,8 @@ func (s *tlsSide) try(k helloKey, seq uint32, at int64, buf []byte, gathered boo
 	}
 	s.rep.inc(cTLSClientHellos)
 	s.remember(k, seq, at)
-	if len(s.queue) >= maxTLSQueue {
-		s.queue = s.queue[:copy(s.queue, s.queue[1:])]
-	}
-	s.queue = append(s.queue, s.hello(k, at))
+	h := s.hello(k, at)
+	s.out.tls(&h)
 }
 
 // hello makes the kept TLSHello of the ClientHello just parsed.
@@ -263,14 +261,4 @@ func (s *tlsSide) expireParts(at int64) {
 			delete(s.parts, key)
 		}
 	}
-}
-
-// drain hands e the ClientHellos parsed so far; like DNS answers, they go
-// at once.
-func (s *tlsSide) drain(e *source.Emitter) {
-	for i := range s.queue {
-		e.TLS(s.queue[i])
-	}
-	clear(s.queue)
-	s.queue = s.queue[:0]
 }

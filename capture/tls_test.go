@@ -338,8 +338,8 @@ func TestTLSPackets(t *testing.T) {
 				p.packet(f.data, gopacketCI(f.ts, len(f.data)), layers.LinkTypeEthernet)
 			}
 		}
-		if n := len(p.tls.parts); n != maxHelloParts || len(p.tls.queue) != 0 {
-			t.Fatalf("%d partial hellos kept, %d reported", n, len(p.tls.queue))
+		if n, h := len(p.tls.parts), p.rep.value(cTLSClientHellos); n != maxHelloParts || h != 0 {
+			t.Fatalf("%d partial hellos kept, %d reported", n, h)
 		}
 		// Once they are old, new ones replace them.
 		c := newConvo("10.1.0.2:999", "10.0.0.1:443", t0.Add(time.Minute)).req(string(curl[:100]))
