@@ -92,11 +92,24 @@ func benchCapture(tb testing.TB) string {
 // benchPorts are the recordings' ports and bench/capture.sh's (18680).
 var benchPorts = append(slices.Clone(recPorts), 18680)
 
-// BenchmarkReadFile replays a recorded capture, unpaced.
+// BenchmarkReadFile replays a recorded capture, unpaced, with one worker
+// per core (-cpu sets them).
 func BenchmarkReadFile(b *testing.B) {
+	benchReadFile(b, 0)
+}
+
+// BenchmarkReadFileWorkers replays it with 1, 2 and 4 workers, whatever
+// the cores.
+func BenchmarkReadFileWorkers(b *testing.B) {
+	for _, n := range []int{1, 2, 4} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) { benchReadFile(b, n) })
+	}
+}
+
+func benchReadFile(b *testing.B, workers int) {
 	path := benchCapture(b)
 	st, _ := os.Stat(path)
-	opts := Options{Ports: benchPorts, Keys: keys.NewExtractor(keys.DefaultConfig())}
+	opts := Options{Ports: benchPorts, Keys: keys.NewExtractor(keys.DefaultConfig()), Workers: workers}
 	b.ReportAllocs()
 	b.SetBytes(st.Size())
 	var reqs int
