@@ -6,10 +6,13 @@
 // of detect.Request in event time order, with the DNS answers and TLS
 // ClientHellos it sees.
 //
-// The pipeline (pipeline.go) is wiring between parts that each keep their
-// own state:
+// The pipeline (pipeline.go) is three stages, each keeping its own state:
 //
-//	decode.go               frames → layers, without allocating (tunnels too)
+//	front.go                the first: frames decoded, fragments, ClientHellos;
+//	                        which shard a flow belongs to
+//	decode.go               frames → layers, without allocating (tunnels too:
+//	                        encap.go; IP fragments: defrag.go)
+//	worker.go               a shard: its connections and DNS datagrams
 //	assembler.go            TCP reassembly and the connection LRU; hands each
 //	                        connection's bytes to a stream (overlap.go: data
 //	                        sent twice with different bytes)
@@ -24,7 +27,11 @@
 //	h2c.go                  HTTP/2 with prior knowledge, taken over from conn
 //	dns.go, dnsmsg.go       DNS answers over UDP and TCP (a stream of its own)
 //	tls.go, clienthello.go  server names of TLS ClientHellos on any port
-//	orderer.go              requests held by packet time for their responses
+//	merge.go                the last stage: what the others found, in order,
+//	                        to the emitter (orderer.go: requests held by packet
+//	                        time for their responses)
+//	parallel.go             the stages on several cores, merged in the order
+//	                        one goroutine would have made
 //	counters.go             counters and Problems (the reporter)
 //	capture.go, pcapfile.go files; live*.go, bpf.go: interfaces
 //
@@ -77,9 +84,12 @@ type Options struct {
 	BatchSize       int             // requests per batch (0 = default 256)
 	// Workers is how many goroutines reassemble and parse, each the
 	// connections of a shard of the flows (0 = one per core, GOMAXPROCS).
-	// With one, a single goroutine does everything; with more, decoding,
-	// the shards and the ordering before the emitter run side by side.
-	// The events, their order, counters and Problems do not depend on it.
+	// With one, or for a replay paced when it starts, a single goroutine
+	// does everything; with more, decoding, the shards and the ordering
+	// before the emitter run side by side, a few batches of packets ahead
+	// of what was emitted (what a stop hands over, should the replay be
+	// paused later). The events, their order, counters and Problems do
+	// not depend on it, only which connections the MaxStreams cap evicts.
 	Workers int
 	// Filter is a tcpdump filter expression for live capture with
 	// libpcap (-f; the pcap build tag). It replaces the kernel filter

@@ -46,11 +46,14 @@ type driver interface {
 	finish(last func(rep *reporter))
 }
 
-// newDriver returns the pipeline for opts: one goroutine with one worker
-// (Options.Workers 1, or one core), else the parallel one.
-// ctx is the source's stop signal.
+// newDriver returns the pipeline for opts: the parallel one, unless there
+// is one worker (Options.Workers 1, or one core) or the replay is paced
+// (Options.Pacer at a speed, or paused): a paced replay has no use for
+// more cores, and on one goroutine it reads no further than it emits, so
+// a stop hands over no more than what was due. ctx is the source's stop
+// signal.
 func newDriver(ctx context.Context, opts *Options, name string, e *source.Emitter, total int64) driver {
-	if n := workerCount(opts); n > 1 {
+	if n := workerCount(opts); n > 1 && opts.Pacer.Speed() == 0 && !opts.Pacer.Paused() {
 		return newParallel(ctx, opts, name, e, total, n)
 	}
 	return newPipeline(opts, name, e, total)
