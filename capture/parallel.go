@@ -72,6 +72,7 @@ type parallel struct {
 
 	cur     *batch
 	free    chan *batch
+	unmade  int           // batches not made yet (newBatch)
 	in      []chan *batch // to each worker
 	out     []chan *batch // from each worker, to the merger
 	merged  chan struct{} // closed when the merger is done
@@ -128,13 +129,10 @@ func newParallel(ctx context.Context, opts *Options, name string, e *source.Emit
 	}
 	// A batch is being filled, one handled by the workers (each may be a
 	// batch ahead of the slowest), one merged; a few more absorb their
-	// different paces.
+	// different paces. They are made when first needed, so a small
+	// capture does not pay for all of them.
 	inFlight := 4 + min(n, 12)
-	p.free = make(chan *batch, inFlight)
-	for range inFlight {
-		p.free <- &batch{recs: make([]rec, 0, p.perRecs), arena: make([]byte, 0, batchBytes),
-			logs: make([]opLog, n+1), idx: make([][]int32, n)}
-	}
+	p.free, p.unmade = make(chan *batch, inFlight), inFlight
 	for i, w := range p.workers {
 		in, out := make(chan *batch, inFlight), make(chan *batch, inFlight)
 		p.in, p.out = append(p.in, in), append(p.out, out)
@@ -216,12 +214,29 @@ func (p *parallel) room(frame int) *batch {
 	if p.cur != nil {
 		p.hand()
 	}
-	b := <-p.free
+	b := p.newBatch()
 	if cap(b.arena) < need {
 		b.arena = make([]byte, 0, need) // a giant frame: this batch alone
 	}
 	p.cur, p.frec.l = b, &b.logs[0]
 	return b
+}
+
+// newBatch returns a free batch: one the merger recycled, else a new one
+// while fewer than inFlight exist, else the next one recycled.
+func (p *parallel) newBatch() *batch {
+	select {
+	case b := <-p.free:
+		return b
+	default:
+	}
+	if p.unmade > 0 {
+		p.unmade--
+		n := len(p.workers)
+		return &batch{recs: make([]rec, 0, p.perRecs), arena: make([]byte, 0, batchBytes),
+			logs: make([]opLog, n+1), idx: make([][]int32, n)}
+	}
+	return <-p.free
 }
 
 // keep settles the record just filled (the batch's last): its payload is
@@ -274,7 +289,7 @@ func (p *parallel) toAll(b *batch, i int32) {
 func (p *parallel) hand() {
 	b := p.cur
 	if b == nil {
-		b = <-p.free
+		b = p.newBatch()
 		p.frec.l = &b.logs[0]
 	}
 	p.cur = nil
