@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/netip"
@@ -8,9 +9,11 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/keys"
 )
@@ -269,4 +272,62 @@ func TestDecodeFastMatchesGeneral(t *testing.T) {
 		}
 	}
 	t.Logf("%d packets decoded alike", len(all))
+}
+
+// The parallel pipeline's own allocations (its batches and their logs,
+// the shards' pools of pending requests) grow to their size and are
+// reused, never made per packet: what three workers allocate beyond one
+// is about the same for a recording replayed once and replayed ten times
+// over (a per-packet allocation would add thousands). Batches of 16
+// records let the pools fill early: a pending request goes back to its
+// shard's pool with the batch that carries it back, so until every batch
+// has gone round once the shards allocate one per request.
+func TestParallelPathAllocs(t *testing.T) {
+	data, cis, links := frames(t, benchCapture(t))
+	span := cis[len(cis)-1].Timestamp.Sub(cis[0].Timestamp) + 2*idleTimeout
+	repeated := func(k int) []byte {
+		var b bytes.Buffer
+		w := pcapgo.NewWriter(&b)
+		if err := w.WriteFileHeader(65535, links[0]); err != nil {
+			t.Fatal(err)
+		}
+		for c := range k {
+			for i, ci := range cis {
+				if links[i] != links[0] {
+					t.Fatal("the recording mixes link types")
+				}
+				ci.Timestamp = ci.Timestamp.Add(time.Duration(c) * span)
+				if err := w.WritePacket(ci, data[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		return b.Bytes()
+	}
+	opts := Options{Ports: benchPorts, Keys: keys.NewExtractor(keys.DefaultConfig())}
+	extra := func(capture []byte) float64 {
+		replay := func(workers int) float64 {
+			opts.Workers, opts.batchRecs = workers, 16
+			return testing.AllocsPerRun(3, func() {
+				out := make(chan detect.Batch, 1024)
+				done := make(chan struct{})
+				go func() {
+					for range out {
+					}
+					close(done)
+				}()
+				if err := readCapture(context.Background(), bytes.NewReader(capture), "test", int64(len(capture)), opts, out); err != nil {
+					t.Error(err)
+				}
+				close(out)
+				<-done
+			})
+		}
+		return replay(3) - replay(1)
+	}
+	once, tenTimes := extra(repeated(1)), extra(repeated(10))
+	t.Logf("three workers allocate %.0f more times than one on %d packets, %.0f more on ten times as many", once, len(data), tenTimes)
+	if grown := tenTimes - once; grown > float64(len(data)) {
+		t.Fatalf("the parallel path's extra allocations grew by %.0f over %d more packets", grown, 9*len(data))
+	}
 }
