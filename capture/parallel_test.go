@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -248,4 +249,29 @@ func TestParallelIsSequentialSynthetic(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzParallelIsSequential: on any capture, several workers in batches of
+// a few records give exactly what one gives (the caps that the workers
+// split are far from reached by an input this small).
+func FuzzParallelIsSequential(f *testing.F) {
+	for _, p := range everyCapture(f) {
+		if strings.HasSuffix(p, ".gz") {
+			continue
+		}
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b[:min(len(b), maxFuzzSeed)], uint8(1), uint8(2))
+		}
+	}
+	opts := Options{Ports: recPorts, Keys: keys.NewExtractor(keys.DefaultConfig())}
+	f.Fuzz(func(t *testing.T, data []byte, workers, recs uint8) {
+		o := opts
+		o.Workers = 1
+		one := replay(t, data, o)
+		o.Workers, o.batchRecs = 2+int(workers%4), 1+int(recs%16)
+		many := replay(t, data, o)
+		if d := one.differ(&many); d != "" {
+			t.Fatalf("%d workers (batches of %d records) differ from one: %s", o.Workers, o.batchRecs, d)
+		}
+	})
 }
