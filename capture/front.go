@@ -144,6 +144,13 @@ func (f *front) tcp(r *rec, at int64, cut bool) {
 	hello := f.tls.wants(tcp.Payload)
 	assemble := f.anyPort || f.ports.has(uint16(tcp.SrcPort)) || f.ports.has(uint16(tcp.DstPort)) ||
 		tcp.SrcPort == dnsPort || tcp.DstPort == dnsPort
+	if tcp.SYN && !tcp.ACK && !assemble {
+		// A client opening a connection that may carry TLS: the TLS side
+		// watches for its first byte (see opening). Not on HTTP ports,
+		// whose connections would keep it watching on every busy capture.
+		src, dst := f.dec.addrs()
+		f.tls.opened(src, dst, tcp.Seq, at)
+	}
 	if !hello && !assemble {
 		return
 	}

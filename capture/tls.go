@@ -63,6 +63,21 @@ type helloPiece struct {
 // them is missing.
 const maxHelloLater = 16
 
+// opening is a connection whose client SYN was seen and whose first data
+// byte has not come yet. Segments after that byte are kept meanwhile: when
+// a reordering network delivers a ClientHello's first segment last, the
+// segments before it no longer look like anything, and only these tell
+// the rest of the hello.
+type opening struct {
+	first uint32 // the sequence number of the first data byte
+	at    int64  // packet time of the SYN
+	early []helloPiece
+}
+
+// maxOpenings caps the connections watched for their first byte (a SYN
+// flood fills it; then new ones are not watched, as before).
+const maxOpenings = 4096
+
 // helloSeen remembers a reported ClientHello.
 type helloSeen struct {
 	seq uint32
@@ -73,6 +88,7 @@ type helloSeen struct {
 // safe for concurrent use.
 type tlsSide struct {
 	parts   map[helloKey]*helloPart
+	opening map[helloKey]*opening // connections whose first data byte has not come yet
 	expire  int64 // packet time of the next sweep of parts
 	seen    map[helloKey]helloSeen
 	out     sink
@@ -90,7 +106,7 @@ func newTLSSide(source string, in *source.Interner, rep *reporter, out sink) *tl
 // wants says whether a TCP segment with this payload may start or continue
 // a ClientHello; only those are handed to segment.
 func (s *tlsSide) wants(payload []byte) bool {
-	return len(payload) > 0 && (len(s.parts) > 0 || looksLikeHello(payload))
+	return len(payload) > 0 && (len(s.parts) > 0 || len(s.opening) > 0 || looksLikeHello(payload))
 }
 
 // segment looks at a TCP segment sent from src to dst at packet time at
@@ -98,10 +114,23 @@ func (s *tlsSide) wants(payload []byte) bool {
 // cut the packet short.
 func (s *tlsSide) segment(src, dst netip.AddrPort, seq uint32, payload []byte, at int64, cut bool) {
 	k := helloKey{src, dst}
-	if len(s.parts) > 0 && at >= s.expire {
-		// Hellos whose rest never came (lost, or out of order) go.
+	if (len(s.parts) > 0 || len(s.opening) > 0) && at >= s.expire {
+		// Hellos whose rest never came (lost, or out of order) go, and
+		// connections whose first byte never came.
 		s.expireParts(at)
 		s.expire = at + int64(helloPartWait)
+	}
+	var early []helloPiece
+	if o, ok := s.opening[k]; ok {
+		if seq != o.first {
+			if !cut && !looksLikeHello(payload) {
+				o.keep(seq, payload)
+				return
+			}
+		} else {
+			delete(s.opening, k)
+			early = o.early
+		}
 	}
 	if part, ok := s.parts[k]; ok {
 		switch {
@@ -136,6 +165,38 @@ func (s *tlsSide) segment(src, dst netip.AddrPort, seq uint32, payload []byte, a
 		return
 	}
 	s.try(k, seq, at, payload, false)
+	if part := s.parts[k]; part != nil && len(early) > 0 {
+		// The first segment came last: the rest was kept while it was
+		// awaited.
+		part.later = append(part.later, early...)
+		part.takeLater()
+		s.try(k, part.seq, part.at, part.buf, true)
+	}
+}
+
+// opened notes a client's SYN (sequence number isn: its data starts at
+// isn+1) on a connection that may carry TLS.
+func (s *tlsSide) opened(src, dst netip.AddrPort, isn uint32, at int64) {
+	if s.opening == nil {
+		s.opening = make(map[helloKey]*opening)
+	}
+	if len(s.opening) >= maxOpenings {
+		s.expireParts(at)
+		if len(s.opening) >= maxOpenings {
+			return
+		}
+	}
+	s.opening[helloKey{src, dst}] = &opening{first: isn + 1, at: at}
+}
+
+// keep holds a segment that came before the connection's first byte,
+// within a ClientHello's size bound.
+func (o *opening) keep(seq uint32, data []byte) {
+	ahead := int32(seq - o.first)
+	if ahead <= 0 || len(o.early) >= maxHelloLater || int(ahead)+len(data) > maxHelloBytes {
+		return
+	}
+	o.early = append(o.early, helloPiece{seq: seq, data: append([]byte(nil), data...)})
 }
 
 // holdLater keeps a segment that starts after the next one expected
@@ -259,6 +320,11 @@ func (s *tlsSide) expireParts(at int64) {
 	for key, part := range s.parts {
 		if at-part.at > int64(helloPartWait) {
 			delete(s.parts, key)
+		}
+	}
+	for key, o := range s.opening {
+		if at-o.at > int64(helloPartWait) {
+			delete(s.opening, key)
 		}
 	}
 }

@@ -295,12 +295,40 @@ func TestTLSPackets(t *testing.T) {
 			t.Fatalf("hellos %q counters %v", s, r.counters)
 		}
 	})
-	t.Run("first_segment_last_is_missed", func(t *testing.T) {
-		// Only a segment that starts a ClientHello opens one: when the
-		// first segment comes last, the others were not kept (a known limit).
+	t.Run("first_segment_last", func(t *testing.T) {
+		// A reordering network delivers the first segment last: the
+		// segments after it were kept since the SYN, and the hello is
+		// read whole when it comes.
 		c := newConvo("10.0.0.7:50007", "10.0.0.1:443", t0).handshake().req(string(curl), 200)
 		c.pkts[3].ts, c.pkts[5].ts = c.pkts[5].ts, c.pkts[3].ts
 		c.pkts[3], c.pkts[5] = c.pkts[5], c.pkts[3]
+		r := run(t, c, Options{})
+		if s := sni(r); !slices.Equal(s, []string{"evil.rebind.test"}) || r.counters["tls_malformed"] != 0 {
+			t.Fatalf("hellos %q counters %v", s, r.counters)
+		}
+	})
+	t.Run("first_segment_last_every_order", func(t *testing.T) {
+		// Every segment after the first reversed, then the first.
+		c := newConvo("10.0.0.7:50008", "10.0.0.1:443", t0).handshake().req(string(curl), 60)
+		rest := slices.Clone(c.pkts[4:])
+		slices.Reverse(rest)
+		rest = append(rest, c.pkts[3])
+		for i := range rest {
+			rest[i].ts = t0.Add(time.Duration(i+10) * time.Millisecond)
+		}
+		c.pkts = append(c.pkts[:3], rest...)
+		r := run(t, c, Options{})
+		if s := sni(r); !slices.Equal(s, []string{"evil.rebind.test"}) {
+			t.Fatalf("hellos %q counters %v", s, r.counters)
+		}
+	})
+	t.Run("first_segment_last_without_syn_is_missed", func(t *testing.T) {
+		// A capture that starts inside the handshake has no SYN to tell
+		// where the data starts: the early segments are not kept.
+		c := newConvo("10.0.0.7:50009", "10.0.0.1:443", t0).handshake().req(string(curl), 200)
+		c.pkts[3].ts, c.pkts[5].ts = c.pkts[5].ts, c.pkts[3].ts
+		c.pkts[3], c.pkts[5] = c.pkts[5], c.pkts[3]
+		c.pkts = c.pkts[1:]
 		r := run(t, c, Options{})
 		if len(hellosOf(r)) != 0 {
 			t.Fatalf("hellos %v", hellosOf(r))
