@@ -89,7 +89,7 @@ type helloSeen struct {
 type tlsSide struct {
 	parts   map[helloKey]*helloPart
 	opening map[helloKey]*opening // connections whose first data byte has not come yet
-	expire  int64 // packet time of the next sweep of parts
+	expire  int64                 // packet time of the next sweep of parts
 	seen    map[helloKey]helloSeen
 	out     sink
 	scratch []byte // a handshake message spread over records
