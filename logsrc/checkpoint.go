@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/state"
 )
 
@@ -67,11 +68,17 @@ func checkpointKey(path string) string {
 // position.
 func Pin(store *state.Store, path string, tailOnly bool) error {
 	paths := []string{path}
-	if hasGlobMeta(path) && !exists(path) {
+	if dir, ok := strings.CutPrefix(path, ZeekPrefix); ok {
+		// A Zeek directory: each of its logs keeps its own position.
+		paths = paths[:0]
+		for _, base := range zeekLogs {
+			paths = append(paths, filepath.Join(dir, base))
+		}
+	} else if hasGlobMeta(path) && !exists(path) {
 		paths, _ = filepath.Glob(path)
 	}
 	for _, p := range paths {
-		if p == "-" || isGzipName(p) || isStream(p) || strings.HasPrefix(p, ZeekPrefix) {
+		if p == "-" || isGzipName(p) || isStream(p) {
 			continue
 		}
 		key := checkpointKey(p)
@@ -189,7 +196,33 @@ func (fl *follower) resume() (bool, error) {
 		s.e.Counter("checkpoint_files_lost").Add(uint64(lost))
 		s.stateNote = join(s.stateNote, strconv.Itoa(lost)+" file(s) read before are gone (deleted or compressed): their unread lines are lost")
 	}
+	first := fl.cur
+	if len(fl.old) > 0 {
+		first = fl.old[0]
+	}
+	if first != nil && first.off > 0 {
+		s.primeHeader(first.f, first.off)
+	}
 	return true, nil
+}
+
+// primeHeader reads the header lines at the start of f (Zeek's #fields,
+// W3C's #Fields: the lines that name the columns) into the parser, when
+// reading resumes at off, past them: without them the lines after off
+// could not be read. Nothing is counted or handed over.
+func (s *input) primeHeader(f *os.File, off int64) {
+	if s.p.auto {
+		return // auto-detection decides on the lines it reads (see README)
+	}
+	head := make([]byte, min(off, 64<<10))
+	n, _ := f.ReadAt(head, 0)
+	var scratch detect.Request
+	for _, line := range bytes.SplitAfter(head[:n], []byte("\n")) {
+		if !bytes.HasPrefix(line, []byte("#")) || !bytes.HasSuffix(line, []byte("\n")) {
+			return
+		}
+		s.p.parseEvent(bytes.TrimRight(line, "\r\n"), s.opts.Keys, &scratch)
+	}
 }
 
 // resumeAt makes a tfile of f at fp's offset, or at 0 when f is now

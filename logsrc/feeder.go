@@ -45,7 +45,7 @@ func NewFeeder(e *source.Emitter, name string, o FeederOptions) (*Feeder, error)
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	p.SetLocation(o.Location)
-	s := &input{path: name, name: name, p: p, e: e, out: e, now: time.Now, keep: o.KeepGoing, merged: o.Shared,
+	s := &input{path: name, name: name, p: p, e: e, out: e, now: time.Now, hand: linePos.handed, keep: o.KeepGoing, merged: o.Shared,
 		opts: Options{Format: o.Format, Keys: o.Keys, Location: o.Location}}
 	return &Feeder{s: s}, nil
 }

@@ -161,6 +161,9 @@ type input struct {
 	ck      *checkpoints  // --state; nil without
 	out     sink          // where events go: e, or a Zeek directory's merge
 	merged  bool          // the Emitter's note is not this input's: one log of a Zeek directory, a shared Feeder
+	// hand records that a line was dealt with (linePos.handed); a Zeek
+	// directory's merge defers it until the line's event leaves the merge.
+	hand func(linePos)
 
 	// A Feeder's input (lines from envelopes: syslog, the journal, ...).
 	env    time.Time // the line's envelope time, for a format without a clock
@@ -196,7 +199,7 @@ func newInput(ctx context.Context, path string, opts Options, out chan<- detect.
 		panic("logsrc: format compiled once and not again: " + err.Error()) // Run checked it
 	}
 	p.SetLocation(opts.Location)
-	s := &input{path: path, name: name, opts: opts, p: p, now: time.Now}
+	s := &input{path: path, name: name, opts: opts, p: p, now: time.Now, hand: linePos.handed}
 	eo := source.Options{Name: path, Pacer: opts.Pacer, BatchSize: opts.BatchSize, MaxProblems: opts.MaxProblems, Keys: opts.Keys}
 	if opts.State != nil && path != "-" {
 		s.ck = newCheckpoints(opts.State, path)
@@ -501,7 +504,7 @@ func (s *input) handleAt(line []byte, lineno int64, at linePos) error {
 	if s.p.auto && s.p.chosen == nil && !isBlank(line) {
 		if werkzeugBanner(line) {
 			s.count("skipped_lines")
-			at.handed()
+			s.hand(at)
 			return nil
 		}
 		s.pending = append(s.pending, pendingLine{bytes.Clone(line), lineno, at, s.env})
@@ -510,7 +513,7 @@ func (s *input) handleAt(line []byte, lineno int64, at linePos) error {
 		}
 		return nil
 	}
-	at.handed()
+	s.hand(at)
 	if isBlank(line) {
 		return nil
 	}

@@ -40,11 +40,16 @@ func runZeekDir(ctx context.Context, dir string, opts Options, out chan<- detect
 	case !fi.IsDir():
 		return fmt.Errorf("log %s: %w: %s is not a directory", name, ErrNoZeekLogs, dir)
 	}
-	e := source.New(ctx, out, source.Options{Name: name, Pacer: opts.Pacer, BatchSize: opts.BatchSize,
-		MaxProblems: opts.MaxProblems, Keys: opts.Keys})
-	m := &merger{out: e}
-	opts.Format, opts.State = nameZeek, nil // positions are not kept for a merged directory (yet)
 	var ins []*zeekInput
+	eo := source.Options{Name: name, Pacer: opts.Pacer, BatchSize: opts.BatchSize, MaxProblems: opts.MaxProblems, Keys: opts.Keys}
+	if opts.State != nil {
+		// Each log keeps its own position (--state), as a followed file
+		// does; a batch commits the three together.
+		eo.Checkpoint = func() func() { return zeekCheckpoint(ins) }
+	}
+	e := source.New(ctx, out, eo)
+	m := &merger{out: e}
+	opts.Format = nameZeek
 	found := []string{}
 	for _, base := range zeekLogs {
 		path := filepath.Join(dir, base)
@@ -55,7 +60,7 @@ func runZeekDir(ctx context.Context, dir string, opts Options, out chan<- detect
 		s := newInput(ctx, path, opts, out)
 		s.e, s.merged = e, true // one source: the directory
 		zi := &zeekInput{s: s, m: m}
-		s.out = zi
+		s.out, s.hand = zi, zi.mark
 		ins = append(ins, zi)
 	}
 	if len(found) == 0 {
@@ -108,21 +113,23 @@ func runZeekDir(ctx context.Context, dir string, opts Options, out chan<- detect
 						again = again || p
 					}
 				}
-				for _, zi := range ins {
-					zi.s.decidePending()
-					for _, o := range zi.fl.old {
-						zi.s.stopWith(&o.sp)
-					}
-					if zi.fl.cur != nil {
-						zi.s.stopWith(&zi.fl.cur.sp)
-					}
+			}
+			// A line still being written is counted, as a log's is
+			// (partial_lines_at_stop), and left for a later run.
+			for _, zi := range ins {
+				zi.s.decidePending()
+				for _, o := range zi.fl.old {
+					zi.s.stopWith(&o.sp)
+				}
+				if zi.fl.cur != nil {
+					zi.s.stopWith(&zi.fl.cur.sp)
 				}
 			}
-			m.releaseAll()
+			m.releaseAll(ins)
 			e.SetState(detect.StateDone)
 			return e.Close(nil)
 		}
-		m.releaseAll()
+		m.releaseAll(ins)
 		e.SetState(detect.StateFollowing)
 		e.FlushDue(0)
 		t := time.NewTimer(pollEvery)
@@ -141,6 +148,52 @@ type zeekInput struct {
 	m     *merger
 	last  time.Time // the newest event time it gave
 	moved bool      // it gave events this round
+
+	// The log's lines in order, from the oldest not yet handed over: a
+	// line is handed over (its position may be checkpointed) once it and
+	// every line before it have left the merge. marks[0] is line base.
+	marks []lineMark
+	base  int64
+}
+
+// lineMark is one line of a Zeek log: where it ends, whether it gave an
+// event, and whether that event has left the merge.
+type lineMark struct {
+	at       linePos
+	event    bool
+	released bool
+}
+
+// mark notes a line dealt with by the parser (input.hand); the event it
+// gives, if any, follows (markEvent). Lines are handed over when the merge
+// releases (advance), never between a line and its event.
+func (z *zeekInput) mark(at linePos) {
+	z.marks = append(z.marks, lineMark{at: at})
+}
+
+// markEvent says the line just marked gave an event, and returns the
+// line's number for the merge.
+func (z *zeekInput) markEvent() int64 {
+	z.marks[len(z.marks)-1].event = true
+	return z.base + int64(len(z.marks)) - 1
+}
+
+// released is told that the event of line n left the merge.
+func (z *zeekInput) released(n int64) {
+	z.marks[n-z.base].released = true
+}
+
+// advance hands over the lines at the front that are done with.
+func (z *zeekInput) advance() {
+	n := 0
+	for n < len(z.marks) && (!z.marks[n].event || z.marks[n].released) {
+		z.marks[n].at.handed()
+		n++
+	}
+	if n > 0 {
+		z.marks = z.marks[:copy(z.marks, z.marks[n:])]
+		z.base += int64(n)
+	}
 }
 
 func (z *zeekInput) saw(t time.Time) {
@@ -152,17 +205,38 @@ func (z *zeekInput) saw(t time.Time) {
 
 func (z *zeekInput) Request(r *detect.Request) {
 	z.saw(r.Time)
-	z.m.add(mergeEvent{t: r.Time, kind: kindRequest, req: *r})
+	z.m.add(mergeEvent{t: r.Time, kind: kindRequest, req: *r, from: z, line: z.markEvent()})
 }
 
 func (z *zeekInput) DNS(a detect.DNSAnswer) {
 	z.saw(a.Time)
-	z.m.add(mergeEvent{t: a.Time, kind: kindDNS, dns: a})
+	z.m.add(mergeEvent{t: a.Time, kind: kindDNS, dns: a, from: z, line: z.markEvent()})
 }
 
 func (z *zeekInput) TLS(h detect.TLSHello) {
 	z.saw(h.Time)
-	z.m.add(mergeEvent{t: h.Time, kind: kindTLS, tls: h})
+	z.m.add(mergeEvent{t: h.Time, kind: kindTLS, tls: h, from: z, line: z.markEvent()})
+}
+
+// zeekCheckpoint is the directory's logs' positions as they are now
+// (source.Options.Checkpoint): what every log handed over.
+func zeekCheckpoint(ins []*zeekInput) func() {
+	var puts []func()
+	for _, zi := range ins {
+		if zi.s.ck != nil {
+			if put := zi.s.ck.snapshot(); put != nil {
+				puts = append(puts, put)
+			}
+		}
+	}
+	if len(puts) == 0 {
+		return nil
+	}
+	return func() {
+		for _, put := range puts {
+			put()
+		}
+	}
 }
 
 // merger holds events read from several logs until they can be handed
@@ -180,6 +254,8 @@ type mergeEvent struct {
 	req  detect.Request
 	dns  detect.DNSAnswer
 	tls  detect.TLSHello
+	from *zeekInput // the log it came from, told when it leaves
+	line int64      // its line there
 }
 
 func (m *merger) add(ev mergeEvent) {
@@ -199,10 +275,21 @@ func (m *merger) release(ins []*zeekInput) {
 		}
 	}
 	m.emit(func(t time.Time) bool { return mark.IsZero() || !t.After(mark) })
+	handOver(ins)
 }
 
 // releaseAll hands over everything held.
-func (m *merger) releaseAll() { m.emit(func(time.Time) bool { return true }) }
+func (m *merger) releaseAll(ins []*zeekInput) {
+	m.emit(func(time.Time) bool { return true })
+	handOver(ins)
+}
+
+// handOver moves each log's handed-over position past the lines done with.
+func handOver(ins []*zeekInput) {
+	for _, zi := range ins {
+		zi.advance()
+	}
+}
 
 func (m *merger) emit(due func(time.Time) bool) {
 	sort.SliceStable(m.events, func(i, j int) bool {
@@ -214,6 +301,11 @@ func (m *merger) emit(due func(time.Time) bool) {
 	n := 0
 	for ; n < len(m.events) && due(m.events[n].t); n++ {
 		ev := &m.events[n]
+		// The log's position moves past the line before its event is
+		// queued, as a followed file's does: a batch the Emitter sends
+		// while queueing it carries the event.
+		ev.from.released(ev.line)
+		ev.from.advance()
 		switch ev.kind {
 		case kindDNS:
 			m.out.DNS(ev.dns)
