@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -288,11 +289,10 @@ func Load(path string) (Config, error) {
 // readConfig reads a config file that is a regular file of a sane size; a
 // FIFO or a device would block or never end.
 func readConfig(path string) ([]byte, error) {
-	// Stat first: opening a FIFO blocks until something writes to it.
-	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
-		return nil, &Error{Path: path, Msg: "not a regular file (a config is read whole, so a pipe or a device cannot be one)"}
-	}
-	f, err := os.Open(path)
+	// Non-blocking: opening a FIFO would wait until something writes to
+	// it. The opened file itself is checked, so nothing can swap the path
+	// between a check and the open.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("reading config %s: %w", path, err)
 	}
