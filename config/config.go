@@ -286,8 +286,9 @@ func Load(path string) (Config, error) {
 	return Parse(path, data)
 }
 
-// readConfig reads a config file that is a regular file of a sane size; a
-// FIFO or a device would block or never end.
+// readConfig reads a config of a sane size: a regular file, or a pipe
+// (`-c <(envsubst < tmpl)`) read once to its end within pipeWait. A
+// device, or a FIFO nothing writes to, would block or never end.
 func readConfig(path string) ([]byte, error) {
 	// Non-blocking: opening a FIFO would wait until something writes to
 	// it. The opened file itself is checked, so nothing can swap the path
@@ -301,12 +302,41 @@ func readConfig(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading config %s: %w", path, err)
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, &Error{Path: path, Msg: "not a regular file (a config is read whole, so a pipe or a device cannot be one)"}
-	}
-	if fi.Size() > maxConfigBytes {
+	switch {
+	case fi.Mode()&os.ModeNamedPipe != 0:
+		return readPipe(f, path)
+	case !fi.Mode().IsRegular():
+		return nil, &Error{Path: path, Msg: "not a regular file or a pipe (a device cannot be a config)"}
+	case fi.Size() > maxConfigBytes:
 		return nil, &Error{Path: path, Msg: fmt.Sprintf("%d bytes: larger than a config can be (%d KiB at most)", fi.Size(), maxConfigBytes>>10)}
 	}
+	return readBounded(f, path)
+}
+
+// pipeWait is how long a config pipe may take to give its config.
+const pipeWait = 5 * time.Second
+
+// readPipe reads a config pipe to its end. A pipe gives its config once:
+// read again (a SIGHUP reload) it is empty, and an empty config is an
+// error here, so a reload cannot silently turn the checks off.
+func readPipe(f *os.File, path string) ([]byte, error) {
+	if err := f.SetReadDeadline(time.Now().Add(pipeWait)); err != nil {
+		return nil, fmt.Errorf("reading config %s: %w", path, err)
+	}
+	data, err := readBounded(f, path)
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, &Error{Path: path, Msg: fmt.Sprintf("the pipe gave no end of its config within %v", pipeWait)}
+	case err != nil:
+		return nil, err
+	case len(data) == 0:
+		return nil, &Error{Path: path, Msg: "the pipe gave nothing: nothing writes to it, or it was read already (a pipe's config is read once, at start: give a file to reload one)"}
+	}
+	return data, nil
+}
+
+// readBounded reads f to its end, refusing more than maxConfigBytes.
+func readBounded(f *os.File, path string) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading config %s: %w", path, err)

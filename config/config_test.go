@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -165,8 +166,8 @@ func TestConfigAsAnAttackSurface(t *testing.T) {
 		go func() { _, err := Load(fifo); done <- err }()
 		select {
 		case err := <-done:
-			if err == nil || !strings.Contains(err.Error(), "not a regular file") {
-				t.Errorf("a FIFO config: %v", err)
+			if err == nil || !strings.Contains(err.Error(), "the pipe gave nothing") {
+				t.Errorf("a FIFO nothing writes to: %v", err)
 			}
 		case <-time.After(5 * time.Second):
 			t.Error("a FIFO config blocks")
@@ -202,5 +203,52 @@ func TestCaptureServers(t *testing.T) {
 	}
 	if _, err := Parse("t.toml", []byte("[capture]\nservers = [\"api.example.com\"]\n")); err == nil || !strings.Contains(err.Error(), "capture.servers") {
 		t.Errorf("a name accepted: %v", err)
+	}
+}
+
+// TestConfigFromAPipe: -c <(envsubst < tmpl) is a pipe the shell's child
+// writes, in its own time: read once to its end; read again (a SIGHUP
+// reload) it gives nothing, which is an error, not an empty config.
+func TestConfigFromAPipe(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	path := fmt.Sprintf("/proc/self/fd/%d", r.Fd())
+	if _, err := os.Stat(path); err != nil {
+		t.Skip("SKIPPED LOUDLY: no /proc/self/fd here: a pipe cannot be named by a path")
+	}
+	go func() {
+		w.WriteString("[hosts]\n")
+		time.Sleep(200 * time.Millisecond) // a writer that takes its time
+		w.WriteString("allowed = [\"api.example.com\"]\n")
+		w.Close()
+	}()
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Hosts.Allowed, []string{"api.example.com"}) {
+		t.Errorf("hosts %v", c.Hosts.Allowed)
+	}
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "read once") {
+		t.Errorf("the pipe read again: %v", err)
+	}
+
+	// A pipe that never ends is given up on, not waited for.
+	r2, w2, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	defer w2.Close()
+	w2.WriteString("[hosts]\n")
+	start := time.Now()
+	if _, err := Load(fmt.Sprintf("/proc/self/fd/%d", r2.Fd())); err == nil || !strings.Contains(err.Error(), "no end") {
+		t.Errorf("a pipe that never ends: %v", err)
+	}
+	if d := time.Since(start); d > 3*pipeWait {
+		t.Errorf("gave up after %v", d)
 	}
 }

@@ -53,6 +53,42 @@ func TestSignalsWhileFollowing(t *testing.T) {
 	}
 }
 
+// TestConfigFromAPipeReloads: -c <(…) is read once at start; a SIGHUP
+// reload finds the pipe empty and is refused, saying so, and the config read
+// at start (its allowed hosts) stays in force.
+func TestConfigFromAPipeReloads(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "access.log")
+	writeFile(t, logPath, readFile(t, rec+"scenarios_access_combined.log")+"\n", 0o644)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--no-tui", "-c", "/dev/fd/3", logPath)
+	cmd.ExtraFiles = []*os.File{r} // fd 3, as a shell's <(…) hands it over
+	var out, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	w.WriteString(readFile(t, rec+"rebindwatch.toml"))
+	w.Close()
+	waitUntil(t, cmd, "the format note", func() bool { return strings.Contains(stderr.String(), "format:") })
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitUntil(t, cmd, "the reload refusal", func() bool { return strings.Contains(stderr.String(), "config reload refused") })
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := waitExit(t, cmd); err != nil {
+		t.Fatalf("after SIGTERM: %v; stderr: %s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "read once") {
+		t.Errorf("the refusal does not say why: %s", stderr.String())
+	}
+	if s := lastLine(out.String()); !strings.Contains(s, `"type":"summary"`) || strings.Contains(s, `"host_check"`) {
+		t.Errorf("the config read at start is not the one in force (the Host check is off): %s", s)
+	}
+}
+
 // TestHostileSignalsMidReplay: SIGINT and SIGTERM while a capture replays
 // as recorded (--speed 1, so it is mid-run) write the summary and exit 0.
 func TestHostileSignalsMidReplay(t *testing.T) {
