@@ -58,25 +58,8 @@ func markup(t *testing.T) map[string]string {
 	return out
 }
 
-// terminal is corpus.py's CORPUS, as ui/zz_hostile_test.go has it.
-var terminal = map[string]string{
-	"csi_red":       "evil\x1b[31mRED\x1b[0m.test",
-	"csi_clear":     "x\x1b[2J\x1b[Hcleared",
-	"osc52":         "x\x1b]52;c;ZXZpbA==\x07y",
-	"osc8":          "\x1b]8;;http://evil.test/\x1b\\click\x1b]8;;\x1b\\",
-	"c1_8bit":       "a\x9b31mb\x9d0;t\x9c",
-	"c1_utf8":       "a\u009b31mb\u009d0;t\u009c",
-	"cr":            "api.rebind.test\rEVIL",
-	"backspace":     "admin\b\b\b\b\bguest",
-	"rlo":           "api.rebind.test\u202etset.live",
-	"bidi_isolates": "a\u2066b\u2067c\u2068d\u2069e",
-	"lrm_rlm":       "a\u200eb\u200fc",
-	"zwj_zwsp":      "a\u200db\u200bc",
-	"bom":           "\ufeffapi.rebind.test",
-	"invalid_utf8":  "\xff\xfe\xc0\x80\xed\xa0\x80host",
-	"del_bel":       "a\x7fb\x07c",
-	"big":           strings.Repeat("B", 10000),
-}
+// terminal is corpus.py's CORPUS, shared with the dashboard's tests.
+var terminal = testkit.HostileCorpus()
 
 // checkBytes fails on anything in the file that a reader could not see as
 // itself: control characters but newline, bidi and invisible runes,

@@ -13,31 +13,14 @@ package ui
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/rebindwatch/rebindwatch/internal/testkit"
 )
 
-// hostileCorpus is testdata/hostile/corpus.py's CORPUS, byte for byte.
-var hostileCorpus = map[string]string{
-	"csi_red":       "evil\x1b[31mRED\x1b[0m.test",
-	"csi_clear":     "x\x1b[2J\x1b[Hcleared",
-	"osc52":         "x\x1b]52;c;ZXZpbA==\x07y",
-	"osc8":          "\x1b]8;;http://evil.test/\x1b\\click\x1b]8;;\x1b\\",
-	"c1_8bit":       "a\x9b31mb\x9d0;t\x9c",
-	"c1_utf8":       "a\u009b31mb\u009d0;t\u009c",
-	"cr":            "api.rebind.test\rEVIL",
-	"backspace":     "admin\b\b\b\b\bguest",
-	"rlo":           "api.rebind.test\u202etset.live",
-	"bidi_isolates": "a\u2066b\u2067c\u2068d\u2069e",
-	"lrm_rlm":       "a\u200eb\u200fc",
-	"zwj_zwsp":      "a\u200db\u200bc",
-	"bom":           "\ufeffapi.rebind.test",
-	"invalid_utf8":  "\xff\xfe\xc0\x80\xed\xa0\x80host",
-	"del_bel":       "a\x7fb\x07c",
-	"big":           strings.Repeat("B", 10000),
-}
+// hostileCorpus is testdata/hostile/corpus.py's CORPUS, shared with the report's tests.
+var hostileCorpus = testkit.HostileCorpus()
 
 // TestHostileCorpusOnEveryScreen walks every pane and every row's detail
 // of a dashboard whose every field holds a corpus string, colour off (so
