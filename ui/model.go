@@ -19,8 +19,12 @@ const (
 	tickFast  = 100 * time.Millisecond
 	tickIdle  = 500 * time.Millisecond
 	idleAfter = 20 // unchanged snapshots before the tick slows down
-	maxFPS    = 20
-	flashFor  = 4 * time.Second
+	// snapshotShare: the tick waits at least this many times what its
+	// last snapshot took; tickSlowest bounds that wait.
+	snapshotShare = 10
+	tickSlowest   = 2 * time.Second
+	maxFPS        = 20
+	flashFor      = 4 * time.Second
 	// Grid layout (panes side by side) from this size on; tabs below.
 	gridMinWidth  = 140
 	gridMinHeight = 30
@@ -69,6 +73,7 @@ type (
 		gen    uint64 // pacer controls applied when it was taken
 		done   bool
 		chain  bool
+		took   time.Duration // how long the snapshot took (the engine's lock held)
 	}
 	alertDetailMsg struct {
 		id    uint64
@@ -259,7 +264,8 @@ type Model struct {
 	loaded  bool
 	sig     snapSig
 	idle    int
-	wall    time.Time // wall time of the latest snapshot (from its message)
+	took    time.Duration // how long the latest tick's snapshot took
+	wall    time.Time     // wall time of the latest snapshot (from its message)
 	prog    map[string]progress
 	paused  bool      // replay paused (Pacer)
 	stepTo  time.Time // a paused replay stepped with .: the event time it has reached
@@ -415,7 +421,9 @@ func (m Model) fetch(delay time.Duration, chain bool) tea.Cmd {
 		if live {
 			q.Now = at // the wall clock: rates fall when traffic stops
 		}
+		start := time.Now()
 		msg := snapMsg{snap: b.SnapshotFor(q), q: q, at: at, chain: chain}
+		msg.took = time.Since(start)
 		if p != nil {
 			ctl.mu.Lock()
 			msg.paused, msg.speed, msg.gen = p.Paused(), p.Speed(), ctl.applied
@@ -629,17 +637,22 @@ func (m Model) onSnapshot(msg snapMsg) (Model, tea.Cmd) {
 		} else {
 			m.idle++
 		}
+		m.took = msg.took
 		cmds = append(cmds, m.fetch(m.tickDelay(), true))
 	}
 	return m, tea.Batch(cmds...)
 }
 
-// tickDelay is how long the tick waits: longer once nothing changes.
+// tickDelay is how long the tick waits: longer once nothing changes, and
+// at least snapshotShare times what the last snapshot took, so that an
+// expensive one (pins over 100,000 keys: tens of ms under the engine's
+// lock) keeps the engine's share of its own lock above nine tenths.
 func (m *Model) tickDelay() time.Duration {
+	d := tickFast
 	if m.idle >= idleAfter {
-		return tickIdle
+		d = tickIdle
 	}
-	return tickFast
+	return min(max(d, snapshotShare*m.took), tickSlowest)
 }
 
 // nextProgress updates each source's catch-up rate (bytes per wall second,

@@ -652,6 +652,29 @@ func TestTickSlowsWhenIdle(t *testing.T) {
 	}
 }
 
+// TestTickBacksOffExpensiveSnapshots: a snapshot that held the engine's
+// lock for long (pins over a big key table) spaces the next tick by ten
+// times that, up to tickSlowest; a cheap one brings the fast tick back.
+func TestTickBacksOffExpensiveSnapshots(t *testing.T) {
+	b := demoBackend()
+	m := newTestModel(t, b, 80, 24)
+	for _, c := range []struct {
+		took, want time.Duration
+	}{
+		{time.Millisecond, tickFast},
+		{40 * time.Millisecond, 400 * time.Millisecond},
+		{time.Second, tickSlowest},
+		{2 * time.Millisecond, tickFast},
+	} {
+		msg := tickMsg(m, b.Snapshot(), wall0.Add(time.Second))
+		msg.took = c.took
+		m = upd(t, m, msg)
+		if got := m.tickDelay(); got != c.want {
+			t.Errorf("after a snapshot of %v the tick waits %v, want %v", c.took, got, c.want)
+		}
+	}
+}
+
 // TestFollowSelection: the cursor stays on its row when rows reorder, and
 // at the top when it was there.
 func TestFollowSelection(t *testing.T) {
