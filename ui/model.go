@@ -25,6 +25,9 @@ const (
 	tickSlowest   = 2 * time.Second
 	maxFPS        = 20
 	flashFor      = 4 * time.Second
+	// maxNotesShown: news that came together (two SIGHUPs within a tick)
+	// is flashed together, this many at most.
+	maxNotesShown = 3
 	// Grid layout (panes side by side) from this size on; tabs below.
 	gridMinWidth  = 140
 	gridMinHeight = 30
@@ -589,11 +592,18 @@ func (m Model) onSnapshot(msg snapMsg) (Model, tea.Cmd) {
 		m.flash, m.flashTo = "", time.Time{}
 	}
 	if n := msg.snap.NotesTotal; n > m.notesSeen && len(msg.snap.Notes) > 0 {
-		// The newest note is what the user just caused (a SIGHUP); a
-		// refusal is a warning, since the config on disk is not in force.
-		last := msg.snap.Notes[len(msg.snap.Notes)-1]
+		// The new notes are what the user just caused (a SIGHUP or two),
+		// newest first; a refusal is a warning, since the config on disk
+		// is not in force.
+		notes := msg.snap.Notes
+		fresh := notes[max(0, len(notes)-int(min(n-m.notesSeen, maxNotesShown))):]
 		m.notesSeen = n
-		m.setFlash(clean(last.Source)+": "+clean(last.Text), strings.Contains(last.Text, "refused"))
+		texts, refused := make([]string, 0, len(fresh)), false
+		for i := len(fresh) - 1; i >= 0; i-- {
+			texts = append(texts, clean(fresh[i].Source)+": "+clean(fresh[i].Text))
+			refused = refused || strings.Contains(fresh[i].Text, "refused")
+		}
+		m.setFlash(strings.Join(texts, " · "), refused)
 	}
 	if m.opts.Pacer != nil && msg.gen >= m.pacerGen {
 		// Only a snapshot taken after our latest control shows its effect;

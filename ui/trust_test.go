@@ -764,4 +764,13 @@ func TestReloadNoteIsShown(t *testing.T) {
 	if !strings.HasPrefix(m.flash, "config: config reload refused") || !m.warn || strings.ContainsRune(m.flash, 0x1b) {
 		t.Errorf("after a refusal: flash %q (warn %v)", m.flash, m.warn)
 	}
+	// Two reloads within one tick: both are shown, the newest first, and
+	// a refusal among them makes it a warning.
+	e.Note("config", "config reload refused, the old config stays: x")
+	e.Note("config", "config reloaded: allowed hosts +0 -1")
+	m = snap(t, m, e.SnapshotFor(m.query()), wall0.Add(20*time.Second))
+	want := "config: config reloaded: allowed hosts +0 -1 · config: config reload refused, the old config stays: x"
+	if m.flash != want || !m.warn {
+		t.Errorf("after two reloads: flash %q (warn %v), want %q", m.flash, m.warn, want)
+	}
 }
