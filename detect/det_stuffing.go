@@ -39,7 +39,12 @@ func (d *stuffingDetector) observe(e *Engine, ev *event) {
 	}
 	s, ok := d.clients.get(o.client)
 	if !ok {
-		s = &stuffState{}
+		if old, full := d.clients.full(); full {
+			s = old // the client that makes room carries the new one
+			*s = stuffState{keys: reuse(s.keys)}
+		} else {
+			s = &stuffState{}
+		}
 		d.clients.put(o.client, s)
 	}
 	t, w := o.r.Time.UnixNano(), int64(d.window)

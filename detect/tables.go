@@ -167,10 +167,18 @@ func (e *Engine) keyFor(r *Request) *keyState {
 		// (or busy traffic) can hide a burst or a slow spread that way.
 		// That cannot be avoided with a bounded table (a key's first
 		// request looks like any other), so it is counted: "keys_active".
-		if old, full := e.keys.full(); full && r.Time.UnixNano()-old.last < int64(max(e.cfg.BurstWindow, e.cfg.SpreadWindow)) {
+		old, full := e.keys.full()
+		if full && r.Time.UnixNano()-old.last < int64(max(e.cfg.BurstWindow, e.cfg.SpreadWindow)) {
 			e.keys.evictedActive++
 		}
-		k = &keyState{fp: r.Key, first: r.Time.UnixNano(), slots: make([]any, e.slots.n)}
+		if full {
+			// The key that makes room carries the new one (a flood of new
+			// keys evicts one for each): nothing outside the table holds it.
+			k = old
+			k.recycle(r.Key, r.Time.UnixNano())
+		} else {
+			k = &keyState{fp: r.Key, first: r.Time.UnixNano(), slots: make([]any, e.slots.n)}
+		}
 		e.keys.put(r.Key, k)
 	}
 	return k
@@ -217,7 +225,12 @@ func (e *Engine) tally(o *observation) {
 func (e *Engine) value(table *lru[string, *valueState], v string, allowed bool, t time.Time) (s *valueState, fresh bool) {
 	s, ok := table.get(v)
 	if !ok {
-		s = &valueState{first: t}
+		if old, full := table.full(); full {
+			s = old // the row that makes room carries the new one
+			*s = valueState{first: t, keys: smallSet{vals: reuse(s.keys.vals)}}
+		} else {
+			s = &valueState{first: t}
+		}
 		table.put(v, s)
 	}
 	if t.Before(s.first) {
@@ -229,4 +242,24 @@ func (e *Engine) value(table *lru[string, *valueState], v string, allowed bool, 
 		s.last = t
 	}
 	return s, !ok
+}
+
+// recycle makes k the state of a new key fp first seen at first (unix ns):
+// k was just evicted. Its small lists keep their arrays; the detectors'
+// states start over.
+func (k *keyState) recycle(fp string, first int64) {
+	clear(k.slots)
+	*k = keyState{fp: fp, first: first, slots: k.slots,
+		hosts: reuse(k.hosts), clients: reuse(k.clients), origins: reuse(k.origins)}
+}
+
+// reuse returns s emptied, keeping its array when it is small (a busy
+// key's long list is not carried over to what is most likely a one-shot
+// key: its bytes would count against every key after it).
+func reuse[S ~[]E, E any](s S) S {
+	if cap(s) > 4 {
+		return nil
+	}
+	clear(s)
+	return s[:0]
 }

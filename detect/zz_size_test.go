@@ -95,3 +95,53 @@ func sizeReq(at float64, key, host string, client int) Request {
 		Status:  200,
 	}
 }
+
+// TestRecycledStateStartsClean: under a full table the evicted key's,
+// Host's and client's state carries the new one; nothing of the old may
+// show through. A key that burst across four Hosts and two clients, with
+// an Origin, is evicted by a new key making one plain request: the new key
+// has one request, one Host, one client, no Origin, no rate history and no
+// detector fired; the new Host row counts one request and one key; the
+// new client's first key is its only one.
+func TestRecycledStateStartsClean(t *testing.T) {
+	e, _ := newTestEngine(t, func(c *Config) {
+		c.Limits.Keys, c.Limits.Values = 1, 1
+		c.BurstMax = 5
+	})
+	var reqs []Request
+	for i := range 20 {
+		r := rq(float64(i)*0.01, []string{"a.example.com", "b.example.com", "c.example.com", "api.example.com"}[i%4], "k-old")
+		r.Client = netip.MustParseAddrPort([]string{"10.0.0.7:1", "10.0.0.8:1"}[i%2])
+		r.Origin, r.HasOrigin = "https://app.example.com", true
+		reqs = append(reqs, r)
+	}
+	feed(t, e, reqs...)
+	if d, ok := e.KeyDetail("k-old"); !ok || len(d.Stat.Fired) == 0 {
+		t.Fatalf("the old key did not fire: %+v", d.Stat)
+	}
+	fresh := rq(5, "new.example.com", "k-new")
+	fresh.Client = netip.MustParseAddrPort("192.0.2.1:1")
+	feed(t, e, fresh)
+	d, ok := e.KeyDetail("k-new")
+	if !ok {
+		t.Fatal("the new key is not kept")
+	}
+	st := d.Stat
+	if st.Requests != 1 || st.Hosts != 1 || st.Clients != 1 || st.Origins != 0 || len(st.Fired) != 0 || st.PeakRate > 1 ||
+		len(d.Hosts) != 1 || d.Hosts[0].Value != "new.example.com" || len(d.Clients) != 1 || len(d.Origins) != 0 {
+		t.Errorf("the new key shows the old one's state: %+v %+v", st, d)
+	}
+	hosts := e.Snapshot().Hosts
+	if len(hosts) != 1 || hosts[0].Value != "new.example.com" || hosts[0].Requests != 1 || hosts[0].Keys != 1 {
+		t.Errorf("the new Host row shows the old one's state: %+v", hosts)
+	}
+	var stuffing *stuffingDetector
+	for _, d := range e.detectors {
+		if s, ok := d.(*stuffingDetector); ok {
+			stuffing = s
+		}
+	}
+	if n, _ := stuffing.clients.peek(fresh.Client.Addr()); n == nil || len(n.keys) != 1 || n.active {
+		t.Errorf("the new client's stuffing state shows the old one's: %+v", n)
+	}
+}
