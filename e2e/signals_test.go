@@ -28,12 +28,7 @@ func TestSignalsWhileFollowing(t *testing.T) {
 	writeFile(t, cfgPath, readFile(t, rec+"rebindwatch.toml"), 0o644)
 
 	cmd := exec.Command(bin, "--no-tui", "-c", cfgPath, logPath)
-	var out, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, cmd, "the format note", func() bool { return strings.Contains(stderr.String(), "format:") })
+	out, stderr := startFollowing(t, cmd)
 	writeFile(t, cfgPath, "[burst]\nmax_requests = 0\n", 0o644)
 	cmd.Process.Signal(syscall.SIGHUP)
 	waitUntil(t, cmd, "the reload failure", func() bool { return strings.Contains(stderr.String(), "config reload refused") })
@@ -53,6 +48,20 @@ func TestSignalsWhileFollowing(t *testing.T) {
 	}
 }
 
+// startFollowing starts cmd (a headless run following a log) with its
+// output collected, and waits until it has said which format it reads: it
+// is following then, and a signal reaches a settled run.
+func startFollowing(t *testing.T, cmd *exec.Cmd) (out, stderr *syncBuffer) {
+	t.Helper()
+	out, stderr = &syncBuffer{}, &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, cmd, "the format note", func() bool { return strings.Contains(stderr.String(), "format:") })
+	return out, stderr
+}
+
 // TestConfigFromAPipeReloads: -c <(…) is read once at start; a SIGHUP
 // reload finds the pipe empty and is refused, saying so, and the config read
 // at start (its allowed hosts) stays in force.
@@ -64,17 +73,13 @@ func TestConfigFromAPipeReloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "--no-tui", "-c", "/dev/fd/3", logPath)
-	cmd.ExtraFiles = []*os.File{r} // fd 3, as a shell's <(…) hands it over
-	var out, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	r.Close()
+	// The config waits in the pipe (far under its 64 KiB) for the child.
 	w.WriteString(readFile(t, rec+"rebindwatch.toml"))
 	w.Close()
-	waitUntil(t, cmd, "the format note", func() bool { return strings.Contains(stderr.String(), "format:") })
+	cmd := exec.Command(bin, "--no-tui", "-c", "/dev/fd/3", logPath)
+	cmd.ExtraFiles = []*os.File{r} // fd 3, as a shell's <(…) hands it over
+	out, stderr := startFollowing(t, cmd)
+	r.Close()
 	cmd.Process.Signal(syscall.SIGHUP)
 	waitUntil(t, cmd, "the reload refusal", func() bool { return strings.Contains(stderr.String(), "config reload refused") })
 	cmd.Process.Signal(syscall.SIGTERM)
@@ -360,12 +365,7 @@ func TestFailedReloadsKeepTheProblemBudget(t *testing.T) {
 	writeFile(t, logPath, readFile(t, rec+"normal_access_combined.log")+"\n", 0o644)
 	writeFile(t, cfgPath, readFile(t, rec+"rebindwatch.toml"), 0o644)
 	cmd := exec.Command(bin, "--no-tui", "-c", cfgPath, logPath)
-	var out, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, cmd, "the format note", func() bool { return strings.Contains(stderr.String(), "format:") })
+	out, stderr := startFollowing(t, cmd)
 	writeFile(t, cfgPath, "[hosts\n", 0o644)
 	for i := 1; i <= 6; i++ {
 		cmd.Process.Signal(syscall.SIGHUP)

@@ -26,10 +26,8 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/rebindwatch/rebindwatch/capture"
-	"github.com/rebindwatch/rebindwatch/config"
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/internal/testkit"
-	"github.com/rebindwatch/rebindwatch/keys"
 	"github.com/rebindwatch/rebindwatch/logsrc"
 	"github.com/rebindwatch/rebindwatch/sanitize"
 )
@@ -106,19 +104,7 @@ func shown(t *testing.T, d *html.Node, values map[string]string) {
 // TestHostileRecordingsInTheReport runs the recordings through the real
 // sources and engine into one report.
 func TestHostileRecordingsInTheReport(t *testing.T) {
-	cfg, err := config.Load(hostileDir + "rebindwatch.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dcfg, err := cfg.Detect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := detect.NewEngine(dcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kx := keys.NewExtractor(cfg.KeyConfig())
+	e, cfg, kx := engineFor(t, hostileDir+"rebindwatch.toml")
 	for _, p := range []string{"hostile.pcap", "markup.pcap"} {
 		testkit.Feed(t, e, p, func(ctx context.Context, out chan<- detect.Batch) error {
 			return capture.ReadFile(ctx, hostileDir+p, capture.Options{Ports: cfg.Ports(), Keys: kx.Clone()}, out)

@@ -26,7 +26,18 @@ const rec = "../testdata/rec/"
 // recordings' config, as the binary does.
 func recorded(t *testing.T, pcap string) (*detect.Engine, config.Config) {
 	t.Helper()
-	cfg, err := config.Load(rec + "rebindwatch.toml")
+	e, cfg, kx := engineFor(t, rec+"rebindwatch.toml")
+	testkit.Feed(t, e, pcap, func(ctx context.Context, out chan<- detect.Batch) error {
+		return capture.ReadFile(ctx, pcap, capture.Options{Ports: cfg.Ports(), Keys: kx}, out)
+	})
+	return e, cfg
+}
+
+// engineFor is the engine, config and key rules the binary builds from
+// the config at path.
+func engineFor(t *testing.T, path string) (*detect.Engine, config.Config, *keys.Extractor) {
+	t.Helper()
+	cfg, err := config.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,11 +49,7 @@ func recorded(t *testing.T, pcap string) (*detect.Engine, config.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kx := keys.NewExtractor(cfg.KeyConfig())
-	testkit.Feed(t, e, pcap, func(ctx context.Context, out chan<- detect.Batch) error {
-		return capture.ReadFile(ctx, pcap, capture.Options{Ports: cfg.Ports(), Keys: kx}, out)
-	})
-	return e, cfg
+	return e, cfg, keys.NewExtractor(cfg.KeyConfig())
 }
 
 func runOf(t *testing.T, cfg config.Config) Run {
