@@ -134,6 +134,7 @@ func (e *Engine) Run(in <-chan Batch) error {
 			if err := e.Observe(&b); err != nil {
 				return err
 			}
+			b.Recycle()
 		}
 	}
 }

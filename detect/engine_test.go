@@ -595,3 +595,34 @@ func TestProtectedServers(t *testing.T) {
 		t.Errorf("requests %d, other servers %d, recent %d", s.Requests, s.Counters["requests_other_servers"], len(s.Recent))
 	}
 }
+
+// Run gives every observed batch's request array back, emptied, once the
+// sinks have had the requests.
+func TestRunRecyclesRequestArrays(t *testing.T) {
+	e, err := NewEngine(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	spare := make(chan []Request, 1)
+	in := make(chan Batch, 1)
+	reqs := []Request{{Time: time.Unix(1, 0), Method: "GET", Target: "/", Host: "a", HasHost: true}}
+	in <- Batch{Source: "t", Requests: reqs, Spare: spare}
+	close(in)
+	if err := e.Run(in); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-spare:
+		if len(got) != 0 || cap(got) != 1 || &got[:1][0] != &reqs[0] {
+			t.Fatalf("got back len %d cap %d, another array", len(got), cap(got))
+		}
+		if reqs[0].Host != "" {
+			t.Fatal("the array came back still pointing at the requests' strings")
+		}
+	default:
+		t.Fatal("Run did not give the array back")
+	}
+	if s := e.Summary(); s.Requests != 1 {
+		t.Fatalf("requests = %d", s.Requests)
+	}
+}

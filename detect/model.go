@@ -211,6 +211,28 @@ type Batch struct {
 	// HasLag. Absolute.
 	Lag    int64
 	HasLag bool
+
+	// Spare, when set, takes Requests back (emptied) once the engine has
+	// observed them, so the source fills the same array again instead of
+	// allocating one per batch: at a few hundred thousand requests a
+	// second, fresh batches were most of what the process allocated, and
+	// so what paced the garbage collector. A full Spare drops it.
+	Spare chan<- []Request
+}
+
+// Recycle hands Requests back through Spare. Nothing may use them after:
+// the engine copies what it keeps (the ring, the reorder heap), and sinks
+// do not keep the *Request they are given.
+func (b *Batch) Recycle() {
+	if b.Spare == nil || cap(b.Requests) == 0 {
+		return
+	}
+	clear(b.Requests) // what they point to is not kept alive by a spare array
+	select {
+	case b.Spare <- b.Requests[:0]:
+	default:
+	}
+	b.Requests = nil
 }
 
 // KnownMethod returns the method named by b as a constant string when it is

@@ -73,8 +73,13 @@ type Emitter struct {
 	note  string
 
 	reqs []detect.Request
-	dns  []detect.DNSAnswer
-	tls  []detect.TLSHello
+	// spare holds the request arrays the engine gave back (Batch.Spare), as
+	// many as out can hold and a couple more: a source hands over a
+	// parsed chunk in a burst of batches and the engine returns them all
+	// while the source parses the next.
+	spare chan []detect.Request
+	dns   []detect.DNSAnswer
+	tls   []detect.TLSHello
 
 	counters     []*Counter
 	parseErrors  uint64
@@ -112,7 +117,7 @@ func New(ctx context.Context, out chan<- detect.Batch, o Options) *Emitter {
 		k = keys.NewExtractor(keys.DefaultConfig())
 	}
 	return &Emitter{ctx: ctx, ctxDone: ctx.Done(), out: out, opts: o, keys: k, problemsLeft: o.MaxProblems,
-		state: detect.StateStarting, sentState: detect.StateStarting}
+		state: detect.StateStarting, sentState: detect.StateStarting, spare: make(chan []detect.Request, cap(out)+2)}
 }
 
 // Counter returns the counter of that name, created at zero.
@@ -133,12 +138,25 @@ func (e *Emitter) Counter(name string) *Counter {
 func (e *Emitter) Request(r *detect.Request) {
 	e.pace(r.Time)
 	if e.reqs == nil {
-		e.reqs = make([]detect.Request, 0, e.opts.BatchSize) // not grown by doubling: a batch is large
+		e.reqs = e.requestArray()
 	}
 	e.reqs = append(e.reqs, *r)
 	if len(e.reqs) >= e.opts.BatchSize {
 		e.Flush()
 	}
+}
+
+// requestArray returns an empty array for a batch's requests: one the
+// engine gave back when there is one.
+func (e *Emitter) requestArray() []detect.Request {
+	select {
+	case s := <-e.spare:
+		if cap(s) >= e.opts.BatchSize {
+			return s
+		}
+	default:
+	}
+	return make([]detect.Request, 0, e.opts.BatchSize) // not grown by doubling: a batch is large
 }
 
 // DNS queues one DNS answer, in time order with the others.
@@ -277,6 +295,9 @@ func (e *Emitter) flush(commit bool) {
 		Proposed:    e.proposed,
 		Lag:         e.lag,
 		HasLag:      e.hasLag,
+	}
+	if len(e.reqs) > 0 {
+		b.Spare = e.spare
 	}
 	if commit && e.opts.Checkpoint != nil {
 		b.Commit = e.opts.Checkpoint()

@@ -180,3 +180,40 @@ func TestInterner(t *testing.T) {
 		t.Errorf("%d entries, cap 2", len(in.m))
 	}
 }
+
+// The engine gives a batch's request array back (Batch.Recycle) and the
+// emitter fills it again: a source that allocated an array per batch made
+// most of the process's garbage.
+func TestObservedArraysAreReused(t *testing.T) {
+	out := make(chan detect.Batch, 4)
+	e := New(context.Background(), out, Options{Name: "t", BatchSize: 2})
+	e.Request(req(0, "/a"))
+	e.Request(req(time.Second, "/b?k=1"))
+	first := <-out
+	if len(first.Requests) != 2 || first.Spare == nil {
+		t.Fatalf("first batch: %d requests, spare %v", len(first.Requests), first.Spare)
+	}
+	array := &first.Requests[:1][0]
+	first.Recycle()
+	if first.Requests != nil {
+		t.Fatal("Recycle left the batch holding its requests")
+	}
+	e.Request(req(2*time.Second, "/c"))
+	e.Request(req(3*time.Second, "/d"))
+	second := <-out
+	if &second.Requests[0] != array {
+		t.Fatal("the second batch did not reuse the array the engine gave back")
+	}
+	if second.Requests[1].Target != "/d" || second.Requests[0].Target != "/c" {
+		t.Fatalf("reused array holds %q, %q", second.Requests[0].Target, second.Requests[1].Target)
+	}
+	// Arrays beyond what the channel could hold are dropped, not queued
+	// without bound.
+	for range cap(out) + 10 {
+		b := detect.Batch{Requests: make([]detect.Request, 1, 2), Spare: second.Spare}
+		b.Recycle()
+	}
+	if n := len(e.spare); n != cap(e.spare) {
+		t.Fatalf("spare holds %d arrays, want its cap %d", n, cap(e.spare))
+	}
+}
