@@ -28,7 +28,7 @@ func newDetectors(cfg Config, slots *slotAlloc) []detector {
 		&dnsPrivateDetector{},
 		&sniDetector{},
 		&preflightDetector{},
-		&stuffingDetector{window: cfg.StuffingWindow, max: cfg.StuffingMaxKeys, clients: newLRU[netip.Addr, *stuffState](cfg.Limits.Values, nil)},
+		&stuffingDetector{window: cfg.StuffingWindow, max: cfg.StuffingMaxKeys, clients: newLRU[netip.Addr, *stuffState](cfg.Limits.Values, hashAddr)},
 	}
 }
 

@@ -68,7 +68,7 @@ func (in *incidents) idPrefix() string {
 }
 
 func newIncidents(l Limits) incidents {
-	return incidents{byID: map[string]*Incident{}, links: newLRU[string, *Incident](l.DedupeKeys, nil)}
+	return incidents{byID: map[string]*Incident{}, links: newLRU[string, *Incident](l.DedupeKeys, hashString)}
 }
 
 // join puts a new alert into an incident (a new one when none of its links
