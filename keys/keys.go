@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"hash"
+	"hash/maphash"
 	"net/url"
 	"strings"
 )
@@ -50,28 +51,39 @@ func DefaultConfig() Config {
 	}
 }
 
-// fpCacheSize bounds the raw-key -> fingerprint cache of one extractor.
+// fpCacheSize is the number of fingerprints one extractor remembers.
 const fpCacheSize = 4096
+
+// fpEntry is a remembered fingerprint. The key is known by two 64-bit
+// hashes of its bytes under seeds of this process (a wrong match needs
+// both to collide, about 2^-128 per lookup, and traffic cannot aim at
+// seeds it does not know), so a seen key costs two hashes and keeps no
+// copy of key material, and a new one allocates its fingerprint only.
+type fpEntry struct {
+	h1, h2 uint64
+	fp     string
+}
 
 // Extractor turns the key material of a request into a fingerprint and
 // hides key material in text. Its From* methods are not safe for concurrent
 // use (they share a cache): give each source goroutine its own (Clone). Its
 // redaction methods keep no state and may be called from anywhere.
 //
-// A key seen again costs a map lookup instead of an HMAC and an allocation.
+// A key seen lately costs two hashes instead of an HMAC and an allocation.
 type Extractor struct {
 	cfg     Config
 	headers [][]byte // lower-cased
 	query   []string // lower-cased
 	fields  []string
 	mac     hash.Hash
-	cache   map[string]string
+	cache   []fpEntry // two ways per set: [i] the more recent, [i^1] the other
+	seeds   [2]maphash.Seed
 	scratch [256]byte // decoded Basic credentials; kept here so they do not escape per call
 }
 
 // NewExtractor builds an extractor for cfg.
 func NewExtractor(cfg Config) *Extractor {
-	k := &Extractor{cfg: cfg, cache: make(map[string]string)}
+	k := &Extractor{cfg: cfg, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
 	for _, h := range cfg.Headers {
 		k.headers = append(k.headers, []byte(strings.ToLower(h)))
 	}
@@ -154,8 +166,17 @@ func (k *Extractor) FromParam(v []byte) (string, bool) {
 }
 
 func (k *Extractor) fingerprint(key []byte) string {
-	if fp, ok := k.cache[string(key)]; ok {
-		return fp
+	if k.cache == nil {
+		k.cache = make([]fpEntry, fpCacheSize)
+	}
+	h1, h2 := maphash.Bytes(k.seeds[0], key), maphash.Bytes(k.seeds[1], key)
+	i := int(h1) & (fpCacheSize - 1)
+	if e := &k.cache[i]; e.h1 == h1 && e.h2 == h2 && e.fp != "" {
+		return e.fp
+	}
+	if e := k.cache[i^1]; e.h1 == h1 && e.h2 == h2 && e.fp != "" {
+		k.cache[i^1], k.cache[i] = k.cache[i], e
+		return e.fp
 	}
 	var sum [sha256.Size]byte
 	if k.mac == nil {
@@ -166,10 +187,8 @@ func (k *Extractor) fingerprint(key []byte) string {
 		k.mac.Sum(sum[:0])
 	}
 	fp := hex.EncodeToString(sum[:FingerprintLen/2])
-	if len(k.cache) >= fpCacheSize {
-		clear(k.cache)
-	}
-	k.cache[string(key)] = fp
+	k.cache[i^1] = k.cache[i]
+	k.cache[i] = fpEntry{h1, h2, fp}
 	return fp
 }
 

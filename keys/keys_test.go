@@ -2,6 +2,8 @@ package keys
 
 import (
 	"encoding/base64"
+	"fmt"
+	"strconv"
 	"testing"
 )
 
@@ -109,5 +111,38 @@ func TestKeyFromPercentEncodedName(t *testing.T) {
 	k := NewExtractor(DefaultConfig())
 	if got, ok := k.FromTarget([]byte("/v1/items?api%5Fkey=abc")); !ok || got != Fingerprint("", "abc") {
 		t.Errorf("?api%%5Fkey= must count as api_key: %v %v", got, ok)
+	}
+}
+
+// The cache gives every key its own fingerprint whatever the mix: keys
+// seen again at once, after others that share their set, and after the
+// cache has turned over many times; a new key allocates its fingerprint
+// and nothing else.
+func TestFingerprintCacheIsExact(t *testing.T) {
+	for _, salt := range []string{"", "salt"} {
+		k := NewExtractor(Config{LogFields: []string{"api_key"}, Salt: salt})
+		const n = 3 * fpCacheSize
+		for round := range 3 {
+			for i := range n {
+				// Back and forth, so sets see both their ways hit and turn over.
+				j := i
+				if round == 1 {
+					j = n - 1 - i
+				}
+				key := fmt.Sprintf("sk_live_%d_%d", j, j%7)
+				for range 1 + j%2 {
+					if got, _ := k.FromValue([]byte(key)); got != Fingerprint(salt, key) {
+						t.Fatalf("salt %q round %d: %s -> %s, want %s", salt, round, key, got, Fingerprint(salt, key))
+					}
+				}
+			}
+		}
+		next := 0
+		if a := testing.AllocsPerRun(200, func() {
+			next++
+			k.FromValue([]byte("sk_new_" + strconv.Itoa(next)))
+		}); a > 3 { // this closure's string and []byte, and the fingerprint (a copy of the key too, before)
+			t.Errorf("salt %q: a new key costs %v allocations", salt, a)
+		}
 	}
 }
