@@ -24,6 +24,7 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		{"unknown_top", "colour = true\n", 1, "colour", "unknown key"},
 		{"bad_duration", "[burst]\nmax_requests = 5\nwindow = \"ten seconds\"\n", 3, "burst.window", "not a duration"},
 		{"zero_max", "[burst]\nmax_requests = 0\n", 2, "burst.max_requests", "at least 1"},
+		{"huge_limit", "[limits]\nvalues = 20000\nkeys = 3000000000\n", 3, "limits.keys", "at most 100000000"},
 		{"bad_host_pattern", "[hosts]\nallowed = [\"https://api.example.com/\"]\n", 2, "hosts.allowed", "not a URL"},
 		{"bad_origin", "[origins]\nallowed = [\"app.example.com\"]\n", 2, "origins.allowed", "scheme://"},
 		{"bad_port", "[capture]\nports = [70000]\n", 2, "capture.ports", "not a TCP port"},

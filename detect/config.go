@@ -44,6 +44,11 @@ type Config struct {
 	Limits Limits
 }
 
+// MaxLimit bounds every [limits] value: the tables address their entries
+// with 32-bit positions, and a hundred million keys would take tens of
+// gigabytes already.
+const MaxLimit = 100_000_000
+
 // Limits caps every table the engine keeps, so memory is bounded whatever the
 // traffic. Each cap evicts the least recently seen entry and counts it.
 type Limits struct {
@@ -122,6 +127,9 @@ func (c *Config) Validate() error {
 	}{{"keys", l.Keys}, {"values", l.Values}, {"alerts", l.Alerts}, {"recent", l.Recent}, {"evidence", l.Evidence}, {"dedupe_keys", l.DedupeKeys}, {"rows", l.Rows}} {
 		if v.n < 1 {
 			return fmt.Errorf("[limits] %s must be at least 1", v.name)
+		}
+		if v.n > MaxLimit {
+			return fmt.Errorf("[limits] %s must be at most %d", v.name, MaxLimit)
 		}
 	}
 	return nil
