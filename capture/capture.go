@@ -190,9 +190,10 @@ func stoppedBeforeStart(ctx context.Context, opts Options, out chan<- detect.Bat
 	return e.Close(nil)
 }
 
-// run reads every packet of src into d, until the end of the file or the
-// source is told to stop; then it flushes every connection, so requests
-// already read are not lost.
+// run reads every packet of src into d, until the end of the file or, once
+// the source is told to stop, the end of what it has already read (its
+// read buffer); then it flushes every connection, so requests already read
+// are not lost.
 func run(src packetReader, d driver, cr *countingReader) error {
 	var rerr error
 	for n := 1; ; n++ {
@@ -204,7 +205,7 @@ func run(src packetReader, d driver, cr *countingReader) error {
 		}
 		d.packet(data, ci, link)
 		if d.stopped() {
-			break // stopping: what was read is still reported
+			cr.halt() // stopping: what was read, to the end of the buffer, is still reported
 		}
 		if n%progressEvery == 0 {
 			d.progress(cr.n)

@@ -56,9 +56,19 @@ type countingReader struct {
 	n       int64
 	err     error
 	stopped bool
+	halted  bool // told to stop: what is buffered is still read, nothing more
 }
 
+// halt makes every further Read end with source.ErrStopped, so the records
+// already in the read buffer are still taken and the next refill ends the
+// replay: bytes read from a pipe are not in the pipe any more.
+func (c *countingReader) halt() { c.halted = true }
+
 func (c *countingReader) Read(b []byte) (int, error) {
+	if c.halted {
+		c.stopped = true
+		return 0, source.ErrStopped
+	}
 	n, err := c.r.Read(b)
 	c.n += int64(n)
 	switch {

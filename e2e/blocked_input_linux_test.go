@@ -161,8 +161,23 @@ func TestStopQuietPipeCountsWhatItRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	go w.Write(capture) // more than a pipe holds: written as it is read
-	sum := stopQuiet(t, []string{"--no-tui", "-r", "-"}, r, syscall.SIGTERM, func(int) bool { return unread(t, w) == 0 })
+	// More than a pipe holds: written as it is read. The pipe is empty
+	// between two of the writer's refills too, so the signal waits for the
+	// whole write (under load, it came before the first and counted 0).
+	written := make(chan struct{})
+	go func() {
+		w.Write(capture)
+		close(written)
+	}()
+	allRead := func(int) bool {
+		select {
+		case <-written:
+			return unread(t, w) == 0
+		default:
+			return false
+		}
+	}
+	sum := stopQuiet(t, []string{"--no-tui", "-r", "-"}, r, syscall.SIGTERM, allRead)
 	r.Close()
 	if sum["requests"] != want {
 		t.Errorf("summary counts %v requests, want %v (every one the pipe delivered)", sum["requests"], want)
