@@ -157,7 +157,7 @@ func ReadFile(ctx context.Context, path string, opts Options, out chan<- detect.
 // readCapture is ReadFile on an open reader; name is how messages call it.
 func readCapture(ctx context.Context, r io.Reader, name string, total int64, opts Options, out chan<- detect.Batch) error {
 	opts = opts.withDefaults()
-	cr := &countingReader{r: r}
+	cr := &countingReader{r: r, file: total > 0}
 	src, err := openCapture(cr, name, total)
 	if cr.stopped {
 		return stoppedBeforeStart(ctx, opts, out) // stopped before the header was whole
@@ -190,10 +190,10 @@ func stoppedBeforeStart(ctx context.Context, opts Options, out chan<- detect.Bat
 	return e.Close(nil)
 }
 
-// run reads every packet of src into d, until the end of the file or, once
-// the source is told to stop, the end of what it has already read (its
-// read buffer); then it flushes every connection, so requests already read
-// are not lost.
+// run reads every packet of src into d, until the end of the file or the
+// source is told to stop (from a pipe, once what it has already read, its
+// read buffer, is done); then it flushes every connection, so requests
+// already read are not lost.
 func run(src packetReader, d driver, cr *countingReader) error {
 	var rerr error
 	for n := 1; ; n++ {
@@ -205,7 +205,10 @@ func run(src packetReader, d driver, cr *countingReader) error {
 		}
 		d.packet(data, ci, link)
 		if d.stopped() {
-			cr.halt() // stopping: what was read, to the end of the buffer, is still reported
+			if cr.file {
+				break // stopping: what was read is still reported; the rest is still in the file
+			}
+			cr.halt() // from a pipe: what is in the read buffer exists nowhere else
 		}
 		if n%progressEvery == 0 {
 			d.progress(cr.n)

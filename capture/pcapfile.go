@@ -56,6 +56,7 @@ type countingReader struct {
 	n       int64
 	err     error
 	stopped bool
+	file    bool // a regular file (its size is known): what is not read yet is still there
 	halted  bool // told to stop: what is buffered is still read, nothing more
 }
 
