@@ -55,7 +55,7 @@ func (w *worker) handle(r *rec, mine bool) {
 	w.rep.pkt = r.pkt
 	switch {
 	case r.kind == recTCP && mine:
-		w.asm.assemble(&r.tcp, r.src, r.dst, r.ts, r.now, r.pkt)
+		w.asm.assemble(&r.tcp, r.src, r.dst, r.hash, r.ts, r.now, r.pkt)
 	case r.kind == recUDP && mine:
 		w.dns.message(r.tcp.Payload, r.ts, r.dst, r.src)
 	case r.kind == recEnd:
