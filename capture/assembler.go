@@ -35,6 +35,10 @@ const (
 	// maxAhead is how far ahead of the stream a segment may start and still
 	// be queued; beyond it the segment belongs to no plausible window.
 	maxAhead = 1 << 30
+	// maxFreeConns is how many completed connections' state an assembler
+	// keeps for new ones, so a flood of short connections does not
+	// allocate (and collect) one each.
+	maxFreeConns = 1024
 )
 
 // segment is one delivery to a stream: the next bytes of one direction of
@@ -131,6 +135,7 @@ type assembler struct {
 	// (parallel.go orders what the shards' flushes report by it).
 	key     *opKey
 	flushed []*tcpConn // scratch: connections whose gaps a flush skips
+	free    []*tcpConn // completed connections, for newConn
 }
 
 // newAssembler returns an assembler for one of shards shards of a
@@ -240,7 +245,17 @@ func (a *assembler) take(tcp *tcpHdr, src, dst netip.AddrPort, hash uint64, at i
 
 // newConn starts tracking a connection at its first segment.
 func (a *assembler) newConn(tcp *tcpHdr, src, dst netip.AddrPort, hash uint64) *tcpConn {
-	c := &tcpConn{ends: [2]netip.AddrPort{src, dst}, hash: hash}
+	var c *tcpConn
+	if n := len(a.free); n > 0 {
+		// A completed connection's state: nobody refers to it any more
+		// (complete took it out of the table, the LRU list and the
+		// waiting set; flushes look at done only within one call).
+		c, a.free = a.free[n-1], a.free[:n-1]
+		*c = tcpConn{}
+	} else {
+		c = new(tcpConn)
+	}
+	c.ends, c.hash = [2]netip.AddrPort{src, dst}, hash
 	c.s = a.open(tcp, src, dst)
 	a.lru.push(c)
 	a.conns.add(c)
@@ -510,6 +525,9 @@ func (a *assembler) complete(c *tcpConn) {
 		a.rep.inc(cStreamsEvicted)
 	}
 	c.s.complete()
+	if len(a.free) < maxFreeConns {
+		a.free = append(a.free, c)
+	}
 }
 
 // connList lists connections least recently seen first.
