@@ -10,18 +10,26 @@ import "hash/maphash"
 // slot writes, where a map costs a lookup, an insert and, now and then, a
 // clear. A flood of distinct values goes through it at the price of the
 // strings alone; a value that repeats stays while it is one of the two
-// latest of its set. Its memory is bounded: cacheSets×2 strings of at
-// most maxIntern bytes.
+// latest of its set. Each slot keeps its value's hash, so a value of the
+// same length is not compared byte by byte (nor its cold bytes read)
+// unless the hashes agree. Its memory is bounded: cacheSets×2 strings of
+// at most maxIntern bytes.
 type strCache struct {
 	seed maphash.Seed
-	sets [][2]string // [0]: the latest used
+	sets [][2]cached // [0]: the latest used
+}
+
+// cached is a slot of a strCache.
+type cached struct {
+	hash uint64
+	s    string
 }
 
 // cacheSets is the number of sets of a strCache (a power of two).
 const cacheSets = internMax / 2
 
 func newStrCache() *strCache {
-	return &strCache{seed: maphash.MakeSeed(), sets: make([][2]string, cacheSets)}
+	return &strCache{seed: maphash.MakeSeed(), sets: make([][2]cached, cacheSets)}
 }
 
 // String returns b as a string, shared with earlier calls while it stays
@@ -33,15 +41,16 @@ func (c *strCache) String(b []byte) string {
 	if len(b) > maxIntern {
 		return string(b)
 	}
-	set := &c.sets[maphash.Bytes(c.seed, b)&(cacheSets-1)]
+	h := maphash.Bytes(c.seed, b)
+	set := &c.sets[h&(cacheSets-1)]
 	switch {
-	case set[0] == string(b):
-		return set[0]
-	case set[1] == string(b):
+	case set[0].hash == h && set[0].s == string(b):
+		return set[0].s
+	case set[1].hash == h && set[1].s == string(b):
 		set[0], set[1] = set[1], set[0]
-		return set[0]
+		return set[0].s
 	}
 	s := string(b)
-	set[1], set[0] = set[0], s
+	set[1], set[0] = set[0], cached{hash: h, s: s}
 	return s
 }
