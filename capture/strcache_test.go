@@ -9,8 +9,8 @@ import (
 
 // TestStrCache checks that a kept string equals its bytes and owns them,
 // that a value seen again is shared while it is one of the two latest of
-// its set, and that a flood of distinct values neither grows the table
-// nor evicts a value that keeps being used.
+// its set, and that a flood of distinct values grows the table to its
+// bound and no further, and does not evict a value that keeps being used.
 func TestStrCache(t *testing.T) {
 	c := newStrCache()
 	b := []byte("api.example.com")
@@ -40,6 +40,9 @@ func TestStrCache(t *testing.T) {
 		}
 	}
 	if len(c.sets) != cacheSets {
-		t.Errorf("table grew to %d sets", len(c.sets))
+		t.Errorf("after a flood the table has %d sets, want %d", len(c.sets), cacheSets)
+	}
+	if len(newStrCache().sets) != cacheSetsMin {
+		t.Errorf("a new table has %d sets, want %d", len(newStrCache().sets), cacheSetsMin)
 	}
 }
