@@ -10,9 +10,10 @@ import "hash/maphash"
 // slot writes, where a map costs a lookup, an insert and, now and then, a
 // clear. A flood of distinct values goes through it at the price of the
 // strings alone; a value that repeats stays while it is one of the two
-// latest of its set. Each slot keeps its value's hash, so a value of the
-// same length is not compared byte by byte (nor its cold bytes read)
-// unless the hashes agree.
+// latest of its set. The hashes of the values are kept apart from them,
+// 16 bytes a set, so a miss (a flood's new Host) reads one small, mostly
+// cached array, and a value of the same length is not compared byte by
+// byte (nor its cold bytes read) unless the hashes agree.
 //
 // The table starts small, so a short capture or a quiet shard pays little
 // for it, and doubles each time as many values were pushed out as it has
@@ -20,14 +21,9 @@ import "hash/maphash"
 // at most maxIntern bytes.
 type strCache struct {
 	seed    maphash.Seed
-	sets    [][2]cached // [0]: the latest used
+	hashes  [][2]uint64 // of the values in strs: a miss reads 16 bytes
+	strs    [][2]string // [0]: the latest used
 	evicted int         // values pushed out since the table was made
-}
-
-// cached is a slot of a strCache.
-type cached struct {
-	hash uint64
-	s    string
 }
 
 // Sets of a strCache (powers of two): at first, and at most.
@@ -37,7 +33,7 @@ const (
 )
 
 func newStrCache() *strCache {
-	return &strCache{seed: maphash.MakeSeed(), sets: make([][2]cached, cacheSetsMin)}
+	return &strCache{seed: maphash.MakeSeed(), hashes: make([][2]uint64, cacheSetsMin), strs: make([][2]string, cacheSetsMin)}
 }
 
 // String returns b as a string, shared with earlier calls while it stays
@@ -50,35 +46,39 @@ func (c *strCache) String(b []byte) string {
 		return string(b)
 	}
 	h := maphash.Bytes(c.seed, b)
-	set := &c.sets[h&uint64(len(c.sets)-1)]
+	i := h & uint64(len(c.hashes)-1)
+	hs, ss := &c.hashes[i], &c.strs[i]
 	switch {
-	case set[0].hash == h && set[0].s == string(b):
-		return set[0].s
-	case set[1].hash == h && set[1].s == string(b):
-		set[0], set[1] = set[1], set[0]
-		return set[0].s
+	case hs[0] == h && ss[0] == string(b):
+		return ss[0]
+	case hs[1] == h && ss[1] == string(b):
+		hs[0], hs[1], ss[0], ss[1] = hs[1], hs[0], ss[1], ss[0]
+		return ss[0]
 	}
 	s := string(b)
-	if set[1].s != "" {
-		if c.evicted++; c.evicted >= len(c.sets) && len(c.sets) < cacheSets {
+	if ss[1] != "" {
+		if c.evicted++; c.evicted >= len(c.hashes) && len(c.hashes) < cacheSets {
 			c.grow()
-			set = &c.sets[h&uint64(len(c.sets)-1)]
+			i = h & uint64(len(c.hashes)-1)
+			hs, ss = &c.hashes[i], &c.strs[i]
 		}
 	}
-	set[1], set[0] = set[0], cached{hash: h, s: s}
+	hs[1], hs[0], ss[1], ss[0] = hs[0], h, ss[0], s
 	return s
 }
 
 // grow doubles the table, keeping what it holds.
 func (c *strCache) grow() {
-	old := c.sets
-	c.sets, c.evicted = make([][2]cached, 2*len(old)), 0
-	mask := uint64(len(c.sets) - 1)
-	for _, set := range old {
-		for _, e := range [2]cached{set[1], set[0]} { // the older first
-			if e.s != "" {
-				to := &c.sets[e.hash&mask]
-				to[1], to[0] = to[0], e
+	oldH, oldS := c.hashes, c.strs
+	n := 2 * len(oldH)
+	c.hashes, c.strs, c.evicted = make([][2]uint64, n), make([][2]string, n), 0
+	mask := uint64(n - 1)
+	for i := range oldH {
+		for _, w := range [2]int{1, 0} { // the older first
+			if oldS[i][w] != "" {
+				h := oldH[i][w]
+				hs, ss := &c.hashes[h&mask], &c.strs[h&mask]
+				hs[1], hs[0], ss[1], ss[0] = hs[0], h, ss[0], oldS[i][w]
 			}
 		}
 	}

@@ -39,10 +39,10 @@ func TestStrCache(t *testing.T) {
 			t.Fatalf("after %d distinct values the value used between them is not shared", i+1)
 		}
 	}
-	if len(c.sets) != cacheSets {
-		t.Errorf("after a flood the table has %d sets, want %d", len(c.sets), cacheSets)
+	if len(c.strs) != cacheSets {
+		t.Errorf("after a flood the table has %d sets, want %d", len(c.strs), cacheSets)
 	}
-	if len(newStrCache().sets) != cacheSetsMin {
-		t.Errorf("a new table has %d sets, want %d", len(newStrCache().sets), cacheSetsMin)
+	if len(newStrCache().strs) != cacheSetsMin {
+		t.Errorf("a new table has %d sets, want %d", len(newStrCache().strs), cacheSetsMin)
 	}
 }
