@@ -15,8 +15,8 @@ import "hash/maphash"
 // cached array, and a value of the same length is not compared byte by
 // byte (nor its cold bytes read) unless the hashes agree.
 //
-// The table starts small, so a short capture or a quiet shard pays little
-// for it, and doubles each time as many values were pushed out as it has
+// The table is made at first use and small, so a short capture or a
+// quiet shard pays little for it, and doubles each time as many values were pushed out as it has
 // sets, up to cacheSets: its memory is bounded by cacheSets×2 strings of
 // at most maxIntern bytes.
 type strCache struct {
@@ -28,12 +28,12 @@ type strCache struct {
 
 // Sets of a strCache (powers of two): at first, and at most.
 const (
-	cacheSetsMin = 64
+	cacheSetsMin = 16
 	cacheSets    = internMax / 2
 )
 
 func newStrCache() *strCache {
-	return &strCache{seed: maphash.MakeSeed(), hashes: make([][2]uint64, cacheSetsMin), strs: make([][2]string, cacheSetsMin)}
+	return &strCache{seed: maphash.MakeSeed()}
 }
 
 // String returns b as a string, shared with earlier calls while it stays
@@ -44,6 +44,9 @@ func (c *strCache) String(b []byte) string {
 	}
 	if len(b) > maxIntern {
 		return string(b)
+	}
+	if c.hashes == nil {
+		c.hashes, c.strs = make([][2]uint64, cacheSetsMin), make([][2]string, cacheSetsMin)
 	}
 	h := maphash.Bytes(c.seed, b)
 	i := h & uint64(len(c.hashes)-1)

@@ -42,7 +42,12 @@ func TestStrCache(t *testing.T) {
 	if len(c.strs) != cacheSets {
 		t.Errorf("after a flood the table has %d sets, want %d", len(c.strs), cacheSets)
 	}
-	if len(newStrCache().strs) != cacheSetsMin {
-		t.Errorf("a new table has %d sets, want %d", len(newStrCache().strs), cacheSetsMin)
+	fresh := newStrCache()
+	if fresh.strs != nil {
+		t.Error("a new table is made before its first use")
+	}
+	fresh.String([]byte("x"))
+	if len(fresh.strs) != cacheSetsMin || len(fresh.hashes) != cacheSetsMin {
+		t.Errorf("a table after its first use has %d/%d sets, want %d", len(fresh.strs), len(fresh.hashes), cacheSetsMin)
 	}
 }
