@@ -2,7 +2,6 @@ package capture
 
 import (
 	"cmp"
-	"encoding/binary"
 	"net/netip"
 	"slices"
 	"time"
@@ -36,6 +35,10 @@ const (
 	// maxAhead is how far ahead of the stream a segment may start and still
 	// be queued; beyond it the segment belongs to no plausible window.
 	maxAhead = 1 << 30
+	// maxFreeConns is how many completed connections' state an assembler
+	// keeps for new ones, so a flood of short connections does not
+	// allocate (and collect) one each.
+	maxFreeConns = 1024
 )
 
 // segment is one delivery to a stream: the next bytes of one direction of
@@ -71,33 +74,13 @@ type tcpHdr struct {
 	Payload            []byte
 }
 
-// flowKey names a TCP connection in either direction: its two endpoints in
-// a canonical order (IPv4 as IPv4-mapped IPv6).
-type flowKey struct {
-	a, b   [16]byte
-	ap, bp uint16
-}
-
-// makeKey returns the key of the connection from src to dst, and whether
-// src is its second endpoint.
-func makeKey(src, dst netip.AddrPort) (k flowKey, flipped bool) {
-	sa, da := src.Addr().As16(), dst.Addr().As16()
-	sp, dp := src.Port(), dst.Port()
-	s1, s2 := binary.BigEndian.Uint64(sa[:8]), binary.BigEndian.Uint64(sa[8:])
-	d1, d2 := binary.BigEndian.Uint64(da[:8]), binary.BigEndian.Uint64(da[8:])
-	if s1 < d1 || s1 == d1 && (s2 < d2 || s2 == d2 && sp <= dp) {
-		return flowKey{a: sa, b: da, ap: sp, bp: dp}, false
-	}
-	return flowKey{a: da, b: sa, ap: dp, bp: sp}, true
-}
-
 // tcpConn is a connection the assembler tracks.
 type tcpConn struct {
 	s    stream
-	t    [2]tcpHalf // t[0] is what the first packet's sender sends
-	key  flowKey
-	flip bool // the first packet's sender is key's second endpoint
-	done bool // complete was called
+	t    [2]tcpHalf        // t[0] is what the first packet's sender sends
+	ends [2]netip.AddrPort // ends[0] sent the first packet
+	hash uint64            // the flow's (front.flowHash): its place in the table
+	done bool              // complete was called
 	// lastSeen is the latest packet time as of the connection's last
 	// packet: the capture's clock, which never goes back, so the LRU
 	// list is in lastSeen order even when timestamps do (idle closing
@@ -107,15 +90,6 @@ type tcpConn struct {
 	touched  uint64   // number of the packet that touched it last: its place in the LRU list
 	prev     *tcpConn // LRU, least recently seen first
 	next     *tcpConn
-}
-
-// dirOf returns the index of the direction a packet travels: 0 when it is
-// sent by the endpoint that sent the connection's first packet.
-func (c *tcpConn) dirOf(flipped bool) int {
-	if flipped == c.flip {
-		return 0
-	}
-	return 1
 }
 
 // tcpHalf is the reassembly state of one direction of a connection.
@@ -145,7 +119,7 @@ type oooSeg struct {
 type assembler struct {
 	open     opener
 	rep      *reporter
-	conns    map[flowKey]*tcpConn
+	conns    connTable // conntable.go
 	lru      connList
 	waiting  map[*tcpConn]struct{} // connections with out-of-order data queued
 	oooTotal int                   // bytes queued out of order, all connections
@@ -161,6 +135,7 @@ type assembler struct {
 	// (parallel.go orders what the shards' flushes report by it).
 	key     *opKey
 	flushed []*tcpConn // scratch: connections whose gaps a flush skips
+	free    []*tcpConn // completed connections, for newConn
 }
 
 // newAssembler returns an assembler for one of shards shards of a
@@ -170,7 +145,6 @@ func newAssembler(open opener, rep *reporter, maxConns, maxBuf, shards int) *ass
 	return &assembler{
 		open:     open,
 		rep:      rep,
-		conns:    make(map[flowKey]*tcpConn),
 		waiting:  make(map[*tcpConn]struct{}),
 		maxConns: max(1, (maxConns+shards-1)/shards),
 		maxBuf:   maxBuf,
@@ -180,25 +154,25 @@ func newAssembler(open opener, rep *reporter, maxConns, maxBuf, shards int) *ass
 }
 
 // assemble takes one TCP segment, sent from src to dst at packet time at,
-// into its connection; now is the latest packet time and pkt the number of
-// the packet. Connections beyond maxConns are then evicted.
-func (a *assembler) assemble(tcp *tcpHdr, src, dst netip.AddrPort, at, now int64, pkt uint64) {
+// into its connection; hash is the flow's (front.flowHash), now the latest
+// packet time and pkt the number of the packet. Connections beyond
+// maxConns are then evicted.
+func (a *assembler) assemble(tcp *tcpHdr, src, dst netip.AddrPort, hash uint64, at, now int64, pkt uint64) {
 	a.now, a.pkt = now, pkt
-	a.take(tcp, src, dst, at)
-	if len(a.conns) > a.maxConns {
+	a.take(tcp, src, dst, hash, at)
+	if a.conns.n > a.maxConns {
 		// Not in the middle of the segment that opened a connection: now.
 		a.evict()
 	}
 }
 
 // take is assemble for one segment.
-func (a *assembler) take(tcp *tcpHdr, src, dst netip.AddrPort, at int64) {
-	key, flipped := makeKey(src, dst)
-	c := a.conns[key]
+func (a *assembler) take(tcp *tcpHdr, src, dst netip.AddrPort, hash uint64, at int64) {
+	c, i := a.conns.find(hash, src, dst)
 	if c != nil && tcp.SYN && !tcp.ACK {
 		// A new SYN on a connection whose opener's stream is anchored
 		// elsewhere: the 4-tuple was reused after a close we did not see.
-		h := &c.t[c.dirOf(flipped)]
+		h := &c.t[i]
 		if h.known && tcp.Seq+1 != h.next {
 			a.closeConn(c)
 			c = nil
@@ -208,10 +182,9 @@ func (a *assembler) take(tcp *tcpHdr, src, dst netip.AddrPort, at int64) {
 		if !tcp.SYN && len(tcp.Payload) == 0 {
 			return // an ACK, FIN or RST after the connection closed starts nothing
 		}
-		c = a.newConn(tcp, src, dst, key, flipped)
+		c, i = a.newConn(tcp, src, dst, hash), 0
 	}
 	a.touch(c)
-	i := c.dirOf(flipped)
 	if tcp.ACK {
 		a.ackedUnseen(c, 1-i, tcp.Ack)
 	}
@@ -271,11 +244,21 @@ func (a *assembler) take(tcp *tcpHdr, src, dst netip.AddrPort, at int64) {
 }
 
 // newConn starts tracking a connection at its first segment.
-func (a *assembler) newConn(tcp *tcpHdr, src, dst netip.AddrPort, key flowKey, flipped bool) *tcpConn {
-	c := &tcpConn{key: key, flip: flipped}
+func (a *assembler) newConn(tcp *tcpHdr, src, dst netip.AddrPort, hash uint64) *tcpConn {
+	var c *tcpConn
+	if n := len(a.free); n > 0 {
+		// A completed connection's state: nobody refers to it any more
+		// (complete took it out of the table, the LRU list and the
+		// waiting set; flushes look at done only within one call).
+		c, a.free = a.free[n-1], a.free[:n-1]
+		*c = tcpConn{}
+	} else {
+		c = new(tcpConn)
+	}
+	c.ends, c.hash = [2]netip.AddrPort{src, dst}, hash
 	c.s = a.open(tcp, src, dst)
 	a.lru.push(c)
-	a.conns[key] = c
+	a.conns.add(c)
 	return c
 }
 
@@ -496,7 +479,7 @@ func (a *assembler) mark(phase uint8, c *tcpConn) {
 // than maxConns: a sixteenth of the cap at once, so a flood of new
 // connections does not pay for an eviction each.
 func (a *assembler) evict() {
-	n := len(a.conns) - a.maxConns + max(1, a.maxConns/16)
+	n := a.conns.n - a.maxConns + max(1, a.maxConns/16)
 	a.evicting = true
 	for ; n > 0 && a.lru.head != nil; n-- {
 		a.closeConn(a.lru.head)
@@ -536,14 +519,15 @@ func (a *assembler) complete(c *tcpConn) {
 	a.dropQueue(&c.t[0])
 	a.dropQueue(&c.t[1])
 	delete(a.waiting, c)
-	if a.conns[c.key] == c {
-		delete(a.conns, c.key)
-	}
+	a.conns.remove(c)
 	a.lru.remove(c)
 	if a.evicting {
 		a.rep.inc(cStreamsEvicted)
 	}
 	c.s.complete()
+	if len(a.free) < maxFreeConns {
+		a.free = append(a.free, c)
+	}
 }
 
 // connList lists connections least recently seen first.

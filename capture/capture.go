@@ -15,7 +15,8 @@
 //	worker.go               a shard: its connections and DNS datagrams
 //	assembler.go            TCP reassembly and the connection LRU; hands each
 //	                        connection's bytes to a stream (overlap.go: data
-//	                        sent twice with different bytes)
+//	                        sent twice with different bytes; conntable.go:
+//	                        connections by flow hash)
 //	conn.go                 the HTTP/1 state machine, a stream (body.go: bodies)
 //	head.go, framing.go     message heads; where bodies end (fault.go: what
 //	                        was wrong with a message)
@@ -23,7 +24,7 @@
 //	authority.go            absolute-form authority and Host comparisons
 //	exchange.go             heads → requests; responses paired with them
 //	request.go              the kept Request: keys redacted and fingerprinted,
-//	                        short values shared (source.Interner)
+//	                        short values shared (strcache.go)
 //	h2c.go                  HTTP/2 with prior knowledge, taken over from conn
 //	dns.go, dnsmsg.go       DNS answers over UDP and TCP (a stream of its own)
 //	tls.go, clienthello.go  server names of TLS ClientHellos on any port

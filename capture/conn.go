@@ -78,7 +78,12 @@ type connShared struct {
 	rh      reqHead
 	rsp     respHead
 	fold    []byte
+	free    []*conn // completed connections, for newConn
 }
+
+// maxFreeHTTP is how many completed connections a connShared keeps for
+// new ones.
+const maxFreeHTTP = 1024
 
 // conn is one TCP connection's stream (assembler.go): it parses HTTP/1.x
 // in both directions and pairs responses with requests in order.
@@ -99,7 +104,15 @@ type conn struct {
 // newConn starts a connection at its first segment, sent from src to dst.
 // The roles are known from a SYN, else guessed from the ports.
 func newConn(sh *connShared, tcp *tcpHdr, src, dst netip.AddrPort) *conn {
-	c := &conn{sh: sh, client: -1}
+	var c *conn
+	if n := len(sh.free); n > 0 {
+		// A completed connection (complete): the assembler calls nothing
+		// on it after that. Its queue's array is kept, emptied.
+		c, sh.free = sh.free[n-1], sh.free[:n-1]
+		*c = conn{sh: sh, client: -1, fifo: c.fifo[:0]}
+	} else {
+		c = &conn{sh: sh, client: -1}
+	}
 	c.addr[0], c.addr[1] = src, dst
 	sp, dp := src.Port(), dst.Port()
 	ports := sh.ports
@@ -168,6 +181,9 @@ func (c *conn) complete() {
 	c.unanswered()
 	c.sh.rep.add(cUnmatchedResponses, uint64(len(c.orphans)))
 	c.orphans = nil
+	if sh := c.sh; len(sh.free) < maxFreeHTTP {
+		sh.free = append(sh.free, c)
+	}
 }
 
 // startH2C hands the connection to the h2c parser when direction i opens

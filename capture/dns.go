@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
-	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // This file is the pipeline's DNS side: it turns DNS responses into
@@ -30,11 +29,11 @@ type dnsSide struct {
 	parser dnsParser
 	out    sink
 	source string // DNSAnswer.Source
-	in     *source.Interner
+	in     *strCache
 	rep    *reporter
 }
 
-func newDNSSide(source string, in *source.Interner, rep *reporter, out sink) *dnsSide {
+func newDNSSide(source string, in *strCache, rep *reporter, out sink) *dnsSide {
 	return &dnsSide{source: source, in: in, rep: rep, out: out}
 }
 

@@ -36,6 +36,10 @@ type rec struct {
 	kind  recKind
 	flush bool  // after it, skip the gaps and close the connections due as of ts
 	shard int32 // recTCP, recUDP: the shard of its flow
+	// hash is the flow's (flowHash), the same both ways: the shard is
+	// taken from its high bits, and the assembler's connection table
+	// (conntable.go) indexes by it, so a packet's endpoints are hashed once.
+	hash uint64
 	// pkt counts the packets read up to this one: Problems name it, and
 	// it orders the connections (the one it touches goes last).
 	pkt    uint64
@@ -165,7 +169,9 @@ func (f *front) tcp(r *rec, at int64, cut bool) {
 			// and the parser treats NUL in a head as the loss it is.
 			f.rep.add(cMissingBytes, uint64(f.dec.padCut()))
 		}
-		r.kind, r.src, r.dst, r.shard = recTCP, src, dst, f.shard(src, dst)
+		r.kind, r.src, r.dst = recTCP, src, dst
+		r.hash = f.flowHash(src, dst)
+		r.shard = f.shard(r.hash)
 		r.tcp = tcpHdr{Seq: tcp.Seq, Ack: tcp.Ack, SYN: tcp.SYN, ACK: tcp.ACK, FIN: tcp.FIN, RST: tcp.RST, Payload: tcp.Payload}
 	}
 }
@@ -175,7 +181,9 @@ func (f *front) tcp(r *rec, at int64, cut bool) {
 func (f *front) udp(r *rec, at int64, cut bool) {
 	src, dst, payload, ok := f.dec.udp()
 	if ok && !cut && src.Port() == dnsPort {
-		r.kind, r.src, r.dst, r.shard = recUDP, src, dst, f.shard(src, dst)
+		r.kind, r.src, r.dst = recUDP, src, dst
+		r.hash = f.flowHash(src, dst)
+		r.shard = f.shard(r.hash)
 		r.tcp.Payload = payload
 	}
 }
@@ -201,26 +209,39 @@ func (f *front) end(r *rec) {
 	*r = rec{kind: recEnd, pkt: f.rep.pkt, ts: f.now, now: f.now, before: f.now}
 }
 
-// shard returns the shard of the flow between a and b, the same both ways.
-func (f *front) shard(a, b netip.AddrPort) int32 {
+// shard returns the shard of the flow of hash h (flowHash).
+func (f *front) shard(h uint64) int32 {
 	if f.shards <= 1 {
 		return 0
 	}
-	h := f.endHash(a) + f.endHash(b) // commutative: both directions alike
 	hi, _ := bits.Mul64(h, f.shards) // h scaled onto [0, shards)
 	return int32(hi)
 }
 
-// endHash mixes one end of a flow (splitmix64's finaliser over its
-// address, port and the pipeline's seed).
+// flowHash returns the hash of the flow between a and b, the same both
+// ways (the sum is commutative), and the same for an IPv4 address and
+// its IPv4-mapped IPv6 form, as the assembler's table compares them.
+func (f *front) flowHash(a, b netip.AddrPort) uint64 {
+	return f.endHash(a) + f.endHash(b)
+}
+
+// endHash mixes one end of a flow with the pipeline's seed (splitmix64's
+// finaliser). An IPv4 end is one mix of its address and port: a
+// bijection of seed-masked input, so no two IPv4 ends collide whatever
+// the seed, and a sender who does not know the seed cannot make flows
+// collide in the assembler's table. An IPv6 end takes three.
 func (f *front) endHash(e netip.AddrPort) uint64 {
-	a := e.Addr().As16()
+	ip := e.Addr()
+	if ip.Is4() || ip.Is4In6() {
+		a := ip.As4()
+		return mix64((uint64(binary.BigEndian.Uint32(a[:]))<<16 | uint64(e.Port())) ^ f.seed)
+	}
+	a := ip.As16()
 	x := binary.LittleEndian.Uint64(a[:8]) ^ f.seed
 	x = mix64(x) ^ binary.LittleEndian.Uint64(a[8:])
 	x = mix64(x) ^ uint64(e.Port())
 	return mix64(x)
 }
-
 func mix64(x uint64) uint64 {
 	x ^= x >> 30
 	x *= 0xbf58476d1ce4e5b9

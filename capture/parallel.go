@@ -100,7 +100,7 @@ func newParallel(ctx context.Context, opts *Options, name string, e *source.Emit
 	frec := &recorder{}
 	frep := newStageReporter(frec)
 	ports := portsOf(opts)
-	tls := newTLSSide(name, source.NewInterner(internMax, maxIntern), frep, frec)
+	tls := newTLSSide(name, newStrCache(), frep, frec)
 	p := &parallel{
 		f:        newFront(opts, ports, tls, frep, n, rand.Uint64()),
 		frec:     frec,

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"context"
+	"math/rand/v2"
 	"runtime"
 	"time"
 
@@ -93,8 +94,8 @@ func newPipeline(opts *Options, name string, e *source.Emitter, total int64) *pi
 	rep := newReporter(e)
 	m := newMerger(e)
 	ports := portsOf(opts)
-	tls := newTLSSide(name, source.NewInterner(internMax, maxIntern), rep, m)
-	f := newFront(opts, ports, tls, rep, 1, 0)
+	tls := newTLSSide(name, newStrCache(), rep, m)
+	f := newFront(opts, ports, tls, rep, 1, rand.Uint64())
 	w := newWorker(0, 1, opts, name, ports, opts.Keys, rep, m)
 	m.pools = []*pendingPool{w.pool}
 	return &pipeline{f: f, w: w, m: m, total: total,

@@ -6,7 +6,6 @@ import (
 
 	"github.com/rebindwatch/rebindwatch/detect"
 	"github.com/rebindwatch/rebindwatch/keys"
-	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // This file makes the kept detect.Request of a parsed request, HTTP/1 or
@@ -18,7 +17,7 @@ import (
 type reqBuilder struct {
 	source    string          // Request.Source
 	keys      *keys.Extractor // nil: no key is looked for
-	in        *source.Interner
+	in        *strCache
 	rep       *reporter
 	redactOut []byte // a target with its key values redacted
 }
@@ -60,7 +59,7 @@ func (b *reqBuilder) fromHead(r *detect.Request, rh *reqHead, at int64, client, 
 	r.Key = b.key(rh.keyMask, func(rank int) ([]byte, []byte) { return rh.keyName[rank], rh.keyVal[rank] }, rh.target)
 }
 
-// str returns a value as a kept string, shared when it repeats (source.Interner).
+// str returns a value as a kept string, shared when it repeats (strCache).
 func (b *reqBuilder) str(v []byte) string { return b.in.String(v) }
 
 // redacted returns a target or URL as a kept string with the values of

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
-	"github.com/rebindwatch/rebindwatch/source"
 )
 
 // This file is the pipeline's TLS side: it reads the server name and the
@@ -95,11 +94,11 @@ type tlsSide struct {
 	scratch []byte // a handshake message spread over records
 	ch      clientHello
 	source  string // TLSHello.Source
-	in      *source.Interner
+	in      *strCache
 	rep     *reporter
 }
 
-func newTLSSide(source string, in *source.Interner, rep *reporter, out sink) *tlsSide {
+func newTLSSide(source string, in *strCache, rep *reporter, out sink) *tlsSide {
 	return &tlsSide{source: source, in: in, rep: rep, out: out}
 }
 

@@ -4,16 +4,15 @@ import (
 	"net/netip"
 
 	"github.com/rebindwatch/rebindwatch/keys"
-	"github.com/rebindwatch/rebindwatch/source"
 )
 
-// Bounds of the interner (source.Interner) that a shard's requests and DNS
+// Bounds of the string cache (strCache) that a shard's requests and DNS
 // answers share (the front has its own for ClientHellos): hosts, user
 // agents, origins and DNS names repeat, so an event allocates only for
 // values that are new.
 const (
-	internMax = 4096 // entries before the table starts over
-	maxIntern = 256  // the longest value worth interning
+	internMax = 4096 // entries
+	maxIntern = 256  // the longest value worth sharing
 )
 
 // worker is one shard of a pipeline: the connections whose flows hash to
@@ -33,7 +32,7 @@ type worker struct {
 // newWorker returns shard id of shards, reporting to rep and handing what
 // it finds to out.
 func newWorker(id, shards int, opts *Options, name string, ports *portSet, kx *keys.Extractor, rep *reporter, out sink) *worker {
-	in := source.NewInterner(internMax, maxIntern)
+	in := newStrCache()
 	w := &worker{id: id, rep: rep, pool: &pendingPool{id: id}}
 	w.dns = newDNSSide(name, in, rep, out)
 	w.http = &connShared{
@@ -55,7 +54,7 @@ func (w *worker) handle(r *rec, mine bool) {
 	w.rep.pkt = r.pkt
 	switch {
 	case r.kind == recTCP && mine:
-		w.asm.assemble(&r.tcp, r.src, r.dst, r.ts, r.now, r.pkt)
+		w.asm.assemble(&r.tcp, r.src, r.dst, r.hash, r.ts, r.now, r.pkt)
 	case r.kind == recUDP && mine:
 		w.dns.message(r.tcp.Payload, r.ts, r.dst, r.src)
 	case r.kind == recEnd:
