@@ -14,7 +14,7 @@ const Redacted = "REDACTED"
 // the rule of paramIndex. It returns s itself when there is nothing to
 // redact, without allocating.
 func (k *Extractor) Redact(s string) string {
-	out, ok := redactParams(nil, s, k.query)
+	out, ok := redactParams(nil, s, &k.query)
 	if !ok {
 		return s
 	}
@@ -25,19 +25,19 @@ func (k *Extractor) Redact(s string) string {
 // replaced, to dst and reports whether anything was replaced. When nothing
 // was, dst is returned unchanged, so a caller can keep u as it is.
 func (k *Extractor) AppendRedacted(dst, u []byte) ([]byte, bool) {
-	return redactParams(dst, u, k.query)
+	return redactParams(dst, u, &k.query)
 }
 
 // redactParams is the one scanner behind Redact and AppendRedacted.
-func redactParams[T string | []byte](dst []byte, s T, names []string) ([]byte, bool) {
-	if len(names) == 0 || indexByte(s, '=') < 0 {
+func redactParams[T string | []byte](dst []byte, s T, names *paramNames) ([]byte, bool) {
+	if len(names.names) == 0 || indexByte(s, '=') < 0 {
 		return dst, false
 	}
 	start := len(dst)
 	last, found := 0, false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c != '?' && c != '&' && c != ';' && c != '#' {
+		if !paramSep[c] {
 			continue
 		}
 		n := i + 1
@@ -45,6 +45,9 @@ func redactParams[T string | []byte](dst []byte, s T, names []string) ([]byte, b
 			for n < len(s) && s[n] == ' ' { // cookie pairs: "a=1; api_key=..."
 				n++
 			}
+		}
+		if n < len(s) && !names.mayStart(s[n]) {
+			continue
 		}
 		eq := n
 		for eq < len(s) && s[eq] != '=' && !paramEnd(s[eq]) && eq-n <= 3*maxParamName {
@@ -71,6 +74,9 @@ func redactParams[T string | []byte](dst []byte, s T, names []string) ([]byte, b
 	}
 	return append(dst, s[last:]...), true
 }
+
+// paramSep are the bytes a parameter follows.
+var paramSep = [256]bool{'?': true, '&': true, ';': true, '#': true}
 
 // paramEnd ends a parameter name: a separator or the end of a quoted URL.
 func paramEnd(c byte) bool {

@@ -1,0 +1,29 @@
+package keys
+
+import "testing"
+
+// targets are request-targets as wrk and browsers send them: most have no
+// query, many a query without a key, some a key parameter.
+var benchTargets = []struct{ name, target string }{
+	{"no_query", "/v1/items/752"},
+	{"query_no_key", "/v1/items/752?page=4&sort=name&limit=50"},
+	{"query_key", "/v1/items/752?page=4&api_key=k-charlie-0003"},
+}
+
+// BenchmarkTargetKey is what a parser does with each target: hide the key
+// values (AppendRedacted) and fingerprint the key (FromTarget).
+func BenchmarkTargetKey(b *testing.B) {
+	for _, c := range benchTargets {
+		b.Run(c.name, func(b *testing.B) {
+			x := NewExtractor(DefaultConfig())
+			t := []byte(c.target)
+			var dst []byte
+			b.SetBytes(int64(len(t)))
+			b.ReportAllocs()
+			for b.Loop() {
+				dst, _ = x.AppendRedacted(dst[:0], t)
+				x.FromTarget(t)
+			}
+		})
+	}
+}
