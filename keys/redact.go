@@ -28,32 +28,26 @@ func (k *Extractor) AppendRedacted(dst, u []byte) ([]byte, bool) {
 	return redactParams(dst, u, &k.query)
 }
 
-// redactParams is the one scanner behind Redact and AppendRedacted.
+// redactParams is the one scanner behind Redact and AppendRedacted. It
+// looks for the '=' of each parameter (IndexByte runs over paths and values
+// fast) and reads its name backwards to the separator it follows: a name
+// holds no separator, quote, line end or other '='. The scan does not look
+// inside a value it has replaced (where a '?' is no separator).
 func redactParams[T string | []byte](dst []byte, s T, names *paramNames) ([]byte, bool) {
-	if len(names.names) == 0 || indexByte(s, '=') < 0 {
+	if len(names.names) == 0 {
 		return dst, false
 	}
 	start := len(dst)
 	last, found := 0, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !paramSep[c] {
-			continue
+	for from := 0; from < len(s); {
+		i := indexByte(s[from:], '=')
+		if i < 0 {
+			break
 		}
-		n := i + 1
-		if c == ';' {
-			for n < len(s) && s[n] == ' ' { // cookie pairs: "a=1; api_key=..."
-				n++
-			}
-		}
-		if n < len(s) && !names.mayStart(s[n]) {
-			continue
-		}
-		eq := n
-		for eq < len(s) && s[eq] != '=' && !paramEnd(s[eq]) && eq-n <= 3*maxParamName {
-			eq++
-		}
-		if eq >= len(s) || s[eq] != '=' || eq == n || paramIndex(names, s[n:eq]) < 0 {
+		eq := from + i
+		from = eq + 1
+		n, ok := nameStart(s, eq, last)
+		if !ok || !names.mayStart(s[n]) || paramIndex(names, s[n:eq]) < 0 {
 			continue
 		}
 		v := eq + 1
@@ -67,12 +61,36 @@ func redactParams[T string | []byte](dst []byte, s T, names *paramNames) ([]byte
 		dst = append(dst, s[last:v]...)
 		dst = append(dst, Redacted...)
 		last, found = end, true
-		i = end - 1
+		from = end
 	}
 	if !found {
 		return dst[:start], false
 	}
 	return append(dst, s[last:]...), true
+}
+
+// nameStart returns where the name of the parameter whose '=' is at eq
+// starts: after the separator it follows, at or after min, and the spaces
+// after a ';' (cookie pairs: "a=1; api_key=..."). ok is false when the name
+// follows no separator, is empty, or is longer than any name can be written.
+func nameStart[T string | []byte](s T, eq, min int) (n int, ok bool) {
+	j := eq - 1
+	for j >= min && s[j] != '=' && !paramEnd(s[j]) {
+		j--
+	}
+	if j < min || !paramSep[s[j]] {
+		return 0, false
+	}
+	n = j + 1
+	if s[j] == ';' {
+		for n < eq && s[n] == ' ' {
+			n++
+		}
+	}
+	if n == eq || eq-n > 3*maxParamName+1 {
+		return 0, false
+	}
+	return n, true
 }
 
 // paramSep are the bytes a parameter follows.
