@@ -1,32 +1,38 @@
 package source
 
-import "encoding/binary"
+import "hash/maphash"
 
 // Interner makes kept strings of wire bytes and shares the ones that repeat
 // (hosts, user agents, origins, targets), so a steady stream of requests
 // allocates only for values it has not seen lately. The table is bounded:
 // when full it starts over, keeping its memory.
 //
-// In front of the table sits a small direct-mapped cache indexed by a cheap
-// hash of a value's length and three of its words: the values that repeat
-// line after line (a User-Agent, a Referer, a Host) are found with one
-// comparison instead of a map lookup, which hashes every byte of them.
+// It is an open-addressing table that keeps each value's hash beside it: a
+// lookup touches the slot and, when the hashes agree, the value's bytes,
+// where a Go map would also read a control word in another cache line.
+// Under a log's load (thousands of targets, a lookup or two per line) the
+// table is larger than the cache and those misses are most of its cost.
 type Interner struct {
-	m      map[string]string
-	max    int // entries before the table starts over
-	maxLen int // longer values are not worth keeping
-	recent [recentSlots]string
+	seed   maphash.Seed
+	slots  []internSlot // a power of two, at least twice the entries; "" is empty
+	n      int          // entries
+	max    int          // entries before the table starts over
+	maxLen int          // longer values are not worth keeping
 }
 
-// recentSlots is the size of the direct-mapped cache: a power of two, a few
-// KiB of string headers, more than the User-Agents, Hosts and Origins a
-// busy server sees at once.
-const recentSlots = 512
+type internSlot struct {
+	h uint64
+	s string
+}
+
+// minSlots is the table's first size; it doubles as entries come, up to
+// twice max.
+const minSlots = 64
 
 // NewInterner returns an interner of at most max entries of at most maxLen
-// bytes each (and recentSlots more in its cache).
+// bytes each.
 func NewInterner(max, maxLen int) *Interner {
-	return &Interner{m: make(map[string]string), max: max, maxLen: maxLen}
+	return &Interner{seed: maphash.MakeSeed(), slots: make([]internSlot, minSlots), max: max, maxLen: maxLen}
 }
 
 // String returns b as a string, shared with earlier calls when seen lately.
@@ -37,38 +43,43 @@ func (in *Interner) String(b []byte) string {
 	if len(b) > in.maxLen {
 		return string(b)
 	}
-	slot := &in.recent[recentSlot(b)]
-	if *slot == string(b) {
-		return *slot
-	}
-	s, ok := in.m[string(b)]
-	if !ok {
-		if len(in.m) >= in.max {
-			clear(in.m)
+	h := maphash.Bytes(in.seed, b)
+	mask := uint64(len(in.slots) - 1)
+	for i := h & mask; in.slots[i].s != ""; i = (i + 1) & mask {
+		if sl := &in.slots[i]; sl.h == h && sl.s == string(b) {
+			return sl.s
 		}
-		s = string(b)
-		in.m[s] = s
 	}
-	*slot = s
+	switch {
+	case in.n >= in.max:
+		clear(in.slots)
+		in.n = 0
+	case 2*(in.n+1) > len(in.slots):
+		in.grow()
+	}
+	s := string(b)
+	in.put(h, s)
 	return s
 }
 
-// recentSlot is the cache slot of b (not empty): a hash of its length and
-// of its first, middle and last eight bytes (all of it when shorter), which
-// tells apart the values that differ in a version number or a path.
-func recentSlot(b []byte) uint {
-	h := uint64(len(b))
-	if len(b) >= 8 {
-		h ^= binary.LittleEndian.Uint64(b)
-		h = (h ^ h>>29) * 0xbf58476d1ce4e5b9
-		h ^= binary.LittleEndian.Uint64(b[len(b)/2-4+len(b)%2:])
-		h = (h ^ h>>29) * 0xbf58476d1ce4e5b9
-		h ^= binary.LittleEndian.Uint64(b[len(b)-8:])
-	} else {
-		for _, c := range b {
-			h = h<<8 | uint64(c)
+// put adds a value that is not in the table.
+func (in *Interner) put(h uint64, s string) {
+	mask := uint64(len(in.slots) - 1)
+	i := h & mask
+	for in.slots[i].s != "" {
+		i = (i + 1) & mask
+	}
+	in.slots[i] = internSlot{h, s}
+	in.n++
+}
+
+// grow doubles the table and puts its entries back.
+func (in *Interner) grow() {
+	old := in.slots
+	in.slots, in.n = make([]internSlot, 2*len(old)), 0
+	for _, sl := range old {
+		if sl.s != "" {
+			in.put(sl.h, sl.s)
 		}
 	}
-	h = (h ^ h>>32) * 0x94d049bb133111eb
-	return uint(h>>40) % recentSlots
 }

@@ -5,31 +5,37 @@ import (
 	"testing"
 )
 
-// TestInternerCache: values that share their length and the words the
-// cache hashes, or fall in one slot, are still told apart; a value evicted
-// from the cache is still shared through the table.
-func TestInternerCache(t *testing.T) {
-	in := NewInterner(64, 64)
-	vals := []string{"a", "b", "ab", "ba", "12345678", "12345679", "/v1/items/1?page=2", "/v1/items/2?page=2",
+// TestInternerTable: values that differ in one byte, or collide in the
+// table, are told apart; values seen again are shared without allocating
+// while the table grows; a full table starts over and its size stays bounded.
+func TestInternerTable(t *testing.T) {
+	const max = 200
+	in := NewInterner(max, 128)
+	vals := []string{"a", "b", "ab", "ba", "12345678", "12345679",
 		"Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0.0.0 Safari/537.36", "Mozilla/5.0 (X11; Linux x86_64) Chrome/121.0.0.0 Safari/537.36"}
-	for i := range 100 {
+	for i := range 150 {
 		vals = append(vals, fmt.Sprintf("/v1/items/%d", i))
 	}
-	first := map[string]string{}
-	for round := range 3 {
+	for range 3 {
 		for _, v := range vals {
-			s := in.String([]byte(v))
-			if s != v {
+			if s := in.String([]byte(v)); s != v {
 				t.Fatalf("String(%q) = %q", v, s)
-			}
-			if round == 0 {
-				first[v] = s
 			}
 		}
 	}
-	for _, v := range vals[:10] {
-		if testing.AllocsPerRun(5, func() { in.String([]byte(v)) }) != 0 {
+	if in.n != len(vals) {
+		t.Errorf("%d entries for %d values", in.n, len(vals))
+	}
+	for _, v := range vals {
+		b := []byte(v)
+		if testing.AllocsPerRun(3, func() { in.String(b) }) != 0 {
 			t.Errorf("%q seen again allocates", v)
+		}
+	}
+	for i := range 10 * max {
+		in.String(fmt.Appendf(nil, "/other/%d", i))
+		if in.n > max || len(in.slots) > 2*512 {
+			t.Fatalf("%d entries in %d slots, max %d", in.n, len(in.slots), max)
 		}
 	}
 }
