@@ -90,6 +90,14 @@ func paramIndex[T string | []byte](p *paramNames, raw T) int {
 	if !p.mayStart(raw[0]) {
 		return -1
 	}
+	if plainName(raw) {
+		for i, want := range p.names {
+			if string(raw) == want {
+				return i
+			}
+		}
+		return -1
+	}
 	var buf [maxParamName]byte
 	n := 0
 	for i := 0; i < len(raw); i++ {
@@ -118,6 +126,20 @@ func paramIndex[T string | []byte](p *paramNames, raw T) int {
 		}
 	}
 	return -1
+}
+
+// plainName reports whether a name as sent is the name as read: nothing
+// to decode or fold, nothing to trim, no array suffix (most names are).
+func plainName[T string | []byte](raw T) bool {
+	if len(raw) > maxParamName || nameJunk(raw[0]) || nameJunk(raw[len(raw)-1]) || raw[len(raw)-1] == ']' {
+		return false
+	}
+	for i := 0; i < len(raw); i++ {
+		if c := raw[i]; c == '%' || 'A' <= c && c <= 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 // trimName drops the bytes around a decoded name that servers or their

@@ -52,7 +52,7 @@ func redactParams[T string | []byte](dst []byte, s T, names *paramNames) ([]byte
 		}
 		v := eq + 1
 		end := v
-		for end < len(s) && !valueEnd(s[end]) {
+		for end < len(s) && !valueStop[s[end]] {
 			end++
 		}
 		if end == v || string(s[v:end]) == Redacted {
@@ -75,7 +75,7 @@ func redactParams[T string | []byte](dst []byte, s T, names *paramNames) ([]byte
 // follows no separator, is empty, or is longer than any name can be written.
 func nameStart[T string | []byte](s T, eq, min int) (n int, ok bool) {
 	j := eq - 1
-	for j >= min && s[j] != '=' && !paramEnd(s[j]) {
+	for j >= min && !nameStop[s[j]] {
 		j--
 	}
 	if j < min || !paramSep[s[j]] {
@@ -96,23 +96,12 @@ func nameStart[T string | []byte](s T, eq, min int) (n int, ok bool) {
 // paramSep are the bytes a parameter follows.
 var paramSep = [256]bool{'?': true, '&': true, ';': true, '#': true}
 
-// paramEnd ends a parameter name: a separator or the end of a quoted URL.
-func paramEnd(c byte) bool {
-	switch c {
-	case '&', '#', ';', '?', '"', '\'', '\r', '\n':
-		return true
-	}
-	return false
-}
+// nameStop are the bytes a name read backwards from its '=' stops at: a
+// separator, the end of a quoted URL, a line end or another '='.
+var nameStop = [256]bool{'&': true, '#': true, ';': true, '?': true, '"': true, '\'': true, '\r': true, '\n': true, '=': true}
 
-// valueEnd ends a parameter value.
-func valueEnd(c byte) bool {
-	switch c {
-	case '&', '#', ';', ' ', '"', '\'', '\t', '\r', '\n':
-		return true
-	}
-	return false
-}
+// valueStop are the bytes that end a parameter value.
+var valueStop = [256]bool{'&': true, '#': true, ';': true, ' ': true, '"': true, '\'': true, '\t': true, '\r': true, '\n': true}
 
 // authSchemes are the Authorization schemes whose credentials RedactText
 // hides when it finds one followed by white space.

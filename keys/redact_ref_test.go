@@ -54,7 +54,7 @@ func redactReference[T string | []byte](dst []byte, s T, names []string) ([]byte
 			}
 		}
 		eq := n
-		for eq < len(s) && s[eq] != '=' && !paramEnd(s[eq]) && eq-n <= 3*maxParamName {
+		for eq < len(s) && s[eq] != '=' && !paramEndReference(s[eq]) && eq-n <= 3*maxParamName {
 			eq++
 		}
 		if eq >= len(s) || s[eq] != '=' || eq == n || paramIndexReference(names, s[n:eq]) < 0 {
@@ -62,7 +62,7 @@ func redactReference[T string | []byte](dst []byte, s T, names []string) ([]byte
 		}
 		v := eq + 1
 		end := v
-		for end < len(s) && !valueEnd(s[end]) {
+		for end < len(s) && !valueEndReference(s[end]) {
 			end++
 		}
 		if end == v || string(s[v:end]) == Redacted {
@@ -148,4 +148,22 @@ func trimNameReference(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
+}
+
+// paramEndReference ends a parameter name: a separator or the end of a quoted URL.
+func paramEndReference(c byte) bool {
+	switch c {
+	case '&', '#', ';', '?', '"', '\'', '\r', '\n':
+		return true
+	}
+	return false
+}
+
+// valueEndReference ends a parameter value.
+func valueEndReference(c byte) bool {
+	switch c {
+	case '&', '#', ';', ' ', '"', '\'', '\t', '\r', '\n':
+		return true
+	}
+	return false
 }

@@ -635,7 +635,7 @@ func (p *Parser) findLit(line []byte, pos int, f *field) int {
 			return -1
 		}
 		at := from + i
-		if bytes.HasPrefix(line[at+1:], rest) && (!f.quoted || p.escape == escNone || !escaped(line, pos, at, p.escape)) {
+		if (len(rest) == 0 || bytes.HasPrefix(line[at+1:], rest)) && (!f.quoted || p.escape == escNone || !escaped(line, pos, at, p.escape)) {
 			return at
 		}
 		from = at + 1
