@@ -10,6 +10,20 @@ var benchTargets = []struct{ name, target string }{
 	{"query_key", "/v1/items/752?page=4&api_key=k-charlie-0003"},
 }
 
+// BenchmarkFingerprint: five keys in turn (wrk's clients in bench/all.sh),
+// each already in the cache.
+func BenchmarkFingerprint(b *testing.B) {
+	x := NewExtractor(DefaultConfig())
+	var keys [][]byte
+	for _, k := range []string{"k-alpha-0001", "k-bravo-0002", "k-charlie-0003", "k-delta-0004", "k-echo-0005"} {
+		keys = append(keys, []byte(k))
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		x.FromValue(keys[i%len(keys)])
+	}
+}
+
 // BenchmarkTargetKey is what a parser does with each target: hide the key
 // values (AppendRedacted) and fingerprint the key (FromTarget).
 func BenchmarkTargetKey(b *testing.B) {
