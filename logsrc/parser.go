@@ -626,16 +626,14 @@ func (p *Parser) findLit(line []byte, pos int, f *field) int {
 		}
 		return pos + i
 	}
-	// The literal's first byte is looked for with IndexByte (literals are
-	// short: `" "`, "] ", a quote), then the rest compared.
-	c, rest := f.lit[0], f.lit[1:]
-	for from := pos; ; {
-		i := bytes.IndexByte(line[from:], c)
+	from := pos
+	for {
+		i := bytes.Index(line[from:], f.lit)
 		if i < 0 {
 			return -1
 		}
 		at := from + i
-		if (len(rest) == 0 || bytes.HasPrefix(line[at+1:], rest)) && (!f.quoted || p.escape == escNone || !escaped(line, pos, at, p.escape)) {
+		if !f.quoted || p.escape == escNone || !escaped(line, pos, at, p.escape) {
 			return at
 		}
 		from = at + 1

@@ -176,8 +176,8 @@ func TestInterner(t *testing.T) {
 	}
 	in.String([]byte("b"))
 	in.String([]byte("c")) // the table was full: it starts over
-	if in.n > 2 {
-		t.Errorf("%d entries, cap 2", in.n)
+	if len(in.m) > 2 {
+		t.Errorf("%d entries, cap 2", len(in.m))
 	}
 }
 

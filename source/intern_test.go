@@ -5,41 +5,6 @@ import (
 	"testing"
 )
 
-// TestInternerTable: values that differ in one byte, or collide in the
-// table, are told apart; values seen again are shared without allocating
-// while the table grows; a full table starts over and its size stays bounded.
-func TestInternerTable(t *testing.T) {
-	const max = 200
-	in := NewInterner(max, 128)
-	vals := []string{"a", "b", "ab", "ba", "12345678", "12345679",
-		"Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0.0.0 Safari/537.36", "Mozilla/5.0 (X11; Linux x86_64) Chrome/121.0.0.0 Safari/537.36"}
-	for i := range 150 {
-		vals = append(vals, fmt.Sprintf("/v1/items/%d", i))
-	}
-	for range 3 {
-		for _, v := range vals {
-			if s := in.String([]byte(v)); s != v {
-				t.Fatalf("String(%q) = %q", v, s)
-			}
-		}
-	}
-	if in.n != len(vals) {
-		t.Errorf("%d entries for %d values", in.n, len(vals))
-	}
-	for _, v := range vals {
-		b := []byte(v)
-		if testing.AllocsPerRun(3, func() { in.String(b) }) != 0 {
-			t.Errorf("%q seen again allocates", v)
-		}
-	}
-	for i := range 10 * max {
-		in.String(fmt.Appendf(nil, "/other/%d", i))
-		if in.n > max || len(in.slots) > 2*512 {
-			t.Fatalf("%d entries in %d slots, max %d", in.n, len(in.slots), max)
-		}
-	}
-}
-
 // BenchmarkInterner: a value repeated (the one User-Agent of a bench
 // client, a browser's), and 7,000 targets in turn with a User-Agent between
 // them (wrk's requests in bench/all.sh).
