@@ -73,7 +73,7 @@ type fpEntry struct {
 type Extractor struct {
 	cfg     Config
 	headers [][]byte // lower-cased
-	query   []string // lower-cased
+	query   paramNames
 	fields  []string
 	mac     hash.Hash
 	cache   []fpEntry // two ways per set: [i] the more recent, [i^1] the other
@@ -87,9 +87,7 @@ func NewExtractor(cfg Config) *Extractor {
 	for _, h := range cfg.Headers {
 		k.headers = append(k.headers, []byte(strings.ToLower(h)))
 	}
-	for _, q := range cfg.Query {
-		k.query = append(k.query, strings.ToLower(q))
-	}
+	k.query = newParamNames(cfg.Query)
 	for _, f := range cfg.LogFields {
 		k.fields = append(k.fields, strings.ToLower(f))
 	}

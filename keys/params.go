@@ -1,38 +1,74 @@
 package keys
 
+import (
+	"bytes"
+	"strings"
+)
+
 // maxParamName is the longest decoded parameter name compared with the key
 // parameter names; those are short words.
 const maxParamName = 64
 
+// paramNames are the key parameters' names, lower-cased, in priority order,
+// with the first byte each can start with: most parameters of a query
+// (page, sort, id) are told apart by their first byte alone.
+type paramNames struct {
+	names []string
+	first [256]bool
+}
+
+func newParamNames(cfg []string) paramNames {
+	var p paramNames
+	for _, q := range cfg {
+		q = strings.ToLower(q)
+		p.names = append(p.names, q)
+		if q != "" {
+			p.first[q[0]] = true
+		}
+	}
+	return p
+}
+
+// mayStart reports whether a name whose first byte as sent is c may be a
+// key parameter's. A plain byte stays first once the name is decoded,
+// folded and trimmed (the array suffix is cut from its end), so it must
+// start one of the names; an escape or a byte trimmed away may hide anything.
+func (p *paramNames) mayStart(c byte) bool {
+	return c == '%' || nameJunk(c) || p.first[lower(c)]
+}
+
 // IsQueryParam reports whether a query parameter name, as it appears in a
 // URL, names a key parameter (see paramIndex for the rule).
-func (k *Extractor) IsQueryParam(name []byte) bool { return paramIndex(k.query, name) >= 0 }
+func (k *Extractor) IsQueryParam(name []byte) bool { return paramIndex(&k.query, name) >= 0 }
 
 // FromTarget returns the fingerprint of the key in a request-target's
 // query: the value of the key parameter named first in the config that is
 // present with a value. The fragment is not part of a request.
 func (k *Extractor) FromTarget(target []byte) (string, bool) {
-	q := indexByte(target, '?')
-	if q < 0 || len(k.query) == 0 {
+	q := bytes.IndexByte(target, '?')
+	if q < 0 || len(k.query.names) == 0 {
 		return "", false
 	}
 	end := len(target)
-	if i := indexByte(target[q:], '#'); i >= 0 {
+	if i := bytes.IndexByte(target[q:], '#'); i >= 0 {
 		end = q + i
 	}
 	best, bestVal := -1, []byte(nil)
 	for i := q + 1; i < end; {
-		j := indexByte(target[i:end], '&')
+		j := bytes.IndexByte(target[i:end], '&')
 		if j < 0 {
 			j = end - i
 		}
 		pair := target[i : i+j]
-		if eq := indexByte(pair, '='); eq > 0 && eq < len(pair)-1 {
-			if n := paramIndex(k.query, pair[:eq]); n >= 0 && (best < 0 || n < best) {
+		i += j + 1
+		if len(pair) == 0 || !k.query.mayStart(pair[0]) {
+			continue
+		}
+		if eq := bytes.IndexByte(pair, '='); eq > 0 && eq < len(pair)-1 {
+			if n := paramIndex(&k.query, pair[:eq]); n >= 0 && (best < 0 || n < best) {
 				best, bestVal = n, pair[eq+1:]
 			}
 		}
-		i += j + 1
 	}
 	if best < 0 {
 		return "", false
@@ -47,8 +83,19 @@ func (k *Extractor) FromTarget(target []byte) (string, bool) {
 // folded, spaces, '+' and NULs around it dropped ("api_key =",
 // "api_key%00"), and a trailing array suffix cut ("key[]", "api_key[0]",
 // which PHP, Rails and qs read as the same parameter).
-func paramIndex[T string | []byte](names []string, raw T) int {
-	if len(names) == 0 || len(raw) == 0 {
+func paramIndex[T string | []byte](p *paramNames, raw T) int {
+	if len(p.names) == 0 || len(raw) == 0 {
+		return -1
+	}
+	if !p.mayStart(raw[0]) {
+		return -1
+	}
+	if plainName(raw) {
+		for i, want := range p.names {
+			if string(raw) == want {
+				return i
+			}
+		}
 		return -1
 	}
 	var buf [maxParamName]byte
@@ -73,12 +120,26 @@ func paramIndex[T string | []byte](names []string, raw T) int {
 			name = trimName(name[:i])
 		}
 	}
-	for i, want := range names {
+	for i, want := range p.names {
 		if string(name) == want {
 			return i
 		}
 	}
 	return -1
+}
+
+// plainName reports whether a name as sent is the name as read: nothing
+// to decode or fold, nothing to trim, no array suffix (most names are).
+func plainName[T string | []byte](raw T) bool {
+	if len(raw) > maxParamName || nameJunk(raw[0]) || nameJunk(raw[len(raw)-1]) || raw[len(raw)-1] == ']' {
+		return false
+	}
+	for i := 0; i < len(raw); i++ {
+		if c := raw[i]; c == '%' || 'A' <= c && c <= 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 // trimName drops the bytes around a decoded name that servers or their
@@ -95,11 +156,14 @@ func trimName(b []byte) []byte {
 
 func nameJunk(c byte) bool { return c == ' ' || c == '+' || c == 0 || c == '\t' }
 
+// indexByte is bytes.IndexByte or strings.IndexByte, whichever s is: the
+// scanners run on wire bytes and on kept strings alike.
 func indexByte[T string | []byte](s T, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
+	switch v := any(s).(type) {
+	case []byte:
+		return bytes.IndexByte(v, c)
+	case string:
+		return strings.IndexByte(v, c)
 	}
 	return -1
 }

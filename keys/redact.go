@@ -14,7 +14,7 @@ const Redacted = "REDACTED"
 // the rule of paramIndex. It returns s itself when there is nothing to
 // redact, without allocating.
 func (k *Extractor) Redact(s string) string {
-	out, ok := redactParams(nil, s, k.query)
+	out, ok := redactParams(nil, s, &k.query)
 	if !ok {
 		return s
 	}
@@ -25,37 +25,34 @@ func (k *Extractor) Redact(s string) string {
 // replaced, to dst and reports whether anything was replaced. When nothing
 // was, dst is returned unchanged, so a caller can keep u as it is.
 func (k *Extractor) AppendRedacted(dst, u []byte) ([]byte, bool) {
-	return redactParams(dst, u, k.query)
+	return redactParams(dst, u, &k.query)
 }
 
-// redactParams is the one scanner behind Redact and AppendRedacted.
-func redactParams[T string | []byte](dst []byte, s T, names []string) ([]byte, bool) {
-	if len(names) == 0 || indexByte(s, '=') < 0 {
+// redactParams is the one scanner behind Redact and AppendRedacted. It
+// looks for the '=' of each parameter (IndexByte runs over paths and values
+// fast) and reads its name backwards to the separator it follows: a name
+// holds no separator, quote, line end or other '='. The scan does not look
+// inside a value it has replaced (where a '?' is no separator).
+func redactParams[T string | []byte](dst []byte, s T, names *paramNames) ([]byte, bool) {
+	if len(names.names) == 0 {
 		return dst, false
 	}
 	start := len(dst)
 	last, found := 0, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '?' && c != '&' && c != ';' && c != '#' {
-			continue
+	for from := 0; from < len(s); {
+		i := indexByte(s[from:], '=')
+		if i < 0 {
+			break
 		}
-		n := i + 1
-		if c == ';' {
-			for n < len(s) && s[n] == ' ' { // cookie pairs: "a=1; api_key=..."
-				n++
-			}
-		}
-		eq := n
-		for eq < len(s) && s[eq] != '=' && !paramEnd(s[eq]) && eq-n <= 3*maxParamName {
-			eq++
-		}
-		if eq >= len(s) || s[eq] != '=' || eq == n || paramIndex(names, s[n:eq]) < 0 {
+		eq := from + i
+		from = eq + 1
+		n, ok := nameStart(s, eq, last)
+		if !ok || !names.mayStart(s[n]) || paramIndex(names, s[n:eq]) < 0 {
 			continue
 		}
 		v := eq + 1
 		end := v
-		for end < len(s) && !valueEnd(s[end]) {
+		for end < len(s) && !valueStop[s[end]] {
 			end++
 		}
 		if end == v || string(s[v:end]) == Redacted {
@@ -64,7 +61,7 @@ func redactParams[T string | []byte](dst []byte, s T, names []string) ([]byte, b
 		dst = append(dst, s[last:v]...)
 		dst = append(dst, Redacted...)
 		last, found = end, true
-		i = end - 1
+		from = end
 	}
 	if !found {
 		return dst[:start], false
@@ -72,23 +69,39 @@ func redactParams[T string | []byte](dst []byte, s T, names []string) ([]byte, b
 	return append(dst, s[last:]...), true
 }
 
-// paramEnd ends a parameter name: a separator or the end of a quoted URL.
-func paramEnd(c byte) bool {
-	switch c {
-	case '&', '#', ';', '?', '"', '\'', '\r', '\n':
-		return true
+// nameStart returns where the name of the parameter whose '=' is at eq
+// starts: after the separator it follows, at or after min, and the spaces
+// after a ';' (cookie pairs: "a=1; api_key=..."). ok is false when the name
+// follows no separator, is empty, or is longer than any name can be written.
+func nameStart[T string | []byte](s T, eq, min int) (n int, ok bool) {
+	j := eq - 1
+	for j >= min && !nameStop[s[j]] {
+		j--
 	}
-	return false
+	if j < min || !paramSep[s[j]] {
+		return 0, false
+	}
+	n = j + 1
+	if s[j] == ';' {
+		for n < eq && s[n] == ' ' {
+			n++
+		}
+	}
+	if n == eq || eq-n > 3*maxParamName+1 {
+		return 0, false
+	}
+	return n, true
 }
 
-// valueEnd ends a parameter value.
-func valueEnd(c byte) bool {
-	switch c {
-	case '&', '#', ';', ' ', '"', '\'', '\t', '\r', '\n':
-		return true
-	}
-	return false
-}
+// paramSep are the bytes a parameter follows.
+var paramSep = [256]bool{'?': true, '&': true, ';': true, '#': true}
+
+// nameStop are the bytes a name read backwards from its '=' stops at: a
+// separator, the end of a quoted URL, a line end or another '='.
+var nameStop = [256]bool{'&': true, '#': true, ';': true, '?': true, '"': true, '\'': true, '\r': true, '\n': true, '=': true}
+
+// valueStop are the bytes that end a parameter value.
+var valueStop = [256]bool{'&': true, '#': true, ';': true, ' ': true, '"': true, '\'': true, '\t': true, '\r': true, '\n': true}
 
 // authSchemes are the Authorization schemes whose credentials RedactText
 // hides when it finds one followed by white space.

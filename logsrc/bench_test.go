@@ -195,3 +195,33 @@ func BenchmarkParseSensors(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkParseCombinedShapes: the combined lines that dominate real logs,
+// one shape each, with keys. browser: the recorded line with a Firefox
+// User-Agent and a Referer (long values, interned); key_in_query: wrk's
+// requests with a key parameter, 7,000 targets as bench/all.sh sends them
+// (fewer than the intern table holds, so none allocates).
+func BenchmarkParseCombinedShapes(b *testing.B) {
+	var browser []byte
+	for _, l := range readLines(b, "testdata/nginx_combined.log") {
+		if strings.Contains(l, "Mozilla/") && strings.Contains(l, `"https://`) {
+			browser = []byte(l)
+			break
+		}
+	}
+	if browser == nil {
+		b.Fatal("no browser line in the recording")
+	}
+	b.Run("browser", func(b *testing.B) {
+		benchParse(b, mustCompile(b, "nginx-combined"), [][]byte{browser}, testKeys())
+	})
+	b.Run("key_in_query", func(b *testing.B) {
+		keys := []string{"k-alpha-0001", "k-bravo-0002", "k-charlie-0003", "k-delta-0004", "k-echo-0005"}
+		lines := make([][]byte, 7000)
+		for i := range lines {
+			lines[i] = []byte(fmt.Sprintf(`127.0.0.1 - - [03/Dec/2026:12:58:34 +0000] "GET /v1/items/%d?page=%d&api_key=%s HTTP/1.1" 200 11 "-" "wrk/4 bench"`,
+				i%1000, i%7, keys[i%len(keys)]))
+		}
+		benchParse(b, mustCompile(b, "nginx-combined"), lines, testKeys())
+	})
+}

@@ -181,8 +181,15 @@ func (s *input) parseChunk(p *Parser, k *keys.Extractor, c *chunk) {
 		if isBlank(line) {
 			continue
 		}
-		c.reqs = append(c.reqs, detect.Request{Source: s.path})
+		// Parse resets the request it fills: a recycled chunk's slot is
+		// reused as it is, not zeroed first.
+		if len(c.reqs) < cap(c.reqs) {
+			c.reqs = c.reqs[:len(c.reqs)+1]
+		} else {
+			c.reqs = append(c.reqs, detect.Request{})
+		}
 		r := &c.reqs[len(c.reqs)-1]
+		r.Source = s.path
 		err := p.Parse(line, k, r)
 		if err != nil {
 			c.reqs = c.reqs[:len(c.reqs)-1]

@@ -46,6 +46,7 @@ type Parser struct {
 	plain     []byte          // werkzeug: the line without ANSI colours
 	intern    *source.Interner
 	addrs     map[string]netip.Addr // IPv6 client addresses seen
+	lastTime  timeMemo
 }
 
 // Intern limits: values longer than maxIntern are not worth a lookup; the
@@ -474,7 +475,7 @@ func (p *Parser) buildTime(x *lineVals, r *detect.Request) error {
 			return p.kindErr(kTimeAny)
 		}
 	case x.seen.has(kTimeISO):
-		if t, ok = parseISO(x.vals[kTimeISO]); !ok {
+		if t, ok = p.lastTime.parse(kTimeISO, x.vals[kTimeISO], parseISO); !ok {
 			return p.kindErr(kTimeISO)
 		}
 	}
@@ -496,7 +497,7 @@ func (p *Parser) buildTime(x *lineVals, r *detect.Request) error {
 	}
 	switch {
 	case x.seen.has(kTimeLocal):
-		if t, ok = parseTimeLocal(x.vals[kTimeLocal]); !ok {
+		if t, ok = p.lastTime.parse(kTimeLocal, x.vals[kTimeLocal], parseTimeLocal); !ok {
 			return p.kindErr(kTimeLocal)
 		}
 	case x.seen.has(kTimeWerkzeug):

@@ -11,6 +11,30 @@ import (
 
 var monthIndex = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
 
+// timeMemo remembers the last time a parser read, as written and as an
+// instant: a log is written in time order, so line after line carries the
+// same second, and reading it again is a comparison.
+type timeMemo struct {
+	ok   bool
+	kind fieldKind
+	n    int
+	raw  [40]byte
+	t    time.Time
+}
+
+// parse returns what parse makes of b, a time of kind k, from the memo when
+// b is the text it read last. Only times that parsed are remembered.
+func (m *timeMemo) parse(k fieldKind, b []byte, parse func([]byte) (time.Time, bool)) (time.Time, bool) {
+	if m.ok && m.kind == k && string(m.raw[:m.n]) == string(b) {
+		return m.t, true
+	}
+	t, ok := parse(b)
+	if ok && len(b) <= len(m.raw) {
+		m.ok, m.kind, m.n, m.t = true, k, copy(m.raw[:], b), t
+	}
+	return t, ok
+}
+
 // parseTimeLocal parses "02/Jan/2006:15:04:05 -0700" ($time_local, Apache %t).
 func parseTimeLocal(b []byte) (time.Time, bool) {
 	if len(b) != len("02/Jan/2006:15:04:05 -0700") ||
