@@ -14,14 +14,16 @@ import (
 // in one array linked by index, and the index is an open-addressing table
 // of (hash, position) words. A miss reads one word of the index; an
 // eviction reads the oldest entry, which a flood evicts in array order
-// (the prefetcher's case), and one more word to unlink it. A Go map of
-// pointers to list nodes cost about twice the cache misses: the map's
-// group, the node, the evicted key's bytes to hash it again, and its group.
+// (the prefetcher's case), and leaves its word in the index until the
+// next rebuild. A Go map of pointers to list nodes cost about three times
+// the cache misses: the map's group, the node, the evicted key's bytes to
+// hash it again, and its group to delete it.
 type lru[K comparable, V any] struct {
 	max   int
 	seed  maphash.Seed
 	hash  func(maphash.Seed, K) uint64
 	index []uint64 // 0: empty; else hash's low 32 bits << 32 | position+1
+	stale int      // words in index whose entry was evicted
 	nodes []lruNode[K, V]
 	head  int32 // most recent; -1 when empty
 	tail  int32 // least recent
@@ -117,21 +119,23 @@ func (l *lru[K, V]) put(k K, v V) {
 		l.moveFront(pos)
 		return
 	}
+	if 2*(len(l.nodes)+l.stale+1) > len(l.index) {
+		l.rebuild(len(l.nodes) + 1)
+		_, slot = l.find(k, h)
+	}
 	if len(l.nodes) >= l.max && l.tail >= 0 {
 		// A full table under a flood evicts on every new entry: the
-		// evicted entry's place carries the new one.
+		// evicted entry's place carries the new one. Its index word stays
+		// (stale): it names a place whose key no longer matches, so no
+		// search stops at it, and the next rebuild drops it. Removing it
+		// at once cost a cache miss per eviction.
 		pos = l.tail
 		l.unlink(pos)
-		l.unindex(pos)
 		l.evicted++
-		_, slot = l.find(k, h) // unindexing may have moved k's slot
+		l.stale++
 	} else {
 		pos = int32(len(l.nodes))
 		l.nodes = append(l.nodes, lruNode[K, V]{})
-		if 2*len(l.nodes) > len(l.index) {
-			l.grow()
-			_, slot = l.find(k, h)
-		}
 	}
 	n := &l.nodes[pos]
 	n.key, n.val, n.hash = k, v, h
@@ -139,37 +143,24 @@ func (l *lru[K, V]) put(k K, v V) {
 	l.pushFront(pos)
 }
 
-// unindex removes pos's word from the index, moving back the words after
-// it that probed past it (linear probing's deletion, no tombstones).
-func (l *lru[K, V]) unindex(pos int32) {
-	mask := len(l.index) - 1
-	want := uint64(pos + 1)
-	i := int(l.nodes[pos].hash) & mask
-	for l.index[i]&0xffffffff != want {
-		i = (i + 1) & mask
+// rebuild makes an index of at least four words per entry for live
+// entries and places the entries in it again, without the stale words.
+// Four per entry leave room for as many stale words as entries before the
+// next rebuild (at half full), so a full table under a flood rebuilds once
+// per table's worth of evictions.
+func (l *lru[K, V]) rebuild(live int) {
+	size := max(lruMinIndex, len(l.index))
+	for size < 4*live {
+		size *= 2
 	}
-	for j := i; ; {
-		j = (j + 1) & mask
-		w := l.index[j]
-		if w == 0 {
-			break
-		}
-		// The word at j may fill the hole at i unless its home lies
-		// cyclically in (i, j].
-		home := int(w>>32) & mask
-		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
-			l.index[i] = w
-			i = j
-		}
+	if size == len(l.index) {
+		clear(l.index)
+	} else {
+		l.index = make([]uint64, size)
 	}
-	l.index[i] = 0
-}
-
-// grow doubles the index and places every entry again.
-func (l *lru[K, V]) grow() {
-	l.index = make([]uint64, 2*len(l.index))
-	mask := len(l.index) - 1
-	for pos := range l.nodes[:len(l.nodes)-1] { // the last one is being added
+	l.stale = 0
+	mask := size - 1
+	for pos := range l.nodes {
 		h := l.nodes[pos].hash
 		i := int(h) & mask
 		for l.index[i] != 0 {
