@@ -28,6 +28,9 @@ type Engine struct {
 	spare     []output // the outbox's last delivered buffer, reused (engine goroutine only)
 	obs       observation
 	ev        event
+	// The last Host and Origin normalized: most requests carry the same
+	// ones as the request before.
+	hostMemo, originMemo memo
 
 	keys    *lru[string, *keyState]
 	hosts   *lru[string, *valueState]
@@ -356,14 +359,14 @@ func (e *Engine) observe(r *Request) {
 		o.host = NormalizeHost(r.URIHost)
 		o.hostAllowed = e.hostAllow.allows(o.host)
 	case r.HasHost:
-		o.host = NormalizeHost(r.Host)
+		o.host = e.hostMemo.of(r.Host, NormalizeHost)
 		o.hostAllowed = e.hostAllow.allows(o.host)
 	}
 	if o.host != "" && !o.hostAllowed {
 		o.hostRebind, _ = ParseRebindName(o.host, e.cfg.RebindDomains)
 	}
 	if r.HasOrigin {
-		o.origin = NormalizeOrigin(r.Origin)
+		o.origin = e.originMemo.of(r.Origin, NormalizeOrigin)
 	} else if e.cfg.CheckReferer && r.Referer != "" {
 		if o.origin = RefererOrigin(r.Referer); o.origin != "" {
 			o.fromReferer = true

@@ -489,3 +489,14 @@ func isASCII(s string) bool {
 	}
 	return true
 }
+
+// memo remembers one value and what a function made of it.
+type memo struct{ in, out string }
+
+// of returns f(in), from the memo when in is the value it holds.
+func (m *memo) of(in string, f func(string) string) string {
+	if in != m.in || in == "" {
+		m.in, m.out = in, f(in)
+	}
+	return m.out
+}
