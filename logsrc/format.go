@@ -244,6 +244,7 @@ type field struct {
 	tf           *strftime // kTimeFmt
 	end          bool      // kTimeFmt: %{end:...}t
 	prio         uint8     // JSON: among fields of one kind, lower wins
+	width        int       // extractSimple: a time of fixed layout is this wide
 
 	errMissing error // prebuilt so that a bad line costs no allocation
 }
@@ -310,6 +311,7 @@ func assemble(label string, items []item, esc escapeMode, lenient bool) (*Parser
 	p.errPrefix = &parseError{reason: fmt.Sprintf("line does not start with %q as %s says", string(p.prefix), label)}
 	p.setBlind()
 	p.setKindErrors()
+	p.setSimple()
 	return p, nil
 }
 

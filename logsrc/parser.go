@@ -31,6 +31,7 @@ type Parser struct {
 	sensor      sensorKind      // a format that reads its lines itself (Zeek, Suricata, W3C)
 	absTarget   bool            // the request's target is an absolute URL a proxy built from the Host (AWS ALB)
 	tsv         *tsvFormat      // Zeek's and W3C's TSV: the columns its header names
+	simple      bool            // extractSimple reads the lines (setSimple)
 	ev          events          // a line's DNS answer or ClientHello (sensors)
 
 	// auto: candidates are tried until one matches a line, then it is kept.
@@ -243,6 +244,12 @@ func (p *Parser) Parse(line []byte, keys *keys.Extractor, r *detect.Request) err
 // extractLiteral splits a line by the format's literals and returns where
 // it stopped reading (a lenient format may leave a tail).
 func (p *Parser) extractLiteral(line []byte, x *lineVals) (int, error) {
+	if p.simple {
+		if pos, ok := p.extractSimple(line, x); ok {
+			return pos, nil
+		}
+		*x = lineVals{bestRank: -1}
+	}
 	if !bytes.HasPrefix(line, p.prefix) {
 		return 0, p.errPrefix
 	}
@@ -270,6 +277,74 @@ func (p *Parser) extractLiteral(line []byte, x *lineVals) (int, error) {
 		p.take(i, v, x)
 	}
 	return pos, nil
+}
+
+// extractSimple is extractLiteral for a format of plain fields (see
+// setSimple), in one pass without its general cases: each value ends at the
+// first byte of its literal, where the literal must then stand, unescaped.
+// Where that does not hold it returns false, having taken some values, and
+// the general path reads the line again: it finds the same values on a
+// line this reads (a literal's first occurrence is found either way) and
+// keeps its own errors for the lines this gives up on.
+func (p *Parser) extractSimple(line []byte, x *lineVals) (int, bool) {
+	if !bytes.HasPrefix(line, p.prefix) {
+		return 0, false
+	}
+	pos := len(p.prefix)
+	last := len(p.fields) - 1
+	for i := range p.fields {
+		f := &p.fields[i]
+		lit := f.lit
+		var end int
+		switch {
+		case len(lit) == 0:
+			end = len(line)
+		case i == last && !p.lenientTail:
+			if !bytes.HasSuffix(line[pos:], lit) {
+				return 0, false
+			}
+			end = len(line) - len(lit)
+		case f.width > 0 && pos+f.width <= len(line) && bytes.HasPrefix(line[pos+f.width:], lit):
+			end = pos + f.width
+		default:
+			k := bytes.IndexByte(line[pos:], lit[0])
+			if k < 0 {
+				return 0, false
+			}
+			end = pos + k
+			if !bytes.HasPrefix(line[end:], lit) || f.quoted && end > pos && line[end-1] == '\\' {
+				return 0, false
+			}
+		}
+		p.take(i, line[pos:end], x)
+		pos = end + len(lit)
+	}
+	return pos, true
+}
+
+// setSimple decides whether extractSimple may read the format's lines: a
+// text format whose values each end at the first occurrence of a literal
+// (no werkzeug request read to its last literal, no raw values counted for
+// ambiguity, no strftime times of varying width), in an escaping mode where
+// a quote inside a quoted value is always escaped.
+func (p *Parser) setSimple() {
+	p.simple = false
+	if p.json != nil || p.werkzeug || p.sensor != sensorNone || p.tsv != nil || p.escape == escNone {
+		return
+	}
+	for i := range p.fields {
+		f := &p.fields[i]
+		if f.last || f.litCount > 0 || f.kind == kTimeFmt {
+			return
+		}
+		switch f.kind {
+		case kTimeLocal:
+			f.width = len("02/Jan/2006:15:04:05 -0700")
+		case kTimeWerkzeug:
+			f.width = len("02/Jan/2006 15:04:05")
+		}
+	}
+	p.simple = true
 }
 
 // take records the value of field i.
