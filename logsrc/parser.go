@@ -312,7 +312,7 @@ func (p *Parser) extractSimple(line []byte, x *lineVals) (int, bool) {
 				return 0, false
 			}
 			end = pos + k
-			if !bytes.HasPrefix(line[end:], lit) || f.quoted && end > pos && line[end-1] == '\\' {
+			if !restAt(line, end, lit) || f.quoted && end > pos && line[end-1] == '\\' {
 				return 0, false
 			}
 		}
@@ -320,6 +320,20 @@ func (p *Parser) extractSimple(line []byte, x *lineVals) (int, bool) {
 		pos = end + len(lit)
 	}
 	return pos, true
+}
+
+// restAt reports whether lit, whose first byte is at line[at], stands
+// there whole. Literals are a few bytes: a loop beats a call to compare.
+func restAt(line []byte, at int, lit []byte) bool {
+	if len(line)-at < len(lit) {
+		return false
+	}
+	for j := 1; j < len(lit); j++ {
+		if line[at+j] != lit[j] {
+			return false
+		}
+	}
+	return true
 }
 
 // setSimple decides whether extractSimple may read the format's lines: a
