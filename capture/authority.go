@@ -29,6 +29,11 @@ func h2HostDiffers(authority, host string) bool {
 // "api.example.com:8080", RFC 9112 §3.2.2, RFC 3986 §3.2) and its scheme.
 // The userinfo is dropped: it is not part of the host a server checks.
 func absoluteAuthority(target []byte) (auth, scheme []byte, ok bool) {
+	// A scheme starts with a letter; nearly every target is origin-form
+	// ("/..."), which this tells without looking for "://".
+	if len(target) == 0 || !('a' <= target[0]|0x20 && target[0]|0x20 <= 'z') {
+		return nil, nil, false
+	}
 	i := bytes.Index(target, []byte("://"))
 	if i <= 0 || !validScheme(target[:i]) {
 		return nil, nil, false
