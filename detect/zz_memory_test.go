@@ -36,10 +36,10 @@ import (
 const memtestEnv = "REBINDWATCH_MEMTEST"
 
 // floodHeapCap is the documented bound on the engine's live heap at the
-// default limits, whatever the traffic. Measured on amd64, Go 1.26: 63 MiB
-// live after GC with every table full (100k keys at 380 bytes each, 20k
-// hosts, 50k dedupe entries, 2000 recent requests); it was 150 MiB before
-// the per-key state was made compact. The cap leaves room for other
+// default limits, whatever the traffic. Measured on amd64, Go 1.26: 48 MiB
+// live after GC in the 110k flood (100k keys at 360 bytes each, 20k hosts,
+// 20k clients, 2000 recent requests); 63 MiB before the tables became
+// arrays with an index, 150 MiB before the per-key state was made compact. The cap leaves room for other
 // architectures and runtimes, and catches a regression of that size.
 const floodHeapCap = 160 << 20
 
