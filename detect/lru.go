@@ -41,8 +41,9 @@ type lruNode[K comparable, V any] struct {
 	prev, next int32
 }
 
-// lruMinIndex is the index's size before the first entry; it doubles to
-// keep at most half its words in use, so probes stay short.
+// lruMinIndex is the index's size before the first entry. It is rebuilt,
+// at four words per entry, whenever entries and stale words fill half of
+// it, so probes stay short.
 const lruMinIndex = 16
 
 func newLRU[K comparable, V any](max int, hash func(maphash.Seed, K) uint64) *lru[K, V] {
