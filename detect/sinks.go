@@ -9,7 +9,9 @@ import "fmt"
 // from a sink stops the engine (a closed pipe, a full disk).
 type Sink any
 
-// RequestSink receives every request observed.
+// RequestSink receives every request observed. r is valid for the call
+// only (its batch's array is refilled once observed, see Batch.Recycle);
+// the strings in it may be kept.
 type RequestSink interface{ Request(r *Request) error }
 
 // AlertSink receives every new alert (a copy: later occurrences only raise
