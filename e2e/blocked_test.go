@@ -129,15 +129,7 @@ func TestDashboardEndsWithItsTerminal(t *testing.T) {
 			status := dir + "/status"
 			writeFile(t, log, readFile(t, rec+"normal_access_combined.log"), 0o644)
 			inner := "stty rows 24 cols 80; " + fmt.Sprintf(tc.shell, bin, log, status)
-			cmd := exec.Command(script, "-qfec", inner, "/dev/null")
-			cmd.Env = append(os.Environ(), "TERM=xterm-256color", "NO_COLOR=1")
-			var out syncBuffer
-			cmd.Stdout, cmd.Stderr = &out, &out
-			stdin, _ := cmd.StdinPipe()
-			defer stdin.Close()
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			cmd, out, _ := startInPty(t, script, "", inner)
 			waitUntil(t, cmd, "the dashboard", func() bool { return strings.Contains(out.String(), "\x1b[?1049h") })
 			child := childPID(t, cmd.Process.Pid)
 			dashboard := child

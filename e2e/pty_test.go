@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -25,15 +26,7 @@ func TestHostileSignalRestoresTerminal(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			inner := fmt.Sprintf("stty rows 24 cols 80; exec %s -c %s --speed 1 -r %s", bin, rec+"rebindwatch.toml", rec+"scenarios.pcap")
-			cmd := exec.Command(script, "-qfec", inner, "/dev/null")
-			cmd.Env = append(os.Environ(), "TERM=xterm-256color", "NO_COLOR=1")
-			var out syncBuffer
-			cmd.Stdout, cmd.Stderr = &out, &out
-			stdin, _ := cmd.StdinPipe() // held open: no EOF on the pty
-			defer stdin.Close()
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			cmd, out, _ := startInPty(t, script, "", inner)
 			waitUntil(t, cmd, "the dashboard", func() bool {
 				return strings.Contains(out.String(), "\x1b[?1049h") && strings.Contains(out.String(), "scenarios.pcap")
 			})
@@ -54,6 +47,28 @@ func TestHostileSignalRestoresTerminal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startInPty starts the shell command inner in a real pty (util-linux
+// script) of an xterm without colour, in dir unless it is "". What the pty
+// shows collects in out; stdin stays open until the test ends, so the pty
+// sees no end of input.
+func startInPty(t *testing.T, script, dir, inner string) (cmd *exec.Cmd, out *syncBuffer, stdin io.Writer) {
+	t.Helper()
+	cmd = exec.Command(script, "-qfec", inner, "/dev/null")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TERM=xterm-256color", "NO_COLOR=1")
+	out = &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, out, in
 }
 
 // childPID is the one child of pid (script's child: the binary, after exec).

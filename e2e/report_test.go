@@ -383,16 +383,7 @@ func TestReportFromTheDashboard(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "incident.html")
 	inner := fmt.Sprintf("stty rows 40 cols 140; exec %s -c %s --speed 0 -r %s --report %s", bin, abs(rec+"rebindwatch.toml"), abs(rec+"scenarios.pcap"), path)
-	cmd := exec.Command(script, "-qfec", inner, "/dev/null")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "TERM=xterm-256color", "NO_COLOR=1")
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	stdin, _ := cmd.StdinPipe()
-	defer stdin.Close()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, out, stdin := startInPty(t, script, dir, inner)
 	waitUntil(t, cmd, "the replay's end", func() bool { return strings.Contains(out.String(), "DONE") })
 	if _, err := os.Stat(path); err == nil {
 		t.Fatal("the report exists before R or the end of the run")
