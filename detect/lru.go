@@ -82,6 +82,11 @@ func (l *lru[K, V]) find(k K, h uint32) (pos int32, slot int) {
 
 // get returns the value for k and marks it most recently used.
 func (l *lru[K, V]) get(k K) (V, bool) {
+	if l.head >= 0 && l.nodes[l.head].key == k {
+		// Consecutive requests of one client, key or Host are the usual
+		// case: the most recent entry needs neither a hash nor a move.
+		return l.nodes[l.head].val, true
+	}
 	pos, _ := l.find(k, uint32(l.hash(l.seed, k)))
 	if pos < 0 {
 		var zero V
@@ -93,6 +98,9 @@ func (l *lru[K, V]) get(k K) (V, bool) {
 
 // peek returns the value without touching recency.
 func (l *lru[K, V]) peek(k K) (V, bool) {
+	if l.head >= 0 && l.nodes[l.head].key == k {
+		return l.nodes[l.head].val, true
+	}
 	pos, _ := l.find(k, uint32(l.hash(l.seed, k)))
 	if pos < 0 {
 		var zero V
