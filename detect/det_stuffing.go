@@ -79,15 +79,20 @@ func (d *stuffingDetector) observe(e *Engine, ev *event) {
 
 // note records key fp at t and returns how many distinct keys were seen
 // within the window (at most limit+1) and how many of those were refused.
+// It is one pass over the kept keys: a busy client's every request comes
+// through here.
 func (s *stuffState) note(fp string, t, window int64, limit int, refused bool) (n, rejected int) {
 	found := false
 	kept := s.keys[:0]
 	for _, k := range s.keys {
-		if k.fp == fp {
+		if !found && k.fp == fp {
 			k.last, k.rejected, found = max(k.last, t), k.rejected || refused, true
 		}
 		if t-k.last < window {
 			kept = append(kept, k)
+			if k.rejected {
+				rejected++
+			}
 		}
 	}
 	s.keys = kept
@@ -99,12 +104,13 @@ func (s *stuffState) note(fp string, t, window int64, limit int, refused bool) (
 					oldest = i
 				}
 			}
+			if s.keys[oldest].rejected {
+				rejected--
+			}
 			s.keys = append(s.keys[:oldest], s.keys[oldest+1:]...)
 		}
 		s.keys = append(s.keys, stuffKey{fp: fp, last: t, rejected: refused})
-	}
-	for _, k := range s.keys {
-		if k.rejected {
+		if refused {
 			rejected++
 		}
 	}
