@@ -3,6 +3,7 @@ package detect
 import (
 	"cmp"
 	"slices"
+	"strings"
 )
 
 // dedupeKey identifies an alert for de-duplication.
@@ -26,7 +27,7 @@ func (e *Engine) raise(c cause, a Alert, evidence func() []Request) {
 			prev.Severity = a.Severity
 		}
 		if c.r != nil && len(prev.Evidence) < e.cfg.Limits.Evidence {
-			prev.Evidence = append(prev.Evidence, *c.r)
+			prev.Evidence = append(prev.Evidence, detached(*c.r))
 		}
 		e.incidents.again(prev.Incident, t)
 		return
@@ -40,12 +41,15 @@ func (e *Engine) raise(c cause, a Alert, evidence func() []Request) {
 	switch {
 	case evidence != nil:
 		a.Evidence = evidence()
+		for i := range a.Evidence {
+			a.Evidence[i] = detached(a.Evidence[i])
+		}
 	case c.r != nil:
-		a.Evidence = []Request{*c.r}
+		a.Evidence = []Request{detached(*c.r)}
 	}
 	if c.r != nil {
 		if a.Target == "" {
-			a.Target = c.r.Target
+			a.Target = strings.Clone(c.r.Target)
 		}
 		if a.Status == 0 {
 			a.Status = c.r.Status
@@ -83,6 +87,14 @@ func (e *Engine) raise(c cause, a Alert, evidence func() []Request) {
 			slices.Clone(inc.Keys), slices.Clone(inc.Clients), slices.Clone(inc.Alerts)
 		e.out.add(output{incident: &ic})
 	}
+}
+
+// detached returns r with a target of its own. A log's targets share
+// blocks of memory (source.Arena); an alert keeps its evidence for as long
+// as the alert is kept, and a block each would be far more than the bytes.
+func detached(r Request) Request {
+	r.Target = strings.Clone(r.Target)
+	return r
 }
 
 // keyEvidence returns the most recent requests of key, oldest first.

@@ -46,6 +46,7 @@ type Parser struct {
 	buf       []byte          // unescaped values of the current line
 	plain     []byte          // werkzeug: the line without ANSI colours
 	intern    *source.Interner
+	targets   source.Arena          // targets seldom repeat: copied, not interned
 	addrs     map[string]netip.Addr // IPv6 client addresses seen
 	lastTime  timeMemo
 }
@@ -123,6 +124,7 @@ func (p *Parser) forWorker() *Parser {
 	}
 	c := *src
 	c.keys, c.redactBuf, c.keyRole, c.buf, c.plain, c.intern, c.addrs = nil, nil, nil, nil, nil, nil, nil
+	c.targets = source.Arena{}
 	c.auto, c.candidates, c.chosen = false, nil, nil
 	return &c
 }
@@ -479,7 +481,7 @@ func (p *Parser) build(x *lineVals, keys *keys.Extractor, r *detect.Request) err
 			return errNoRequest
 		}
 	}
-	r.Target = p.str(p.redact(target))
+	r.Target = p.targets.String(p.redact(target))
 
 	// Host as sent, else the normalised one ($host, %V, Traefik's
 	// RequestHost). A server's own name ($server_name, %v) is not what the
