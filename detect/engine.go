@@ -68,6 +68,9 @@ type Engine struct {
 	reorder     reorderer   // held requests when a reorder window is set
 	released    []Request   // requests the reorderer let go in this batch
 	commits     commits     // the sources' Batch.Commit callbacks not yet run
+
+	stuffing *stuffingDetector // its client table is warmed with the engine's (warm)
+	warmSink uint64
 }
 
 // maxProblems is how many unparsed inputs are kept for display.
@@ -101,6 +104,7 @@ func NewEngine(cfg Config, sinks ...Sink) (*Engine, error) {
 		incidents:  newIncidents(l),
 	}
 	e.detectors = newDetectors(cfg, &e.slots)
+	e.stuffing = findStuffing(e.detectors)
 	for _, d := range Detectors {
 		e.byDetector[d] = 0
 	}
@@ -185,6 +189,9 @@ func (e *Engine) Observe(b *Batch) error {
 	} else {
 		d := 0
 		for i := range b.Requests {
+			if i%warmRun == 0 {
+				e.warm(b.Requests[i:])
+			}
 			for ; d < len(b.DNS) && !b.DNS[d].Time.After(b.Requests[i].Time); d++ {
 				e.observeDNS(&b.DNS[d])
 			}
@@ -224,6 +231,9 @@ func (e *Engine) releaseDue(all bool) {
 	}
 	// Observed only once collected: the outbox points into e.released.
 	for i := range e.released {
+		if i%warmRun == 0 {
+			e.warm(e.released[i:])
+		}
 		e.observe(&e.released[i])
 	}
 }
@@ -601,6 +611,7 @@ func (e *Engine) Reload(cfg Config) error {
 	e.cfg, e.hostAllow, e.origAllow = cfg, hosts, origins
 	e.slots = slotAlloc{}
 	e.detectors = newDetectors(cfg, &e.slots)
+	e.stuffing = findStuffing(e.detectors)
 	e.keys.each(func(_ string, k *keyState) bool {
 		clear(k.slots)
 		return true

@@ -222,3 +222,12 @@ func (l *lru[K, V]) unlink(pos int32) {
 	}
 	n.prev, n.next = -1, -1
 }
+
+// big reports whether the index is large enough to be worth warming (see
+// Engine.warm).
+func (l *lru[K, V]) big() bool { return len(l.index) >= warmMinIndex }
+
+// firstWord returns the index word a lookup of k reads first.
+func (l *lru[K, V]) firstWord(k K) *uint64 {
+	return &l.index[int(uint32(l.hash(l.seed, k)))&(len(l.index)-1)]
+}
