@@ -18,7 +18,10 @@ type smallSet struct {
 }
 
 func (s *smallSet) add(v string) {
-	if v == "" || slices.Contains(s.vals, v) {
+	// A full set changes no more: whether v is in it or not, it stays as
+	// it is, and a busy row (one Origin for every key of a flood) would
+	// compare every request's value with all of it.
+	if v == "" || s.full || slices.Contains(s.vals, v) {
 		return
 	}
 	if len(s.vals) >= smallSetCap {
