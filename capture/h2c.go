@@ -446,7 +446,7 @@ func (h *h2Conn) request(b *h2Block) {
 	// :authority is the Host of HTTP/2 (RFC 9113 §8.3.1).
 	switch {
 	case fs.hasAuthority:
-		r.Host, r.HasHost = bld.str(h.bytesOf(i, fs.authority)), true
+		r.Host, r.HasHost = bld.in.gated(&bld.hosts, h.bytesOf(i, fs.authority)), true
 		r.DupHost = fs.dupHost || fs.hasHost && h2HostDiffers(fs.authority, fs.host)
 	case fs.hasHost:
 		r.Host, r.HasHost, r.DupHost = bld.str(h.bytesOf(i, fs.host)), true, fs.dupHost

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rebindwatch/rebindwatch/detect"
+	"github.com/rebindwatch/rebindwatch/internal/cachegate"
 	"github.com/rebindwatch/rebindwatch/keys"
 )
 
@@ -18,6 +19,7 @@ type reqBuilder struct {
 	source    string          // Request.Source
 	keys      *keys.Extractor // nil: no key is looked for
 	in        *strCache
+	hosts     cachegate.Gate // the Hosts' own: a flood's are all new
 	rep       *reporter
 	redactOut []byte // a target with its key values redacted
 }
@@ -38,7 +40,7 @@ func (b *reqBuilder) begin(r *detect.Request, at int64, client, server netip.Add
 // packet time at.
 func (b *reqBuilder) fromHead(r *detect.Request, rh *reqHead, at int64, client, server netip.AddrPort) {
 	b.begin(r, at, client, server, rh.method)
-	r.Host, r.HasHost, r.DupHost = b.str(rh.host), rh.hasHost, rh.dupHost
+	r.Host, r.HasHost, r.DupHost = b.in.gated(&b.hosts, rh.host), rh.hasHost, rh.dupHost
 	if auth, mismatch, ok := absoluteForm(rh.target, rh.host, rh.hasHost); ok {
 		r.URIHost = b.str(auth)
 		b.rep.inc(cAbsoluteForm)

@@ -1,6 +1,10 @@
 package capture
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+
+	"github.com/rebindwatch/rebindwatch/internal/cachegate"
+)
 
 // strCache makes kept strings of wire bytes and shares the ones that
 // repeat (hosts, user agents, origins, DNS names, SNIs), like
@@ -21,9 +25,10 @@ import "hash/maphash"
 // at most maxIntern bytes.
 type strCache struct {
 	seed    maphash.Seed
-	hashes  [][2]uint64 // of the values in strs: a miss reads 16 bytes
-	strs    [][2]string // [0]: the latest used
-	evicted int         // values pushed out since the table was made
+	hashes  [][2]uint64    // of the values in strs: a miss reads 16 bytes
+	strs    [][2]string    // [0]: the latest used
+	evicted int            // values pushed out since the table was made
+	gate    cachegate.Gate // skips the table while nearly every value is new (a flood's Hosts)
 }
 
 // Sets of a strCache (powers of two): at first, and at most.
@@ -38,11 +43,19 @@ func newStrCache() *strCache {
 
 // String returns b as a string, shared with earlier calls while it stays
 // in the table.
-func (c *strCache) String(b []byte) string {
+func (c *strCache) String(b []byte) string { return c.gated(nil, b) }
+
+// gated is String for the values of one field, counted by that field's
+// gate (nil: none): a field whose values are all new (a flood's Hosts)
+// goes past the table while its gate is closed, and its misses neither
+// cost a read of the table nor push out the values of fields that repeat.
+// One gate for the whole table would not close: the other fields' hits
+// keep it open.
+func (c *strCache) gated(g *cachegate.Gate, b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	if len(b) > maxIntern {
+	if len(b) > maxIntern || g != nil && g.Skipping() {
 		return string(b)
 	}
 	if c.hashes == nil {
@@ -53,11 +66,14 @@ func (c *strCache) String(b []byte) string {
 	hs, ss := &c.hashes[i], &c.strs[i]
 	switch {
 	case hs[0] == h && ss[0] == string(b):
+		looked(g, true)
 		return ss[0]
 	case hs[1] == h && ss[1] == string(b):
 		hs[0], hs[1], ss[0], ss[1] = hs[1], hs[0], ss[1], ss[0]
+		looked(g, true)
 		return ss[0]
 	}
+	looked(g, false)
 	s := string(b)
 	if ss[1] != "" {
 		if c.evicted++; c.evicted >= len(c.hashes) && len(c.hashes) < cacheSets {
@@ -68,6 +84,12 @@ func (c *strCache) String(b []byte) string {
 	}
 	hs[1], hs[0], ss[1], ss[0] = hs[0], h, ss[0], s
 	return s
+}
+
+func looked(g *cachegate.Gate, hit bool) {
+	if g != nil {
+		g.Looked(hit)
+	}
 }
 
 // grow doubles the table, keeping what it holds.

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/rebindwatch/rebindwatch/internal/cachegate"
 )
 
 // TestStrCache checks that a kept string equals its bytes and owns them,
@@ -49,5 +51,36 @@ func TestStrCache(t *testing.T) {
 	fresh.String([]byte("x"))
 	if len(fresh.strs) != cacheSetsMin || len(fresh.hashes) != cacheSetsMin {
 		t.Errorf("a table after its first use has %d/%d sets, want %d", len(fresh.strs), len(fresh.hashes), cacheSetsMin)
+	}
+}
+
+// TestStrCacheGate: a field whose values are all new (a flood's Hosts)
+// goes past the table for a while, though another field's values hit it
+// meanwhile (the values still come back right); once its gate opens again,
+// a value that repeats is shared again.
+func TestStrCacheGate(t *testing.T) {
+	c := newStrCache()
+	var hosts cachegate.Gate
+	ua := c.String([]byte("curl/8.5.0"))
+	for i := range cachegate.Period {
+		c.gated(&hosts, []byte(fmt.Sprintf("h%d.flood.test", i)))
+		if got := c.String([]byte("curl/8.5.0")); unsafe.StringData(got) != unsafe.StringData(ua) {
+			t.Fatal("a value of another field that repeats is not shared")
+		}
+	}
+	if !hosts.Closed() {
+		t.Fatal("a period of new Hosts left their gate open")
+	}
+	for i := range cachegate.Skip {
+		if v := fmt.Sprintf("s%d.flood.test", i%3); c.gated(&hosts, []byte(v)) != v {
+			t.Fatalf("gate closed: gated(%q) wrong", v)
+		}
+	}
+	if hosts.Closed() {
+		t.Fatal("the gate stayed closed past the skip")
+	}
+	first := c.gated(&hosts, []byte("api.example.com"))
+	if again := c.gated(&hosts, []byte("api.example.com")); unsafe.StringData(again) != unsafe.StringData(first) {
+		t.Error("gate open again, a repeated Host is not shared")
 	}
 }

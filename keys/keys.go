@@ -15,6 +15,8 @@ import (
 	"hash/maphash"
 	"net/url"
 	"strings"
+
+	"github.com/rebindwatch/rebindwatch/internal/cachegate"
 )
 
 // FingerprintLen is the number of hex digits of a key fingerprint.
@@ -76,7 +78,8 @@ type Extractor struct {
 	query   paramNames
 	fields  []string
 	mac     hash.Hash
-	cache   []fpEntry // two ways per set: [i] the more recent, [i^1] the other
+	cache   []fpEntry      // two ways per set: [i] the more recent, [i^1] the other
+	gate    cachegate.Gate // skips the cache while nearly every key is new (a flood)
 	seeds   [2]maphash.Seed
 	scratch [256]byte // decoded Basic credentials; kept here so they do not escape per call
 }
@@ -164,18 +167,32 @@ func (k *Extractor) FromParam(v []byte) (string, bool) {
 }
 
 func (k *Extractor) fingerprint(key []byte) string {
+	if k.gate.Skipping() {
+		return k.digest(key)
+	}
 	if k.cache == nil {
 		k.cache = make([]fpEntry, fpCacheSize)
 	}
 	h1, h2 := maphash.Bytes(k.seeds[0], key), maphash.Bytes(k.seeds[1], key)
 	i := int(h1) & (fpCacheSize - 1)
 	if e := &k.cache[i]; e.h1 == h1 && e.h2 == h2 && e.fp != "" {
+		k.gate.Looked(true)
 		return e.fp
 	}
 	if e := k.cache[i^1]; e.h1 == h1 && e.h2 == h2 && e.fp != "" {
 		k.cache[i^1], k.cache[i] = k.cache[i], e
+		k.gate.Looked(true)
 		return e.fp
 	}
+	k.gate.Looked(false)
+	fp := k.digest(key)
+	k.cache[i^1] = k.cache[i]
+	k.cache[i] = fpEntry{h1, h2, fp}
+	return fp
+}
+
+// digest computes key's fingerprint.
+func (k *Extractor) digest(key []byte) string {
 	var sum [sha256.Size]byte
 	if k.mac == nil {
 		sum = sha256.Sum256(key)
@@ -184,10 +201,7 @@ func (k *Extractor) fingerprint(key []byte) string {
 		k.mac.Write(key)
 		k.mac.Sum(sum[:0])
 	}
-	fp := hex.EncodeToString(sum[:FingerprintLen/2])
-	k.cache[i^1] = k.cache[i]
-	k.cache[i] = fpEntry{h1, h2, fp}
-	return fp
+	return hex.EncodeToString(sum[:FingerprintLen/2])
 }
 
 // authCredential extracts the key from an Authorization value (RFC 9110
