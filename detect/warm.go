@@ -50,6 +50,8 @@ func (e *Engine) warm(reqs []Request) {
 	e.warmSink |= sink // kept, so that the loads are not optimised away
 }
 
+// findStuffing returns the key_stuffing detector, whose client table warm
+// reads ahead with the engine's own tables.
 func findStuffing(ds []detector) *stuffingDetector {
 	for _, d := range ds {
 		if s, ok := d.(*stuffingDetector); ok {
