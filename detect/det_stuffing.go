@@ -83,19 +83,25 @@ func (d *stuffingDetector) observe(e *Engine, ev *event) {
 // through here.
 func (s *stuffState) note(fp string, t, window int64, limit int, refused bool) (n, rejected int) {
 	found := false
-	kept := s.keys[:0]
-	for _, k := range s.keys {
+	n = 0 // keys kept so far; a kept key moves down only over an expired one
+	for i := range s.keys {
+		k := &s.keys[i]
 		if !found && k.fp == fp {
 			k.last, k.rejected, found = max(k.last, t), k.rejected || refused, true
 		}
-		if t-k.last < window {
-			kept = append(kept, k)
-			if k.rejected {
-				rejected++
-			}
+		if t-k.last >= window {
+			continue
+		}
+		if n != i {
+			s.keys[n] = *k
+		}
+		n++
+		if k.rejected {
+			rejected++
 		}
 	}
-	s.keys = kept
+	clear(s.keys[n:]) // the expired keys' strings
+	s.keys = s.keys[:n]
 	if !found {
 		if len(s.keys) > limit {
 			oldest := 0
