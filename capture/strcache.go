@@ -25,10 +25,9 @@ import (
 // at most maxIntern bytes.
 type strCache struct {
 	seed    maphash.Seed
-	hashes  [][2]uint64    // of the values in strs: a miss reads 16 bytes
-	strs    [][2]string    // [0]: the latest used
-	evicted int            // values pushed out since the table was made
-	gate    cachegate.Gate // skips the table while nearly every value is new (a flood's Hosts)
+	hashes  [][2]uint64 // of the values in strs: a miss reads 16 bytes
+	strs    [][2]string // [0]: the latest used
+	evicted int         // values pushed out since the table was made
 }
 
 // Sets of a strCache (powers of two): at first, and at most.
@@ -86,6 +85,7 @@ func (c *strCache) gated(g *cachegate.Gate, b []byte) string {
 	return s
 }
 
+// looked counts a lookup on g, when there is one.
 func looked(g *cachegate.Gate, hit bool) {
 	if g != nil {
 		g.Looked(hit)
